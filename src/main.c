@@ -1,0 +1,94 @@
+/* main.c — the `materia` command table and dispatch.
+ *
+ * Like git, one binary with subcommands; each lives in its stage's folder and is listed
+ * here once. main() loads the configuration (environment > ./.env > defaults), then runs
+ * the command. Unknown commands and options print usage to stderr and exit 2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <duckdb.h>
+
+#include "commands.h"
+#include "util/common.h"
+#include "util/config.h"
+#include "util/log.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"extract", cmd_extract, "download and land a USDA PSD release (extract psd)"},
+    {"landing", cmd_landing, "list landed releases (landing list)"},
+    {"plan", cmd_plan, "show what a transform run would do, and why"},
+    {"run", cmd_run, "run the SQL models into the lakehouse"},
+    {"transform", cmd_run, "same as run"},
+    {"dag", cmd_dag, "print the model graph (text or --format dot)"},
+    {"render", cmd_render, "print a model's SQL after macro expansion"},
+    {"janitor", cmd_janitor, "drop model versions no longer referenced"},
+    {"export-serving", cmd_export_serving, "publish serving.duckdb from the lakehouse (atomic swap)"},
+    {"serving", cmd_serving, "serving snapshot status and rollback"},
+    {"pipeline", cmd_pipeline, "list or run pipelines: extract, transform, export_serving, all"},
+    {"supervise", cmd_supervise, "run the daily pipeline loop (for systemd)"},
+    {"serve", cmd_serve, "the dashboard and JSON API over serving.duckdb"},
+    {"config", cmd_config, "print the effective configuration and where it came from"},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: materia <command> [options]\n"
+            "       materia help | --version\n\n"
+            "Materia: USDA PSD coffee data, landed, transformed, served.\n\n"
+            "commands:\n");
+    for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'materia <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return MT_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+        if (argc > 2) {
+            /* `materia help extract` == `materia extract --help` */
+            for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
+                if (!strcmp(commands[i].name, argv[2])) {
+                    char *hargv[] = {argv[2], "--help", NULL};
+                    return commands[i].fn(2, hargv);
+                }
+            }
+            fprintf(stderr, "materia: unknown command '%s'\n\n", argv[2]);
+            print_usage(stderr);
+            return MT_EXIT_USAGE;
+        }
+        print_usage(stdout);
+        return MT_EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("materia %s (duckdb %s)\n", MATERIA_VERSION, duckdb_library_version());
+        return MT_EXIT_OK;
+    }
+    for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
+        if (strcmp(commands[i].name, name) != 0) continue;
+        log_init_from_env();
+        char err[MT_ERR_LEN];
+        if (config_load(&g_config, ".env", err, sizeof err) < 0) {
+            fprintf(stderr, "materia: %s\n", err);
+            return MT_EXIT_FAIL;
+        }
+        int rc = commands[i].fn(argc - 1, argv + 1);
+        config_free(&g_config);
+        return rc;
+    }
+    fprintf(stderr, "materia: unknown command '%s'\n\n", name);
+    print_usage(stderr);
+    return MT_EXIT_USAGE;
+}

@@ -1,0 +1,131 @@
+/* db.c — see db.h. */
+#include "util/db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    duckdb_config cfg = NULL;
+    char *open_err = NULL;
+    if (duckdb_create_config(&cfg) == DuckDBError) {
+        ERR("%s: cannot create DuckDB config", path ? path : ":memory:");
+        return -1;
+    }
+    if (read_only) duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+    if (threads > 0) {
+        char t[16];
+        snprintf(t, sizeof t, "%d", threads);
+        duckdb_set_config(cfg, "threads", t);
+    }
+    /* Extensions are statically linked; never try to download one at run time. */
+    duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    duckdb_set_config(cfg, "autoload_known_extensions", "true");
+    duckdb_state st = duckdb_open_ext(path && *path ? path : NULL, &d->db, cfg, &open_err);
+    duckdb_destroy_config(&cfg);
+    if (st == DuckDBError) {
+        ERR("%s: cannot open DuckDB database: %s", path ? path : ":memory:",
+            open_err ? open_err : "unknown error");
+        duckdb_free(open_err);
+        return -1;
+    }
+    if (duckdb_connect(d->db, &d->con) == DuckDBError) {
+        ERR("%s: cannot connect to DuckDB database", path ? path : ":memory:");
+        duckdb_close(&d->db);
+        return -1;
+    }
+    d->open = true;
+    return 0;
+}
+
+void db_close(struct db *d)
+{
+    if (!d->open) return;
+    duckdb_disconnect(&d->con);
+    duckdb_close(&d->db);
+    d->open = false;
+}
+
+int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen)
+{
+    duckdb_result res;
+    if (duckdb_query(con, sql, &res) == DuckDBError) {
+        const char *e = duckdb_result_error(&res);
+        ERR("%s", e ? e : "query failed");
+        duckdb_destroy_result(&res);
+        return -1;
+    }
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, ...)
+{
+    strbuf sb;
+    sb_init(&sb);
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vappendf(&sb, fmt, ap);
+    va_end(ap);
+    int rc = db_exec(con, sb.buf, err, errlen);
+    sb_free(&sb);
+    return rc;
+}
+
+int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
+                 char *err, size_t errlen)
+{
+    duckdb_result res;
+    if (found) *found = false;
+    if (duckdb_query(con, sql, &res) == DuckDBError) {
+        const char *e = duckdb_result_error(&res);
+        ERR("%s", e ? e : "query failed");
+        duckdb_destroy_result(&res);
+        return -1;
+    }
+    if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0 &&
+        !duckdb_value_is_null(&res, 0, 0)) {
+        *out = duckdb_value_int64(&res, 0, 0);
+        if (found) *found = true;
+    }
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+int db_query_str(duckdb_connection con, const char *sql, char **out, char *err, size_t errlen)
+{
+    duckdb_result res;
+    *out = NULL;
+    if (duckdb_query(con, sql, &res) == DuckDBError) {
+        const char *e = duckdb_result_error(&res);
+        ERR("%s", e ? e : "query failed");
+        duckdb_destroy_result(&res);
+        return -1;
+    }
+    if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0 &&
+        !duckdb_value_is_null(&res, 0, 0)) {
+        char *v = duckdb_value_varchar(&res, 0, 0);
+        *out = xstrdup(v ? v : "");
+        duckdb_free(v);
+    }
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+static void quote_with(strbuf *sb, const char *s, char q)
+{
+    sb_append_char(sb, q);
+    for (; *s; s++) {
+        if (*s == q) sb_append_char(sb, q);
+        sb_append_char(sb, *s);
+    }
+    sb_append_char(sb, q);
+}
+
+void db_quote_ident(strbuf *sb, const char *ident) { quote_with(sb, ident, '"'); }
+void db_quote_literal(strbuf *sb, const char *text) { quote_with(sb, text, '\''); }

@@ -1,0 +1,44 @@
+/* db.h — thin helpers over DuckDB's C API.
+ *
+ * struct db owns one database handle and one connection; db_close() releases both (safe
+ * on a zeroed or already-closed struct). Every failing call writes DuckDB's own message,
+ * prefixed with what was being done, into err.
+ *
+ * Quoting helpers exist for identifiers and literals that come from *our* files (model
+ * names, landing paths). Request text from the web never reaches SQL: the web app binds
+ * parameters to prepared statements. */
+#ifndef MATERIA_DB_H
+#define MATERIA_DB_H
+
+#include <duckdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/strbuf.h"
+
+struct db {
+    duckdb_database db;
+    duckdb_connection con;
+    bool open;
+};
+
+/* Opens path (":memory:" or NULL for in-memory). threads <= 0 leaves DuckDB's default. */
+int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen);
+void db_close(struct db *d);
+
+int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen);
+int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* First column of the first row as int64 / as a malloc'd string. No row, or NULL,
+ * yields *found = false (found may be NULL when the caller does not care). */
+int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
+                 char *err, size_t errlen);
+int db_query_str(duckdb_connection con, const char *sql, char **out, char *err, size_t errlen);
+
+/* "name" with embedded quotes doubled. */
+void db_quote_ident(strbuf *sb, const char *ident);
+/* 'text' with embedded quotes doubled. */
+void db_quote_literal(strbuf *sb, const char *text);
+
+#endif

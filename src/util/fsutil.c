@@ -1,0 +1,208 @@
+/* fsutil.c — see fsutil.h. Invariant: no function here leaves a temporary file behind on
+ * an error path, and none ever rewrites a file in place. */
+#include "util/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/strbuf.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+bool fs_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int fs_mkdir_p(const char *path, char *err, size_t errlen)
+{
+    char *p = xstrdup(path);
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+                ERR("%s: cannot create directory: %s", p, strerror(errno));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (c == '\0') break;
+        }
+    }
+    struct stat st;
+    if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        ERR("%s: not a directory", p);
+        free(p);
+        return -1;
+    }
+    free(p);
+    return 0;
+}
+
+int fs_fsync_path(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ERR("%s: cannot open for fsync: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc < 0) {
+        ERR("%s: fsync failed: %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int fs_fsync_dir(const char *dir, char *err, size_t errlen)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        ERR("%s: cannot open directory for fsync: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc < 0) {
+        ERR("%s: fsync of directory failed: %s", dir, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+char *fs_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return xstrdup(".");
+    if (slash == path) return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
+}
+
+char *fs_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return xstrdup(slash ? slash + 1 : path);
+}
+
+char *fs_join(const char *a, const char *b)
+{
+    if (b[0] == '/' || a[0] == '\0') return xstrdup(b);
+    size_t n = strlen(a);
+    return xasprintf("%s%s%s", a, (n && a[n - 1] == '/') ? "" : "/", b);
+}
+
+int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t errlen)
+{
+    char *dir = fs_dirname(final_path);
+    char *base = fs_basename(final_path);
+    char *tmpl = xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
+    free(dir);
+    free(base);
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd < 0) {
+        ERR("%s: cannot create temporary file: %s", tmpl, strerror(errno));
+        free(tmpl);
+        return -1;
+    }
+    fchmod(fd, 0644);
+    *tmp_path = tmpl;
+    return fd;
+}
+
+int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
+                  char *err, size_t errlen)
+{
+    if (fs_fsync_path(tmp_path, err, errlen) < 0) {
+        unlink(tmp_path);
+        return -1;
+    }
+    if (no_replace) {
+        /* link(2) fails with EEXIST instead of replacing: the "never overwritten" rule is
+         * enforced by the kernel, not by a racy exists-check. */
+        if (link(tmp_path, final_path) < 0) {
+            int e = errno;
+            unlink(tmp_path);
+            if (e == EEXIST) ERR("%s: already exists (never overwritten)", final_path);
+            else ERR("%s: cannot link into place: %s", final_path, strerror(e));
+            return -1;
+        }
+        unlink(tmp_path);
+    } else if (rename(tmp_path, final_path) < 0) {
+        int e = errno;
+        unlink(tmp_path);
+        ERR("%s: cannot rename into place: %s", final_path, strerror(e));
+        return -1;
+    }
+    char *dir = fs_dirname(final_path);
+    int rc = fs_fsync_dir(dir, err, errlen);
+    free(dir);
+    return rc;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, bool no_replace,
+                    char *err, size_t errlen)
+{
+    char *tmp;
+    int fd = fs_tmp_create(path, &tmp, err, errlen);
+    if (fd < 0) return -1;
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            ERR("%s: write failed: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) < 0) {
+        ERR("%s: close failed: %s", tmp, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    int rc = fs_commit_tmp(tmp, path, no_replace, err, errlen);
+    free(tmp);
+    return rc;
+}
+
+int fs_read_all(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ERR("%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    strbuf sb;
+    sb_init(&sb);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sb_append_len(&sb, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        ERR("%s: read error", path);
+        sb_free(&sb);
+        return -1;
+    }
+    *len = sb.len;
+    *data = sb_detach(&sb);
+    return 0;
+}

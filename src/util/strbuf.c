@@ -1,0 +1,163 @@
+/* strbuf.c — growable string buffer and the abort-on-OOM allocators (see strbuf.h). */
+#include "util/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "materia: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) oom(n * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    strbuf sb;
+    sb_init(&sb);
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vappendf(&sb, fmt, ap);
+    va_end(ap);
+    return sb_detach(&sb);
+}
+
+void sb_init(strbuf *sb)
+{
+    sb->cap = 64;
+    sb->len = 0;
+    sb->buf = xmalloc(sb->cap);
+    sb->buf[0] = '\0';
+}
+
+void sb_free(strbuf *sb)
+{
+    free(sb->buf);
+    sb->buf = NULL;
+    sb->len = sb->cap = 0;
+}
+
+void sb_reset(strbuf *sb)
+{
+    sb->len = 0;
+    if (sb->buf) sb->buf[0] = '\0';
+}
+
+void sb_grow(strbuf *sb, size_t extra)
+{
+    if (sb->buf && sb->len + extra + 1 <= sb->cap) return;
+    size_t cap = sb->cap ? sb->cap : 64;
+    while (cap < sb->len + extra + 1) cap *= 2;
+    sb->buf = xrealloc(sb->buf, cap);
+    sb->cap = cap;
+}
+
+void sb_append_len(strbuf *sb, const void *data, size_t len)
+{
+    sb_grow(sb, len);
+    memcpy(sb->buf + sb->len, data, len);
+    sb->len += len;
+    sb->buf[sb->len] = '\0';
+}
+
+void sb_append(strbuf *sb, const char *s)
+{
+    sb_append_len(sb, s, strlen(s));
+}
+
+void sb_append_char(strbuf *sb, char c)
+{
+    sb_grow(sb, 1);
+    sb->buf[sb->len++] = c;
+    sb->buf[sb->len] = '\0';
+}
+
+void sb_vappendf(strbuf *sb, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    sb_grow(sb, 0);
+    va_copy(ap2, ap);
+    int n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return;
+    if ((size_t)n >= sb->cap - sb->len) {
+        sb_grow(sb, (size_t)n);
+        vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+    }
+    sb->len += (size_t)n;
+}
+
+void sb_appendf(strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vappendf(sb, fmt, ap);
+    va_end(ap);
+}
+
+void sb_append_json_str(strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sb_append_char(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        switch (c) {
+        case '"': sb_append_len(sb, "\\\"", 2); break;
+        case '\\': sb_append_len(sb, "\\\\", 2); break;
+        case '\n': sb_append_len(sb, "\\n", 2); break;
+        case '\r': sb_append_len(sb, "\\r", 2); break;
+        case '\t': sb_append_len(sb, "\\t", 2); break;
+        default:
+            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+                /* <, >, & escaped too, so JSON can be embedded in HTML safely. */
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                sb_append_len(sb, u, 6);
+            } else {
+                sb_append_char(sb, (char)c);
+            }
+        }
+    }
+    sb_append_char(sb, '"');
+}
+
+char *sb_detach(strbuf *sb)
+{
+    char *p = sb->buf ? sb->buf : xstrdup("");
+    sb->buf = NULL;
+    sb->len = sb->cap = 0;
+    return p;
+}

@@ -1,0 +1,73 @@
+"""harness.py — shared helpers for integration tests (python3 stdlib only).
+
+Each test file is one CTest test: it runs the real `materia` binary ($MATERIA_BIN) in a
+fresh scratch directory under $MATERIA_TEST_TMP, with a clean environment pointing
+LANDING_DIR / DUCKDB_PATH / SERVING_DUCKDB_PATH into that directory.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+BIN = os.environ.get("MATERIA_BIN", "materia")
+SRC = os.environ.get("MATERIA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+SAMPLE_ZIP = os.path.join(SRC, "sample", "usda-psd", "psd_coffee_csv.zip")
+TMP_ROOT = os.environ.get("MATERIA_TEST_TMP", tempfile.gettempdir())
+
+
+class Scratch:
+    """A scratch directory with its own data folders and environment."""
+
+    def __init__(self, name):
+        os.makedirs(TMP_ROOT, exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix=name + "-", dir=TMP_ROOT)
+        self.landing = os.path.join(self.dir, "landing")
+        self.lakehouse = os.path.join(self.dir, "lakehouse.duckdb")
+        self.serving = os.path.join(self.dir, "serving.duckdb")
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("LANDING_DIR", "DUCKDB_PATH", "SERVING_DUCKDB_PATH", "PSD_SOURCE_URL")}
+        self.env.update(LANDING_DIR=self.landing, DUCKDB_PATH=self.lakehouse,
+                        SERVING_DUCKDB_PATH=self.serving, MATERIA_PROJECT_DIR=SRC)
+
+    def run(self, *args, env=None, check=None, timeout=600, input=None):
+        """Runs materia with args in the scratch dir; returns CompletedProcess (text)."""
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.run([BIN, *args], cwd=self.dir, env=e, capture_output=True, text=True,
+                           timeout=timeout, input=input)
+        if check is not None and p.returncode != check:
+            raise AssertionError(f"materia {' '.join(args)}: exit {p.returncode}, want {check}\n"
+                                 f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p
+
+    def tree(self, sub="landing"):
+        """Every file under sub as {relative path: (size, mtime_ns)}."""
+        root = os.path.join(self.dir, sub)
+        out = {}
+        for d, _, files in os.walk(root):
+            for f in files:
+                p = os.path.join(d, f)
+                st = os.stat(p)
+                out[os.path.relpath(p, root)] = (st.st_size, st.st_mtime_ns)
+        return out
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def main(tests):
+    """Runs each test function; prints PASS/FAIL lines; exits non-zero on any failure."""
+    failed = 0
+    for t in tests:
+        try:
+            t()
+            print(f"PASS {t.__name__}", flush=True)
+        except Exception:  # noqa: BLE001 - report every failure, keep going
+            failed += 1
+            print(f"FAIL {t.__name__}", flush=True)
+            traceback.print_exc()
+    print(f"{len(tests) - failed}/{len(tests)} passed")
+    sys.exit(1 if failed else 0)

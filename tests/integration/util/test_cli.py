@@ -1,0 +1,58 @@
+"""CLI contract: help, --version, usage errors exit 2, config precedence end to end."""
+import os
+
+from harness import Scratch, main
+
+
+def test_help_and_version():
+    s = Scratch("cli")
+    p = s.run("help", check=0)
+    assert "usage: materia" in p.stdout and "extract" in p.stdout
+    p = s.run("--version", check=0)
+    assert p.stdout.startswith("materia ") and "duckdb v1.4" in p.stdout
+    s.cleanup()
+
+
+def test_unknown_command_exits_2():
+    s = Scratch("cli")
+    p = s.run("frobnicate", check=2)
+    assert "unknown command 'frobnicate'" in p.stderr and "usage:" in p.stderr
+    assert p.stdout == ""
+    s.cleanup()
+
+
+def test_every_command_has_help():
+    s = Scratch("cli")
+    for cmd in ["extract", "landing", "plan", "run", "transform", "dag", "render", "janitor",
+                "export-serving", "serving", "pipeline", "supervise", "serve", "config"]:
+        p = s.run(cmd, "--help")
+        assert p.returncode == 0, f"{cmd} --help exit {p.returncode}: {p.stderr}"
+        assert "usage: materia" in p.stdout, f"{cmd} --help: {p.stdout!r}"
+    s.cleanup()
+
+
+def test_config_precedence_env_over_dotenv_over_default():
+    s = Scratch("cli")
+    with open(os.path.join(s.dir, ".env"), "w") as f:
+        f.write("# comment\nexport PSD_SOURCE_URL='file:///from/dotenv.zip'\nLANDING_DIR=/from/dotenv\n")
+    env = dict(LANDING_DIR="/from/env")
+    p = s.run("config", env=env, check=0)
+    lines = {l.split("=", 1)[0]: l for l in p.stdout.splitlines() if "=" in l and not l.startswith("#")}
+    assert "LANDING_DIR=/from/env\t(environment)" in lines["LANDING_DIR"], lines["LANDING_DIR"]
+    assert "PSD_SOURCE_URL=file:///from/dotenv.zip\t(.env)" in lines["PSD_SOURCE_URL"]
+    assert "(default)" in lines["MATERIA_HTTP_ADDR"]
+    s.cleanup()
+
+
+def test_malformed_dotenv_names_file_and_line():
+    s = Scratch("cli")
+    with open(os.path.join(s.dir, ".env"), "w") as f:
+        f.write("OK=1\nthis is not a setting\n")
+    p = s.run("config", check=1)
+    assert ".env:2: expected KEY=value" in p.stderr, p.stderr
+    s.cleanup()
+
+
+if __name__ == "__main__":
+    main([test_help_and_version, test_unknown_command_exits_2, test_every_command_has_help,
+          test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line])

@@ -1,0 +1,148 @@
+/* test_util.c — unit tests for the util core: strbuf, config precedence, atomic writes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/config.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+
+static char *scratch_dir(void)
+{
+    const char *root = getenv("MATERIA_TEST_TMP");
+    char err[256];
+    if (!root) root = "/tmp";
+    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    char *tmpl = xasprintf("%s/util-XXXXXX", root);
+    assert_non_null(mkdtemp(tmpl));
+    return tmpl;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+static void test_strbuf_grows_and_escapes(void **state)
+{
+    (void)state;
+    strbuf sb;
+    sb_init(&sb);
+    for (int i = 0; i < 1000; i++) sb_appendf(&sb, "%d,", i);
+    assert_true(sb.len > 3000);
+    assert_int_equal(strlen(sb.buf), sb.len);
+    sb_reset(&sb);
+    sb_append_json_str(&sb, "a\"b\\c\n<x>\x01");
+    assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\n\\u003cx\\u003e\\u0001\"");
+    sb_free(&sb);
+}
+
+static void test_config_precedence(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *env = fs_join(dir, ".env");
+    FILE *f = fopen(env, "w");
+    fputs("# a comment\n\nLANDING_DIR=/dotenv/landing\nexport DUCKDB_PATH=\"/dotenv/lake.duckdb\"\n"
+          "CUSTOM_VAR=hello # trailing comment\n", f);
+    fclose(f);
+    setenv("LANDING_DIR", "/env/landing", 1);
+    unsetenv("DUCKDB_PATH");
+    unsetenv("SERVING_DUCKDB_PATH");
+    unsetenv("CUSTOM_VAR");
+    struct config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    assert_string_equal(config_get(&cfg, "LANDING_DIR"), "/env/landing");
+    assert_int_equal(config_source_of(&cfg, "LANDING_DIR"), CONFIG_ENV);
+    assert_string_equal(config_get(&cfg, "DUCKDB_PATH"), "/dotenv/lake.duckdb");
+    assert_int_equal(config_source_of(&cfg, "DUCKDB_PATH"), CONFIG_DOTENV);
+    assert_string_equal(config_get(&cfg, "SERVING_DUCKDB_PATH"), "data/serving.duckdb");
+    assert_int_equal(config_source_of(&cfg, "SERVING_DUCKDB_PATH"), CONFIG_DEFAULT);
+    assert_string_equal(config_get(&cfg, "CUSTOM_VAR"), "hello");
+    assert_null(config_get(&cfg, "NOT_SET_ANYWHERE_123"));
+    config_free(&cfg);
+
+    /* a malformed line names the file and line */
+    f = fopen(env, "w");
+    fputs("A=1\n=oops\n", f);
+    fclose(f);
+    assert_int_equal(config_load(&cfg, env, err, sizeof err), -1);
+    assert_non_null(strstr(err, ".env:2"));
+    /* a missing .env is fine */
+    unlink(env);
+    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    config_free(&cfg);
+    unsetenv("LANDING_DIR");
+    free(env);
+    free(dir);
+}
+
+static void test_atomic_write_never_replaces(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *p = fs_join(dir, "a/b/c.txt");
+    char err[256];
+    char *d = fs_dirname(p);
+    assert_int_equal(fs_mkdir_p(d, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(p, "one", 3, true, err, sizeof err), 0);
+    /* no_replace: second write fails, file unchanged, no temp file left */
+    assert_int_equal(fs_write_atomic(p, "two", 3, true, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already exists"));
+    char *data;
+    size_t len;
+    assert_int_equal(fs_read_all(p, &data, &len, err, sizeof err), 0);
+    assert_string_equal(data, "one");
+    free(data);
+    assert_int_equal(count_entries(d), 1);
+    /* replace mode replaces atomically */
+    assert_int_equal(fs_write_atomic(p, "three", 5, false, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(p, &data, &len, err, sizeof err), 0);
+    assert_string_equal(data, "three");
+    free(data);
+    assert_int_equal(count_entries(d), 1);
+    /* a write into a missing directory fails cleanly */
+    char *bad = fs_join(dir, "missing/x.txt");
+    assert_int_equal(fs_write_atomic(bad, "x", 1, false, err, sizeof err), -1);
+    assert_non_null(strstr(err, "missing"));
+    free(bad);
+    free(d);
+    free(p);
+    free(dir);
+}
+
+static void test_sha256_known_vector(void **state)
+{
+    (void)state;
+    char hex[HASH_HEX_LEN];
+    hash_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strbuf_grows_and_escapes),
+        cmocka_unit_test(test_config_precedence),
+        cmocka_unit_test(test_atomic_write_never_replaces),
+        cmocka_unit_test(test_sha256_known_vector),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
