@@ -8,6 +8,7 @@
 #define MATERIA_COMMANDS_H
 
 int cmd_config(int argc, char **argv);          /* util/config_cmd.c */
+int cmd_sql(int argc, char **argv);             /* util/sql_cmd.c */
 int cmd_extract(int argc, char **argv);         /* extract/extract_cmd.c */
 int cmd_landing(int argc, char **argv);         /* extract/landing_cmd.c */
 int cmd_plan(int argc, char **argv);            /* transform/ */

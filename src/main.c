@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"supervise", cmd_supervise, "run the daily pipeline loop (for systemd)"},
     {"serve", cmd_serve, "the dashboard and JSON API over serving.duckdb"},
     {"config", cmd_config, "print the effective configuration and where it came from"},
+    {"sql", cmd_sql, "run SQL against a DuckDB file (read-only unless --write)"},
 };
 
 static void print_usage(FILE *out)

@@ -43,6 +43,13 @@ class Scratch:
                                  f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
         return p
 
+    def sql(self, db, query, write=False):
+        """Runs SQL on a DuckDB file through `materia sql --json`; returns a list of dicts."""
+        import json
+        args = ["sql", "--json"] + (["--write"] if write else []) + [db, query]
+        p = self.run(*args, check=0)
+        return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+
     def tree(self, sub="landing"):
         """Every file under sub as {relative path: (size, mtime_ns)}."""
         root = os.path.join(self.dir, sub)

@@ -24,7 +24,7 @@ def test_unknown_command_exits_2():
 def test_every_command_has_help():
     s = Scratch("cli")
     for cmd in ["extract", "landing", "plan", "run", "transform", "dag", "render", "janitor",
-                "export-serving", "serving", "pipeline", "supervise", "serve", "config"]:
+                "export-serving", "serving", "pipeline", "supervise", "serve", "config", "sql"]:
         p = s.run(cmd, "--help")
         assert p.returncode == 0, f"{cmd} --help exit {p.returncode}: {p.stderr}"
         assert "usage: materia" in p.stdout, f"{cmd} --help: {p.stdout!r}"
@@ -53,6 +53,21 @@ def test_malformed_dotenv_names_file_and_line():
     s.cleanup()
 
 
+def test_sql_reads_and_refuses_missing_file():
+    s = Scratch("cli")
+    db = s.dir + "/t.duckdb"
+    p = s.run("sql", "--write", db, "create table t as select 1 as a, 'x,y' as b", check=0)
+    p = s.run("sql", db, "select * from t", check=0)
+    assert p.stdout == 'a,b\n1,"x,y"\n', p.stdout
+    p = s.run("sql", "--json", db, "select * from t", check=0)
+    assert p.stdout == '{"a":1,"b":"x,y"}\n', p.stdout
+    p = s.run("sql", s.dir + "/missing.duckdb", "select 1", check=1)
+    assert "missing.duckdb" in p.stderr
+    p = s.run("sql", db, "insert into t values (2, 'z')", check=1)  # read-only by default
+    s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_help_and_version, test_unknown_command_exits_2, test_every_command_has_help,
-          test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line])
+          test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line,
+          test_sql_reads_and_refuses_missing_file])

@@ -1,0 +1,26 @@
+/* export.h — the serving export's entry point for the pipeline (docs/ARCHITECTURE.md §3).
+ *
+ * serving_export() copies schema `serving` of the lakehouse open on `lake` into a new
+ * serving_new.duckdb beside SERVING_DUCKDB_PATH, verifies it, and renames it into place
+ * (the previous file kept as serving.prev.duckdb). */
+#ifndef MATERIA_SERVING_EXPORT_H
+#define MATERIA_SERVING_EXPORT_H
+
+#include <duckdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/config.h"
+
+struct export_outcome {
+    char snapshot_id[64];
+    int tables;
+    int64_t rows;
+};
+
+/* Returns 0 once the new snapshot is live, or -1 with the reason in err and the live
+ * serving file untouched. */
+int serving_export(const struct config *cfg, duckdb_connection lake, struct export_outcome *out,
+                   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,26 @@
+/* transform.h — the transform stage's entry point for the pipeline (docs/ARCHITECTURE.md §2).
+ *
+ * transform_run() plans and runs the models under MATERIA_PROJECT_DIR into the lakehouse
+ * open on `lake` (read-write, owned by the caller), records the run in _materia.runs and
+ * _materia.run_models, and promotes new versions only after their audits pass. */
+#ifndef MATERIA_TRANSFORM_H
+#define MATERIA_TRANSFORM_H
+
+#include <duckdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/config.h"
+
+struct transform_outcome {
+    char run_id[64];
+    int models_total;
+    int models_rebuilt;   /* 0: nothing to do */
+    bool audit_failed;    /* set with a -1 return when an audit stopped the run */
+};
+
+/* Returns 0 on success (including nothing to do) or -1 with the model and reason in err. */
+int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out,
+                  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,156 @@
+/* sql_cmd.c — `materia sql [--write] [--csv|--json] DBFILE SQL`: run SQL against a DuckDB
+ * file and print the result. The operator's window into the lakehouse and serving files
+ * (no DuckDB CLI ships on the box), and the tests' way to build and inspect fixtures.
+ *
+ * Read-only by default, so pointing it at serving.duckdb never takes a write lock; with
+ * --write the file is opened read-write (and created if missing). Output is CSV with a
+ * header (default), tab-separated (--tsv) or JSON rows (--json); NULL prints as empty
+ * in CSV/TSV and null in JSON. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "util/cli.h"
+#include "util/common.h"
+#include "util/db.h"
+#include "util/strbuf.h"
+
+static const char usage[] =
+    "usage: materia sql [--write] [--csv|--tsv|--json] DBFILE SQL\n\n"
+    "Runs SQL (one or more statements; the last one's result is printed) against the\n"
+    "DuckDB file DBFILE (':memory:' for none).\n\n"
+    "  --write   open read-write (creates the file); default is read-only\n"
+    "  --csv     comma-separated with a header (default)\n"
+    "  --tsv     tab-separated with a header\n"
+    "  --json    one JSON object per row, one row per line\n";
+
+enum fmt { FMT_CSV, FMT_TSV, FMT_JSON };
+
+static void put_csv_field(strbuf *sb, const char *v, char sep)
+{
+    if (strchr(v, sep) || strchr(v, '"') || strchr(v, '\n')) {
+        sb_append_char(sb, '"');
+        for (const char *p = v; *p; p++) {
+            if (*p == '"') sb_append_char(sb, '"');
+            sb_append_char(sb, *p);
+        }
+        sb_append_char(sb, '"');
+    } else {
+        sb_append(sb, v);
+    }
+}
+
+static bool is_numeric_type(duckdb_type t)
+{
+    switch (t) {
+    case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void print_result(duckdb_result *res, enum fmt fmt)
+{
+    idx_t cols = duckdb_column_count(res), rows = duckdb_row_count(res);
+    char sep = fmt == FMT_TSV ? '\t' : ',';
+    strbuf sb;
+    sb_init(&sb);
+    if (fmt != FMT_JSON) {
+        for (idx_t c = 0; c < cols; c++) {
+            if (c) sb_append_char(&sb, sep);
+            put_csv_field(&sb, duckdb_column_name(res, c), sep);
+        }
+        sb_append_char(&sb, '\n');
+    }
+    for (idx_t r = 0; r < rows; r++) {
+        if (fmt == FMT_JSON) sb_append_char(&sb, '{');
+        for (idx_t c = 0; c < cols; c++) {
+            bool null = duckdb_value_is_null(res, c, r);
+            char *v = null ? NULL : duckdb_value_varchar(res, c, r);
+            if (fmt == FMT_JSON) {
+                if (c) sb_append_char(&sb, ',');
+                sb_append_json_str(&sb, duckdb_column_name(res, c));
+                sb_append_char(&sb, ':');
+                if (null) sb_append(&sb, "null");
+                else if (is_numeric_type(duckdb_column_type(res, c))) sb_append(&sb, v);
+                else if (duckdb_column_type(res, c) == DUCKDB_TYPE_BOOLEAN) sb_append(&sb, v);
+                else sb_append_json_str(&sb, v);
+            } else {
+                if (c) sb_append_char(&sb, sep);
+                if (!null) put_csv_field(&sb, v, sep);
+            }
+            duckdb_free(v);
+        }
+        sb_append(&sb, fmt == FMT_JSON ? "}\n" : "\n");
+        if (sb.len > 1 << 16) {
+            fwrite(sb.buf, 1, sb.len, stdout);
+            sb_reset(&sb);
+        }
+    }
+    fwrite(sb.buf, 1, sb.len, stdout);
+    sb_free(&sb);
+}
+
+int cmd_sql(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    static const struct option opts[] = {
+        {"write", no_argument, NULL, 'w'}, {"csv", no_argument, NULL, 'c'},
+        {"tsv", no_argument, NULL, 't'},   {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0}};
+    bool write = false;
+    enum fmt fmt = FMT_CSV;
+    int o;
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (o) {
+        case 'w': write = true; break;
+        case 'c': fmt = FMT_CSV; break;
+        case 't': fmt = FMT_TSV; break;
+        case 'j': fmt = FMT_JSON; break;
+        default: return cli_usage_error(usage, "sql: unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2) return cli_usage_error(usage, "sql: expected DBFILE and SQL");
+    const char *path = argv[optind], *sql = argv[optind + 1];
+    char err[MT_ERR_LEN];
+    struct db d;
+    bool mem = !strcmp(path, ":memory:");
+    if (db_open(&d, mem ? NULL : path, !write && !mem, 0, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: sql: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    /* Run every statement; print the last statement's result. */
+    duckdb_extracted_statements stmts = NULL;
+    idx_t n = duckdb_extract_statements(d.con, sql, &stmts);
+    int rc = MT_EXIT_OK;
+    if (n == 0) {
+        fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_extract_statements_error(stmts));
+        rc = MT_EXIT_FAIL;
+    }
+    for (idx_t i = 0; rc == MT_EXIT_OK && i < n; i++) {
+        duckdb_prepared_statement ps = NULL;
+        duckdb_result res;
+        if (duckdb_prepare_extracted_statement(d.con, stmts, i, &ps) == DuckDBError) {
+            fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_prepare_error(ps));
+            rc = MT_EXIT_FAIL;
+        } else if (duckdb_execute_prepared(ps, &res) == DuckDBError) {
+            fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_result_error(&res));
+            duckdb_destroy_result(&res);
+            rc = MT_EXIT_FAIL;
+        } else {
+            if (i == n - 1) print_result(&res, fmt);
+            duckdb_destroy_result(&res);
+        }
+        duckdb_destroy_prepare(&ps);
+    }
+    duckdb_destroy_extracted(&stmts);
+    db_close(&d);
+    return rc;
+}
