@@ -118,7 +118,11 @@ int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err
     }
     int64_t rows = 0;
     if (psd_csv_validate(dec.csv, dec.csv_len, &rows, e, sizeof e) < 0) {
-        snprintf(err, errlen, "%s: %s %s", url, dec.member ? dec.member : "CSV", e);
+        if (dec.format == DECODE_PLAIN && (!strncmp(e, "line 1:", 7) || !strcmp(e, "empty file")))
+            /* nothing recognisable at all: say so before the CSV detail */
+            snprintf(err, errlen, "%s: not a zip, gzip or PSD CSV file: %s", url, e);
+        else
+            snprintf(err, errlen, "%s: %s: %s", url, dec.member ? dec.member : "CSV", e);
         goto done;
     }
     char sha[HASH_HEX_LEN];
