@@ -17,17 +17,14 @@ export function fmtQty(v, units) {
   return x === null || Number.isNaN(x) ? '—' : intFmt.format(x);
 }
 
-/** A compact quantity for headline cards ("172.8 M bags", "10.4 Mt"). */
+/** A headline quantity: millions with one decimal ("172.8 M bags", "10.4 M t"), else in full ("75,000 bags"). */
 export function fmtCompact(v, units) {
   const x = conv(v, units);
-  if (x === null) return { num: '—', unit: '' };
-  if (units === 'bags') {
-    const bags = x * 1000;
-    if (Math.abs(bags) >= 1e6) return { num: oneFmt.format(bags / 1e6), unit: 'M bags' };
-    return { num: intFmt.format(bags / 1e3), unit: 'k bags' };
-  }
-  if (Math.abs(x) >= 1e6) return { num: oneFmt.format(x / 1e6), unit: 'M t' };
-  return { num: intFmt.format(x / 1e3), unit: 'k t' };
+  if (x === null || Number.isNaN(x)) return { num: '—', unit: '' };
+  const n = units === 'bags' ? x * 1000 : x;
+  const unit = units === 'bags' ? 'bags' : 't';
+  if (Math.abs(n) >= 1e6) return { num: oneFmt.format(n / 1e6), unit: `M ${unit}` };
+  return { num: intFmt.format(n), unit };
 }
 
 export const fmtPct = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${oneFmt.format(v)}%`);
