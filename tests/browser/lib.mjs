@@ -7,8 +7,9 @@
 // requests and any request that leaves 127.0.0.1, so a test can assert there were none.
 //
 // serving.duckdb comes from the real pipeline (`materia pipeline run all` on the bundled
-// sample zip) when this build has one; otherwise from fixture.sql (ARCHITECTURE §3 built
-// directly from the sample CSV with `materia sql --write`).
+// sample zip) when this build has one, else from the stages one by one (extract psd, run,
+// export-serving) when those are built, else from fixture.sql (ARCHITECTURE §3 built
+// directly from the sample CSV with `materia sql --write`). The test prints which.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,18 +55,31 @@ export class Scratch {
   cleanup() { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
 
-/** True when this build's `materia pipeline` is real (not the "not built yet" stub). */
-function hasPipeline(scratch) {
-  const p = spawnSync(BIN, ['pipeline', '--help'], { cwd: scratch.dir, env: scratch.env, encoding: 'utf8' });
+/** True when this build's `materia <cmd>` is real (not a "not built yet" stub). */
+function isBuilt(scratch, cmd) {
+  const p = spawnSync(BIN, [cmd, '--help'], { cwd: scratch.dir, env: scratch.env, encoding: 'utf8' });
   return p.status === 0 && !/not built yet/.test(`${p.stdout}${p.stderr}`);
 }
 
-/** Produce scratch.serving; returns 'pipeline' or 'fixture' (how it was made). */
+/**
+ * Produce scratch.serving from the bundled sample; returns how: 'pipeline' (`materia
+ * pipeline run all`), 'stages' (extract psd → run → export-serving) or 'fixture'.
+ */
 export function makeServing(scratch) {
-  if (hasPipeline(scratch)) {
-    scratch.run(['pipeline', 'run', 'all'], { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` });
-    if (!fs.existsSync(scratch.serving)) throw new Error(`pipeline run all made no ${scratch.serving}`);
-    return 'pipeline';
+  const source = { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` };
+  let how = null;
+  if (isBuilt(scratch, 'pipeline')) {
+    scratch.run(['pipeline', 'run', 'all'], source);
+    how = 'pipeline';
+  } else if (['extract', 'run', 'export-serving'].every((c) => isBuilt(scratch, c))) {
+    scratch.run(['extract', 'psd'], source);
+    scratch.run(['run']);
+    scratch.run(['export-serving']);
+    how = 'stages';
+  }
+  if (how) {
+    if (!fs.existsSync(scratch.serving)) throw new Error(`${how} made no ${scratch.serving}`);
+    return how;
   }
   const csv = path.join(scratch.dir, 'psd_coffee.csv');
   const py = spawnSync('python3', ['-c', 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],"wb").write(z.read("psd_coffee.csv"))', SAMPLE_ZIP, csv], { encoding: 'utf8' });
