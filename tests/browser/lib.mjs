@@ -219,3 +219,23 @@ export async function withDashboard(name, fn, { viewport } = {}) {
     else console.log(`# scratch kept: ${scratch.dir}`);
   }
 }
+
+/** Basic accessibility faults in the current view: unlabelled controls, nameless buttons
+ *  and links, canvases or SVGs without a name, duplicate ids, missing lang/title/h1. */
+export function a11yProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const name = (el) => (el.getAttribute('aria-label') || el.textContent || el.getAttribute('title') || '').trim();
+    const label = (el) => (el.getAttribute('aria-label') || [...(el.labels || [])].map((l) => l.textContent).join(' ')).trim();
+    for (const el of document.querySelectorAll('select, input, textarea')) if (!label(el)) out.push(`unlabelled ${el.tagName.toLowerCase()}#${el.id}`);
+    for (const el of document.querySelectorAll('button, a[href]')) if (!name(el)) out.push(`nameless ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+    for (const el of document.querySelectorAll('main canvas')) if (!el.getAttribute('aria-label')) out.push(`canvas without aria-label in #${el.parentElement.id}`);
+    for (const el of document.querySelectorAll('main svg[role]')) if (!el.getAttribute('aria-label')) out.push('svg without aria-label');
+    const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+    for (const id of new Set(ids.filter((x, i) => ids.indexOf(x) !== i))) out.push(`duplicate id ${id}`);
+    if (!document.documentElement.lang) out.push('no lang on <html>');
+    if (!document.title) out.push('no <title>');
+    if (document.querySelectorAll('main h1').length !== 1) out.push(`${document.querySelectorAll('main h1').length} h1 in main`);
+    return out;
+  });
+}

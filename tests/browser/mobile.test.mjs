@@ -1,10 +1,10 @@
 // mobile.test.mjs — every view on a phone-sized viewport (390×844, touch) in Chromium
 // against a real `materia serve`: the page never scrolls sideways (wide tables scroll in
 // their own box), charts and the map get a usable size, the navigation and units switch
-// stay reachable, and there are no page errors. Screenshots: screenshots/phone-*.png.
+// stay reachable, controls are labelled, and there are no page errors. Screenshots: screenshots/phone-*.png.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chartData, openView, shot, withDashboard } from './lib.mjs';
+import { a11yProblems, chartData, openView, shot, withDashboard } from './lib.mjs';
 
 const VIEWS = [['#/', 'home'], ['#/rankings', 'rankings'], ['#/country/VM', 'country'], ['#/revisions/CO', 'revisions']];
 
@@ -28,6 +28,7 @@ test('phone viewport', { timeout: 600_000 }, async (t) => {
           assert.ok(b && b.x >= 0 && b.x + b.width <= iw, `${sel} is on screen`);
           assert.ok(b.height >= 24, `${sel} is ${b.height}px tall (tap target)`);
         }
+        assert.deepEqual(await a11yProblems(page), [], `${ready}: accessibility`);
         await shot(page, `phone-${ready}`);
       });
     }
