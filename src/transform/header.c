@@ -221,9 +221,15 @@ static int split_commas(struct parser *p, size_t a, size_t b, piece_fn fn, void 
 }
 
 /* A value that is one token or one parenthesized group: returns the inner token range. */
+static bool is_op(const struct parser *p, size_t i, char c)
+{
+    return p->ts.v[i].type == T_OP && p->lx.s[p->ts.v[i].start] == c;
+}
+
 static void unparen(const struct parser *p, size_t *a, size_t *b)
 {
-    if (*b - *a >= 2 && p->ts.v[*a].type == T_LPAREN && p->ts.v[*b - 1].type == T_RPAREN) {
+    if (*b - *a >= 2 && ((p->ts.v[*a].type == T_LPAREN && p->ts.v[*b - 1].type == T_RPAREN) ||
+                         (is_op(p, *a, '[') && is_op(p, *b - 1, ']')))) {
         (*a)++;
         (*b)--;
     }
@@ -231,6 +237,7 @@ static void unparen(const struct parser *p, size_t *a, size_t *b)
 
 static int push_name(struct parser *p, size_t a, size_t b, void *ctx)
 {
+    unparen(p, &a, &b);
     if (b - a != 1 || p->ts.v[a].type != T_IDENT)
         return lex_error(&p->lx, p->ts.v[a].line, "expected a table or column name");
     char *s = tok_text(p, &p->ts.v[a]);
@@ -456,13 +463,14 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
         if (!m->kind_args) m->kind_args = xstrdup("");
         /* the query: everything after the header, without trailing ';' and blanks */
         struct lexer q = p.lx;
+        int hdr_line = q.line;
         lex_skip_space(&q);
         m->query_line = q.line;
         size_t s = q.pos, e = len;
         while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
         m->query = xstrndup(text + s, e - s);
         if (m->kind != KIND_SEED && e == s)
-            rc = lex_error(&p.lx, q.line, "expected a query after MODEL (...);");
+            rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
     }
     free(p.ts.v);
     if (rc < 0) model_free(m);
@@ -530,6 +538,7 @@ int audit_file_parse(const char *text, size_t len, const char *filename, struct 
         }
         size_t s = p.lx.pos, e = next_audit_kw(text, len, s);
         size_t next = e;
+        while (s < e && isspace((unsigned char)text[s])) s++;
         while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
         ad.query = xstrndup(text + s, e - s);
         for (size_t i = s; i < next; i++)
