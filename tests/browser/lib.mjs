@@ -9,7 +9,8 @@
 // serving.duckdb comes from the real pipeline (`materia pipeline run all` on the bundled
 // sample zip) when this build has one, else from the stages one by one (extract psd, run,
 // export-serving) when those are built, else from fixture.sql (ARCHITECTURE §3 built
-// directly from the sample CSV with `materia sql --write`). The test prints which.
+// directly from the sample CSV with `materia sql --write`). The first two need the SQL
+// models (<repo>/models/serving). The test prints which.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,8 @@ export const WEB_DIR = path.join(SRC, 'web', 'dist');
 export const SAMPLE_ZIP = path.join(SRC, 'sample', 'usda-psd', 'psd_coffee_csv.zip');
 export const SAMPLE_RELEASE = '2022-12-20'; // sample/usda-psd/PROVENANCE.md
 export const SHOTS = path.join(here, 'screenshots');
+// The SQL models the pipeline runs (<project>/models); the repo's own unless overridden.
+export const PROJECT_DIR = process.env.MATERIA_PROJECT_DIR || SRC;
 const TMP_ROOT = process.env.MATERIA_TEST_TMP || os.tmpdir();
 
 export class Scratch {
@@ -37,7 +40,7 @@ export class Scratch {
       LANDING_DIR: path.join(this.dir, 'landing'),
       DUCKDB_PATH: path.join(this.dir, 'lakehouse.duckdb'),
       SERVING_DUCKDB_PATH: this.serving,
-      MATERIA_PROJECT_DIR: SRC,
+      MATERIA_PROJECT_DIR: PROJECT_DIR,
     });
   }
 
@@ -68,10 +71,11 @@ function isBuilt(scratch, cmd) {
 export function makeServing(scratch) {
   const source = { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` };
   let how = null;
-  if (isBuilt(scratch, 'pipeline')) {
+  const hasModels = fs.existsSync(path.join(PROJECT_DIR, 'models', 'serving'));
+  if (hasModels && isBuilt(scratch, 'pipeline')) {
     scratch.run(['pipeline', 'run', 'all'], source);
     how = 'pipeline';
-  } else if (['extract', 'run', 'export-serving'].every((c) => isBuilt(scratch, c))) {
+  } else if (hasModels && ['extract', 'run', 'export-serving'].every((c) => isBuilt(scratch, c))) {
     scratch.run(['extract', 'psd'], source);
     scratch.run(['run']);
     scratch.run(['export-serving']);
