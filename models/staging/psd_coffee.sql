@@ -12,6 +12,7 @@ MODEL (
   ),
   start '2000-01-01',
   cron '@daily',
+  allow_partials true,
   grain (release_file, country_code, market_year, attribute),
   audits (
     not_null(columns := (release_file, release_date, etag, landed_at, country_code, country_name, market_year, attribute, value)),
@@ -41,4 +42,4 @@ SELECT
   unit_description,
   CAST(value AS DOUBLE) AS value
 FROM raw.psd_coffee
-WHERE landed_at >= @start_ts AND landed_at < @end_ts
+WHERE landed_at BETWEEN @start_ts AND @end_ts
