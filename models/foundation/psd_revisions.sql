@@ -16,25 +16,24 @@ MODEL (
   description 'Every PSD coffee value per release date with the previous release''s value and the change.'
 );
 
-WITH per_release AS (
-  SELECT
-    country_code,
-    market_year,
-    attribute,
-    release_date,
-    arg_max(country_name, (landed_at, release_file)) AS country_name,
-    arg_max(value, (landed_at, release_file)) AS value
-  FROM staging.psd_coffee
-  GROUP BY country_code, market_year, attribute, release_date
+WITH landings AS (
+  SELECT DISTINCT release_date, landed_at, release_file FROM staging.psd_coffee
+),
+release_of_date AS (
+  -- the landing standing for each release date: the latest landed
+  SELECT release_file
+  FROM landings
+  QUALIFY row_number() OVER (PARTITION BY release_date ORDER BY landed_at DESC, release_file DESC) = 1
 )
 SELECT
-  country_code,
-  country_name,
-  market_year,
-  attribute,
-  release_date,
-  value,
-  lag(value) OVER key_history AS previous_value,
-  value - lag(value) OVER key_history AS change
-FROM per_release
-WINDOW key_history AS (PARTITION BY country_code, market_year, attribute ORDER BY release_date)
+  s.country_code,
+  s.country_name,
+  s.market_year,
+  s.attribute,
+  s.release_date,
+  s.value,
+  lag(s.value) OVER key_history AS previous_value,
+  s.value - lag(s.value) OVER key_history AS change
+FROM staging.psd_coffee AS s
+SEMI JOIN release_of_date AS r ON r.release_file = s.release_file
+WINDOW key_history AS (PARTITION BY s.country_code, s.market_year, s.attribute ORDER BY s.release_date)

@@ -9,7 +9,9 @@
  * landed_at = that date at midnight. The CSV dialect is given, not sniffed: sniffing
  * the first file and applying it to all makes a release with other line endings (CRLF
  * vs LF) read as zero rows, and per-file sniffing (union_by_name) is ~3x slower. The 12
- * columns are the contract's (ARCHITECTURE §1); every field stays text.
+ * columns are the contract's (ARCHITECTURE §1); every field stays text. Raw keeps every
+ * commodity a landed file holds (an all-commodities file would land here too); staging
+ * keeps coffee.
  * Incremental on landed_at (SQLMesh semantics: @end_ts is inclusive, hence BETWEEN): each
  * run loads only the releases landed in the intervals being processed, so a landing is
  * loaded once; allow_partials lets a run load what landed earlier today instead of
@@ -22,7 +24,7 @@ MODEL (
   start '2000-01-01',
   cron '@daily',
   allow_partials true,
-  grain (release_file, country_code, market_year, attribute_id),
+  grain (release_file, commodity_code, country_code, market_year, attribute_id),
   audits (
     not_null(columns := (release_file, release_date, etag, landed_at, country_code, market_year, attribute_id))
   ),

@@ -2,16 +2,14 @@
  *
  * One row per (country_code, market_year, attribute, release_date): value, the value in
  * the previous release having that key (previous_value) and change = value -
- * previous_value (NULL for a key's first release). Built by foundation.psd_revisions. */
+ * previous_value (NULL for a key's first release). Built (and audited: grain, not-null
+ * keys) by foundation.psd_revisions; this is a VIEW so the largest table of the project
+ * is not written twice — the export copies it into serving.duckdb in this order. */
 MODEL (
   name serving.psd_revisions,
-  kind FULL,
+  kind VIEW,
   cron '@daily',
   grain (country_code, market_year, attribute, release_date),
-  audits (
-    not_null(columns := (country_code, country_name, market_year, attribute, release_date, value)),
-    unique_combination_of_columns(columns := (country_code, market_year, attribute, release_date))
-  ),
   description 'How each PSD coffee estimate moved between releases (serving contract).'
 );
 
@@ -25,4 +23,4 @@ SELECT
   previous_value,
   change
 FROM foundation.psd_revisions
-ORDER BY country_code, market_year, attribute, release_date
+ORDER BY country_code, attribute, market_year, release_date

@@ -4,7 +4,9 @@
  * value DOUBLE (1000 60-kg bags). `attribute` is the snake_case of PSD's attribute
  * description (lowercase, runs of other characters -> '_', trimmed), which yields exactly
  * the 19 names of docs/ARCHITECTURE.md §3; the accepted_values audit stops the run if PSD
- * ever publishes an attribute outside that list. Incremental on landed_at like raw. */
+ * ever publishes an attribute outside that list. Only Coffee, Green (commodity 0711100)
+ * is kept, so a landed file holding other commodities (PSD's all-commodities file)
+ * cannot mix into the coffee balance. Incremental on landed_at like raw. */
 MODEL (
   name staging.psd_coffee,
   kind INCREMENTAL_BY_TIME_RANGE (
@@ -43,3 +45,4 @@ SELECT
   CAST(value AS DOUBLE) AS value
 FROM raw.psd_coffee
 WHERE landed_at BETWEEN @start_ts AND @end_ts
+  AND commodity_code = '0711100'  -- Coffee, Green

@@ -123,7 +123,8 @@ def build(scratch, db, landing):
             q = f"SELECT * FROM read_csv('{csv}', header=true)"
         else:
             q = render(m["query"], landing, this=m["name"])
-        scratch.sql(db, f"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE OR REPLACE TABLE {m['name']} AS {q}; "
+        what = "VIEW" if m["kind"] == "VIEW" else "TABLE"
+        scratch.sql(db, f"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE OR REPLACE {what} {m['name']} AS {q}; "
                         f"SELECT 1", write=True)
         counts[m["name"]] = scratch.sql(db, f"SELECT count(*) AS n FROM {m['name']}")[0]["n"]
         for a in m["audits"]:
