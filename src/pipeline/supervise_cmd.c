@@ -1,12 +1,192 @@
-/* supervise_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* supervise_cmd.c — `materia supervise`: the long-running loop systemd keeps alive.
+ *
+ * Holds an flock on SUPERVISE_LOCK for its whole life (a second supervisor exits 1 at
+ * once), runs the `all` pipeline at start when serving is missing and then daily at
+ * SUPERVISE_AT (UTC HH:MM), retrying a failed run with exponential backoff. Logs go to
+ * stdout, one line per step with a level, for journald. SIGTERM/SIGINT set
+ * pipeline_stop_requested: a running step is finished, the next one is not started, and
+ * the process exits 0 — so systemd's stop never leaves a partial file.
+ *
+ * Test knobs: --once (one run now, then exit), --interval-seconds N (run every N seconds
+ * instead of daily), --pipeline NAME, --retries N, --backoff-seconds N, --at HH:MM. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "pipeline/pipeline.h"
+#include "serving/snapshot.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/config.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+static const char usage[] =
+    "usage: materia supervise [--once] [--interval-seconds N] [--at HH:MM] [--pipeline NAME]\n"
+    "                         [--retries N] [--backoff-seconds N]\n\n"
+    "Runs the `all` pipeline daily at SUPERVISE_AT (UTC, HH:MM), and at start when the\n"
+    "serving file is missing. Holds an flock on SUPERVISE_LOCK (a second supervisor exits\n"
+    "1). A failed run is retried with exponential backoff. Logs to stdout. SIGTERM/SIGINT\n"
+    "finish the current step and exit 0.\n\n"
+    "  --once                run the pipeline once now (with retries), then exit\n"
+    "  --interval-seconds N  run every N seconds instead of daily (tests, demos)\n"
+    "  --at HH:MM            daily UTC time (default SUPERVISE_AT)\n"
+    "  --pipeline NAME       pipeline to run (default all)\n"
+    "  --retries N           retries after a failed run (default 3)\n"
+    "  --backoff-seconds N   first retry delay, doubled each time (default 60)\n";
+
+struct supervise_opts {
+    bool once;
+    long interval;
+    int at_min;  /* minutes after 00:00 UTC */
+    const char *pipeline;
+    long retries;
+    long backoff;
+};
+
+static int parse_hhmm(const char *s, int *minutes)
+{
+    int h, m;
+    char tail;
+    if (!s || sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59) return -1;
+    *minutes = h * 60 + m;
+    return 0;
+}
+
+static bool parse_long(const char *s, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min) return false;
+    *out = v;
+    return true;
+}
+
+/* Sleeps up to seconds, returning early when a stop is requested. */
+static void sleep_interruptible(long seconds)
+{
+    time_t until = time(NULL) + seconds;
+    while (!pipeline_stop_requested && time(NULL) < until) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static long seconds_until_daily(int at_min)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    long now_s = tm.tm_hour * 3600L + tm.tm_min * 60L + tm.tm_sec;
+    long at_s = at_min * 60L;
+    return at_s > now_s ? at_s - now_s : at_s + 86400L - now_s;
+}
+
+/* One scheduled run with retries; returns the last pipeline status. */
+static int run_with_retries(const struct supervise_opts *o)
+{
+    int rc = MT_EXIT_FAIL;
+    for (long attempt = 0; attempt <= o->retries; attempt++) {
+        rc = pipeline_run(&g_config, o->pipeline);
+        if (rc != MT_EXIT_FAIL || pipeline_stop_requested) break;
+        if (attempt == o->retries) {
+            log_error("supervise: pipeline %s failed %ld times; waiting for the next scheduled run",
+                      o->pipeline, attempt + 1);
+            break;
+        }
+        long delay = o->backoff << (attempt < 20 ? attempt : 20);
+        log_warn("supervise: pipeline %s failed; retry %ld of %ld in %lds", o->pipeline, attempt + 1,
+                 o->retries, delay);
+        sleep_interruptible(delay);
+        if (pipeline_stop_requested) break;
+    }
+    return rc;
+}
+
+static int supervise_loop(const struct supervise_opts *o)
+{
+    const char *serving = config_get(&g_config, "SERVING_DUCKDB_PATH");
+    if (o->once) {
+        int rc = run_with_retries(o);
+        return rc == MT_EXIT_FAIL && !pipeline_stop_requested ? MT_EXIT_FAIL : MT_EXIT_OK;
+    }
+    if (!fs_exists(serving)) {
+        log_info("supervise: %s is missing, running %s now", serving, o->pipeline);
+        run_with_retries(o);
+    }
+    while (!pipeline_stop_requested) {
+        long wait = o->interval > 0 ? o->interval : seconds_until_daily(o->at_min);
+        log_info("supervise: next %s run in %lds", o->pipeline, wait);
+        sleep_interruptible(wait);
+        if (pipeline_stop_requested) break;
+        run_with_retries(o);
+    }
+    return MT_EXIT_OK;
+}
 
 int cmd_supervise(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    struct supervise_opts o = {.once = false, .interval = 0, .pipeline = "all", .retries = 3, .backoff = 60};
+    const char *at = config_get(&g_config, "SUPERVISE_AT");
+    static const struct option longopts[] = {
+        {"once", no_argument, NULL, 'o'},           {"interval-seconds", required_argument, NULL, 'i'},
+        {"at", required_argument, NULL, 'a'},       {"pipeline", required_argument, NULL, 'p'},
+        {"retries", required_argument, NULL, 'r'},  {"backoff-seconds", required_argument, NULL, 'b'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.once = true; break;
+        case 'a': at = optarg; break;
+        case 'p': o.pipeline = optarg; break;
+        case 'i':
+            if (!parse_long(optarg, 1, &o.interval))
+                return cli_usage_error(usage, "--interval-seconds needs a positive integer, not '%s'", optarg);
+            break;
+        case 'r':
+            if (!parse_long(optarg, 0, &o.retries))
+                return cli_usage_error(usage, "--retries needs an integer >= 0, not '%s'", optarg);
+            break;
+        case 'b':
+            if (!parse_long(optarg, 0, &o.backoff))
+                return cli_usage_error(usage, "--backoff-seconds needs an integer >= 0, not '%s'", optarg);
+            break;
+        default:
+            return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (parse_hhmm(at, &o.at_min) < 0)
+        return cli_usage_error(usage, "SUPERVISE_AT/--at must be HH:MM (UTC), not '%s'", at ? at : "");
+    if (!pipeline_known(o.pipeline)) return cli_usage_error(usage, "unknown pipeline '%s'", o.pipeline);
+
+    log_set_fd(STDOUT_FILENO);
+    const char *lock_path = config_get(&g_config, "SUPERVISE_LOCK");
+    char err[MT_ERR_LEN];
+    char *lock_dir = fs_dirname(lock_path);
+    int mk = fs_mkdir_p(lock_dir, err, sizeof err);
+    free(lock_dir);
+    int lock = mk < 0 ? -1 : serving_lock_acquire(lock_path, "supervisor", err, sizeof err);
+    if (lock < 0) {
+        log_error("supervise: cannot start: %s", err);
+        fprintf(stderr, "materia: supervise: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    pipeline_install_stop_handler();
+    log_info("supervise: started (pid %ld, pipeline %s, %s, lock %s)", (long)getpid(), o.pipeline,
+             o.once ? "once" : o.interval > 0 ? "fixed interval" : at, lock_path);
+    int rc = supervise_loop(&o);
+    log_info("supervise: %s, exiting", pipeline_stop_requested ? "stopped by signal" : "done");
+    serving_lock_release(lock);
+    return rc;
 }

@@ -1,12 +1,54 @@
-/* export_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* export_cmd.c — `materia export-serving`: publish serving.duckdb from the lakehouse.
+ *
+ * The standalone form of the pipeline's export_serving step. It opens the lakehouse
+ * READ-ONLY (so it never races the pipeline's writer for DuckDB's lock: if a pipeline is
+ * running, the open fails with DuckDB's lock message) and hands the connection to
+ * serving_export() (export.c), which does all the work. */
 #include <stdio.h>
 
 #include "commands.h"
+#include "serving/export.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/config.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+
+static const char usage[] =
+    "usage: materia export-serving\n\n"
+    "Copies every table and view of schema `serving` in the lakehouse (DUCKDB_PATH) into a\n"
+    "new serving_new.duckdb beside SERVING_DUCKDB_PATH, with a _snapshot table of row\n"
+    "counts and checksums, verifies it, keeps the live file as serving.prev.duckdb and\n"
+    "renames the new one into place. Refuses (nothing changed) when the last transform run\n"
+    "did not succeed or a serving table is empty. The lakehouse is opened read-only.\n\n"
+    "Test hook: MATERIA_CRASH_AT=<point> kills the process with SIGKILL at a named point\n"
+    "(mid_copy, after_copy, after_checkpoint, after_fsync, after_verify, after_link_prev,\n"
+    "after_rename), for the crash-safety tests.\n";
 
 int cmd_export_serving(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    if (argc > 1) return cli_usage_error(usage, "export-serving takes no arguments ('%s')", argv[1]);
+    const char *lake_path = config_get(&g_config, "DUCKDB_PATH");
+    if (!fs_exists(lake_path)) {
+        fprintf(stderr, "materia: export-serving: lakehouse %s does not exist (run the transform first)\n",
+                lake_path);
+        return MT_EXIT_FAIL;
+    }
+    char err[MT_ERR_LEN];
+    struct db lake;
+    if (db_open(&lake, lake_path, true, 0, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: export-serving: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    struct export_outcome out;
+    int rc = serving_export(&g_config, lake.con, &out, err, sizeof err);
+    db_close(&lake);
+    if (rc < 0) {
+        fprintf(stderr, "materia: export-serving: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    printf("export-serving: published snapshot %s (%d tables, %lld rows) to %s\n", out.snapshot_id,
+           out.tables, (long long)out.rows, config_get(&g_config, "SERVING_DUCKDB_PATH"));
+    return MT_EXIT_OK;
 }

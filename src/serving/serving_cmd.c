@@ -1,12 +1,160 @@
-/* serving_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* serving_cmd.c — `materia serving status|rollback`: look at and undo published snapshots.
+ *
+ * status opens the live serving file read-only and prints its _snapshot (id, created_at,
+ * run id, each table's rows and checksum), the file's size and inode (the inode changes
+ * with every publish, which is how a reader notices a swap), and the previous snapshot's
+ * id; --verify also recomputes every checksum. rollback takes the export lock, verifies
+ * serving.prev.duckdb, then exchanges it with the live file in one rename (the current
+ * snapshot becomes prev, so a second rollback undoes the first). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
+#include "serving/snapshot.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/config.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+
+static const char usage[] =
+    "usage: materia serving status [--verify]\n"
+    "       materia serving rollback\n\n"
+    "status    show the live snapshot of SERVING_DUCKDB_PATH: id, created_at, run id,\n"
+    "          tables with row counts and checksums, file size and inode, previous id;\n"
+    "          --verify recomputes every checksum (exit 1 on a mismatch)\n"
+    "rollback  make serving.prev.duckdb live again (atomic exchange; the current\n"
+    "          snapshot becomes the previous one)\n";
+
+/* The snapshot id of a serving file, or NULL (with err) when it has none. Caller frees. */
+static char *snapshot_id_of(const char *path, char *err, size_t errlen)
+{
+    struct db d;
+    if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
+    char *id = NULL;
+    if (db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", &id, err, errlen) == 0 && !id)
+        snprintf(err, errlen, "%s: _snapshot is empty", path);
+    db_close(&d);
+    return id;
+}
+
+static int serving_status(const struct serving_paths *p, bool verify)
+{
+    char err[MT_ERR_LEN];
+    struct stat st;
+    if (stat(p->live, &st) < 0) {
+        fprintf(stderr, "materia: serving status: no serving snapshot at %s (run export-serving)\n", p->live);
+        return MT_EXIT_FAIL;
+    }
+    struct db d;
+    if (db_open(&d, p->live, true, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: serving status: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    duckdb_result res;
+    if (duckdb_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
+                            "checksum FROM main._snapshot ORDER BY table_name", &res) == DuckDBError) {
+        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        db_close(&d);
+        return MT_EXIT_FAIL;
+    }
+    idx_t n = duckdb_row_count(&res);
+    printf("serving:     %s\n", p->live);
+    if (n > 0) {
+        char *id = duckdb_value_varchar(&res, 0, 0);
+        char *created = duckdb_value_varchar(&res, 1, 0);
+        char *run = duckdb_value_varchar(&res, 2, 0);
+        printf("snapshot_id: %s\ncreated_at:  %s\nrun_id:      %s\n", id ? id : "", created ? created : "",
+               run ? run : "");
+        duckdb_free(id);
+        duckdb_free(created);
+        duckdb_free(run);
+    }
+    printf("file:        %lld bytes, inode %llu\n", (long long)st.st_size, (unsigned long long)st.st_ino);
+    printf("tables:\n");
+    for (idx_t i = 0; i < n; i++) {
+        char *t = duckdb_value_varchar(&res, 3, i);
+        char *sum = duckdb_value_varchar(&res, 5, i);
+        printf("  %-20s rows=%-10lld checksum=%s\n", t ? t : "", (long long)duckdb_value_int64(&res, 4, i),
+               sum ? sum : "");
+        duckdb_free(t);
+        duckdb_free(sum);
+    }
+    duckdb_destroy_result(&res);
+    db_close(&d);
+    if (fs_exists(p->prev)) {
+        char *prev = snapshot_id_of(p->prev, err, sizeof err);
+        printf("previous:    %s (%s)\n", prev ? prev : "unreadable", p->prev);
+        free(prev);
+    } else {
+        printf("previous:    none\n");
+    }
+    if (verify) {
+        if (serving_verify_file(p->live, err, sizeof err) < 0) {
+            printf("verified:    FAILED\n");
+            fprintf(stderr, "materia: serving status: %s\n", err);
+            return MT_EXIT_FAIL;
+        }
+        printf("verified:    ok\n");
+    }
+    return n > 0 ? MT_EXIT_OK : MT_EXIT_FAIL;
+}
+
+static int serving_rollback(const struct serving_paths *p)
+{
+    char err[MT_ERR_LEN];
+    int lock = serving_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "materia: serving rollback: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    int rc = MT_EXIT_FAIL;
+    char *prev_id = NULL, *cur_id = NULL;
+    if (!fs_exists(p->prev)) {
+        fprintf(stderr, "materia: serving rollback: no previous snapshot at %s\n", p->prev);
+        goto out;
+    }
+    if (serving_verify_file(p->prev, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: serving rollback: refusing, the previous snapshot is not intact: %s\n", err);
+        goto out;
+    }
+    prev_id = snapshot_id_of(p->prev, err, sizeof err);
+    if (fs_exists(p->live)) cur_id = snapshot_id_of(p->live, err, sizeof err);
+    if (serving_swap_prev(p, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: serving rollback: %s\n", err);
+        goto out;
+    }
+    printf("serving rollback: snapshot %s is live again (was %s; kept as %s)\n", prev_id ? prev_id : "?",
+           cur_id ? cur_id : "none", p->prev);
+    rc = MT_EXIT_OK;
+out:
+    free(prev_id);
+    free(cur_id);
+    serving_lock_release(lock);
+    return rc;
+}
 
 int cmd_serving(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    if (argc < 2) return cli_usage_error(usage, "serving needs a subcommand: status or rollback");
+    struct serving_paths p;
+    serving_paths_init(&p, config_get(&g_config, "SERVING_DUCKDB_PATH"));
+    int rc;
+    if (!strcmp(argv[1], "status")) {
+        bool verify = argc == 3 && !strcmp(argv[2], "--verify");
+        if (argc > 3 || (argc == 3 && !verify))
+            rc = cli_usage_error(usage, "serving status: unknown argument '%s'", argv[2]);
+        else
+            rc = serving_status(&p, verify);
+    } else if (!strcmp(argv[1], "rollback")) {
+        rc = argc == 2 ? serving_rollback(&p) : cli_usage_error(usage, "serving rollback takes no arguments");
+    } else {
+        rc = cli_usage_error(usage, "unknown serving subcommand '%s'", argv[1]);
+    }
+    serving_paths_free(&p);
+    return rc;
 }

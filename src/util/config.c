@@ -39,6 +39,7 @@ static const struct {
     {"EXTRACT_CONNECT_TIMEOUT_S", "15", "extract: connect timeout, seconds"},
     {"EXTRACT_TIMEOUT_S", "300", "extract: total timeout per attempt, seconds"},
     {"EXTRACT_RETRIES", "4", "extract: retries on timeouts and 5xx (exponential backoff)"},
+    {"EXTRACT_BACKOFF_MS", "1000", "extract: delay before the first retry, doubling after"},
     {"EXTRACT_MAX_BYTES", "1073741824", "extract: cap on downloaded and uncompressed bytes"},
     {"JANITOR_RETENTION_DAYS", "7", "janitor: keep unreferenced model versions this long"},
     {"SUPERVISE_AT", "06:00", "supervise: daily UTC time of the `all` pipeline (HH:MM)"},

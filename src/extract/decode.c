@@ -1,0 +1,281 @@
+/* decode.c — see decode.h.
+ *
+ * Zip: the whole body is in memory, so libzip reads it through a buffer source (no temp
+ * file). The archive must contain exactly one member whose name ends in ".csv" (any case,
+ * directories ignored); its declared size is checked against the cap before reading, and
+ * the read itself stops at cap + 1 bytes, so a member that lies about its size cannot get
+ * past the cap either. libzip verifies the member's CRC as it reads.
+ *
+ * Gzip: streamed through inflate into a growing buffer, again stopping at the cap; a
+ * stream that ends early is "truncated", one followed by garbage is "trailing data". */
+#include "extract/decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <zip.h>
+#include <zlib.h>
+
+#include "util/strbuf.h"
+
+enum decode_format decode_detect(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    if (len >= 4 && p[0] == 'P' && p[1] == 'K' &&
+        ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6)))
+        return DECODE_ZIP;
+    if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) return DECODE_GZIP;
+    return DECODE_PLAIN;
+}
+
+const char *decode_format_name(enum decode_format f)
+{
+    switch (f) {
+    case DECODE_ZIP: return "zip";
+    case DECODE_GZIP: return "gzip";
+    default: return "csv";
+    }
+}
+
+void decoded_free(struct decoded *d)
+{
+    if (!d->csv_is_body) free(d->csv);
+    free(d->member);
+    memset(d, 0, sizeof *d);
+}
+
+static bool looks_like_html(const char *p, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) i = 3;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    /* a CSV release starts with "Commodity_Code"; markup (an HTML error page, an XML
+     * error document from a CDN) starts with '<' */
+    return i < len && p[i] == '<';
+}
+
+static bool name_is_csv(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && name[n - 1] != '/' && !strcasecmp(name + n - 4, ".csv");
+}
+
+static int decode_zip(const char *body, size_t len, size_t max_bytes, struct decoded *out,
+                      char *err, size_t errlen)
+{
+    zip_error_t zerr;
+    zip_error_init(&zerr);
+    zip_source_t *src = zip_source_buffer_create(body, len, 0, &zerr);
+    if (!src) {
+        snprintf(err, errlen, "cannot read zip: %s", zip_error_strerror(&zerr));
+        zip_error_fini(&zerr);
+        return -1;
+    }
+    zip_t *za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    if (!za) {
+        snprintf(err, errlen, "corrupt or truncated zip: %s", zip_error_strerror(&zerr));
+        zip_source_free(src);
+        zip_error_fini(&zerr);
+        return -1;
+    }
+    zip_error_fini(&zerr);
+
+    int rc = -1;
+    zip_int64_t n = zip_get_num_entries(za, 0), found = -1, ncsv = 0;
+    for (zip_int64_t i = 0; i < n; i++) {
+        const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
+        if (name && name_is_csv(name)) {
+            ncsv++;
+            found = i;
+        }
+    }
+    if (ncsv == 0) {
+        snprintf(err, errlen, "zip has no .csv member (%lld entries)", (long long)n);
+        goto done;
+    }
+    if (ncsv > 1) {
+        snprintf(err, errlen, "zip has %lld .csv members, expected one", (long long)ncsv);
+        goto done;
+    }
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(za, (zip_uint64_t)found, 0, &st) < 0) {
+        snprintf(err, errlen, "corrupt zip: %s", zip_strerror(za));
+        goto done;
+    }
+    if ((st.valid & ZIP_STAT_SIZE) && st.size > max_bytes) {
+        snprintf(err, errlen, "zip member %s is %llu bytes uncompressed, over the cap of %zu "
+                 "(EXTRACT_MAX_BYTES)", st.name, (unsigned long long)st.size, max_bytes);
+        goto done;
+    }
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)found, 0);
+    if (!zf) {
+        snprintf(err, errlen, "cannot open zip member %s: %s", st.name, zip_strerror(za));
+        goto done;
+    }
+    strbuf sb;
+    sb_init(&sb);
+    char buf[65536];
+    for (;;) {
+        zip_int64_t r = zip_fread(zf, buf, sizeof buf);
+        if (r < 0) {
+            snprintf(err, errlen, "corrupt zip member %s: %s", st.name,
+                     zip_error_strerror(zip_file_get_error(zf)));
+            break;
+        }
+        if (r == 0) { rc = 0; break; }
+        if (sb.len + (size_t)r > max_bytes) {
+            snprintf(err, errlen, "zip member %s inflates past the cap of %zu bytes "
+                     "(EXTRACT_MAX_BYTES)", st.name, max_bytes);
+            break;
+        }
+        sb_append_len(&sb, buf, (size_t)r);
+    }
+    zip_fclose(zf);
+    if (rc == 0) {
+        out->csv_len = sb.len;
+        out->csv = sb_detach(&sb);
+        out->member = xstrdup(st.name);
+        out->member_mtime = (st.valid & ZIP_STAT_MTIME) ? st.mtime : 0;
+    } else {
+        sb_free(&sb);
+    }
+done:
+    zip_discard(za); /* read-only: also frees src */
+    return rc;
+}
+
+int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, size_t *outlen,
+                  char *err, size_t errlen)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        snprintf(err, errlen, "gzip: inflateInit failed");
+        return -1;
+    }
+    strbuf sb;
+    sb_init(&sb);
+    zs.next_in = (Bytef *)data;
+    zs.avail_in = 0;
+    size_t left = len;
+    unsigned char buf[65536];
+    int rc = -1;
+    for (;;) {
+        if (zs.avail_in == 0 && left > 0) {
+            uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            zs.avail_in = chunk;
+            left -= chunk;
+        }
+        zs.next_out = buf;
+        zs.avail_out = sizeof buf;
+        int z = inflate(&zs, Z_NO_FLUSH);
+        size_t got = sizeof buf - zs.avail_out;
+        if (sb.len + got > max_bytes) {
+            snprintf(err, errlen, "gzip inflates past the cap of %zu bytes (EXTRACT_MAX_BYTES)",
+                     max_bytes);
+            break;
+        }
+        sb_append_len(&sb, buf, got);
+        if (z == Z_STREAM_END) {
+            if (zs.avail_in == 0 && left == 0) { rc = 0; break; }
+            /* another gzip member follows (gzip allows concatenation) */
+            if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+                inflateReset(&zs);
+                continue;
+            }
+            snprintf(err, errlen, "gzip: trailing data after the compressed stream");
+            break;
+        }
+        if (z == Z_BUF_ERROR && zs.avail_in == 0 && left == 0) {
+            snprintf(err, errlen, "truncated gzip stream");
+            break;
+        }
+        if (z != Z_OK && z != Z_BUF_ERROR) {
+            snprintf(err, errlen, "corrupt gzip: %s", zs.msg ? zs.msg : "inflate error");
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (rc == 0) {
+        *outlen = sb.len;
+        *out = sb_detach(&sb);
+    } else {
+        sb_free(&sb);
+    }
+    return rc;
+}
+
+int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size_t *outlen,
+                         char *err, size_t errlen)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    /* 15 + 16: gzip wrapper with a zero mtime header */
+    if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        snprintf(err, errlen, "gzip: deflateInit failed");
+        return -1;
+    }
+    strbuf sb;
+    sb_init(&sb);
+    const unsigned char *p = data;
+    size_t left = len;
+    unsigned char buf[65536];
+    int z;
+    do {
+        if (zs.avail_in == 0 && left > 0) {
+            uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            zs.next_in = (Bytef *)p;
+            zs.avail_in = chunk;
+            p += chunk;
+            left -= chunk;
+        }
+        zs.next_out = buf;
+        zs.avail_out = sizeof buf;
+        z = deflate(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH);
+        if (z == Z_STREAM_ERROR) {
+            snprintf(err, errlen, "gzip: deflate failed");
+            deflateEnd(&zs);
+            sb_free(&sb);
+            return -1;
+        }
+        sb_append_len(&sb, buf, sizeof buf - zs.avail_out);
+    } while (z != Z_STREAM_END);
+    deflateEnd(&zs);
+    *outlen = sb.len;
+    *out = (unsigned char *)sb_detach(&sb);
+    return 0;
+}
+
+int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *out,
+                char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (len == 0) {
+        snprintf(err, errlen, "empty response body");
+        return -1;
+    }
+    out->format = decode_detect(body, len);
+    switch (out->format) {
+    case DECODE_ZIP:
+        return decode_zip(body, len, max_bytes, out, err, errlen);
+    case DECODE_GZIP:
+        return decode_gunzip(body, len, max_bytes, &out->csv, &out->csv_len, err, errlen);
+    default:
+        if (looks_like_html(body, len)) {
+            snprintf(err, errlen, "got an HTML/markup page, not a zip, gzip or CSV file");
+            return -1;
+        }
+        if (len > max_bytes) {
+            snprintf(err, errlen, "CSV is %zu bytes, over the cap of %zu (EXTRACT_MAX_BYTES)",
+                     len, max_bytes);
+            return -1;
+        }
+        out->csv = (char *)body;
+        out->csv_len = len;
+        out->csv_is_body = true;
+        return 0;
+    }
+}

@@ -1,0 +1,168 @@
+/* extract.c — extract_psd(): the extract stage end to end (docs/ARCHITECTURE.md §1).
+ *
+ * Steps, each failing with "<url>: <problem>" and leaving LANDING_DIR untouched:
+ *   1. scan the landing area (what is already landed, and the newest release's ETag);
+ *   2. fetch PSD_SOURCE_URL, conditional on that ETag (fetch.c: timeouts, retries);
+ *   3. a 304, or an ETag already landed, is "unchanged";
+ *   4. decode the body (decode.c: zip / gzip / plain CSV by magic bytes, capped);
+ *   5. validate the CSV (psd_csv.c) and hash it; content already landed is "unchanged";
+ *   6. date it — Last-Modified, else the zip member's mtime, else now — and land it
+ *      atomically (landing.c: meta first, data file last).
+ * The ETag sent as If-None-Match is only ever one a server sent: a release named by its
+ * SHA-256 (no server ETag, e.g. file://) sends none, and step 5 catches the repeat. */
+#include "extract/extract.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extract/decode.h"
+#include "extract/fetch.h"
+#include "extract/landing.h"
+#include "extract/psd_csv.h"
+#include "util/common.h"
+#include "util/hash.h"
+#include "util/log.h"
+
+void extract_outcome_free(struct extract_outcome *out)
+{
+    free(out->path);
+    memset(out, 0, sizeof *out);
+}
+
+static long cfg_long(const struct config *cfg, const char *key, long def, long min)
+{
+    long v = config_get_long(cfg, key, def);
+    return v < min ? min : v;
+}
+
+/* The release date: Last-Modified (UTC), else the zip member's mtime (zip times are local
+ * wall-clock times without a zone, so they are read back as local time), else now. */
+static void release_date(const struct fetch_result *fr, const struct decoded *dec,
+                         struct tm *tm, const char **source)
+{
+    time_t t;
+    if (fr->last_modified_t >= 0) {
+        t = fr->last_modified_t;
+        gmtime_r(&t, tm);
+        *source = "Last-Modified";
+    } else if (dec->member_mtime > 0) {
+        t = dec->member_mtime;
+        localtime_r(&t, tm);
+        *source = "zip member mtime";
+    } else {
+        t = time(NULL);
+        gmtime_r(&t, tm);
+        *source = "download time";
+    }
+}
+
+int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *url = config_get(cfg, "PSD_SOURCE_URL");
+    const char *landing_dir = config_get(cfg, "LANDING_DIR");
+    if (!url || !*url) {
+        snprintf(err, errlen, "PSD_SOURCE_URL is empty");
+        return -1;
+    }
+    if (!landing_dir || !*landing_dir) {
+        snprintf(err, errlen, "%s: LANDING_DIR is empty", url);
+        return -1;
+    }
+    struct fetch_opts fo = {
+        .url = url,
+        .connect_timeout_s = cfg_long(cfg, "EXTRACT_CONNECT_TIMEOUT_S", 15, 1),
+        .timeout_s = cfg_long(cfg, "EXTRACT_TIMEOUT_S", 300, 1),
+        .retries = cfg_long(cfg, "EXTRACT_RETRIES", 4, 0),
+        .backoff_ms = cfg_long(cfg, "EXTRACT_BACKOFF_MS", 1000, 0),
+        .max_bytes = (size_t)cfg_long(cfg, "EXTRACT_MAX_BYTES", 1073741824L, 1),
+        .progress = isatty(STDERR_FILENO) == 1,
+    };
+
+    char e[MT_ERR_LEN];
+    struct landing_set set;
+    if (landing_scan(landing_dir, &set, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", url, e);
+        return -1;
+    }
+    const struct landing_release *newest = landing_newest(&set);
+    if (newest && newest->has_meta && strcmp(newest->etag, newest->sha256) != 0)
+        fo.if_none_match = newest->etag;
+
+    struct fetch_result fr;
+    struct decoded dec;
+    memset(&dec, 0, sizeof dec);
+    int rc = -1;
+    fetch_global_init();
+    if (fetch_url(&fo, &fr, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", url, e);
+        goto done;
+    }
+    if (fr.not_modified) {
+        log_info("extract: %s: 304 Not Modified (ETag %s)", url, fo.if_none_match);
+        rc = 0;
+        goto done;
+    }
+    const struct landing_release *same = landing_find_etag(&set, fr.etag);
+    if (same) {
+        log_info("extract: %s: ETag %s already landed as %s", url, fr.etag, same->rel_path);
+        rc = 0;
+        goto done;
+    }
+    if (decode_body(fr.body.buf, fr.body.len, fo.max_bytes, &dec, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", url, e);
+        goto done;
+    }
+    int64_t rows = 0;
+    if (psd_csv_validate(dec.csv, dec.csv_len, &rows, e, sizeof e) < 0) {
+        if (dec.format == DECODE_PLAIN && (!strncmp(e, "line 1:", 7) || !strcmp(e, "empty file")))
+            /* nothing recognisable at all: say so before the CSV detail */
+            snprintf(err, errlen, "%s: not a zip, gzip or PSD CSV file: %s", url, e);
+        else
+            snprintf(err, errlen, "%s: %s: %s", url, dec.member ? dec.member : "CSV", e);
+        goto done;
+    }
+    char sha[HASH_HEX_LEN];
+    hash_sha256_hex(dec.csv, dec.csv_len, sha);
+    same = landing_find_sha256(&set, sha);
+    if (same) {
+        log_info("extract: %s: content (sha256 %.12s…) already landed as %s", url, sha,
+                 same->rel_path);
+        rc = 0;
+        goto done;
+    }
+    struct tm tm;
+    const char *date_source;
+    release_date(&fr, &dec, &tm, &date_source);
+    struct landing_new ln = {
+        .etag_raw = fr.etag,
+        .url = url,
+        .last_modified = fr.last_modified,
+        .year = tm.tm_year + 1900,
+        .month = tm.tm_mon + 1,
+        .day = tm.tm_mday,
+        .csv = dec.csv,
+        .csv_len = dec.csv_len,
+        .rows = rows,
+        .sha256 = sha,
+    };
+    if (landing_write(landing_dir, &ln, &out->path, &out->bytes, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", url, e);
+        goto done;
+    }
+    out->landed = true;
+    out->rows = rows;
+    log_info("extract: %s: landed %s (%s %s, release date %04d-%02d-%02d from %s)", url,
+             out->path, decode_format_name(dec.format), dec.member ? dec.member : "", ln.year,
+             ln.month, ln.day, date_source);
+    rc = 0;
+done:
+    decoded_free(&dec);
+    fetch_result_free(&fr);
+    fetch_global_cleanup();
+    landing_set_free(&set);
+    return rc;
+}

@@ -1,0 +1,235 @@
+/* pipeline.c — see pipeline.h. Steps and the decision to export.
+ *
+ * `all` is extract -> transform -> export_serving. Export runs only when extract landed a
+ * release, transform rebuilt a model, or there is no serving file yet; otherwise it is
+ * skipped and, if no step did anything, the pipeline reports "nothing to do" (exit 3).
+ * The lakehouse connection opened here is the only one: transform writes through it and
+ * export reads through it, so the two never race for DuckDB's file lock. */
+#include "pipeline/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "extract/extract.h"
+#include "serving/export.h"
+#include "serving/snapshot.h"
+#include "transform/transform.h"
+#include "util/common.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+volatile sig_atomic_t pipeline_stop_requested = 0;
+
+enum step { STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT };
+static const char *const step_names[] = {"extract", "transform", "export_serving"};
+
+static const struct {
+    const char *name;
+    enum step steps[3];
+    int n;
+    const char *summary;
+} pipelines[] = {
+    {"extract", {STEP_EXTRACT}, 1, "land a new USDA PSD release, if any"},
+    {"transform", {STEP_TRANSFORM}, 1, "run the SQL models into the lakehouse"},
+    {"export_serving", {STEP_EXPORT}, 1, "publish serving.duckdb from the lakehouse"},
+    {"all", {STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT}, 3,
+     "extract, transform, export_serving (export only when something changed)"},
+};
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    pipeline_stop_requested = 1;
+}
+
+void pipeline_install_stop_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: an interrupted sleep returns at once */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+bool pipeline_known(const char *name)
+{
+    for (size_t i = 0; i < MT_ARRAY_LEN(pipelines); i++)
+        if (!strcmp(pipelines[i].name, name)) return true;
+    return false;
+}
+
+void pipeline_list(void)
+{
+    for (size_t i = 0; i < MT_ARRAY_LEN(pipelines); i++) {
+        printf("%-16s", pipelines[i].name);
+        for (int s = 0; s < pipelines[i].n; s++)
+            printf("%s%s", s ? " -> " : "", step_names[pipelines[i].steps[s]]);
+        printf("\t%s\n", pipelines[i].summary);
+    }
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The run log, created like transform creates it (docs/ARCHITECTURE.md §2). */
+static int runs_begin(duckdb_connection con, const char *run_id, const char *name, char *err, size_t errlen)
+{
+    if (db_exec(con, "CREATE SCHEMA IF NOT EXISTS _materia; "
+                     "CREATE TABLE IF NOT EXISTS _materia.runs(run_id VARCHAR PRIMARY KEY, kind VARCHAR, "
+                     "started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, message VARCHAR)",
+                err, errlen) < 0)
+        return -1;
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "INSERT INTO _materia.runs VALUES (");
+    db_quote_literal(&sql, run_id);
+    sb_append(&sql, ", 'pipeline', current_timestamp::TIMESTAMP, NULL, 'running', ");
+    db_quote_literal(&sql, name);
+    sb_append(&sql, ")");
+    int rc = db_exec(con, sql.buf, err, errlen);
+    sb_free(&sql);
+    return rc;
+}
+
+static void runs_end(duckdb_connection con, const char *run_id, const char *status, const char *message)
+{
+    char err[MT_ERR_LEN];
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "UPDATE _materia.runs SET ended_at = current_timestamp::TIMESTAMP, status = ");
+    db_quote_literal(&sql, status);
+    sb_append(&sql, ", message = ");
+    db_quote_literal(&sql, message);
+    sb_append(&sql, " WHERE run_id = ");
+    db_quote_literal(&sql, run_id);
+    if (db_exec(con, sql.buf, err, sizeof err) < 0)
+        log_warn("pipeline: cannot record the end of run %s in _materia.runs: %s", run_id, err);
+    sb_free(&sql);
+}
+
+struct run_state {
+    bool changed;    /* a release landed or a model was rebuilt */
+    bool did_work;   /* any step did something */
+    char note[MT_ERR_LEN];
+};
+
+/* One step; returns 0 or -1 (reason in err). Logs its summary line. */
+static int run_step(const struct config *cfg, const char *pipeline, enum step step, duckdb_connection lake,
+                    struct run_state *st, char *err, size_t errlen)
+{
+    double t0 = now_seconds();
+    const char *name = step_names[step];
+    int rc = 0;
+    if (step == STEP_EXTRACT) {
+        struct extract_outcome eo;
+        rc = extract_psd(cfg, &eo, err, errlen);
+        if (rc == 0 && eo.landed) {
+            st->changed = st->did_work = true;
+            log_info("pipeline %s: step %s: ok, landed %s (%lld rows, %lld bytes) in %.1fs", pipeline, name,
+                     eo.path ? eo.path : "?", (long long)eo.rows, (long long)eo.bytes, now_seconds() - t0);
+        } else if (rc == 0) {
+            log_info("pipeline %s: step %s: nothing to do, release unchanged (%.1fs)", pipeline, name,
+                     now_seconds() - t0);
+        }
+        extract_outcome_free(&eo);
+    } else if (step == STEP_TRANSFORM) {
+        struct transform_outcome to;
+        rc = transform_run(cfg, lake, &to, err, errlen);
+        if (rc == 0 && to.models_rebuilt > 0) {
+            st->changed = st->did_work = true;
+            log_info("pipeline %s: step %s: ok, run %s rebuilt %d of %d models in %.1fs", pipeline, name,
+                     to.run_id, to.models_rebuilt, to.models_total, now_seconds() - t0);
+        } else if (rc == 0) {
+            log_info("pipeline %s: step %s: nothing to do, %d models up to date (%.1fs)", pipeline, name,
+                     to.models_total, now_seconds() - t0);
+        } else if (to.audit_failed) {
+            log_error("pipeline %s: step %s: audit failed", pipeline, name);
+        }
+    } else {
+        bool want = strcmp(pipeline, "all") != 0 || st->changed ||
+                    !fs_exists(config_get(cfg, "SERVING_DUCKDB_PATH"));
+        if (!want) {
+            log_info("pipeline %s: step %s: skipped, nothing changed and serving exists", pipeline, name);
+            return 0;
+        }
+        struct export_outcome xo;
+        rc = serving_export(cfg, lake, &xo, err, errlen);
+        if (rc == 0) {
+            st->did_work = true;
+            log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
+                     name, xo.snapshot_id, xo.tables, (long long)xo.rows, now_seconds() - t0);
+        }
+    }
+    if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err);
+    return rc;
+}
+
+int pipeline_run(const struct config *cfg, const char *name)
+{
+    size_t pi = 0;
+    while (pi < MT_ARRAY_LEN(pipelines) && strcmp(pipelines[pi].name, name) != 0) pi++;
+    if (pi == MT_ARRAY_LEN(pipelines)) {
+        log_error("pipeline: unknown pipeline '%s'", name);
+        return MT_EXIT_FAIL;
+    }
+    char err[MT_ERR_LEN];
+    const char *lake_path = config_get(cfg, "DUCKDB_PATH");
+    char *lake_dir = fs_dirname(lake_path);
+    int mk = fs_mkdir_p(lake_dir, err, sizeof err);
+    free(lake_dir);
+    struct db lake;
+    if (mk < 0 || db_open(&lake, lake_path, false, 0, err, sizeof err) < 0) {
+        log_error("pipeline %s: cannot open the lakehouse: %s", name, err);
+        return MT_EXIT_FAIL;
+    }
+    char run_id[64], stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(run_id, sizeof run_id, "pipeline-%s-%08x", stamp, (unsigned)randombytes_random());
+    if (runs_begin(lake.con, run_id, name, err, sizeof err) < 0) {
+        log_error("pipeline %s: cannot record the run in _materia.runs: %s", name, err);
+        db_close(&lake);
+        return MT_EXIT_FAIL;
+    }
+    log_info("pipeline %s: run %s started", name, run_id);
+    struct run_state st;
+    memset(&st, 0, sizeof st);
+    int rc = MT_EXIT_OK;
+    for (int s = 0; s < pipelines[pi].n; s++) {
+        enum step step = pipelines[pi].steps[s];
+        if (pipeline_stop_requested) {
+            log_warn("pipeline %s: stop requested, not starting step %s", name, step_names[step]);
+            snprintf(err, sizeof err, "stopped by signal before step %s", step_names[step]);
+            rc = PIPELINE_STOPPED;
+            break;
+        }
+        if (run_step(cfg, name, step, lake.con, &st, err, sizeof err) < 0) {
+            rc = MT_EXIT_FAIL;
+            break;
+        }
+        char point[64];
+        snprintf(point, sizeof point, "after_step_%s", step_names[step]);
+        serving_crash_point(point);
+    }
+    if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
+    const char *status = rc == MT_EXIT_OK ? "ok" : rc == MT_EXIT_NOTHING ? "nothing_to_do" : "failed";
+    runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err);
+    db_close(&lake);
+    log_msg(rc == MT_EXIT_FAIL ? LOG_ERROR : LOG_INFO, "pipeline %s: run %s finished: %s", name, run_id,
+            rc == PIPELINE_STOPPED ? "stopped" : status);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/* snapshot.c — see snapshot.h: sibling paths, the export lock, crash hooks, checksums,
+ * verification of a serving file, and the two ways a file becomes live (publish, swap).
+ *
+ * Invariant kept by serving_publish and serving_swap_prev: at every instant the live path
+ * names a complete, checkpointed snapshot (or does not exist yet, before the first
+ * export). Each change is one rename(2) within one directory, followed by fsync of it. */
+#include "serving/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "util/common.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+void serving_paths_init(struct serving_paths *p, const char *live)
+{
+    p->live = xstrdup(live);
+    p->dir = fs_dirname(live);
+    char *base = fs_basename(live);
+    size_t n = strlen(base);
+    if (n > 7 && !strcmp(base + n - 7, ".duckdb")) base[n - 7] = '\0';
+    char *fresh = xasprintf("%s_new.duckdb", base);
+    char *prev = xasprintf("%s.prev.duckdb", base);
+    char *lock = xasprintf("%s.lock", base);
+    p->fresh = fs_join(p->dir, fresh);
+    p->prev = fs_join(p->dir, prev);
+    p->lock = fs_join(p->dir, lock);
+    free(fresh);
+    free(prev);
+    free(lock);
+    free(base);
+}
+
+void serving_paths_free(struct serving_paths *p)
+{
+    free(p->live);
+    free(p->dir);
+    free(p->fresh);
+    free(p->prev);
+    free(p->lock);
+    memset(p, 0, sizeof *p);
+}
+
+int serving_lock_acquire(const char *path, const char *what, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ERR("%s: cannot open lock file: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            ERR("%s: lock is held by another process (another %s is running)", path, what);
+        else
+            ERR("%s: cannot lock: %s", path, strerror(e));
+        return -1;
+    }
+    /* The pid is informational only (the flock is the lock); failures here do not matter. */
+    if (ftruncate(fd, 0) == 0) {
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (pwrite(fd, pid, (size_t)n, 0) < 0) { /* ignored */ }
+    }
+    return fd;
+}
+
+void serving_lock_release(int fd)
+{
+    if (fd >= 0) close(fd); /* closing drops the flock */
+}
+
+static bool point_matches(const char *env, const char *point)
+{
+    const char *v = getenv(env);
+    return v && *v && !strcmp(v, point);
+}
+
+void serving_crash_point(const char *point)
+{
+    if (point_matches("MATERIA_CRASH_AT", point)) {
+        log_warn("test hook: MATERIA_CRASH_AT=%s, killing this process", point);
+        raise(SIGKILL);
+    }
+    if (point_matches("MATERIA_SIGNAL_AT", point)) {
+        log_warn("test hook: MATERIA_SIGNAL_AT=%s, sending SIGTERM to this process", point);
+        raise(SIGTERM);
+    }
+}
+
+int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t *rows,
+                           char *sum, size_t sumlen, char *err, size_t errlen)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_appendf(&sql, "SELECT count(*)::BIGINT, coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR "
+                     "FROM %s AS _r", qualified);
+    duckdb_result res;
+    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
+        ERR("checksum of %s: %s", qualified, duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        sb_free(&sql);
+        return -1;
+    }
+    sb_free(&sql);
+    *rows = duckdb_value_int64(&res, 0, 0);
+    char *v = duckdb_value_varchar(&res, 1, 0);
+    snprintf(sum, sumlen, "%s", v ? v : "0");
+    duckdb_free(v);
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+int serving_verify_file(const char *path, char *err, size_t errlen)
+{
+    struct db d;
+    char e2[MT_ERR_LEN];
+    if (db_open(&d, path, true, 1, e2, sizeof e2) < 0) {
+        ERR("%s", e2);
+        return -1;
+    }
+    duckdb_result res;
+    int rc = -1;
+    if (duckdb_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
+                            "ORDER BY table_name", &res) == DuckDBError) {
+        ERR("%s: no readable _snapshot table: %s", path, duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        db_close(&d);
+        return -1;
+    }
+    idx_t n = duckdb_row_count(&res);
+    if (n == 0) {
+        ERR("%s: _snapshot is empty", path);
+        goto out;
+    }
+    for (idx_t i = 0; i < n; i++) {
+        char *name = duckdb_value_varchar(&res, 0, i);
+        int64_t want_rows = duckdb_value_int64(&res, 1, i);
+        char *want_sum = duckdb_value_varchar(&res, 2, i);
+        strbuf q;
+        sb_init(&q);
+        sb_append(&q, "main.");
+        db_quote_ident(&q, name ? name : "");
+        int64_t rows = 0;
+        char sum[64];
+        int crc = serving_table_checksum(d.con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2);
+        sb_free(&q);
+        bool bad = crc < 0 || rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0;
+        if (crc < 0)
+            ERR("%s: table %s: %s", path, name ? name : "?", e2);
+        else if (bad)
+            ERR("%s: table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
+                path, name ? name : "?", (long long)rows, sum, (long long)want_rows,
+                want_sum ? want_sum : "NULL");
+        duckdb_free(name);
+        duckdb_free(want_sum);
+        if (bad) goto out;
+    }
+    rc = 0;
+out:
+    duckdb_destroy_result(&res);
+    db_close(&d);
+    return rc;
+}
+
+int serving_publish(const struct serving_paths *p, const char *from, char *err, size_t errlen)
+{
+    /* 1. Keep the live file as prev: a hard link under a temporary name renamed over prev,
+     *    so prev is never missing or half-written and live is never touched. */
+    if (fs_exists(p->live)) {
+        char *tmp = xasprintf("%s.tmp", p->prev);
+        unlink(tmp);
+        if (link(p->live, tmp) < 0) {
+            ERR("%s: cannot link to %s: %s", p->live, tmp, strerror(errno));
+            free(tmp);
+            return -1;
+        }
+        if (rename(tmp, p->prev) < 0) {
+            ERR("%s: cannot rename to %s: %s", tmp, p->prev, strerror(errno));
+            unlink(tmp);
+            free(tmp);
+            return -1;
+        }
+        free(tmp);
+        serving_crash_point("after_link_prev");
+    }
+    /* A WAL beside the live name would be replayed into the new file on its next open. */
+    char *wal = xasprintf("%s.wal", p->live);
+    if (fs_exists(wal)) {
+        log_warn("serving: removing stray %s before publishing", wal);
+        unlink(wal);
+    }
+    free(wal);
+    /* 2. The commit point. */
+    if (rename(from, p->live) < 0) {
+        ERR("%s: cannot rename to %s: %s", from, p->live, strerror(errno));
+        return -1;
+    }
+    serving_crash_point("after_rename");
+    return fs_fsync_dir(p->dir, err, errlen);
+}
+
+int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
+{
+    if (!fs_exists(p->live)) {
+        if (rename(p->prev, p->live) < 0) {
+            ERR("%s: cannot rename to %s: %s", p->prev, p->live, strerror(errno));
+            return -1;
+        }
+        return fs_fsync_dir(p->dir, err, errlen);
+    }
+    if (renameat2(AT_FDCWD, p->prev, AT_FDCWD, p->live, RENAME_EXCHANGE) == 0) {
+        serving_crash_point("after_swap");
+        return fs_fsync_dir(p->dir, err, errlen);
+    }
+    if (errno != EINVAL && errno != ENOSYS) {
+        ERR("%s: cannot exchange with %s: %s", p->prev, p->live, strerror(errno));
+        return -1;
+    }
+    /* No RENAME_EXCHANGE here: live -> tmp link, prev over live (commit), tmp -> prev. */
+    char *tmp = xasprintf("%s.tmp", p->prev);
+    unlink(tmp);
+    int rc = -1;
+    if (link(p->live, tmp) < 0)
+        ERR("%s: cannot link to %s: %s", p->live, tmp, strerror(errno));
+    else if (rename(p->prev, p->live) < 0)
+        ERR("%s: cannot rename to %s: %s", p->prev, p->live, strerror(errno));
+    else if (rename(tmp, p->prev) < 0)
+        ERR("%s: cannot rename to %s: %s", tmp, p->prev, strerror(errno));
+    else
+        rc = fs_fsync_dir(p->dir, err, errlen);
+    if (rc < 0) unlink(tmp);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* snapshot.h — serving-file helpers shared by export, status and rollback (src/serving only).
+ *
+ * Paths: from SERVING_DUCKDB_PATH "<dir>/<stem>.duckdb" come its siblings
+ *   <dir>/<stem>_new.duckdb     the export being built (a stray one is debris of a crash)
+ *   <dir>/<stem>.prev.duckdb    the previous snapshot, kept for rollback
+ *   <dir>/<stem>.lock           flock(2) held by export and rollback while they work
+ * Checksums are computed by DuckDB, order-independent: the sum of hash(row::VARCHAR) over
+ * the table, printed as text (HUGEINT, so it never overflows). The same SQL runs against
+ * the lakehouse (source) and the new file, so a copy that lost or changed a row differs.
+ *
+ * Crash hooks (test hook, compiled in always): MATERIA_CRASH_AT=<point> makes the process
+ * raise(SIGKILL) when it reaches that named point; MATERIA_SIGNAL_AT=<point> makes it
+ * raise(SIGTERM) there instead (to test "stop between steps" deterministically). */
+#ifndef MATERIA_SERVING_SNAPSHOT_H
+#define MATERIA_SERVING_SNAPSHOT_H
+
+#include <duckdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/config.h"
+
+struct serving_paths {
+    char *live;   /* SERVING_DUCKDB_PATH */
+    char *dir;
+    char *fresh;  /* <stem>_new.duckdb */
+    char *prev;   /* <stem>.prev.duckdb */
+    char *lock;   /* <stem>.lock */
+};
+
+void serving_paths_init(struct serving_paths *p, const char *live);
+void serving_paths_free(struct serving_paths *p);
+
+/* Takes an exclusive, non-blocking flock on path (created if missing). Returns the fd
+ * (>= 0) or -1 with the reason in err ("... is held by another process" when busy). */
+int serving_lock_acquire(const char *path, const char *what, char *err, size_t errlen);
+void serving_lock_release(int fd);
+
+/* Reaching a named crash point: SIGKILL (MATERIA_CRASH_AT) or SIGTERM (MATERIA_SIGNAL_AT). */
+void serving_crash_point(const char *point);
+
+/* Row count and checksum of `qualified` (already quoted SQL name) on con. checksum is
+ * written as decimal text into sum (at least 48 bytes). */
+int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t *rows,
+                           char *sum, size_t sumlen, char *err, size_t errlen);
+
+/* Opens path read-only and checks every _snapshot row against a fresh count and checksum
+ * of its table. Returns 0 when the file is a complete snapshot; -1 with the table and
+ * the mismatch (or the open error) in err. */
+int serving_verify_file(const char *path, char *err, size_t errlen);
+
+/* Makes `from` live at `to` keeping the previous `to` as `prev` (hard link, then rename,
+ * then fsync of the directory). Used by export (from = the new file) and rollback. */
+int serving_publish(const struct serving_paths *p, const char *from, char *err, size_t errlen);
+
+/* Rollback: atomically exchanges live and prev (renameat2 RENAME_EXCHANGE; falls back to
+ * link + rename + rename where the file system lacks it), then fsyncs the directory. */
+int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen);
+
+#endif
