@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { chartData, openView, shot, waitReady, withDashboard } from './lib.mjs';
 
 test('home page', { timeout: 600_000 }, async (t) => {
-  await withDashboard('home', async ({ base, page, watch, scratch, how }) => {
+  await withDashboard('home', async ({ base, page, watch }) => {
     const world = await (await page.request.get(`${base}api/world`)).json();
     const rows = world.rows.filter((r) => r.production !== null);
     const latest = rows[rows.length - 1];
@@ -77,6 +77,5 @@ test('home page', { timeout: 600_000 }, async (t) => {
     await t.test('no console errors, failed requests or outside requests', () => {
       assert.deepEqual(watch.problems(), []);
     });
-    void scratch; void how;
   });
 });
