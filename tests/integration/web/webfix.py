@@ -108,7 +108,10 @@ _BASE = {}
 def build_serving(scratch, path, snapshot_id="snap-A"):
     """Builds (or copies a cached build of) the serving fixture at path."""
     key = snapshot_id
+    cache = os.path.join(scratch.dir, f".fixture-{snapshot_id}.duckdb")
     if key in _BASE and os.path.exists(_BASE[key]):
+        if not os.path.exists(cache):
+            shutil.copyfile(_BASE[key], cache)
         tmp = path + ".tmp-copy"
         shutil.copyfile(_BASE[key], tmp)
         os.replace(tmp, path)
@@ -122,7 +125,6 @@ def build_serving(scratch, path, snapshot_id="snap-A"):
         os.remove(tmp)
     scratch.run("sql", "--write", tmp, serving_sql(csv, snapshot_id), check=0)
     os.replace(tmp, path)
-    cache = os.path.join(scratch.dir, f".fixture-{snapshot_id}.duckdb")
     shutil.copyfile(path, cache)
     _BASE[key] = cache
     return path
