@@ -320,31 +320,40 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     randombytes_buf(rnd, sizeof rnd);
     snprintf(oc->run_id, sizeof oc->run_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", stamp, stamp + 5, stamp + 8,
              stamp + 11, stamp + 14, stamp + 17, rnd[0], rnd[1], rnd[2], rnd[3]);
-    char e2[MT_ERR_LEN];
-    if (db_execf(con, e2, sizeof e2, "UPDATE _materia.runs SET status = 'failed', ended_at = now()::TIMESTAMP, "
-                 "message = 'interrupted (found running at the start of run %s)' WHERE kind = 'transform' AND "
-                 "status = 'running';\nINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, NULL, "
-                 "'running', NULL)", oc->run_id, oc->run_id) < 0) {
-        snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
-        return -1;
-    }
     struct plan pl;
     strbuf rows;
     sb_init(&rows);
-    if (plan_build(cfg, con, true, exec_us, &pl, err, errlen) < 0) {
-        record_run(con, oc->run_id, "failed", err, &rows);
-        sb_free(&rows);
-        return -1;
-    }
-    oc->models_total = (int)pl.n;
-    if (pl.n_run == 0 && pl.removed.n == 0) {
-        record_run(con, oc->run_id, "nothing_to_do", NULL, &rows);
+    char e2[MT_ERR_LEN];
+    /* A stale 'running' row means a run was killed: no other process can hold the lakehouse. */
+    static const char stale[] = "UPDATE _materia.runs SET status = 'failed', ended_at = now()::TIMESTAMP, "
+                                "message = 'interrupted (found running at a later run''s start)' WHERE "
+                                "kind = 'transform' AND status = 'running';\n";
+    int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
+    if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
+        /* the no-op run: one commit */
+        if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
+                     "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
+            log_error("transform: recording run %s: %s", oc->run_id, e2);
+        oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
         else log_info("transform: nothing to do (%zu models unchanged)", pl.n);
         plan_free(&pl);
         sb_free(&rows);
         return 0;
     }
+    if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, NULL, "
+                 "'running', NULL)", stale, oc->run_id) < 0) {
+        snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
+        if (prc == 0) plan_free(&pl);
+        sb_free(&rows);
+        return -1;
+    }
+    if (prc < 0) {
+        record_run(con, oc->run_id, "failed", err, &rows);
+        sb_free(&rows);
+        return -1;
+    }
+    oc->models_total = (int)pl.n;
     struct run_ctx rc = {.cfg = cfg, .con = con, .pl = &pl, .run_id = oc->run_id, .err = err, .errlen = errlen};
     int r = db_exec(con, "BEGIN TRANSACTION", err, errlen);
     const char *fail_status = "failed";
