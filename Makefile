@@ -11,12 +11,14 @@ run: release
 
 test:
 	scripts/bootstrap --test
+	cd web && npm run build
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Asan -DMATERIA_WERROR=ON
 	cmake --build build/asan -j$(JOBS)
 	cd build/asan && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 release:
 	scripts/bootstrap
+	cd web && npm run build
 	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build/release -j$(JOBS)
 

@@ -138,7 +138,11 @@ static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char
     char cerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
     char *inm = NULL;
-    if (o->if_none_match && *o->if_none_match && url_is_http(o->url)) {
+    /* a header value with control characters (a hand-edited meta file) is not sent */
+    bool inm_ok = o->if_none_match && *o->if_none_match;
+    for (const char *c = o->if_none_match; inm_ok && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) inm_ok = false;
+    if (inm_ok && url_is_http(o->url)) {
         inm = xasprintf("If-None-Match: %s", o->if_none_match);
         hdrs = curl_slist_append(hdrs, inm);
     }

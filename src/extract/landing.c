@@ -32,7 +32,7 @@
 #define DATA_SUFFIX ".csv.gzip"
 #define META_SUFFIX ".meta.json"
 /* a landed CSV can't be bigger than extract's cap; the scan uses a generous fixed cap */
-#define SCAN_MAX_CSV ((size_t)8 << 30)
+#define SCAN_MAX_CSV ((size_t)4 << 30)
 
 void landing_sanitize_etag(const char *raw, char out[LANDING_ETAG_MAX + 1])
 {

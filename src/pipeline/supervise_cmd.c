@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/schedule.h"
 #include "serving/snapshot.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -49,15 +50,6 @@ struct supervise_opts {
     long backoff;
 };
 
-static int parse_hhmm(const char *s, int *minutes)
-{
-    int h, m;
-    char tail;
-    if (!s || sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59) return -1;
-    *minutes = h * 60 + m;
-    return 0;
-}
-
 static bool parse_long(const char *s, long min, long *out)
 {
     char *end;
@@ -78,16 +70,6 @@ static void sleep_interruptible(long seconds)
     }
 }
 
-static long seconds_until_daily(int at_min)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    long now_s = tm.tm_hour * 3600L + tm.tm_min * 60L + tm.tm_sec;
-    long at_s = at_min * 60L;
-    return at_s > now_s ? at_s - now_s : at_s + 86400L - now_s;
-}
-
 /* One scheduled run with retries; returns the last pipeline status. */
 static int run_with_retries(const struct supervise_opts *o)
 {
@@ -100,7 +82,7 @@ static int run_with_retries(const struct supervise_opts *o)
                       o->pipeline, attempt + 1);
             break;
         }
-        long delay = o->backoff << (attempt < 20 ? attempt : 20);
+        long delay = schedule_backoff(o->backoff, attempt);
         log_warn("supervise: pipeline %s failed; retry %ld of %ld in %lds", o->pipeline, attempt + 1,
                  o->retries, delay);
         sleep_interruptible(delay);
@@ -121,7 +103,7 @@ static int supervise_loop(const struct supervise_opts *o)
         run_with_retries(o);
     }
     while (!pipeline_stop_requested) {
-        long wait = o->interval > 0 ? o->interval : seconds_until_daily(o->at_min);
+        long wait = o->interval > 0 ? o->interval : schedule_seconds_until(o->at_min, time(NULL));
         log_info("supervise: next %s run in %lds", o->pipeline, wait);
         sleep_interruptible(wait);
         if (pipeline_stop_requested) break;
@@ -166,7 +148,7 @@ int cmd_supervise(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (parse_hhmm(at, &o.at_min) < 0)
+    if (schedule_parse_hhmm(at, &o.at_min) < 0)
         return cli_usage_error(usage, "SUPERVISE_AT/--at must be HH:MM (UTC), not '%s'", at ? at : "");
     if (!pipeline_known(o.pipeline)) return cli_usage_error(usage, "unknown pipeline '%s'", o.pipeline);
 

@@ -1,12 +1,91 @@
-/* janitor_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* janitor_cmd.c — `materia janitor [--retention-days N]`: drops physical versions that no
+ * model's view references any more and that were retired more than N days ago
+ * (JANITOR_RETENTION_DAYS, default 7), in one transaction with their state rows. The live
+ * version of every model is never touched (it is not retired). */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "transform/engine.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/db.h"
+
+static const char usage[] =
+    "usage: materia janitor [--retention-days N]\n\n"
+    "Drops model versions (physical tables in materia__* schemas) no longer referenced by\n"
+    "any model's view and retired more than N days ago (default JANITOR_RETENTION_DAYS).\n";
 
 int cmd_janitor(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    static const struct option opts[] = {{"retention-days", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
+    long days = config_get_long(&g_config, "JANITOR_RETENTION_DAYS", 7);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'r') {
+            char *end;
+            days = strtol(optarg, &end, 10);
+            if (*end || days < 0) return cli_usage_error(usage, "--retention-days: expected a number >= 0");
+        } else return cli_usage_error(usage, "unknown option");
+    }
+    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    char err[MT_ERR_LEN];
+    struct db d;
+    if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0 || state_init(d.con, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: %s\n", err);
+        db_close(&d);
+        return MT_EXIT_FAIL;
+    }
+    char *q = xasprintf("SELECT physical, kind, model, fingerprint FROM _materia.versions v WHERE dropped_at IS NULL "
+                        "AND retired_at IS NOT NULL AND retired_at <= now()::TIMESTAMP - INTERVAL %ld DAY AND NOT EXISTS "
+                        "(SELECT 1 FROM _materia.models m WHERE m.model = v.model AND m.fingerprint = v.fingerprint) "
+                        "ORDER BY physical", days);
+    duckdb_result res;
+    int rc = 0;
+    if (duckdb_query(d.con, q, &res) == DuckDBError) {
+        snprintf(err, sizeof err, "reading _materia.versions: %s", duckdb_result_error(&res));
+        rc = -1;
+    }
+    free(q);
+    idx_t n = rc == 0 ? duckdb_row_count(&res) : 0;
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "BEGIN TRANSACTION;\n");
+    for (idx_t r = 0; r < n; r++) {
+        char *phys = duckdb_value_varchar(&res, 0, r), *kind = duckdb_value_varchar(&res, 1, r);
+        char *model = duckdb_value_varchar(&res, 2, r), *fp = duckdb_value_varchar(&res, 3, r);
+        sb_appendf(&sql, "DROP %s IF EXISTS %s;\nUPDATE _materia.versions SET dropped_at = now()::TIMESTAMP WHERE "
+                   "physical = ", strcmp(kind, "VIEW") ? "TABLE" : "VIEW", phys);
+        db_quote_literal(&sql, phys);
+        sb_append(&sql, ";\nDELETE FROM _materia.intervals WHERE model = ");
+        db_quote_literal(&sql, model);
+        sb_append(&sql, " AND fingerprint = ");
+        db_quote_literal(&sql, fp);
+        sb_append(&sql, ";\n");
+        printf("  drop %s (%s)\n", phys, model);
+        duckdb_free(phys);
+        duckdb_free(kind);
+        duckdb_free(model);
+        duckdb_free(fp);
+    }
+    sb_append(&sql, "COMMIT");
+    if (rc == 0) duckdb_destroy_result(&res);
+    else duckdb_destroy_result(&res);
+    if (rc == 0 && n > 0 && db_exec(d.con, sql.buf, err, sizeof err) < 0) {
+        char e[256];
+        db_exec(d.con, "ROLLBACK", e, sizeof e);
+        rc = -1;
+    }
+    sb_free(&sql);
+    db_close(&d);
+    if (rc < 0) {
+        fprintf(stderr, "materia: janitor: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    printf("janitor: dropped %llu version%s (retention %ld days)\n", (unsigned long long)n, n == 1 ? "" : "s", days);
+    return MT_EXIT_OK;
 }

@@ -1,12 +1,56 @@
-/* plan_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* plan_cmd.c — `materia plan`: what a run would do, and why (new / changed / downstream /
+ * inputs / due / unchanged), without running anything or writing to the lakehouse. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "transform/engine.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+
+static const char usage[] =
+    "usage: materia plan [--execution-time TS]\n\n"
+    "Compares the models under MATERIA_PROJECT_DIR with the live versions in DUCKDB_PATH and\n"
+    "prints, per model in run order, what a run would do and why:\n"
+    "  new, changed, downstream (a parent changed), inputs (its files changed),\n"
+    "  due (cron / missing intervals, shown as [start, end)), unchanged.\n"
+    "Runs nothing.\n\n"
+    "  --execution-time TS   plan as of TS (YYYY-MM-DD[ HH:MM[:SS]], UTC)\n";
 
 int cmd_plan(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
+    const char *exec = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'e') exec = optarg;
+        else return cli_usage_error(usage, "unknown option");
+    }
+    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    char err[MT_ERR_LEN];
+    int64_t exec_us;
+    if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
+    const char *path = config_get(&g_config, "DUCKDB_PATH");
+    struct db d;
+    /* read-only: plan never writes; a missing lakehouse means everything is new */
+    if (db_open(&d, fs_exists(path) ? path : ":memory:", fs_exists(path), 0, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    struct plan pl;
+    int rc = plan_build(&g_config, d.con, true, exec_us, &pl, err, sizeof err);
+    if (rc == 0) {
+        plan_print(&pl, stdout);
+        plan_free(&pl);
+    }
+    db_close(&d);
+    if (rc < 0) {
+        fprintf(stderr, "materia: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    return MT_EXIT_OK;
 }

@@ -1,12 +1,52 @@
-/* run_cmd.c — placeholder until its issue lands; replaced by the stage's real code. */
+/* run_cmd.c — `materia run` (also `materia transform`): plan and run the models into the
+ * lakehouse, one line per model (action, model, reason, time, rows), then a summary.
+ * Opens DUCKDB_PATH read-write (creating its folder); exit 1 on any failure. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "transform/engine.h"
+#include "transform/transform.h"
+#include "util/cli.h"
 #include "util/common.h"
+#include "util/db.h"
+
+static const char usage[] =
+    "usage: materia run [--execution-time TS]\n"
+    "       materia transform [--execution-time TS]\n\n"
+    "Runs the SQL models under MATERIA_PROJECT_DIR into DUCKDB_PATH: builds what is new,\n"
+    "changed, downstream of a change, due by cron, or whose input files changed; audits each\n"
+    "new version; then swaps the views in one transaction. Prints one line per model and\n"
+    "'nothing to do' when everything is up to date.\n\n"
+    "  --execution-time TS   pretend the run happens at TS (YYYY-MM-DD[ HH:MM[:SS]], UTC);\n"
+    "                        default MATERIA_EXECUTION_TIME, else now\n";
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "materia: '%s' is not built yet\n", argv[0]);
-    return MT_EXIT_FAIL;
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
+    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
+    const char *exec = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'e') exec = optarg;
+        else return cli_usage_error(usage, "unknown option");
+    }
+    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    char err[MT_ERR_LEN];
+    int64_t exec_us;
+    if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
+    struct db d;
+    if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    struct transform_outcome oc;
+    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, err, sizeof err);
+    db_close(&d);
+    if (rc < 0) {
+        fprintf(stderr, "materia: %s\n", err);
+        return MT_EXIT_FAIL;
+    }
+    return MT_EXIT_OK;
 }

@@ -430,6 +430,51 @@ static void test_landing_write_and_conflicts(void **state)
     free(dir);
 }
 
+/* A run that stopped after committing meta (before the data file) left a meta of the
+ * same content: the next run lands the data next to it and leaves the meta as it was. */
+static void test_landing_write_reuses_interrupted_meta(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *landing = fs_join(dir, "landing");
+    const char *csv = HEADER "\n" ROW "\n";
+    char sha[HASH_HEX_LEN];
+    hash_sha256_hex(csv, strlen(csv), sha);
+    char err[512];
+    char *mdir = fs_join(landing, "psd/2022/12");
+    assert_int_equal(fs_mkdir_p(mdir, err, sizeof err), 0);
+    char *meta = fs_join(mdir, "e1.meta.json");
+    char *mj = xasprintf("{\"etag\":\"\\\"e1\\\"\",\"sha256\":\"%s\",\"landed_at\":\"2020-01-01T00:00:00Z\","
+                         "\"release_date\":\"2022-12-20\",\"rows\":1}", sha);
+    assert_int_equal(fs_write_atomic(meta, mj, strlen(mj), true, err, sizeof err), 0);
+    struct landing_set set;
+    assert_int_equal(landing_scan(landing, &set, err, sizeof err), 0);
+    assert_int_equal(set.n, 0); /* meta without data: not a release */
+    landing_set_free(&set);
+
+    struct landing_new ln = {.etag_raw = "\"e1\"", .url = "http://x/y.zip", .year = 2022,
+                             .month = 12, .day = 20, .csv = csv, .csv_len = strlen(csv),
+                             .rows = 1, .sha256 = sha};
+    char *path = NULL;
+    int64_t gzb = 0;
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), 0);
+    char *got;
+    size_t glen;
+    assert_int_equal(fs_read_all(meta, &got, &glen, err, sizeof err), 0);
+    assert_string_equal(got, mj); /* never rewritten */
+    free(got);
+    assert_int_equal(landing_scan(landing, &set, err, sizeof err), 0);
+    assert_int_equal(set.n, 1);
+    assert_string_equal(set.v[0].landed_at, "2020-01-01T00:00:00Z");
+    landing_set_free(&set);
+    free(path);
+    free(mj);
+    free(meta);
+    free(mdir);
+    free(landing);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_decode_plain_and_html),
         cmocka_unit_test(test_meta_roundtrip),
         cmocka_unit_test(test_landing_write_and_conflicts),
+        cmocka_unit_test(test_landing_write_reuses_interrupted_meta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,180 @@
+/* audits.c — audits: queries that return bad rows; any row fails the audit.
+ *
+ * Built-in (SQLMesh names and argument syntax):
+ *   not_null(columns := (a, b))                 rows where any column is NULL
+ *   unique_values(columns := (a, b))            values of each column seen more than once
+ *   unique_combination_of_columns(columns := (a, b))  duplicated combinations
+ *   accepted_values(column := c, is_in := ('x', 'y'))  rows whose c is not in the list
+ *   accepted_range(column := c, min_v := 0, max_v := 9[, inclusive := false])
+ *   number_of_rows(threshold := 10)             fails unless the table has more rows
+ *   forall(criteria := (a > 0, b < c))          rows violating any criterion
+ * Custom: AUDIT (name x[, defaults (arg := value)]); in audits/ *.sql, with @this_model
+ * and @arg placeholders. Audits run against the new physical version, before the view
+ * swap; a failure reports the model, the audit, the number of bad rows and up to 5 of them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "transform/engine.h"
+#include "util/db.h"
+
+static const char *arg(const struct audit_call *a, const char *name)
+{
+    for (size_t i = 0; i < a->arg_names.n; i++)
+        if (!strcmp(a->arg_names.v[i], name)) return a->arg_values.v[i];
+    return NULL;
+}
+
+/* Builds the bad-rows query of a built-in audit; 1 when name is not built in. */
+static int builtin_sql(const struct model *m, const struct audit_call *a, const char *t, strbuf *q, char *err,
+                       size_t errlen)
+{
+    struct strlist items = {0};
+    const char *n = a->name;
+    const char *cols = arg(a, "columns"), *col = arg(a, "column");
+    int rc = 0;
+#define NEED(x, what)                                                                                 \
+    if (!(x)) {                                                                                       \
+        snprintf(err, errlen, "%s:%d: audit %s: expected argument %s", m->file, a->line, n, what);    \
+        rc = -1;                                                                                      \
+        goto out;                                                                                     \
+    }
+    if (!strcmp(n, "not_null")) {
+        NEED(cols, "columns := (...)");
+        sql_split_list(cols, &items);
+        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
+        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%s(%s) IS NULL", i ? " OR " : "", items.v[i]);
+    } else if (!strcmp(n, "unique_values")) {
+        NEED(cols, "columns := (...)");
+        sql_split_list(cols, &items);
+        for (size_t i = 0; i < items.n; i++) {
+            sb_appendf(q, "%sSELECT ", i ? " UNION ALL " : "");
+            db_quote_literal(q, items.v[i]);
+            sb_appendf(q, " AS column_name, CAST(%s AS VARCHAR) AS value, count(*) AS n FROM %s GROUP BY %s "
+                       "HAVING count(*) > 1", items.v[i], t, items.v[i]);
+        }
+    } else if (!strcmp(n, "unique_combination_of_columns")) {
+        NEED(cols, "columns := (...)");
+        sql_split_list(cols, &items);
+        strbuf l;
+        sb_init(&l);
+        for (size_t i = 0; i < items.n; i++) sb_appendf(&l, "%s%s", i ? ", " : "", items.v[i]);
+        sb_appendf(q, "SELECT %s, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1", l.buf, t, l.buf);
+        sb_free(&l);
+    } else if (!strcmp(n, "accepted_values")) {
+        const char *in = arg(a, "is_in");
+        NEED(col && in, "column := c, is_in := (...)");
+        sql_split_list(in, &items);
+        sb_appendf(q, "SELECT * FROM %s WHERE %s NOT IN (", t, col);
+        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%s%s", i ? ", " : "", items.v[i]);
+        sb_append(q, ")");
+    } else if (!strcmp(n, "accepted_range")) {
+        const char *lo = arg(a, "min_v"), *hi = arg(a, "max_v"), *inc = arg(a, "inclusive");
+        NEED(col && (lo || hi), "column := c and min_v := x and/or max_v := y");
+        bool strict = inc && !strcasecmp(inc, "false");
+        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
+        if (lo) sb_appendf(q, "(%s) %s (%s)", col, strict ? "<=" : "<", lo);
+        if (hi) sb_appendf(q, "%s(%s) %s (%s)", lo ? " OR " : "", col, strict ? ">=" : ">", hi);
+    } else if (!strcmp(n, "number_of_rows")) {
+        const char *th = arg(a, "threshold");
+        NEED(th, "threshold := N");
+        sb_appendf(q, "SELECT count(*) AS n FROM %s HAVING count(*) <= (%s)", t, th);
+    } else if (!strcmp(n, "forall")) {
+        const char *cr = arg(a, "criteria");
+        NEED(cr, "criteria := (...)");
+        sql_split_list(cr, &items);
+        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
+        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%sNOT (%s)", i ? " OR " : "", items.v[i]);
+    } else {
+        rc = 1;
+    }
+#undef NEED
+out:
+    strlist_free(&items);
+    return rc;
+}
+
+static void describe_call(const struct audit_call *a, strbuf *sb)
+{
+    sb_append(sb, a->name);
+    if (!a->arg_names.n) return;
+    sb_append_char(sb, '(');
+    for (size_t i = 0; i < a->arg_names.n; i++) sb_appendf(sb, "%s%s := %s", i ? ", " : "", a->arg_names.v[i], a->arg_values.v[i]);
+    sb_append_char(sb, ')');
+}
+
+static int run_one(const struct project *p, const struct model *m, const struct audit_call *a, const char *physical,
+                   const struct config *cfg, duckdb_connection con, int64_t exec_us, char *err, size_t errlen)
+{
+    strbuf q, sql, desc;
+    sb_init(&q);
+    sb_init(&sql);
+    sb_init(&desc);
+    describe_call(a, &desc);
+    int rc = builtin_sql(m, a, physical, &q, err, errlen);
+    if (rc == 1) {
+        const struct audit_def *def = NULL;
+        for (size_t i = 0; i < p->n_audits; i++)
+            if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
+        if (!def) {
+            snprintf(err, errlen, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
+                     a->line, a->name);
+            rc = -1;
+        } else {
+            struct strlist names = {0}, values = {0};
+            for (size_t i = 0; i < a->arg_names.n; i++) {
+                strlist_push(&names, a->arg_names.v[i]);
+                strlist_push(&values, a->arg_values.v[i]);
+            }
+            for (size_t i = 0; i < def->default_names.n; i++)
+                if (!strlist_has(&names, def->default_names.v[i])) {
+                    strlist_push(&names, def->default_names.v[i]);
+                    strlist_push(&values, def->default_values.v[i]);
+                }
+            struct render_ctx ctx = {.cfg = cfg, .this_model = physical, .start_us = 0, .end_us = exec_us,
+                                     .exec_us = exec_us, .arg_names = &names, .arg_values = &values};
+            rc = macro_render(def->query, def->file, 1, &ctx, &q, err, errlen);
+            strlist_free(&names);
+            strlist_free(&values);
+        }
+    }
+    if (rc == 0) {
+        sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q.buf);
+        duckdb_result res;
+        if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
+            snprintf(err, errlen, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
+            rc = -1;
+        } else if (duckdb_row_count(&res) > 0) {
+            strbuf rows;
+            sb_init(&rows);
+            idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
+            for (idx_t r = 0; r < nr; r++) {
+                sb_append(&rows, r ? "; {" : "{");
+                for (idx_t c = 1; c < nc; c++) {
+                    char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
+                    sb_appendf(&rows, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
+                    duckdb_free(v);
+                }
+                sb_append(&rows, "}");
+            }
+            snprintf(err, errlen, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
+                     (long long)duckdb_value_int64(&res, 0, 0), rows.buf);
+            sb_free(&rows);
+            rc = -1;
+        }
+        duckdb_destroy_result(&res);
+    }
+    sb_free(&q);
+    sb_free(&sql);
+    sb_free(&desc);
+    return rc;
+}
+
+int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
+               duckdb_connection con, int64_t exec_us, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->n_audits; i++)
+        if (run_one(p, m, &m->audits[i], physical, cfg, con, exec_us, err, errlen) < 0) return -1;
+    return 0;
+}

@@ -1,0 +1,154 @@
+/* engine.h — the transform engine's internal interfaces (not used outside src/transform).
+ *
+ *   interval.c  time in microseconds since the epoch (UTC), cron floors, interval sets
+ *   macros.c    @start_ds & friends, @this_model, @VAR('x'), audit arguments
+ *   json.c      a small JSON reader for json_serialize_sql output
+ *   dag.c       dependencies from DuckDB's parser, file inputs, topological order, cycles
+ *   state.c     the _materia schema: runs, run_models, models, versions, intervals
+ *   plan.c      fingerprints and what a run would do, and why
+ *   runner.c    executes a plan in one transaction (transform_run)
+ *   audits.c    built-in and custom audits against a physical table */
+#ifndef MATERIA_TRANSFORM_ENGINE_H
+#define MATERIA_TRANSFORM_ENGINE_H
+
+#include <duckdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "transform/model.h"
+#include "util/config.h"
+#include "util/strbuf.h"
+
+/* ---- interval.c ---- */
+#define US_PER_SEC INT64_C(1000000)
+int64_t time_now_us(void);
+/* Parses YYYY-MM-DD[(T| )HH:MM[:SS[.ffffff]]][Z]; -1 on error. */
+int time_parse(const char *s, int64_t *us);
+/* "YYYY-MM-DD" / "YYYY-MM-DD HH:MM:SS.ffffff" into buf (>= 32 bytes). */
+void time_fmt_ds(int64_t us, char *buf);
+void time_fmt_ts(int64_t us, char *buf);
+int64_t cron_floor(enum cron_unit u, int64_t us);
+int64_t cron_next(enum cron_unit u, int64_t us);
+
+struct range {
+    int64_t s, e;   /* [s, e) */
+};
+struct ranges {
+    struct range *v;
+    size_t n;
+};
+void ranges_add(struct ranges *r, int64_t s, int64_t e); /* keeps sorted and merged */
+void ranges_free(struct ranges *r);
+/* Ranges still to process for an incremental model: the complete cron intervals in
+ * [floor(start), floor(exec)) not fully covered by done, plus — when with_partial — the
+ * current interval up to exec. Result is merged (one query per contiguous range). */
+void ranges_missing(const struct ranges *done, enum cron_unit u, int64_t start, int64_t exec,
+                    bool with_partial, struct ranges *out);
+
+/* ---- macros.c ---- */
+struct render_ctx {
+    const struct config *cfg;
+    const char *this_model;     /* SQL text substituted for @this_model */
+    int64_t start_us, end_us;   /* the interval [start, end) being processed */
+    int64_t exec_us;
+    const struct strlist *arg_names, *arg_values; /* audit arguments (@name), may be NULL */
+};
+/* Expands macros outside string literals, quoted identifiers and comments. An unknown
+ * @macro or an unset @VAR is an error naming file:line. */
+int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
+                 char *err, size_t errlen);
+/* Splits "(a, b)" / "[a, b]" / "a" into trimmed items at top-level commas. */
+void sql_split_list(const char *text, struct strlist *out);
+
+/* ---- json.c ---- */
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
+struct json {
+    enum json_type t;
+    char *s;               /* string value, or number text */
+    bool b;
+    size_t n;
+    char **keys;           /* objects: n keys */
+    struct json *items;    /* arrays and objects: n values */
+};
+int json_parse(const char *text, struct json *out, char *err, size_t errlen);
+void json_free(struct json *j);
+const struct json *json_get(const struct json *obj, const char *key);
+const char *json_str(const struct json *obj, const char *key); /* "" when absent */
+
+/* ---- dag.c ---- */
+/* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
+ * batched query on con, resolves dependencies and file-input patterns, sorts the models
+ * topologically. Errors: syntax errors, unknown tables, cycles (printing the cycle). */
+int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, char *err, size_t errlen);
+/* Expands a model's file-input globs; *fp is the SHA-256 over (path, size, mtime) of every
+ * match ("" when the model has no file inputs). */
+void dag_inputs_fingerprint(const struct project *p, size_t i, char fp[HASH_HEX_LEN], size_t *nfiles);
+/* The query rendered with fixed placeholder times (what fingerprints cover). */
+char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, char *err, size_t errlen);
+
+/* ---- state.c ---- */
+struct model_state {
+    char *model, *fingerprint, *def_hash, *physical, *inputs_fp, *kind;
+    int64_t last_run_us;
+    struct ranges done;     /* intervals processed for the current fingerprint */
+};
+struct state {
+    struct model_state *v;
+    size_t n;
+};
+int state_init(duckdb_connection con, char *err, size_t errlen);
+/* Loads the current environment (empty when the schema does not exist yet). */
+int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen);
+void state_free(struct state *st);
+const struct model_state *state_find(const struct state *st, const char *model);
+
+/* ---- plan.c ---- */
+enum reason { R_UNCHANGED = 0, R_NEW, R_CHANGED, R_DOWNSTREAM, R_DUE, R_INPUTS, R_REMOVED };
+const char *reason_name(enum reason r);
+
+struct plan_item {
+    size_t m;                 /* index into project models */
+    char fp[HASH_HEX_LEN], def_hash[HASH_HEX_LEN], inputs_fp[HASH_HEX_LEN];
+    size_t n_files;
+    enum reason reason;
+    bool new_version, run, data_changed;
+    struct ranges todo;       /* incremental: ranges to process */
+    char *physical;           /* "materia__s"."t__fp16" */
+    const struct model_state *cur;
+};
+
+struct plan {
+    struct project proj;
+    struct state st;
+    struct plan_item *items;  /* in topological order */
+    size_t n;
+    struct strlist removed;   /* models in state but no longer in the project */
+    int64_t exec_us;
+    size_t n_run;
+};
+/* Loads the project, builds the DAG and compares against the state in con. */
+int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us,
+               struct plan *pl, char *err, size_t errlen);
+void plan_free(struct plan *pl);
+void plan_print(const struct plan *pl, FILE *out);
+/* Execution time: MATERIA_EXECUTION_TIME from the configuration, else now. */
+int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen);
+
+/* ---- runner.c ---- */
+struct transform_outcome;
+int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
+                   struct transform_outcome *oc, char *err, size_t errlen);
+
+/* ---- audits.c ---- */
+/* Runs every audit of model m against physical; -1 with model, audit and up to 5 bad rows
+ * in err when one fails (or cannot run). */
+int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
+               duckdb_connection con, int64_t exec_us, char *err, size_t errlen);
+
+/* ---- shared helpers ---- */
+/* Opens DUCKDB_PATH read-write, creating its parent folder. */
+struct db;
+int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen);
+
+#endif

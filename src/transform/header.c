@@ -1,0 +1,625 @@
+/* header.c — the MODEL (...) / AUDIT (...) header parser (SQLMesh syntax).
+ *
+ * How it works: a small tokenizer (identifiers — dotted names included —, strings, numbers,
+ * punctuation, with -- and block comments skipped and line numbers kept) feeds a parser
+ * that reads `MODEL ( prop value, prop value, ... );`. Each property value is the token
+ * range up to the next top-level comma; it is then interpreted per property. Raw SQL
+ * fragments (audit arguments, columns) are taken from the source text between the first
+ * and last token of the value, so they round-trip exactly. Nothing here touches the file
+ * system or DuckDB: the parser is a pure function of (text, len, filename), for fuzzing.
+ *
+ * Invariant: on error, the output struct is zeroed and err holds "file:line: expected ...". */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "transform/model.h"
+#include "util/strbuf.h"
+
+enum tok_type { T_EOF = 0, T_IDENT, T_STRING, T_NUMBER, T_LPAREN, T_RPAREN, T_COMMA, T_SEMI, T_OP };
+
+struct tok {
+    enum tok_type type;
+    size_t start, end;   /* byte range in the source (strings: including quotes) */
+    int line;
+};
+
+struct lexer {
+    const char *s;
+    size_t len, pos;
+    int line;
+    const char *file;
+    char *err;
+    size_t errlen;
+};
+
+static int lex_error(struct lexer *lx, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int lex_error(struct lexer *lx, int line, const char *fmt, ...)
+{
+    int n = snprintf(lx->err, lx->errlen, "%s:%d: ", lx->file, line);
+    if (n < 0 || (size_t)n >= lx->errlen) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lx->err + n, lx->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void lex_skip_space(struct lexer *lx)
+{
+    while (lx->pos < lx->len) {
+        char c = lx->s[lx->pos];
+        if (c == '\n') { lx->line++; lx->pos++; }
+        else if (isspace((unsigned char)c)) lx->pos++;
+        else if (c == '-' && lx->pos + 1 < lx->len && lx->s[lx->pos + 1] == '-') {
+            while (lx->pos < lx->len && lx->s[lx->pos] != '\n') lx->pos++;
+        } else if (c == '/' && lx->pos + 1 < lx->len && lx->s[lx->pos + 1] == '*') {
+            lx->pos += 2;
+            while (lx->pos < lx->len && !(lx->s[lx->pos] == '*' && lx->pos + 1 < lx->len &&
+                                          lx->s[lx->pos + 1] == '/')) {
+                if (lx->s[lx->pos] == '\n') lx->line++;
+                lx->pos++;
+            }
+            lx->pos = lx->pos + 2 <= lx->len ? lx->pos + 2 : lx->len;
+        } else break;
+    }
+}
+
+/* Next token; -1 on an unterminated string. */
+static int lex_next(struct lexer *lx, struct tok *t)
+{
+    lex_skip_space(lx);
+    t->start = lx->pos;
+    t->line = lx->line;
+    if (lx->pos >= lx->len) { t->type = T_EOF; t->end = lx->pos; return 0; }
+    char c = lx->s[lx->pos];
+    if (c == '\'' || c == '"') {
+        char q = c;
+        lx->pos++;
+        for (;;) {
+            if (lx->pos >= lx->len) return lex_error(lx, t->line, "expected closing %c of the string opened here", q);
+            if (lx->s[lx->pos] == '\n') lx->line++;
+            if (lx->s[lx->pos] == q) {
+                if (lx->pos + 1 < lx->len && lx->s[lx->pos + 1] == q) { lx->pos += 2; continue; }
+                lx->pos++;
+                break;
+            }
+            lx->pos++;
+        }
+        t->type = q == '\'' ? T_STRING : T_IDENT;
+    } else if (isalpha((unsigned char)c) || c == '_' || c == '@') {
+        lx->pos++;
+        while (lx->pos < lx->len && (isalnum((unsigned char)lx->s[lx->pos]) || lx->s[lx->pos] == '_' ||
+                                     lx->s[lx->pos] == '$' || lx->s[lx->pos] == '.'))
+            lx->pos++;
+        t->type = T_IDENT;
+    } else if (isdigit((unsigned char)c) || (c == '-' && lx->pos + 1 < lx->len && isdigit((unsigned char)lx->s[lx->pos + 1]))) {
+        lx->pos++;
+        while (lx->pos < lx->len && (isalnum((unsigned char)lx->s[lx->pos]) || lx->s[lx->pos] == '.')) lx->pos++;
+        t->type = T_NUMBER;
+    } else {
+        lx->pos++;
+        switch (c) {
+        case '(': t->type = T_LPAREN; break;
+        case ')': t->type = T_RPAREN; break;
+        case ',': t->type = T_COMMA; break;
+        case ';': t->type = T_SEMI; break;
+        default:
+            t->type = T_OP;
+            if (c == ':' && lx->pos < lx->len && lx->s[lx->pos] == '=') lx->pos++;
+            else if ((c == '<' || c == '>' || c == '!') && lx->pos < lx->len && lx->s[lx->pos] == '=') lx->pos++;
+            break;
+        }
+    }
+    t->end = lx->pos;
+    return 0;
+}
+
+/* ---- token array for one header ---- */
+struct toks {
+    struct tok *v;
+    size_t n, cap;
+};
+
+static void toks_push(struct toks *ts, const struct tok *t)
+{
+    if (ts->n == ts->cap) {
+        ts->cap = ts->cap ? ts->cap * 2 : 64;
+        ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
+    }
+    ts->v[ts->n++] = *t;
+}
+
+struct parser {
+    struct lexer lx;
+    struct toks ts;
+    size_t header_end;   /* byte offset after the header's ';' */
+};
+
+/* Reads `KEYWORD ( ... ) ;` into p->ts (the tokens strictly inside the parens). */
+static int parse_block(struct parser *p, const char *keyword)
+{
+    struct tok t;
+    if (lex_next(&p->lx, &t) < 0) return -1;
+    if (t.type != T_IDENT || t.end - t.start != strlen(keyword) ||
+        strncasecmp(p->lx.s + t.start, keyword, t.end - t.start) != 0)
+        return lex_error(&p->lx, t.line, "expected %s ( ... ); at the start of the file", keyword);
+    if (lex_next(&p->lx, &t) < 0) return -1;
+    if (t.type != T_LPAREN) return lex_error(&p->lx, t.line, "expected '(' after %s", keyword);
+    int open_line = t.line, depth = 1;
+    int stack[64];
+    stack[0] = open_line;
+    for (;;) {
+        if (lex_next(&p->lx, &t) < 0) return -1;
+        if (t.type == T_EOF)
+            return lex_error(&p->lx, stack[depth > 64 ? 63 : depth - 1],
+                             "expected ')' to close the '(' opened here (unbalanced parentheses)");
+        if (t.type == T_LPAREN) {
+            if (depth < 64) stack[depth] = t.line;
+            depth++;
+        } else if (t.type == T_RPAREN) {
+            if (--depth == 0) break;
+        }
+        toks_push(&p->ts, &t);
+    }
+    if (lex_next(&p->lx, &t) < 0) return -1;
+    if (t.type != T_SEMI) return lex_error(&p->lx, t.line, "expected ';' after %s ( ... )", keyword);
+    p->header_end = p->lx.pos;
+    return 0;
+}
+
+static char *tok_text(const struct parser *p, const struct tok *t)
+{
+    const char *s = p->lx.s + t->start;
+    size_t n = t->end - t->start;
+    if (t->type == T_STRING || (t->type == T_IDENT && n >= 2 && s[0] == '"')) {
+        /* unquote, undoubling embedded quotes */
+        char q = s[0];
+        strbuf sb;
+        sb_init(&sb);
+        for (size_t i = 1; i + 1 < n; i++) {
+            if (s[i] == q && i + 2 < n && s[i + 1] == q) i++;
+            sb_append_char(&sb, s[i]);
+        }
+        return sb_detach(&sb);
+    }
+    return xstrndup(s, n);
+}
+
+/* Source text from token a to token b inclusive. */
+static char *range_text(const struct parser *p, size_t a, size_t b)
+{
+    return xstrndup(p->lx.s + p->ts.v[a].start, p->ts.v[b].end - p->ts.v[a].start);
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+/* Splits tokens [a, b) at top-level commas; calls fn for each non-empty piece. */
+typedef int (*piece_fn)(struct parser *p, size_t a, size_t b, void *ctx);
+static int split_commas(struct parser *p, size_t a, size_t b, piece_fn fn, void *ctx)
+{
+    int depth = 0;
+    size_t s = a;
+    for (size_t i = a; i <= b; i++) {
+        if (i < b) {
+            enum tok_type ty = p->ts.v[i].type;
+            if (ty == T_LPAREN) depth++;
+            else if (ty == T_RPAREN) depth--;
+            if (!(ty == T_COMMA && depth == 0)) continue;
+        }
+        if (i > s && fn(p, s, i, ctx) < 0) return -1;
+        s = i + 1;
+    }
+    return 0;
+}
+
+/* A value that is one token or one parenthesized group: returns the inner token range. */
+static bool is_op(const struct parser *p, size_t i, char c)
+{
+    return p->ts.v[i].type == T_OP && p->lx.s[p->ts.v[i].start] == c;
+}
+
+static void unparen(const struct parser *p, size_t *a, size_t *b)
+{
+    if (*b - *a >= 2 && ((p->ts.v[*a].type == T_LPAREN && p->ts.v[*b - 1].type == T_RPAREN) ||
+                         (is_op(p, *a, '[') && is_op(p, *b - 1, ']')))) {
+        (*a)++;
+        (*b)--;
+    }
+}
+
+static int push_name(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    unparen(p, &a, &b);
+    if (b - a != 1 || p->ts.v[a].type != T_IDENT)
+        return lex_error(&p->lx, p->ts.v[a].line, "expected a table or column name");
+    char *s = tok_text(p, &p->ts.v[a]);
+    lower(s);
+    strlist_push(ctx, s);
+    free(s);
+    return 0;
+}
+
+struct audit_ctx {
+    struct model *m;
+};
+
+static int parse_audit_arg(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct audit_call *ac = ctx;
+    if (b - a < 3 || p->ts.v[a].type != T_IDENT || p->ts.v[a + 1].type != T_OP ||
+        p->ts.v[a + 1].end - p->ts.v[a + 1].start != 2)
+        return lex_error(&p->lx, p->ts.v[a].line, "expected audit argument 'name := value'");
+    char *n = tok_text(p, &p->ts.v[a]);
+    lower(n);
+    char *v = range_text(p, a + 2, b - 1);
+    strlist_push(&ac->arg_names, n);
+    strlist_push(&ac->arg_values, v);
+    free(n);
+    free(v);
+    return 0;
+}
+
+static int parse_audit(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct model *m = ctx;
+    if (p->ts.v[a].type != T_IDENT)
+        return lex_error(&p->lx, p->ts.v[a].line, "expected an audit name");
+    m->audits = xrealloc(m->audits, (m->n_audits + 1) * sizeof *m->audits);
+    struct audit_call *ac = &m->audits[m->n_audits++];
+    memset(ac, 0, sizeof *ac);
+    ac->name = tok_text(p, &p->ts.v[a]);
+    lower(ac->name);
+    ac->line = p->ts.v[a].line;
+    if (b - a == 1) return 0;
+    if (p->ts.v[a + 1].type != T_LPAREN || p->ts.v[b - 1].type != T_RPAREN)
+        return lex_error(&p->lx, p->ts.v[a].line, "expected audit as name or name(arg := value, ...)");
+    return split_commas(p, a + 2, b - 1, parse_audit_arg, ac);
+}
+
+struct kind_ctx {
+    struct model *m;
+    strbuf canon;
+};
+
+static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct kind_ctx *kc = ctx;
+    struct model *m = kc->m;
+    const struct tok *t = &p->ts.v[a];
+    if (t->type != T_IDENT || b - a < 2)
+        return lex_error(&p->lx, t->line, "expected 'property value' inside the kind's parentheses");
+    char *key = tok_text(p, t);
+    lower(key);
+    size_t va = a + 1, vb = b;
+    int rc = 0;
+    char *raw = range_text(p, va, vb - 1);
+    sb_appendf(&kc->canon, "%s=%s;", key, raw);
+    if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
+        unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d') → ts */
+        if (p->ts.v[va].type != T_IDENT) rc = lex_error(&p->lx, t->line, "expected a column name after time_column");
+        else { m->time_column = tok_text(p, &p->ts.v[va]); }
+    } else if (!strcmp(key, "unique_key") && m->kind == KIND_INCR_KEY) {
+        unparen(p, &va, &vb);
+        rc = split_commas(p, va, vb, push_name, &m->unique_key);
+    } else if (!strcmp(key, "path") && m->kind == KIND_SEED) {
+        if (vb - va != 1 || p->ts.v[va].type != T_STRING) rc = lex_error(&p->lx, t->line, "expected path 'file.csv'");
+        else m->seed_path = tok_text(p, &p->ts.v[va]);
+    } else if (!strcmp(key, "batch_size") || !strcmp(key, "lookback") || !strcmp(key, "forward_only") ||
+               !strcmp(key, "disable_restatement") || !strcmp(key, "on_destructive_change") ||
+               !strcmp(key, "csv_settings") || !strcmp(key, "batch_concurrency")) {
+        /* accepted for SQLMesh compatibility; no effect here */
+    } else {
+        rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
+                       m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"
+                       : m->kind == KIND_SEED ? "path" : "no properties");
+    }
+    free(raw);
+    free(key);
+    return rc;
+}
+
+static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
+{
+    const struct tok *t = &p->ts.v[a];
+    char *k = tok_text(p, t);
+    int rc = 0;
+    if (!strcasecmp(k, "VIEW")) m->kind = KIND_VIEW;
+    else if (!strcasecmp(k, "FULL")) m->kind = KIND_FULL;
+    else if (!strcasecmp(k, "SEED")) m->kind = KIND_SEED;
+    else if (!strcasecmp(k, "INCREMENTAL_BY_TIME_RANGE")) m->kind = KIND_INCR_TIME;
+    else if (!strcasecmp(k, "INCREMENTAL_BY_UNIQUE_KEY")) m->kind = KIND_INCR_KEY;
+    else rc = lex_error(&p->lx, t->line, "unknown kind '%s': expected VIEW, FULL, SEED, "
+                        "INCREMENTAL_BY_TIME_RANGE or INCREMENTAL_BY_UNIQUE_KEY", k);
+    free(k);
+    if (rc < 0) return -1;
+    struct kind_ctx kc = {.m = m};
+    sb_init(&kc.canon);
+    if (b - a > 1) {
+        if (p->ts.v[a + 1].type != T_LPAREN || p->ts.v[b - 1].type != T_RPAREN) {
+            sb_free(&kc.canon);
+            return lex_error(&p->lx, t->line, "expected '(' after kind %s", model_kind_name(m->kind));
+        }
+        rc = split_commas(p, a + 2, b - 1, parse_kind_arg, &kc);
+    }
+    m->kind_args = sb_detach(&kc.canon);
+    if (rc < 0) return -1;
+    if (m->kind == KIND_INCR_TIME && !m->time_column)
+        return lex_error(&p->lx, t->line, "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
+    if (m->kind == KIND_INCR_KEY && m->unique_key.n == 0)
+        return lex_error(&p->lx, t->line, "expected INCREMENTAL_BY_UNIQUE_KEY (unique_key COLUMN)");
+    if (m->kind == KIND_SEED && !m->seed_path) return lex_error(&p->lx, t->line, "expected SEED (path 'file.csv')");
+    return 0;
+}
+
+static int parse_cron(struct parser *p, struct model *m, int line)
+{
+    static const struct { const char *a, *b; enum cron_unit u; } crons[] = {
+        {"@hourly", "0 * * * *", CRON_HOURLY}, {"@daily", "0 0 * * *", CRON_DAILY},
+        {"@weekly", "0 0 * * 1", CRON_WEEKLY}, {"@monthly", "0 0 1 * *", CRON_MONTHLY},
+        {"@yearly", "0 0 1 1 *", CRON_YEARLY},
+    };
+    for (size_t i = 0; i < sizeof crons / sizeof crons[0]; i++)
+        if (!strcasecmp(m->cron, crons[i].a) || !strcmp(m->cron, crons[i].b)) { m->unit = crons[i].u; return 0; }
+    return lex_error(&p->lx, line, "unsupported cron '%s': expected @hourly, @daily, @weekly, @monthly or @yearly",
+                     m->cron);
+}
+
+static char **text_slot(struct model *m, const char *key)
+{
+    if (!strcmp(key, "cron")) return &m->cron;
+    if (!strcmp(key, "description")) return &m->description;
+    if (!strcmp(key, "owner")) return &m->owner;
+    if (!strcmp(key, "start")) return &m->start;
+    if (!strcmp(key, "end")) return &m->end;
+    return NULL;
+}
+
+static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct model *m = ctx;
+    const struct tok *kt = &p->ts.v[a];
+    if (kt->type != T_IDENT) return lex_error(&p->lx, kt->line, "expected a property name");
+    char *key = tok_text(p, kt);
+    lower(key);
+    int rc = 0;
+    size_t va = a + 1, vb = b;
+    char **slot;
+    if (va >= vb) {
+        rc = lex_error(&p->lx, kt->line, "expected a value after property '%s'", key);
+    } else if (!strcmp(key, "name")) {
+        const struct tok *t = &p->ts.v[va];
+        char *n = vb - va == 1 && (t->type == T_IDENT || t->type == T_STRING) ? tok_text(p, t) : NULL;
+        char *dot = n ? strchr(n, '.') : NULL;
+        if (!n || !dot || dot == n || !dot[1] || strchr(dot + 1, '.')) {
+            rc = lex_error(&p->lx, kt->line, "expected name schema.table");
+            free(n);
+        } else {
+            lower(n);
+            free(m->name);
+            m->name = n;
+            m->schema = xstrndup(n, (size_t)(dot - n));
+            m->table = xstrdup(dot + 1);
+        }
+    } else if (!strcmp(key, "kind")) {
+        rc = parse_kind(p, m, va, vb);
+    } else if ((slot = text_slot(m, key))) {
+        if (vb - va != 1) rc = lex_error(&p->lx, kt->line, "expected a single value after '%s'", key);
+        else { free(*slot); *slot = tok_text(p, &p->ts.v[va]); }
+        if (!rc && !strcmp(key, "cron")) rc = parse_cron(p, m, kt->line);
+    } else if (!strcmp(key, "grain") || !strcmp(key, "grains")) {
+        free(m->grain);
+        m->grain = range_text(p, va, vb - 1);
+    } else if (!strcmp(key, "tags")) {
+        free(m->tags);
+        m->tags = range_text(p, va, vb - 1);
+    } else if (!strcmp(key, "columns")) {
+        unparen(p, &va, &vb);
+        free(m->columns);
+        m->columns = va < vb ? range_text(p, va, vb - 1) : xstrdup("");
+    } else if (!strcmp(key, "depends_on")) {
+        unparen(p, &va, &vb);
+        rc = split_commas(p, va, vb, push_name, &m->depends_on);
+    } else if (!strcmp(key, "audits") || !strcmp(key, "assertions")) {
+        unparen(p, &va, &vb);
+        rc = split_commas(p, va, vb, parse_audit, m);
+    } else if (!strcmp(key, "allow_partials")) {
+        char *v = tok_text(p, &p->ts.v[va]);
+        m->allow_partials = !strcasecmp(v, "true");
+        if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+            rc = lex_error(&p->lx, kt->line, "expected allow_partials true or false");
+        free(v);
+    } else if (!strcmp(key, "dialect") || !strcmp(key, "stamp") || !strcmp(key, "column_descriptions") ||
+               !strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties") ||
+               !strcmp(key, "enabled") || !strcmp(key, "gateway")) {
+        /* accepted for SQLMesh compatibility; no effect here */
+    } else {
+        rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
+                       "depends_on, description, start, end, columns, owner, tags or allow_partials", key);
+    }
+    free(key);
+    return rc;
+}
+
+int model_parse(const char *text, size_t len, const char *filename, struct model *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    m->file = xstrdup(filename);
+    lex_skip_space(&p.lx);
+    m->line = p.lx.line;
+    int rc = parse_block(&p, "MODEL");
+    if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
+    if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
+    if (!rc) {
+        if (!m->cron) m->cron = xstrdup("@daily"), m->unit = CRON_DAILY;
+        if (!m->kind_args) m->kind_args = xstrdup("");
+        /* the query: everything after the header, without trailing ';' and blanks */
+        struct lexer q = p.lx;
+        int hdr_line = q.line;
+        lex_skip_space(&q);
+        m->query_line = q.line;
+        size_t s = q.pos, e = len;
+        while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
+        m->query = xstrndup(text + s, e - s);
+        if (m->kind != KIND_SEED && e == s)
+            rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
+    }
+    free(p.ts.v);
+    if (rc < 0) model_free(m);
+    return rc;
+}
+
+/* ---- AUDIT files ---- */
+
+struct audit_hdr {
+    struct audit_def *a;
+};
+
+static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct audit_def *ad = ctx;
+    const struct tok *kt = &p->ts.v[a];
+    if (kt->type != T_IDENT || b - a < 2) return lex_error(&p->lx, kt->line, "expected 'property value'");
+    char *key = tok_text(p, kt);
+    lower(key);
+    int rc = 0;
+    size_t va = a + 1, vb = b;
+    if (!strcmp(key, "name")) {
+        free(ad->name);
+        ad->name = tok_text(p, &p->ts.v[va]);
+        lower(ad->name);
+    } else if (!strcmp(key, "defaults")) {
+        unparen(p, &va, &vb);
+        struct audit_call tmp = {0};
+        rc = split_commas(p, va, vb, parse_audit_arg, &tmp);
+        ad->default_names = tmp.arg_names;
+        ad->default_values = tmp.arg_values;
+    } else if (!strcmp(key, "dialect") || !strcmp(key, "blocking") || !strcmp(key, "standalone") ||
+               !strcmp(key, "description")) {
+    } else {
+        rc = lex_error(&p->lx, kt->line, "unknown audit property '%s': expected name or defaults", key);
+    }
+    free(key);
+    return rc;
+}
+
+/* Offset of the next line-start "AUDIT" keyword at or after pos, or len. */
+static size_t next_audit_kw(const char *text, size_t len, size_t pos)
+{
+    for (size_t i = pos; i + 5 <= len; i++) {
+        if ((i == 0 || text[i - 1] == '\n') && !strncasecmp(text + i, "AUDIT", 5) &&
+            (i + 5 == len || !isalnum((unsigned char)text[i + 5]))) return i;
+    }
+    return len;
+}
+
+int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs, size_t *n,
+                     char *err, size_t errlen)
+{
+    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    lex_skip_space(&p.lx);
+    while (p.lx.pos < len) {
+        p.ts.n = 0;
+        struct audit_def ad = {.file = xstrdup(filename)};
+        int line = p.lx.line;
+        if (parse_block(&p, "AUDIT") < 0 || split_commas(&p, 0, p.ts.n, parse_audit_prop, &ad) < 0 ||
+            (!ad.name && lex_error(&p.lx, line, "expected a name property in AUDIT (...)") < 0)) {
+            audit_def_free(&ad);
+            free(p.ts.v);
+            return -1;
+        }
+        size_t s = p.lx.pos, e = next_audit_kw(text, len, s);
+        size_t next = e;
+        while (s < e && isspace((unsigned char)text[s])) s++;
+        while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
+        ad.query = xstrndup(text + s, e - s);
+        for (size_t i = s; i < next; i++)
+            if (text[i] == '\n') p.lx.line++;
+        p.lx.pos = next;
+        *defs = xrealloc(*defs, (*n + 1) * sizeof **defs);
+        (*defs)[(*n)++] = ad;
+        lex_skip_space(&p.lx);
+    }
+    free(p.ts.v);
+    return 0;
+}
+
+void audit_def_free(struct audit_def *a)
+{
+    free(a->name);
+    free(a->file);
+    free(a->query);
+    strlist_free(&a->default_names);
+    strlist_free(&a->default_values);
+    memset(a, 0, sizeof *a);
+}
+
+void model_free(struct model *m)
+{
+    free(m->file);
+    free(m->name);
+    free(m->schema);
+    free(m->table);
+    free(m->cron);
+    free(m->time_column);
+    strlist_free(&m->unique_key);
+    free(m->seed_path);
+    free(m->grain);
+    strlist_free(&m->depends_on);
+    for (size_t i = 0; i < m->n_audits; i++) {
+        free(m->audits[i].name);
+        strlist_free(&m->audits[i].arg_names);
+        strlist_free(&m->audits[i].arg_values);
+    }
+    free(m->audits);
+    free(m->description);
+    free(m->owner);
+    free(m->tags);
+    free(m->columns);
+    free(m->start);
+    free(m->end);
+    free(m->kind_args);
+    free(m->query);
+    memset(m, 0, sizeof *m);
+}
+
+const char *model_kind_name(enum model_kind k)
+{
+    switch (k) {
+    case KIND_VIEW: return "VIEW";
+    case KIND_FULL: return "FULL";
+    case KIND_SEED: return "SEED";
+    case KIND_INCR_TIME: return "INCREMENTAL_BY_TIME_RANGE";
+    case KIND_INCR_KEY: return "INCREMENTAL_BY_UNIQUE_KEY";
+    }
+    return "?";
+}
+
+void strlist_push(struct strlist *l, const char *s)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = xstrdup(s);
+}
+
+bool strlist_has(const struct strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcasecmp(l->v[i], s)) return true;
+    return false;
+}
+
+void strlist_free(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}

@@ -1,0 +1,172 @@
+/* json.c — a small, strict JSON reader for the parse trees DuckDB's json_serialize_sql
+ * returns. Builds a tree of struct json (every node owned by its parent; json_free on the
+ * root releases all). Numbers are kept as text; \u escapes are decoded to UTF-8. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/engine.h"
+
+struct jp {
+    const char *s;
+    size_t pos;
+    char *err;
+    size_t errlen;
+    int depth;
+};
+
+static void jp_ws(struct jp *p)
+{
+    while (isspace((unsigned char)p->s[p->pos])) p->pos++;
+}
+
+static int jp_fail(struct jp *p, const char *what)
+{
+    snprintf(p->err, p->errlen, "parse tree JSON: %s at offset %zu", what, p->pos);
+    return -1;
+}
+
+static void utf8_put(strbuf *sb, unsigned cp)
+{
+    if (cp < 0x80) sb_append_char(sb, (char)cp);
+    else if (cp < 0x800) { sb_append_char(sb, (char)(0xC0 | (cp >> 6))); sb_append_char(sb, (char)(0x80 | (cp & 0x3F))); }
+    else {
+        sb_append_char(sb, (char)(0xE0 | (cp >> 12)));
+        sb_append_char(sb, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
+    }
+}
+
+static int jp_string(struct jp *p, char **out)
+{
+    strbuf sb;
+    sb_init(&sb);
+    p->pos++; /* opening quote */
+    for (;;) {
+        char c = p->s[p->pos];
+        if (!c) { sb_free(&sb); return jp_fail(p, "unterminated string"); }
+        p->pos++;
+        if (c == '"') break;
+        if (c != '\\') { sb_append_char(&sb, c); continue; }
+        char e = p->s[p->pos++];
+        switch (e) {
+        case 'n': sb_append_char(&sb, '\n'); break;
+        case 't': sb_append_char(&sb, '\t'); break;
+        case 'r': sb_append_char(&sb, '\r'); break;
+        case 'b': sb_append_char(&sb, '\b'); break;
+        case 'f': sb_append_char(&sb, '\f'); break;
+        case 'u': {
+            unsigned cp = 0;
+            for (int i = 0; i < 4; i++) {
+                char h = p->s[p->pos++];
+                if (!isxdigit((unsigned char)h)) { sb_free(&sb); return jp_fail(p, "bad \\u escape"); }
+                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+            }
+            utf8_put(&sb, cp);
+            break;
+        }
+        case 0: sb_free(&sb); return jp_fail(p, "unterminated string");
+        default: sb_append_char(&sb, e); break;
+        }
+    }
+    *out = sb_detach(&sb);
+    return 0;
+}
+
+static int jp_value(struct jp *p, struct json *v)
+{
+    memset(v, 0, sizeof *v);
+    jp_ws(p);
+    char c = p->s[p->pos];
+    if (++p->depth > 2000) return jp_fail(p, "nesting too deep");
+    int rc = 0;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        v->t = c == '{' ? JSON_OBJ : JSON_ARR;
+        p->pos++;
+        jp_ws(p);
+        if (p->s[p->pos] == close) { p->pos++; p->depth--; return 0; }
+        size_t cap = 0;
+        for (;;) {
+            if (v->n == cap) {
+                cap = cap ? cap * 2 : 8;
+                v->items = xrealloc(v->items, cap * sizeof *v->items);
+                if (v->t == JSON_OBJ) v->keys = xrealloc(v->keys, cap * sizeof *v->keys);
+            }
+            if (v->t == JSON_OBJ) {
+                jp_ws(p);
+                if (p->s[p->pos] != '"') return jp_fail(p, "expected a key");
+                if (jp_string(p, &v->keys[v->n]) < 0) return -1;
+                jp_ws(p);
+                if (p->s[p->pos] != ':') { free(v->keys[v->n]); return jp_fail(p, "expected ':'"); }
+                p->pos++;
+            }
+            if (jp_value(p, &v->items[v->n]) < 0) {
+                if (v->t == JSON_OBJ) free(v->keys[v->n]);
+                json_free(&v->items[v->n]);
+                return -1;
+            }
+            v->n++;
+            jp_ws(p);
+            if (p->s[p->pos] == ',') { p->pos++; continue; }
+            if (p->s[p->pos] == close) { p->pos++; break; }
+            return jp_fail(p, "expected ',' or a closing bracket");
+        }
+    } else if (c == '"') {
+        v->t = JSON_STR;
+        rc = jp_string(p, &v->s);
+    } else if (!strncmp(p->s + p->pos, "true", 4) || !strncmp(p->s + p->pos, "false", 5)) {
+        v->t = JSON_BOOL;
+        v->b = c == 't';
+        p->pos += v->b ? 4 : 5;
+    } else if (!strncmp(p->s + p->pos, "null", 4)) {
+        v->t = JSON_NULL;
+        p->pos += 4;
+    } else if (c == '-' || isdigit((unsigned char)c)) {
+        size_t s = p->pos;
+        while (strchr("+-0123456789.eE", p->s[p->pos]) && p->s[p->pos]) p->pos++;
+        v->t = JSON_NUM;
+        v->s = xstrndup(p->s + s, p->pos - s);
+    } else {
+        rc = jp_fail(p, "unexpected character");
+    }
+    p->depth--;
+    return rc;
+}
+
+int json_parse(const char *text, struct json *out, char *err, size_t errlen)
+{
+    struct jp p = {.s = text, .err = err, .errlen = errlen};
+    if (jp_value(&p, out) < 0) {
+        json_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void json_free(struct json *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->keys) free(j->keys[i]);
+        json_free(&j->items[i]);
+    }
+    free(j->keys);
+    free(j->items);
+    free(j->s);
+    memset(j, 0, sizeof *j);
+}
+
+const struct json *json_get(const struct json *obj, const char *key)
+{
+    if (!obj || obj->t != JSON_OBJ) return NULL;
+    for (size_t i = 0; i < obj->n; i++)
+        if (!strcmp(obj->keys[i], key)) return &obj->items[i];
+    return NULL;
+}
+
+const char *json_str(const struct json *obj, const char *key)
+{
+    const struct json *v = json_get(obj, key);
+    return v && v->t == JSON_STR ? v->s : "";
+}

@@ -1,0 +1,113 @@
+/* model.h — the transform stage's in-memory model of a project: model files, audits, the DAG.
+ *
+ * A project is MATERIA_PROJECT_DIR/models/ ** / *.sql (one MODEL each), audits/ *.sql (custom
+ * audits) and an optional external_models.yaml (tables models may read that are not models).
+ * Every string in these structs is owned by the struct that holds it; *_free() releases
+ * everything, and is safe on a zeroed struct.
+ *
+ * The header parser (model_parse) is separate from the file system and DuckDB so it can be
+ * fuzzed: it takes bytes and a file name and returns a model or "file:line: expected ...". */
+#ifndef MATERIA_TRANSFORM_MODEL_H
+#define MATERIA_TRANSFORM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/hash.h"
+
+struct strlist {
+    char **v;
+    size_t n;
+};
+void strlist_push(struct strlist *l, const char *s);
+bool strlist_has(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
+const char *model_kind_name(enum model_kind k);
+
+/* Cron granularity: SQLMesh's @hourly/@daily/@weekly/@monthly/@yearly (and the equivalent
+ * five-field cron strings for those). Intervals of incremental models have this width. */
+enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YEARLY };
+
+/* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
+ * columns=(a, b). Argument values are the raw SQL text between := and the next comma. */
+struct audit_call {
+    char *name;
+    struct strlist arg_names;
+    struct strlist arg_values;
+    int line;
+};
+
+struct model {
+    char *file;            /* path as given to the parser */
+    char *name;            /* schema.table, lower-case */
+    char *schema, *table;
+    enum model_kind kind;
+    char *cron;            /* as written; default @daily */
+    enum cron_unit unit;
+    char *time_column;     /* INCREMENTAL_BY_TIME_RANGE */
+    struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */
+    char *seed_path;       /* SEED, as written (relative to the model file) */
+    char *grain;           /* raw text */
+    struct strlist depends_on;
+    struct audit_call *audits;
+    size_t n_audits;
+    char *description, *owner, *tags, *columns, *start, *end;
+    bool allow_partials;
+    char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
+    char *query;           /* text after the header (may be empty for SEED) */
+    int query_line;        /* line where the query starts */
+    int line;              /* line of MODEL */
+};
+
+/* Parses one model file's bytes. Returns 0 and fills *m, or -1 with "file:line: expected ..."
+ * in err (m is left zeroed). */
+int model_parse(const char *text, size_t len, const char *filename, struct model *m,
+                char *err, size_t errlen);
+void model_free(struct model *m);
+
+/* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. */
+struct audit_def {
+    char *name;
+    char *file;
+    char *query;
+    struct strlist default_names, default_values;
+};
+/* Parses an audits/ *.sql file holding one or more AUDIT blocks; appends to *defs. */
+int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs,
+                     size_t *n, char *err, size_t errlen);
+void audit_def_free(struct audit_def *a);
+
+/* A file input detected in a model's query (read_csv('...') etc.), glob already expanded. */
+struct file_input {
+    char *path;
+    int64_t size;
+    int64_t mtime_ns;
+};
+
+/* The loaded project: models sorted topologically once dag_build() has run. */
+struct project {
+    char *dir;
+    struct model *models;
+    size_t n;
+    struct audit_def *audits;
+    size_t n_audits;
+    struct strlist externals;  /* declared external tables, lower-case */
+    /* filled by dag_build(): parents[i] are indexes into models; order is topological */
+    struct strlist *parent_names;   /* per model: names of parents (models or externals) */
+    size_t **parents;
+    size_t *n_parents;
+    size_t *order;
+    char **globs;          /* per model: file-input patterns (";"-joined), or NULL */
+};
+
+/* Loads every model, audit and external declaration under dir. Duplicate model names are
+ * an error naming both files. */
+int project_load(const char *dir, struct project *p, char *err, size_t errlen);
+void project_free(struct project *p);
+/* Index of the model named name (case-insensitive), or -1. */
+long project_find(const struct project *p, const char *name);
+
+#endif

@@ -1,0 +1,230 @@
+/* plan.c — fingerprints and the plan: what a run would do, and why.
+ *
+ * def_hash covers one model alone: kind and kind arguments, columns, start, the query
+ * rendered with fixed placeholder times (so @start_ds does not change it), and for a SEED
+ * the CSV's bytes. The fingerprint adds the parents' fingerprints (sorted by name), so a
+ * change flows to every descendant. Metadata (cron, audits, description, owner, tags,
+ * grain) is not fingerprinted, as in SQLMesh.
+ *
+ * Reasons, in topological order, against the live environment (_materia.models):
+ *   new        no live version                           → build a new version
+ *   changed    own definition differs                    → build a new version
+ *   downstream a parent's fingerprint changed            → build a new version
+ *              or a parent's data changed in this run    → refresh the live version
+ *   inputs     the files its query reads changed         → refresh
+ *   due        cron: FULL last ran before the current tick; incremental has complete
+ *              intervals not yet processed               → refresh
+ *   unchanged  nothing to do
+ * A refresh of an incremental model processes only its missing intervals (plus the
+ * current partial interval when its inputs or parents changed). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/engine.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+
+const char *reason_name(enum reason r)
+{
+    static const char *names[] = {"unchanged", "new", "changed", "downstream", "due", "inputs", "removed"};
+    return names[r];
+}
+
+int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen)
+{
+    const char *v = override && *override ? override : config_get(cfg, "MATERIA_EXECUTION_TIME");
+    if (!v || !*v) {
+        *us = time_now_us();
+        return 0;
+    }
+    if (time_parse(v, us) < 0) {
+        snprintf(err, errlen, "execution time '%s': expected YYYY-MM-DD[ HH:MM[:SS]]", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *seed_abs_path(const struct model *m)
+{
+    if (m->seed_path[0] == '/') return xstrdup(m->seed_path);
+    char *dir = fs_dirname(m->file);
+    char *p = fs_join(dir, m->seed_path);
+    free(dir);
+    return p;
+}
+
+static int def_hash(const struct project *p, size_t i, const struct config *cfg, char out[HASH_HEX_LEN], char *err,
+                    size_t errlen)
+{
+    const struct model *m = &p->models[i];
+    struct hash_ctx h;
+    hash_init(&h);
+    char *hdr = xasprintf("kind=%s\nargs=%s\ncolumns=%s\nstart=%s\nquery=\n", model_kind_name(m->kind), m->kind_args,
+                          m->columns ? m->columns : "", m->start ? m->start : "");
+    hash_update(&h, hdr, strlen(hdr));
+    free(hdr);
+    if (m->kind == KIND_SEED) {
+        char *path = seed_abs_path(m), *data;
+        size_t len;
+        char e[512];
+        if (fs_read_all(path, &data, &len, e, sizeof e) < 0) {
+            snprintf(err, errlen, "%s:%d: seed: %s", m->file, m->line, e);
+            free(path);
+            return -1;
+        }
+        hash_update(&h, data, len);
+        free(data);
+        free(path);
+    } else {
+        char *q = dag_render_fixed(p, i, cfg, err, errlen);
+        if (!q) return -1;
+        hash_update(&h, q, strlen(q));
+        free(q);
+    }
+    hash_final_hex(&h, out);
+    return 0;
+}
+
+static int64_t model_start_us(const struct model *m)
+{
+    int64_t s = 0;
+    if (m->start && time_parse(m->start, &s) == 0) return s;
+    return 0;
+}
+
+int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
+               char *err, size_t errlen)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->exec_us = exec_us;
+    const char *dir = config_get(cfg, "MATERIA_PROJECT_DIR");
+    if (project_load(dir ? dir : ".", &pl->proj, err, errlen) < 0) return -1;
+    struct project *p = &pl->proj;
+    if (dag_build(p, cfg, con, err, errlen) < 0) goto fail;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct model *m = &p->models[i];
+        if (m->start && time_parse(m->start, &(int64_t){0}) < 0) {
+            snprintf(err, errlen, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
+            goto fail;
+        }
+    }
+    if (with_state && state_load(con, &pl->st, err, errlen) < 0) goto fail;
+    pl->n = p->n;
+    pl->items = xcalloc(p->n ? p->n : 1, sizeof *pl->items);
+    size_t *item_of = xcalloc(p->n ? p->n : 1, sizeof *item_of);
+    for (size_t k = 0; k < p->n; k++) item_of[p->order[k]] = k;
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = p->order[k];
+        const struct model *m = &p->models[i];
+        struct plan_item *it = &pl->items[k];
+        it->m = i;
+        if (def_hash(p, i, cfg, it->def_hash, err, errlen) < 0) { free(item_of); goto fail; }
+        /* fingerprint = H(def_hash, parents' name=fp sorted by name) */
+        struct strlist par = {0};
+        bool parent_data_changed = false;
+        for (size_t q = 0; q < p->parent_names[i].n; q++) {
+            long j = project_find(p, p->parent_names[i].v[q]);
+            const struct plan_item *pi = j >= 0 ? &pl->items[item_of[j]] : NULL;
+            char *e = xasprintf("%s=%s", p->parent_names[i].v[q], pi ? pi->fp : "external");
+            strlist_push(&par, e);
+            free(e);
+            if (pi && pi->data_changed) parent_data_changed = true;
+        }
+        if (par.n) qsort(par.v, par.n, sizeof *par.v, cmp_str);
+        struct hash_ctx h;
+        hash_init(&h);
+        hash_update(&h, it->def_hash, 64);
+        for (size_t q = 0; q < par.n; q++) {
+            hash_update(&h, "\n", 1);
+            hash_update(&h, par.v[q], strlen(par.v[q]));
+        }
+        hash_final_hex(&h, it->fp);
+        strlist_free(&par);
+        it->physical = xasprintf("\"materia__%s\".\"%s__%.16s\"", m->schema, m->table, it->fp);
+        dag_inputs_fingerprint(p, i, it->inputs_fp, &it->n_files);
+        const struct model_state *cur = state_find(&pl->st, m->name);
+        it->cur = cur;
+        bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY;
+        if (!cur || strcmp(cur->fingerprint, it->fp)) {
+            it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
+            it->new_version = it->run = true;
+            if (incremental) ranges_add(&it->todo, cron_floor(m->unit, model_start_us(m)), exec_us);
+        } else {
+            bool inputs = strcmp(cur->inputs_fp, it->inputs_fp) != 0;
+            if (m->kind == KIND_FULL) {
+                bool due = cur->last_run_us < cron_floor(m->unit, exec_us);
+                it->reason = parent_data_changed ? R_DOWNSTREAM : inputs ? R_INPUTS : due ? R_DUE : R_UNCHANGED;
+            } else if (incremental) {
+                bool partial = parent_data_changed || inputs;
+                ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, partial, &it->todo);
+                it->reason = it->todo.n == 0 ? R_UNCHANGED : parent_data_changed ? R_DOWNSTREAM
+                           : inputs ? R_INPUTS : R_DUE;
+            } else if (m->kind == KIND_VIEW && parent_data_changed) {
+                it->data_changed = true; /* nothing to build, but readers see new data */
+            }
+            it->run = it->reason != R_UNCHANGED;
+        }
+        if (it->run) {
+            it->data_changed = true;
+            pl->n_run++;
+        }
+    }
+    free(item_of);
+    for (size_t s = 0; s < pl->st.n; s++)
+        if (project_find(p, pl->st.v[s].model) < 0) strlist_push(&pl->removed, pl->st.v[s].model);
+    return 0;
+fail:
+    plan_free(pl);
+    return -1;
+}
+
+void plan_free(struct plan *pl)
+{
+    for (size_t k = 0; k < pl->n; k++) {
+        ranges_free(&pl->items[k].todo);
+        free(pl->items[k].physical);
+    }
+    free(pl->items);
+    strlist_free(&pl->removed);
+    state_free(&pl->st);
+    project_free(&pl->proj);
+    memset(pl, 0, sizeof *pl);
+}
+
+void plan_print(const struct plan *pl, FILE *out)
+{
+    char ts[32];
+    time_fmt_ts(pl->exec_us, ts);
+    fprintf(out, "plan at execution time %.19s\n", ts);
+    size_t counts[R_REMOVED + 1] = {0};
+    for (size_t k = 0; k < pl->n; k++) {
+        const struct plan_item *it = &pl->items[k];
+        const struct model *m = &pl->proj.models[it->m];
+        counts[it->reason]++;
+        fprintf(out, "  %-10s %-40s %s", reason_name(it->reason), m->name, model_kind_name(m->kind));
+        for (size_t r = 0; r < it->todo.n; r++) {
+            char a[32], b[32];
+            time_fmt_ts(it->todo.v[r].s, a);
+            time_fmt_ts(it->todo.v[r].e, b);
+            fprintf(out, " [%.19s, %.19s)", a, b);
+        }
+        fputc('\n', out);
+    }
+    for (size_t r = 0; r < pl->removed.n; r++) {
+        counts[R_REMOVED]++;
+        fprintf(out, "  %-10s %s\n", "removed", pl->removed.v[r]);
+    }
+    if (pl->n_run == 0 && pl->removed.n == 0) {
+        fprintf(out, "nothing to do (%zu models unchanged)\n", pl->n);
+        return;
+    }
+    fprintf(out, "%zu models: %zu to run (%zu new, %zu changed, %zu downstream, %zu inputs, %zu due), "
+            "%zu unchanged, %zu removed\n", pl->n, pl->n_run, counts[R_NEW], counts[R_CHANGED], counts[R_DOWNSTREAM],
+            counts[R_INPUTS], counts[R_DUE], counts[R_UNCHANGED], counts[R_REMOVED]);
+}

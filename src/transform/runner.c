@@ -1,0 +1,431 @@
+/* runner.c — executes a plan: builds physical versions, audits them, swaps the views,
+ * records the run. transform_run() (transform.h) is the pipeline's entry point.
+ *
+ * How a run is made crash-safe: the run row ('running') is committed first; then every
+ * build, audit, view swap and state update of the run happens in ONE DuckDB transaction,
+ * committed only when every model built and every audit passed. Inside it, a model's view
+ * is swapped right after its audits so descendants built later in the same run read the
+ * new version; outside it, readers see either the whole previous layer or the whole new
+ * one. A SIGKILL before COMMIT leaves the lakehouse exactly as before the run (DuckDB
+ * discards the uncommitted transaction on restart); the next run marks the stale
+ * 'running' row failed and redoes the work. A half-built table is never referenced. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "transform/engine.h"
+#include "transform/transform.h"
+#include "util/common.h"
+#include "util/db.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
+{
+    const char *path = config_get(cfg, "DUCKDB_PATH");
+    char *dir = fs_dirname(path);
+    int rc = fs_mkdir_p(dir, err, errlen);
+    free(dir);
+    if (rc < 0) return -1;
+    return db_open(d, path, false, 0, err, errlen);
+}
+
+/* Runs sql; *rows gets the affected/created row count (-1 when not applicable). */
+static int exec_rows(duckdb_connection con, const char *sql, int64_t *rows, char *err, size_t errlen)
+{
+    duckdb_result res;
+    if (duckdb_query(con, sql, &res) == DuckDBError) {
+        snprintf(err, errlen, "%s", duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        return -1;
+    }
+    if (rows) {
+        *rows = (int64_t)duckdb_rows_changed(&res);
+        if (duckdb_column_count(&res) == 1 && duckdb_row_count(&res) == 1 &&
+            !strcmp(duckdb_column_name(&res, 0), "Count"))
+            *rows = duckdb_value_int64(&res, 0, 0);
+    }
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+static void put_ts(strbuf *sb, int64_t us)
+{
+    char b[32];
+    time_fmt_ts(us, b);
+    sb_appendf(sb, "TIMESTAMP '%s'", b);
+}
+
+static void seed_sql(const struct model *m, strbuf *sb)
+{
+    char *path;
+    if (m->seed_path[0] == '/') path = xstrdup(m->seed_path);
+    else {
+        char *dir = fs_dirname(m->file);
+        path = fs_join(dir, m->seed_path);
+        free(dir);
+    }
+    sb_append(sb, "SELECT * FROM read_csv(");
+    db_quote_literal(sb, path);
+    sb_append(sb, ", header = true");
+    if (m->columns && *m->columns) {
+        struct strlist cols = {0};
+        sql_split_list(m->columns, &cols);
+        sb_append(sb, ", columns = {");
+        for (size_t i = 0; i < cols.n; i++) {
+            char *c = cols.v[i], *sp = c;
+            while (*sp && *sp != ' ' && *sp != '\t') sp++;
+            char *name = xstrndup(c, (size_t)(sp - c));
+            size_t nl = strlen(name);
+            bool quoted = nl >= 2 && name[0] == '"' && name[nl - 1] == '"';
+            if (quoted) name[nl - 1] = 0;
+            while (*sp == ' ' || *sp == '\t') sp++;
+            sb_append(sb, i ? ", " : "");
+            db_quote_literal(sb, quoted ? name + 1 : name);
+            sb_append(sb, ": ");
+            db_quote_literal(sb, *sp ? sp : "VARCHAR");
+            free(name);
+        }
+        sb_append(sb, "}");
+        strlist_free(&cols);
+    }
+    sb_append(sb, ")");
+    free(path);
+}
+
+struct run_ctx {
+    const struct config *cfg;
+    duckdb_connection con;
+    struct plan *pl;
+    const char *run_id;
+    char *err;
+    size_t errlen;
+};
+
+static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, strbuf *out)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    struct render_ctx ctx = {.cfg = rc->cfg, .this_model = it->physical, .start_us = s, .end_us = e,
+                             .exec_us = rc->pl->exec_us};
+    return macro_render(m->query, m->file, m->query_line, &ctx, out, rc->err, rc->errlen);
+}
+
+static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
+{
+    sb_append(sb, " WHERE ");
+    db_quote_ident(sb, m->time_column);
+    sb_append(sb, " >= ");
+    put_ts(sb, s);
+    sb_append(sb, " AND ");
+    db_quote_ident(sb, m->time_column);
+    sb_append(sb, " < ");
+    put_ts(sb, e);
+}
+
+/* Processes one range of an incremental model into it->physical. */
+static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, bool create,
+                      int64_t *rows)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    strbuf q, sql;
+    sb_init(&q);
+    sb_init(&sql);
+    int r = render(rc, it, s, e, &q);
+    if (r == 0 && create) {
+        sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+    } else if (r == 0 && m->kind == KIND_INCR_TIME) {
+        sb_appendf(&sql, "DELETE FROM %s", it->physical);
+        time_filter(&sql, m, s, e);
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
+        time_filter(&sql, m, s, e);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+    } else if (r == 0) {
+        /* upsert only the keys whose rows are new or differ */
+        sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_changed AS SELECT * FROM (%s\n) AS _materia_q "
+                   "EXCEPT SELECT * FROM %s;\nDELETE FROM %s AS _t USING _materia_changed AS _c WHERE ",
+                   q.buf, it->physical, it->physical);
+        for (size_t k = 0; k < m->unique_key.n; k++) {
+            sb_append(&sql, k ? " AND _t." : "_t.");
+            db_quote_ident(&sql, m->unique_key.v[k]);
+            sb_append(&sql, " = _c.");
+            db_quote_ident(&sql, m->unique_key.v[k]);
+        }
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM _materia_changed", it->physical);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+        if (r == 0) r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed", rc->err, rc->errlen);
+    }
+    if (r == 0) {
+        sb_reset(&sql);
+        sb_append(&sql, "INSERT INTO _materia.intervals VALUES (");
+        db_quote_literal(&sql, m->name);
+        sb_appendf(&sql, ", '%s', ", it->fp);
+        put_ts(&sql, s);
+        sb_append(&sql, ", ");
+        put_ts(&sql, e);
+        sb_appendf(&sql, ", '%s', %lld, now()::TIMESTAMP)", rc->run_id, (long long)*rows);
+        r = exec_rows(rc->con, sql.buf, NULL, rc->err, rc->errlen);
+    }
+    sb_free(&q);
+    sb_free(&sql);
+    return r;
+}
+
+static const char *action_of(const struct model *m, const struct plan_item *it)
+{
+    if (m->kind == KIND_VIEW) return "view";
+    if (it->new_version) return "create";
+    if (m->kind == KIND_INCR_TIME) return "insert";
+    if (m->kind == KIND_INCR_KEY) return "upsert";
+    return "rebuild";
+}
+
+/* Builds one model's physical object. */
+static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    *rows = -1;
+    if (db_execf(rc->con, rc->err, rc->errlen, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT "
+                 "EXISTS \"%s\"", m->schema, m->schema) < 0)
+        return -1;
+    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+        *rows = 0;
+        if (it->new_version && it->todo.n == 0) /* start is after the execution time: empty table */
+            return incr_range(rc, it, rc->pl->exec_us, rc->pl->exec_us, true, rows);
+        for (size_t k = 0; k < it->todo.n; k++) {
+            int64_t n = 0;
+            if (incr_range(rc, it, it->todo.v[k].s, it->todo.v[k].e, it->new_version && k == 0, &n) < 0) return -1;
+            *rows += n;
+        }
+        return 0;
+    }
+    strbuf q, sql;
+    sb_init(&q);
+    sb_init(&sql);
+    int r = 0;
+    if (m->kind == KIND_SEED) seed_sql(m, &q);
+    else {
+        int64_t s = 0;
+        if (m->start) time_parse(m->start, &s);
+        r = render(rc, it, s, rc->pl->exec_us, &q);
+    }
+    if (r == 0) {
+        sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
+        r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err, rc->errlen);
+    }
+    sb_free(&q);
+    sb_free(&sql);
+    return r;
+}
+
+/* Swaps the model's view to the new version and records it as live. */
+static int promote(struct run_ctx *rc, const struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    strbuf sql;
+    sb_init(&sql);
+    sb_appendf(&sql, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s;\n", m->schema, m->table, it->physical);
+    sb_append(&sql, "DELETE FROM _materia.models WHERE model = ");
+    db_quote_literal(&sql, m->name);
+    sb_append(&sql, ";\nINSERT INTO _materia.models VALUES (");
+    db_quote_literal(&sql, m->name);
+    sb_appendf(&sql, ", '%s', '%s', ", it->fp, it->def_hash);
+    db_quote_literal(&sql, it->physical);
+    sb_appendf(&sql, ", '%s', '%s', ", model_kind_name(m->kind), it->inputs_fp);
+    put_ts(&sql, rc->pl->exec_us);
+    sb_appendf(&sql, ", now()::TIMESTAMP, '%s');\n", rc->run_id);
+    if (it->new_version) {
+        sb_append(&sql, "INSERT INTO _materia.versions VALUES (");
+        db_quote_literal(&sql, m->name);
+        sb_appendf(&sql, ", '%s', ", it->fp);
+        db_quote_literal(&sql, it->physical);
+        sb_appendf(&sql, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL);\n", model_kind_name(m->kind), rc->run_id);
+        sb_append(&sql, "INSERT INTO _materia.promotions VALUES (");
+        sb_appendf(&sql, "'%s', ", rc->run_id);
+        db_quote_literal(&sql, m->name);
+        sb_appendf(&sql, ", '%s', %s%s%s, now()::TIMESTAMP);\n", it->fp, it->cur ? "'" : "",
+                   it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
+        if (it->cur) {
+            sb_append(&sql, "UPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE model = ");
+            db_quote_literal(&sql, m->name);
+            sb_appendf(&sql, " AND fingerprint = '%s' AND retired_at IS NULL;\n", it->cur->fingerprint);
+        }
+    }
+    int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+    sb_free(&sql);
+    return r;
+}
+
+static int remove_model(struct run_ctx *rc, const char *name)
+{
+    const struct model_state *s = state_find(&rc->pl->st, name);
+    const char *dot = strchr(name, '.');
+    if (!s || !dot) return 0;
+    strbuf sql;
+    sb_init(&sql);
+    sb_appendf(&sql, "DROP VIEW IF EXISTS \"%.*s\".\"%s\";\nDELETE FROM _materia.models WHERE model = ",
+               (int)(dot - name), name, dot + 1);
+    db_quote_literal(&sql, name);
+    sb_append(&sql, ";\nUPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE retired_at IS NULL AND model = ");
+    db_quote_literal(&sql, name);
+    int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+    sb_free(&sql);
+    return r;
+}
+
+static void record_run(duckdb_connection con, const char *run_id, const char *status, const char *message,
+                       const strbuf *models)
+{
+    strbuf sql;
+    char e[MT_ERR_LEN];
+    sb_init(&sql);
+    if (models->len) sb_appendf(&sql, "INSERT INTO _materia.run_models VALUES %s;\n", models->buf);
+    sb_appendf(&sql, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = '%s', message = ", status);
+    if (message) db_quote_literal(&sql, message);
+    else sb_append(&sql, "NULL");
+    sb_appendf(&sql, " WHERE run_id = '%s'", run_id);
+    if (db_exec(con, sql.buf, e, sizeof e) < 0) log_error("transform: recording run %s: %s", run_id, e);
+    sb_free(&sql);
+}
+
+static void model_row(strbuf *rows, const char *run_id, const char *model, const char *fp, const char *action,
+                      const char *status, double secs, int64_t n)
+{
+    if (rows->len) sb_append(rows, ", ");
+    sb_appendf(rows, "('%s', ", run_id);
+    db_quote_literal(rows, model);
+    sb_appendf(rows, ", '%s', '%s', '%s', %.6f, ", fp, action, status, secs);
+    if (n >= 0) sb_appendf(rows, "%lld)", (long long)n);
+    else sb_append(rows, "NULL)");
+}
+
+int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
+                   struct transform_outcome *oc, char *err, size_t errlen)
+{
+    memset(oc, 0, sizeof *oc);
+    double t0 = mono_s();
+    if (state_init(con, err, errlen) < 0) return -1;
+    char stamp[32];
+    time_fmt_ts(time_now_us(), stamp);
+    unsigned char rnd[4];
+    randombytes_buf(rnd, sizeof rnd);
+    snprintf(oc->run_id, sizeof oc->run_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", stamp, stamp + 5, stamp + 8,
+             stamp + 11, stamp + 14, stamp + 17, rnd[0], rnd[1], rnd[2], rnd[3]);
+    struct plan pl;
+    strbuf rows;
+    sb_init(&rows);
+    char e2[MT_ERR_LEN];
+    /* A stale 'running' row means a run was killed: no other process can hold the lakehouse. */
+    static const char stale[] = "UPDATE _materia.runs SET status = 'failed', ended_at = now()::TIMESTAMP, "
+                                "message = 'interrupted (found running at a later run''s start)' WHERE "
+                                "kind = 'transform' AND status = 'running';\n";
+    int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
+    if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
+        /* the no-op run: one commit */
+        if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
+                     "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
+            log_error("transform: recording run %s: %s", oc->run_id, e2);
+        oc->models_total = (int)pl.n;
+        if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
+        else log_info("transform: nothing to do (%zu models unchanged)", pl.n);
+        plan_free(&pl);
+        sb_free(&rows);
+        return 0;
+    }
+    if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, NULL, "
+                 "'running', NULL)", stale, oc->run_id) < 0) {
+        snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
+        if (prc == 0) plan_free(&pl);
+        sb_free(&rows);
+        return -1;
+    }
+    if (prc < 0) {
+        record_run(con, oc->run_id, "failed", err, &rows);
+        sb_free(&rows);
+        return -1;
+    }
+    oc->models_total = (int)pl.n;
+    struct run_ctx rc = {.cfg = cfg, .con = con, .pl = &pl, .run_id = oc->run_id, .err = err, .errlen = errlen};
+    int r = db_exec(con, "BEGIN TRANSACTION", err, errlen);
+    const char *fail_status = "failed";
+    for (size_t k = 0; k < pl.n && r == 0; k++) {
+        const struct plan_item *it = &pl.items[k];
+        if (!it->run) continue;
+        const struct model *m = &pl.proj.models[it->m];
+        double ts = mono_s();
+        int64_t n = -1;
+        const char *action = action_of(m, it);
+        char e[MT_ERR_LEN];
+        rc.err = e;
+        rc.errlen = sizeof e;
+        r = build(&rc, it, &n);
+        if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
+        if (r == 0 && (r = audits_run(&pl.proj, m, it->physical, cfg, con, pl.exec_us, err, errlen)) < 0) {
+            fail_status = "audit_failed";
+            oc->audit_failed = true;
+        }
+        if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
+        double secs = mono_s() - ts;
+        model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
+        if (r == 0) {
+            oc->models_rebuilt++;
+            char nb[32] = "-";
+            if (n >= 0) snprintf(nb, sizeof nb, "%lld", (long long)n);
+            if (out) fprintf(out, "  %-7s %-40s %-10s %8.3fs %10s rows\n", action, m->name, reason_name(it->reason),
+                             secs, nb);
+            else log_info("transform: %s %s (%s) %.3fs %s rows", action, m->name, reason_name(it->reason), secs, nb);
+        }
+    }
+    for (size_t k = 0; k < pl.removed.n && r == 0; k++) {
+        char e[MT_ERR_LEN];
+        rc.err = e;
+        rc.errlen = sizeof e;
+        if ((r = remove_model(&rc, pl.removed.v[k])) < 0) snprintf(err, errlen, "%s: removing: %s", pl.removed.v[k], e);
+        else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
+        if (r == 0) model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", "ok", 0, -1);
+    }
+    if (r == 0) {
+        char e[MT_ERR_LEN];
+        strbuf fin;
+        sb_init(&fin);
+        if (rows.len) sb_appendf(&fin, "INSERT INTO _materia.run_models VALUES %s;\n", rows.buf);
+        sb_appendf(&fin, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = 'ok' WHERE run_id = '%s';\n"
+                   "COMMIT", oc->run_id);
+        r = db_exec(con, fin.buf, e, sizeof e);
+        sb_free(&fin);
+        if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);
+    }
+    if (r < 0) {
+        char e[MT_ERR_LEN];
+        db_exec(con, "ROLLBACK", e, sizeof e);
+        record_run(con, oc->run_id, fail_status, err, &rows);
+        oc->models_rebuilt = 0;
+        if (out) fprintf(out, "run %s: %s\n", oc->run_id, fail_status);
+    } else if (out) {
+        fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, mono_s() - t0);
+    } else {
+        log_info("transform: run %s: %d of %zu models run in %.3fs", oc->run_id, oc->models_rebuilt, pl.n,
+                 mono_s() - t0);
+    }
+    plan_free(&pl);
+    sb_free(&rows);
+    return r;
+}
+
+int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out, char *err,
+                  size_t errlen)
+{
+    int64_t exec_us;
+    memset(out, 0, sizeof *out);
+    if (plan_exec_time(cfg, NULL, &exec_us, err, errlen) < 0) return -1;
+    return runner_execute(cfg, lake, exec_us, NULL, out, err, errlen);
+}

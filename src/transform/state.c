@@ -1,0 +1,143 @@
+/* state.c — the transform state in the lakehouse's _materia schema.
+ *
+ * Tables (the first two are the contract of docs/ARCHITECTURE.md §2):
+ *   runs(run_id PK, kind, started_at, ended_at, status, message)      one row per run
+ *   run_models(run_id, model, fingerprint, action, status, seconds, rows)
+ *   models(model, fingerprint, def_hash, physical, kind, inputs_fp, last_run_at,
+ *          promoted_at, run_id)           the live environment: one row per model
+ *   versions(model, fingerprint, physical, kind, created_at, run_id, retired_at, dropped_at)
+ *                                         every physical table/view ever built
+ *   intervals(model, fingerprint, start_ts, end_ts, run_id, rows, processed_at)
+ *                                         what incremental models have processed
+ *   promotions(run_id, model, fingerprint, previous_fingerprint, promoted_at)
+ * Invariant: models.physical always names a complete object — it is written in the same
+ * transaction that built the object and swapped the model's view. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/engine.h"
+#include "util/common.h"
+#include "util/db.h"
+
+static const char ddl[] =
+    "CREATE SCHEMA IF NOT EXISTS _materia;"
+    "CREATE TABLE IF NOT EXISTS _materia.runs(run_id VARCHAR PRIMARY KEY, kind VARCHAR, started_at TIMESTAMP,"
+    " ended_at TIMESTAMP, status VARCHAR, message VARCHAR);"
+    "CREATE TABLE IF NOT EXISTS _materia.run_models(run_id VARCHAR, model VARCHAR, fingerprint VARCHAR,"
+    " action VARCHAR, status VARCHAR, seconds DOUBLE, rows BIGINT);"
+    "CREATE TABLE IF NOT EXISTS _materia.models(model VARCHAR, fingerprint VARCHAR, def_hash VARCHAR,"
+    " physical VARCHAR, kind VARCHAR, inputs_fp VARCHAR, last_run_at TIMESTAMP, promoted_at TIMESTAMP,"
+    " run_id VARCHAR);"
+    "CREATE TABLE IF NOT EXISTS _materia.versions(model VARCHAR, fingerprint VARCHAR, physical VARCHAR,"
+    " kind VARCHAR, created_at TIMESTAMP, run_id VARCHAR, retired_at TIMESTAMP, dropped_at TIMESTAMP);"
+    "CREATE TABLE IF NOT EXISTS _materia.intervals(model VARCHAR, fingerprint VARCHAR, start_ts TIMESTAMP,"
+    " end_ts TIMESTAMP, run_id VARCHAR, rows BIGINT, processed_at TIMESTAMP);"
+    "CREATE TABLE IF NOT EXISTS _materia.promotions(run_id VARCHAR, model VARCHAR, fingerprint VARCHAR,"
+    " previous_fingerprint VARCHAR, promoted_at TIMESTAMP);";
+
+int state_init(duckdb_connection con, char *err, size_t errlen)
+{
+    char e[1024];
+    int64_t have = 0;
+    /* the common case (state exists) costs one catalog lookup instead of eight DDL commits */
+    if (db_query_i64(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_materia' AND "
+                     "database_name = current_database() AND table_name IN ('runs', 'run_models', 'models', "
+                     "'versions', 'intervals', 'promotions')", &have, NULL, e, sizeof e) == 0 && have == 6)
+        return 0;
+    if (db_exec(con, ddl, e, sizeof e) < 0) {
+        snprintf(err, errlen, "creating _materia state tables: %s", e);
+        return -1;
+    }
+    return 0;
+}
+
+static char *col_str(duckdb_result *res, idx_t c, idx_t r)
+{
+    if (duckdb_value_is_null(res, c, r)) return xstrdup("");
+    char *v = duckdb_value_varchar(res, c, r);
+    char *s = xstrdup(v ? v : "");
+    duckdb_free(v);
+    return s;
+}
+
+int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    int64_t have = 0;
+    bool found;
+    char e[1024];
+    if (db_query_i64(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_materia' AND "
+                     "table_name = 'intervals' AND database_name = current_database()", &have, &found, e, sizeof e) < 0) {
+        snprintf(err, errlen, "reading _materia state: %s", e);
+        return -1;
+    }
+    if (!have) return 0;
+    duckdb_result res;
+    if (duckdb_query(con, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, "
+                          "epoch_us(last_run_at) FROM _materia.models ORDER BY model", &res) == DuckDBError) {
+        snprintf(err, errlen, "reading _materia.models: %s", duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        return -1;
+    }
+    idx_t rows = duckdb_row_count(&res);
+    st->v = xcalloc(rows ? rows : 1, sizeof *st->v);
+    for (idx_t r = 0; r < rows; r++) {
+        struct model_state *m = &st->v[st->n++];
+        m->model = col_str(&res, 0, r);
+        m->fingerprint = col_str(&res, 1, r);
+        m->def_hash = col_str(&res, 2, r);
+        m->physical = col_str(&res, 3, r);
+        m->inputs_fp = col_str(&res, 4, r);
+        m->kind = col_str(&res, 5, r);
+        m->last_run_us = duckdb_value_is_null(&res, 6, r) ? INT64_MIN : duckdb_value_int64(&res, 6, r);
+    }
+    duckdb_destroy_result(&res);
+    if (duckdb_query(con, "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
+                          "JOIN _materia.models m ON m.model = i.model AND m.fingerprint = i.fingerprint "
+                          "ORDER BY i.model, i.start_ts", &res) == DuckDBError) {
+        snprintf(err, errlen, "reading _materia.intervals: %s", duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        state_free(st);
+        return -1;
+    }
+    rows = duckdb_row_count(&res);
+    struct model_state *cur = NULL;
+    for (idx_t r = 0; r < rows; r++) {
+        char *name = duckdb_value_varchar(&res, 0, r);
+        if (!cur || strcmp(cur->model, name)) cur = (struct model_state *)state_find(st, name);
+        duckdb_free(name);
+        if (cur) ranges_add(&cur->done, duckdb_value_int64(&res, 1, r), duckdb_value_int64(&res, 2, r));
+    }
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+void state_free(struct state *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        struct model_state *m = &st->v[i];
+        free(m->model);
+        free(m->fingerprint);
+        free(m->def_hash);
+        free(m->physical);
+        free(m->inputs_fp);
+        free(m->kind);
+        ranges_free(&m->done);
+    }
+    free(st->v);
+    memset(st, 0, sizeof *st);
+}
+
+const struct model_state *state_find(const struct state *st, const char *model)
+{
+    size_t lo = 0, hi = st->n; /* sorted by model */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(st->v[mid].model, model);
+        if (!c) return &st->v[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}

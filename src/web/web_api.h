@@ -1,0 +1,26 @@
+/* web_api.h — the JSON/CSV data routes of ARCHITECTURE §5 over one snapshot.
+ *
+ * web_api_answer() runs the route's prepared statements (bound parameters only; the SQL is
+ * fixed text in web_api.c, selected by route and whitelist index, never built from request
+ * text) on the calling thread's connection to the snapshot, under the query watchdog, and
+ * renders the body in C from DuckDB's result chunks. */
+#ifndef MATERIA_WEB_API_H
+#define MATERIA_WEB_API_H
+
+#include "util/strbuf.h"
+#include "web/web_route.h"
+#include "web/web_snapshot.h"
+
+/* Writes the body of a data route (WR_COUNTRIES..WR_RELEASES) into body. Returns 200, or
+ * 404 (unknown country), 503 (query interrupted by the time limit) or 500 with *e set. */
+int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt, strbuf *body,
+                   struct web_error *e);
+
+/* Appends the rows of res as a JSON array of objects (keys = column names) or as CSV with a
+ * header line. Exposed for unit tests. */
+void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt);
+
+/* The /api documentation page (static HTML). */
+const char *web_api_doc_html(void);
+
+#endif

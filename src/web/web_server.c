@@ -1,0 +1,490 @@
+/* web_server.c — see web_server.h.
+ *
+ * Per request: MHD calls on_uri() first (raw URI, before headers): we allocate the request
+ * record there, so the raw query string, the start time and the in-flight count exist even
+ * for requests MHD itself refuses. on_request() answers on its last call (request
+ * complete; an announced oversize body is refused on the first): size limits, then web_route_match(), then a snapshot reference for the whole
+ * request (released in on_done(), after the response is sent — which is what keeps an old
+ * snapshot open exactly as long as a request still uses it). Data responses are built once
+ * per snapshot and URL and, with the cache on, the finished MHD_Response (headers included)
+ * is shared by every later request for that URL on that snapshot. on_done() writes the
+ * access-log line and the metrics. */
+#include "web/web_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "web/web_api.h"
+#include "web/web_metrics.h"
+#include "web/web_route.h"
+#include "web/web_watchdog.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+struct req {
+    char *uri;
+    long long start_ns;
+    char method[16];
+    struct web_snapshot *snap;
+    enum web_route_id route;
+    int status;
+    size_t bytes;
+    int cache_hit; /* -1 not cacheable, 0 miss, 1 hit */
+    bool headers_seen;
+    bool answered;
+    size_t body_bytes;
+};
+
+/* A cached response: the shared MHD_Response and its body size. */
+struct cached {
+    struct MHD_Response *resp;
+    size_t bytes;
+};
+
+static void cached_free(void *v)
+{
+    struct cached *c = v;
+    MHD_destroy_response(c->resp);
+    free(c);
+}
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
+                   size_t errlen)
+{
+    const char *colon = addr ? strrchr(addr, ':') : NULL;
+    if (!colon || colon == addr) {
+        ERR("MATERIA_HTTP_ADDR '%s': expected host:port (e.g. 127.0.0.1:8000)", addr ? addr : "");
+        return -1;
+    }
+    char h[64];
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= sizeof h) {
+        ERR("MATERIA_HTTP_ADDR '%s': host too long", addr);
+        return -1;
+    }
+    memcpy(h, addr, hl);
+    h[hl] = '\0';
+    if (!strcmp(h, "localhost")) snprintf(h, sizeof h, "127.0.0.1");
+    struct in_addr ia;
+    if (inet_pton(AF_INET, h, &ia) != 1) {
+        ERR("MATERIA_HTTP_ADDR '%s': host must be an IPv4 address or localhost", addr);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || p < 0 || p > 65535) {
+        ERR("MATERIA_HTTP_ADDR '%s': port must be 0..65535", addr);
+        return -1;
+    }
+    snprintf(host, hostlen, "%s", h);
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* ---- responses ------------------------------------------------------------------------- */
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct req *rq, int status,
+                             struct MHD_Response *resp, size_t bytes)
+{
+    rq->status = status;
+    rq->bytes = bytes;
+    rq->answered = true;
+    return MHD_queue_response(c, (unsigned)status, resp);
+}
+
+static void add_snapshot_header(struct MHD_Response *resp, const struct req *rq)
+{
+    if (rq->snap) MHD_add_response_header(resp, "X-Materia-Snapshot", rq->snap->snapshot_id);
+}
+
+/* Builds and queues a response owning body (sb is released). */
+static enum MHD_Result send_body(struct MHD_Connection *c, struct req *rq, int status,
+                                 strbuf *sb, const char *ctype, const char *cache_control)
+{
+    size_t len = sb->len;
+    char *body = sb_detach(sb);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    if (cache_control) MHD_add_response_header(resp, "Cache-Control", cache_control);
+    add_snapshot_header(resp, rq);
+    if (status == 405) MHD_add_response_header(resp, "Allow", "GET, HEAD");
+    enum MHD_Result r = queue(c, rq, status, resp, len);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, struct req *rq, int status,
+                                  const char *message, const char *parameter)
+{
+    strbuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "{\"error\":");
+    web_json_str(&sb, message, strlen(message));
+    if (parameter && *parameter) {
+        sb_append(&sb, ",\"parameter\":");
+        web_json_str(&sb, parameter, strlen(parameter));
+    }
+    sb_append(&sb, "}\n");
+    return send_body(c, rq, status, &sb, "application/json", "no-store");
+}
+
+static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *rq,
+                                         const char *etag, const char *cache_control)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "Cache-Control", cache_control);
+    add_snapshot_header(resp, rq);
+    enum MHD_Result r = queue(c, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* ---- routes ---------------------------------------------------------------------------- */
+
+static enum MHD_Result answer_health(struct web_server *srv, struct MHD_Connection *c,
+                                     struct req *rq, const char *snap_err)
+{
+    strbuf sb;
+    sb_init(&sb);
+    char rerr[MT_ERR_LEN];
+    web_reader_error(&srv->reader, rerr, sizeof rerr);
+    struct web_snapshot *s = rq->snap;
+    sb_append(&sb, s ? "{\"status\":\"ok\"" : "{\"status\":\"unavailable\"");
+    sb_append(&sb, ",\"serving_path\":");
+    web_json_str(&sb, srv->reader.path, strlen(srv->reader.path));
+    if (s) {
+        const char *k[] = {"snapshot_id", "release_date", "created_at", "run_id", "opened_at"};
+        const char *v[] = {s->snapshot_id, s->release_date, s->created_at, s->run_id, s->opened_at};
+        for (int i = 0; i < 5; i++) {
+            sb_appendf(&sb, ",\"%s\":", k[i]);
+            if (*v[i]) web_json_str(&sb, v[i], strlen(v[i]));
+            else sb_append(&sb, "null");
+        }
+        sb_appendf(&sb, ",\"generation\":%llu", (unsigned long long)s->generation);
+    }
+    const char *e = s ? rerr : snap_err;
+    if (e && *e) {
+        sb_append(&sb, ",\"error\":");
+        web_json_str(&sb, e, strlen(e));
+    }
+    sb_append(&sb, "}\n");
+    return send_body(c, rq, s ? 200 : 503, &sb, "application/json", "no-store");
+}
+
+static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connection *c,
+                                      struct req *rq)
+{
+    strbuf sb;
+    sb_init(&sb);
+    web_metrics_render(&sb, rq->snap ? rq->snap->generation : 0,
+                       atomic_load(&srv->reader.swaps), atomic_load(&srv->reader.open_snapshots),
+                       rq->snap != NULL);
+    return send_body(c, rq, 200, &sb, "text/plain; version=0.0.4; charset=utf-8", "no-store");
+}
+
+static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connection *c,
+                                     struct req *rq, const struct web_route *rt)
+{
+    char *path = xasprintf("%s/%s", srv->web_dir, rt->static_path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) close(fd);
+        return send_error(c, rq, 404, "not found", "");
+    }
+    /* Hashed build outputs under assets/ never change: cache for a year. Anything else
+     * (index.html above all) is revalidated on every use. */
+    bool immutable = !strncmp(rt->static_path, "assets/", 7);
+    const char *cc = immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    char etag[64];
+    snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec);
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (web_etag_matches(inm, etag)) {
+        close(fd);
+        return send_not_modified(c, rq, etag, cc);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return send_error(c, rq, 500, "cannot send file", "");
+    }
+    MHD_add_response_header(resp, "Content-Type", web_content_type(rt->static_path));
+    MHD_add_response_header(resp, "Cache-Control", cc);
+    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    add_snapshot_header(resp, rq);
+    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)st.st_size);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection *c,
+                                   struct req *rq, const struct web_route *rt)
+{
+    struct web_snapshot *s = rq->snap;
+    char etag[48];
+    web_etag(s->snapshot_id, rt->key, etag, sizeof etag);
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (web_etag_matches(inm, etag)) return send_not_modified(c, rq, etag, "no-cache");
+    if (srv->cache) {
+        struct cached *hit = web_cache_get(&s->cache, rt->key);
+        if (hit) {
+            rq->cache_hit = 1;
+            return queue(c, rq, 200, hit->resp, hit->bytes);
+        }
+        rq->cache_hit = 0;
+    }
+    strbuf body;
+    sb_init(&body);
+    struct web_error e = {0};
+    int status = web_api_answer(s, web_thread_slot(), rt, &body, &e);
+    if (status != 200) {
+        sb_free(&body);
+        if (status >= 500) log_error("serve: %s: %s", rt->key, e.message);
+        return send_error(c, rq, status, e.message, e.parameter);
+    }
+    if (rt->format == WF_JSON) sb_append_char(&body, '\n');
+    size_t len = body.len;
+    char *buf = sb_detach(&body);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (rt->format == WF_CSV) {
+        char disp[96];
+        MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
+        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s%s.csv\"",
+                 web_route_name(rt->id), rt->country[0] ? "-" : "", rt->country);
+        MHD_add_response_header(resp, "Content-Disposition", disp);
+    } else {
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+    }
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", etag);
+    add_snapshot_header(resp, rq);
+    if (srv->cache) {
+        struct cached *cv = xmalloc(sizeof *cv);
+        cv->resp = resp;
+        cv->bytes = len;
+        struct cached *in = web_cache_put(&s->cache, rt->key, cv, len);
+        if (in) return queue(c, rq, 200, in->resp, in->bytes); /* the cache owns it now */
+        free(cv);
+    }
+    enum MHD_Result r = queue(c, rq, 200, resp, len);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* ---- MHD callbacks --------------------------------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct web_server *srv = cls;
+    (void)c;
+    struct req *rq = xcalloc(1, sizeof *rq);
+    rq->uri = xstrdup(uri ? uri : "");
+    rq->start_ns = now_ns();
+    rq->route = WR_NONE;
+    rq->cache_hit = -1;
+    atomic_fetch_add(&srv->inflight, 1);
+    return rq;
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    size_t *n = cls;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct web_server *srv = cls;
+    struct req *rq = *req_cls;
+    (void)version;
+    (void)upload_data;
+    if (!rq) return MHD_NO;
+    if (rq->answered) { /* a body arriving after we answered: drop it */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    /* 1. Size limits. The first call comes with the headers: an announced oversize body is
+     * refused at once (MHD then closes the connection, as it should). Otherwise we answer
+     * only on the final call: answering on the first one makes libmicrohttpd close the
+     * connection (no keep-alive), which costs a TCP handshake per request. */
+    if (!rq->headers_seen) {
+        rq->headers_seen = true;
+        snprintf(rq->method, sizeof rq->method, "%s", method);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
+            return send_error(c, rq, 413, "request body too large", "");
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* no route takes a body: count it and drop it */
+        rq->body_bytes += *upload_data_size;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (rq->body_bytes > WEB_MAX_BODY) return send_error(c, rq, 413, "request body too large", "");
+    if (strlen(rq->uri) > WEB_MAX_URI) return send_error(c, rq, 431, "request URI too long", "");
+    size_t hbytes = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
+    if (hbytes > WEB_MAX_HEADERS) return send_error(c, rq, 431, "request headers too large", "");
+
+    /* 2. Route and parameters. */
+    const char *q = strchr(rq->uri, '?');
+    struct web_route rt;
+    struct web_error e;
+    int st = web_route_match(method, url, q ? q + 1 : NULL, &rt, &e);
+    rq->route = rt.id;
+
+    /* 3. The snapshot this request will see from start to end. */
+    char serr[MT_ERR_LEN] = "";
+    rq->snap = web_reader_acquire(&srv->reader, serr, sizeof serr);
+    if (st != 200) return send_error(c, rq, st, e.message, e.parameter);
+
+    switch (rt.id) {
+    case WR_HEALTH: return answer_health(srv, c, rq, serr);
+    case WR_METRICS: return answer_metrics(srv, c, rq);
+    case WR_STATIC: return answer_static(srv, c, rq, &rt);
+    case WR_API_DOC: {
+        strbuf sb;
+        sb_init(&sb);
+        sb_append(&sb, web_api_doc_html());
+        return send_body(c, rq, 200, &sb, "text/html; charset=utf-8", "no-cache");
+    }
+    default:
+        if (!rq->snap) return send_error(c, rq, 503, serr, "");
+        return answer_data(srv, c, rq, &rt);
+    }
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    struct web_server *srv = cls;
+    struct req *rq = *req_cls;
+    (void)c;
+    if (!rq) return;
+    *req_cls = NULL;
+    long long us = (now_ns() - rq->start_ns) / 1000;
+    if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
+    web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
+    log_info("access %s %s %d %zu %lldus snapshot=%s%s", rq->method[0] ? rq->method : "-",
+             rq->uri, rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-",
+             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    web_snapshot_release(rq->snap);
+    free(rq->uri);
+    free(rq);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '\n') buf[--n] = '\0';
+    log_warn("serve: libmicrohttpd: %s", buf);
+}
+
+/* ---- lifetime -------------------------------------------------------------------------- */
+
+int web_server_start(struct web_server *srv, const struct web_server_opts *o, char *err,
+                     size_t errlen)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->listen_fd = -1;
+    uint16_t port;
+    if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err, errlen) < 0) return -1;
+    int threads = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads;
+    srv->web_dir = xstrdup(o->web_dir ? o->web_dir : ".");
+    srv->cache = o->cache;
+    srv->query_timeout_ms = o->query_timeout_ms;
+    web_snapshot_set_cache_free(cached_free);
+    web_reader_init(&srv->reader, o->serving_path, threads, o->cache);
+    if (web_watchdog_start(o->query_timeout_ms, err, errlen) < 0) goto fail;
+
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    inet_pton(AF_INET, srv->host, &sa.sin_addr);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_connections > 0 ? o->max_connections : 512),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        ERR("serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
+        web_watchdog_stop();
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : port;
+    return 0;
+fail:
+    web_reader_free(&srv->reader);
+    free(srv->web_dir);
+    srv->web_dir = NULL;
+    return -1;
+}
+
+void web_server_quiesce(struct web_server *srv, long wait_ms)
+{
+    if (!srv->daemon) return;
+    srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+    long long deadline = now_ns() + wait_ms * 1000000LL;
+    while (atomic_load(&srv->inflight) > 0 && now_ns() < deadline) {
+        struct timespec nap = {0, 5 * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+    int left = atomic_load(&srv->inflight);
+    if (left) log_warn("serve: %d request(s) still running after %ld ms; stopping anyway", left, wait_ms);
+}
+
+void web_server_stop(struct web_server *srv)
+{
+    if (srv->daemon) MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    if (srv->listen_fd >= 0) close(srv->listen_fd);
+    srv->listen_fd = -1;
+    web_watchdog_stop();
+    web_reader_free(&srv->reader);
+    free(srv->web_dir);
+    srv->web_dir = NULL;
+}

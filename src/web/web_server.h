@@ -1,0 +1,54 @@
+/* web_server.h — the HTTP side of `materia serve`: libmicrohttpd with a thread pool on
+ * epoll, request limits, the request pipeline (limits → route → snapshot → ETag/304 →
+ * cache → query → response), static dashboard files, the access log and metrics.
+ *
+ * Lifetime: web_server_start() → (serve) → web_server_quiesce() (stop accepting; in-flight
+ * requests finish) → web_server_stop() (close everything, reader included). */
+#ifndef MATERIA_WEB_SERVER_H
+#define MATERIA_WEB_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "web/web_snapshot.h"
+
+struct web_server_opts {
+    const char *addr;         /* host:port (IPv4 literal or "localhost"); port 0 = any */
+    const char *serving_path; /* SERVING_DUCKDB_PATH */
+    const char *web_dir;      /* MATERIA_WEB_DIR: static dashboard files */
+    int threads;              /* worker threads (thread pool size) */
+    int max_connections;
+    int timeout_s;            /* idle timeout per connection */
+    long query_timeout_ms;    /* per-query limit (0 = none) */
+    bool cache;               /* per-snapshot response cache */
+};
+
+struct web_server {
+    struct MHD_Daemon *daemon;
+    struct web_reader reader;
+    char *web_dir;
+    bool cache;
+    long query_timeout_ms;
+    uint16_t port;            /* bound port */
+    char host[64];
+    atomic_int inflight;      /* requests between URI callback and completion */
+    int listen_fd;            /* after quiesce: owned by us, closed in stop */
+};
+
+#define WEB_MAX_URI 2048        /* longer request targets → 431 */
+#define WEB_MAX_HEADERS 8192    /* more header bytes → 431 */
+#define WEB_MAX_BODY 16384      /* larger request bodies → 413 */
+
+int web_server_start(struct web_server *srv, const struct web_server_opts *o, char *err,
+                     size_t errlen);
+/* Stops accepting connections; waits up to wait_ms for in-flight requests to finish. */
+void web_server_quiesce(struct web_server *srv, long wait_ms);
+void web_server_stop(struct web_server *srv);
+
+/* Parses "host:port" into a dotted IPv4 host and a port. Returns 0 or -1 with err. */
+int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
+                   size_t errlen);
+
+#endif

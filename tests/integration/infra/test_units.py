@@ -1,0 +1,150 @@
+"""infra/: the systemd units pass `systemd-analyze verify` (with no warnings at all), carry
+the settings the server needs, the timer fires every 6 hours, the wrapper execs the
+supervisor, and .env.example documents every setting of `materia config`."""
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from harness import BIN, SRC, Scratch, main
+
+UNITS = ["supervisor/materia-supervisor.service", "web/materia-web.service",
+         "backup/materia-backup.service", "backup/materia-backup.timer"]
+
+
+def read(rel):
+    with open(os.path.join(SRC, "infra", rel)) as f:
+        return f.read()
+
+
+def substituted_units(dest):
+    """Copies of the units whose ExecStart paths point at this build, so verify can check
+    that they exist and are executable (the server paths do not exist here)."""
+    for u in UNITS:
+        text = read(u)
+        text = text.replace("/opt/materia/build/release/materia", BIN)
+        text = text.replace("/opt/materia/infra/", os.path.join(SRC, "infra") + "/")
+        with open(os.path.join(dest, os.path.basename(u)), "w") as f:
+            f.write(text)
+        # every ExecStart now names an existing file
+        for line in text.splitlines():
+            if line.startswith("ExecStart="):
+                exe = line.split("=", 1)[1].split()[0]
+                assert os.access(exe, os.X_OK), f"{u}: {exe} is not executable"
+    return [os.path.join(dest, os.path.basename(u)) for u in UNITS]
+
+
+def verify(paths):
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", *paths], capture_output=True, text=True,
+                       cwd=os.path.dirname(paths[0]))
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def test_units_verify_cleanly():
+    assert shutil.which("systemd-analyze"), "systemd-analyze missing (scripts/bootstrap --test installs systemd)"
+    d = tempfile.mkdtemp()
+    paths = substituted_units(d)
+    rc, out = verify(paths)
+    assert rc == 0 and out == "", f"systemd-analyze verify: exit {rc}\n{out}"
+    # the check is real: a bad key, a bad value and a missing binary are all reported
+    with open(paths[0]) as f:
+        good = f.read()
+    for bad in (good.replace("[Service]\n", "[Service]\nBogusKey=1\n"),
+                good.replace("Type=simple", "Type=bogus"),
+                good.replace("ExecStart=" + SRC, "ExecStart=/nonexistent" + SRC)):
+        with open(paths[0], "w") as f:
+            f.write(bad)
+        rc, out = verify([paths[0]])
+        assert rc != 0 or out != "", "verify did not notice a broken unit"
+    shutil.rmtree(d)
+
+
+def unit_settings(text):
+    out = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def test_units_carry_the_server_settings():
+    sup = unit_settings(read("supervisor/materia-supervisor.service"))
+    env = dict(e.split("=", 1) for e in sup["Environment"])
+    assert env["SERVING_DUCKDB_PATH"] == "/data/materia/serving.duckdb"
+    assert env["DUCKDB_PATH"].startswith("/data/materia/") and env["LANDING_DIR"] == "/data/materia/landing"
+    assert sup["EnvironmentFile"] == ["-/opt/materia/.env"]
+    assert sup["KillSignal"] == ["SIGTERM"] and sup["User"] == ["materia"]
+    assert sup["ExecStart"] == ["/opt/materia/infra/supervisor/materia-supervisor-wrapper.sh"]
+    web = unit_settings(read("web/materia-web.service"))
+    assert web["ExecStart"] == ["/opt/materia/build/release/materia serve"]
+    assert "SERVING_DUCKDB_PATH=/data/materia/serving.duckdb" in web["Environment"]
+    bak = unit_settings(read("backup/materia-backup.service"))
+    assert bak["Type"] == ["oneshot"] and "${LANDING_DIR}" in bak["ExecStart"][0]
+    timer = unit_settings(read("backup/materia-backup.timer"))
+    assert timer["Unit"] == ["materia-backup.service"]
+
+
+def test_backup_timer_fires_every_6_hours():
+    spec = unit_settings(read("backup/materia-backup.timer"))["OnCalendar"][0]
+    p = subprocess.run(["systemd-analyze", "calendar", "--iterations=5", spec], capture_output=True, text=True,
+                       env=dict(os.environ, TZ="UTC", LC_ALL="C"))
+    assert p.returncode == 0, p.stderr
+    stamps = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", p.stdout)
+    times = [datetime.datetime.strptime(s, "%Y-%m-%d %H:%M:%S") for s in stamps]
+    assert len(times) == 5, p.stdout
+    gaps = {(b - a).total_seconds() for a, b in zip(times, times[1:])}
+    assert gaps == {6 * 3600}, (gaps, p.stdout)
+
+
+def test_wrapper_execs_supervise():
+    s = Scratch("infra")
+    checkout = os.path.join(s.dir, "checkout")
+    os.makedirs(os.path.join(checkout, "build", "release"))
+    os.symlink(BIN, os.path.join(checkout, "build", "release", "materia"))
+    env = dict(s.env, MATERIA_CHECKOUT=checkout, MATERIA_WRAPPER_NO_UPDATE="1")
+    p = subprocess.run([os.path.join(SRC, "infra", "supervisor", "materia-supervisor-wrapper.sh"), "--help"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "usage: materia supervise" in p.stdout, p
+    env["MATERIA_CHECKOUT"] = os.path.join(s.dir, "nowhere")
+    p = subprocess.run([os.path.join(SRC, "infra", "supervisor", "materia-supervisor-wrapper.sh")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "is missing" in p.stdout, p
+    s.cleanup()
+
+
+def test_scripts_parse_and_have_help():
+    for script in ("infra/bootstrap_supervisor.sh", "infra/supervisor/materia-supervisor-wrapper.sh"):
+        p = subprocess.run(["bash", "-n", os.path.join(SRC, script)], capture_output=True, text=True)
+        assert p.returncode == 0, (script, p.stderr)
+    p = subprocess.run([os.path.join(SRC, "infra", "bootstrap_supervisor.sh"), "--help"], capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "idempotent" in p.stdout, p
+
+
+def test_env_example_documents_every_setting():
+    s = Scratch("infra")
+    p = s.run("config", check=0)
+    keys = [l.split("=", 1)[0] for l in p.stdout.splitlines() if "=" in l and not l.startswith("#")]
+    assert len(keys) >= 15, p.stdout
+    with open(os.path.join(SRC, ".env.example")) as f:
+        example = f.read()
+    documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", example, re.M))
+    missing = [k for k in keys if k not in documented]
+    assert not missing, f".env.example lacks {missing}"
+    # the documented defaults are the real ones (paths from the build tree excepted)
+    values = dict(re.findall(r"^#?([A-Z][A-Z0-9_]+)=(.*)$", example, re.M))
+    for line in p.stdout.splitlines():
+        if "\t(default)" not in line:
+            continue
+        k, v = line.split("\t", 1)[0].split("=", 1)
+        if SRC not in v:
+            assert values[k] == v, f".env.example says {k}={values[k]}, default is {v}"
+    s.cleanup()
+
+
+if __name__ == "__main__":
+    main([test_units_verify_cleanly, test_units_carry_the_server_settings, test_backup_timer_fires_every_6_hours,
+          test_wrapper_execs_supervise, test_scripts_parse_and_have_help, test_env_example_documents_every_setting])

@@ -1,0 +1,223 @@
+"""webfix.py — fixtures and a server driver for the web integration tests.
+
+build_serving() makes a serving.duckdb with exactly the tables and columns of
+ARCHITECTURE §3, straight from the bundled USDA sample (the zip member is extracted to a
+temporary CSV and pivoted by `materia sql --write`). It adds a synthetic earlier release
+(values x 0.97 for market years >= 2021) so psd_revisions has real before/after pairs.
+variant() copies a built file (new inode) and gives it another snapshot_id.
+
+Server runs `materia serve --addr 127.0.0.1:0`, reads the bound port from the
+"listening on http://127.0.0.1:PORT" line, logs stderr to a file, and on stop() sends
+SIGTERM and requires a clean exit 0 (so ASan/LSan findings fail the test).
+"""
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import time
+import zipfile
+
+from harness import BIN, SAMPLE_ZIP
+
+ISO = [  # code, iso2, iso3, iso_numeric, region
+    ("BR", "BR", "BRA", "076", "South America"),
+    ("VM", "VN", "VNM", "704", "Asia"),
+    ("CO", "CO", "COL", "170", "South America"),
+    ("ID", "ID", "IDN", "360", "Asia"),
+    ("ET", "ET", "ETH", "231", "Africa"),
+    ("HO", "HN", "HND", "340", "Central America"),
+    ("IN", "IN", "IND", "356", "Asia"),
+    ("UG", "UG", "UGA", "800", "Africa"),
+    ("MX", "MX", "MEX", "484", "Central America"),
+    ("US", "US", "USA", "840", "North America"),
+    ("JA", "JP", "JPN", "392", "Asia"),
+    ("E4", None, None, None, "Europe"),
+]
+
+QTY = ["production", "arabica_production", "robusta_production", "other_production",
+       "beginning_stocks", "imports", "bean_imports", "exports", "bean_exports",
+       "domestic_consumption", "ending_stocks", "total_supply", "total_distribution"]
+
+
+def _lit(v):
+    return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
+
+
+def serving_sql(csv_path, snapshot_id):
+    iso_rows = ",".join("(" + ",".join(_lit(x) for x in r) + ")" for r in ISO)
+    piv = ",\n".join(f"  sum(value) FILTER (WHERE attribute = '{a}') AS {a}" for a in QTY)
+    world = ",\n".join(f"  sum({a}) AS {a}" for a in QTY)
+    tables = ["coffee_balance", "world_balance", "psd_revisions", "releases", "countries"]
+    snap = " UNION ALL ".join(
+        f"SELECT '{snapshot_id}' AS snapshot_id, TIMESTAMP '2022-12-21 06:00:00' AS created_at, "
+        f"'run-{snapshot_id}' AS run_id, '{t}' AS table_name, (SELECT count(*) FROM {t}) AS row_count, "
+        f"'sha-{t}' AS checksum" for t in tables)
+    return f"""
+CREATE TEMP TABLE raw AS SELECT * FROM read_csv('{csv_path}', header=true, all_varchar=true);
+CREATE TEMP TABLE lf AS SELECT Country_Code AS country_code, Country_Name AS country_name,
+  CAST(Market_Year AS INTEGER) AS market_year,
+  lower(regexp_replace(regexp_replace(Attribute_Description, '[^A-Za-z0-9]+', '_', 'g'), '^_+|_+$', '', 'g')) AS attribute,
+  CAST(Value AS DOUBLE) AS value FROM raw;
+CREATE TEMP TABLE iso(code VARCHAR, iso2 VARCHAR, iso3 VARCHAR, iso_numeric VARCHAR, region VARCHAR);
+INSERT INTO iso VALUES {iso_rows};
+CREATE TABLE countries AS SELECT r.country_code, r.country_name, iso.iso2, iso.iso3, iso.iso_numeric, iso.region
+  FROM (SELECT country_code, max(country_name) AS country_name FROM lf GROUP BY 1) r
+  LEFT JOIN iso ON iso.code = r.country_code ORDER BY 1;
+CREATE TEMP TABLE p AS SELECT country_code, market_year,
+{piv}
+  FROM lf GROUP BY ALL;
+CREATE TABLE coffee_balance AS SELECT p.country_code, c.country_name, c.iso3, c.region, p.market_year,
+  production, arabica_production, robusta_production, other_production, beginning_stocks, imports,
+  bean_imports, exports, bean_exports, domestic_consumption, ending_stocks, total_supply, total_distribution,
+  CASE WHEN domestic_consumption + exports > 0 THEN 100 * ending_stocks / (domestic_consumption + exports) END
+    AS stocks_to_use_pct,
+  DATE '2022-12-20' AS release_date
+  FROM p JOIN countries c USING (country_code) ORDER BY 1, 5;
+CREATE TABLE world_balance AS SELECT market_year,
+{world},
+  CASE WHEN sum(domestic_consumption) + sum(exports) > 0
+    THEN 100 * sum(ending_stocks) / (sum(domestic_consumption) + sum(exports)) END AS stocks_to_use_pct,
+  CAST(count(*) FILTER (WHERE production > 0) AS BIGINT) AS reporting_countries,
+  DATE '2022-12-20' AS release_date
+  FROM coffee_balance GROUP BY market_year ORDER BY market_year;
+CREATE TABLE psd_revisions AS
+  SELECT l.country_code, c.country_name, l.market_year, l.attribute, DATE '2022-11-15' AS release_date,
+    round(l.value * 0.97, 1) AS value, CAST(NULL AS DOUBLE) AS previous_value, CAST(NULL AS DOUBLE) AS change
+    FROM lf l JOIN countries c USING (country_code) WHERE l.market_year >= 2021
+  UNION ALL
+  SELECT l.country_code, c.country_name, l.market_year, l.attribute, DATE '2022-12-20',
+    l.value, CASE WHEN l.market_year >= 2021 THEN round(l.value * 0.97, 1) END,
+    CASE WHEN l.market_year >= 2021 THEN l.value - round(l.value * 0.97, 1) END
+    FROM lf l JOIN countries c USING (country_code);
+CREATE TABLE releases AS SELECT * FROM (VALUES
+  (DATE '2022-12-20', '"6d871ee9-1220"', 'psd/2022/12/6d871ee9-1220.csv.gzip', CAST(77957 AS BIGINT), TIMESTAMP '2022-12-21 05:59:00'),
+  (DATE '2022-11-15', '"5c1a-1115"', 'psd/2022/11/5c1a-1115.csv.gzip', CAST(77001 AS BIGINT), TIMESTAMP '2022-11-16 06:00:00'))
+  t(release_date, etag, file, rows, landed_at);
+CREATE TABLE _snapshot AS {snap};
+SELECT count(*) FROM coffee_balance;
+"""
+
+
+_BASE = {}
+
+
+def build_serving(scratch, path, snapshot_id="snap-A"):
+    """Builds (or copies a cached build of) the serving fixture at path."""
+    key = snapshot_id
+    cache = os.path.join(scratch.dir, f".fixture-{snapshot_id}.duckdb")
+    if key in _BASE and os.path.exists(_BASE[key]):
+        if not os.path.exists(cache):
+            shutil.copyfile(_BASE[key], cache)
+        tmp = path + ".tmp-copy"
+        shutil.copyfile(_BASE[key], tmp)
+        os.replace(tmp, path)
+        return path
+    csv = os.path.join(scratch.dir, "psd_coffee.csv")
+    if not os.path.exists(csv):
+        with zipfile.ZipFile(SAMPLE_ZIP) as z, z.open("psd_coffee.csv") as src, open(csv, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    tmp = path + ".building"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    scratch.run("sql", "--write", tmp, serving_sql(csv, snapshot_id), check=0)
+    os.replace(tmp, path)
+    shutil.copyfile(path, cache)
+    _BASE[key] = cache
+    return path
+
+
+def variant(scratch, src, dst, snapshot_id, sql_extra=""):
+    """Copies src to a new file, sets its snapshot_id, then renames it over dst (atomic)."""
+    tmp = dst + f".{snapshot_id}.tmp"
+    shutil.copyfile(src, tmp)
+    scratch.run("sql", "--write", tmp,
+                f"UPDATE _snapshot SET snapshot_id = '{snapshot_id}', run_id = 'run-{snapshot_id}'; {sql_extra}"
+                " SELECT 1", check=0)
+    os.replace(tmp, dst)
+
+
+class Server:
+    def __init__(self, scratch, env=None, name="serve"):
+        self.scratch = scratch
+        self.log_path = os.path.join(scratch.dir, f"{name}.log")
+        e = dict(scratch.env)
+        e.setdefault("MATERIA_WEB_DIR", os.path.join(scratch.dir, "webdist"))
+        e.update(env or {})
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([BIN, "serve", "--addr", "127.0.0.1:0"], cwd=scratch.dir, env=e,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        r, _, _ = select.select([self.proc.stdout], [], [], 60)
+        line = self.proc.stdout.readline() if r else ""
+        m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise AssertionError(f"serve did not start: {line!r}\n{self.logtext()}")
+        self.port = int(m.group(1))
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def request(self, path, method="GET", headers=None, body=None, timeout=30):
+        """Returns (status, headers dict lower-case, body bytes)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def json(self, path, want=200, headers=None):
+        st, h, body = self.request(path, headers=headers)
+        assert st == want, f"{path}: status {st}, want {want}: {body[:300]!r}"
+        return json.loads(body), h
+
+    def metric(self, name):
+        st, _, body = self.request("/metrics")
+        assert st == 200
+        for line in body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"metric {name} missing")
+
+    def fd_targets(self):
+        d = f"/proc/{self.proc.pid}/fd"
+        out = []
+        for fd in os.listdir(d):
+            try:
+                out.append(os.readlink(os.path.join(d, fd)))
+            except OSError:
+                pass
+        return out
+
+    def stop(self, check=True):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("serve did not stop on SIGTERM\n" + self.logtext())
+        self.proc.stdout.close()
+        text = self.logtext()
+        self.log.close()
+        if check:
+            assert self.proc.returncode == 0, f"serve exit {self.proc.returncode}\n{text[-4000:]}"
+        return text
+
+
+def wait_for(pred, timeout=20, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False

@@ -1,0 +1,260 @@
+/* test_transform_header.c — the MODEL/AUDIT header parser (every malformed case gives
+ * file:line and what was expected), macro rendering, and interval arithmetic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/engine.h"
+#include "transform/model.h"
+
+static int parse(const char *text, struct model *m, char *err)
+{
+    return model_parse(text, strlen(text), "models/x.sql", m, err, 512);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    struct model m;
+    char err[512] = "";
+    int rc = parse(text, &m, err);
+    if (rc == 0 || !strstr(err, want)) {
+        fprintf(stderr, "input:\n%s\nerror: %s\nwanted: %s\n", text, err, want);
+        if (rc == 0) model_free(&m);
+        fail();
+    }
+    assert_null(m.name); /* zeroed on error */
+}
+
+static void test_full_header(void **state)
+{
+    (void)state;
+    const char *text =
+        "-- leading comment\n"
+        "MODEL (\n"
+        "  name Serving.Coffee_Balance, /* block\n comment */\n"
+        "  kind INCREMENTAL_BY_TIME_RANGE (time_column (landed_at, '%Y-%m-%d'), batch_size 10),\n"
+        "  cron '@hourly',\n"
+        "  grain (country_code, market_year),\n"
+        "  start '2020-01-01',\n"
+        "  owner data, tags (a, b), allow_partials true, dialect duckdb,\n"
+        "  columns (a INT, b VARCHAR),\n"
+        "  depends_on (raw.x, [raw.y]),\n"
+        "  description 'it''s coffee',\n"
+        "  audits (not_null(columns := (a, b)), accepted_range(column := x, min_v := 0), my_custom)\n"
+        ");\n\n"
+        "SELECT 1 AS a; \n";
+    struct model m;
+    char err[512];
+    assert_int_equal(parse(text, &m, err), 0);
+    assert_string_equal(m.name, "serving.coffee_balance");
+    assert_string_equal(m.schema, "serving");
+    assert_string_equal(m.table, "coffee_balance");
+    assert_int_equal(m.kind, KIND_INCR_TIME);
+    assert_string_equal(m.time_column, "landed_at");
+    assert_int_equal(m.unit, CRON_HOURLY);
+    assert_string_equal(m.grain, "(country_code, market_year)");
+    assert_string_equal(m.start, "2020-01-01");
+    assert_string_equal(m.description, "it's coffee");
+    assert_string_equal(m.columns, "a INT, b VARCHAR");
+    assert_true(m.allow_partials);
+    assert_int_equal(m.n_audits, 3);
+    assert_string_equal(m.audits[0].name, "not_null");
+    assert_string_equal(m.audits[0].arg_names.v[0], "columns");
+    assert_string_equal(m.audits[0].arg_values.v[0], "(a, b)");
+    assert_string_equal(m.audits[1].arg_values.v[1], "0");
+    assert_string_equal(m.audits[2].name, "my_custom");
+    assert_int_equal(m.audits[2].arg_names.n, 0);
+    assert_string_equal(m.query, "SELECT 1 AS a");
+    assert_int_equal(m.query_line, 16);
+    assert_int_equal(m.depends_on.n, 2);
+    assert_string_equal(m.depends_on.v[1], "raw.y");
+    assert_int_equal(m.line, 2);
+    model_free(&m);
+}
+
+static void test_kinds(void **state)
+{
+    (void)state;
+    struct model m;
+    char err[512];
+    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, err), 0);
+    assert_int_equal(m.kind, KIND_VIEW); /* SQLMesh's default kind */
+    assert_string_equal(m.cron, "@daily");
+    model_free(&m);
+    assert_int_equal(parse("model (name a.b, kind full);\nSELECT 1", &m, err), 0);
+    assert_int_equal(m.kind, KIND_FULL);
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind SEED (path 'x.csv'));", &m, err), 0);
+    assert_int_equal(m.kind, KIND_SEED);
+    assert_string_equal(m.seed_path, "x.csv");
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key (k1, k2)));\nSELECT 1", &m,
+                           err), 0);
+    assert_int_equal(m.unique_key.n, 2);
+    assert_string_equal(m.unique_key.v[1], "k2");
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind VIEW, cron '0 0 * * *');\nSELECT 1", &m, err), 0);
+    assert_int_equal(m.unit, CRON_DAILY);
+    model_free(&m);
+}
+
+static void test_malformed_headers(void **state)
+{
+    (void)state;
+    expect_error("SELECT 1", "models/x.sql:1: expected MODEL ( ... );");
+    expect_error("MODEL name a.b;", "models/x.sql:1: expected '(' after MODEL");
+    expect_error("MODEL (\n  name a.b,\n  kind FULL\n\nSELECT 1", "models/x.sql:1: expected ')' to close");
+    expect_error("MODEL (name a.b, kind FULL (\n  x 1);\n", "models/x.sql:1: expected ')' to close");
+    expect_error("MODEL (name a.b)\nSELECT 1", "models/x.sql:2: expected ';' after MODEL");
+    expect_error("MODEL (\n  kind FULL\n);\nSELECT 1", "models/x.sql:1: expected a name property");
+    expect_error("MODEL (name nodot);\nSELECT 1", "models/x.sql:1: expected name schema.table");
+    expect_error("MODEL (name a.b.c);\nSELECT 1", "expected name schema.table");
+    expect_error("MODEL (\n  name a.b,\n  colour 'red'\n);\nSELECT 1", "models/x.sql:3: unknown property 'colour': expected name, kind");
+    expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_2\n);\nSELECT 1", "models/x.sql:3: unknown kind 'SCD_TYPE_2': expected VIEW, FULL, SEED");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (time_column x));\nSELECT 1", "unknown INCREMENTAL_BY_UNIQUE_KEY property 'time_column': expected unique_key");
+    expect_error("MODEL (name a.b, kind SEED);", "expected SEED (path 'file.csv')");
+    expect_error("MODEL (name a.b, kind SEED (path x));", "expected path 'file.csv'");
+    expect_error("MODEL (name a.b, kind FULL);\n\n", "models/x.sql:1: expected a query after MODEL");
+    expect_error("MODEL (name a.b, cron '*/5 * * * *');\nSELECT 1", "unsupported cron '*/5 * * * *'");
+    expect_error("MODEL (name a.b, description 'oops);\nSELECT 1", "models/x.sql:1: expected closing '");
+    expect_error("MODEL (name a.b, audits (not_null(columns (a))));\nSELECT 1", "expected audit argument 'name := value'");
+    expect_error("MODEL (name a.b, allow_partials maybe);\nSELECT 1", "expected allow_partials true or false");
+    expect_error("MODEL (name a.b, depends_on ('x'));\nSELECT 1", "expected a table or column name");
+    expect_error("MODEL (name a.b, start);\nSELECT 1", "expected a value after property 'start'");
+    expect_error("", "models/x.sql:1: expected MODEL");
+}
+
+/* Every prefix of a valid file parses or fails cleanly (no crash, no leak). */
+static void test_prefixes_never_crash(void **state)
+{
+    (void)state;
+    const char *text = "MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key (k)), audits (forall("
+                       "criteria := (a > 0, b <= 1)), number_of_rows(threshold := 1)), description 'x''y');\n"
+                       "SELECT 1 AS k";
+    for (size_t n = 0; n <= strlen(text); n++) {
+        struct model m;
+        char err[512];
+        if (model_parse(text, n, "f.sql", &m, err, sizeof err) == 0) model_free(&m);
+        else assert_non_null(strstr(err, "f.sql:"));
+    }
+}
+
+static void test_audit_files(void **state)
+{
+    (void)state;
+    const char *text = "AUDIT (name assert_positive, defaults (col := qty));\n"
+                       "SELECT * FROM @this_model WHERE @col < 0;\n\n"
+                       "AUDIT (name assert_small);\nSELECT * FROM @this_model WHERE x > 10\n";
+    struct audit_def *defs = NULL;
+    size_t n = 0;
+    char err[512];
+    assert_int_equal(audit_file_parse(text, strlen(text), "audits/a.sql", &defs, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(defs[0].name, "assert_positive");
+    assert_string_equal(defs[0].query, "SELECT * FROM @this_model WHERE @col < 0");
+    assert_string_equal(defs[0].default_values.v[0], "qty");
+    assert_string_equal(defs[1].name, "assert_small");
+    for (size_t i = 0; i < n; i++) audit_def_free(&defs[i]);
+    free(defs);
+    defs = NULL;
+    n = 0;
+    const char *bad = "AUDIT (colour red);\nSELECT 1";
+    assert_int_equal(audit_file_parse(bad, strlen(bad), "audits/b.sql", &defs, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "audits/b.sql:1: unknown audit property 'colour'"));
+    free(defs);
+}
+
+static void test_macros(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char err[512];
+    setenv("LANDING_DIR", "/data/land'ing", 1);
+    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
+    int64_t s, e, x;
+    assert_int_equal(time_parse("2024-01-02", &s), 0);
+    assert_int_equal(time_parse("2024-01-03", &e), 0);
+    assert_int_equal(time_parse("2024-01-03T12:30:00Z", &x), 0);
+    struct render_ctx rc = {.cfg = &cfg, .this_model = "\"materia__a\".\"b__1\"", .start_us = s, .end_us = e,
+                            .exec_us = x};
+    strbuf sb;
+    sb_init(&sb);
+    const char *sql = "SELECT @start_ds, @end_ds, @start_ts, @end_ts, @execution_ds, @execution_ts, @start_date, "
+                      "@end_dt, @start_epoch, @end_millis, @VAR('landing_dir'), @var('nope', 'dflt'), "
+                      "'@start_ds in a string', \"@col\" -- @end_ds in a comment\nFROM @this_model";
+    assert_int_equal(macro_render(sql, "m.sql", 1, &rc, &sb, err, sizeof err), 0);
+    assert_string_equal(sb.buf,
+                        "SELECT '2024-01-02', '2024-01-02', '2024-01-02 00:00:00.000000', '2024-01-02 23:59:59.999999', "
+                        "'2024-01-03', '2024-01-03 12:30:00.000000', CAST('2024-01-02' AS DATE), "
+                        "CAST('2024-01-02 23:59:59.999999' AS TIMESTAMP), 1704153600.000000, 1704239999999, "
+                        "'/data/land''ing', 'dflt', '@start_ds in a string', \"@col\" -- @end_ds in a comment\n"
+                        "FROM \"materia__a\".\"b__1\"");
+    sb_reset(&sb);
+    assert_int_equal(macro_render("SELECT 1\nFROM @bogus", "m.sql", 4, &rc, &sb, err, sizeof err), -1);
+    assert_non_null(strstr(err, "m.sql:5: unknown macro @bogus"));
+    assert_int_equal(macro_render("SELECT @VAR('NOT_SET_ANYWHERE_42')", "m.sql", 1, &rc, &sb, err, sizeof err), -1);
+    assert_non_null(strstr(err, "m.sql:1: @VAR('NOT_SET_ANYWHERE_42'): no configuration value"));
+    sb_free(&sb);
+    struct strlist l = {0};
+    sql_split_list("(a, f(b, c), 'x,y')", &l);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.v[1], "f(b, c)");
+    assert_string_equal(l.v[2], "'x,y'");
+    strlist_free(&l);
+    config_free(&cfg);
+}
+
+static void test_intervals(void **state)
+{
+    (void)state;
+    int64_t d1, d3, x, mon;
+    time_parse("2024-01-01", &d1);
+    time_parse("2024-01-03", &d3);
+    time_parse("2024-01-03 12:00", &x);
+    time_parse("2024-01-01", &mon); /* a Monday */
+    assert_int_equal(cron_floor(CRON_DAILY, x), d3);
+    assert_int_equal(cron_floor(CRON_WEEKLY, x), mon);
+    int64_t feb;
+    time_parse("2024-02-01", &feb);
+    assert_int_equal(cron_next(CRON_MONTHLY, x), feb);
+    /* nothing done: everything complete is missing, partial only when asked */
+    struct ranges done = {0}, miss = {0};
+    ranges_missing(&done, CRON_DAILY, d1, x, false, &miss);
+    assert_int_equal(miss.n, 1);
+    assert_int_equal(miss.v[0].s, d1);
+    assert_int_equal(miss.v[0].e, d3);
+    ranges_free(&miss);
+    ranges_missing(&done, CRON_DAILY, d1, x, true, &miss);
+    assert_int_equal(miss.n, 1);
+    assert_int_equal(miss.v[0].e, x);
+    ranges_free(&miss);
+    /* processed up to a partial day: that day is missing once complete, not before */
+    ranges_add(&done, d1, x);
+    ranges_missing(&done, CRON_DAILY, d1, x, false, &miss);
+    assert_int_equal(miss.n, 0);
+    int64_t next = x + 24 * 3600 * US_PER_SEC;
+    ranges_missing(&done, CRON_DAILY, d1, next, false, &miss);
+    assert_int_equal(miss.n, 1);
+    assert_int_equal(miss.v[0].s, d3);
+    assert_int_equal(miss.v[0].e, d3 + 24 * 3600 * US_PER_SEC);
+    ranges_free(&miss);
+    ranges_free(&done);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_header),     cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_prefixes_never_crash),
+        cmocka_unit_test(test_audit_files),     cmocka_unit_test(test_macros),
+        cmocka_unit_test(test_intervals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,229 @@
+/* test_web_reader.c — the reader (snapshot publish, swap, refcount close), the response
+ * cache, the query watchdog and result rendering, on real DuckDB files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/db.h"
+#include "util/fsutil.h"
+#include "web/web_api.h"
+#include "web/web_cache.h"
+#include "web/web_snapshot.h"
+#include "web/web_watchdog.h"
+
+static char *scratch_dir(void)
+{
+    const char *root = getenv("MATERIA_TEST_TMP");
+    char err[256];
+    if (!root) root = "/tmp";
+    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    char *tmpl = xasprintf("%s/webreader-XXXXXX", root);
+    assert_non_null(mkdtemp(tmpl));
+    return tmpl;
+}
+
+/* A minimal serving file (every table of ARCHITECTURE §3, a few rows) written to a temp
+ * name and renamed over path. */
+static void make_snapshot(const char *path, const char *id)
+{
+    char err[1024];
+    char *tmp = xasprintf("%s.tmp", path);
+    unlink(tmp);
+    struct db d;
+    assert_int_equal(db_open(&d, tmp, false, 1, err, sizeof err), 0);
+    int rc = db_execf(
+        d.con, err, sizeof err,
+        "CREATE TABLE coffee_balance AS SELECT 'BR' AS country_code, 'Brazil' AS country_name,"
+        " 'BRA' AS iso3, 'South America' AS region, 2022 AS market_year, 58100.0 AS production;"
+        "CREATE TABLE world_balance AS SELECT 2022 AS market_year;"
+        "CREATE TABLE countries AS SELECT 'BR' AS country_code;"
+        "CREATE TABLE psd_revisions AS SELECT 'BR' AS country_code;"
+        "CREATE TABLE releases AS SELECT DATE '2022-12-20' AS release_date;"
+        "CREATE TABLE _snapshot AS SELECT '%s' AS snapshot_id, TIMESTAMP '2022-12-21 06:00:00'"
+        " AS created_at, 'run-1' AS run_id, 'coffee_balance' AS table_name, 1::BIGINT AS row_count,"
+        " 'x' AS checksum;",
+        id);
+    if (rc) fail_msg("%s", err);
+    db_close(&d);
+    assert_int_equal(rename(tmp, path), 0);
+    free(tmp);
+}
+
+static void test_reader_swap_and_refcount(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *path = fs_join(dir, "serving.duckdb");
+    struct web_reader r;
+    char err[1024];
+    web_reader_init(&r, path, 2, true);
+
+    /* missing file: NULL with the reason */
+    assert_null(web_reader_acquire(&r, err, sizeof err));
+    assert_non_null(strstr(err, "No such file"));
+
+    make_snapshot(path, "A");
+    struct web_snapshot *a = web_reader_acquire(&r, err, sizeof err);
+    assert_non_null(a);
+    assert_string_equal(a->snapshot_id, "A");
+    assert_string_equal(a->release_date, "2022-12-20");
+    assert_string_equal(a->created_at, "2022-12-21T06:00:00Z");
+    assert_int_equal(a->latest_year, 2022);
+    assert_int_equal(a->generation, 1);
+    assert_int_equal(atomic_load(&r.open_snapshots), 1);
+    struct web_snapshot *a2 = web_reader_acquire(&r, err, sizeof err);
+    assert_ptr_equal(a, a2); /* same inode: same handle */
+    web_snapshot_release(a2);
+
+    /* a connection from slot 0 with a prepared statement, bound to snapshot A */
+    struct web_conn tmp;
+    struct web_conn *wc = web_snapshot_conn(a, 0, &tmp, err, sizeof err);
+    assert_non_null(wc);
+    assert_non_null(web_conn_stmt(wc, 0, "SELECT snapshot_id FROM _snapshot", err, sizeof err));
+    assert_null(web_conn_stmt(wc, 1, "SELECT nope FROM nowhere", err, sizeof err));
+
+    /* swap: a new file renamed over; A stays open while referenced */
+    make_snapshot(path, "B");
+    struct web_snapshot *b = web_reader_acquire(&r, err, sizeof err);
+    assert_non_null(b);
+    assert_string_equal(b->snapshot_id, "B");
+    assert_int_equal(b->generation, 2);
+    assert_int_equal(atomic_load(&r.open_snapshots), 2);
+    assert_int_equal(atomic_load(&r.swaps), 1);
+    assert_string_equal(a->snapshot_id, "A"); /* still valid: we hold it */
+    web_snapshot_release(a);                  /* last reference: A closes */
+    assert_int_equal(atomic_load(&r.open_snapshots), 1);
+
+    /* corrupt file: keep B, report, don't retry the same inode */
+    char *bad = xasprintf("%s.bad", path);
+    FILE *f = fopen(bad, "w");
+    fputs("garbage garbage garbage", f);
+    fclose(f);
+    assert_int_equal(rename(bad, path), 0);
+    struct web_snapshot *b2 = web_reader_acquire(&r, err, sizeof err);
+    assert_ptr_equal(b2, b);
+    web_reader_error(&r, err, sizeof err);
+    assert_non_null(strstr(err, "cannot open serving snapshot"));
+    assert_int_equal(atomic_load(&r.open_snapshots), 1);
+    web_snapshot_release(b2);
+    web_snapshot_release(b);
+
+    /* removed: unpublished and closed */
+    unlink(path);
+    assert_null(web_reader_acquire(&r, err, sizeof err));
+    assert_int_equal(atomic_load(&r.open_snapshots), 0);
+
+    web_reader_free(&r);
+    free(bad);
+    free(path);
+    rmdir(dir); /* may fail if files remain; fine */
+    free(dir);
+}
+
+static int freed;
+static void count_free(void *v)
+{
+    freed++;
+    free(v);
+}
+
+static void test_cache(void **state)
+{
+    (void)state;
+    struct web_cache c;
+    freed = 0;
+    web_cache_init(&c, 3, 1000, count_free);
+    assert_null(web_cache_get(&c, "/a"));
+    char *v1 = xstrdup("one");
+    assert_ptr_equal(web_cache_put(&c, "/a", v1, 4), v1);
+    assert_ptr_equal(web_cache_get(&c, "/a"), v1);
+    char *dup = xstrdup("other");
+    assert_ptr_equal(web_cache_put(&c, "/a", dup, 6), v1); /* first one wins, dup freed */
+    assert_int_equal(freed, 1);
+    assert_non_null(web_cache_put(&c, "/b", xstrdup("b"), 2));
+    assert_non_null(web_cache_put(&c, "/c", xstrdup("c"), 2));
+    char *over = xstrdup("d");
+    assert_null(web_cache_put(&c, "/d", over, 2)); /* entry budget spent: caller keeps it */
+    free(over);
+    web_cache_free(&c);
+    assert_int_equal(freed, 4);
+    web_cache_init(&c, 100, 10, count_free);
+    char *big = xstrdup("big");
+    assert_null(web_cache_put(&c, "/big", big, 100)); /* byte budget */
+    free(big);
+    web_cache_free(&c);
+}
+
+static void test_watchdog_interrupts_long_query(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct db d;
+    assert_int_equal(db_open(&d, NULL, false, 1, err, sizeof err), 0);
+    assert_int_equal(web_watchdog_start(100, err, sizeof err), 0);
+    duckdb_result res;
+    web_watch_begin(3, d.con);
+    duckdb_state st = duckdb_query(d.con, "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 1", &res);
+    bool hit = web_watch_end(3);
+    assert_int_equal(st, DuckDBError);
+    assert_true(hit);
+    duckdb_destroy_result(&res);
+    /* a quick query is not interrupted */
+    web_watch_begin(3, d.con);
+    st = duckdb_query(d.con, "SELECT 42", &res);
+    assert_false(web_watch_end(3));
+    assert_int_equal(st, DuckDBSuccess);
+    duckdb_destroy_result(&res);
+    web_watchdog_stop();
+    db_close(&d);
+}
+
+static void test_render_rows(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct db d;
+    assert_int_equal(db_open(&d, NULL, false, 1, err, sizeof err), 0);
+    duckdb_result res;
+    const char *sql = "SELECT * FROM (VALUES ('BR', 'Rst,\"G\"', 2022, 58100.5::DOUBLE, DATE '2022-12-20',"
+                      " TIMESTAMP '2022-12-21 06:00:00', 12::BIGINT, 1.25::DECIMAL(9,2)),"
+                      " ('CI', NULL, 2021, NULL, NULL, NULL, NULL, NULL))"
+                      " t(code, name, year, v, d, ts, n, dec)";
+    assert_int_equal(duckdb_query(d.con, sql, &res), DuckDBSuccess);
+    strbuf sb;
+    sb_init(&sb);
+    web_api_render_rows(&sb, &res, WF_JSON);
+    duckdb_destroy_result(&res);
+    assert_string_equal(sb.buf,
+                        "[{\"code\":\"BR\",\"name\":\"Rst,\\\"G\\\"\",\"year\":2022,\"v\":58100.5,"
+                        "\"d\":\"2022-12-20\",\"ts\":\"2022-12-21T06:00:00Z\",\"n\":12,\"dec\":1.25},"
+                        "{\"code\":\"CI\",\"name\":null,\"year\":2021,\"v\":null,\"d\":null,\"ts\":null,"
+                        "\"n\":null,\"dec\":null}]");
+    sb_reset(&sb);
+    assert_int_equal(duckdb_query(d.con, sql, &res), DuckDBSuccess);
+    web_api_render_rows(&sb, &res, WF_CSV);
+    duckdb_destroy_result(&res);
+    assert_string_equal(sb.buf, "code,name,year,v,d,ts,n,dec\r\n"
+                                "BR,\"Rst,\"\"G\"\"\",2022,58100.5,2022-12-20,2022-12-21T06:00:00Z,12,1.25\r\n"
+                                "CI,,2021,,,,,\r\n");
+    sb_free(&sb);
+    db_close(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reader_swap_and_refcount),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_watchdog_interrupts_long_query),
+        cmocka_unit_test(test_render_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,37 @@
+// api.js — the dashboard's only door to data: GETs against the JSON API of
+// docs/ARCHITECTURE.md §5 on the same origin (relative URLs, so a reverse proxy prefix
+// still works). Answers are cached per URL for the page's life; an error answer becomes
+// an Error carrying the server's message.
+const cache = new Map();
+
+export function apiGet(path) {
+  if (!cache.has(path)) {
+    const p = fetch(path, { headers: { Accept: 'application/json' } }).then(async (res) => {
+      let body = null;
+      try { body = await res.json(); } catch { body = null; }
+      if (!res.ok) {
+        const msg = body && body.error ? body.error : `HTTP ${res.status}`;
+        throw new Error(`${path}: ${msg}`);
+      }
+      return body;
+    });
+    p.catch(() => cache.delete(path));
+    cache.set(path, p);
+  }
+  return cache.get(path);
+}
+
+export const api = {
+  health: () => fetch('health', { headers: { Accept: 'application/json' } }).then((r) => r.json()),
+  countries: () => apiGet('api/countries'),
+  world: () => apiGet('api/world'),
+  balance: (cc) => apiGet(`api/balance/${encodeURIComponent(cc)}`),
+  rankings: (metric, year, limit = 10) =>
+    apiGet(`api/rankings?metric=${encodeURIComponent(metric)}${year ? `&year=${year}` : ''}&limit=${limit}`),
+  revisions: (cc, attribute, marketYear) =>
+    apiGet(`api/revisions/${encodeURIComponent(cc)}?attribute=${encodeURIComponent(attribute)}` +
+      (marketYear ? `&market_year=${marketYear}` : '')),
+  releases: () => apiGet('api/releases'),
+};
+
+export const csvUrl = (cc) => `api/balance/${encodeURIComponent(cc)}?format=csv`;

@@ -1,0 +1,118 @@
+// app.js — the dashboard's shell: hash routing, URL state, the units switch and the
+// freshness footer. The whole view state lives in the hash (#/country/BR?units=mt&sort=
+// exports&dir=asc) so any view can be shared as a link; changing state means changing the
+// hash, and every hashchange re-renders the view from it. Pages are modules under pages/
+// exporting render(ctx); a newer render makes older, still-loading ones give up (ctx.stale).
+import { api } from './api.js';
+import { destroyCharts } from './charts.js';
+import { esc, fmtDate, fmtDateTime } from './format.js';
+import * as home from './pages/home.js';
+import * as rankings from './pages/rankings.js';
+import * as country from './pages/country.js';
+import * as revisions from './pages/revisions.js';
+
+const ROUTES = { '': home, rankings, country, revisions };
+const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions' };
+
+export function parseHash(hash = location.hash) {
+  const h = hash.replace(/^#\/?/, '');
+  const [pathPart, queryPart = ''] = h.split('?');
+  const segs = pathPart.split('/').filter(Boolean).map(decodeURIComponent);
+  return { route: segs[0] || '', param: segs[1] || '', q: new URLSearchParams(queryPart) };
+}
+
+export function buildHash(route, param, q) {
+  const qs = q.toString();
+  return `#/${route}${param ? `/${encodeURIComponent(param)}` : ''}${qs ? `?${qs}` : ''}`;
+}
+
+/** Go to a route, keeping the shared state (units) unless overridden. */
+export function navigate(route, param = '', extra = {}) {
+  const cur = parseHash();
+  const q = new URLSearchParams();
+  if (cur.q.get('units')) q.set('units', cur.q.get('units'));
+  for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, v);
+  location.hash = buildHash(route, param, q);
+}
+
+/** Change query keys of the current view (null deletes), keeping route and other keys. */
+export function setQuery(updates) {
+  const cur = parseHash();
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === null || v === undefined || v === '') cur.q.delete(k); else cur.q.set(k, String(v));
+  }
+  location.hash = buildHash(cur.route, cur.param, cur.q);
+}
+
+export const unitsOf = (q) => (q.get('units') === 'mt' ? 'mt' : 'bags');
+
+let renderSeq = 0;
+async function render() {
+  const seq = ++renderSeq;
+  const st = parseHash();
+  const page = ROUTES[st.route];
+  const main = document.getElementById('main');
+  const units = unitsOf(st.q);
+  delete main.dataset.ready;
+  for (const b of document.querySelectorAll('.units button')) b.setAttribute('aria-pressed', String(b.dataset.units === units));
+  for (const a of document.querySelectorAll('.nav a')) {
+    if (a.dataset.route === (st.route || 'home')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    const q = new URLSearchParams();
+    if (units === 'mt') q.set('units', 'mt');
+    a.setAttribute('href', buildHash(a.dataset.route === 'home' ? '' : a.dataset.route, '', q));
+  }
+  destroyCharts();
+  if (!page) {
+    main.innerHTML = `<h1>Not found</h1><p class="lede">There is no page “${esc(st.route)}”. <a href="#/">Go to the overview</a>.</p>`;
+    document.title = 'Not found — Materia';
+    return;
+  }
+  document.title = `${TITLES[st.route]} — Materia coffee balance`;
+  main.innerHTML = '<p class="loading">Loading…</p>';
+  const ctx = {
+    main, param: st.param, q: st.q, units,
+    stale: () => seq !== renderSeq,
+    setQuery, navigate,
+    setTitle: (t) => { document.title = `${t} — Materia coffee balance`; },
+  };
+  try {
+    await page.render(ctx);
+    if (!ctx.stale()) main.dataset.ready = st.route || 'home';
+  } catch (err) {
+    if (ctx.stale()) return;
+    main.innerHTML = `<div class="error" role="alert"><strong>Could not load this view.</strong> ${esc(err.message)}</div>`;
+    main.dataset.ready = 'error';
+  }
+}
+
+async function freshness() {
+  const el = document.getElementById('freshness');
+  try {
+    const h = await api.health();
+    if (h.status !== 'ok') throw new Error(h.error || h.status);
+    el.innerHTML = `USDA release <strong>${esc(fmtDate(h.release_date))}</strong> · last pipeline run ${esc(fmtDateTime(h.created_at))}`
+      + ` <span class="muted">(snapshot ${esc(String(h.snapshot_id))})</span>`;
+    el.dataset.release = h.release_date || '';
+    el.dataset.state = 'ok';
+  } catch (err) {
+    el.textContent = `Data freshness unavailable: ${err.message}`;
+    el.dataset.state = 'error';
+  }
+}
+
+function init() {
+  for (const b of document.querySelectorAll('.units button')) {
+    b.addEventListener('click', () => setQuery({ units: b.dataset.units === 'mt' ? 'mt' : null }));
+  }
+  let lastRoute = parseHash().route;
+  window.addEventListener('hashchange', () => {
+    const { route } = parseHash();
+    render();
+    if (route !== lastRoute) document.getElementById('main').focus({ preventScroll: true });
+    lastRoute = route;
+  });
+  render();
+  freshness();
+}
+
+init();

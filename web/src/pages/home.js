@@ -1,0 +1,128 @@
+// pages/home.js — the overview: headline figures for the latest market year (with the
+// change from the year before), world production vs consumption, ending stocks with
+// stocks-to-use, and the Arabica/Robusta split. Everything comes from /api/world.
+import { api } from '../api.js';
+import { COLORS, makeChart, qtyAxis, tooltipQty } from '../charts.js';
+import { conv, esc, fmtCompact, fmtMY, fmtPct, UNITS } from '../format.js';
+
+// USDA's series for importing countries (consumption, imports, stocks) begin in 2003/04.
+const FULL_COVERAGE = '2003';
+
+function card(label, key, cur, prev, units, isPct = false) {
+  const v = cur[key], p = prev ? prev[key] : null;
+  let value, unit = '', delta = '<span class="muted">no earlier year</span>';
+  if (isPct) {
+    value = fmtPct(v);
+    if (p !== null && p !== undefined && v !== null) {
+      const d = v - p;
+      delta = `<span class="${d >= 0 ? 'up' : 'down'}">${d >= 0 ? '▲ +' : '▼ −'}${Math.abs(d).toFixed(1)} pts</span> vs ${fmtMY(prev.market_year)}`;
+    }
+  } else {
+    ({ num: value, unit } = fmtCompact(v, units));
+    if (p) {
+      const d = (v - p) / p * 100;
+      delta = `<span class="${d >= 0 ? 'up' : 'down'}">${d >= 0 ? '▲ +' : '▼ −'}${Math.abs(d).toFixed(1)}%</span> vs ${fmtMY(prev.market_year)}`;
+    }
+  }
+  return `<div class="card" data-metric="${key}"><p class="label">${esc(label)}</p>`
+    + `<p class="value">${esc(value)}<span class="unit">${esc(unit)}</span></p><p class="delta">${delta}</p></div>`;
+}
+
+export async function render(ctx) {
+  const { units } = ctx;
+  const world = await api.world();
+  if (ctx.stale()) return;
+  // Leading years that only a handful of countries report (PSD's 1960) are not a world total.
+  const all = world.rows.filter((r) => r.production);
+  const most = Math.max(0, ...all.map((r) => r.reporting_countries || 0));
+  const firstFull = all.findIndex((r) => (r.reporting_countries || 0) >= most / 4);
+  const period = ctx.q.get('from') === FULL_COVERAGE ? FULL_COVERAGE : 'all';
+  const rows = all.slice(Math.max(firstFull, 0)).filter((r) => period === 'all' || r.market_year >= Number(FULL_COVERAGE));
+  if (!rows.length) { ctx.main.innerHTML = '<p class="empty">No world data in this snapshot.</p>'; return; }
+  const cur = rows[rows.length - 1], prev = rows.length > 1 ? rows[rows.length - 2] : null;
+  const years = rows.map((r) => r.market_year);
+  const labels = years.map(String);
+  const u = UNITS[units];
+  ctx.main.innerHTML = `
+    <h1>World coffee balance</h1>
+    <p class="lede">Supply and demand of green coffee summed over the ${cur.reporting_countries} countries USDA reports,
+      market years ${fmtMY(years[0])} to ${fmtMY(cur.market_year)}. Figures in ${esc(u.long)}.</p>
+    <div class="controls">
+      <label class="field" for="period-select">Period
+        <select id="period-select"><option value="all"${period === 'all' ? ' selected' : ''}>All years (${fmtMY(all[Math.max(firstFull, 0)].market_year)} on)</option>
+          <option value="${FULL_COVERAGE}"${period === FULL_COVERAGE ? ' selected' : ''}>${fmtMY(Number(FULL_COVERAGE))} on (importing countries covered)</option></select>
+      </label>
+    </div>
+    <h2>Market year ${fmtMY(cur.market_year)} <span class="muted" style="font-weight:400">(latest in this release)</span></h2>
+    <div class="cards" id="headline">
+      ${card('Production', 'production', cur, prev, units)}
+      ${card('Consumption', 'domestic_consumption', cur, prev, units)}
+      ${card('Exports', 'exports', cur, prev, units)}
+      ${card('Ending stocks', 'ending_stocks', cur, prev, units)}
+      ${card('Stocks-to-use', 'stocks_to_use_pct', cur, prev, units, true)}
+    </div>
+    <div class="grid">
+      <section class="panel wide" aria-labelledby="h-pc">
+        <div class="panel-head"><h2 id="h-pc">Production vs consumption</h2></div>
+        <div class="chart tall" id="chart-prodcons"></div>
+        ${rows[0].market_year < Number(FULL_COVERAGE) ? `<p class="note">USDA’s series for importing countries begin in ${fmtMY(Number(FULL_COVERAGE))}; before that, consumption, imports and stocks cover producing countries only.</p>` : ''}
+      </section>
+      <section class="panel" aria-labelledby="h-st">
+        <h2 id="h-st">Ending stocks and stocks-to-use</h2>
+        <div class="chart" id="chart-stocks"></div>
+        <p class="note">Stocks-to-use = ending stocks ÷ (consumption + exports).</p>
+      </section>
+      <section class="panel" aria-labelledby="h-ar">
+        <h2 id="h-ar">Arabica / Robusta split</h2>
+        <div class="chart" id="chart-split"></div>
+        <p class="note">${fmtMY(cur.market_year)}: Arabica ${fmtPct(100 * cur.arabica_production / cur.production)},
+          Robusta ${fmtPct(100 * cur.robusta_production / cur.production)} of production.</p>
+      </section>
+    </div>`;
+  ctx.main.querySelector('#period-select').addEventListener('change', (e) => ctx.setQuery({ from: e.target.value === 'all' ? null : e.target.value }));
+  const series = (k) => rows.map((r) => conv(r[k], units));
+  makeChart(ctx.main.querySelector('#chart-prodcons'),
+    `Line chart of world production and consumption, ${years[0]} to ${cur.market_year}, in ${u.long}`, {
+      type: 'line',
+      data: {
+        labels,
+        datasets: [
+          { label: 'Production', data: series('production'), borderColor: COLORS.production, backgroundColor: COLORS.production, pointRadius: 0, borderWidth: 2.5, tension: 0.15 },
+          { label: 'Consumption', data: series('domestic_consumption'), borderColor: COLORS.consumption, backgroundColor: COLORS.consumption, pointRadius: 0, borderWidth: 2.5, tension: 0.15 },
+        ],
+      },
+      options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 14 } } }, plugins: { tooltip: tooltipQty(units) } },
+    });
+  makeChart(ctx.main.querySelector('#chart-stocks'),
+    `Bar chart of world ending stocks with a line of stocks-to-use percent, ${years[0]} to ${cur.market_year}`, {
+      data: {
+        labels,
+        datasets: [
+          { type: 'bar', label: 'Ending stocks', data: series('ending_stocks'), backgroundColor: COLORS.stocks, yAxisID: 'y', order: 2 },
+          { type: 'line', label: 'Stocks-to-use %', data: rows.map((r) => r.stocks_to_use_pct), borderColor: COLORS.ratio, backgroundColor: COLORS.ratio, pointRadius: 0, borderWidth: 2, yAxisID: 'pct', order: 1 },
+        ],
+      },
+      options: {
+        scales: {
+          y: qtyAxis(units),
+          pct: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'stocks-to-use %' }, ticks: { callback: (v) => `${v}%` } },
+          x: { ticks: { maxTicksLimit: 10 } },
+        },
+        plugins: { tooltip: tooltipQty(units) },
+      },
+    });
+  const splitRows = rows.filter((r) => (r.arabica_production || 0) + (r.robusta_production || 0) > 0);
+  makeChart(ctx.main.querySelector('#chart-split'),
+    `Stacked area chart of world Arabica and Robusta production by market year, in ${u.long}`, {
+      type: 'line',
+      data: {
+        labels: splitRows.map((r) => String(r.market_year)),
+        datasets: [
+          { label: 'Arabica', data: splitRows.map((r) => conv(r.arabica_production, units)), borderColor: COLORS.arabica, backgroundColor: 'rgba(0,114,178,.55)', fill: true, pointRadius: 0, borderWidth: 1.5 },
+          { label: 'Robusta', data: splitRows.map((r) => conv(r.robusta_production, units)), borderColor: COLORS.robusta, backgroundColor: 'rgba(213,94,0,.55)', fill: true, pointRadius: 0, borderWidth: 1.5 },
+          { label: 'Other', data: splitRows.map((r) => conv(r.other_production, units)), borderColor: COLORS.other, backgroundColor: 'rgba(140,140,140,.5)', fill: true, pointRadius: 0, borderWidth: 1 },
+        ],
+      },
+      options: { scales: { y: { ...qtyAxis(units), stacked: true }, x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tooltipQty(units) } },
+    });
+}
