@@ -313,7 +313,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
 {
     memset(oc, 0, sizeof *oc);
     double t0 = mono_s();
+    double tm0 = time_mono_ms();
     if (state_init(con, err, errlen) < 0) return -1;
+    log_debug("transform: state_init %.1f ms", time_mono_ms() - tm0);
     char stamp[32];
     time_fmt_ts(time_now_us(), stamp);
     unsigned char rnd[4];
@@ -331,9 +333,11 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
+        double tm1 = time_mono_ms();
         if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
                      "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
+        log_debug("transform: recording the no-op run %.1f ms", time_mono_ms() - tm1);
         oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
         else log_info("transform: nothing to do (%zu models unchanged)", pl.n);
