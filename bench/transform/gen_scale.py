@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""gen_scale.py LANDING_DIR SAMPLE_ZIP [ROWS] — the scale input for the transform benchmark.
+"""gen_scale.py LANDING_DIR SAMPLE_ZIP [ROWS] [--one-more] — the scale input for the transform benchmark.
 
 Writes into LANDING_DIR/psd/ (the landing layout of docs/ARCHITECTURE.md §1):
 - 24 monthly releases of the real coffee file (2021-01 .. 2022-12): the sample CSV with a
-  deterministic few percent of Values revised per release, each with its .meta.json;
+  deterministic few percent of balances revised per release (identities kept), each with
+  its .meta.json;
 - one PSD-shaped "all commodities" release of ROWS rows (default 2,000,000) in 2023-01:
   the coffee rows plus synthetic commodities (other Commodity_Codes) up to ROWS.
-And prints the newest release file so a benchmark can add "one new release" afterwards
-with --one-more.
+And prints the newest release file. With --one-more it only adds one new revised coffee
+release (folder 2023/02, landed now): the incremental-run benchmark.
 """
 import csv
 import datetime as dt
@@ -37,13 +38,28 @@ def write_release(landing, year, month, csv_bytes, rows, landed_at):
 
 
 def revised(header, rows, rnd, share=0.03):
+    """The file with a deterministic `share` of (country, market year) balances revised.
+
+    A revision raises Ending Stocks by d and Total Distribution by the same d, so PSD's
+    identities (production = sum of types, supply and distribution sums — audited by the
+    models' psd_identities) still hold in every release."""
+    keys = sorted({(r[2], r[4]) for r in rows})
+    delta = {}
+    for k in keys:
+        if rnd.random() < share:
+            delta[k] = None  # decided from the key's ending stocks below
+    for r in rows:
+        k = (r[2], r[4])
+        if k in delta and r[8] == "Ending Stocks":
+            delta[k] = max(1, round(float(r[11]) * rnd.uniform(0.01, 0.1)))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for r in rows:
-        if rnd.random() < share:
+        d = delta.get((r[2], r[4]))
+        if d and r[8] in ("Ending Stocks", "Total Distribution"):
             r = list(r)
-            r[11] = str(round(float(r[11]) * rnd.uniform(0.95, 1.05)))
+            r[11] = str(round(float(r[11]) + d))
         w.writerow(r)
     return buf.getvalue().encode()
 

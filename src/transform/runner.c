@@ -373,10 +373,12 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         rc.errlen = sizeof e;
         r = build(&rc, it, &n);
         if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
+        double tb = mono_s();
         if (r == 0 && (r = audits_run(&pl.proj, m, it->physical, cfg, con, pl.exec_us, err, errlen)) < 0) {
             fail_status = "audit_failed";
             oc->audit_failed = true;
         }
+        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, (mono_s() - tb) * 1e3);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
         double secs = mono_s() - ts;
         model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
