@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""gen_scale.py LANDING_DIR SAMPLE_ZIP [ROWS] [--one-more] — the scale input for the transform benchmark.
+"""gen_scale.py LANDING_DIR SAMPLE_ZIP [ROWS] — the scale input for the transform benchmark.
 
 Writes into LANDING_DIR/psd/ (the landing layout of docs/ARCHITECTURE.md §1):
 - 24 monthly releases of the real coffee file (2021-01 .. 2022-12): the sample CSV with a
-  deterministic few percent of balances revised per release (identities kept), each with
-  its .meta.json;
+  deterministic few percent of Values revised per release, each with its .meta.json;
 - one PSD-shaped "all commodities" release of ROWS rows (default 2,000,000) in 2023-01:
   the coffee rows plus synthetic commodities (other Commodity_Codes) up to ROWS.
-And prints the newest release file. With --one-more it only adds one new revised coffee
-release (folder 2023/02, landed now): the incremental-run benchmark.
+And prints the newest release file so a benchmark can add "one new release" afterwards
+with --one-more.
 """
 import csv
 import datetime as dt
@@ -38,28 +37,22 @@ def write_release(landing, year, month, csv_bytes, rows, landed_at):
 
 
 def revised(header, rows, rnd, share=0.03):
-    """The file with a deterministic `share` of (country, market year) balances revised.
+    """The CSV with a few percent of (country, market year) balances revised.
 
-    A revision raises Ending Stocks by d and Total Distribution by the same d, so PSD's
-    identities (production = sum of types, supply and distribution sums — audited by the
-    models' psd_identities) still hold in every release."""
+    Every attribute of a revised (country, market year) is scaled by the same factor, and
+    written with three decimals, so PSD's balance identities (checked by the models'
+    psd_identities audit within 0.5) still hold in the revised release.
+    """
     keys = sorted({(r[2], r[4]) for r in rows})
-    delta = {}
-    for k in keys:
-        if rnd.random() < share:
-            delta[k] = None  # decided from the key's ending stocks below
-    for r in rows:
-        k = (r[2], r[4])
-        if k in delta and r[8] == "Ending Stocks":
-            delta[k] = max(1, round(float(r[11]) * rnd.uniform(0.01, 0.1)))
+    factor = {k: rnd.uniform(0.95, 1.05) for k in keys if rnd.random() < share}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for r in rows:
-        d = delta.get((r[2], r[4]))
-        if d and r[8] in ("Ending Stocks", "Total Distribution"):
+        f = factor.get((r[2], r[4]))
+        if f is not None:
             r = list(r)
-            r[11] = str(round(float(r[11]) + d))
+            r[11] = f"{float(r[11]) * f:.3f}"
         w.writerow(r)
     return buf.getvalue().encode()
 

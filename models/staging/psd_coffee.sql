@@ -44,5 +44,6 @@ SELECT
   unit_description,
   CAST(value AS DOUBLE) AS value
 FROM raw.psd_coffee
+-- commodity 0711100 is Coffee, Green
 WHERE landed_at BETWEEN @start_ts AND @end_ts
-  AND commodity_code = '0711100'  -- Coffee, Green
+  AND commodity_code = '0711100'

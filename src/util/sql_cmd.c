@@ -72,6 +72,9 @@ static void print_result(duckdb_result *res, enum fmt fmt)
         for (idx_t c = 0; c < cols; c++) {
             bool null = duckdb_value_is_null(res, c, r);
             char *v = null ? NULL : duckdb_value_varchar(res, c, r);
+            /* duckdb_value_varchar has no text form for some nested types (MAP): show
+             * those as NULL rather than crash */
+            if (!v) null = true;
             if (fmt == FMT_JSON) {
                 if (c) sb_append_char(&sb, ',');
                 sb_append_json_str(&sb, duckdb_column_name(res, c));

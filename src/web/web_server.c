@@ -2,8 +2,8 @@
  *
  * Per request: MHD calls on_uri() first (raw URI, before headers): we allocate the request
  * record there, so the raw query string, the start time and the in-flight count exist even
- * for requests MHD itself refuses. on_request() answers on its first call (headers
- * complete): size limits, then web_route_match(), then a snapshot reference for the whole
+ * for requests MHD itself refuses. on_request() answers on its last call (request
+ * complete; an announced oversize body is refused on the first): size limits, then web_route_match(), then a snapshot reference for the whole
  * request (released in on_done(), after the response is sent — which is what keeps an old
  * snapshot open exactly as long as a request still uses it). Data responses are built once
  * per snapshot and URL and, with the cache on, the finished MHD_Response (headers included)
@@ -40,7 +40,9 @@ struct req {
     int status;
     size_t bytes;
     int cache_hit; /* -1 not cacheable, 0 miss, 1 hit */
+    bool headers_seen;
     bool answered;
+    size_t body_bytes;
 };
 
 /* A cached response: the shared MHD_Response and its body size. */
@@ -330,13 +332,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    snprintf(rq->method, sizeof rq->method, "%s", method);
-
-    /* 1. Size limits. */
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if ((cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) ||
-        (*upload_data_size > WEB_MAX_BODY))
-        return send_error(c, rq, 413, "request body too large", "");
+    /* 1. Size limits. The first call comes with the headers: an announced oversize body is
+     * refused at once (MHD then closes the connection, as it should). Otherwise we answer
+     * only on the final call: answering on the first one makes libmicrohttpd close the
+     * connection (no keep-alive), which costs a TCP handshake per request. */
+    if (!rq->headers_seen) {
+        rq->headers_seen = true;
+        snprintf(rq->method, sizeof rq->method, "%s", method);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
+            return send_error(c, rq, 413, "request body too large", "");
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* no route takes a body: count it and drop it */
+        rq->body_bytes += *upload_data_size;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (rq->body_bytes > WEB_MAX_BODY) return send_error(c, rq, 413, "request body too large", "");
     if (strlen(rq->uri) > WEB_MAX_URI) return send_error(c, rq, 431, "request URI too long", "");
     size_t hbytes = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);

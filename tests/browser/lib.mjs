@@ -6,11 +6,8 @@
 // outside-network feature off. watchPage() records console errors, page errors, failed
 // requests and any request that leaves 127.0.0.1, so a test can assert there were none.
 //
-// serving.duckdb comes from the real pipeline (`materia pipeline run all` on the bundled
-// sample zip) when this build has one, else from the stages one by one (extract psd, run,
-// export-serving) when those are built, else from fixture.sql (ARCHITECTURE §3 built
-// directly from the sample CSV with `materia sql --write`). The first two need the SQL
-// models (<repo>/models/serving). The test prints which.
+// serving.duckdb comes from the real pipeline: `materia pipeline run all` on the bundled
+// sample zip (sample/usda-psd/), with the repo's SQL models.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,10 +20,7 @@ export const SRC = process.env.MATERIA_SOURCE_DIR || path.resolve(here, '..', '.
 export const BIN = process.env.MATERIA_BIN || path.join(SRC, 'build', 'asan', 'materia');
 export const WEB_DIR = path.join(SRC, 'web', 'dist');
 export const SAMPLE_ZIP = path.join(SRC, 'sample', 'usda-psd', 'psd_coffee_csv.zip');
-export const SAMPLE_RELEASE = '2022-12-20'; // sample/usda-psd/PROVENANCE.md
 export const SHOTS = path.join(here, 'screenshots');
-// The SQL models the pipeline runs (<project>/models); the repo's own unless overridden.
-export const PROJECT_DIR = process.env.MATERIA_PROJECT_DIR || SRC;
 const TMP_ROOT = process.env.MATERIA_TEST_TMP || os.tmpdir();
 
 export class Scratch {
@@ -40,7 +34,7 @@ export class Scratch {
       LANDING_DIR: path.join(this.dir, 'landing'),
       DUCKDB_PATH: path.join(this.dir, 'lakehouse.duckdb'),
       SERVING_DUCKDB_PATH: this.serving,
-      MATERIA_PROJECT_DIR: PROJECT_DIR,
+      MATERIA_PROJECT_DIR: SRC,
     });
   }
 
@@ -58,39 +52,10 @@ export class Scratch {
   cleanup() { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
 
-/** True when this build's `materia <cmd>` is real (not a "not built yet" stub). */
-function isBuilt(scratch, cmd) {
-  const p = spawnSync(BIN, [cmd, '--help'], { cwd: scratch.dir, env: scratch.env, encoding: 'utf8' });
-  return p.status === 0 && !/not built yet/.test(`${p.stdout}${p.stderr}`);
-}
-
-/**
- * Produce scratch.serving from the bundled sample; returns how: 'pipeline' (`materia
- * pipeline run all`), 'stages' (extract psd → run → export-serving) or 'fixture'.
- */
+/** Produce scratch.serving with the real pipeline on the bundled sample zip. */
 export function makeServing(scratch) {
-  const source = { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` };
-  let how = null;
-  const hasModels = fs.existsSync(path.join(PROJECT_DIR, 'models', 'serving'));
-  if (hasModels && isBuilt(scratch, 'pipeline')) {
-    scratch.run(['pipeline', 'run', 'all'], source);
-    how = 'pipeline';
-  } else if (hasModels && ['extract', 'run', 'export-serving'].every((c) => isBuilt(scratch, c))) {
-    scratch.run(['extract', 'psd'], source);
-    scratch.run(['run']);
-    scratch.run(['export-serving']);
-    how = 'stages';
-  }
-  if (how) {
-    if (!fs.existsSync(scratch.serving)) throw new Error(`${how} made no ${scratch.serving}`);
-    return how;
-  }
-  const csv = path.join(scratch.dir, 'psd_coffee.csv');
-  const py = spawnSync('python3', ['-c', 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],"wb").write(z.read("psd_coffee.csv"))', SAMPLE_ZIP, csv], { encoding: 'utf8' });
-  if (py.status !== 0) throw new Error(`unzip sample: ${py.stderr}`);
-  const sql = fs.readFileSync(path.join(here, 'fixture.sql'), 'utf8').replaceAll('@CSV@', csv.replaceAll("'", "''")).replaceAll('@RELEASE@', SAMPLE_RELEASE);
-  scratch.run(['sql', '--write', scratch.serving, sql]);
-  return 'fixture';
+  scratch.run(['pipeline', 'run', 'all'], { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` });
+  if (!fs.existsSync(scratch.serving)) throw new Error(`pipeline run all made no ${scratch.serving}`);
 }
 
 /** Start `materia serve` on a kernel-chosen loopback port; resolves {url, proc, stop()}. */
@@ -196,22 +161,18 @@ export async function shot(page, name) {
 
 /**
  * The usual test body: scratch + serving.duckdb + server + browser, then fn({base, page,
- * watch, scratch, ctx, how}); always tears down; asserts no page problems at the end.
+ * watch, scratch, ctx}); always tears down; asserts no page problems at the end.
  */
 export async function withDashboard(name, fn, { viewport } = {}) {
   const scratch = new Scratch(name);
   let server = null, ctx = null, ok = false;
   try {
-    // MATERIA_DEV_BASE=http://127.0.0.1:PORT/ points the test at an already running server
-    // (front-end development only; CTest never sets it).
-    const dev = process.env.MATERIA_DEV_BASE;
-    const how = dev ? 'dev server' : makeServing(scratch);
-    console.log(`# serving.duckdb from the ${how}`);
-    server = dev ? { url: dev, stop: async () => ({ code: 0 }) } : await startServe(scratch);
+    makeServing(scratch);
+    server = await startServe(scratch);
     ctx = await launch(scratch, { viewport });
     const page = ctx.pages()[0] || await ctx.newPage();
     const watch = watchPage(page);
-    await fn({ base: server.url, page, watch, scratch, ctx, how });
+    await fn({ base: server.url, page, watch, scratch, ctx });
     ok = true;
   } finally {
     if (ctx) await ctx.close().catch(() => {});

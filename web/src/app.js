@@ -91,7 +91,7 @@ async function freshness() {
     const h = await api.health();
     if (h.status !== 'ok') throw new Error(h.error || h.status);
     el.innerHTML = `USDA release <strong>${esc(fmtDate(h.release_date))}</strong> · last pipeline run ${esc(fmtDateTime(h.created_at))}`
-      + ` <span class="muted">(snapshot ${esc(String(h.snapshot_id).slice(0, 12))})</span>`;
+      + ` <span class="muted">(snapshot ${esc(String(h.snapshot_id))})</span>`;
     el.dataset.release = h.release_date || '';
     el.dataset.state = 'ok';
   } catch (err) {

@@ -37,8 +37,10 @@ export function fmtSigned(v, units) {
   return x > 0 ? `+${s}` : x < 0 ? `−${s}` : '0';
 }
 
-/** PSD numbers a coffee market year by the year it starts in: 2022 is 2022/23. */
-export const fmtMY = (y) => (y === null || y === undefined ? '—' : `${y}/${String((Number(y) + 1) % 100).padStart(2, '0')}`);
+/** PSD numbers a coffee market year by the year it ends in: Market_Year 2023 is 2022/23.
+ * (The December 2022 release's newest year, 2023, carries USDA's 2022/23 forecast: world
+ * production 172.8 million bags, as in that month's "Coffee: World Markets and Trade".) */
+export const fmtMY = (y) => (y === null || y === undefined ? '—' : `${Number(y) - 1}/${String(Number(y) % 100).padStart(2, '0')}`);
 
 export const fmtDate = (d) => {
   if (!d) return '—';

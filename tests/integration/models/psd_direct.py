@@ -124,10 +124,15 @@ def build(scratch, db, landing):
         else:
             q = render(m["query"], landing, this=m["name"])
         what = "VIEW" if m["kind"] == "VIEW" else "TABLE"
-        scratch.sql(db, f"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE OR REPLACE {what} {m['name']} AS {q}; "
-                        f"SELECT 1", write=True)
-        counts[m["name"]] = scratch.sql(db, f"SELECT count(*) AS n FROM {m['name']}")[0]["n"]
-        for a in m["audits"]:
-            bad = scratch.sql(db, audit_sql(a, m["name"]) + " LIMIT 3")
-            assert not bad, f"audit {a} failed on {m['name']}: {bad}"
+        checks = [f"SELECT '#rows' AS audit, count(*) AS n FROM {m['name']}"]
+        checks += [f"SELECT '{a.replace(chr(39), chr(39) * 2)}', count(*) FROM ({audit_sql(a, m['name'])})"
+                   for a in m["audits"]]
+        rows = scratch.sql(db, f"CREATE SCHEMA IF NOT EXISTS {schema}; "
+                               f"CREATE OR REPLACE {what} {m['name']} AS {q}\n; "
+                               + " UNION ALL ".join(checks), write=True)
+        for r in rows:
+            if r["audit"] == "#rows":
+                counts[m["name"]] = r["n"]
+            else:
+                assert r["n"] == 0, f"audit {r['audit']} failed on {m['name']}: {r['n']} rows"
     return counts

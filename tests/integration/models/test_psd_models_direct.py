@@ -48,6 +48,27 @@ def test_data_file_without_meta_direct():
     s.cleanup()
 
 
+def test_relanded_same_release_date_direct():
+    # A corrected file published under the same release date: the later landing stands
+    # for that date (one revisions row per key and date), and coffee_balance uses it.
+    s = Scratch("models-direct")
+    data = fx.sample_csv()
+    fx.land(s.landing, data, "2022/12", "2022-12-20", "2022-12-21T08:00:00Z")
+    e2 = fx.land(s.landing, fx.revised_csv(data), "2022/12", "2022-12-20", "2022-12-22T08:00:00Z")
+    psd_direct.build(s, s.lakehouse, s.landing)
+    q = lambda sql: s.sql(s.lakehouse, sql)  # noqa: E731
+    assert len(q("SELECT * FROM serving.releases")) == 2
+    r = q("""SELECT value, previous_value, change FROM serving.psd_revisions
+             WHERE country_code = 'BR' AND market_year = 2018 AND attribute = 'production'""")
+    assert r == [{"value": 52600, "previous_value": None, "change": None}], r
+    n = q("SELECT count(*) AS n FROM serving.psd_revisions")[0]["n"]
+    assert n == 77957, n
+    br = q("SELECT production FROM serving.coffee_balance WHERE country_code = 'BR' AND market_year = 2018")
+    assert br == [{"production": 52600}], br
+    assert q("SELECT DISTINCT etag FROM foundation.coffee_balance") == [{"etag": e2}]
+    s.cleanup()
+
+
 def check_two_releases(q, prefix, e1, e2):
     rel = q(f"SELECT release_date, etag, rows FROM {prefix}releases ORDER BY release_date")
     assert rel == [{"release_date": "2022-12-20", "etag": e1, "rows": 77957},
@@ -81,4 +102,5 @@ def check_two_releases(q, prefix, e1, e2):
 
 
 if __name__ == "__main__":
-    main([test_sample_release_direct, test_two_releases_direct, test_data_file_without_meta_direct])
+    main([test_sample_release_direct, test_two_releases_direct, test_data_file_without_meta_direct,
+          test_relanded_same_release_date_direct])

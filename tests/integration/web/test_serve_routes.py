@@ -163,6 +163,21 @@ def test_etag_304_and_head():
     assert st == 200 and body5 == b"" and h5["etag"] == etag
 
 
+def test_keep_alive():
+    """Several requests on one connection (a handshake per request would cost 10x)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", SRV.port, timeout=30)
+    try:
+        for p in ["/api/world", "/api/balance/BR", "/health", "/api/balance/br"]:
+            c.request("GET", p)
+            r = c.getresponse()
+            r.read()
+            assert (r.getheader("Connection") or "").lower() != "close", (p, r.getheaders())
+        assert not r.will_close
+    finally:
+        c.close()
+
+
 def test_static_files_and_api_page():
     st, h, body = SRV.request("/")
     assert st == 200 and body.startswith(b"<!doctype html>") and h["content-type"].startswith("text/html")
@@ -214,7 +229,7 @@ if __name__ == "__main__":
     try:
         main([test_health, test_countries, test_balance_br, test_world_rankings_revisions_releases,
               test_csv_every_route, test_bad_parameters_are_400_naming_them, test_404_405_413_431,
-              test_etag_304_and_head, test_static_files_and_api_page, test_metrics_and_access_log,
+              test_etag_304_and_head, test_keep_alive, test_static_files_and_api_page, test_metrics_and_access_log,
               test_cache_off_same_answers, test_graceful_stop_exit_0])
     finally:
         if SRV.proc.poll() is None:
