@@ -404,8 +404,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         strbuf fin;
         sb_init(&fin);
         if (rows.len) sb_appendf(&fin, "INSERT INTO _materia.run_models VALUES %s;\n", rows.buf);
-        sb_appendf(&fin, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = 'ok' WHERE run_id = '%s';\n"
-                   "COMMIT", oc->run_id);
+        /* not now(): inside the run's transaction that is the time the transaction began */
+        sb_append(&fin, "UPDATE _materia.runs SET ended_at = ");
+        put_ts(&fin, time_now_us());
+        sb_appendf(&fin, ", status = 'ok' WHERE run_id = '%s';\nCOMMIT", oc->run_id);
         r = db_exec(con, fin.buf, e, sizeof e);
         sb_free(&fin);
         if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);
