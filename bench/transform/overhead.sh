@@ -68,5 +68,11 @@ PY
 echo "engine peak RSS: $(rm -f $DUCKDB_PATH*; bench_rss "$MATERIA" run)"
 echo "direct peak RSS: $(rm -f $OUT/direct.duckdb*; bench_rss "$MATERIA" sql --write "$OUT/direct.duckdb" "$SQL")"
 bench_hf noop -N --runs $((RUNS * 3)) --warmup 3 -n noop "$MATERIA run"
+# what every no-op run pays before the engine does anything: process start + loading
+# libduckdb (--version), and that plus opening/closing the lakehouse read-write
+"$MATERIA" sql --write "$DUCKDB_PATH" "CHECKPOINT" >/dev/null
+bench_hf noop_floor -N --runs $((RUNS * 3)) --warmup 3 -n version "$MATERIA --version" \
+    -n open_lakehouse "$MATERIA sql --write $DUCKDB_PATH 'SELECT 1'"
+MATERIA_LOG_LEVEL=debug "$MATERIA" run 2>&1 | grep DEBUG
 "$MATERIA" sql "$DUCKDB_PATH" "SELECT model, action, round(seconds, 3) AS s, rows FROM _materia.run_models
   WHERE run_id = (SELECT max(run_id) FROM _materia.runs WHERE status = 'ok') ORDER BY seconds DESC"
