@@ -54,7 +54,11 @@ void pipeline_install_stop_handler(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: an interrupted sleep returns at once */
+    /* SA_RESTART: a SIGTERM arriving mid-step must not turn a read, write or fsync inside
+     * DuckDB, libcurl or fsutil into an EINTR failure (the step is to be finished, not
+     * broken). Sleeps still end early: nanosleep(2) is never restarted after a handler
+     * (signal(7)), and the supervisor's sleep checks pipeline_stop_requested each second. */
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 }

@@ -233,15 +233,19 @@ int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
     char *tmp = xasprintf("%s.tmp", p->prev);
     unlink(tmp);
     int rc = -1;
-    if (link(p->live, tmp) < 0)
+    if (link(p->live, tmp) < 0) {
         ERR("%s: cannot link to %s: %s", p->live, tmp, strerror(errno));
-    else if (rename(p->prev, p->live) < 0)
+    } else if (rename(p->prev, p->live) < 0) {
         ERR("%s: cannot rename to %s: %s", p->prev, p->live, strerror(errno));
-    else if (rename(tmp, p->prev) < 0)
-        ERR("%s: cannot rename to %s: %s", tmp, p->prev, strerror(errno));
-    else
+        unlink(tmp); /* live is untouched: tmp was only a second name for it */
+    } else if (rename(tmp, p->prev) < 0) {
+        /* the rollback is live; tmp is now the only name of the snapshot that was live
+         * before it, so it is kept (and named in the error), never unlinked */
+        ERR("%s: cannot rename to %s (the replaced snapshot is kept as %s): %s", tmp, p->prev,
+            tmp, strerror(errno));
+    } else {
         rc = fs_fsync_dir(p->dir, err, errlen);
-    if (rc < 0) unlink(tmp);
+    }
     free(tmp);
     return rc;
 }
