@@ -34,6 +34,10 @@ void web_conn_close(struct web_conn *wc)
 {
     for (int i = 0; i < WEB_MAX_STMTS; i++)
         if (wc->stmts[i]) duckdb_destroy_prepare(&wc->stmts[i]);
+    if (wc->cc_stmts)
+        for (int i = 0; i < 2 * WEB_CC_SLOTS; i++)
+            if (wc->cc_stmts[i]) duckdb_destroy_prepare(&wc->cc_stmts[i]);
+    free(wc->cc_stmts);
     if (wc->con) duckdb_disconnect(&wc->con);
     memset(wc, 0, sizeof *wc);
 }

@@ -31,11 +31,14 @@
 #include "web/web_cache.h"
 
 #define WEB_MAX_STMTS 32
+#define WEB_CC_SLOTS (36 * 36) /* two-character country codes of [A-Z0-9] */
 
-/* One connection with its prepared statements (lazily prepared, by statement id). */
+/* One connection with its prepared statements (lazily prepared, by statement id), and the
+ * per-country statements of web_api.c (NULL until the first one; 2 * WEB_CC_SLOTS). */
 struct web_conn {
     duckdb_connection con;
     duckdb_prepared_statement stmts[WEB_MAX_STMTS];
+    duckdb_prepared_statement *cc_stmts;
 };
 
 struct web_snapshot {
