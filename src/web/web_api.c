@@ -323,6 +323,7 @@ static int run(struct web_conn *wc, int slot, duckdb_prepared_statement st, duck
                struct rows *out, struct web_error *e)
 {
     memset(out, 0, sizeof *out);
+    wc->queries++;
     web_watch_begin(slot, wc->con);
     duckdb_pending_result pending;
     duckdb_state ok = duckdb_pending_prepared_streaming(st, &pending);
@@ -436,6 +437,8 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
 {
     char err[MT_ERR_LEN];
     struct web_conn tmp;
+    if (slot >= 0 && slot < s->nslots && s->conns[slot].queries >= WEB_CONN_RECYCLE)
+        web_conn_close(&s->conns[slot]); /* this thread's own slot; reconnected just below */
     struct web_conn *wc = web_snapshot_conn(s, slot, &tmp, err, sizeof err);
     if (!wc) {
         snprintf(e->message, sizeof e->message, "%.150s", err);
