@@ -106,7 +106,7 @@ static int serving_status(const struct serving_paths *p, bool verify)
 static int serving_rollback(const struct serving_paths *p)
 {
     char err[MT_ERR_LEN];
-    int lock = serving_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
+    int lock = fs_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
     if (lock < 0) {
         fprintf(stderr, "materia: serving rollback: %s\n", err);
         return MT_EXIT_FAIL;
@@ -133,7 +133,7 @@ static int serving_rollback(const struct serving_paths *p)
 out:
     free(prev_id);
     free(cur_id);
-    serving_lock_release(lock);
+    fs_lock_release(lock);
     return rc;
 }
 

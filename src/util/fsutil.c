@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,4 +206,34 @@ int fs_read_all(const char *path, char **data, size_t *len, char *err, size_t er
     *len = sb.len;
     *data = sb_detach(&sb);
     return 0;
+}
+
+int fs_lock_acquire(const char *path, const char *what, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ERR("%s: cannot open lock file: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            ERR("%s: lock is held by another process (another %s is running)", path, what);
+        else
+            ERR("%s: cannot lock: %s", path, strerror(e));
+        return -1;
+    }
+    /* The pid is informational only (the flock is the lock); failures here do not matter. */
+    if (ftruncate(fd, 0) == 0) {
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (pwrite(fd, pid, (size_t)n, 0) < 0) { /* ignored */ }
+    }
+    return fd;
+}
+
+void fs_lock_release(int fd)
+{
+    if (fd >= 0) close(fd); /* closing drops the flock */
 }
