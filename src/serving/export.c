@@ -90,11 +90,10 @@ static int check_transform(duckdb_connection lake, struct export_job *j, char *e
         return -1;
     }
     duckdb_result res;
-    if (duckdb_query(lake, "SELECT run_id, status FROM _materia.runs WHERE kind = 'transform' "
-                           "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1",
-                     &res) == DuckDBError) {
-        ERR("lakehouse: cannot read _materia.runs: %s", duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(lake, "SELECT run_id, status FROM _materia.runs WHERE kind = 'transform' "
+                       "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1",
+                 &res, e2, sizeof e2) < 0) {
+        ERR("lakehouse: cannot read _materia.runs: %s", e2);
         return -1;
     }
     int rc = 0;
@@ -127,11 +126,10 @@ static int list_tables(duckdb_connection lake, struct export_job *j, char *err, 
         return -1;
     }
     duckdb_result res;
-    if (duckdb_query(lake, "SELECT table_name FROM information_schema.tables WHERE "
-                           "table_catalog = current_database() AND table_schema = 'serving' "
-                           "ORDER BY table_name", &res) == DuckDBError) {
-        ERR("lakehouse: cannot list schema serving: %s", duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(lake, "SELECT table_name FROM information_schema.tables WHERE "
+                       "table_catalog = current_database() AND table_schema = 'serving' "
+                       "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
+        ERR("lakehouse: cannot list schema serving: %s", e2);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);

@@ -54,10 +54,9 @@ static int serving_status(const struct serving_paths *p, bool verify)
         return MT_EXIT_FAIL;
     }
     duckdb_result res;
-    if (duckdb_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
-                            "checksum FROM main._snapshot ORDER BY table_name", &res) == DuckDBError) {
-        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
+                        "checksum FROM main._snapshot ORDER BY table_name", &res, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, err);
         db_close(&d);
         return MT_EXIT_FAIL;
     }

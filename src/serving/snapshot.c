@@ -60,13 +60,13 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
     sb_appendf(&sql, "SELECT count(*)::BIGINT, coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR "
                      "FROM %s AS _r", qualified);
     duckdb_result res;
-    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        ERR("checksum of %s: %s", qualified, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
-        sb_free(&sql);
+    char e2[MT_ERR_LEN];
+    int rc = db_query(con, sql.buf, &res, e2, sizeof e2);
+    sb_free(&sql);
+    if (rc < 0) {
+        ERR("checksum of %s: %s", qualified, e2);
         return -1;
     }
-    sb_free(&sql);
     *rows = duckdb_value_int64(&res, 0, 0);
     char *v = duckdb_value_varchar(&res, 1, 0);
     snprintf(sum, sumlen, "%s", v ? v : "0");
@@ -85,10 +85,9 @@ int serving_verify_file(const char *path, char *err, size_t errlen)
     }
     duckdb_result res;
     int rc = -1;
-    if (duckdb_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
-                            "ORDER BY table_name", &res) == DuckDBError) {
-        ERR("%s: no readable _snapshot table: %s", path, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
+                        "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
+        ERR("%s: no readable _snapshot table: %s", path, e2);
         db_close(&d);
         return -1;
     }
