@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/strbuf.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -117,7 +118,14 @@ int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t err
         free(tmpl);
         return -1;
     }
-    fchmod(fd, 0644);
+    /* mkostemp makes 0600; landed and serving files are read by other users (web) */
+    if (fchmod(fd, 0644) < 0) {
+        ERR("%s: cannot chmod temporary file: %s", tmpl, strerror(errno));
+        close(fd);
+        unlink(tmpl);
+        free(tmpl);
+        return -1;
+    }
     *tmp_path = tmpl;
     return fd;
 }
@@ -139,7 +147,9 @@ int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
             else ERR("%s: cannot link into place: %s", final_path, strerror(e));
             return -1;
         }
-        unlink(tmp_path);
+        /* final_path is committed; a leftover tmp name would only be a second link to it */
+        if (unlink(tmp_path) < 0)
+            log_warn("%s: cannot remove temporary name: %s", tmp_path, strerror(errno));
     } else if (rename(tmp_path, final_path) < 0) {
         int e = errno;
         unlink(tmp_path);

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/config.h"
@@ -159,6 +161,25 @@ static void test_lock_is_exclusive(void **state)
     free(dir);
 }
 
+/* A size that would wrap len + extra + 1 must abort (out of memory), never "fit". */
+static void test_strbuf_grow_overflow_aborts(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        strbuf sb;
+        sb_init(&sb);
+        sb_append(&sb, "abc");
+        sb_grow(&sb, SIZE_MAX - 2);
+        _exit(0); /* reached only when the wrap went unnoticed */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_never_replaces),
         cmocka_unit_test(test_sha256_known_vector),
         cmocka_unit_test(test_lock_is_exclusive),
+        cmocka_unit_test(test_strbuf_grow_overflow_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
