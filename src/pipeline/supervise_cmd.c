@@ -125,7 +125,7 @@ int cmd_supervise(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.once = true; break;
         case 'a': at = optarg; break;
@@ -143,7 +143,7 @@ int cmd_supervise(int argc, char **argv)
                 return cli_usage_error(usage, "--backoff-seconds needs an integer >= 0, not '%s'", optarg);
             break;
         default:
-            return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error(usage, "supervise", c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
