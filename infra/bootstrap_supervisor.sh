@@ -13,6 +13,8 @@
 # MATERIA_ROOT, MATERIA_DATA and MATERIA_SYSTEMD_DIR override the three locations, and
 # MATERIA_NO_SYSTEMCTL=1 skips systemctl (for a dry run in a container).
 set -euo pipefail
+# Commands run as the service user through runuser(1) (util-linux, always present), not
+# sudo, which a fresh Debian 12 server does not have.
 
 repo=https://github.com/materia-coffee/materia.git
 branch=main
@@ -46,17 +48,17 @@ say "folders ready: $data, $data/landing, /etc/materia"
 # 3. checkout
 command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 if [ -d "$root/.git" ]; then
-  sudo -u materia git -C "$root" pull --ff-only --quiet || say "WARN git pull failed; keeping the current checkout"
+  runuser -u materia -- git -C "$root" pull --ff-only --quiet || say "WARN git pull failed; keeping the current checkout"
 else
   install -d -o materia -g materia "$root"
-  sudo -u materia git clone --quiet --branch "$branch" "$repo" "$root"
+  runuser -u materia -- git clone --quiet --branch "$branch" "$repo" "$root"
   say "cloned $repo ($branch) into $root"
 fi
 
 # 4. packages, DuckDB, build (scripts/bootstrap is itself idempotent)
 "$root/scripts/bootstrap"
-sudo -u materia cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-sudo -u materia cmake --build "$root/build/release" -j2 >/dev/null
+runuser -u materia -- cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
+runuser -u materia -- cmake --build "$root/build/release" -j2 >/dev/null
 say "built $root/build/release/materia"
 
 # 5. .env

@@ -9,7 +9,8 @@
  * can remove exactly the directories this call created (rmdir only ever removes empty
  * ones). Meta is committed first, the data file last; both with link(2), so an existing
  * file is never replaced. If the data commit fails, the meta this call created is
- * removed again. A meta left behind by an earlier crash (meta without data) is reused
+ * removed again (unless a data file now stands beside it: a concurrent extract committed
+ * the same release using it). A meta left behind by an earlier crash (meta without data) is reused
  * when it describes the same content, and is an error otherwise — it is never rewritten. */
 #include "extract/landing.h"
 
@@ -365,7 +366,10 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
     rc = 0;
 out:
     if (rc < 0) {
-        if (meta_created && unlink(mpath) == 0) {
+        /* The meta goes only if no data file stands beside it: when a concurrent extract
+         * reused this meta and committed the same release first, the meta now describes
+         * a landed release and must stay. */
+        if (meta_created && !fs_exists(dpath) && unlink(mpath) == 0) {
             char e[256];
             fs_fsync_dir(dir, e, sizeof e);
         }

@@ -16,13 +16,13 @@
 
 #include "extract/extract.h"
 #include "serving/export.h"
-#include "serving/snapshot.h"
 #include "transform/transform.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 volatile sig_atomic_t pipeline_stop_requested = 0;
 
@@ -54,7 +54,11 @@ void pipeline_install_stop_handler(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: an interrupted sleep returns at once */
+    /* SA_RESTART: a SIGTERM arriving mid-step must not turn a read, write or fsync inside
+     * DuckDB, libcurl or fsutil into an EINTR failure (the step is to be finished, not
+     * broken). Sleeps still end early: nanosleep(2) is never restarted after a handler
+     * (signal(7)), and the supervisor's sleep checks pipeline_stop_requested each second. */
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 }
@@ -223,7 +227,7 @@ int pipeline_run(const struct config *cfg, const char *name)
         }
         char point[64];
         snprintf(point, sizeof point, "after_step_%s", step_names[step]);
-        serving_crash_point(point);
+        testhook_point(point);
     }
     if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
     const char *status = rc == MT_EXIT_OK ? "ok" : rc == MT_EXIT_NOTHING ? "nothing_to_do" : "failed";

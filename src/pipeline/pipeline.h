@@ -24,8 +24,9 @@ bool pipeline_known(const char *name);
 /* Prints the pipeline names and their steps, one per line. */
 void pipeline_list(void);
 int pipeline_run(const struct config *cfg, const char *name);
-/* Installs the SIGTERM/SIGINT handler that sets pipeline_stop_requested (no SA_RESTART,
- * so sleeps return early). */
+/* Installs the SIGTERM/SIGINT handler that sets pipeline_stop_requested (async-signal-safe:
+ * it only stores to a sig_atomic_t). SA_RESTART, so a step's I/O is never cut short by
+ * EINTR; nanosleep still returns early on the signal. */
 void pipeline_install_stop_handler(void);
 
 #endif

@@ -46,6 +46,9 @@ static int lex_error(struct lexer *lx, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(lx->err + n, lx->errlen - (size_t)n, fmt, ap);
     va_end(ap);
+    /* quoted model text may hold newlines: the message stays one line (found by fuzzing) */
+    for (char *c = lx->err; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = ' ';
     return -1;
 }
 
@@ -404,12 +407,16 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         } else {
             lower(n);
             free(m->name);
+            free(m->schema); /* a repeated name property must not leak the first one */
+            free(m->table);
             m->name = n;
             m->schema = xstrndup(n, (size_t)(dot - n));
             m->table = xstrdup(dot + 1);
         }
     } else if (!strcmp(key, "kind")) {
-        rc = parse_kind(p, m, va, vb);
+        /* a second kind would overwrite (and leak) the first one's arguments */
+        if (m->kind_args) rc = lex_error(&p->lx, kt->line, "property 'kind' given twice");
+        else rc = parse_kind(p, m, va, vb);
     } else if ((slot = text_slot(m, key))) {
         if (vb - va != 1) rc = lex_error(&p->lx, kt->line, "expected a single value after '%s'", key);
         else { free(*slot); *slot = tok_text(p, &p->ts.v[va]); }
@@ -448,10 +455,22 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     return rc;
 }
 
+/* A NUL byte would silently cut the query short (it is copied as a C string): refuse the
+ * file instead, naming the line (found by fuzzing). */
+static int reject_nul(struct lexer *lx, const char *text, size_t len)
+{
+    const char *z = memchr(text, '\0', len);
+    if (!z) return 0;
+    int line = 1;
+    for (const char *c = text; c < z; c++) line += *c == '\n';
+    return lex_error(lx, line, "NUL byte in the file");
+}
+
 int model_parse(const char *text, size_t len, const char *filename, struct model *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    if (reject_nul(&p.lx, text, len) < 0) return -1;
     m->file = xstrdup(filename);
     lex_skip_space(&p.lx);
     m->line = p.lx.line;
@@ -525,6 +544,7 @@ int audit_file_parse(const char *text, size_t len, const char *filename, struct 
                      char *err, size_t errlen)
 {
     struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    if (reject_nul(&p.lx, text, len) < 0) return -1;
     lex_skip_space(&p.lx);
     while (p.lx.pos < len) {
         p.ts.n = 0;

@@ -180,6 +180,31 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     return r;
 }
 
+/* What a model's audits read (@this_model): the new physical version — except for an
+ * INCREMENTAL_BY_TIME_RANGE model refreshing an existing version, where only the rows of the
+ * intervals just processed are audited (as SQLMesh does): re-auditing the whole history
+ * after each insert cost more than the insert itself (bench/RESULTS.md, scale). */
+static void audit_target(const struct model *m, const struct plan_item *it, strbuf *out)
+{
+    if (m->kind != KIND_INCR_TIME || it->new_version || it->todo.n == 0) {
+        sb_append(out, it->physical);
+        return;
+    }
+    sb_appendf(out, "(SELECT * FROM %s WHERE ", it->physical);
+    for (size_t k = 0; k < it->todo.n; k++) {
+        sb_append(out, k ? " OR (" : "(");
+        db_quote_ident(out, m->time_column);
+        sb_append(out, " >= ");
+        put_ts(out, it->todo.v[k].s);
+        sb_append(out, " AND ");
+        db_quote_ident(out, m->time_column);
+        sb_append(out, " < ");
+        put_ts(out, it->todo.v[k].e);
+        sb_append(out, ")");
+    }
+    sb_append(out, ")");
+}
+
 static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
@@ -313,7 +338,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
 {
     memset(oc, 0, sizeof *oc);
     double t0 = mono_s();
+    double tm0 = time_mono_ms();
     if (state_init(con, err, errlen) < 0) return -1;
+    log_debug("transform: state_init %.1f ms", time_mono_ms() - tm0);
     char stamp[32];
     time_fmt_ts(time_now_us(), stamp);
     unsigned char rnd[4];
@@ -331,9 +358,11 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
+        double tm1 = time_mono_ms();
         if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
                      "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
+        log_debug("transform: recording the no-op run %.1f ms", time_mono_ms() - tm1);
         oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
         else log_info("transform: nothing to do (%zu models unchanged)", pl.n);
@@ -369,10 +398,16 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         rc.errlen = sizeof e;
         r = build(&rc, it, &n);
         if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
-        if (r == 0 && (r = audits_run(&pl.proj, m, it->physical, cfg, con, pl.exec_us, err, errlen)) < 0) {
+        double tb = mono_s();
+        strbuf target;
+        sb_init(&target);
+        audit_target(m, it, &target);
+        if (r == 0 && (r = audits_run(&pl.proj, m, target.buf, cfg, con, pl.exec_us, err, errlen)) < 0) {
             fail_status = "audit_failed";
             oc->audit_failed = true;
         }
+        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, (mono_s() - tb) * 1e3);
+        sb_free(&target);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
         double secs = mono_s() - ts;
         model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
@@ -398,8 +433,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         strbuf fin;
         sb_init(&fin);
         if (rows.len) sb_appendf(&fin, "INSERT INTO _materia.run_models VALUES %s;\n", rows.buf);
-        sb_appendf(&fin, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = 'ok' WHERE run_id = '%s';\n"
-                   "COMMIT", oc->run_id);
+        /* not now(): inside the run's transaction that is the time the transaction began */
+        sb_append(&fin, "UPDATE _materia.runs SET ended_at = ");
+        put_ts(&fin, time_now_us());
+        sb_appendf(&fin, ", status = 'ok' WHERE run_id = '%s';\nCOMMIT", oc->run_id);
         r = db_exec(con, fin.buf, e, sizeof e);
         sb_free(&fin);
         if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);

@@ -36,14 +36,23 @@ static const char ddl[] =
     "CREATE TABLE IF NOT EXISTS _materia.promotions(run_id VARCHAR, model VARCHAR, fingerprint VARCHAR,"
     " previous_fingerprint VARCHAR, promoted_at TIMESTAMP);";
 
+/* Whether every table named in probe exists: binding "SELECT ... FROM t1, t2 ... LIMIT 0"
+ * with duckdb_prepare resolves the names without executing anything. This is far cheaper
+ * than duckdb_tables(), which computes every table's storage statistics. */
+static bool state_tables_exist(duckdb_connection con, const char *probe)
+{
+    duckdb_prepared_statement ps = NULL;
+    bool ok = duckdb_prepare(con, probe, &ps) == DuckDBSuccess;
+    duckdb_destroy_prepare(&ps);
+    return ok;
+}
+
 int state_init(duckdb_connection con, char *err, size_t errlen)
 {
     char e[1024];
-    int64_t have = 0;
-    /* the common case (state exists) costs one catalog lookup instead of eight DDL commits */
-    if (db_query_i64(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_materia' AND "
-                     "database_name = current_database() AND table_name IN ('runs', 'run_models', 'models', "
-                     "'versions', 'intervals', 'promotions')", &have, NULL, e, sizeof e) == 0 && have == 6)
+    /* the common case (state exists) costs one bind instead of eight DDL commits */
+    if (state_tables_exist(con, "SELECT 1 FROM _materia.runs, _materia.run_models, _materia.models, "
+                                "_materia.versions, _materia.intervals, _materia.promotions LIMIT 0"))
         return 0;
     if (db_exec(con, ddl, e, sizeof e) < 0) {
         snprintf(err, errlen, "creating _materia state tables: %s", e);
@@ -64,15 +73,7 @@ static char *col_str(duckdb_result *res, idx_t c, idx_t r)
 int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen)
 {
     memset(st, 0, sizeof *st);
-    int64_t have = 0;
-    bool found;
-    char e[1024];
-    if (db_query_i64(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_materia' AND "
-                     "table_name = 'intervals' AND database_name = current_database()", &have, &found, e, sizeof e) < 0) {
-        snprintf(err, errlen, "reading _materia state: %s", e);
-        return -1;
-    }
-    if (!have) return 0;
+    if (!state_tables_exist(con, "SELECT 1 FROM _materia.models, _materia.intervals LIMIT 0")) return 0;
     duckdb_result res;
     if (duckdb_query(con, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, "
                           "epoch_us(last_run_at) FROM _materia.models ORDER BY model", &res) == DuckDBError) {

@@ -18,7 +18,7 @@ def backup_command(landing, remote):
     """ExecStart of materia-backup.service with its variables filled in."""
     with open(os.path.join(SRC, "infra", "backup", "materia-backup.service")) as f:
         line = next(l for l in f if l.startswith("ExecStart="))
-    cmd = line.split("=", 1)[1].strip().replace("${LANDING_DIR}", landing).replace("${MATERIA_BACKUP_REMOTE}", remote)
+    cmd = line.split("=", 1)[1].strip().replace("/data/materia/landing", landing).replace("${MATERIA_BACKUP_REMOTE}", remote)
     return cmd.split()
 
 

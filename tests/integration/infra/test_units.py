@@ -75,14 +75,19 @@ def test_units_carry_the_server_settings():
     env = dict(e.split("=", 1) for e in sup["Environment"])
     assert env["SERVING_DUCKDB_PATH"] == "/data/materia/serving.duckdb"
     assert env["DUCKDB_PATH"].startswith("/data/materia/") and env["LANDING_DIR"] == "/data/materia/landing"
-    assert sup["EnvironmentFile"] == ["-/opt/materia/.env"]
+    # systemd lets EnvironmentFile= override Environment=: a .env loaded that way could move
+    # the data paths; materia reads .env itself (WorkingDirectory), where the environment wins
+    assert "EnvironmentFile" not in sup and sup["WorkingDirectory"] == ["/opt/materia"]
     assert sup["KillSignal"] == ["SIGTERM"] and sup["User"] == ["materia"]
     assert sup["ExecStart"] == ["/opt/materia/infra/supervisor/materia-supervisor-wrapper.sh"]
     web = unit_settings(read("web/materia-web.service"))
     assert web["ExecStart"] == ["/opt/materia/build/release/materia serve"]
     assert "SERVING_DUCKDB_PATH=/data/materia/serving.duckdb" in web["Environment"]
+    assert "EnvironmentFile" not in web and web["WorkingDirectory"] == ["/opt/materia"]
     bak = unit_settings(read("backup/materia-backup.service"))
-    assert bak["Type"] == ["oneshot"] and "${LANDING_DIR}" in bak["ExecStart"][0]
+    # the backup copies exactly the folder the supervisor lands into, whatever .env says
+    src = bak["ExecStart"][0].split()[4]
+    assert bak["Type"] == ["oneshot"] and src == env["LANDING_DIR"], bak["ExecStart"]
     timer = unit_settings(read("backup/materia-backup.timer"))
     assert timer["Unit"] == ["materia-backup.service"]
 
@@ -113,6 +118,14 @@ def test_wrapper_execs_supervise():
                        env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1 and "is missing" in p.stdout, p
     s.cleanup()
+
+
+def test_bootstrap_needs_no_sudo():
+    """A fresh Debian 12 server has no sudo; the set-up script switches user with runuser."""
+    with open(os.path.join(SRC, "infra", "bootstrap_supervisor.sh")) as f:
+        code = [l.split("#", 1)[0] for l in f]
+    assert not [l for l in code if re.search(r"\bsudo\b", l)], "bootstrap_supervisor.sh calls sudo"
+    assert any("runuser -u materia --" in l for l in code)
 
 
 def test_scripts_parse_and_have_help():
@@ -147,4 +160,5 @@ def test_env_example_documents_every_setting():
 
 if __name__ == "__main__":
     main([test_units_verify_cleanly, test_units_carry_the_server_settings, test_backup_timer_fires_every_6_hours,
-          test_wrapper_execs_supervise, test_scripts_parse_and_have_help, test_env_example_documents_every_setting])
+          test_wrapper_execs_supervise, test_bootstrap_needs_no_sudo, test_scripts_parse_and_have_help,
+          test_env_example_documents_every_setting])

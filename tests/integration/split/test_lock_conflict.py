@@ -6,9 +6,13 @@ The holder (split_util.Holder) keeps lakehouse.duckdb open read-write while bloc
 named pipe, so the lock is held for certain while the second process tries.
 """
 import os
+import sys
 
 from harness import Scratch, main
-from split_util import LOCK_ERROR, Holder
+from split_util import LOCK_ERROR, Holder, open_files
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
+from serving_fixture import add_rows, add_run, make_lakehouse  # noqa: E402
 
 
 def test_second_process_gets_duckdb_lock_error():
@@ -51,5 +55,47 @@ def test_serving_file_is_a_different_file():
     s.cleanup()
 
 
+def test_serve_never_opens_the_lakehouse():
+    """`materia serve` keeps answering while another process holds the lakehouse for
+    writing, and during export runs its open files never include the lakehouse (the soak
+    test samples the same during real transform runs)."""
+    from soak import Server
+    s = Scratch("lock")
+    make_lakehouse(s, rows=30)
+    s.sql(s.lakehouse, "CREATE VIEW serving.releases AS SELECT DATE '2022-12-20' AS release_date, "
+                       "'e1' AS etag, 'psd/2022/12/e1.csv.gzip' AS file, 1::BIGINT AS rows, "
+                       "TIMESTAMP '2022-12-21 06:00:00' AS landed_at; "
+                       "CREATE VIEW serving.countries AS SELECT 'C0' AS country_code, 'X' AS "
+                       "country_name, 'XX' AS iso2, 'XXX' AS iso3, '000' AS iso_numeric, 'R' AS region; "
+                       "CREATE VIEW serving.psd_revisions AS SELECT 'C0' AS country_code, 'X' AS "
+                       "country_name, 2000 AS market_year, 'production' AS attribute, DATE "
+                       "'2022-12-20' AS release_date, 1.0 AS value, NULL::DOUBLE AS previous_value, "
+                       "NULL::DOUBLE AS change", write=True)
+    s.run("export-serving", check=0)
+    srv = Server(s, s.serving)
+    try:
+        h = Holder(s, s.lakehouse)
+        try:
+            h.wait_holding()
+            st, hd, body = srv.get("/health")
+            assert st == 200, (st, body)
+            assert not [f for f in open_files(srv.pid) if "lakehouse" in f], open_files(srv.pid)
+            assert any(f == s.serving for f in open_files(srv.pid)), open_files(srv.pid)
+        finally:
+            rc, _, err = h.release()
+        assert rc == 0, err
+        for _ in range(3):  # exports while serving: the lakehouse never shows up in serve
+            add_rows(s)
+            add_run(s, "ok")
+            s.run("export-serving", check=0)
+            for _ in range(20):
+                assert srv.get("/health")[0] == 200
+                assert not [f for f in open_files(srv.pid) if "lakehouse" in f]
+    finally:
+        assert srv.stop() == 0, srv.logtext()[-2000:]
+    s.cleanup()
+
+
 if __name__ == "__main__":
-    main([test_second_process_gets_duckdb_lock_error, test_serving_file_is_a_different_file])
+    main([test_second_process_gets_duckdb_lock_error, test_serving_file_is_a_different_file,
+          test_serve_never_opens_the_lakehouse])

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# bench/transform/many_models.sh — the engine on a generated 1,000-model project
+# (gen_many_models.py: chains and fan-outs of tiny models, so the engine dominates).
+#   first run   `materia run` from scratch (one run: building 1,000 tables)
+#   plan        `materia plan` on the built project (everything unchanged)
+#   noop        `materia run` with nothing to do
+# Usage: bench/transform/many_models.sh [RUNS] [N_MODELS]
+source "$(dirname "$0")/../lib.sh"
+RUNS=${1:-10}
+N=${2:-1000}
+OUT=${OUT:-/tmp/materia-bench/many}
+rm -rf "$OUT"; mkdir -p "$OUT"
+bench_build
+python3 "$ROOT/bench/transform/gen_many_models.py" "$OUT/project" "$N"
+export MATERIA_PROJECT_DIR=$OUT/project LANDING_DIR=$OUT/landing DUCKDB_PATH=$OUT/lake.duckdb MATERIA_LOG_LEVEL=warn
+echo "first run (load $(bench_load)): $(bench_rss "$MATERIA" run)"
+"$MATERIA" sql "$DUCKDB_PATH" "SELECT count(*) AS models, round(sum(seconds), 2) AS model_seconds
+  FROM _materia.run_models m JOIN _materia.runs r USING (run_id) WHERE r.status = 'ok'"
+bench_hf plan -N --runs "$RUNS" --warmup 2 -n plan "$MATERIA plan"
+bench_hf noop -N --runs "$RUNS" --warmup 2 -n noop "$MATERIA run"
+echo "noop peak RSS: $(bench_rss "$MATERIA" run)"
+MATERIA_LOG_LEVEL=debug "$MATERIA" run 2>&1 | grep DEBUG

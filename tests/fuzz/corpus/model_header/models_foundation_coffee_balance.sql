@@ -1,0 +1,85 @@
+/* foundation.coffee_balance — the PSD balance sheet, one row per (country_code, market_year),
+ * pivoted from the newest landed release that has that key.
+ *
+ * "Newest" orders releases by release_date, then landed_at, then release_file, so a
+ * re-landing of the same publication date with corrected data wins. The pivot keeps all
+ * 19 PSD attributes as DOUBLE columns (1000 60-kg bags; NULL if the release lacks one). */
+MODEL (
+  name foundation.coffee_balance,
+  kind FULL,
+  cron '@daily',
+  grain (country_code, market_year),
+  audits (
+    not_null(columns := (country_code, country_name, market_year, release_date)),
+    unique_combination_of_columns(columns := (country_code, market_year)),
+    non_negative_quantities,
+    psd_identities
+  ),
+  description 'PSD coffee balance per country and market year from the newest release having it; all 19 attributes as columns.'
+);
+
+WITH per_release AS (
+  -- pivot first (one row per key and release, ~4k per release), then pick the newest
+  SELECT
+    country_code,
+    market_year,
+    release_file,
+    any_value(release_date) AS release_date,
+    any_value(etag) AS etag,
+    any_value(landed_at) AS landed_at,
+    any_value(country_name) AS country_name,
+    max(value) FILTER (WHERE attribute = 'production') AS production,
+    max(value) FILTER (WHERE attribute = 'arabica_production') AS arabica_production,
+    max(value) FILTER (WHERE attribute = 'robusta_production') AS robusta_production,
+    max(value) FILTER (WHERE attribute = 'other_production') AS other_production,
+    max(value) FILTER (WHERE attribute = 'beginning_stocks') AS beginning_stocks,
+    max(value) FILTER (WHERE attribute = 'imports') AS imports,
+    max(value) FILTER (WHERE attribute = 'bean_imports') AS bean_imports,
+    max(value) FILTER (WHERE attribute = 'roast_ground_imports') AS roast_ground_imports,
+    max(value) FILTER (WHERE attribute = 'soluble_imports') AS soluble_imports,
+    max(value) FILTER (WHERE attribute = 'exports') AS exports,
+    max(value) FILTER (WHERE attribute = 'bean_exports') AS bean_exports,
+    max(value) FILTER (WHERE attribute = 'roast_ground_exports') AS roast_ground_exports,
+    max(value) FILTER (WHERE attribute = 'soluble_exports') AS soluble_exports,
+    max(value) FILTER (WHERE attribute = 'domestic_consumption') AS domestic_consumption,
+    max(value) FILTER (WHERE attribute = 'rst_ground_dom_consum') AS rst_ground_dom_consum,
+    max(value) FILTER (WHERE attribute = 'soluble_dom_cons') AS soluble_dom_cons,
+    max(value) FILTER (WHERE attribute = 'ending_stocks') AS ending_stocks,
+    max(value) FILTER (WHERE attribute = 'total_supply') AS total_supply,
+    max(value) FILTER (WHERE attribute = 'total_distribution') AS total_distribution
+  FROM staging.psd_coffee
+  GROUP BY country_code, market_year, release_file
+)
+SELECT
+  country_code,
+  country_name,
+  market_year,
+  production,
+  arabica_production,
+  robusta_production,
+  other_production,
+  beginning_stocks,
+  imports,
+  bean_imports,
+  roast_ground_imports,
+  soluble_imports,
+  exports,
+  bean_exports,
+  roast_ground_exports,
+  soluble_exports,
+  domestic_consumption,
+  rst_ground_dom_consum,
+  soluble_dom_cons,
+  ending_stocks,
+  total_supply,
+  total_distribution,
+  release_date,
+  etag,
+  release_file,
+  landed_at
+FROM per_release
+QUALIFY row_number() OVER (
+  PARTITION BY country_code, market_year
+  ORDER BY release_date DESC, landed_at DESC, release_file DESC
+) = 1
+ORDER BY country_code, market_year

@@ -1,0 +1,125 @@
+/* raw.psd_coffee — every landed PSD coffee release, exactly as published (all text).
+ *
+ * Reads the landing contract of docs/ARCHITECTURE.md §1: data files
+ * $LANDING_DIR/psd/{YYYY}/{MM}/{etag}.csv.gzip, each described by {etag}.meta.json.
+ * One row per CSV row, tagged with its release (release_file relative to the landing
+ * dir, release_date, etag, landed_at). Meta files are read with read_blob, which (unlike
+ * read_json) accepts a glob matching nothing; a data file without meta gets
+ * release_date = first day of its {YYYY}/{MM} folder, etag = its file stem and
+ * landed_at = that date at midnight. The CSV dialect is given, not sniffed: sniffing
+ * the first file and applying it to all makes a release with other line endings (CRLF
+ * vs LF) read as zero rows, and per-file sniffing (union_by_name) is ~3x slower. The 12
+ * columns are the contract's (ARCHITECTURE §1); every field stays text. Raw keeps every
+ * commodity a landed file holds (an all-commodities file would land here too); staging
+ * keeps coffee.
+ * Incremental on landed_at (SQLMesh semantics: @end_ts is inclusive, hence BETWEEN): each
+ * run loads only the releases landed in the intervals being processed, so a landing is
+ * loaded once; allow_partials lets a run load what landed earlier today instead of
+ * waiting for the day to end (a partial day is re-processed, i.e. replaced, later). */
+MODEL (
+  name raw.psd_coffee,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column landed_at
+  ),
+  start '2000-01-01',
+  cron '@daily',
+  allow_partials true,
+  grain (release_file, commodity_code, country_code, market_year, attribute_id),
+  audits (
+    not_null(columns := (release_file, release_date, etag, landed_at, country_code, market_year, attribute_id))
+  ),
+  description 'Every landed USDA PSD coffee release as published (all columns text), one row per CSV row, tagged with its release.'
+);
+
+WITH data_files AS (
+  -- glob() (unlike read_csv/read_json) returns no rows rather than failing on no match
+  SELECT file AS data_path
+  FROM glob(@VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip')
+),
+meta AS (
+  SELECT
+    regexp_replace(filename, '\.meta\.json$', '.csv.gzip') AS data_path,
+    decode(content) AS doc
+  FROM read_blob([@VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.meta.json'])
+),
+releases AS (
+  SELECT
+    f.data_path,
+    regexp_extract(f.data_path, '(psd/[0-9]{4}/[0-9]{2}/[^/]+)$', 1) AS release_file,
+    make_date(
+      CAST(regexp_extract(f.data_path, '/([0-9]{4})/[0-9]{2}/[^/]+$', 1) AS INTEGER),
+      CAST(regexp_extract(f.data_path, '/[0-9]{4}/([0-9]{2})/[^/]+$', 1) AS INTEGER),
+      1
+    ) AS folder_date,
+    regexp_extract(f.data_path, '/([^/]+)\.csv\.gzip$', 1) AS file_etag,
+    m.doc
+  FROM data_files AS f
+  LEFT JOIN meta AS m ON m.data_path = f.data_path
+),
+tagged AS (
+  SELECT
+    data_path,
+    release_file,
+    coalesce(TRY_CAST(json_extract_string(doc, '$.release_date') AS DATE), folder_date) AS release_date,
+    coalesce(json_extract_string(doc, '$.etag'), file_etag) AS etag,
+    coalesce(
+      TRY_CAST(json_extract_string(doc, '$.landed_at') AS TIMESTAMP),
+      CAST(folder_date AS TIMESTAMP)
+    ) AS landed_at
+  FROM releases
+),
+in_interval AS (
+  SELECT * FROM tagged WHERE landed_at BETWEEN @start_ts AND @end_ts
+),
+data_rows AS (
+  SELECT
+    filename AS data_path,
+    Commodity_Code AS commodity_code,
+    Commodity_Description AS commodity_description,
+    Country_Code AS country_code,
+    Country_Name AS country_name,
+    Market_Year AS market_year,
+    Calendar_Year AS calendar_year,
+    Month AS month,
+    Attribute_ID AS attribute_id,
+    Attribute_Description AS attribute_description,
+    Unit_ID AS unit_id,
+    Unit_Description AS unit_description,
+    Value AS value
+  FROM read_csv(
+    @VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip',
+    compression = 'gzip',
+    header = true,
+    auto_detect = false,
+    delim = ',',
+    quote = '"',
+    escape = '"',
+    columns = {
+      'Commodity_Code': 'VARCHAR', 'Commodity_Description': 'VARCHAR',
+      'Country_Code': 'VARCHAR', 'Country_Name': 'VARCHAR',
+      'Market_Year': 'VARCHAR', 'Calendar_Year': 'VARCHAR', 'Month': 'VARCHAR',
+      'Attribute_ID': 'VARCHAR', 'Attribute_Description': 'VARCHAR',
+      'Unit_ID': 'VARCHAR', 'Unit_Description': 'VARCHAR', 'Value': 'VARCHAR'
+    },
+    filename = true
+  )
+)
+SELECT
+  t.release_file,
+  t.release_date,
+  t.etag,
+  t.landed_at,
+  d.commodity_code,
+  d.commodity_description,
+  d.country_code,
+  d.country_name,
+  d.market_year,
+  d.calendar_year,
+  d.month,
+  d.attribute_id,
+  d.attribute_description,
+  d.unit_id,
+  d.unit_description,
+  d.value
+FROM data_rows AS d
+JOIN in_interval AS t ON t.data_path = d.data_path

@@ -1,0 +1,6 @@
+MODEL (
+  name a.b,
+  cron '@dai
+ly'
+);
+SELECT 1
