@@ -4,12 +4,17 @@
  * $LANDING_DIR/psd/{YYYY}/{MM}/{etag}.csv.gzip, each described by {etag}.meta.json.
  * One row per CSV row, tagged with its release (release_file relative to the landing
  * dir, release_date, etag, landed_at). Meta files are read with read_blob, which (unlike
- * read_json) accepts a glob matching nothing; a data file without meta gets
- * release_date = first day of its {YYYY}/{MM} folder, etag = its file stem and
- * landed_at = that date at midnight. The CSV dialect is given, not sniffed: sniffing
+ * read_json) accepts a glob matching nothing; a data file without meta (placed by hand)
+ * gets release_date = first day of its {YYYY}/{MM} folder, etag = its file stem and
+ * landed_at = the file's modification time, so it is loaded by the next run instead of
+ * falling into an interval already processed. The CSV dialect is given, not sniffed: sniffing
  * the first file and applying it to all makes a release with other line endings (CRLF
  * vs LF) read as zero rows, and per-file sniffing (union_by_name) is ~3x slower. The 12
- * columns are the contract's (ARCHITECTURE §1); every field stays text. Raw keeps every
+ * columns are the contract's (ARCHITECTURE §1); every field stays text. The files are
+ * read with header = false so each file's header line arrives as a row: it must be exactly
+ * the 12 PSD column names in order, or the run fails naming the file (a header changed
+ * by hand or by the publisher is never loaded positionally into the wrong columns).
+ * Raw keeps every
  * commodity a landed file holds (an all-commodities file would land here too); staging
  * keeps coffee.
  * Incremental on landed_at (SQLMesh semantics: @end_ts is inclusive, hence BETWEEN): each
@@ -32,9 +37,10 @@ MODEL (
 );
 
 WITH data_files AS (
-  -- glob() (unlike read_csv/read_json) returns no rows rather than failing on no match
-  SELECT file AS data_path
-  FROM glob(@VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip')
+  -- read_blob (unlike read_csv/read_json) returns no rows rather than failing on no
+  -- match; only name and mtime are selected, so no file content is read here
+  SELECT filename AS data_path, last_modified AS file_mtime
+  FROM read_blob([@VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip'])
 ),
 meta AS (
   SELECT
@@ -52,6 +58,7 @@ releases AS (
       1
     ) AS folder_date,
     regexp_extract(f.data_path, '/([^/]+)\.csv\.gzip$', 1) AS file_etag,
+    f.file_mtime,
     m.doc
   FROM data_files AS f
   LEFT JOIN meta AS m ON m.data_path = f.data_path
@@ -64,7 +71,7 @@ tagged AS (
     coalesce(json_extract_string(doc, '$.etag'), file_etag) AS etag,
     coalesce(
       TRY_CAST(json_extract_string(doc, '$.landed_at') AS TIMESTAMP),
-      CAST(folder_date AS TIMESTAMP)
+      timezone('UTC', file_mtime)
     ) AS landed_at
   FROM releases
 ),
@@ -89,7 +96,7 @@ data_rows AS (
   FROM read_csv(
     @VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip',
     compression = 'gzip',
-    header = true,
+    header = false,
     auto_detect = false,
     delim = ',',
     quote = '"',
@@ -103,6 +110,35 @@ data_rows AS (
     },
     filename = true
   )
+),
+header_rows AS (
+  -- with header = false each file's header line is a row; a data row never has the
+  -- text 'Commodity_Code' in its first field (codes are digits)
+  SELECT * FROM data_rows WHERE commodity_code = 'Commodity_Code'
+),
+bad_files AS (
+  SELECT t.release_file
+  FROM in_interval AS t
+  LEFT JOIN header_rows AS h ON h.data_path = t.data_path
+  GROUP BY t.release_file
+  HAVING count(h.data_path) <> 1
+      OR bool_or(
+           (h.commodity_description, h.country_code, h.country_name, h.market_year,
+            h.calendar_year, h.month, h.attribute_id, h.attribute_description, h.unit_id,
+            h.unit_description, h.value)
+           IS DISTINCT FROM
+           ('Commodity_Description', 'Country_Code', 'Country_Name', 'Market_Year',
+            'Calendar_Year', 'Month', 'Attribute_ID', 'Attribute_Description', 'Unit_ID',
+            'Unit_Description', 'Value'))
+),
+header_guard AS (
+  SELECT CASE WHEN count(*) = 0 THEN true ELSE error(
+    'landing file ' || string_agg(release_file, ', ' ORDER BY release_file) ||
+    ': the CSV header is not the 12 PSD columns in order (Commodity_Code,' ||
+    'Commodity_Description,Country_Code,Country_Name,Market_Year,Calendar_Year,Month,' ||
+    'Attribute_ID,Attribute_Description,Unit_ID,Unit_Description,Value); move the file ' ||
+    'out of the landing folder or fix it, then run again') END AS ok
+  FROM bad_files
 )
 SELECT
   t.release_file,
@@ -123,3 +159,5 @@ SELECT
   d.value
 FROM data_rows AS d
 JOIN in_interval AS t ON t.data_path = d.data_path
+CROSS JOIN header_guard AS g
+WHERE g.ok AND d.commodity_code <> 'Commodity_Code'

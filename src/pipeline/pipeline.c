@@ -16,13 +16,13 @@
 
 #include "extract/extract.h"
 #include "serving/export.h"
-#include "serving/snapshot.h"
 #include "transform/transform.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 volatile sig_atomic_t pipeline_stop_requested = 0;
 
@@ -227,7 +227,7 @@ int pipeline_run(const struct config *cfg, const char *name)
         }
         char point[64];
         snprintf(point, sizeof point, "after_step_%s", step_names[step]);
-        serving_crash_point(point);
+        testhook_point(point);
     }
     if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
     const char *status = rc == MT_EXIT_OK ? "ok" : rc == MT_EXIT_NOTHING ? "nothing_to_do" : "failed";

@@ -20,7 +20,6 @@
 #include "commands.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/schedule.h"
-#include "serving/snapshot.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -126,7 +125,7 @@ int cmd_supervise(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.once = true; break;
         case 'a': at = optarg; break;
@@ -144,7 +143,7 @@ int cmd_supervise(int argc, char **argv)
                 return cli_usage_error(usage, "--backoff-seconds needs an integer >= 0, not '%s'", optarg);
             break;
         default:
-            return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error(usage, "supervise", c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
@@ -158,7 +157,7 @@ int cmd_supervise(int argc, char **argv)
     char *lock_dir = fs_dirname(lock_path);
     int mk = fs_mkdir_p(lock_dir, err, sizeof err);
     free(lock_dir);
-    int lock = mk < 0 ? -1 : serving_lock_acquire(lock_path, "supervisor", err, sizeof err);
+    int lock = mk < 0 ? -1 : fs_lock_acquire(lock_path, "supervisor", err, sizeof err);
     if (lock < 0) {
         log_error("supervise: cannot start: %s", err);
         fprintf(stderr, "materia: supervise: %s\n", err);
@@ -169,6 +168,6 @@ int cmd_supervise(int argc, char **argv)
              o.once ? "once" : o.interval > 0 ? "fixed interval" : at, lock_path);
     int rc = supervise_loop(&o);
     log_info("supervise: %s, exiting", pipeline_stop_requested ? "stopped by signal" : "done");
-    serving_lock_release(lock);
+    fs_lock_release(lock);
     return rc;
 }

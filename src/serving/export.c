@@ -15,7 +15,7 @@
  *   reopen read-only and recompute every count and checksum against _snapshot
  *   link live -> prev, rename new -> live, fsync the directory (serving_publish)
  * A crash (SIGKILL) at any point leaves live either the old or the new complete file; the
- * crash points are named for the tests (serving_crash_point). */
+ * crash points are named for the tests (util/testhook.h). */
 #include "serving/export.h"
 
 #include <stdbool.h>
@@ -33,6 +33,7 @@
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 #define ATTACH_ALIAS "materia_export_new"
@@ -89,11 +90,10 @@ static int check_transform(duckdb_connection lake, struct export_job *j, char *e
         return -1;
     }
     duckdb_result res;
-    if (duckdb_query(lake, "SELECT run_id, status FROM _materia.runs WHERE kind = 'transform' "
-                           "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1",
-                     &res) == DuckDBError) {
-        ERR("lakehouse: cannot read _materia.runs: %s", duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(lake, "SELECT run_id, status FROM _materia.runs WHERE kind = 'transform' "
+                       "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1",
+                 &res, e2, sizeof e2) < 0) {
+        ERR("lakehouse: cannot read _materia.runs: %s", e2);
         return -1;
     }
     int rc = 0;
@@ -126,11 +126,10 @@ static int list_tables(duckdb_connection lake, struct export_job *j, char *err, 
         return -1;
     }
     duckdb_result res;
-    if (duckdb_query(lake, "SELECT table_name FROM information_schema.tables WHERE "
-                           "table_catalog = current_database() AND table_schema = 'serving' "
-                           "ORDER BY table_name", &res) == DuckDBError) {
-        ERR("lakehouse: cannot list schema serving: %s", duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(lake, "SELECT table_name FROM information_schema.tables WHERE "
+                       "table_catalog = current_database() AND table_schema = 'serving' "
+                       "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
+        ERR("lakehouse: cannot list schema serving: %s", e2);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);
@@ -209,7 +208,7 @@ static int copy_into(duckdb_connection lake, const struct export_job *j, const c
             ERR("%s: copying serving.%s: %s", fresh, j->tables[i].name, e2);
             goto out;
         }
-        serving_crash_point("mid_copy");
+        testhook_point("mid_copy");
     }
     sb_reset(&sql);
     sb_append(&sql, "CREATE TABLE " ATTACH_ALIAS ".main._snapshot (snapshot_id VARCHAR, "
@@ -265,9 +264,9 @@ static int seal(const char *dir, const char *fresh, char *err, size_t errlen)
         ERR("%s: a .wal remains after CHECKPOINT and close", fresh);
         return -1;
     }
-    serving_crash_point("after_checkpoint");
+    testhook_point("after_checkpoint");
     if (fs_fsync_path(fresh, err, errlen) < 0 || fs_fsync_dir(dir, err, errlen) < 0) return -1;
-    serving_crash_point("after_fsync");
+    testhook_point("after_fsync");
     return 0;
 }
 
@@ -287,7 +286,7 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     int lock = -1, rc = -1;
     bool wrote = false;
     if (fs_mkdir_p(p.dir, err, errlen) < 0) goto out;
-    if ((lock = serving_lock_acquire(p.lock, "export-serving or serving rollback", err, errlen)) < 0)
+    if ((lock = fs_lock_acquire(p.lock, "export-serving or serving rollback", err, errlen)) < 0)
         goto out;
     remove_with_wal(p.fresh, true);
     if (check_transform(lake, &job, err, errlen) < 0) goto out;
@@ -297,14 +296,14 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     make_snapshot_id(snapshot_id, sizeof snapshot_id, created, sizeof created);
     wrote = true;
     if (copy_into(lake, &job, p.fresh, snapshot_id, created, err, errlen) < 0) goto out;
-    serving_crash_point("after_copy");
+    testhook_point("after_copy");
     if (seal(p.dir, p.fresh, err, errlen) < 0) goto out;
     char e2[MT_ERR_LEN];
     if (serving_verify_file(p.fresh, e2, sizeof e2) < 0) {
         ERR("verification of the new snapshot failed: %s", e2);
         goto out;
     }
-    serving_crash_point("after_verify");
+    testhook_point("after_verify");
     if (serving_publish(&p, p.fresh, err, errlen) < 0) goto out;
 
     snprintf(out->snapshot_id, sizeof out->snapshot_id, "%s", snapshot_id);
@@ -313,7 +312,7 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     rc = 0;
 out:
     if (rc < 0 && wrote) remove_with_wal(p.fresh, false);
-    serving_lock_release(lock);
+    fs_lock_release(lock);
     job_free(&job);
     serving_paths_free(&p);
     return rc;

@@ -34,7 +34,10 @@ static char *snapshot_id_of(const char *path, char *err, size_t errlen)
     struct db d;
     if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
     char *id = NULL;
-    if (db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", &id, err, errlen) == 0 && !id)
+    char e2[MT_ERR_LEN];
+    if (db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", &id, e2, sizeof e2) < 0)
+        snprintf(err, errlen, "%s: %s", path, e2);
+    else if (!id)
         snprintf(err, errlen, "%s: _snapshot is empty", path);
     db_close(&d);
     return id;
@@ -54,10 +57,9 @@ static int serving_status(const struct serving_paths *p, bool verify)
         return MT_EXIT_FAIL;
     }
     duckdb_result res;
-    if (duckdb_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
-                            "checksum FROM main._snapshot ORDER BY table_name", &res) == DuckDBError) {
-        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
+                        "checksum FROM main._snapshot ORDER BY table_name", &res, err, sizeof err) < 0) {
+        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, err);
         db_close(&d);
         return MT_EXIT_FAIL;
     }
@@ -92,6 +94,11 @@ static int serving_status(const struct serving_paths *p, bool verify)
     } else {
         printf("previous:    none\n");
     }
+    if (n == 0) {
+        fprintf(stderr, "materia: serving status: %s: _snapshot is empty (not a complete snapshot)\n",
+                p->live);
+        return MT_EXIT_FAIL;
+    }
     if (verify) {
         if (serving_verify_file(p->live, err, sizeof err) < 0) {
             printf("verified:    FAILED\n");
@@ -100,13 +107,13 @@ static int serving_status(const struct serving_paths *p, bool verify)
         }
         printf("verified:    ok\n");
     }
-    return n > 0 ? MT_EXIT_OK : MT_EXIT_FAIL;
+    return MT_EXIT_OK;
 }
 
 static int serving_rollback(const struct serving_paths *p)
 {
     char err[MT_ERR_LEN];
-    int lock = serving_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
+    int lock = fs_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
     if (lock < 0) {
         fprintf(stderr, "materia: serving rollback: %s\n", err);
         return MT_EXIT_FAIL;
@@ -133,7 +140,7 @@ static int serving_rollback(const struct serving_paths *p)
 out:
     free(prev_id);
     free(cur_id);
-    serving_lock_release(lock);
+    fs_lock_release(lock);
     return rc;
 }
 
@@ -145,9 +152,10 @@ int cmd_serving(int argc, char **argv)
     serving_paths_init(&p, config_get(&g_config, "SERVING_DUCKDB_PATH"));
     int rc;
     if (!strcmp(argv[1], "status")) {
-        bool verify = argc == 3 && !strcmp(argv[2], "--verify");
-        if (argc > 3 || (argc == 3 && !verify))
-            rc = cli_usage_error(usage, "serving status: unknown argument '%s'", argv[2]);
+        bool verify = argc >= 3 && !strcmp(argv[2], "--verify");
+        int bad = verify ? 3 : 2; /* the first argument that is not --verify */
+        if (argc > bad)
+            rc = cli_usage_error(usage, "serving status: unknown argument '%s'", argv[bad]);
         else
             rc = serving_status(&p, verify);
     } else if (!strcmp(argv[1], "rollback")) {

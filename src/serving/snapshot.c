@@ -1,4 +1,4 @@
-/* snapshot.c — see snapshot.h: sibling paths, the export lock, crash hooks, checksums,
+/* snapshot.c — see snapshot.h: sibling paths, checksums,
  * verification of a serving file, and the two ways a file becomes live (publish, swap).
  *
  * Invariant kept by serving_publish and serving_swap_prev: at every instant the live path
@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
@@ -52,54 +52,6 @@ void serving_paths_free(struct serving_paths *p)
     memset(p, 0, sizeof *p);
 }
 
-int serving_lock_acquire(const char *path, const char *what, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        ERR("%s: cannot open lock file: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        close(fd);
-        if (e == EWOULDBLOCK)
-            ERR("%s: lock is held by another process (another %s is running)", path, what);
-        else
-            ERR("%s: cannot lock: %s", path, strerror(e));
-        return -1;
-    }
-    /* The pid is informational only (the flock is the lock); failures here do not matter. */
-    if (ftruncate(fd, 0) == 0) {
-        char pid[32];
-        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-        if (pwrite(fd, pid, (size_t)n, 0) < 0) { /* ignored */ }
-    }
-    return fd;
-}
-
-void serving_lock_release(int fd)
-{
-    if (fd >= 0) close(fd); /* closing drops the flock */
-}
-
-static bool point_matches(const char *env, const char *point)
-{
-    const char *v = getenv(env);
-    return v && *v && !strcmp(v, point);
-}
-
-void serving_crash_point(const char *point)
-{
-    if (point_matches("MATERIA_CRASH_AT", point)) {
-        log_warn("test hook: MATERIA_CRASH_AT=%s, killing this process", point);
-        raise(SIGKILL);
-    }
-    if (point_matches("MATERIA_SIGNAL_AT", point)) {
-        log_warn("test hook: MATERIA_SIGNAL_AT=%s, sending SIGTERM to this process", point);
-        raise(SIGTERM);
-    }
-}
-
 int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t *rows,
                            char *sum, size_t sumlen, char *err, size_t errlen)
 {
@@ -108,13 +60,13 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
     sb_appendf(&sql, "SELECT count(*)::BIGINT, coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR "
                      "FROM %s AS _r", qualified);
     duckdb_result res;
-    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        ERR("checksum of %s: %s", qualified, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
-        sb_free(&sql);
+    char e2[MT_ERR_LEN];
+    int rc = db_query(con, sql.buf, &res, e2, sizeof e2);
+    sb_free(&sql);
+    if (rc < 0) {
+        ERR("checksum of %s: %s", qualified, e2);
         return -1;
     }
-    sb_free(&sql);
     *rows = duckdb_value_int64(&res, 0, 0);
     char *v = duckdb_value_varchar(&res, 1, 0);
     snprintf(sum, sumlen, "%s", v ? v : "0");
@@ -133,10 +85,9 @@ int serving_verify_file(const char *path, char *err, size_t errlen)
     }
     duckdb_result res;
     int rc = -1;
-    if (duckdb_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
-                            "ORDER BY table_name", &res) == DuckDBError) {
-        ERR("%s: no readable _snapshot table: %s", path, duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
+    if (db_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
+                        "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
+        ERR("%s: no readable _snapshot table: %s", path, e2);
         db_close(&d);
         return -1;
     }
@@ -194,7 +145,7 @@ int serving_publish(const struct serving_paths *p, const char *from, char *err, 
             return -1;
         }
         free(tmp);
-        serving_crash_point("after_link_prev");
+        testhook_point("after_link_prev");
     }
     /* A WAL beside the live name would be replayed into the new file on its next open. */
     char *wal = xasprintf("%s.wal", p->live);
@@ -208,7 +159,7 @@ int serving_publish(const struct serving_paths *p, const char *from, char *err, 
         ERR("%s: cannot rename to %s: %s", from, p->live, strerror(errno));
         return -1;
     }
-    serving_crash_point("after_rename");
+    testhook_point("after_rename");
     return fs_fsync_dir(p->dir, err, errlen);
 }
 
@@ -222,7 +173,7 @@ int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
         return fs_fsync_dir(p->dir, err, errlen);
     }
     if (renameat2(AT_FDCWD, p->prev, AT_FDCWD, p->live, RENAME_EXCHANGE) == 0) {
-        serving_crash_point("after_swap");
+        testhook_point("after_swap");
         return fs_fsync_dir(p->dir, err, errlen);
     }
     if (errno != EINVAL && errno != ENOSYS) {

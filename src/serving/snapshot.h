@@ -4,13 +4,12 @@
  *   <dir>/<stem>_new.duckdb     the export being built (a stray one is debris of a crash)
  *   <dir>/<stem>.prev.duckdb    the previous snapshot, kept for rollback
  *   <dir>/<stem>.lock           flock(2) held by export and rollback while they work
+ *                               (fs_lock_acquire, util/fsutil.h)
  * Checksums are computed by DuckDB, order-independent: the sum of hash(row::VARCHAR) over
  * the table, printed as text (HUGEINT, so it never overflows). The same SQL runs against
  * the lakehouse (source) and the new file, so a copy that lost or changed a row differs.
- *
- * Crash hooks (test hook, compiled in always): MATERIA_CRASH_AT=<point> makes the process
- * raise(SIGKILL) when it reaches that named point; MATERIA_SIGNAL_AT=<point> makes it
- * raise(SIGTERM) there instead (to test "stop between steps" deterministically). */
+
+ * Crash points for the tests are util/testhook.h's. */
 #ifndef MATERIA_SERVING_SNAPSHOT_H
 #define MATERIA_SERVING_SNAPSHOT_H
 
@@ -31,14 +30,6 @@ struct serving_paths {
 
 void serving_paths_init(struct serving_paths *p, const char *live);
 void serving_paths_free(struct serving_paths *p);
-
-/* Takes an exclusive, non-blocking flock on path (created if missing). Returns the fd
- * (>= 0) or -1 with the reason in err ("... is held by another process" when busy). */
-int serving_lock_acquire(const char *path, const char *what, char *err, size_t errlen);
-void serving_lock_release(int fd);
-
-/* Reaching a named crash point: SIGKILL (MATERIA_CRASH_AT) or SIGTERM (MATERIA_SIGNAL_AT). */
-void serving_crash_point(const char *point);
 
 /* Row count and checksum of `qualified` (already quoted SQL name) on con. checksum is
  * written as decimal text into sum (at least 48 bytes). */

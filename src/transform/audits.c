@@ -9,7 +9,8 @@
  *   number_of_rows(threshold := 10)             fails unless the table has more rows
  *   forall(criteria := (a > 0, b < c))          rows violating any criterion
  * Custom: AUDIT (name x[, defaults (arg := value)]); in audits/ *.sql, with @this_model
- * and @arg placeholders. Audits run against the new physical version, before the view
+ * and @arg placeholders. Audits run against the new physical version (for a refresh of an
+ * INCREMENTAL_BY_TIME_RANGE model: the rows of the intervals just processed, runner.c), before the view
  * swap; a failure reports the model, the audit, the number of bad rows and up to 5 of them. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -180,6 +180,31 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     return r;
 }
 
+/* What a model's audits read (@this_model): the new physical version — except for an
+ * INCREMENTAL_BY_TIME_RANGE model refreshing an existing version, where only the rows of the
+ * intervals just processed are audited (as SQLMesh does): re-auditing the whole history
+ * after each insert cost more than the insert itself (bench/RESULTS.md, scale). */
+static void audit_target(const struct model *m, const struct plan_item *it, strbuf *out)
+{
+    if (m->kind != KIND_INCR_TIME || it->new_version || it->todo.n == 0) {
+        sb_append(out, it->physical);
+        return;
+    }
+    sb_appendf(out, "(SELECT * FROM %s WHERE ", it->physical);
+    for (size_t k = 0; k < it->todo.n; k++) {
+        sb_append(out, k ? " OR (" : "(");
+        db_quote_ident(out, m->time_column);
+        sb_append(out, " >= ");
+        put_ts(out, it->todo.v[k].s);
+        sb_append(out, " AND ");
+        db_quote_ident(out, m->time_column);
+        sb_append(out, " < ");
+        put_ts(out, it->todo.v[k].e);
+        sb_append(out, ")");
+    }
+    sb_append(out, ")");
+}
+
 static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
@@ -374,11 +399,15 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         r = build(&rc, it, &n);
         if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
         double tb = mono_s();
-        if (r == 0 && (r = audits_run(&pl.proj, m, it->physical, cfg, con, pl.exec_us, err, errlen)) < 0) {
+        strbuf target;
+        sb_init(&target);
+        audit_target(m, it, &target);
+        if (r == 0 && (r = audits_run(&pl.proj, m, target.buf, cfg, con, pl.exec_us, err, errlen)) < 0) {
             fail_status = "audit_failed";
             oc->audit_failed = true;
         }
         log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, (mono_s() - tb) * 1e3);
+        sb_free(&target);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
         double secs = mono_s() - ts;
         model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);

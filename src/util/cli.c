@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "util/common.h"
@@ -32,4 +33,16 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
     va_end(ap);
     fputs(usage, stderr);
     return MT_EXIT_USAGE;
+}
+
+int cli_getopt_error(const char *usage, const char *cmd, int c, char **argv)
+{
+    /* getopt_long has just stepped past the offending element (or, for a short option
+     * inside a group like -xy, may still be on it); optopt names a short option */
+    const char *opt = optind > 0 ? argv[optind - 1] : "?";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    bool is_long = !strncmp(opt, "--", 2);
+    if (!is_long && optopt > 0 && optopt < 128) opt = shortopt;
+    if (c == ':') return cli_usage_error(usage, "%s: option '%s' needs a value", cmd, opt);
+    return cli_usage_error(usage, "%s: unknown option '%s'", cmd, opt);
 }

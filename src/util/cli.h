@@ -15,4 +15,9 @@ int cli_help(const char *usage);
 /* Prints "materia: <message>" and usage to stderr, returns MT_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error for getopt_long()'s failure return c, for an optstring that starts with
+ * ':' (so a missing argument returns ':' rather than '?'): "<cmd>: option '--x' needs a
+ * value" or "<cmd>: unknown option '--x'". Returns MT_EXIT_USAGE. */
+int cli_getopt_error(const char *usage, const char *cmd, int c, char **argv);
+
 #endif

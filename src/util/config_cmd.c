@@ -1,6 +1,5 @@
 /* config_cmd.c — `materia config`: every known setting, its effective value, and where the
  * value came from (environment, .env, default). */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"

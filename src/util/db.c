@@ -51,15 +51,21 @@ void db_close(struct db *d)
     d->open = false;
 }
 
+int db_query(duckdb_connection con, const char *sql, duckdb_result *res, char *err, size_t errlen)
+{
+    if (duckdb_query(con, sql, res) == DuckDBError) {
+        const char *e = duckdb_result_error(res);
+        ERR("%s", e ? e : "query failed");
+        duckdb_destroy_result(res);
+        return -1;
+    }
+    return 0;
+}
+
 int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen)
 {
     duckdb_result res;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        const char *e = duckdb_result_error(&res);
-        ERR("%s", e ? e : "query failed");
-        duckdb_destroy_result(&res);
-        return -1;
-    }
+    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
     duckdb_destroy_result(&res);
     return 0;
 }
@@ -77,19 +83,20 @@ int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, .
     return rc;
 }
 
+/* True when the result has a first row whose first value is not NULL. */
+static bool has_first_value(duckdb_result *res)
+{
+    return duckdb_row_count(res) > 0 && duckdb_column_count(res) > 0 &&
+           !duckdb_value_is_null(res, 0, 0);
+}
+
 int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
                  char *err, size_t errlen)
 {
     duckdb_result res;
     if (found) *found = false;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        const char *e = duckdb_result_error(&res);
-        ERR("%s", e ? e : "query failed");
-        duckdb_destroy_result(&res);
-        return -1;
-    }
-    if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0 &&
-        !duckdb_value_is_null(&res, 0, 0)) {
+    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
+    if (has_first_value(&res)) {
         *out = duckdb_value_int64(&res, 0, 0);
         if (found) *found = true;
     }
@@ -101,14 +108,8 @@ int db_query_str(duckdb_connection con, const char *sql, char **out, char *err, 
 {
     duckdb_result res;
     *out = NULL;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        const char *e = duckdb_result_error(&res);
-        ERR("%s", e ? e : "query failed");
-        duckdb_destroy_result(&res);
-        return -1;
-    }
-    if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0 &&
-        !duckdb_value_is_null(&res, 0, 0)) {
+    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
+    if (has_first_value(&res)) {
         char *v = duckdb_value_varchar(&res, 0, 0);
         *out = xstrdup(v ? v : "");
         duckdb_free(v);

@@ -27,6 +27,9 @@ struct db {
 int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen);
 void db_close(struct db *d);
 
+/* Runs sql into *res. On success the caller owns *res (duckdb_destroy_result); on failure
+ * *res is already destroyed and DuckDB's message is in err. */
+int db_query(duckdb_connection con, const char *sql, duckdb_result *res, char *err, size_t errlen);
 int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen);
 int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/strbuf.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -116,7 +118,14 @@ int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t err
         free(tmpl);
         return -1;
     }
-    fchmod(fd, 0644);
+    /* mkostemp makes 0600; landed and serving files are read by other users (web) */
+    if (fchmod(fd, 0644) < 0) {
+        ERR("%s: cannot chmod temporary file: %s", tmpl, strerror(errno));
+        close(fd);
+        unlink(tmpl);
+        free(tmpl);
+        return -1;
+    }
     *tmp_path = tmpl;
     return fd;
 }
@@ -138,7 +147,9 @@ int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
             else ERR("%s: cannot link into place: %s", final_path, strerror(e));
             return -1;
         }
-        unlink(tmp_path);
+        /* final_path is committed; a leftover tmp name would only be a second link to it */
+        if (unlink(tmp_path) < 0)
+            log_warn("%s: cannot remove temporary name: %s", tmp_path, strerror(errno));
     } else if (rename(tmp_path, final_path) < 0) {
         int e = errno;
         unlink(tmp_path);
@@ -205,4 +216,34 @@ int fs_read_all(const char *path, char **data, size_t *len, char *err, size_t er
     *len = sb.len;
     *data = sb_detach(&sb);
     return 0;
+}
+
+int fs_lock_acquire(const char *path, const char *what, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ERR("%s: cannot open lock file: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            ERR("%s: lock is held by another process (another %s is running)", path, what);
+        else
+            ERR("%s: cannot lock: %s", path, strerror(e));
+        return -1;
+    }
+    /* The pid is informational only (the flock is the lock); failures here do not matter. */
+    if (ftruncate(fd, 0) == 0) {
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (pwrite(fd, pid, (size_t)n, 0) < 0) { /* ignored */ }
+    }
+    return fd;
+}
+
+void fs_lock_release(int fd)
+{
+    if (fd >= 0) close(fd); /* closing drops the flock */
 }

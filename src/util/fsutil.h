@@ -32,6 +32,13 @@ int fs_write_atomic(const char *path, const void *data, size_t len, bool no_repl
 /* Reads a whole file (NUL-terminated for convenience; *len excludes the NUL). */
 int fs_read_all(const char *path, char **data, size_t *len, char *err, size_t errlen);
 
+/* An exclusive, non-blocking flock(2) on path (created 0644 if missing; our pid written
+ * into it for operators, informational only). Returns the fd (>= 0), which holds the lock
+ * until fs_lock_release(); or -1 with the reason in err — "<path>: lock is held by another
+ * process (another <what> is running)" when busy. Used by export/rollback and supervise. */
+int fs_lock_acquire(const char *path, const char *what, char *err, size_t errlen);
+void fs_lock_release(int fd);
+
 /* Path helpers; results are malloc'd and owned by the caller. */
 char *fs_dirname(const char *path);
 char *fs_basename(const char *path);

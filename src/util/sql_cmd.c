@@ -111,13 +111,13 @@ int cmd_sql(int argc, char **argv)
     int o;
     optind = 1;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (o) {
         case 'w': write = true; break;
         case 'c': fmt = FMT_CSV; break;
         case 't': fmt = FMT_TSV; break;
         case 'j': fmt = FMT_JSON; break;
-        default: return cli_usage_error(usage, "sql: unknown option '%s'", argv[optind - 1]);
+        default: return cli_getopt_error(usage, "sql", o, argv);
         }
     }
     if (argc - optind != 2) return cli_usage_error(usage, "sql: expected DBFILE and SQL");

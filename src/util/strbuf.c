@@ -1,6 +1,7 @@
 /* strbuf.c — growable string buffer and the abort-on-OOM allocators (see strbuf.h). */
 #include "util/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ void *xmalloc(size_t n)
 void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) oom(n * size);
+    if (!p) oom(size && n > SIZE_MAX / size ? SIZE_MAX : n * size);
     return p;
 }
 
@@ -39,6 +40,7 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
+    if (n == SIZE_MAX) oom(n);
     char *p = xmalloc(n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
@@ -79,9 +81,12 @@ void sb_reset(strbuf *sb)
 
 void sb_grow(strbuf *sb, size_t extra)
 {
-    if (sb->buf && sb->len + extra + 1 <= sb->cap) return;
+    /* len + extra + 1 must not wrap: a wrapped size would "fit" and the copy overflow */
+    if (extra > SIZE_MAX - sb->len - 1) oom(extra);
+    size_t need = sb->len + extra + 1;
+    if (sb->buf && need <= sb->cap) return;
     size_t cap = sb->cap ? sb->cap : 64;
-    while (cap < sb->len + extra + 1) cap *= 2;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     sb->buf = xrealloc(sb->buf, cap);
     sb->cap = cap;
 }

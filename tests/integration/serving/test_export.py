@@ -157,6 +157,12 @@ def test_status_shows_live_snapshot():
     assert f"checksum={rec['coffee_balance'][1]}" in p.stdout and "rows=12" in p.stdout
     assert "previous:    none" in p.stdout and "verified:    ok" in p.stdout
     s.run("serving", "status", "--bogus", check=2)
+    p = s.run("serving", "status", "--verify", "--bogus", check=2)
+    assert "unknown argument '--bogus'" in p.stderr, p.stderr
+    # a file whose _snapshot is empty is not a snapshot: say so, exit 1
+    s.sql(s.serving, "DELETE FROM _snapshot; CHECKPOINT", write=True)
+    p = s.run("serving", "status", check=1)
+    assert "_snapshot is empty" in p.stderr, p.stderr
     s.cleanup()
 
 

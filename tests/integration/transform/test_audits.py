@@ -103,7 +103,29 @@ def test_failing_audit_on_incremental_rolls_back_the_insert():
     s.cleanup()
 
 
+def test_incremental_refresh_audits_only_the_processed_intervals():
+    """An INCREMENTAL_BY_TIME_RANGE refresh audits the rows of the intervals it processed
+    (as SQLMesh does), not the whole history: an audit added later (audits are metadata,
+    not fingerprinted) does not fail on old rows, but does on a new bad row."""
+    ev = ("MODEL (name raw.ev, kind INCREMENTAL_BY_TIME_RANGE (time_column ts), start '2024-01-01'%s);\n"
+          "SELECT * FROM read_csv(@VAR('landing_dir') || '/ev/*.csv', header = true,\n"
+          "  columns = {'qty': 'DOUBLE', 'ts': 'TIMESTAMP'}) WHERE ts BETWEEN @start_ts AND @end_ts\n")
+    s = new_scratch("transform-audit", {"models/raw/ev.sql": ev % ""})
+    land(s, "ev/a.csv", "qty,ts\n-1,2024-01-01 10:00\n")
+    s.run("run", "--execution-time", "2024-01-02 12:00", check=0)
+    write_files(s, {"models/raw/ev.sql": ev % ",\n  audits (accepted_range(column := qty, min_v := 0))"})
+    land(s, "ev/b.csv", "qty,ts\n5,2024-01-02 10:00\n")
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    assert q(s, "SELECT count(*) AS n FROM raw.ev") == [{"n": 2}]
+    land(s, "ev/c.csv", "qty,ts\n-7,2024-01-03 10:00\n")
+    p = s.run("run", "--execution-time", "2024-01-04 12:00", check=1)
+    assert "model raw.ev, audit accepted_range" in p.stderr and "-7" in p.stderr, p.stderr
+    assert q(s, "SELECT count(*) AS n FROM raw.ev") == [{"n": 2}]
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_every_builtin_and_custom_audit_can_fail_and_keeps_previous_version, test_unknown_audit_is_an_error,
-          test_failing_audit_on_incremental_rolls_back_the_insert])
+          test_failing_audit_on_incremental_rolls_back_the_insert,
+          test_incremental_refresh_audits_only_the_processed_intervals])

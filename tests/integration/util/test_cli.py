@@ -31,6 +31,33 @@ def test_every_command_has_help():
     s.cleanup()
 
 
+def test_every_subcommand_has_help():
+    s = Scratch("cli")
+    for args in (["extract", "psd"], ["landing", "list"], ["serving", "status"], ["serving", "rollback"],
+                 ["pipeline", "list"], ["pipeline", "run"], ["pipeline", "run", "all"], ["help", "serving"]):
+        p = s.run(*args, "--help")
+        assert p.returncode == 0 and "usage: materia" in p.stdout, (args, p.returncode, p.stdout, p.stderr)
+    s.cleanup()
+
+
+def test_usage_errors_exit_2_on_stderr_naming_the_problem():
+    s = Scratch("cli")
+    for args, want in ((["extract"], "which source"), (["extract", "psd", "x"], "unexpected argument 'x'"),
+                       (["extract", "nope"], "unknown source 'nope'"), (["landing"], "which action"),
+                       (["landing", "list", "--x"], "unexpected argument '--x'"),
+                       (["serving"], "status or rollback"), (["serving", "rollback", "x"], "takes no arguments"),
+                       (["pipeline", "run"], "exactly one NAME"), (["pipeline", "run", "nope"], "unknown pipeline"),
+                       (["export-serving", "x"], "takes no arguments"), (["config", "x"], "unexpected argument"),
+                       (["supervise", "--at"], "option '--at' needs a value"),
+                       (["supervise", "--bogus"], "unknown option '--bogus'"),
+                       (["sql", "--bogus", ":memory:", "SELECT 1"], "unknown option '--bogus'"),
+                       (["sql", ":memory:"], "expected DBFILE and SQL")):
+        p = s.run(*args)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert want in p.stderr and "usage: materia" in p.stderr and p.stdout == "", (args, p.stdout, p.stderr)
+    s.cleanup()
+
+
 def test_config_precedence_env_over_dotenv_over_default():
     s = Scratch("cli")
     with open(os.path.join(s.dir, ".env"), "w") as f:
@@ -69,5 +96,6 @@ def test_sql_reads_and_refuses_missing_file():
 
 if __name__ == "__main__":
     main([test_help_and_version, test_unknown_command_exits_2, test_every_command_has_help,
+          test_every_subcommand_has_help, test_usage_errors_exit_2_on_stderr_naming_the_problem,
           test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line,
           test_sql_reads_and_refuses_missing_file])

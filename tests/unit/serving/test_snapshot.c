@@ -60,33 +60,11 @@ static void test_checksum_order_independent_and_sensitive(void **state)
     db_close(&d);
 }
 
-static void test_lock_is_exclusive(void **state)
-{
-    (void)state;
-    const char *root = getenv("MATERIA_TEST_TMP");
-    char err[MT_ERR_LEN];
-    if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
-    char *path = xasprintf("%s/serving-unit-%ld.lock", root, (long)getpid());
-    int a = serving_lock_acquire(path, "export", err, sizeof err);
-    assert_true(a >= 0);
-    int b = serving_lock_acquire(path, "export", err, sizeof err);
-    assert_int_equal(b, -1);
-    assert_non_null(strstr(err, "held by another process"));
-    serving_lock_release(a);
-    b = serving_lock_acquire(path, "export", err, sizeof err);
-    assert_true(b >= 0);
-    serving_lock_release(b);
-    unlink(path);
-    free(path);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_checksum_order_independent_and_sensitive),
-        cmocka_unit_test(test_lock_is_exclusive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

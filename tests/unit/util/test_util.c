@@ -1,4 +1,5 @@
-/* test_util.c — unit tests for the util core: strbuf, config precedence, atomic writes. */
+/* test_util.c — unit tests for the util core: strbuf, config precedence, atomic writes,
+ * the flock helper. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/config.h"
@@ -136,6 +139,47 @@ static void test_sha256_known_vector(void **state)
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+static void test_lock_is_exclusive(void **state)
+{
+    (void)state;
+    char err[256];
+    char *dir = scratch_dir();
+    char *path = xasprintf("%s/x.lock", dir);
+    int a = fs_lock_acquire(path, "export", err, sizeof err);
+    assert_true(a >= 0);
+    int b = fs_lock_acquire(path, "export", err, sizeof err);
+    assert_int_equal(b, -1);
+    assert_non_null(strstr(err, "held by another process"));
+    assert_non_null(strstr(err, path));
+    fs_lock_release(a);
+    b = fs_lock_acquire(path, "export", err, sizeof err);
+    assert_true(b >= 0);
+    fs_lock_release(b);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+
+/* A size that would wrap len + extra + 1 must abort (out of memory), never "fit". */
+static void test_strbuf_grow_overflow_aborts(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        strbuf sb;
+        sb_init(&sb);
+        sb_append(&sb, "abc");
+        sb_grow(&sb, SIZE_MAX - 2);
+        _exit(0); /* reached only when the wrap went unnoticed */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +187,8 @@ int main(void)
         cmocka_unit_test(test_config_precedence),
         cmocka_unit_test(test_atomic_write_never_replaces),
         cmocka_unit_test(test_sha256_known_vector),
+        cmocka_unit_test(test_lock_is_exclusive),
+        cmocka_unit_test(test_strbuf_grow_overflow_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

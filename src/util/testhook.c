@@ -1,0 +1,27 @@
+/* testhook.c — see testhook.h. */
+#include "util/testhook.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static bool point_matches(const char *env, const char *point)
+{
+    const char *v = getenv(env);
+    return v && *v && !strcmp(v, point);
+}
+
+void testhook_point(const char *point)
+{
+    if (point_matches("MATERIA_CRASH_AT", point)) {
+        log_warn("test hook: MATERIA_CRASH_AT=%s, killing this process", point);
+        raise(SIGKILL);
+    }
+    if (point_matches("MATERIA_SIGNAL_AT", point)) {
+        log_warn("test hook: MATERIA_SIGNAL_AT=%s, sending SIGTERM to this process", point);
+        raise(SIGTERM);
+    }
+}
