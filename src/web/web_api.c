@@ -11,8 +11,10 @@
  *    filter on *every* execution (~0.4 ms). The per-country statements (country header and
  *    balance) therefore carry the country code as a literal, prepared once per (connection,
  *    country) and kept only for countries that exist (so at most 2 x #countries per
- *    connection). The code is spliced only after web_route validated it as exactly two of
- *    [A-Z0-9] (and cc_index() re-checks), so request text still never becomes SQL text.
+ *    connection). Request text never becomes SQL text: the request's code (validated by
+ *    web_route as exactly two of [A-Z0-9]) is only bound as a parameter to Q_CC_LOOKUP, and
+ *    the literal spliced into the per-country SQL is the string that lookup returned from
+ *    the snapshot's countries table. An unknown code is a 404 before any SQL is built.
  *  - ORDER BY on a few dozen rows costs ~0.3 ms (sort operator setup): balance and world
  *    are fetched unordered and put in market_year order here (a stable insertion sort on
  *    row indices; storage order is nearly always already sorted, so it is O(n)).
@@ -32,6 +34,7 @@ enum {
     Q_WORLD,
     Q_REVISIONS,
     Q_RELEASES,
+    Q_CC_LOOKUP,
     Q_RANK0, /* + index into web_metrics[] */
 };
 
@@ -62,6 +65,8 @@ static const char *const sql_fixed[] = {
                     " ORDER BY market_year, release_date",
     [Q_RELEASES] = "SELECT release_date, etag, file, rows, landed_at FROM releases"
                    " ORDER BY release_date DESC, landed_at DESC, etag",
+    /* the snapshot's own spelling of a country code, found through a bound parameter */
+    [Q_CC_LOOKUP] = "SELECT country_code FROM countries WHERE country_code = $1",
 };
 
 /* Rankings: one statement per whitelisted metric (web_metrics[] order). */
@@ -378,26 +383,56 @@ static int cc_index(const char *cc)
     return cc[2] ? -1 : v;
 }
 
-/* The per-country statement `which` (CC_COUNTRY / CC_BALANCE) for cc on wc. */
+/* The per-country statement `which` (CC_COUNTRY / CC_BALANCE) for cc on wc. Returns NULL
+ * with *status 404 when the snapshot has no such country, or 500 on a DuckDB error. */
 static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const char *cc,
-                                         struct web_error *e)
+                                         struct web_error *e, int *status)
 {
     int ix = cc_index(cc);
+    *status = 500;
     if (ix < 0) {
         snprintf(e->message, sizeof e->message, "bad country code");
         return NULL;
     }
     if (!wc->cc_stmts) wc->cc_stmts = xcalloc(2 * WEB_CC_SLOTS, sizeof *wc->cc_stmts);
     duckdb_prepared_statement *slot = &wc->cc_stmts[2 * ix + which];
-    if (*slot) return *slot;
+    if (*slot) {
+        *status = 0;
+        return *slot;
+    }
+    /* First use on this connection: read the code back from the snapshot (bound). */
+    duckdb_prepared_statement look = stmt(wc, Q_CC_LOOKUP, e);
+    if (!look) return NULL;
+    duckdb_result res;
+    if (duckdb_bind_varchar(look, 1, cc) == DuckDBError) {
+        snprintf(e->message, sizeof e->message, "country lookup: cannot bind the code");
+        return NULL;
+    }
+    if (duckdb_execute_prepared(look, &res) == DuckDBError) {
+        snprintf(e->message, sizeof e->message, "country lookup failed: %.120s",
+                 duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        return NULL;
+    }
+    char *known = duckdb_row_count(&res) == 1 ? duckdb_value_varchar(&res, 0, 0) : NULL;
+    duckdb_destroy_result(&res);
+    if (!known || cc_index(known) != ix) {
+        duckdb_free(known);
+        snprintf(e->message, sizeof e->message, "no country with code %s in this snapshot", cc);
+        snprintf(e->parameter, sizeof e->parameter, "country_code");
+        *status = 404;
+        return NULL;
+    }
     char sql[sizeof CC_SQL_BALANCE + 8];
-    snprintf(sql, sizeof sql, which == CC_COUNTRY ? CC_SQL_COUNTRY : CC_SQL_BALANCE, cc);
+    snprintf(sql, sizeof sql, which == CC_COUNTRY ? CC_SQL_COUNTRY : CC_SQL_BALANCE, known);
+    duckdb_free(known);
     if (duckdb_prepare(wc->con, sql, slot) == DuckDBError) {
         snprintf(e->message, sizeof e->message, "cannot prepare: %.120s", duckdb_prepare_error(*slot));
         duckdb_destroy_prepare(slot);
         *slot = NULL;
         return NULL;
     }
+    *status = 0;
     return *slot;
 }
 
@@ -406,8 +441,9 @@ static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const c
 static int country_object(struct web_conn *wc, int slot, const char *cc, strbuf *out,
                           struct web_error *e)
 {
-    duckdb_prepared_statement st = cc_stmt(wc, CC_COUNTRY, cc, e);
-    if (!st) return 500;
+    int status;
+    duckdb_prepared_statement st = cc_stmt(wc, CC_COUNTRY, cc, e, &status);
+    if (!st) return status;
     duckdb_result res;
     struct rows r;
     int rc = run(wc, slot, st, &res, &r, e);
@@ -459,7 +495,7 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
         if (json) sb_append(body, "{\"country\":");
         rc = country_object(wc, watch_slot, rt->country, json ? body : NULL, e);
         if (json) sb_append(body, ",");
-        if (!rc) st = cc_stmt(wc, CC_BALANCE, rt->country, e);
+        if (!rc && !(st = cc_stmt(wc, CC_BALANCE, rt->country, e, &rc))) break;
         sort_col = 4; /* market_year */
         break;
     case WR_RANKINGS: {
