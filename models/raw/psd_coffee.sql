@@ -111,7 +111,7 @@ data_rows AS (
     },
     filename = true
   )
-  -- @LANDED_FILES (engine extension) renders the constant list of data files landed in
+  -- the LANDED_FILES macro (engine extension) renders the constant list of data files landed in
   -- the interval; DuckDB prunes the multi-file scan with it, so an incremental run reads
   -- only the new files (a join on the meta files prunes nothing). in_interval below stays
   -- the exact filter; a file of in_interval missing from the list would have no header
