@@ -20,7 +20,8 @@
  *       landed_at this parser cannot read (not "YYYY-MM-DD[THH:MM[:SS[.f]]][Z]"), so a
  *       model must still filter rows on landed_at itself; the list only lets DuckDB's
  *       multi-file scan skip the files of other intervals (a constant filename IN list is
- *       pushed down into read_csv; a join on the meta files is not).
+ *       pushed down into read_csv; a join on the meta files is not). The fixed render
+ *       behind fingerprints and the DAG lists no file (`(NULL)`).
  * As in SQLMesh, end values are inclusive: the interval [start, end) renders end as
  * end - 1 microsecond (so `BETWEEN @start_ts AND @end_ts` is right). */
 #include <ctype.h>
@@ -181,7 +182,7 @@ static int expand_landed_files(const char **pp, const char *file, int line, cons
     free(ds);
     glob_t g;
     size_t kept = 0;
-    if (glob(pat, 0, NULL, &g) == 0) {
+    if (!rc->fixed && glob(pat, 0, NULL, &g) == 0) {
         for (size_t k = 0; k < g.gl_pathc; k++) {
             int64_t t = 0;
             if (landed_at_of(g.gl_pathv[k], &t) && (t < rc->start_us - US_PER_SEC || t > rc->end_us + US_PER_SEC))
