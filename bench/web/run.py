@@ -4,7 +4,8 @@ peer (@duckdb/node-api, bench/web/node-peer) and nginx serving the same JSON as 
 files, on the same serving.duckdb (built from the bundled USDA sample).
 
 Routes: /api/balance/BR (~28 KB of JSON) and /api/world. wrk: 2 threads, 64 connections.
-Reports req/s, p50/p99 latency and each server's RSS after its runs, as a Markdown table
+Reports req/s, p50/p99 latency, each server's RSS after its runs and the 1-minute load
+average around each run (the machine is shared: read figures with it), as a Markdown table
 (stdout and OUT/results.md).
 
   python3 bench/web/run.py                 # 30 s per run (~1M requests per materia server)
@@ -115,8 +116,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=30, help="seconds per wrk run (default 30)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--bin", help="materia binary to bench (default build/release/materia)")
     a = ap.parse_args()
-    binp = build_release()
+    binp = os.path.abspath(a.bin) if a.bin else build_release()
     work = tempfile.mkdtemp(prefix="materia-bench-web-")
     os.chmod(work, 0o755)  # nginx workers (www-data) read the static files
     serving = make_fixture(binp, work)
@@ -173,12 +175,13 @@ http {{
         results = []
         for name, (p, port) in procs.items():
             for r in ROUTES:
+                load0 = os.getloadavg()[0]
                 res = wrk(f"http://127.0.0.1:{port}{r}", a.duration)
-                res.update(server=name, route=r)
+                res.update(server=name, route=r, load=(load0 + os.getloadavg()[0]) / 2)
                 results.append(res)
                 print(f"{name:20s} {r:18s} {res['rps']:10.0f} req/s  p50 {res['p50']:.2f} ms  p99 "
                       f"{res['p99']:.2f} ms  ({res['total']} requests, non-2xx {res['non2xx']}"
-                      f"{', socket errors ' + res['sockerr'] if res['sockerr'] else ''})", flush=True)
+                      f"{', socket errors ' + res['sockerr'] if res['sockerr'] else ''}, load {res['load']:.1f})", flush=True)
             pids = [p.pid] + children(p.pid)
             res_rss = rss_kb(pids) / 1024
             for res in results:
@@ -189,10 +192,11 @@ http {{
                            for n in procs)
         lines = [f"wrk -t2 -c64 -d{a.duration}s --latency, loopback, MATERIA_HTTP_THREADS=2; "
                  f"RSS after the server's runs ({served})",
-                 "", "| server | route | req/s | p50 ms | p99 ms | RSS MB | non-2xx |", "|---|---|---:|---:|---:|---:|---:|"]
+                 "", "| server | route | req/s | p50 ms | p99 ms | RSS MB | non-2xx | load avg |",
+                 "|---|---|---:|---:|---:|---:|---:|---:|"]
         for x in results:
             lines.append(f"| {x['server']} | {x['route']} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | "
-                         f"{x['rss']:.0f} | {x['non2xx']} |")
+                         f"{x['rss']:.0f} | {x['non2xx']} | {x['load']:.1f} |")
         lines.append("")
         for r in ROUTES:
             ng, on, off, node = (by[("nginx static", r)], by[("materia (cache on)", r)],

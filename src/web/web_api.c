@@ -3,23 +3,38 @@
  *
  * Statements are prepared once per (snapshot, worker connection) and addressed by id; the
  * ranking metric picks one of seven fixed statements (a column name cannot be a bound
- * parameter, and request text never becomes SQL). Columns are listed explicitly in the
- * order of ARCHITECTURE §3, so a snapshot missing one fails loudly instead of changing the
- * API's shape. */
+ * parameter). Columns are listed explicitly in the order of ARCHITECTURE §3, so a snapshot
+ * missing one fails loudly instead of changing the API's shape.
+ *
+ * Measured costs that shape this file (bench/RESULTS.md "Web", DuckDB 1.4, 4k-row table):
+ *  - DuckDB re-binds and re-optimizes a prepared statement with a parameter in a table-scan
+ *    filter on *every* execution (~0.4 ms). The per-country statements (country header and
+ *    balance) therefore carry the country code as a literal, prepared once per (connection,
+ *    country) and kept only for countries that exist (so at most 2 x #countries per
+ *    connection). Request text never becomes SQL text: the request's code (validated by
+ *    web_route as exactly two of [A-Z0-9]) is only bound as a parameter to Q_CC_LOOKUP, and
+ *    the literal spliced into the per-country SQL is the string that lookup returned from
+ *    the snapshot's countries table. An unknown code is a 404 before any SQL is built.
+ *  - ORDER BY on a few dozen rows costs ~0.3 ms (sort operator setup): balance and world
+ *    are fetched unordered and put in market_year order here (a stable insertion sort on
+ *    row indices; storage order is nearly always already sorted, so it is O(n)).
+ *  - A streaming result (duckdb_pending_prepared_streaming) skips materializing the result
+ *    in DuckDB: the chunks are fetched inside the watchdog window and rendered from there. */
 #include "web/web_api.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "web/web_watchdog.h"
 
 enum {
     Q_COUNTRIES = 0,
-    Q_COUNTRY,
-    Q_BALANCE,
     Q_WORLD,
     Q_REVISIONS,
     Q_RELEASES,
+    Q_CC_LOOKUP,
     Q_RANK0, /* + index into web_metrics[] */
 };
 
@@ -43,17 +58,15 @@ static const char *const sql_fixed[] = {
         "   FROM coffee_balance"
         "   QUALIFY row_number() OVER (PARTITION BY country_code ORDER BY market_year DESC) = 1) b"
         " ON b.country_code = c.country_code ORDER BY c.country_code",
-    [Q_COUNTRY] = "SELECT country_code, country_name, iso3, region FROM countries"
-                  " WHERE country_code = $1",
-    [Q_BALANCE] = "SELECT " BALANCE_COLS " FROM coffee_balance WHERE country_code = $1"
-                  " ORDER BY market_year",
-    [Q_WORLD] = "SELECT " WORLD_COLS " FROM world_balance ORDER BY market_year",
+    [Q_WORLD] = "SELECT " WORLD_COLS " FROM world_balance", /* ordered in C (sort_col 0) */
     [Q_REVISIONS] = "SELECT market_year, release_date, value, previous_value, change"
                     " FROM psd_revisions WHERE country_code = $1 AND attribute = $2"
                     " AND ($3::INTEGER = 0 OR market_year = $3::INTEGER)"
                     " ORDER BY market_year, release_date",
     [Q_RELEASES] = "SELECT release_date, etag, file, rows, landed_at FROM releases"
                    " ORDER BY release_date DESC, landed_at DESC, etag",
+    /* the snapshot's own spelling of a country code, found through a bound parameter */
+    [Q_CC_LOOKUP] = "SELECT country_code FROM countries WHERE country_code = $1",
 };
 
 /* Rankings: one statement per whitelisted metric (web_metrics[] order). */
@@ -72,7 +85,43 @@ static const char *const sql_rank[] = {
     RANK_SQL("robusta_production"),
 };
 
+/* Per-country statements (literal country code; see the top of this file). */
+#define CC_SQL_COUNTRY "SELECT country_code, country_name, iso3, region FROM countries WHERE country_code = '%s'"
+#define CC_SQL_BALANCE "SELECT " BALANCE_COLS " FROM coffee_balance WHERE country_code = '%s'"
+enum { CC_COUNTRY = 0, CC_BALANCE = 1 };
+
 /* ---- rendering ------------------------------------------------------------------------- */
+
+/* Appends v in decimal (no printf: this runs for most cells). */
+static void put_i64(strbuf *sb, long long v)
+{
+    char b[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        b[sizeof b - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) b[sizeof b - 1 - n++] = '-';
+    sb_append_len(sb, b + sizeof b - n, (size_t)n);
+}
+
+static void put_u64(strbuf *sb, unsigned long long u)
+{
+    char b[24];
+    int n = 0;
+    do {
+        b[sizeof b - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    sb_append_len(sb, b + sizeof b - n, (size_t)n);
+}
+
+static void put_double(strbuf *sb, double v)
+{
+    if (v == v && v > -1e15 && v < 1e15 && v == (double)(long long)v) put_i64(sb, (long long)v);
+    else web_json_double(sb, v);
+}
 
 static void render_value(strbuf *sb, duckdb_type t, duckdb_logical_type lt, void *data,
                          idx_t row, enum web_format fmt)
@@ -80,19 +129,17 @@ static void render_value(strbuf *sb, duckdb_type t, duckdb_logical_type lt, void
     char b[48];
     switch (t) {
     case DUCKDB_TYPE_BOOLEAN: sb_append(sb, ((bool *)data)[row] ? "true" : "false"); return;
-    case DUCKDB_TYPE_TINYINT: sb_appendf(sb, "%d", ((int8_t *)data)[row]); return;
-    case DUCKDB_TYPE_SMALLINT: sb_appendf(sb, "%d", ((int16_t *)data)[row]); return;
-    case DUCKDB_TYPE_INTEGER: sb_appendf(sb, "%d", ((int32_t *)data)[row]); return;
-    case DUCKDB_TYPE_BIGINT: sb_appendf(sb, "%lld", (long long)((int64_t *)data)[row]); return;
-    case DUCKDB_TYPE_UTINYINT: sb_appendf(sb, "%u", ((uint8_t *)data)[row]); return;
-    case DUCKDB_TYPE_USMALLINT: sb_appendf(sb, "%u", ((uint16_t *)data)[row]); return;
-    case DUCKDB_TYPE_UINTEGER: sb_appendf(sb, "%u", ((uint32_t *)data)[row]); return;
-    case DUCKDB_TYPE_UBIGINT:
-        sb_appendf(sb, "%llu", (unsigned long long)((uint64_t *)data)[row]);
-        return;
-    case DUCKDB_TYPE_HUGEINT: web_json_double(sb, duckdb_hugeint_to_double(((duckdb_hugeint *)data)[row])); return;
+    case DUCKDB_TYPE_TINYINT: put_i64(sb, ((int8_t *)data)[row]); return;
+    case DUCKDB_TYPE_SMALLINT: put_i64(sb, ((int16_t *)data)[row]); return;
+    case DUCKDB_TYPE_INTEGER: put_i64(sb, ((int32_t *)data)[row]); return;
+    case DUCKDB_TYPE_BIGINT: put_i64(sb, (long long)((int64_t *)data)[row]); return;
+    case DUCKDB_TYPE_UTINYINT: put_u64(sb, ((uint8_t *)data)[row]); return;
+    case DUCKDB_TYPE_USMALLINT: put_u64(sb, ((uint16_t *)data)[row]); return;
+    case DUCKDB_TYPE_UINTEGER: put_u64(sb, ((uint32_t *)data)[row]); return;
+    case DUCKDB_TYPE_UBIGINT: put_u64(sb, (unsigned long long)((uint64_t *)data)[row]); return;
+    case DUCKDB_TYPE_HUGEINT: put_double(sb, duckdb_hugeint_to_double(((duckdb_hugeint *)data)[row])); return;
     case DUCKDB_TYPE_FLOAT: web_json_double(sb, ((float *)data)[row]); return;
-    case DUCKDB_TYPE_DOUBLE: web_json_double(sb, ((double *)data)[row]); return;
+    case DUCKDB_TYPE_DOUBLE: put_double(sb, ((double *)data)[row]); return;
     case DUCKDB_TYPE_DECIMAL: {
         uint8_t scale = duckdb_decimal_scale(lt);
         double v;
@@ -103,7 +150,7 @@ static void render_value(strbuf *sb, duckdb_type t, duckdb_logical_type lt, void
         default: v = duckdb_hugeint_to_double(((duckdb_hugeint *)data)[row]);
         }
         for (uint8_t i = 0; i < scale; i++) v /= 10;
-        web_json_double(sb, v);
+        put_double(sb, v);
         return;
     }
     case DUCKDB_TYPE_DATE: {
@@ -135,84 +182,183 @@ static void render_value(strbuf *sb, duckdb_type t, duckdb_logical_type lt, void
     else sb_append(sb, b);
 }
 
-void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt)
+#define MAX_COLS 64
+
+/* A fetched result: its chunks, in order (owned; rows_free destroys them). */
+struct rows {
+    duckdb_data_chunk *chunks;
+    size_t n, cap;
+    idx_t total;
+};
+
+static void rows_free(struct rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) duckdb_destroy_data_chunk(&r->chunks[i]);
+    free(r->chunks);
+    memset(r, 0, sizeof *r);
+}
+
+static void rows_fetch(struct rows *r, duckdb_result *res)
+{
+    duckdb_data_chunk chunk;
+    while ((chunk = duckdb_fetch_chunk(*res)) != NULL) {
+        if (r->n == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 4;
+            r->chunks = xrealloc(r->chunks, r->cap * sizeof *r->chunks);
+        }
+        r->chunks[r->n++] = chunk;
+        r->total += duckdb_data_chunk_get_size(chunk);
+    }
+}
+
+/* Integer value of column c of (chunk, row) for ordering; NULL sorts last. */
+static long long sort_key(duckdb_data_chunk ch, idx_t c, duckdb_type t, idx_t row)
+{
+    duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
+    uint64_t *valid = duckdb_vector_get_validity(v);
+    if (valid && !duckdb_validity_row_is_valid(valid, row)) return LLONG_MAX;
+    void *d = duckdb_vector_get_data(v);
+    switch (t) {
+    case DUCKDB_TYPE_SMALLINT: return ((int16_t *)d)[row];
+    case DUCKDB_TYPE_INTEGER: return ((int32_t *)d)[row];
+    case DUCKDB_TYPE_BIGINT: return (long long)((int64_t *)d)[row];
+    default: return 0; /* not an integer column: keep storage order */
+    }
+}
+
+/* Renders r (columns described by res) as JSON or CSV; sort_col >= 0 orders the rows by
+ * that integer column (stable), else storage order. */
+static void render_fetched(strbuf *sb, duckdb_result *res, struct rows *r, enum web_format fmt,
+                           int sort_col)
 {
     idx_t ncol = duckdb_column_count(res);
-    duckdb_type types[64];
-    duckdb_logical_type ltypes[64];
-    char keys[64][80];
-    if (ncol > 64) ncol = 64;
+    if (ncol > MAX_COLS) ncol = MAX_COLS;
+    duckdb_type types[MAX_COLS];
+    duckdb_logical_type ltypes[MAX_COLS];
+    strbuf keys; /* JSON: "name": for every column, back to back; CSV: the header line */
+    size_t koff[MAX_COLS + 1];
+    sb_init(&keys);
     for (idx_t c = 0; c < ncol; c++) {
         types[c] = duckdb_column_type(res, c);
         ltypes[c] = duckdb_column_logical_type(res, c);
-        snprintf(keys[c], sizeof keys[c], "%s", duckdb_column_name(res, c));
-    }
-    if (fmt == WF_CSV) {
-        for (idx_t c = 0; c < ncol; c++) {
-            if (c) sb_append_char(sb, ',');
-            web_csv_field(sb, keys[c], strlen(keys[c]));
+        const char *name = duckdb_column_name(res, c);
+        koff[c] = keys.len;
+        if (fmt == WF_JSON) {
+            if (c) sb_append_char(&keys, ',');
+            web_json_str(&keys, name, strlen(name));
+            sb_append_char(&keys, ':');
+        } else {
+            if (c) sb_append_char(&keys, ',');
+            web_csv_field(&keys, name, strlen(name));
         }
-        sb_append(sb, "\r\n");
+    }
+    koff[ncol] = keys.len;
+    if (fmt == WF_CSV) {
+        if (keys.len) sb_append_len(sb, keys.buf, keys.len);
+        sb_append_len(sb, "\r\n", 2);
     } else {
         sb_append_char(sb, '[');
     }
-    bool first_row = true;
-    duckdb_data_chunk chunk;
-    while ((chunk = duckdb_fetch_chunk(*res)) != NULL) {
-        idx_t n = duckdb_data_chunk_get_size(chunk);
-        void *data[64];
-        uint64_t *valid[64];
-        for (idx_t c = 0; c < ncol; c++) {
-            duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
-            data[c] = duckdb_vector_get_data(v);
-            valid[c] = duckdb_vector_get_validity(v);
-        }
-        for (idx_t r = 0; r < n; r++) {
-            if (fmt == WF_JSON) {
-                sb_append(sb, first_row ? "{" : ",{");
-                first_row = false;
+
+    /* Row order: (chunk, row) pairs, stably sorted when asked. */
+    struct pos { uint32_t chunk, row; long long key; };
+    struct pos *order = xmalloc((r->total ? r->total : 1) * sizeof *order);
+    size_t n = 0;
+    bool sort = sort_col >= 0 && (idx_t)sort_col < ncol;
+    for (size_t k = 0; k < r->n; k++) {
+        idx_t sz = duckdb_data_chunk_get_size(r->chunks[k]);
+        for (idx_t i = 0; i < sz; i++) {
+            struct pos p = {(uint32_t)k, (uint32_t)i,
+                            sort ? sort_key(r->chunks[k], (idx_t)sort_col, types[sort_col], i) : 0};
+            size_t j = n++;
+            while (sort && j > 0 && order[j - 1].key > p.key) { /* insertion: stable */
+                order[j] = order[j - 1];
+                j--;
             }
+            order[j] = p;
+        }
+    }
+
+    void *data[MAX_COLS];
+    uint64_t *valid[MAX_COLS];
+    uint32_t cur = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (order[i].chunk != cur) {
+            cur = order[i].chunk;
             for (idx_t c = 0; c < ncol; c++) {
-                if (fmt == WF_JSON) {
-                    if (c) sb_append_char(sb, ',');
-                    web_json_str(sb, keys[c], strlen(keys[c]));
-                    sb_append_char(sb, ':');
-                } else if (c) {
-                    sb_append_char(sb, ',');
-                }
-                if (valid[c] && !duckdb_validity_row_is_valid(valid[c], r)) {
-                    if (fmt == WF_JSON) sb_append(sb, "null");
-                    continue;
-                }
-                render_value(sb, types[c], ltypes[c], data[c], r, fmt);
+                duckdb_vector v = duckdb_data_chunk_get_vector(r->chunks[cur], c);
+                data[c] = duckdb_vector_get_data(v);
+                valid[c] = duckdb_vector_get_validity(v);
             }
-            sb_append(sb, fmt == WF_JSON ? "}" : "\r\n");
         }
-        duckdb_destroy_data_chunk(&chunk);
+        idx_t row = order[i].row;
+        if (fmt == WF_JSON) sb_append_len(sb, i ? ",{" : "{", i ? 2 : 1);
+        for (idx_t c = 0; c < ncol; c++) {
+            if (fmt == WF_JSON) sb_append_len(sb, keys.buf + koff[c], koff[c + 1] - koff[c]);
+            else if (c) sb_append_char(sb, ',');
+            if (valid[c] && !duckdb_validity_row_is_valid(valid[c], row)) {
+                if (fmt == WF_JSON) sb_append_len(sb, "null", 4);
+                continue;
+            }
+            render_value(sb, types[c], ltypes[c], data[c], row, fmt);
+        }
+        if (fmt == WF_JSON) sb_append_char(sb, '}');
+        else sb_append_len(sb, "\r\n", 2);
     }
     if (fmt == WF_JSON) sb_append_char(sb, ']');
+    free(order);
+    sb_free(&keys);
     for (idx_t c = 0; c < ncol; c++) duckdb_destroy_logical_type(&ltypes[c]);
+}
+
+void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt)
+{
+    struct rows r = {0};
+    rows_fetch(&r, res);
+    render_fetched(sb, res, &r, fmt, -1);
+    rows_free(&r);
 }
 
 /* ---- running statements ---------------------------------------------------------------- */
 
-/* Executes statement id with the parameters already bound; 0, or an HTTP status with e. */
+/* Executes st (parameters already bound) as a streaming query and fetches every chunk into
+ * *out, all inside the watchdog window (a streaming query does its work while fetching).
+ * 0 with *res open (the caller destroys it and frees *out), or an HTTP status with e. */
 static int run(struct web_conn *wc, int slot, duckdb_prepared_statement st, duckdb_result *res,
-               struct web_error *e)
+               struct rows *out, struct web_error *e)
 {
+    memset(out, 0, sizeof *out);
+    wc->queries++;
     web_watch_begin(slot, wc->con);
-    duckdb_state ok = duckdb_execute_prepared(st, res);
+    duckdb_pending_result pending;
+    duckdb_state ok = duckdb_pending_prepared_streaming(st, &pending);
+    if (ok == DuckDBSuccess) {
+        ok = duckdb_execute_pending(pending, res);
+        if (ok == DuckDBSuccess) {
+            rows_fetch(out, res);
+            if (duckdb_result_error(res)) ok = DuckDBError; /* failed or interrupted mid-stream */
+        }
+    } else {
+        memset(res, 0, sizeof *res);
+    }
     bool interrupted = web_watch_end(slot);
-    if (ok == DuckDBSuccess) return 0;
+    if (ok == DuckDBSuccess) {
+        duckdb_destroy_pending(&pending);
+        return 0;
+    }
+    rows_free(out);
+    int status = 500;
     if (interrupted) {
         snprintf(e->message, sizeof e->message,
                  "query exceeded the time limit (MATERIA_QUERY_TIMEOUT_MS); try again later");
-        duckdb_destroy_result(res);
-        return 503;
+        status = 503;
+    } else {
+        const char *msg = res->internal_data ? duckdb_result_error(res) : duckdb_pending_error(pending);
+        snprintf(e->message, sizeof e->message, "query failed: %.120s", msg ? msg : "unknown error");
     }
-    snprintf(e->message, sizeof e->message, "query failed: %.120s", duckdb_result_error(res));
-    duckdb_destroy_result(res);
-    return 500;
+    if (res->internal_data) duckdb_destroy_result(res);
+    duckdb_destroy_pending(&pending);
+    return status;
 }
 
 static duckdb_prepared_statement stmt(struct web_conn *wc, int id, struct web_error *e)
@@ -224,28 +370,101 @@ static duckdb_prepared_statement stmt(struct web_conn *wc, int id, struct web_er
     return st;
 }
 
-/* The {"country":{...}} object (JSON) for cc, or 404 when the snapshot has no such code. */
+/* 0..1295 for a code of exactly two [A-Z0-9] (what web_route accepts), else -1. */
+static int cc_index(const char *cc)
+{
+    int v = 0;
+    for (int i = 0; i < 2; i++) {
+        char ch = cc[i];
+        int d = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= '0' && ch <= '9' ? 26 + ch - '0' : -1;
+        if (d < 0) return -1;
+        v = v * 36 + d;
+    }
+    return cc[2] ? -1 : v;
+}
+
+/* The per-country statement `which` (CC_COUNTRY / CC_BALANCE) for cc on wc. Returns NULL
+ * with *status 404 when the snapshot has no such country, or 500 on a DuckDB error. */
+static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const char *cc,
+                                         struct web_error *e, int *status)
+{
+    int ix = cc_index(cc);
+    *status = 500;
+    if (ix < 0) {
+        snprintf(e->message, sizeof e->message, "bad country code");
+        return NULL;
+    }
+    if (!wc->cc_stmts) wc->cc_stmts = xcalloc(2 * WEB_CC_SLOTS, sizeof *wc->cc_stmts);
+    duckdb_prepared_statement *slot = &wc->cc_stmts[2 * ix + which];
+    if (*slot) {
+        *status = 0;
+        return *slot;
+    }
+    /* First use on this connection: read the code back from the snapshot (bound). */
+    duckdb_prepared_statement look = stmt(wc, Q_CC_LOOKUP, e);
+    if (!look) return NULL;
+    duckdb_result res;
+    if (duckdb_bind_varchar(look, 1, cc) == DuckDBError) {
+        snprintf(e->message, sizeof e->message, "country lookup: cannot bind the code");
+        return NULL;
+    }
+    if (duckdb_execute_prepared(look, &res) == DuckDBError) {
+        snprintf(e->message, sizeof e->message, "country lookup failed: %.120s",
+                 duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        return NULL;
+    }
+    char *known = duckdb_row_count(&res) == 1 ? duckdb_value_varchar(&res, 0, 0) : NULL;
+    duckdb_destroy_result(&res);
+    if (!known || cc_index(known) != ix) {
+        duckdb_free(known);
+        snprintf(e->message, sizeof e->message, "no country with code %s in this snapshot", cc);
+        snprintf(e->parameter, sizeof e->parameter, "country_code");
+        *status = 404;
+        return NULL;
+    }
+    char sql[sizeof CC_SQL_BALANCE + 8];
+    snprintf(sql, sizeof sql, which == CC_COUNTRY ? CC_SQL_COUNTRY : CC_SQL_BALANCE, known);
+    duckdb_free(known);
+    if (duckdb_prepare(wc->con, sql, slot) == DuckDBError) {
+        snprintf(e->message, sizeof e->message, "cannot prepare: %.120s", duckdb_prepare_error(*slot));
+        duckdb_destroy_prepare(slot);
+        *slot = NULL;
+        return NULL;
+    }
+    *status = 0;
+    return *slot;
+}
+
+/* The {"country":{...}} object (JSON) for cc, or 404 when the snapshot has no such code
+ * (its statement is then dropped, so unknown codes never pile up statements). */
 static int country_object(struct web_conn *wc, int slot, const char *cc, strbuf *out,
                           struct web_error *e)
 {
-    duckdb_prepared_statement st = stmt(wc, Q_COUNTRY, e);
-    if (!st) return 500;
-    duckdb_bind_varchar(st, 1, cc);
+    int status;
+    duckdb_prepared_statement st = cc_stmt(wc, CC_COUNTRY, cc, e, &status);
+    if (!st) return status;
     duckdb_result res;
-    int rc = run(wc, slot, st, &res, e);
+    struct rows r;
+    int rc = run(wc, slot, st, &res, &r, e);
     if (rc) return rc;
-    strbuf tmp;
-    sb_init(&tmp);
-    web_api_render_rows(&tmp, &res, WF_JSON);
-    duckdb_destroy_result(&res);
-    if (tmp.len <= 2) { /* "[]" */
-        sb_free(&tmp);
+    if (!r.total) {
+        rows_free(&r);
+        duckdb_destroy_result(&res);
+        duckdb_destroy_prepare(&wc->cc_stmts[2 * cc_index(cc) + CC_COUNTRY]);
         snprintf(e->message, sizeof e->message, "no country with code %s in this snapshot", cc);
         snprintf(e->parameter, sizeof e->parameter, "country_code");
         return 404;
     }
-    if (out) sb_append_len(out, tmp.buf + 1, tmp.len - 2); /* the one object, unwrapped */
-    sb_free(&tmp);
+    if (out) {
+        strbuf tmp;
+        sb_init(&tmp);
+        render_fetched(&tmp, &res, &r, WF_JSON, -1);
+        sb_append_len(out, tmp.buf + 1, tmp.len - 2); /* the one object, unwrapped */
+        sb_free(&tmp);
+    }
+    rows_free(&r);
+    duckdb_destroy_result(&res);
     return 0;
 }
 
@@ -254,6 +473,8 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
 {
     char err[MT_ERR_LEN];
     struct web_conn tmp;
+    if (slot >= 0 && slot < s->nslots && s->conns[slot].queries >= WEB_CONN_RECYCLE)
+        web_conn_close(&s->conns[slot]); /* this thread's own slot; reconnected just below */
     struct web_conn *wc = web_snapshot_conn(s, slot, &tmp, err, sizeof err);
     if (!wc) {
         snprintf(e->message, sizeof e->message, "%.150s", err);
@@ -261,18 +482,21 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
     }
     int watch_slot = wc == &tmp ? -1 : slot;
     bool json = rt->format == WF_JSON;
-    int rc = 0;
+    int rc = 0, sort_col = -1;
     duckdb_prepared_statement st = NULL;
-    duckdb_result res;
     switch (rt->id) {
     case WR_COUNTRIES: st = stmt(wc, Q_COUNTRIES, e); break;
-    case WR_WORLD: st = stmt(wc, Q_WORLD, e); break;
+    case WR_WORLD:
+        st = stmt(wc, Q_WORLD, e);
+        sort_col = 0; /* market_year */
+        break;
     case WR_RELEASES: st = stmt(wc, Q_RELEASES, e); break;
     case WR_BALANCE:
         if (json) sb_append(body, "{\"country\":");
         rc = country_object(wc, watch_slot, rt->country, json ? body : NULL, e);
         if (json) sb_append(body, ",");
-        if (!rc && (st = stmt(wc, Q_BALANCE, e))) duckdb_bind_varchar(st, 1, rt->country);
+        if (!rc && !(st = cc_stmt(wc, CC_BALANCE, rt->country, e, &rc))) break;
+        sort_col = 4; /* market_year */
         break;
     case WR_RANKINGS: {
         int year = rt->year ? rt->year : s->latest_year;
@@ -303,13 +527,16 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
         rc = 500;
     }
     if (!rc && !st) rc = 500;
-    if (!rc) rc = run(wc, watch_slot, st, &res, e);
+    duckdb_result res;
+    struct rows r;
+    if (!rc) rc = run(wc, watch_slot, st, &res, &r, e);
     if (!rc) {
         if (json && (rt->id == WR_COUNTRIES || rt->id == WR_WORLD || rt->id == WR_RELEASES))
             sb_append_char(body, '{');
         if (json) sb_append(body, "\"rows\":");
-        web_api_render_rows(body, &res, rt->format);
+        render_fetched(body, &res, &r, rt->format, sort_col);
         if (json) sb_append_char(body, '}');
+        rows_free(&r);
         duckdb_destroy_result(&res);
     }
     if (wc == &tmp) web_conn_close(&tmp);

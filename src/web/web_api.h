@@ -1,9 +1,11 @@
 /* web_api.h — the JSON/CSV data routes of ARCHITECTURE §5 over one snapshot.
  *
- * web_api_answer() runs the route's prepared statements (bound parameters only; the SQL is
- * fixed text in web_api.c, selected by route and whitelist index, never built from request
- * text) on the calling thread's connection to the snapshot, under the query watchdog, and
- * renders the body in C from DuckDB's result chunks. */
+ * web_api_answer() runs the route's prepared statements (fixed SQL text in web_api.c,
+ * selected by route and whitelist index, with bound parameters; the one exception is the
+ * country code, already validated as two of [A-Z0-9], spliced as a literal into the
+ * per-country statements because DuckDB re-plans parameterized scans on every execution)
+ * on the calling thread's connection to the snapshot, under the query watchdog, and
+ * renders the body in C from DuckDB's (streamed) result chunks. */
 #ifndef MATERIA_WEB_API_H
 #define MATERIA_WEB_API_H
 

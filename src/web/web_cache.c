@@ -1,6 +1,8 @@
 /* web_cache.c — see web_cache.h. Chained hash map (FNV-1a over the key) with a fixed bucket
- * array sized for the whole budget, guarded by a rwlock: lookups share the lock, inserts
- * take it exclusively. No eviction: entries live exactly as long as their snapshot. */
+ * array sized for the whole budget. Lookups are lock-free (acquire loads of immutable
+ * chains; the cached path is the hot path of the server), inserts take a mutex and publish
+ * a fully built entry with a release store. No eviction: entries live exactly as long as
+ * their snapshot. */
 #include "web/web_cache.h"
 
 #include <stdint.h>
@@ -10,7 +12,7 @@
 #include "util/strbuf.h"
 
 struct web_cache_entry {
-    struct web_cache_entry *next;
+    struct web_cache_entry *next; /* set before publication, never changed after */
     uint64_t hash;
     void *value;
     size_t bytes;
@@ -28,7 +30,7 @@ void web_cache_init(struct web_cache *c, size_t max_entries, size_t max_bytes,
                     void (*free_value)(void *value))
 {
     memset(c, 0, sizeof *c);
-    pthread_rwlock_init(&c->lock, NULL);
+    pthread_mutex_init(&c->mu, NULL);
     c->nbuckets = 1024;
     while (c->nbuckets < max_entries && c->nbuckets < (1u << 20)) c->nbuckets <<= 1;
     c->buckets = xcalloc(c->nbuckets, sizeof *c->buckets);
@@ -41,7 +43,7 @@ void web_cache_free(struct web_cache *c)
 {
     if (!c->buckets) return;
     for (size_t i = 0; i < c->nbuckets; i++) {
-        struct web_cache_entry *e = c->buckets[i];
+        struct web_cache_entry *e = atomic_load_explicit(&c->buckets[i], memory_order_relaxed);
         while (e) {
             struct web_cache_entry *next = e->next;
             if (c->free_value) c->free_value(e->value);
@@ -51,12 +53,14 @@ void web_cache_free(struct web_cache *c)
     }
     free(c->buckets);
     c->buckets = NULL;
-    pthread_rwlock_destroy(&c->lock);
+    pthread_mutex_destroy(&c->mu);
 }
 
 static struct web_cache_entry *find(struct web_cache *c, const char *key, uint64_t h)
 {
-    for (struct web_cache_entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->next)
+    struct web_cache_entry *e =
+        atomic_load_explicit(&c->buckets[h & (c->nbuckets - 1)], memory_order_acquire);
+    for (; e; e = e->next)
         if (e->hash == h && !strcmp(e->key, key)) return e;
     return NULL;
 }
@@ -64,27 +68,24 @@ static struct web_cache_entry *find(struct web_cache *c, const char *key, uint64
 void *web_cache_get(struct web_cache *c, const char *key)
 {
     uint64_t h = fnv1a(key);
-    pthread_rwlock_rdlock(&c->lock);
     struct web_cache_entry *e = find(c, key, h);
-    void *v = e ? e->value : NULL;
-    pthread_rwlock_unlock(&c->lock);
-    return v;
+    return e ? e->value : NULL;
 }
 
 void *web_cache_put(struct web_cache *c, const char *key, void *value, size_t bytes)
 {
     uint64_t h = fnv1a(key);
     size_t klen = strlen(key);
-    pthread_rwlock_wrlock(&c->lock);
+    pthread_mutex_lock(&c->mu);
     struct web_cache_entry *e = find(c, key, h);
     if (e) {
         void *v = e->value;
-        pthread_rwlock_unlock(&c->lock);
+        pthread_mutex_unlock(&c->mu);
         if (c->free_value) c->free_value(value);
         return v;
     }
     if (c->entries >= c->max_entries || c->bytes + bytes + klen > c->max_bytes) {
-        pthread_rwlock_unlock(&c->lock);
+        pthread_mutex_unlock(&c->mu);
         return NULL;
     }
     e = xmalloc(sizeof *e + klen + 1);
@@ -92,11 +93,11 @@ void *web_cache_put(struct web_cache *c, const char *key, void *value, size_t by
     e->hash = h;
     e->value = value;
     e->bytes = bytes;
-    struct web_cache_entry **b = &c->buckets[h & (c->nbuckets - 1)];
-    e->next = *b;
-    *b = e;
+    _Atomic(struct web_cache_entry *) *b = &c->buckets[h & (c->nbuckets - 1)];
+    e->next = atomic_load_explicit(b, memory_order_relaxed);
+    atomic_store_explicit(b, e, memory_order_release);
     c->entries++;
     c->bytes += bytes + klen;
-    pthread_rwlock_unlock(&c->lock);
+    pthread_mutex_unlock(&c->mu);
     return value;
 }

@@ -10,13 +10,17 @@
 #define MATERIA_WEB_CACHE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct web_cache_entry;
 
+/* Lookups take no lock: an entry is immutable once published (a release store of the
+ * bucket head) and lives until web_cache_free, so readers walk the chains with acquire
+ * loads. Inserts serialize on mu. */
 struct web_cache {
-    pthread_rwlock_t lock;
-    struct web_cache_entry **buckets;
+    pthread_mutex_t mu;
+    _Atomic(struct web_cache_entry *) *buckets;
     size_t nbuckets;
     size_t entries, bytes;
     size_t max_entries, max_bytes;

@@ -45,10 +45,12 @@ struct req {
     size_t body_bytes;
 };
 
-/* A cached response: the shared MHD_Response and its body size. */
+/* A cached response: the shared MHD_Response (headers included), its body size and its
+ * ETag (so a cache hit computes no hash). */
 struct cached {
     struct MHD_Response *resp;
     size_t bytes;
+    char etag[48];
 };
 
 static void cached_free(void *v)
@@ -244,18 +246,20 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
                                    struct req *rq, const struct web_route *rt)
 {
     struct web_snapshot *s = rq->snap;
-    char etag[48];
-    web_etag(s->snapshot_id, rt->key, etag, sizeof etag);
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
-    if (web_etag_matches(inm, etag)) return send_not_modified(c, rq, etag, "no-cache");
     if (srv->cache) {
         struct cached *hit = web_cache_get(&s->cache, rt->key);
+        if (hit && web_etag_matches(inm, hit->etag))
+            return send_not_modified(c, rq, hit->etag, "no-cache");
         if (hit) {
             rq->cache_hit = 1;
             return queue(c, rq, 200, hit->resp, hit->bytes);
         }
         rq->cache_hit = 0;
     }
+    char etag[48];
+    web_etag(s->snapshot_id, rt->key, etag, sizeof etag);
+    if (web_etag_matches(inm, etag)) return send_not_modified(c, rq, etag, "no-cache");
     strbuf body;
     sb_init(&body);
     struct web_error e = {0};
@@ -285,6 +289,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         struct cached *cv = xmalloc(sizeof *cv);
         cv->resp = resp;
         cv->bytes = len;
+        snprintf(cv->etag, sizeof cv->etag, "%s", etag);
         struct cached *in = web_cache_put(&s->cache, rt->key, cv, len);
         if (in) return queue(c, rq, 200, in->resp, in->bytes); /* the cache owns it now */
         free(cv);

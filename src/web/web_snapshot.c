@@ -34,6 +34,10 @@ void web_conn_close(struct web_conn *wc)
 {
     for (int i = 0; i < WEB_MAX_STMTS; i++)
         if (wc->stmts[i]) duckdb_destroy_prepare(&wc->stmts[i]);
+    if (wc->cc_stmts)
+        for (int i = 0; i < 2 * WEB_CC_SLOTS; i++)
+            if (wc->cc_stmts[i]) duckdb_destroy_prepare(&wc->cc_stmts[i]);
+    free(wc->cc_stmts);
     if (wc->con) duckdb_disconnect(&wc->con);
     memset(wc, 0, sizeof *wc);
 }
@@ -155,7 +159,7 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     duckdb_set_config(cfg, "access_mode", "READ_ONLY");
     /* One thread per database: these queries are tiny, and parallelism only costs. */
     duckdb_set_config(cfg, "threads", "1");
-    duckdb_set_config(cfg, "memory_limit", "256MB");
+    duckdb_set_config(cfg, "memory_limit", "128MB"); /* tiny tables; bounds the buffer pool */
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
     duckdb_set_config(cfg, "enable_external_access", "false");
     duckdb_state ok = duckdb_open_ext(r->path, &s->db, cfg, &open_err);

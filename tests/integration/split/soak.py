@@ -25,7 +25,7 @@ and for /api/balance/BR the bean_exports of one year, which tells A from B. Chec
     its fd count and RSS are recorded;
   - the server never has lakehouse files open (sampled from /proc/<pid>/fd all along).
 """
-import gzip
+import bisect
 import http.client
 import io
 import json
@@ -86,6 +86,7 @@ class World:
         self.lake = {"a": os.path.join(d, "lake_a.duckdb"), "b": os.path.join(d, "lake_b.duckdb")}
         self.serving = scratch.serving
         self.snapshots = []  # [(snapshot_id, variant)] in publication order
+        self._order = {}
 
     def env(self, v, extra=None):
         e = dict(self.s.env, LANDING_DIR=self.landing[v], DUCKDB_PATH=self.lake[v],
@@ -132,16 +133,14 @@ class World:
         return sid
 
     def order(self, sid):
-        for i, (s, _) in enumerate(self.snapshots):
-            if s == sid:
-                return i
-        return -1
+        """Publication index of sid, -1 if unknown (snapshots only ever get appended)."""
+        if len(self._order) != len(self.snapshots):
+            self._order = {s: i for i, (s, _) in enumerate(self.snapshots)}
+        return self._order.get(sid, -1)
 
     def variant(self, sid):
-        for s, v in self.snapshots:
-            if s == sid:
-                return v
-        return None
+        o = self.order(sid)
+        return self.snapshots[o][1] if o >= 0 else None
 
 
 class Server:
@@ -341,21 +340,31 @@ def world_published_at(load, world):
 def stale_after_swap(load, world, swaps):
     """Per swap: requests started after the export returned that still got an older
     snapshot, and how long after the export the last of them started (ms)."""
-    out = []
-    for (sw_end, sw_order) in swaps:
-        n, lag = 0, 0.0
-        for rec in load.records:
-            for (t0, t1, url, st, sid, probe) in rec:
-                if sid and t0 > sw_end and 0 <= world.order(sid) < sw_order:
-                    n += 1
-                    lag = max(lag, t0 - sw_end)
-        out.append((n, round(lag * 1000, 1)))
-    return out
+    ends = [e for e, _ in swaps]
+    n = [0] * len(swaps)
+    lag = [0.0] * len(swaps)
+    for rec in load.records:
+        for (t0, t1, url, st, sid, probe) in rec:
+            o = world.order(sid) if sid else -1
+            if o < 0:
+                continue
+            j = bisect.bisect_left(ends, t0) - 1  # swaps that ended before t0, newest first
+            while j >= 0 and swaps[j][1] > o:
+                n[j] += 1
+                lag[j] = max(lag[j], t0 - ends[j])
+                j -= 1
+    return [(n[j], round(lag[j] * 1000, 1)) for j in range(len(swaps))]
 
 
 def check_records(world, load, swaps):
     """Post-hoc checks over every recorded response; returns a list of problems."""
     problems = list(load.errors)
+    pub = sorted((t, o) for o, t in world_published_at(load, world).items())
+    pub_t = [t for t, _ in pub]
+    pub_max, m = [], -1
+    for _, o in pub:
+        m = max(m, o)
+        pub_max.append(m)
     for i, rec in enumerate(load.records):
         last = -1
         for (t0, t1, url, st, sid, probe) in rec:
@@ -374,12 +383,11 @@ def check_records(world, load, swaps):
                 want = world.expect[world.variant(sid)]
                 if abs(probe - want) > 1e-6:
                     problems.append(f"conn {i}: snapshot {sid} body has bean_exports {probe}, want {want}")
-            pub = world_published_at(load, world)
-            for order, t_pub in pub.items():
-                if t0 > t_pub and o < order:
-                    problems.append(f"conn {i} {url}: started after snapshot #{order} was "
-                                    f"published but got #{o}")
-                    break
+            # newest snapshot published before t0 (bisect over publication times)
+            k = bisect.bisect_left(pub_t, t0) - 1
+            if k >= 0 and o < pub_max[k]:
+                problems.append(f"conn {i} {url}: started after snapshot #{pub_max[k]} was "
+                                f"published but got #{o}")
     return problems
 
 
