@@ -3,11 +3,24 @@
  *
  * "Newest" orders releases by release_date, then landed_at, then release_file, so a
  * re-landing of the same publication date with corrected data wins. The pivot keeps all
- * 19 PSD attributes as DOUBLE columns (1000 60-kg bags; NULL if the release lacks one). */
+ * 19 PSD attributes as DOUBLE columns (1000 60-kg bags; NULL if the release lacks one).
+ *
+ * Incremental by key: a run looks only at the keys present in the releases landed in the
+ * intervals it processes (staging rows with landed_at in [@start_ts, @end_ts]) and, for
+ * those keys, at the releases that can be newest for them: the ones with release_date on or
+ * after the oldest new release's date (the new releases themselves, plus any later-dated
+ * ones landed before — a back-filled old release must not overwrite a newer one). The engine
+ * upserts the keys whose row changed. A key absent from a new release is not touched, so it
+ * keeps the row of the newest release that has it — exactly what the full recompute gave.
+ * The first run (one interval from `start`) sees every release. */
 MODEL (
   name foundation.coffee_balance,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key (country_code, market_year)
+  ),
+  start '2000-01-01',
   cron '@daily',
+  allow_partials true,
   grain (country_code, market_year),
   audits (
     not_null(columns := (country_code, country_name, market_year, release_date)),
@@ -18,7 +31,22 @@ MODEL (
   description 'PSD coffee balance per country and market year from the newest release having it; all 19 attributes as columns.'
 );
 
-WITH per_release AS (
+WITH new_rows AS (
+  SELECT country_code, market_year, release_date
+  FROM staging.psd_coffee
+  WHERE landed_at BETWEEN @start_ts AND @end_ts
+),
+new_keys AS (
+  SELECT DISTINCT country_code, market_year FROM new_rows
+),
+candidates AS (
+  -- every row of the releases that may be newest for a new key
+  SELECT s.*
+  FROM staging.psd_coffee AS s
+  SEMI JOIN new_keys AS k ON k.country_code = s.country_code AND k.market_year = s.market_year
+  WHERE s.release_date >= (SELECT min(release_date) FROM new_rows)
+),
+per_release AS (
   -- pivot first (one row per key and release, ~4k per release), then pick the newest
   SELECT
     country_code,
@@ -47,7 +75,7 @@ WITH per_release AS (
     max(value) FILTER (WHERE attribute = 'ending_stocks') AS ending_stocks,
     max(value) FILTER (WHERE attribute = 'total_supply') AS total_supply,
     max(value) FILTER (WHERE attribute = 'total_distribution') AS total_distribution
-  FROM staging.psd_coffee
+  FROM candidates
   GROUP BY country_code, market_year, release_file
 )
 SELECT

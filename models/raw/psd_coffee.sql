@@ -17,6 +17,7 @@
  * Raw keeps every
  * commodity a landed file holds (an all-commodities file would land here too); staging
  * keeps coffee.
+ * Only the data files landed in the interval are read (@LANDED_FILES, see src/transform/macros.c).
  * Incremental on landed_at (SQLMesh semantics: @end_ts is inclusive, hence BETWEEN): each
  * run loads only the releases landed in the intervals being processed, so a landing is
  * loaded once; allow_partials lets a run load what landed earlier today instead of
@@ -110,6 +111,12 @@ data_rows AS (
     },
     filename = true
   )
+  -- the LANDED_FILES macro (engine extension) renders the constant list of data files landed in
+  -- the interval; DuckDB prunes the multi-file scan with it, so an incremental run reads
+  -- only the new files (a join on the meta files prunes nothing). in_interval below stays
+  -- the exact filter; a file of in_interval missing from the list would have no header
+  -- row and stop the run in header_guard, never be dropped silently.
+  WHERE filename IN @LANDED_FILES('psd')
 ),
 header_rows AS (
   -- with header = false each file's header line is a row; a data row never has the

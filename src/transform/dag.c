@@ -121,7 +121,7 @@ char *dag_render_fixed(const struct project *p, size_t i, const struct config *c
 {
     const struct model *m = &p->models[i];
     struct render_ctx rc = {.cfg = cfg, .this_model = m->name, .start_us = 0, .end_us = 86400 * US_PER_SEC,
-                            .exec_us = 86400 * US_PER_SEC};
+                            .exec_us = 86400 * US_PER_SEC, .fixed = true};
     strbuf sb;
     sb_init(&sb);
     if (macro_render(m->query, m->file, m->query_line, &rc, &sb, err, errlen) < 0) {

@@ -55,6 +55,8 @@ struct render_ctx {
     int64_t start_us, end_us;   /* the interval [start, end) being processed */
     int64_t exec_us;
     const struct strlist *arg_names, *arg_values; /* audit arguments (@name), may be NULL */
+    bool fixed;                 /* fingerprint/DAG render: @LANDED_FILES lists no file, so the
+                                   definition's hash never depends on what has landed */
 };
 /* Expands macros outside string literals, quoted identifiers and comments. An unknown
  * @macro or an unset @VAR is an error naming file:line. */

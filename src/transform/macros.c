@@ -11,6 +11,17 @@
  *   @VAR('name'[, default])                  configuration value as a string literal;
  *                                            'landing_dir' finds LANDING_DIR
  *   @arg                                     an audit's argument (audits only)
+ *   @LANDED_FILES('dataset')                 Materia extension (not in SQLMesh): the data
+ *       files $LANDING_DIR/<dataset>/YYYY/MM/{etag}.csv.gzip landed in the interval, as a
+ *       parenthesised list of string literals for `filename IN @LANDED_FILES('psd')`,
+ *       `(NULL)` when none (an IN list matching nothing). A file's landed_at is its
+ *       {etag}.meta.json `landed_at`, else its modification time (ARCHITECTURE §1). The list
+ *       is a superset: it keeps files within 1 s of the interval and any file whose meta
+ *       landed_at this parser cannot read (not "YYYY-MM-DD[THH:MM[:SS[.f]]][Z]"), so a
+ *       model must still filter rows on landed_at itself; the list only lets DuckDB's
+ *       multi-file scan skip the files of other intervals (a constant filename IN list is
+ *       pushed down into read_csv; a join on the meta files is not). The fixed render
+ *       behind fingerprints and the DAG lists no file (`(NULL)`).
  * As in SQLMesh, end values are inclusive: the interval [start, end) renders end as
  * end - 1 microsecond (so `BETWEEN @start_ts AND @end_ts` is right). */
 #include <ctype.h>
@@ -18,9 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <glob.h>
+#include <sys/stat.h>
 
 #include "transform/engine.h"
 #include "util/db.h"
+#include "util/fsutil.h"
 
 static int var_lookup(const struct render_ctx *rc, const char *name, const char **val)
 {
@@ -117,6 +131,75 @@ bad:
     return -1;
 }
 
+/* landed_at of one data file (see @LANDED_FILES above); false when unknown. */
+static bool landed_at_of(const char *data_path, int64_t *us)
+{
+    size_t n = strlen(data_path), sfx = strlen(".csv.gzip");
+    char *meta = xasprintf("%.*s.meta.json", (int)(n - sfx), data_path);
+    char *text = NULL, e[256];
+    size_t len = 0;
+    int rd = fs_read_all(meta, &text, &len, e, sizeof e);
+    free(meta);
+    if (rd == 0) {
+        struct json j;
+        int pr = json_parse(text, &j, e, sizeof e);
+        free(text);
+        if (pr < 0) return false;
+        const struct json *v = j.t == JSON_OBJ ? json_get(&j, "landed_at") : NULL;
+        bool use_mtime = !v || v->t == JSON_NULL;
+        bool known = v && v->t == JSON_STR && time_parse(v->s, us) == 0;
+        json_free(&j);
+        if (!use_mtime) return known;
+    }
+    struct stat st; /* no meta, or no landed_at in it: the model uses the mtime */
+    if (stat(data_path, &st) != 0) return false;
+    *us = (int64_t)st.st_mtim.tv_sec * US_PER_SEC + st.st_mtim.tv_nsec / 1000;
+    return true;
+}
+
+/* @LANDED_FILES('dataset') starting after "@LANDED_FILES"; appends the IN list. */
+static int expand_landed_files(const char **pp, const char *file, int line, const struct render_ctx *rc,
+                               strbuf *out, char *err, size_t errlen)
+{
+    const char *p = skip_ws(*pp), *after;
+    if (*p != '(') goto bad;
+    char *ds = read_literal(skip_ws(p + 1), &after);
+    if (!ds) goto bad;
+    p = skip_ws(after);
+    if (*p != ')' || !*ds || strchr(ds, '/') || strchr(ds, '*') || strchr(ds, '[') || strchr(ds, '?')) {
+        free(ds);
+        goto bad;
+    }
+    *pp = p + 1;
+    const char *dir;
+    if (var_lookup(rc, "landing_dir", &dir) < 0) {
+        snprintf(err, errlen, "%s:%d: @LANDED_FILES: no configuration value LANDING_DIR", file, line);
+        free(ds);
+        return -1;
+    }
+    /* the same pattern text the model gives read_csv, so paths compare equal to `filename` */
+    char *pat = xasprintf("%s/%s/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip", dir, ds);
+    free(ds);
+    glob_t g;
+    size_t kept = 0;
+    if (!rc->fixed && glob(pat, 0, NULL, &g) == 0) {
+        for (size_t k = 0; k < g.gl_pathc; k++) {
+            int64_t t = 0;
+            if (landed_at_of(g.gl_pathv[k], &t) && (t < rc->start_us - US_PER_SEC || t > rc->end_us + US_PER_SEC))
+                continue;
+            sb_append(out, kept++ ? ", " : "(");
+            db_quote_literal(out, g.gl_pathv[k]);
+        }
+        globfree(&g);
+    }
+    free(pat);
+    sb_append(out, kept ? ")" : "(NULL)");
+    return 0;
+bad:
+    snprintf(err, errlen, "%s:%d: expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)", file, line);
+    return -1;
+}
+
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
                  char *err, size_t errlen)
 {
@@ -177,6 +260,10 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
             if (expand_var(&p, file, line, rc, out, err, errlen) < 0) return -1;
             continue;
         }
+        if (!strcmp(name, "landed_files")) {
+            if (expand_landed_files(&p, file, line, rc, out, err, errlen) < 0) return -1;
+            continue;
+        }
         if (!strcmp(name, "this_model")) {
             sb_append(out, rc->this_model ? rc->this_model : "");
             continue;
@@ -201,7 +288,7 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
         }
         if (done) continue;
         snprintf(err, errlen, "%s:%d: unknown macro @%s: expected @start_ds, @end_ds, @execution_ds (and _ts, "
-                 "_date, _dt, _epoch, _millis), @this_model or @VAR('name')", file, line, name);
+                 "_date, _dt, _epoch, _millis), @this_model, @VAR('name') or @LANDED_FILES('dataset')", file, line, name);
         return -1;
     }
     return 0;

@@ -1,12 +1,13 @@
 """psd_direct.py — runs the PSD model SQL straight through DuckDB, without the engine.
 
 A tiny stand-in for `materia run`, used by test_psd_models_direct.py to check the model
-SQL itself: it strips each file's MODEL header, substitutes the macros (@VAR('landing_dir'),
+SQL itself: it strips each file's MODEL header, substitutes the macros (@VAR('landing_dir'), @LANDED_FILES('psd') as every data file,
 @start_ts/@end_ts over all time, @this_model), builds every model as a plain table in
 dependency order (listed below, not parsed) in one DuckDB file through `materia sql
 --write`, and evaluates the audits named in each header (built-ins translated here,
 custom ones from audits/*.sql). Not a test file itself (no test_ prefix).
 """
+import glob
 import os
 import re
 
@@ -83,6 +84,8 @@ def load_model(rel):
 
 def render(sql, landing, this=None, start="1970-01-01 00:00:00", end="2100-01-01 00:00:00"):
     sql = sql.replace("@VAR('landing_dir')", "'" + landing.replace("'", "''") + "'")
+    files = sorted(glob.glob(landing + "/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip"))
+    sql = sql.replace("@LANDED_FILES('psd')", "(" + (", ".join("'" + f.replace("'", "''") + "'" for f in files) or "NULL") + ")")
     sql = sql.replace("@start_ts", f"'{start}'").replace("@end_ts", f"'{end}'")
     if this:
         sql = sql.replace("@this_model", this)

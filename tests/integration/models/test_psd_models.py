@@ -9,8 +9,10 @@ of the sample with some values changed, member dated 2023-01-12) landed by extra
 second run: psd_revisions shows value/previous_value/change and coffee_balance follows
 the newest release. A data file landed by hand without its meta file is loaded too.
 """
+import csv
 import datetime
 import hashlib
+import io
 import os
 import zipfile
 
@@ -91,6 +93,38 @@ def test_data_file_without_meta_end_to_end():
     s.cleanup()
 
 
+def test_key_missing_from_newer_release_keeps_its_newest_row():
+    # coffee_balance is incremental by key: a second release lacking Brazil 2018 (and with
+    # Vietnam 2022 revised) must leave Brazil 2018 from the first release, as the full
+    # recompute did ("the newest release that has that key"), and take every other key
+    # from the second release.
+    s = Scratch("models")
+    data = fx.sample_csv()
+    extract(s, SAMPLE_ZIP)
+    run_ok(s)
+    rows = list(csv.reader(io.StringIO(fx.revised_csv(data).decode("utf-8"))))
+    kept = [r for r in rows if not (r[2] == "BR" and r[4] == "2018")]
+    assert len(kept) < len(rows)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(kept)
+    zip2 = os.path.join(s.dir, "psd_coffee_2023_01.zip")
+    make_zip(zip2, buf.getvalue().encode("utf-8"), (2023, 1, 12, 10, 0, 0))
+    extract(s, zip2)
+    p = run_ok(s)
+    assert "upsert" in p.stdout, p.stdout
+    q = lambda sql: s.sql(s.lakehouse, sql)  # noqa: E731
+    br = q("""SELECT production, ending_stocks, CAST(release_date AS VARCHAR) AS release_date
+              FROM serving.coffee_balance WHERE country_code = 'BR' AND market_year = 2018""")
+    assert br == [{"production": 52100, "ending_stocks": 3115, "release_date": "2022-12-20"}], br
+    n = q("""SELECT count(*) AS n, count(*) FILTER (WHERE release_date = '2023-01-12') AS new
+             FROM serving.coffee_balance""")[0]
+    assert n == {"n": 4103, "new": 4102}, n
+    vm = q("SELECT exports FROM serving.coffee_balance WHERE country_code = 'VM' AND market_year = 2022")
+    assert vm == [{"exports": 27000}], vm
+    s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_sample_release_end_to_end, test_two_releases_end_to_end,
-          test_data_file_without_meta_end_to_end])
+          test_data_file_without_meta_end_to_end,
+          test_key_missing_from_newer_release_keeps_its_newest_row])
