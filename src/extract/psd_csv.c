@@ -37,6 +37,7 @@ struct record {
 struct reader {
     const char *p, *end;
     int64_t line;      /* current physical line */
+    int eol;           /* line ending of the first record: 0 not yet seen, 1 LF, 2 CRLF */
 };
 
 /* Reads one record. Returns 1 with *rec filled, 0 at end of input, -1 on a syntax error
@@ -96,13 +97,24 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
         rec->nfields++;
         if (r->p >= r->end) return 1; /* last record without a line end */
         if (*r->p == ',') { r->p++; continue; }
+        int eol = 1;
         if (*r->p == '\r') {
             if (r->p + 1 >= r->end || r->p[1] != '\n') {
                 snprintf(err, errlen, "line %lld: bare carriage return", (long long)r->line);
                 return -1;
             }
             r->p++;
+            eol = 2;
         }
+        /* One file, one line ending: DuckDB's CSV reader (transform) takes the dialect of
+         * the file's start and fails mid-file on a switch, so refuse it here, by line. */
+        bool blank = rec->nfields == 1 && rec->f[0].n == 0 && !rec->f[0].quoted;
+        if (r->eol && eol != r->eol && !blank) { /* blank lines: judged by the caller */
+            snprintf(err, errlen, "line %lld: mixed line endings (%s here, %s before)",
+                     (long long)r->line, eol == 2 ? "CRLF" : "LF", r->eol == 2 ? "CRLF" : "LF");
+            return -1;
+        }
+        r->eol = eol;
         r->p++; /* '\n' */
         r->line++;
         return 1;
@@ -184,7 +196,7 @@ int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, siz
         snprintf(err, errlen, "empty file");
         return -1;
     }
-    struct reader r = {data, data + len, 1};
+    struct reader r = {data, data + len, 1, 0};
     struct record rec;
     int rc = reader_next(&r, &rec, err, errlen);
     if (rc < 0) return -1;

@@ -103,6 +103,7 @@ static void test_csv_valid_variants(void **state)
     expect_ok(HEADER "\n" ROW "\n" ROW "\n", 2);           /* LF */
     expect_ok(HEADER "\r\n" ROW, 1);                       /* no final line end */
     expect_ok(HEADER "\r\n" ROW "\r\n\r\n\n", 1);          /* trailing blank lines */
+    expect_ok(HEADER "\r\n" ROW "\r\n\n", 1);                /* ...of either ending */
     expect_ok("\xEF\xBB\xBF" HEADER "\n" ROW "\n", 1);     /* BOM */
     /* quoted header names, "" escapes, a newline inside quotes, empty fields */
     expect_ok("\"Commodity_Code\"," HEADER_REST "\n"
@@ -122,6 +123,9 @@ static void test_csv_invalid(void **state)
     expect_bad("commodity_code," HEADER_REST "\n" ROW "\n", "header column 1 is 'commodity_code'");
     expect_bad(HEADER ",Extra\n" ROW "\n", "header has 13 columns");
     expect_bad(HEADER "\n" ROW "\n\n" ROW "\n", "line 3: empty line");
+    /* one file, one line ending (transform's CSV reader fails mid-file on a switch) */
+    expect_bad(HEADER "\r\n" ROW "\n" ROW "\r\n", "line 2: mixed line endings (LF here, CRLF before)");
+    expect_bad(HEADER "\n" ROW "\n" ROW "\r\n", "line 3: mixed line endings (CRLF here, LF before)");
     expect_bad(HEADER "\n" ROW ",\n", "line 2: expected 12 fields, got 13");
     expect_bad(HEADER "\n" ROW "\n" "a,b\n", "line 3: expected 12 fields, got 2");
     expect_bad(HEADER "\n" "0,a,B,c,2021,1,1,1,d,1,e,\n", "line 2: Value '' is not a number");
