@@ -123,29 +123,27 @@ header_rows AS (
   -- text 'Commodity_Code' in its first field (codes are digits)
   SELECT * FROM data_rows WHERE commodity_code = 'Commodity_Code'
 ),
-bad_files AS (
-  SELECT t.release_file
-  FROM in_interval AS t
-  LEFT JOIN header_rows AS h ON h.data_path = t.data_path
-  GROUP BY t.release_file
-  HAVING count(h.data_path) <> 1
-      OR bool_or(
-           (h.commodity_description, h.country_code, h.country_name, h.market_year,
-            h.calendar_year, h.month, h.attribute_id, h.attribute_description, h.unit_id,
-            h.unit_description, h.value)
-           IS DISTINCT FROM
-           ('Commodity_Description', 'Country_Code', 'Country_Name', 'Market_Year',
-            'Calendar_Year', 'Month', 'Attribute_ID', 'Attribute_Description', 'Unit_ID',
-            'Unit_Description', 'Value'))
+file_headers AS (
+  -- one row per file: how many header lines it has and whether they are exactly right
+  SELECT
+    data_path,
+    count(*) AS n_headers,
+    bool_and(
+      (commodity_description, country_code, country_name, market_year, calendar_year,
+       month, attribute_id, attribute_description, unit_id, unit_description, value)
+      IS NOT DISTINCT FROM
+      ('Commodity_Description', 'Country_Code', 'Country_Name', 'Market_Year',
+       'Calendar_Year', 'Month', 'Attribute_ID', 'Attribute_Description', 'Unit_ID',
+       'Unit_Description', 'Value')) AS header_exact
+  FROM header_rows
+  GROUP BY data_path
 ),
-header_guard AS (
-  SELECT CASE WHEN count(*) = 0 THEN true ELSE error(
-    'landing file ' || string_agg(release_file, ', ' ORDER BY release_file) ||
-    ': the CSV header is not the 12 PSD columns in order (Commodity_Code,' ||
-    'Commodity_Description,Country_Code,Country_Name,Market_Year,Calendar_Year,Month,' ||
-    'Attribute_ID,Attribute_Description,Unit_ID,Unit_Description,Value); move the file ' ||
-    'out of the landing folder or fix it, then run again') END AS ok
-  FROM bad_files
+checked AS (
+  -- the (small) per-file side of the join below carries the verdict, so checking costs
+  -- no buffering of the data rows
+  SELECT t.*, coalesce(h.n_headers = 1 AND h.header_exact, false) AS header_ok
+  FROM in_interval AS t
+  LEFT JOIN file_headers AS h ON h.data_path = t.data_path
 )
 SELECT
   t.release_file,
@@ -165,6 +163,11 @@ SELECT
   d.unit_description,
   d.value
 FROM data_rows AS d
-JOIN in_interval AS t ON t.data_path = d.data_path
-CROSS JOIN header_guard AS g
-WHERE g.ok AND d.commodity_code <> 'Commodity_Code'
+JOIN checked AS t ON t.data_path = d.data_path
+WHERE d.commodity_code <> 'Commodity_Code'
+  AND (t.header_ok OR error(
+    'landing file ' || t.release_file ||
+    ': the CSV header is not the 12 PSD columns in order (Commodity_Code,' ||
+    'Commodity_Description,Country_Code,Country_Name,Market_Year,Calendar_Year,Month,' ||
+    'Attribute_ID,Attribute_Description,Unit_ID,Unit_Description,Value); move the file ' ||
+    'out of the landing folder or fix it, then run again'))
