@@ -444,6 +444,8 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
                      MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, srv,
+        /* first, so libmicrohttpd's own messages go through our log from the start */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_connections > 0 ? o->max_connections : 512),
@@ -452,7 +454,6 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (!srv->daemon) {
         ERR("serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
