@@ -138,6 +138,9 @@ void plan_free(struct plan *pl);
 void plan_print(const struct plan *pl, FILE *out);
 /* Execution time: MATERIA_EXECUTION_TIME from the configuration, else now. */
 int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen);
+/* The arguments of `plan` and `run` (only --execution-time TS): sets *exec_us and returns
+ * MT_EXIT_OK, or prints the usage error and returns MT_EXIT_USAGE. */
+int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us);
 
 /* ---- runner.c ---- */
 struct transform_outcome;

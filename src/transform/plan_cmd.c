@@ -19,21 +19,33 @@ static const char usage[] =
     "Runs nothing.\n\n"
     "  --execution-time TS   plan as of TS (YYYY-MM-DD[ HH:MM[:SS]], UTC)\n";
 
-int cmd_plan(int argc, char **argv)
+int plan_cmd_args(int argc, char **argv, const char *use, int64_t *exec_us)
 {
-    if (cli_wants_help(argc, argv)) return cli_help(usage);
-    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'},
+                                         {NULL, 0, NULL, 0}};
     const char *exec = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'e') exec = optarg;
-        else return cli_usage_error(usage, "unknown option");
+        else return cli_getopt_error(use, argv[0], c, argv);
     }
-    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error(use, "%s: unexpected argument '%s'", argv[0], argv[optind]);
     char err[MT_ERR_LEN];
+    if (plan_exec_time(&g_config, exec, exec_us, err, sizeof err) < 0)
+        return cli_usage_error(use, "%s: %s", argv[0], err);
+    return MT_EXIT_OK;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) return cli_help(usage);
     int64_t exec_us;
-    if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
+    int urc = plan_cmd_args(argc, argv, usage, &exec_us);
+    if (urc != MT_EXIT_OK) return urc;
+    char err[MT_ERR_LEN];
     const char *path = config_get(&g_config, "DUCKDB_PATH");
     struct db d;
     /* read-only: plan never writes; a missing lakehouse means everything is new */

@@ -1,7 +1,6 @@
 /* run_cmd.c — `materia run` (also `materia transform`): plan and run the models into the
  * lakehouse, one line per model (action, model, reason, time, rows), then a summary.
  * Opens DUCKDB_PATH read-write (creating its folder); exit 1 on any failure. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -27,18 +26,10 @@ static const char usage[] =
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
-    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
-    const char *exec = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'e') exec = optarg;
-        else return cli_usage_error(usage, "unknown option");
-    }
-    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    char err[MT_ERR_LEN];
     int64_t exec_us;
-    if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
+    int urc = plan_cmd_args(argc, argv, usage, &exec_us);
+    if (urc != MT_EXIT_OK) return urc;
+    char err[MT_ERR_LEN];
     struct db d;
     double t0 = time_mono_ms();
     if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0) {
