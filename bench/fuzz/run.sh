@@ -18,6 +18,11 @@ for bin in "$out"/tests/fuzz/fuzz_*; do
   rm -rf "$w"; mkdir -p "$w/corpus" "$w/artifacts"
   cp "$here/tests/fuzz/corpus/$t/"* "$w/corpus/" 2>/dev/null || true
   cp "$here/tests/fuzz/regressions/$t/"* "$w/corpus/" 2>/dev/null || true
+  if [ "$t" = model_header ]; then  # the project's real models and audits are the seeds
+    for f in "$here"/models/*/*.sql "$here"/audits/*.sql; do
+      cp "$f" "$w/corpus/$(basename "$(dirname "$f")")_$(basename "$f")"
+    done
+  fi
   dict=""
   [ -f "$here/tests/fuzz/$t.dict" ] && dict="-dict=$here/tests/fuzz/$t.dict"
   # -fork style keep-going is not used: the first crash stops a target and is reported.
