@@ -65,6 +65,37 @@ class Scratch:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Serve:
+    """`materia serve` on an ephemeral 127.0.0.1 port (--addr 127.0.0.1:0), started in the
+    scratch dir with its environment plus env; stderr goes to <scratch>/<name>.log. The
+    port is read from the "listening on" line the server prints to stdout."""
+
+    def __init__(self, scratch, env=None, name="serve", start_timeout=60):
+        import re
+        import select
+        self.scratch = scratch
+        self.log_path = os.path.join(scratch.dir, f"{name}.log")
+        e = dict(scratch.env)
+        e.setdefault("MATERIA_WEB_DIR", os.path.join(scratch.dir, "webdist"))
+        e.update(env or {})
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([BIN, "serve", "--addr", "127.0.0.1:0"], cwd=scratch.dir, env=e,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        r, _, _ = select.select([self.proc.stdout], [], [], start_timeout)
+        line = self.proc.stdout.readline() if r else ""
+        m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise AssertionError(f"serve did not start: {line!r}\n{self.logtext()}")
+        self.port = int(m.group(1))
+        self.pid = self.proc.pid
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+
 def main(tests):
     """Runs each test function; prints PASS/FAIL lines; exits non-zero on any failure."""
     failed = 0

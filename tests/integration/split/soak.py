@@ -31,7 +31,6 @@ import io
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -39,6 +38,7 @@ import threading
 import time
 import zipfile
 
+import harness
 from harness import BIN, SAMPLE_ZIP
 from split_util import rss_kb
 
@@ -143,28 +143,10 @@ class World:
         return self.snapshots[o][1] if o >= 0 else None
 
 
-class Server:
+class Server(harness.Serve):
     def __init__(self, scratch, serving, env=None):
-        e = dict(scratch.env, SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2",
-                 MATERIA_WEB_DIR=os.path.join(scratch.dir, "webdist"))
-        e.update(env or {})
-        self.log_path = os.path.join(scratch.dir, "serve.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN, "serve", "--addr", "127.0.0.1:0"], cwd=scratch.dir,
-                                     env=e, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        r, _, _ = select.select([self.proc.stdout], [], [], 120)
-        line = self.proc.stdout.readline() if r else ""
-        m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if not m:
-            self.proc.kill()
-            raise AssertionError(f"serve did not start: {line!r}\n{self.logtext()}")
-        self.port = int(m.group(1))
-        self.pid = self.proc.pid
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
+        super().__init__(scratch, dict(SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2",
+                                       **(env or {})), start_timeout=120)
 
     def get(self, path, headers=None, timeout=60):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

@@ -13,15 +13,14 @@ SIGTERM and requires a clean exit 0 (so ASan/LSan findings fail the test).
 import http.client
 import json
 import os
-import re
-import select
 import shutil
 import signal
 import subprocess
 import time
 import zipfile
 
-from harness import BIN, SAMPLE_ZIP
+import harness
+from harness import SAMPLE_ZIP
 
 ISO = [  # code, iso2, iso3, iso_numeric, region
     ("BR", "BR", "BRA", "076", "South America"),
@@ -140,28 +139,8 @@ def variant(scratch, src, dst, snapshot_id, sql_extra=""):
     os.replace(tmp, dst)
 
 
-class Server:
-    def __init__(self, scratch, env=None, name="serve"):
-        self.scratch = scratch
-        self.log_path = os.path.join(scratch.dir, f"{name}.log")
-        e = dict(scratch.env)
-        e.setdefault("MATERIA_WEB_DIR", os.path.join(scratch.dir, "webdist"))
-        e.update(env or {})
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN, "serve", "--addr", "127.0.0.1:0"], cwd=scratch.dir, env=e,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        r, _, _ = select.select([self.proc.stdout], [], [], 60)
-        line = self.proc.stdout.readline() if r else ""
-        m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if not m:
-            self.proc.kill()
-            raise AssertionError(f"serve did not start: {line!r}\n{self.logtext()}")
-        self.port = int(m.group(1))
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
+class Server(harness.Serve):
+    """The server under test, with request/json/metric helpers."""
 
     def request(self, path, method="GET", headers=None, body=None, timeout=30):
         """Returns (status, headers dict lower-case, body bytes)."""
