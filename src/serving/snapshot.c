@@ -160,7 +160,15 @@ int serving_publish(const struct serving_paths *p, const char *from, char *err, 
         return -1;
     }
     testhook_point("after_rename");
-    return fs_fsync_dir(p->dir, err, errlen);
+    if (fs_fsync_dir(p->dir, err, errlen) < 0) {
+        /* The new snapshot is already live (readers see it); only its durability across
+         * a power loss is in doubt. Say so instead of a bare failure. */
+        size_t n = strlen(err);
+        snprintf(err + n, errlen > n ? errlen - n : 0,
+                 " (the new snapshot is live, but the rename may not survive a crash)");
+        return -1;
+    }
+    return 0;
 }
 
 int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
