@@ -16,10 +16,14 @@ MODEL (
 );
 
 WITH names AS (
+  -- a country's name in the newest release that has it: foundation.coffee_balance holds,
+  -- per (country, market year), the newest release having that key, so the newest over a
+  -- country's market years is the newest release having the country (4k rows to read,
+  -- not every staging row of every release)
   SELECT
     country_code,
     arg_max(country_name, (release_date, landed_at, release_file)) AS country_name
-  FROM staging.psd_coffee
+  FROM foundation.coffee_balance
   GROUP BY country_code
 )
 SELECT

@@ -130,6 +130,33 @@ static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
     put_ts(sb, e);
 }
 
+/* "k1, k2" — the model's unique key, each column prefixed with alias (may be ""). */
+static void key_list(strbuf *sb, const struct model *m, const char *alias)
+{
+    for (size_t k = 0; k < m->unique_key.n; k++) {
+        sb_appendf(sb, "%s%s", k ? ", " : "", alias);
+        db_quote_ident(sb, m->unique_key.v[k]);
+    }
+}
+
+/* "_t.k1 = _c.k1 AND ..." — the join of a physical row (_t) to a batch row (_c) by key. */
+static void key_match(strbuf *sb, const struct model *m)
+{
+    for (size_t k = 0; k < m->unique_key.n; k++) {
+        sb_append(sb, k ? " AND _t." : "_t.");
+        db_quote_ident(sb, m->unique_key.v[k]);
+        sb_append(sb, " = _c.");
+        db_quote_ident(sb, m->unique_key.v[k]);
+    }
+}
+
+/* True when the model refreshes an existing INCREMENTAL_BY_UNIQUE_KEY version this run: its
+ * changed keys are collected in temp._materia_touched and only those rows are audited. */
+static bool key_refresh(const struct model *m, const struct plan_item *it)
+{
+    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0;
+}
+
 /* Processes one range of an incremental model into it->physical. */
 static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, bool create,
                       int64_t *rows)
@@ -150,19 +177,26 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         time_filter(&sql, m, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
     } else if (r == 0) {
-        /* upsert only the keys whose rows are new or differ */
-        sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_changed AS SELECT * FROM (%s\n) AS _materia_q "
-                   "EXCEPT SELECT * FROM %s;\nDELETE FROM %s AS _t USING _materia_changed AS _c WHERE ",
-                   q.buf, it->physical, it->physical);
-        for (size_t k = 0; k < m->unique_key.n; k++) {
-            sb_append(&sql, k ? " AND _t." : "_t.");
-            db_quote_ident(&sql, m->unique_key.v[k]);
-            sb_append(&sql, " = _c.");
-            db_quote_ident(&sql, m->unique_key.v[k]);
-        }
-        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM _materia_changed", it->physical);
+        /* Upsert only the keys whose rows are new or differ. The batch is materialised once;
+         * the EXCEPT compares it with the physical rows of the batch's keys only (a SEMI JOIN on
+         * the key), not with the whole table: comparing with all of it hashed every row of a
+         * large model on each refresh (bench/RESULTS.md, scale). The changed keys are added to
+         * temp._materia_touched, which the model's audits read (audit_target). */
+        sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_batch AS SELECT * FROM (%s\n) AS _materia_q;\n"
+                   "CREATE OR REPLACE TEMP TABLE _materia_changed AS SELECT * FROM temp._materia_batch "
+                   "EXCEPT SELECT _t.* FROM %s AS _t SEMI JOIN temp._materia_batch AS _c ON ",
+                   q.buf, it->physical);
+        key_match(&sql, m);
+        sb_appendf(&sql, ";\nDELETE FROM %s AS _t USING temp._materia_changed AS _c WHERE ", it->physical);
+        key_match(&sql, m);
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM temp._materia_changed;\n"
+                   "INSERT INTO temp._materia_touched SELECT DISTINCT ", it->physical);
+        key_list(&sql, m, "");
+        sb_append(&sql, " FROM temp._materia_changed;\nSELECT count(*) AS \"Count\" FROM temp._materia_changed");
         r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
-        if (r == 0) r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed", rc->err, rc->errlen);
+        if (r == 0)
+            r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
+                        rc->err, rc->errlen);
     }
     if (r == 0) {
         sb_reset(&sql);
@@ -182,10 +216,18 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
 
 /* What a model's audits read (@this_model): the new physical version — except for an
  * INCREMENTAL_BY_TIME_RANGE model refreshing an existing version, where only the rows of the
- * intervals just processed are audited (as SQLMesh does): re-auditing the whole history
- * after each insert cost more than the insert itself (bench/RESULTS.md, scale). */
+ * intervals just processed are audited (as SQLMesh does), and an INCREMENTAL_BY_UNIQUE_KEY
+ * model refreshing one, where only the rows of the keys this run wrote are: re-auditing the
+ * whole history after each refresh cost more than the refresh itself (bench/RESULTS.md,
+ * scale). Rows not written by the run were audited when they were. */
 static void audit_target(const struct model *m, const struct plan_item *it, strbuf *out)
 {
+    if (key_refresh(m, it)) {
+        sb_appendf(out, "(SELECT _t.* FROM %s AS _t SEMI JOIN temp._materia_touched AS _c ON ", it->physical);
+        key_match(out, m);
+        sb_append(out, ")");
+        return;
+    }
     if (m->kind != KIND_INCR_TIME || it->new_version || it->todo.n == 0) {
         sb_append(out, it->physical);
         return;
@@ -224,6 +266,16 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         return -1;
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         *rows = 0;
+        if (key_refresh(m, it)) {
+            strbuf sql;
+            sb_init(&sql);
+            sb_append(&sql, "CREATE OR REPLACE TEMP TABLE _materia_touched AS SELECT ");
+            key_list(&sql, m, "");
+            sb_appendf(&sql, " FROM %s LIMIT 0", it->physical);
+            int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+            sb_free(&sql);
+            if (r < 0) return -1;
+        }
         if (it->new_version && it->todo.n == 0) /* start is after the execution time: empty table */
             return incr_range(rc, it, rc->pl->exec_us, rc->pl->exec_us, true, rows);
         for (size_t k = 0; k < it->todo.n; k++) {
@@ -408,6 +460,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         }
         log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, (mono_s() - tb) * 1e3);
         sb_free(&target);
+        if (r == 0 && key_refresh(m, it) &&
+            (r = db_exec(con, "DROP TABLE IF EXISTS temp._materia_touched", e, sizeof e)) < 0)
+            snprintf(err, errlen, "%s: %s", m->name, e);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
         double secs = mono_s() - ts;
         model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
@@ -437,7 +492,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         sb_append(&fin, "UPDATE _materia.runs SET ended_at = ");
         put_ts(&fin, time_now_us());
         sb_appendf(&fin, ", status = 'ok' WHERE run_id = '%s';\nCOMMIT", oc->run_id);
+        double tc = time_mono_ms();
         r = db_exec(con, fin.buf, e, sizeof e);
+        log_debug("transform: commit %.1f ms", time_mono_ms() - tc);
         sb_free(&fin);
         if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);
     }

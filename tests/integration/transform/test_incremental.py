@@ -104,7 +104,32 @@ def test_unique_key_upserts_only_new_and_changed_keys():
     s.cleanup()
 
 
+def test_unique_key_refresh_audits_only_the_keys_it_wrote():
+    # Audits are metadata (not fingerprinted, as in SQLMesh): adding one keeps the version.
+    # A refresh audits the rows of the keys it upserted, so a row written before the audit
+    # existed is not re-audited until its key changes; a bad changed row, or a key the
+    # batch writes twice, fails the run and the previous rows stay live.
+    s = new_scratch("transform-incr", KV)
+    land(s, "kv/1.csv", "id,val\n1,a\n2,b\n3,\n")
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    from tproject import write_files
+    write_files(s, {"models/inc/kv.sql": KV["models/inc/kv.sql"].replace(
+        "audits (unique_values(columns := (id)))", "audits (unique_values(columns := (id)), not_null(columns := (val)))")})
+    land(s, "kv/1.csv", "id,val\n1,a\n2,B\n3,\n")
+    p = s.run("run", "--execution-time", "2024-01-03 12:30", check=0)
+    assert actions(p.stdout)["inc.kv"] == "upsert", p.stdout  # key 3's NULL is not re-audited
+    land(s, "kv/1.csv", "id,val\n1,a\n2,B\n3,\n4,\n")
+    p = s.run("run", "--execution-time", "2024-01-03 13:00")
+    assert p.returncode != 0 and "inc.kv" in p.stderr and "not_null" in p.stderr and "id=4" in p.stderr, p.stderr
+    land(s, "kv/1.csv", "id,val\n1,a\n2,B\n3,\n4,d\n4,e\n")
+    p = s.run("run", "--execution-time", "2024-01-03 13:30")
+    assert p.returncode != 0 and "unique_values" in p.stderr and "value=4, n=2" in p.stderr, p.stderr
+    assert q(s, "SELECT id, val FROM inc.kv ORDER BY id") == [
+        {"id": 1, "val": "a"}, {"id": 2, "val": "B"}, {"id": 3, "val": None}]
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_time_range_processes_only_missing_intervals, test_changing_an_incremental_model_backfills_a_new_version,
-          test_unique_key_upserts_only_new_and_changed_keys])
+          test_unique_key_upserts_only_new_and_changed_keys, test_unique_key_refresh_audits_only_the_keys_it_wrote])
