@@ -7,6 +7,7 @@
  *   state.c     the _materia schema: runs, run_models, models, versions, intervals
  *   plan.c      fingerprints and what a run would do, and why
  *   runner.c    executes a plan in one transaction (transform_run)
+ *   noop_stamp.c  `materia run`'s no-op answered without opening the lakehouse
  *   audits.c    built-in and custom audits against a physical table */
 #ifndef MATERIA_TRANSFORM_ENGINE_H
 #define MATERIA_TRANSFORM_ENGINE_H
@@ -136,16 +137,33 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                struct plan *pl, char *err, size_t errlen);
 void plan_free(struct plan *pl);
 void plan_print(const struct plan *pl, FILE *out);
+/* The execution times [*lo, *hi) around pl->exec_us in which this plan's answer cannot
+ * change by time alone: every model's cron floor is the same and no model's start passes. */
+void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi);
 /* Execution time: MATERIA_EXECUTION_TIME from the configuration, else now. */
 int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen);
-/* The arguments of `plan` and `run` (only --execution-time TS): sets *exec_us and returns
- * MT_EXIT_OK, or prints the usage error and returns MT_EXIT_USAGE. */
-int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us);
+/* The arguments of `plan` and `run` (--execution-time TS; `run` also --full-check, when
+ * full_check is not NULL): sets *exec_us (and *full_check) and returns MT_EXIT_OK, or prints
+ * the usage error and returns MT_EXIT_USAGE. */
+int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us, bool *full_check);
 
 /* ---- runner.c ---- */
 struct transform_outcome;
+/* Plans and runs. When stamp_out is not NULL and the run found nothing to do (and recorded
+ * so), *stamp_out gets the no-op stamp's body (noop_stamp_describe; caller frees), else NULL. */
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
-                   struct transform_outcome *oc, char *err, size_t errlen);
+                   struct transform_outcome *oc, char **stamp_out, char *err, size_t errlen);
+
+/* ---- noop_stamp.c ---- */
+/* What a no-op plan depended on (paths, input globs, the cron window), as the stamp body. */
+char *noop_stamp_describe(const struct config *cfg, const struct plan *pl);
+/* Writes DUCKDB_PATH.noop with body and the digest of what it lists as it is now (call after
+ * the lakehouse is closed). A failure only logs a warning: the stamp is a cache. */
+void noop_stamp_write(const struct config *cfg, const char *body);
+void noop_stamp_clear(const struct config *cfg);
+/* True when the stamp exists, exec_us is in its window and nothing it lists changed; then
+ * *n_models is the project's model count. */
+bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_models);
 
 /* ---- audits.c ---- */
 /* Runs every audit of model m against physical; -1 with model, audit and up to 5 bad rows

@@ -75,8 +75,11 @@ void time_fmt_ts(int64_t us, char *buf)
     struct tm tm;
     to_tm(us, &tm);
     int64_t frac = us - floordiv(us, US_PER_SEC) * US_PER_SEC;
-    snprintf(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+    /* 26 characters for years 0-9999; the check only tells the compiler the result is
+     * looked at (its truncation warning cannot know the fields' ranges) */
+    if (snprintf(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac) >= 32)
+        buf[31] = 0;
 }
 
 int64_t cron_floor(enum cron_unit u, int64_t us)

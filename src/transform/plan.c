@@ -191,6 +191,20 @@ fail:
     return -1;
 }
 
+void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi)
+{
+    *lo = INT64_MIN;
+    *hi = INT64_MAX;
+    for (size_t k = 0; k < pl->n; k++) {
+        const struct model *m = &pl->proj.models[pl->items[k].m];
+        int64_t f = cron_floor(m->unit, pl->exec_us), nx = cron_next(m->unit, pl->exec_us);
+        if (f > *lo) *lo = f;
+        if (nx < *hi) *hi = nx;
+        int64_t st = model_start_us(m);
+        if (st > pl->exec_us && st < *hi) *hi = st;
+    }
+}
+
 void plan_free(struct plan *pl)
 {
     for (size_t k = 0; k < pl->n; k++) {

@@ -19,16 +19,21 @@ static const char usage[] =
     "Runs nothing.\n\n"
     "  --execution-time TS   plan as of TS (YYYY-MM-DD[ HH:MM[:SS]], UTC)\n";
 
-int plan_cmd_args(int argc, char **argv, const char *use, int64_t *exec_us)
+int plan_cmd_args(int argc, char **argv, const char *use, int64_t *exec_us, bool *full_check)
 {
-    static const struct option opts[] = {{"execution-time", required_argument, NULL, 'e'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option plan_opts[] = {{"execution-time", required_argument, NULL, 'e'},
+                                              {NULL, 0, NULL, 0}};
+    static const struct option run_opts[] = {{"execution-time", required_argument, NULL, 'e'},
+                                             {"full-check", no_argument, NULL, 'f'},
+                                             {NULL, 0, NULL, 0}};
     const char *exec = NULL;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    if (full_check) *full_check = false;
+    while ((c = getopt_long(argc, argv, ":", full_check ? run_opts : plan_opts, NULL)) != -1) {
         if (c == 'e') exec = optarg;
+        else if (c == 'f' && full_check) *full_check = true;
         else return cli_getopt_error(use, argv[0], c, argv);
     }
     if (optind < argc)
@@ -43,7 +48,7 @@ int cmd_plan(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     int64_t exec_us;
-    int urc = plan_cmd_args(argc, argv, usage, &exec_us);
+    int urc = plan_cmd_args(argc, argv, usage, &exec_us, NULL);
     if (urc != MT_EXIT_OK) return urc;
     char err[MT_ERR_LEN];
     const char *path = config_get(&g_config, "DUCKDB_PATH");

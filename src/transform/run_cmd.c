@@ -14,31 +14,46 @@
 #include "util/log.h"
 
 static const char usage[] =
-    "usage: materia run [--execution-time TS]\n"
-    "       materia transform [--execution-time TS]\n\n"
+    "usage: materia run [--execution-time TS] [--full-check]\n"
+    "       materia transform [--execution-time TS] [--full-check]\n\n"
     "Runs the SQL models under MATERIA_PROJECT_DIR into DUCKDB_PATH: builds what is new,\n"
     "changed, downstream of a change, due by cron, or whose input files changed; audits each\n"
     "new version; then swaps the views in one transaction. Prints one line per model and\n"
     "'nothing to do' when everything is up to date.\n\n"
+    "A run that finds nothing to do leaves DUCKDB_PATH.noop, a stamp of what that answer\n"
+    "depended on (project files, input files, the lakehouse, configuration, the cron\n"
+    "window); while none of it changes, the next run answers 'nothing to do' from the\n"
+    "stamp without opening the lakehouse, and records no run in _materia.runs.\n\n"
     "  --execution-time TS   pretend the run happens at TS (YYYY-MM-DD[ HH:MM[:SS]], UTC);\n"
-    "                        default MATERIA_EXECUTION_TIME, else now\n";
+    "                        default MATERIA_EXECUTION_TIME, else now\n"
+    "  --full-check          ignore the no-op stamp: open the lakehouse and plan\n";
 
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     int64_t exec_us;
-    int urc = plan_cmd_args(argc, argv, usage, &exec_us);
+    bool full_check;
+    int urc = plan_cmd_args(argc, argv, usage, &exec_us, &full_check);
     if (urc != MT_EXIT_OK) return urc;
     char err[MT_ERR_LEN];
-    struct db d;
+    size_t n_models;
     double t0 = time_mono_ms();
+    if (!full_check && noop_stamp_matches(&g_config, exec_us, &n_models)) {
+        log_debug("transform: the no-op stamp matches (%.1f ms): nothing to do, lakehouse not opened",
+                  time_mono_ms() - t0);
+        printf("nothing to do (%zu models unchanged)\n", n_models);
+        return MT_EXIT_OK;
+    }
+    noop_stamp_clear(&g_config);
+    struct db d;
     if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0) {
         fprintf(stderr, "materia: %s\n", err);
         return MT_EXIT_FAIL;
     }
     struct transform_outcome oc;
     double t1 = time_mono_ms();
-    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, err, sizeof err);
+    char *stamp = NULL;
+    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, &stamp, err, sizeof err);
     double t2 = time_mono_ms();
     if (rc == 0 && oc.models_rebuilt == 0) {
         /* A no-op run only appended its 'nothing_to_do' row, which is durable in the WAL.
@@ -53,6 +68,8 @@ int cmd_run(int argc, char **argv)
         free(wal);
     }
     db_close(&d);
+    if (stamp) noop_stamp_write(&g_config, stamp); /* after close: it records the lakehouse as closed */
+    free(stamp);
     log_debug("transform: open %.1f ms, run %.1f ms, close %.1f ms", t1 - t0, t2 - t1, time_mono_ms() - t2);
     if (rc < 0) {
         fprintf(stderr, "materia: %s\n", err);

@@ -386,8 +386,9 @@ static void model_row(strbuf *rows, const char *run_id, const char *model, const
 }
 
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
-                   struct transform_outcome *oc, char *err, size_t errlen)
+                   struct transform_outcome *oc, char **stamp_out, char *err, size_t errlen)
 {
+    if (stamp_out) *stamp_out = NULL;
     memset(oc, 0, sizeof *oc);
     double t0 = mono_s();
     double tm0 = time_mono_ms();
@@ -414,6 +415,8 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
                      "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
+        else if (stamp_out)
+            *stamp_out = noop_stamp_describe(cfg, &pl);
         log_debug("transform: recording the no-op run %.1f ms", time_mono_ms() - tm1);
         oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
@@ -521,5 +524,5 @@ int transform_run(const struct config *cfg, duckdb_connection lake, struct trans
     int64_t exec_us;
     memset(out, 0, sizeof *out);
     if (plan_exec_time(cfg, NULL, &exec_us, err, errlen) < 0) return -1;
-    return runner_execute(cfg, lake, exec_us, NULL, out, err, errlen);
+    return runner_execute(cfg, lake, exec_us, NULL, out, NULL, err, errlen);
 }

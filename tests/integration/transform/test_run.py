@@ -32,13 +32,66 @@ def test_first_run_builds_everything_then_noop():
     assert p.stdout.strip() == "nothing to do (5 models unchanged)", p.stdout
     p = s.run("transform", "--execution-time", T0, check=0)
     assert "nothing to do" in p.stdout
+    # the second run checked and recorded its no-op; the third answered from its stamp
     runs = q(s, "SELECT status FROM _materia.runs WHERE kind = 'transform' ORDER BY started_at")
-    assert [r["status"] for r in runs] == ["ok", "nothing_to_do", "nothing_to_do"], runs
+    assert [r["status"] for r in runs] == ["ok", "nothing_to_do"], runs
+    assert os.path.exists(s.lakehouse + ".noop")
     rm = q(s, "SELECT model, action, status, rows FROM _materia.run_models ORDER BY model")
     assert {r["model"]: r["rows"] for r in rm}["serving.totals"] == 2, rm
     # physical tables are versioned; the model name is a view on the current one
     v = q(s, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'materia__serving'")
     assert len(v) == 1 and v[0]["table_name"].startswith("totals__"), v
+    s.cleanup()
+
+
+def n_runs(s):
+    return q(s, "SELECT count(*) AS n FROM _materia.runs WHERE kind = 'transform'")[0]["n"]
+
+
+def run_at_t0(s, *args, env=None):
+    """Runs `materia run` at T0; returns (stdout, whether it opened the lakehouse: a run row)."""
+    before = n_runs(s)
+    p = s.run("run", "--execution-time", T0, *args, env=env, check=0)
+    return p.stdout, n_runs(s) > before
+
+
+def test_noop_stamp_answers_without_the_lakehouse_until_anything_it_read_changes():
+    s = setup()
+    s.run("run", "--execution-time", T0, check=0)
+    stamp = s.lakehouse + ".noop"
+    out, opened = run_at_t0(s)
+    assert out.startswith("nothing to do") and opened and os.path.exists(stamp), out
+    fast = lambda: run_at_t0(s) == ("nothing to do (5 models unchanged)\n", False)  # noqa: E731
+    assert fast()
+    # --full-check ignores it
+    out, opened = run_at_t0(s, "--full-check")
+    assert out.startswith("nothing to do") and opened, out
+    assert fast()
+    # each thing the stamp depends on, changed, makes the next run check the lakehouse
+    write_files(s, {"models/staging/production.sql": BASIC["models/staging/production.sql"]})  # same text, new mtime
+    out, opened = run_at_t0(s)
+    assert out.startswith("nothing to do") and opened, out
+    assert fast()
+    s.sql(s.lakehouse, "CREATE TABLE main.someone_elses AS SELECT 1 AS x", write=True)
+    assert run_at_t0(s)[1] and fast()
+    assert run_at_t0(s, env={"MATERIA_LOG_LEVEL": "warn"})[1]  # configuration
+    assert run_at_t0(s)[1] and fast()
+    with open(stamp, "w") as f:
+        f.write("materia-noop-stamp 1\nwindow 0 9223372036854775807\nmodels 5\ndigest " + "0" * 64 + "\n")
+    assert run_at_t0(s)[1] and fast()  # a stamp whose digest does not match
+    land(s, "prod/2024-04.csv", "code,year,qty\nCO,2018,13000\n")  # an input file
+    out, opened = run_at_t0(s)
+    assert opened and "raw.production" in out and not os.path.exists(stamp), out
+    assert run_at_t0(s)[1] and fast()
+    # the next day is another cron window: FULL models are due
+    p = s.run("run", "--execution-time", "2024-03-02 08:00", check=0)
+    assert "raw.production" in p.stdout and "other.standalone" in p.stdout, p.stdout
+    p = s.run("run", "--execution-time", "2024-03-02 08:00", check=0)
+    assert p.stdout.startswith("nothing to do") and os.path.exists(stamp), p.stdout
+    # a failing run leaves no stamp behind
+    write_files(s, {"models/serving/totals.sql": "MODEL (name serving.totals, kind FULL);\nSELECT nope FROM raw.production\n"})
+    p = s.run("run", "--execution-time", "2024-03-02 08:00")
+    assert p.returncode != 0 and not os.path.exists(stamp), p.stdout
     s.cleanup()
 
 
@@ -164,7 +217,9 @@ def test_sigkill_mid_run_keeps_complete_views_and_next_run_recovers():
 
 
 if __name__ == "__main__":
-    main([test_first_run_builds_everything_then_noop, test_touching_one_model_rebuilds_it_and_descendants_only,
+    main([test_first_run_builds_everything_then_noop,
+          test_noop_stamp_answers_without_the_lakehouse_until_anything_it_read_changes,
+          test_touching_one_model_rebuilds_it_and_descendants_only,
           test_new_landed_file_reruns_readers_same_day_and_cron_makes_full_due, test_views_are_catalog_free,
           test_dag_render_and_help, test_model_removed_from_project_is_dropped_from_the_layer,
           test_sigkill_mid_run_keeps_complete_views_and_next_run_recovers])

@@ -1,0 +1,236 @@
+/* noop_stamp.c — `materia run` answering "nothing to do" without opening the lakehouse.
+ *
+ * Loading DuckDB and opening the lakehouse costs ~40 ms before any engine work
+ * (bench/RESULTS.md), most of the no-op budget. So, as make and ninja do with file
+ * times, a run that found nothing to do leaves a stamp beside the lakehouse
+ * (DUCKDB_PATH.noop) listing everything the plan's answer depended on:
+ *   path   every project file and folder (models/, audits/, seeds, external models, .env),
+ *          the lakehouse and its WAL (stat'ed after the lakehouse was closed) and the
+ *          materia binary: size, mtime (ns), inode, or "missing";
+ *   glob   each model's input-file patterns, expanded and stat'ed like the inputs
+ *          fingerprint (dag_inputs_fingerprint);
+ *   window the execution times [lo, hi) in which every model's cron floor is the same,
+ *          i.e. in which no FULL model falls due and no incremental interval completes;
+ *   models the number of models (for the message);
+ *   var    the names the models' and audits' @VAR('name') read;
+ *   digest SHA-256 over the above as observed, materia's version, every configuration
+ *          key's value and each var's value (not the whole environment: hyperfine, for
+ *          one, changes a variable on every run).
+ * The next `materia run` re-reads the stamp, re-stats its paths and globs (~1 ms) and, when
+ * the digest matches and its execution time is inside the window, prints the same
+ * "nothing to do" line and exits without loading the lakehouse.
+ *
+ * Invariants: a stamp is written only right after a run that itself found nothing to do
+ * (and recorded that in _materia.runs), and is removed before any run opens the
+ * lakehouse, so it never describes a state other than the one it was written after.
+ * Anything that writes the lakehouse (a run, the pipeline, janitor, `sql --write`)
+ * changes its size, mtime or WAL, so a stamp can only match an untouched lakehouse. A
+ * missing, unreadable or foreign stamp simply means the full check runs. The fast
+ * no-ops themselves are not recorded in _materia.runs: nothing was opened. */
+#include <ctype.h>
+#include <dirent.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "transform/engine.h"
+#include "util/common.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "util/log.h"
+
+#define STAMP_MAGIC "materia-noop-stamp 1"
+
+static char *stamp_path(const struct config *cfg)
+{
+    return xasprintf("%s.noop", config_get(cfg, "DUCKDB_PATH"));
+}
+
+static void hash_str(struct hash_ctx *h, const char *s)
+{
+    hash_update(h, s, strlen(s));
+    hash_update(h, "\n", 1);
+}
+
+static void hash_stat(struct hash_ctx *h, const char *path)
+{
+    struct stat st;
+    char b[160];
+    if (stat(path, &st) != 0) snprintf(b, sizeof b, "missing");
+    else
+        snprintf(b, sizeof b, "%lld %lld.%09ld %llu %o", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                 st.st_mtim.tv_nsec, (unsigned long long)st.st_ino, (unsigned)st.st_mode);
+    hash_str(h, path);
+    hash_str(h, b);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The digest of a stamp's body as the file system and configuration are now. */
+static void stamp_digest(const struct config *cfg, const char *body, char out[HASH_HEX_LEN])
+{
+    struct hash_ctx h;
+    hash_init(&h);
+    hash_str(&h, STAMP_MAGIC " " MATERIA_VERSION);
+    char *copy = xstrdup(body), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        hash_str(&h, line);
+        if (!strncmp(line, "path ", 5)) hash_stat(&h, line + 5);
+        else if (!strncmp(line, "glob ", 5)) {
+            glob_t g;
+            if (glob(line + 5, 0, NULL, &g) == 0) {
+                for (size_t k = 0; k < g.gl_pathc; k++) hash_stat(&h, g.gl_pathv[k]);
+                globfree(&g);
+            }
+        } else if (!strncmp(line, "var ", 4)) {
+            const char *v = config_get(cfg, line + 4);
+            hash_str(&h, v ? v : "(unset)");
+        }
+    }
+    free(copy);
+    for (size_t k = 0; k < cfg->n; k++) {
+        hash_str(&h, cfg->items[k].key);
+        hash_str(&h, cfg->items[k].value ? cfg->items[k].value : "(unset)");
+    }
+    hash_final_hex(&h, out);
+}
+
+/* Appends "path P" for dir, and recursively for everything under it. */
+static void add_tree(strbuf *sb, const char *dir)
+{
+    sb_appendf(sb, "path %s\n", dir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct strlist names = {0};
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) strlist_push(&names, e->d_name);
+    closedir(d);
+    if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    for (size_t k = 0; k < names.n; k++) {
+        char *p = fs_join(dir, names.v[k]);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(sb, p);
+        else sb_appendf(sb, "path %s\n", p);
+        free(p);
+    }
+    strlist_free(&names);
+}
+
+/* Appends "var NAME" for each @VAR('NAME') in sql. A name missed here would let the stamp
+ * ignore that variable, so the scan accepts at least macros.c's syntax (expand_var): @VAR
+ * in any case, optional white space, '(', optional white space, a quoted name. A
+ * false match (in a comment, say) only adds a variable to watch. */
+static void add_vars(strbuf *sb, const char *sql)
+{
+    for (const char *p = sql; p && (p = strchr(p, '@')); p++) {
+        if (strncasecmp(p + 1, "var", 3) != 0) continue;
+        const char *q = p + 4;
+        while (isspace((unsigned char)*q)) q++;
+        if (*q++ != '(') continue;
+        while (isspace((unsigned char)*q)) q++;
+        char quote = *q;
+        if (quote != '\'' && quote != '"') continue;
+        const char *e = strchr(q + 1, quote);
+        if (!e || e == q + 1 || memchr(q + 1, '\n', (size_t)(e - q - 1))) continue;
+        sb_appendf(sb, "var %.*s\n", (int)(e - q - 1), q + 1);
+    }
+}
+
+char *noop_stamp_describe(const struct config *cfg, const struct plan *pl)
+{
+    const struct project *p = &pl->proj;
+    strbuf sb;
+    sb_init(&sb);
+    int64_t lo, hi;
+    plan_noop_window(pl, &lo, &hi);
+    sb_appendf(&sb, "window %lld %lld\nmodels %zu\n", (long long)lo, (long long)hi, pl->n);
+    static const char *const subdirs[] = {"models", "audits", "seeds"};
+    for (size_t k = 0; k < sizeof subdirs / sizeof *subdirs; k++) {
+        char *d = fs_join(p->dir, subdirs[k]);
+        add_tree(&sb, d);
+        free(d);
+    }
+    static const char *const ext[] = {"external_models.yaml", "external_models.yml", "external_models"};
+    for (size_t k = 0; k < sizeof ext / sizeof *ext; k++) {
+        char *f = fs_join(p->dir, ext[k]);
+        sb_appendf(&sb, "path %s\n", f);
+        free(f);
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const struct model *m = &p->models[i];
+        if (m->kind == KIND_SEED && m->seed_path) {
+            char *dir = fs_dirname(m->file);
+            char *f = m->seed_path[0] == '/' ? xstrdup(m->seed_path) : fs_join(dir, m->seed_path);
+            sb_appendf(&sb, "path %s\n", f);
+            free(f);
+            free(dir);
+        }
+        add_vars(&sb, m->query);
+        if (p->globs && p->globs[i]) {
+            char *pats = xstrdup(p->globs[i]), *save = NULL;
+            for (char *g = strtok_r(pats, "\n", &save); g; g = strtok_r(NULL, "\n", &save))
+                sb_appendf(&sb, "glob %s\n", g);
+            free(pats);
+        }
+    }
+    for (size_t i = 0; i < p->n_audits; i++) add_vars(&sb, p->audits[i].query);
+    const char *lake = config_get(cfg, "DUCKDB_PATH");
+    sb_appendf(&sb, "path .env\npath %s\npath %s.wal\n", lake, lake);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        sb_appendf(&sb, "path %s\n", exe);
+    }
+    return sb_detach(&sb);
+}
+
+void noop_stamp_clear(const struct config *cfg)
+{
+    char *path = stamp_path(cfg);
+    unlink(path);
+    free(path);
+}
+
+void noop_stamp_write(const struct config *cfg, const char *body)
+{
+    char digest[HASH_HEX_LEN], err[MT_ERR_LEN];
+    stamp_digest(cfg, body, digest);
+    char *text = xasprintf(STAMP_MAGIC "\n%sdigest %s\n", body, digest);
+    char *path = stamp_path(cfg);
+    if (fs_write_atomic(path, text, strlen(text), false, err, sizeof err) < 0)
+        log_warn("transform: writing the no-op stamp: %s (the next run checks the lakehouse)", err);
+    free(path);
+    free(text);
+}
+
+bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_models)
+{
+    char *path = stamp_path(cfg), *text = NULL, err[MT_ERR_LEN];
+    size_t len;
+    int rc = fs_read_all(path, &text, &len, err, sizeof err);
+    free(path);
+    if (rc < 0) return false;
+    bool ok = false;
+    long long lo, hi;
+    char *body = NULL, *dig = NULL;
+    if (!strncmp(text, STAMP_MAGIC "\n", sizeof STAMP_MAGIC) &&
+        sscanf(text + sizeof STAMP_MAGIC, "window %lld %lld\nmodels %zu", &lo, &hi, n_models) == 3 &&
+        exec_us >= lo && exec_us < hi && (dig = strstr(text, "\ndigest ")) && strlen(dig + 8) >= 64) {
+        body = xstrndup(text + sizeof STAMP_MAGIC, (size_t)(dig + 1 - (text + sizeof STAMP_MAGIC)));
+        char now[HASH_HEX_LEN];
+        stamp_digest(cfg, body, now);
+        ok = !strncmp(now, dig + 8, 64);
+    }
+    free(body);
+    free(text);
+    return ok;
+}
