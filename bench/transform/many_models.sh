@@ -3,7 +3,9 @@
 # (gen_many_models.py: chains and fan-outs of tiny models, so the engine dominates).
 #   first run   `materia run` from scratch (one run: building 1,000 tables)
 #   plan        `materia plan` on the built project (everything unchanged)
-#   noop        `materia run` with nothing to do
+#   noop        `materia run` with nothing to do (answered from the no-op stamp the
+#               first warm-up run leaves)
+#   noop_full_check  `materia run --full-check`: the no-op that opens the lakehouse and plans
 # Usage: bench/transform/many_models.sh [RUNS] [N_MODELS]
 source "$(dirname "$0")/../lib.sh"
 RUNS=${1:-10}
@@ -18,5 +20,6 @@ echo "first run (load $(bench_load)): $(bench_rss "$MATERIA" run)"
   FROM _materia.run_models m JOIN _materia.runs r USING (run_id) WHERE r.status = 'ok'"
 bench_hf plan -N --runs "$RUNS" --warmup 2 -n plan "$MATERIA plan"
 bench_hf noop -N --runs "$RUNS" --warmup 2 -n noop "$MATERIA run"
-echo "noop peak RSS: $(bench_rss "$MATERIA" run)"
-MATERIA_LOG_LEVEL=debug "$MATERIA" run 2>&1 | grep DEBUG
+bench_hf noop_full_check -N --runs "$RUNS" --warmup 2 -n noop_full_check "$MATERIA run --full-check"
+echo "noop --full-check peak RSS: $(bench_rss "$MATERIA" run --full-check)"
+MATERIA_LOG_LEVEL=debug "$MATERIA" run --full-check 2>&1 | grep DEBUG

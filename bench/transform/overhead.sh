@@ -8,7 +8,10 @@
 #    `materia sql --write` on a fresh file in one process — DuckDB alone, no engine.
 #    The engine additionally runs the models' audits and records state; that is counted
 #    as overhead (it is what the engine adds).
-# 4. "noop": `materia run` when everything is up to date.
+# 4. "noop": `materia run` when everything is up to date: the first (warm-up) run checks
+#    the lakehouse and leaves the no-op stamp, the measured ones answer from it;
+#    "noop_full_check": `materia run --full-check`, the no-op that opens the lakehouse,
+#    plans against its state and records a nothing_to_do run.
 # Usage: bench/transform/overhead.sh [RUNS]   (results under $OUT, default /tmp/materia-bench/overhead)
 source "$(dirname "$0")/../lib.sh"
 RUNS=${1:-10}
@@ -68,11 +71,12 @@ PY
 echo "engine peak RSS: $(rm -f $DUCKDB_PATH*; bench_rss "$MATERIA" run)"
 echo "direct peak RSS: $(rm -f $OUT/direct.duckdb*; bench_rss "$MATERIA" sql --write "$OUT/direct.duckdb" "$SQL")"
 bench_hf noop -N --runs $((RUNS * 3)) --warmup 3 -n noop "$MATERIA run"
+bench_hf noop_full_check -N --runs $((RUNS * 3)) --warmup 3 -n noop_full_check "$MATERIA run --full-check"
 # what every no-op run pays before the engine does anything: process start + loading
 # libduckdb (--version), and that plus opening/closing the lakehouse read-write
 "$MATERIA" sql --write "$DUCKDB_PATH" "CHECKPOINT" >/dev/null
 bench_hf noop_floor -N --runs $((RUNS * 3)) --warmup 3 -n version "$MATERIA --version" \
     -n open_lakehouse "$MATERIA sql --write $DUCKDB_PATH 'SELECT 1'"
-MATERIA_LOG_LEVEL=debug "$MATERIA" run 2>&1 | grep DEBUG
+MATERIA_LOG_LEVEL=debug "$MATERIA" run --full-check 2>&1 | grep DEBUG
 "$MATERIA" sql "$DUCKDB_PATH" "SELECT model, action, round(seconds, 3) AS s, rows FROM _materia.run_models
   WHERE run_id = (SELECT max(run_id) FROM _materia.runs WHERE status = 'ok') ORDER BY seconds DESC"

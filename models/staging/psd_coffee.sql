@@ -6,7 +6,8 @@
  * the 19 names of docs/ARCHITECTURE.md §3; the accepted_values audit stops the run if PSD
  * ever publishes an attribute outside that list. Only Coffee, Green (commodity 0711100)
  * is kept, so a landed file holding other commodities (PSD's all-commodities file)
- * cannot mix into the coffee balance. Incremental on landed_at like raw. */
+ * cannot mix into the coffee balance: raw already keeps only those rows, and the filter
+ * stays so this model's contract does not rest on raw's. Incremental on landed_at like raw. */
 MODEL (
   name staging.psd_coffee,
   kind INCREMENTAL_BY_TIME_RANGE (
