@@ -5,9 +5,13 @@
  * Read-only by default, so pointing it at serving.duckdb never takes a write lock; with
  * --write the file is opened read-write (and created if missing). Output is CSV with a
  * header (default), tab-separated (--tsv) or JSON rows (--json); NULL prints as empty
- * in CSV/TSV and null in JSON. */
+ * in CSV/TSV and null in JSON. Every value prints as DuckDB's own cast to VARCHAR gives it:
+ * the row-wise duckdb_value_varchar for the types it handles, and for the others
+ * (TIMESTAMPTZ, UUID, ENUM, LIST, STRUCT, MAP, ...) the result is cast by DuckDB itself
+ * (result_as_text). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -54,7 +58,74 @@ static bool is_numeric_type(duckdb_type t)
     }
 }
 
-static void print_result(duckdb_result *res, enum fmt fmt)
+/* The column types duckdb_value_varchar renders. For the others it returns NULL (DuckDB
+ * 1.4.4), or for UUID corrupts the next column's value and crashes. */
+static bool text_safe(duckdb_type t)
+{
+    switch (t) {
+    case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB: case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_INTERVAL:
+    case DUCKDB_TYPE_UHUGEINT:
+        return true;
+    default:
+        return is_numeric_type(t);
+    }
+}
+
+/* For a result with a column text_safe() refuses: appends its chunks through an appender
+ * whose query casts every column to VARCHAR (DuckDB's own cast, so values print exactly as
+ * `CAST(x AS VARCHAR)` does) into a temporary table, and returns that table's rows in *out.
+ * Temporary objects live in memory, so this works on a read-only file too. */
+static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_result *out, char *err, size_t errlen)
+{
+    idx_t cols = duckdb_column_count(res);
+    duckdb_logical_type *types = xcalloc(cols, sizeof *types);
+    const char **names = xcalloc(cols, sizeof *names);
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "CREATE OR REPLACE TEMP TABLE _materia_sql_text (");
+    for (idx_t c = 0; c < cols; c++) {
+        types[c] = duckdb_column_logical_type(res, c);
+        names[c] = duckdb_column_name(res, c);
+        sb_appendf(&sql, "%sc%llu VARCHAR", c ? ", " : "", (unsigned long long)c);
+    }
+    sb_append(&sql, ")");
+    int rc = db_exec(con, sql.buf, err, errlen);
+    duckdb_appender app = NULL;
+    if (rc == 0 && duckdb_appender_create_query(con, "INSERT INTO temp._materia_sql_text SELECT COLUMNS(*)::VARCHAR "
+                                                "FROM appended_data", cols, types, NULL, names, &app) == DuckDBError) {
+        snprintf(err, errlen, "printing the result: %s", app ? duckdb_appender_error(app) : "no appender");
+        rc = -1;
+    }
+    idx_t n = duckdb_result_chunk_count(*res);
+    for (idx_t k = 0; rc == 0 && k < n; k++) {
+        duckdb_data_chunk ch = duckdb_result_get_chunk(*res, k);
+        if (duckdb_append_data_chunk(app, ch) == DuckDBError) {
+            snprintf(err, errlen, "printing the result: %s", duckdb_appender_error(app));
+            rc = -1;
+        }
+        duckdb_destroy_data_chunk(&ch);
+    }
+    if (rc == 0 && duckdb_appender_flush(app) == DuckDBError) {
+        snprintf(err, errlen, "printing the result: %s", duckdb_appender_error(app));
+        rc = -1;
+    }
+    if (app) duckdb_appender_destroy(&app);
+    if (rc == 0 && duckdb_query(con, "SELECT * FROM temp._materia_sql_text", out) == DuckDBError) {
+        snprintf(err, errlen, "printing the result: %s", duckdb_result_error(out));
+        duckdb_destroy_result(out);
+        rc = -1;
+    }
+    for (idx_t c = 0; c < cols; c++) duckdb_destroy_logical_type(&types[c]);
+    free(types);
+    free(names);
+    sb_free(&sql);
+    return rc;
+}
+
+/* Prints res; text, when not NULL, holds the same rows with every column as VARCHAR
+ * (result_as_text), read instead of res while res still gives the names and types. */
+static void print_result(duckdb_result *res, duckdb_result *text, enum fmt fmt)
 {
     idx_t cols = duckdb_column_count(res), rows = duckdb_row_count(res);
     char sep = fmt == FMT_TSV ? '\t' : ',';
@@ -70,10 +141,9 @@ static void print_result(duckdb_result *res, enum fmt fmt)
     for (idx_t r = 0; r < rows; r++) {
         if (fmt == FMT_JSON) sb_append_char(&sb, '{');
         for (idx_t c = 0; c < cols; c++) {
-            bool null = duckdb_value_is_null(res, c, r);
-            char *v = null ? NULL : duckdb_value_varchar(res, c, r);
-            /* duckdb_value_varchar has no text form for some nested types (MAP): show
-             * those as NULL rather than crash */
+            duckdb_result *src = text ? text : res;
+            bool null = duckdb_value_is_null(src, c, r);
+            char *v = null ? NULL : duckdb_value_varchar(src, c, r);
             if (!v) null = true;
             if (fmt == FMT_JSON) {
                 if (c) sb_append_char(&sb, ',');
@@ -148,7 +218,20 @@ int cmd_sql(int argc, char **argv)
             duckdb_destroy_result(&res);
             rc = MT_EXIT_FAIL;
         } else {
-            if (i == n - 1) print_result(&res, fmt);
+            if (i == n - 1) {
+                bool safe = true;
+                for (idx_t c = 0; c < duckdb_column_count(&res); c++)
+                    if (!text_safe(duckdb_column_type(&res, c))) safe = false;
+                duckdb_result text;
+                if (safe) print_result(&res, NULL, fmt);
+                else if (result_as_text(d.con, &res, &text, err, sizeof err) == 0) {
+                    print_result(&res, &text, fmt);
+                    duckdb_destroy_result(&text);
+                } else {
+                    fprintf(stderr, "materia: sql: %s: %s\n", path, err);
+                    rc = MT_EXIT_FAIL;
+                }
+            }
             duckdb_destroy_result(&res);
         }
         duckdb_destroy_prepare(&ps);

@@ -94,8 +94,26 @@ def test_sql_reads_and_refuses_missing_file():
     s.cleanup()
 
 
+def test_sql_prints_every_type_as_duckdb_casts_it():
+    # duckdb_value_varchar gives no text for TIMESTAMPTZ, UUID, ENUM or nested types, and a
+    # UUID column before another one crashed it; `materia sql` prints DuckDB's own cast
+    s = Scratch("cli")
+    db = s.dir + "/t.duckdb"
+    s.run("sql", "--write", db, "create table t as select TIMESTAMPTZ '2024-01-01 10:00:00+00' AS tz, "
+          "'0b1c2d3e-0000-4000-8000-000000000001'::UUID AS u, 7 AS n, [1, 2] AS l, {'x': 'a'} AS st, "
+          "MAP {'k': 1} AS m, 'b'::ENUM('a', 'b') AS e, NULL::UUID AS nu", check=0)
+    want = {"tz": "2024-01-01 10:00:00+00", "u": "0b1c2d3e-0000-4000-8000-000000000001", "n": 7, "l": "[1, 2]",
+            "st": "{'x': a}", "m": "{k=1}", "e": "b", "nu": None}
+    import json
+    p = s.run("sql", "--json", db, "select * from t", check=0)  # read-only: the cast uses a temp table
+    assert json.loads(p.stdout) == want, p.stdout
+    p = s.run("sql", db, "select u, n, nu from t", check=0)
+    assert p.stdout == "u,n,nu\n0b1c2d3e-0000-4000-8000-000000000001,7,\n", p.stdout
+    s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_help_and_version, test_unknown_command_exits_2, test_every_command_has_help,
           test_every_subcommand_has_help, test_usage_errors_exit_2_on_stderr_naming_the_problem,
           test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line,
-          test_sql_reads_and_refuses_missing_file])
+          test_sql_reads_and_refuses_missing_file, test_sql_prints_every_type_as_duckdb_casts_it])
