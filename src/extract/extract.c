@@ -8,6 +8,7 @@
  *   5. validate the CSV (psd_csv.c) and hash it; content already landed is "unchanged";
  *   6. date it — Last-Modified, else the zip member's mtime, else now — and land it
  *      atomically (landing.c: meta first, data file last).
+ * Only one extract runs at a time (LANDING_DIR.extract.lock, flock).
  * The ETag sent as If-None-Match is only ever one a server sent: a release named by its
  * SHA-256 (no server ETag, e.g. file://) sends none, and step 5 catches the repeat. */
 #include "extract/extract.h"
@@ -23,6 +24,7 @@
 #include "extract/landing.h"
 #include "extract/psd_csv.h"
 #include "util/common.h"
+#include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -83,9 +85,22 @@ int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err
     };
 
     char e[MT_ERR_LEN];
+    /* One extract at a time: two would both fetch, and the slower one's landing would fail
+     * on the file the first landed. The lock sits beside LANDING_DIR, not in it, so the
+     * landing stays pure data (and backups copy no lock file). */
+    char *lock_path = xasprintf("%s.extract.lock", landing_dir);
+    char *lock_dir = fs_dirname(lock_path);
+    int lock = fs_mkdir_p(lock_dir, e, sizeof e) < 0 ? -1 : fs_lock_acquire(lock_path, "extract", e, sizeof e);
+    free(lock_dir);
+    free(lock_path);
+    if (lock < 0) {
+        snprintf(err, errlen, "%s: %s", url, e);
+        return -1;
+    }
     struct landing_set set;
     if (landing_scan(landing_dir, &set, e, sizeof e) < 0) {
         snprintf(err, errlen, "%s: %s", url, e);
+        fs_lock_release(lock);
         return -1;
     }
     const struct landing_release *newest = landing_newest(&set);
@@ -164,5 +179,6 @@ done:
     fetch_result_free(&fr);
     fetch_global_cleanup();
     landing_set_free(&set);
+    fs_lock_release(lock);
     return rc;
 }

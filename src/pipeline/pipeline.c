@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
+#include "util/hash.h"
 
 #include "extract/extract.h"
 #include "serving/export.h"
@@ -198,12 +198,8 @@ int pipeline_run(const struct config *cfg, const char *name)
         log_error("pipeline %s: cannot open the lakehouse: %s", name, err);
         return MT_EXIT_FAIL;
     }
-    char run_id[64], stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(run_id, sizeof run_id, "pipeline-%s-%08x", stamp, (unsigned)randombytes_random());
+    char run_id[ID_LEN];
+    id_make(run_id, sizeof run_id, "pipeline", time(NULL));
     if (runs_begin(lake.con, run_id, name, err, sizeof err) < 0) {
         log_error("pipeline %s: cannot record the run in _materia.runs: %s", name, err);
         db_close(&lake);

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include "util/hash.h"
 
 #include "serving/snapshot.h"
 #include "util/common.h"
@@ -175,11 +175,7 @@ static void make_snapshot_id(char *id, size_t idlen, char *created, size_t creat
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    unsigned char rnd[4];
-    randombytes_buf(rnd, sizeof rnd);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(id, idlen, "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
+    id_make(id, idlen, NULL, now);
     strftime(created, createdlen, "%Y-%m-%d %H:%M:%S", &tm);
 }
 

@@ -19,6 +19,7 @@
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 static double mono_s(void)
@@ -394,12 +395,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     double tm0 = time_mono_ms();
     if (state_init(con, err, errlen) < 0) return -1;
     log_debug("transform: state_init %.1f ms", time_mono_ms() - tm0);
-    char stamp[32];
-    time_fmt_ts(time_now_us(), stamp);
-    unsigned char rnd[4];
-    randombytes_buf(rnd, sizeof rnd);
-    snprintf(oc->run_id, sizeof oc->run_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", stamp, stamp + 5, stamp + 8,
-             stamp + 11, stamp + 14, stamp + 17, rnd[0], rnd[1], rnd[2], rnd[3]);
+    id_make(oc->run_id, sizeof oc->run_id, NULL, time(NULL));
     struct plan pl;
     strbuf rows;
     sb_init(&rows);

@@ -2,6 +2,7 @@
  * init keeps callers from having to remember it. */
 #include "util/hash.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 void hash_init(struct hash_ctx *h)
@@ -28,4 +29,15 @@ void hash_sha256_hex(const void *data, size_t len, char out[HASH_HEX_LEN])
     hash_init(&h);
     hash_update(&h, data, len);
     hash_final_hex(&h, out);
+}
+
+void id_make(char *out, size_t outlen, const char *prefix, time_t t)
+{
+    if (sodium_init() < 0) abort();
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, outlen, "%s%s%s-%08x", prefix ? prefix : "", prefix ? "-" : "", stamp,
+             (unsigned)randombytes_random());
 }

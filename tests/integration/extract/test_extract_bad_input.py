@@ -144,6 +144,26 @@ def test_binary_garbage():
                    .replace(b"\x1f\x8b", b"xx"), "not a zip, gzip or PSD CSV")
 
 
+def test_second_extract_while_one_runs():
+    # one extract at a time: while another process holds LANDING_DIR.extract.lock, extract
+    # fails at once naming the lock, fetches nothing and lands nothing
+    import fcntl
+    srv = PsdServer()
+    srv.routes["/good.zip"] = Route(body=sample_zip_bytes(), etag='"good"', last_modified=LM)
+    s = Scratch("extract-bad")
+    try:
+        with open(s.landing + ".extract.lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            p = s.run("extract", "psd", env=dict(PSD_SOURCE_URL=srv.url("/good.zip")))
+            assert p.returncode == 1 and "another extract is running" in p.stderr, p.stderr
+            assert srv.count("/good.zip") == 0 and landed_files(s) == {}, landed_files(s)
+        s.run("extract", "psd", env=dict(PSD_SOURCE_URL=srv.url("/good.zip")), check=0)  # lock released
+        assert len(landed_files(s)) == 2
+    finally:
+        srv.close()
+        s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_html_error_page, test_truncated_zip, test_zip_with_no_csv, test_zip_with_two_csvs,
           test_wrong_header, test_missing_header_column, test_malformed_row_short,
@@ -151,4 +171,4 @@ if __name__ == "__main__":
           test_malformed_row_unterminated_quote, test_real_csv_with_one_broken_row,
           test_header_only, test_empty_body, test_empty_csv_member, test_zip_decompression_bomb,
           test_gzip_decompression_bomb, test_download_over_cap, test_truncated_gzip,
-          test_binary_garbage])
+          test_binary_garbage, test_second_extract_while_one_runs])
