@@ -23,13 +23,14 @@ int cmd_render(int argc, char **argv)
     const char *exec = NULL, *start = NULL, *end = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'e') exec = optarg;
         else if (c == 's') start = optarg;
         else if (c == 'n') end = optarg;
-        else return cli_usage_error(usage, "unknown option");
+        else return cli_getopt_error(usage, argv[0], c, argv);
     }
-    if (optind + 1 != argc) return cli_usage_error(usage, "expected one MODEL");
+    if (optind + 1 != argc) return cli_usage_error(usage, "%s: expected one MODEL", argv[0]);
     char err[MT_ERR_LEN];
     int64_t exec_us, s_us = 0, e_us = 0;
     if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
