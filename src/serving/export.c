@@ -295,7 +295,7 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     testhook_point("after_copy");
     if (seal(p.dir, p.fresh, err, errlen) < 0) goto out;
     char e2[MT_ERR_LEN];
-    if (serving_verify_file(p.fresh, e2, sizeof e2) < 0) {
+    if (serving_verify_file(p.fresh, NULL, e2, sizeof e2) < 0) {
         ERR("verification of the new snapshot failed: %s", e2);
         goto out;
     }

@@ -34,7 +34,7 @@ static char *snapshot_id_of(const char *path, char *err, size_t errlen)
     struct db d;
     if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
     char *id = NULL;
-    char e2[MT_ERR_LEN];
+    char e2[MT_ERR_LEN / 2]; /* room for the path before it in err */
     if (db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", &id, e2, sizeof e2) < 0)
         snprintf(err, errlen, "%s: %s", path, e2);
     else if (!id)
@@ -86,6 +86,7 @@ static int serving_status(const struct serving_paths *p, bool verify)
         duckdb_free(sum);
     }
     duckdb_destroy_result(&res);
+    int vrc = n > 0 && verify ? serving_verify_con(d.con, p->live, err, sizeof err) : 0;
     db_close(&d);
     if (fs_exists(p->prev)) {
         char *prev = snapshot_id_of(p->prev, err, sizeof err);
@@ -100,7 +101,7 @@ static int serving_status(const struct serving_paths *p, bool verify)
         return MT_EXIT_FAIL;
     }
     if (verify) {
-        if (serving_verify_file(p->live, err, sizeof err) < 0) {
+        if (vrc < 0) {
             printf("verified:    FAILED\n");
             fprintf(stderr, "materia: serving status: %s\n", err);
             return MT_EXIT_FAIL;
@@ -124,11 +125,10 @@ static int serving_rollback(const struct serving_paths *p)
         fprintf(stderr, "materia: serving rollback: no previous snapshot at %s\n", p->prev);
         goto out;
     }
-    if (serving_verify_file(p->prev, err, sizeof err) < 0) {
+    if (serving_verify_file(p->prev, &prev_id, err, sizeof err) < 0) {
         fprintf(stderr, "materia: serving rollback: refusing, the previous snapshot is not intact: %s\n", err);
         goto out;
     }
-    prev_id = snapshot_id_of(p->prev, err, sizeof err);
     if (fs_exists(p->live)) cur_id = snapshot_id_of(p->live, err, sizeof err);
     if (serving_swap_prev(p, err, sizeof err) < 0) {
         fprintf(stderr, "materia: serving rollback: %s\n", err);

@@ -75,20 +75,32 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
     return 0;
 }
 
-int serving_verify_file(const char *path, char *err, size_t errlen)
+int serving_verify_file(const char *path, char **id, char *err, size_t errlen)
 {
     struct db d;
     char e2[MT_ERR_LEN];
+    if (id) *id = NULL;
     if (db_open(&d, path, true, 1, e2, sizeof e2) < 0) {
         ERR("%s", e2);
         return -1;
     }
+    int rc = serving_verify_con(d.con, path, err, errlen);
+    if (rc == 0 && id && db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", id, e2, sizeof e2) < 0) {
+        ERR("%s: %s", path, e2);
+        rc = -1;
+    }
+    db_close(&d);
+    return rc;
+}
+
+int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen)
+{
+    char e2[MT_ERR_LEN];
     duckdb_result res;
     int rc = -1;
-    if (db_query(d.con, "SELECT table_name, row_count, checksum FROM main._snapshot "
-                        "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
+    if (db_query(con, "SELECT table_name, row_count, checksum FROM main._snapshot "
+                      "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
         ERR("%s: no readable _snapshot table: %s", path, e2);
-        db_close(&d);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);
@@ -106,7 +118,7 @@ int serving_verify_file(const char *path, char *err, size_t errlen)
         db_quote_ident(&q, name ? name : "");
         int64_t rows = 0;
         char sum[64];
-        int crc = serving_table_checksum(d.con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2);
+        int crc = serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2);
         sb_free(&q);
         bool bad = crc < 0 || rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0;
         if (crc < 0)
@@ -122,7 +134,6 @@ int serving_verify_file(const char *path, char *err, size_t errlen)
     rc = 0;
 out:
     duckdb_destroy_result(&res);
-    db_close(&d);
     return rc;
 }
 

@@ -38,8 +38,11 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
 
 /* Opens path read-only and checks every _snapshot row against a fresh count and checksum
  * of its table. Returns 0 when the file is a complete snapshot; -1 with the table and
- * the mismatch (or the open error) in err. */
-int serving_verify_file(const char *path, char *err, size_t errlen);
+ * the mismatch (or the open error) in err. When id is not NULL and the file verifies,
+ * *id gets its snapshot id (caller frees). */
+int serving_verify_file(const char *path, char **id, char *err, size_t errlen);
+/* The same check on a connection already open on the file (path only names it in err). */
+int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen);
 
 /* Makes `from` live at `to` keeping the previous `to` as `prev` (hard link, then rename,
  * then fsync of the directory). Used by export (from = the new file) and rollback. */

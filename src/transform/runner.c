@@ -501,6 +501,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         char e[MT_ERR_LEN];
         db_exec(con, "ROLLBACK", e, sizeof e);
         record_run(con, oc->run_id, fail_status, err, &rows);
+        /* the models built before the failure were rolled back with it */
+        if (db_execf(con, e, sizeof e, "UPDATE _materia.run_models SET status = 'rolled_back' WHERE run_id = '%s' "
+                     "AND status = 'ok'", oc->run_id) < 0)
+            log_error("transform: recording run %s: %s", oc->run_id, e);
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, fail_status);
     } else if (out) {

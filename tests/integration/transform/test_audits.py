@@ -53,6 +53,9 @@ def fails_with(s, csv, *want):
     rm = q(s, f"SELECT model, status FROM _materia.run_models WHERE run_id = (SELECT run_id FROM _materia.runs "
               "ORDER BY started_at DESC LIMIT 1) ORDER BY model")
     assert {"model": "serving.prod", "status": "audit_failed"} in rm, rm
+    # the models built before it in that run were rolled back with it, and say so
+    assert {"model": "raw.prod", "status": "rolled_back"} in rm, rm
+    assert not [r for r in rm if r["status"] == "ok"], rm
     return p
 
 
