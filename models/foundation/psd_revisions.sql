@@ -14,8 +14,9 @@
  * whole history). The engine upserts the rows that changed and audits only those keys.
  * The first run (one interval from `start`) sees every release, i.e. is the full compute.
  * Known difference from a full recompute: if a release date is re-landed without a key the
- * earlier landing had, that key's row for the date stays (an upsert never deletes); a new
- * version of the model (any change to this file) rebuilds it whole. */
+ * earlier landing had, that key's row for the date stays (an upsert never deletes), and the
+ * key's later releases keep previous_value/change measured against it; a new version of the
+ * model (any change to this file) rebuilds it whole. */
 MODEL (
   name foundation.psd_revisions,
   kind INCREMENTAL_BY_UNIQUE_KEY (

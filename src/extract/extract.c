@@ -88,7 +88,9 @@ int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err
     /* One extract at a time: two would both fetch, and the slower one's landing would fail
      * on the file the first landed. The lock sits beside LANDING_DIR, not in it, so the
      * landing stays pure data (and backups copy no lock file). */
-    char *lock_path = xasprintf("%s.extract.lock", landing_dir);
+    size_t dl = strlen(landing_dir);
+    while (dl > 1 && landing_dir[dl - 1] == '/') dl--; /* "landing/" and "landing" share one lock */
+    char *lock_path = xasprintf("%.*s.extract.lock", (int)dl, landing_dir);
     char *lock_dir = fs_dirname(lock_path);
     int lock = fs_mkdir_p(lock_dir, e, sizeof e) < 0 ? -1 : fs_lock_acquire(lock_path, "extract", e, sizeof e);
     free(lock_dir);

@@ -89,7 +89,8 @@ static int serving_status(const struct serving_paths *p, bool verify)
     int vrc = n > 0 && verify ? serving_verify_con(d.con, p->live, err, sizeof err) : 0;
     db_close(&d);
     if (fs_exists(p->prev)) {
-        char *prev = snapshot_id_of(p->prev, err, sizeof err);
+        char e2[MT_ERR_LEN]; /* err may hold the live file's verification error */
+        char *prev = snapshot_id_of(p->prev, e2, sizeof e2);
         printf("previous:    %s (%s)\n", prev ? prev : "unreadable", p->prev);
         free(prev);
     } else {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "transform/model.h"
 #include "util/config.h"
@@ -63,6 +64,8 @@ struct render_ctx {
  * @macro or an unset @VAR is an error naming file:line. */
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
                  char *err, size_t errlen);
+/* The value @VAR('name') reads: name, else NAME, from the configuration; NULL if unset. */
+const char *macro_var_value(const struct config *cfg, const char *name);
 /* Splits "(a, b)" / "[a, b]" / "a" into trimmed items at top-level commas. */
 void sql_split_list(const char *text, struct strlist *out);
 
@@ -155,10 +158,13 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
                    struct transform_outcome *oc, char **stamp_out, char *err, size_t errlen);
 
 /* ---- noop_stamp.c ---- */
-/* What a no-op plan depended on (paths, input globs, the cron window), as the stamp body. */
-char *noop_stamp_describe(const struct config *cfg, const struct plan *pl);
-/* Writes DUCKDB_PATH.noop with body and the digest of what it lists as it is now (call after
- * the lakehouse is closed). A failure only logs a warning: the stamp is a cache. */
+/* What a no-op plan depended on (paths, input globs, variables, the cron window), as the
+ * stamp body, with the digest of those inputs as they are now. NULL (no stamp) when one of
+ * them changed at or after planned_at, the wall-clock time before the plan read them. */
+char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const struct timespec *planned_at);
+/* Writes DUCKDB_PATH.noop from body (call after the lakehouse is closed: the digest takes its
+ * stat then) — unless an input changed since noop_stamp_describe. A failure only logs: the
+ * stamp is a cache. */
 void noop_stamp_write(const struct config *cfg, const char *body);
 void noop_stamp_clear(const struct config *cfg);
 /* True when the stamp exists, exec_us is in its window and nothing it lists changed; then

@@ -36,15 +36,20 @@
 #include "util/db.h"
 #include "util/fsutil.h"
 
-static int var_lookup(const struct render_ctx *rc, const char *name, const char **val)
+const char *macro_var_value(const struct config *cfg, const char *name)
 {
-    *val = config_get(rc->cfg, name);
-    if (*val) return 0;
+    const char *val = config_get(cfg, name);
+    if (val) return val;
     char up[256];
     size_t i = 0;
     for (; name[i] && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)name[i]);
     up[i] = 0;
-    *val = config_get(rc->cfg, up);
+    return config_get(cfg, up);
+}
+
+static int var_lookup(const struct render_ctx *rc, const char *name, const char **val)
+{
+    *val = macro_var_value(rc->cfg, name);
     return *val ? 0 : -1;
 }
 

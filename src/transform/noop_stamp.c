@@ -4,30 +4,36 @@
  * (bench/RESULTS.md), most of the no-op budget. So, as make and ninja do with file
  * times, a run that found nothing to do leaves a stamp beside the lakehouse
  * (DUCKDB_PATH.noop) listing everything the plan's answer depended on:
- *   path   every project file and folder (models/, audits/, seeds, external models, .env),
- *          the lakehouse and its WAL (stat'ed after the lakehouse was closed) and the
- *          materia binary: size, mtime (ns), inode, or "missing";
- *   glob   each model's input-file patterns, expanded and stat'ed like the inputs
- *          fingerprint (dag_inputs_fingerprint);
  *   window the execution times [lo, hi) in which every model's cron floor is the same,
  *          i.e. in which no FULL model falls due and no incremental interval completes;
  *   models the number of models (for the message);
+ *   path   every project file and folder (models/, audits/, seeds, external models, .env),
+ *          the materia binary and the libduckdb it loaded: size, mtime, ctime (ns; ctime
+ *          cannot be set back by cp -p or touch), inode, mode, or "missing";
+ *   glob   each model's input-file patterns, expanded and stat'ed like the inputs
+ *          fingerprint (dag_inputs_fingerprint);
  *   var    the names the models' and audits' @VAR('name') read;
- *   digest SHA-256 over the above as observed, materia's version, every configuration
- *          key's value and each var's value (not the whole environment: hyperfine, for
- *          one, changes a variable on every run).
+ *   pre    the digest of the lines above as the plan saw them (see below);
+ *   path   the lakehouse and its WAL, stat'ed after the lakehouse was closed;
+ *   digest SHA-256 over all of it as observed, materia's version, every configuration
+ *          key's value and each var's value as @VAR resolves it (not the whole
+ *          environment: hyperfine, for one, changes a variable on every run).
  * The next `materia run` re-reads the stamp, re-stats its paths and globs (~1 ms) and, when
  * the digest matches and its execution time is inside the window, prints the same
  * "nothing to do" line and exits without loading the lakehouse.
  *
  * Invariants: a stamp is written only right after a run that itself found nothing to do
  * (and recorded that in _materia.runs), and is removed before any run opens the
- * lakehouse, so it never describes a state other than the one it was written after.
- * Anything that writes the lakehouse (a run, the pipeline, janitor, `sql --write`)
- * changes its size, mtime or WAL, so a stamp can only match an untouched lakehouse. A
- * missing, unreadable or foreign stamp simply means the full check runs. The fast
- * no-ops themselves are not recorded in _materia.runs: nothing was opened. */
+ * lakehouse. It never vouches for an input the plan did not see: `pre` is taken when the
+ * plan is done, and no stamp is made if any input's ctime is not older than the moment
+ * before the plan read them (with a margin for coarse file-system clocks), or if `pre`
+ * no longer matches when the stamp is written after close. Anything that writes the
+ * lakehouse (a run, the pipeline, janitor, `sql --write`) changes its stat, so a stamp can
+ * only match an untouched lakehouse; DuckDB's file lock keeps other writers out until the
+ * run closes it, and the stat is taken right then. A missing, unreadable or foreign stamp
+ * simply means the full check runs. The fast no-ops are not recorded in _materia.runs. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <glob.h>
 #include <stdio.h>
@@ -43,7 +49,10 @@
 #include "util/hash.h"
 #include "util/log.h"
 
-#define STAMP_MAGIC "materia-noop-stamp 1"
+#define STAMP_MAGIC "materia-noop-stamp 2"
+/* File-system timestamps can trail the wall clock by a tick; a change this close before the
+ * plan counts as during it. */
+#define RECENT_NS INT64_C(20000000)
 
 static char *stamp_path(const struct config *cfg)
 {
@@ -56,16 +65,27 @@ static void hash_str(struct hash_ctx *h, const char *s)
     hash_update(h, "\n", 1);
 }
 
-static void hash_stat(struct hash_ctx *h, const char *path)
+/* Hashes path's stat; false when since is given and the path changed (ctime) at or after
+ * since - RECENT_NS. */
+static bool hash_stat(struct hash_ctx *h, const char *path, const struct timespec *since)
 {
     struct stat st;
-    char b[160];
+    char b[200];
+    bool ok = true;
     if (stat(path, &st) != 0) snprintf(b, sizeof b, "missing");
-    else
-        snprintf(b, sizeof b, "%lld %lld.%09ld %llu %o", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                 st.st_mtim.tv_nsec, (unsigned long long)st.st_ino, (unsigned)st.st_mode);
+    else {
+        snprintf(b, sizeof b, "%lld %lld.%09ld %lld.%09ld %llu %o", (long long)st.st_size,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+                 st.st_ctim.tv_nsec, (unsigned long long)st.st_ino, (unsigned)st.st_mode);
+        if (since) {
+            int64_t c = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+            int64_t p = (int64_t)since->tv_sec * 1000000000 + since->tv_nsec;
+            if (c >= p - RECENT_NS) ok = false;
+        }
+    }
     hash_str(h, path);
     hash_str(h, b);
+    return ok;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -73,24 +93,29 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The digest of a stamp's body as the file system and configuration are now. */
-static void stamp_digest(const struct config *cfg, const char *body, char out[HASH_HEX_LEN])
+/* The digest of the first len bytes of a stamp body as the file system and configuration
+ * are now; false when since is given and a listed path changed after it (hash_stat). */
+static bool stamp_digest(const struct config *cfg, const char *body, size_t len, const struct timespec *since,
+                         char out[HASH_HEX_LEN])
 {
     struct hash_ctx h;
+    bool ok = true;
     hash_init(&h);
     hash_str(&h, STAMP_MAGIC " " MATERIA_VERSION);
-    char *copy = xstrdup(body), *save = NULL;
+    char *copy = xstrndup(body, len), *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         hash_str(&h, line);
-        if (!strncmp(line, "path ", 5)) hash_stat(&h, line + 5);
-        else if (!strncmp(line, "glob ", 5)) {
+        if (!strncmp(line, "path ", 5)) {
+            if (!hash_stat(&h, line + 5, since)) ok = false;
+        } else if (!strncmp(line, "glob ", 5)) {
             glob_t g;
             if (glob(line + 5, 0, NULL, &g) == 0) {
-                for (size_t k = 0; k < g.gl_pathc; k++) hash_stat(&h, g.gl_pathv[k]);
+                for (size_t k = 0; k < g.gl_pathc; k++)
+                    if (!hash_stat(&h, g.gl_pathv[k], since)) ok = false;
                 globfree(&g);
             }
         } else if (!strncmp(line, "var ", 4)) {
-            const char *v = config_get(cfg, line + 4);
+            const char *v = macro_var_value(cfg, line + 4);
             hash_str(&h, v ? v : "(unset)");
         }
     }
@@ -100,6 +125,7 @@ static void stamp_digest(const struct config *cfg, const char *body, char out[HA
         hash_str(&h, cfg->items[k].value ? cfg->items[k].value : "(unset)");
     }
     hash_final_hex(&h, out);
+    return ok;
 }
 
 /* Appends "path P" for dir, and recursively for everything under it. */
@@ -144,7 +170,7 @@ static void add_vars(strbuf *sb, const char *sql)
     }
 }
 
-char *noop_stamp_describe(const struct config *cfg, const struct plan *pl)
+char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const struct timespec *planned_at)
 {
     const struct project *p = &pl->proj;
     strbuf sb;
@@ -182,14 +208,23 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl)
         }
     }
     for (size_t i = 0; i < p->n_audits; i++) add_vars(&sb, p->audits[i].query);
-    const char *lake = config_get(cfg, "DUCKDB_PATH");
-    sb_appendf(&sb, "path .env\npath %s\npath %s.wal\n", lake, lake);
+    sb_append(&sb, "path .env\n");
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
         sb_appendf(&sb, "path %s\n", exe);
     }
+    Dl_info lib;
+    if (dladdr((void *)duckdb_open, &lib) && lib.dli_fname) sb_appendf(&sb, "path %s\n", lib.dli_fname);
+    char pre[HASH_HEX_LEN];
+    if (!stamp_digest(cfg, sb.buf, sb.len, planned_at, pre)) {
+        log_debug("transform: an input changed while planning: no no-op stamp");
+        sb_free(&sb);
+        return NULL;
+    }
+    const char *lake = config_get(cfg, "DUCKDB_PATH");
+    sb_appendf(&sb, "pre %s\npath %s\npath %s.wal\n", pre, lake, lake);
     return sb_detach(&sb);
 }
 
@@ -202,8 +237,16 @@ void noop_stamp_clear(const struct config *cfg)
 
 void noop_stamp_write(const struct config *cfg, const char *body)
 {
-    char digest[HASH_HEX_LEN], err[MT_ERR_LEN];
-    stamp_digest(cfg, body, digest);
+    /* the inputs must still be as the plan saw them (pre), or the stamp would vouch for a change */
+    const char *pre = strstr(body, "\npre ");
+    char now[HASH_HEX_LEN], digest[HASH_HEX_LEN], err[MT_ERR_LEN];
+    if (!pre || strlen(pre) < 6 + 64) return;
+    stamp_digest(cfg, body, (size_t)(pre + 1 - body), NULL, now);
+    if (strncmp(now, pre + 5, 64) != 0) {
+        log_debug("transform: an input changed during the run: no no-op stamp");
+        return;
+    }
+    stamp_digest(cfg, body, strlen(body), NULL, digest);
     char *text = xasprintf(STAMP_MAGIC "\n%sdigest %s\n", body, digest);
     char *path = stamp_path(cfg);
     if (fs_write_atomic(path, text, strlen(text), false, err, sizeof err) < 0)
@@ -227,7 +270,7 @@ bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_mod
         exec_us >= lo && exec_us < hi && (dig = strstr(text, "\ndigest ")) && strlen(dig + 8) >= 64) {
         body = xstrndup(text + sizeof STAMP_MAGIC, (size_t)(dig + 1 - (text + sizeof STAMP_MAGIC)));
         char now[HASH_HEX_LEN];
-        stamp_digest(cfg, body, now);
+        stamp_digest(cfg, body, strlen(body), NULL, now);
         ok = !strncmp(now, dig + 8, 64);
     }
     free(body);

@@ -140,13 +140,15 @@ static void key_list(strbuf *sb, const struct model *m, const char *alias)
     }
 }
 
-/* "_t.k1 = _c.k1 AND ..." — the join of a physical row (_t) to a batch row (_c) by key. */
+/* "_t.k1 IS NOT DISTINCT FROM _c.k1 AND ..." — the join of a physical row (_t) to a batch
+ * row (_c) by key. NULL matches NULL: with `=` a row whose key has a NULL was never found
+ * again, so each refresh inserted it once more and its audits never saw it. */
 static void key_match(strbuf *sb, const struct model *m)
 {
     for (size_t k = 0; k < m->unique_key.n; k++) {
         sb_append(sb, k ? " AND _t." : "_t.");
         db_quote_ident(sb, m->unique_key.v[k]);
-        sb_append(sb, " = _c.");
+        sb_append(sb, " IS NOT DISTINCT FROM _c.");
         db_quote_ident(sb, m->unique_key.v[k]);
     }
 }
@@ -404,6 +406,8 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     static const char stale[] = "UPDATE _materia.runs SET status = 'failed', ended_at = now()::TIMESTAMP, "
                                 "message = 'interrupted (found running at a later run''s start)' WHERE "
                                 "kind = 'transform' AND status = 'running';\n";
+    struct timespec planned_at; /* before the plan reads any input: see noop_stamp_describe */
+    clock_gettime(CLOCK_REALTIME, &planned_at);
     int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
@@ -412,7 +416,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
                      "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
         else if (stamp_out)
-            *stamp_out = noop_stamp_describe(cfg, &pl);
+            *stamp_out = noop_stamp_describe(cfg, &pl, &planned_at);
         log_debug("transform: recording the no-op run %.1f ms", time_mono_ms() - tm1);
         oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);

@@ -80,20 +80,20 @@ static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_resu
 {
     idx_t cols = duckdb_column_count(res);
     duckdb_logical_type *types = xcalloc(cols, sizeof *types);
-    const char **names = xcalloc(cols, sizeof *names);
     strbuf sql;
     sb_init(&sql);
     sb_append(&sql, "CREATE OR REPLACE TEMP TABLE _materia_sql_text (");
     for (idx_t c = 0; c < cols; c++) {
         types[c] = duckdb_column_logical_type(res, c);
-        names[c] = duckdb_column_name(res, c);
         sb_appendf(&sql, "%sc%llu VARCHAR", c ? ", " : "", (unsigned long long)c);
     }
     sb_append(&sql, ")");
     int rc = db_exec(con, sql.buf, err, errlen);
     duckdb_appender app = NULL;
+    /* the appender's own column names (col1, ...): a result's names may repeat (a join's
+     * SELECT *), which appended_data refuses; the header comes from res */
     if (rc == 0 && duckdb_appender_create_query(con, "INSERT INTO temp._materia_sql_text SELECT COLUMNS(*)::VARCHAR "
-                                                "FROM appended_data", cols, types, NULL, names, &app) == DuckDBError) {
+                                                "FROM appended_data", cols, types, NULL, NULL, &app) == DuckDBError) {
         snprintf(err, errlen, "printing the result: %s", app ? duckdb_appender_error(app) : "no appender");
         rc = -1;
     }
@@ -118,7 +118,6 @@ static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_resu
     }
     for (idx_t c = 0; c < cols; c++) duckdb_destroy_logical_type(&types[c]);
     free(types);
-    free(names);
     sb_free(&sql);
     return rc;
 }

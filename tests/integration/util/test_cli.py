@@ -109,6 +109,8 @@ def test_sql_prints_every_type_as_duckdb_casts_it():
     assert json.loads(p.stdout) == want, p.stdout
     p = s.run("sql", db, "select u, n, nu from t", check=0)
     assert p.stdout == "u,n,nu\n0b1c2d3e-0000-4000-8000-000000000001,7,\n", p.stdout
+    p = s.run("sql", db, "select a.n, a.tz, b.n from t a join t b on a.n = b.n", check=0)  # repeated names
+    assert p.stdout == "n,tz,n\n7,2024-01-01 10:00:00+00,7\n", p.stdout
     s.cleanup()
 
 
