@@ -109,7 +109,44 @@ struct run_ctx {
     const char *run_id;
     char *err;
     size_t errlen;
+    struct strlist schemas;  /* schemas this run already made sure of */
+    /* State rows, written in one batch by the run's final statement (same transaction):
+     * nothing in a run reads them back, and ~5 small statements per model cost more than
+     * the engine's target allows (bench/RESULTS.md, engine overhead). Each holds
+     * "(...), (...)" VALUES lists, or for the two WHERE lists "(...) OR (...)" conditions. */
+    strbuf models_rows, models_gone, versions_rows, retired, promotions_rows, intervals_rows;
 };
+
+static void list_sep(strbuf *sb, const char *sep)
+{
+    if (sb->len) sb_append(sb, sep);
+}
+
+/* The deferred state rows as SQL (empty when there are none). */
+static void deferred_sql(const struct run_ctx *rc, strbuf *out)
+{
+    if (rc->models_gone.len)
+        sb_appendf(out, "DELETE FROM _materia.models WHERE model IN (%s);\n", rc->models_gone.buf);
+    if (rc->models_rows.len) sb_appendf(out, "INSERT INTO _materia.models VALUES %s;\n", rc->models_rows.buf);
+    if (rc->retired.len)
+        sb_appendf(out, "UPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE retired_at IS NULL AND (%s);\n",
+                   rc->retired.buf);
+    if (rc->versions_rows.len) sb_appendf(out, "INSERT INTO _materia.versions VALUES %s;\n", rc->versions_rows.buf);
+    if (rc->promotions_rows.len)
+        sb_appendf(out, "INSERT INTO _materia.promotions VALUES %s;\n", rc->promotions_rows.buf);
+    if (rc->intervals_rows.len) sb_appendf(out, "INSERT INTO _materia.intervals VALUES %s;\n", rc->intervals_rows.buf);
+}
+
+static void run_ctx_free(struct run_ctx *rc)
+{
+    strlist_free(&rc->schemas);
+    sb_free(&rc->models_rows);
+    sb_free(&rc->models_gone);
+    sb_free(&rc->versions_rows);
+    sb_free(&rc->retired);
+    sb_free(&rc->promotions_rows);
+    sb_free(&rc->intervals_rows);
+}
 
 static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, strbuf *out)
 {
@@ -202,15 +239,15 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
                         rc->err, rc->errlen);
     }
     if (r == 0) {
-        sb_reset(&sql);
-        sb_append(&sql, "INSERT INTO _materia.intervals VALUES (");
-        db_quote_literal(&sql, m->name);
-        sb_appendf(&sql, ", '%s', ", it->fp);
-        put_ts(&sql, s);
-        sb_append(&sql, ", ");
-        put_ts(&sql, e);
-        sb_appendf(&sql, ", '%s', %lld, now()::TIMESTAMP)", rc->run_id, (long long)*rows);
-        r = exec_rows(rc->con, sql.buf, NULL, rc->err, rc->errlen);
+        strbuf *iv = &rc->intervals_rows;
+        list_sep(iv, ", ");
+        sb_append(iv, "(");
+        db_quote_literal(iv, m->name);
+        sb_appendf(iv, ", '%s', ", it->fp);
+        put_ts(iv, s);
+        sb_append(iv, ", ");
+        put_ts(iv, e);
+        sb_appendf(iv, ", '%s', %lld, now()::TIMESTAMP)", rc->run_id, (long long)*rows);
     }
     sb_free(&q);
     sb_free(&sql);
@@ -264,9 +301,12 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
 {
     const struct model *m = &rc->pl->proj.models[it->m];
     *rows = -1;
-    if (db_execf(rc->con, rc->err, rc->errlen, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT "
-                 "EXISTS \"%s\"", m->schema, m->schema) < 0)
-        return -1;
+    if (!strlist_has(&rc->schemas, m->schema)) {
+        if (db_execf(rc->con, rc->err, rc->errlen, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT "
+                     "EXISTS \"%s\"", m->schema, m->schema) < 0)
+            return -1;
+        strlist_push(&rc->schemas, m->schema);
+    }
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         *rows = 0;
         if (key_refresh(m, it)) {
@@ -307,42 +347,46 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     return r;
 }
 
-/* Swaps the model's view to the new version and records it as live. */
+/* Swaps the model's view to the new version (now: descendants built later in this run read
+ * it) and queues the state rows recording it as live (written by the run's last statement). */
 static int promote(struct run_ctx *rc, const struct plan_item *it)
 {
     const struct model *m = &rc->pl->proj.models[it->m];
-    strbuf sql;
-    sb_init(&sql);
-    sb_appendf(&sql, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s;\n", m->schema, m->table, it->physical);
-    sb_append(&sql, "DELETE FROM _materia.models WHERE model = ");
-    db_quote_literal(&sql, m->name);
-    sb_append(&sql, ";\nINSERT INTO _materia.models VALUES (");
-    db_quote_literal(&sql, m->name);
-    sb_appendf(&sql, ", '%s', '%s', ", it->fp, it->def_hash);
-    db_quote_literal(&sql, it->physical);
-    sb_appendf(&sql, ", '%s', '%s', ", model_kind_name(m->kind), it->inputs_fp);
-    put_ts(&sql, rc->pl->exec_us);
-    sb_appendf(&sql, ", now()::TIMESTAMP, '%s');\n", rc->run_id);
+    int r = db_execf(rc->con, rc->err, rc->errlen, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s", m->schema,
+                     m->table, it->physical);
+    if (r < 0) return -1;
+    list_sep(&rc->models_gone, ", ");
+    db_quote_literal(&rc->models_gone, m->name);
+    strbuf *mr = &rc->models_rows;
+    list_sep(mr, ", ");
+    sb_append(mr, "(");
+    db_quote_literal(mr, m->name);
+    sb_appendf(mr, ", '%s', '%s', ", it->fp, it->def_hash);
+    db_quote_literal(mr, it->physical);
+    sb_appendf(mr, ", '%s', '%s', ", model_kind_name(m->kind), it->inputs_fp);
+    put_ts(mr, rc->pl->exec_us);
+    sb_appendf(mr, ", now()::TIMESTAMP, '%s')", rc->run_id);
     if (it->new_version) {
-        sb_append(&sql, "INSERT INTO _materia.versions VALUES (");
-        db_quote_literal(&sql, m->name);
-        sb_appendf(&sql, ", '%s', ", it->fp);
-        db_quote_literal(&sql, it->physical);
-        sb_appendf(&sql, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL);\n", model_kind_name(m->kind), rc->run_id);
-        sb_append(&sql, "INSERT INTO _materia.promotions VALUES (");
-        sb_appendf(&sql, "'%s', ", rc->run_id);
-        db_quote_literal(&sql, m->name);
-        sb_appendf(&sql, ", '%s', %s%s%s, now()::TIMESTAMP);\n", it->fp, it->cur ? "'" : "",
+        strbuf *vr = &rc->versions_rows, *pr = &rc->promotions_rows;
+        list_sep(vr, ", ");
+        sb_append(vr, "(");
+        db_quote_literal(vr, m->name);
+        sb_appendf(vr, ", '%s', ", it->fp);
+        db_quote_literal(vr, it->physical);
+        sb_appendf(vr, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL)", model_kind_name(m->kind), rc->run_id);
+        list_sep(pr, ", ");
+        sb_appendf(pr, "('%s', ", rc->run_id);
+        db_quote_literal(pr, m->name);
+        sb_appendf(pr, ", '%s', %s%s%s, now()::TIMESTAMP)", it->fp, it->cur ? "'" : "",
                    it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
         if (it->cur) {
-            sb_append(&sql, "UPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE model = ");
-            db_quote_literal(&sql, m->name);
-            sb_appendf(&sql, " AND fingerprint = '%s' AND retired_at IS NULL;\n", it->cur->fingerprint);
+            list_sep(&rc->retired, " OR ");
+            sb_append(&rc->retired, "(model = ");
+            db_quote_literal(&rc->retired, m->name);
+            sb_appendf(&rc->retired, " AND fingerprint = '%s')", it->cur->fingerprint);
         }
     }
-    int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
-    sb_free(&sql);
-    return r;
+    return 0;
 }
 
 static int remove_model(struct run_ctx *rc, const char *name)
@@ -439,6 +483,12 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     }
     oc->models_total = (int)pl.n;
     struct run_ctx rc = {.cfg = cfg, .con = con, .pl = &pl, .run_id = oc->run_id, .err = err, .errlen = errlen};
+    sb_init(&rc.models_rows);
+    sb_init(&rc.models_gone);
+    sb_init(&rc.versions_rows);
+    sb_init(&rc.retired);
+    sb_init(&rc.promotions_rows);
+    sb_init(&rc.intervals_rows);
     int r = db_exec(con, "BEGIN TRANSACTION", err, errlen);
     const char *fail_status = "failed";
     for (size_t k = 0; k < pl.n && r == 0; k++) {
@@ -490,6 +540,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         char e[MT_ERR_LEN];
         strbuf fin;
         sb_init(&fin);
+        deferred_sql(&rc, &fin);
         if (rows.len) sb_appendf(&fin, "INSERT INTO _materia.run_models VALUES %s;\n", rows.buf);
         /* not now(): inside the run's transaction that is the time the transaction began */
         sb_append(&fin, "UPDATE _materia.runs SET ended_at = ");
@@ -517,6 +568,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         log_info("transform: run %s: %d of %zu models run in %.3fs", oc->run_id, oc->models_rebuilt, pl.n,
                  mono_s() - t0);
     }
+    run_ctx_free(&rc);
     plan_free(&pl);
     sb_free(&rows);
     return r;

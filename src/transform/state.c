@@ -54,7 +54,13 @@ int state_init(duckdb_connection con, char *err, size_t errlen)
     if (state_tables_exist(con, "SELECT 1 FROM _materia.runs, _materia.run_models, _materia.models, "
                                 "_materia.versions, _materia.intervals, _materia.promotions LIMIT 0"))
         return 0;
-    if (db_exec(con, ddl, e, sizeof e) < 0) {
+    /* one transaction: one commit (and WAL fsync) instead of one per statement */
+    char *sql = xasprintf("BEGIN TRANSACTION; %s COMMIT;", ddl);
+    int rc = db_exec(con, sql, e, sizeof e);
+    free(sql);
+    if (rc < 0) {
+        char e2[256];
+        db_exec(con, "ROLLBACK", e2, sizeof e2);
         snprintf(err, errlen, "creating _materia state tables: %s", e);
         return -1;
     }
