@@ -47,11 +47,9 @@ landings AS (
 release_of_date AS (
   -- the landing standing for each release date (the latest landed), and whether its date is
   -- on or after the oldest new release's date. The bound is applied here, to the few
-  -- landings, not as a scalar-subquery filter on the staging scans below (which DuckDB
-  -- evaluated beside the join row by row: 2.6x slower). `before` takes it as
-  -- `release_file IN (...)`, faster there than a SEMI JOIN on the file (scale benchmark:
-  -- 0.28-0.35 s vs 0.39-0.60 s for the query), while for `recomputed` the SEMI JOIN was
-  -- the faster form on a full build (bench/RESULTS.md).
+  -- landings, and the staging scans below take it as `release_file IN (...)`: a scalar-
+  -- subquery filter beside a join, or a SEMI JOIN on the file, cost 1.5-2x as much on the
+  -- scale benchmark's refresh (bench/RESULTS.md).
   SELECT
     release_file,
     release_date >= (SELECT min(release_date) FROM new_rows) AS recompute
@@ -62,9 +60,9 @@ recomputed AS (
   -- the rows of the new keys from the oldest new release date on
   SELECT s.country_code, s.country_name, s.market_year, s.attribute, s.release_date, s.value
   FROM staging.psd_coffee AS s
-  SEMI JOIN release_of_date AS r ON r.release_file = s.release_file AND r.recompute
   SEMI JOIN new_keys AS k
     ON k.country_code = s.country_code AND k.market_year = s.market_year AND k.attribute = s.attribute
+  WHERE s.release_file IN (SELECT release_file FROM release_of_date WHERE recompute)
 ),
 before AS (
   -- every key's value in its latest release before the oldest new release date (an
