@@ -5,9 +5,12 @@
 # bench_hf NAME ARGS...   runs hyperfine with ARGS, exports JSON to $OUT/NAME.json and prints
 #                 "NAME: mean ± sd s (min .. max), user+sys s, load L" for RESULTS.md
 # bench_rss CMD...        runs CMD under /usr/bin/time -v, prints peak RSS in MiB
+# bench_split_env NAME    the environment of the tests/integration/split drivers (soak,
+#                 faults): MATERIA_BIN (given, else the Release build), scratch dirs under
+#                 build/NAME-tmp, PYTHONPATH
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-: "${DUCKDB_PREFIX:=/work/main/third_party/duckdb}"
+: "${DUCKDB_PREFIX:=$ROOT/third_party/duckdb}"
 export DUCKDB_PREFIX
 
 bench_build() {
@@ -42,4 +45,10 @@ bench_rss() {
     awk '/Maximum resident/ {printf "%.1f MiB\n", $6/1024}' "$f"
     awk '/Elapsed/ {print "  wall " $8}' "$f"
     rm -f "$f"
+}
+
+bench_split_env() {
+    if [ -n "${MATERIA_BIN:-}" ]; then MATERIA=$MATERIA_BIN; else bench_build; fi
+    export MATERIA_BIN=$MATERIA MATERIA_SOURCE_DIR="$ROOT" MATERIA_TEST_TMP="${MATERIA_TEST_TMP:-$ROOT/build/$1-tmp}"
+    export PYTHONPATH="$ROOT/tests/integration:$ROOT/tests/integration/split"
 }

@@ -1,19 +1,10 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # bench/faults/run.sh [TRIALS] — the long fault series (issue 6): SIGKILL the pipeline at
 # random points of transform and export TRIALS times (default 50, alternating) while
 # `materia serve` (Release build) is under load; then disk full, corrupt files renamed
 # over serving.duckdb, bad landing files. Checks: tests/integration/split/faults.py.
-set -eu
-here=$(cd "$(dirname "$0")/../.." && pwd)
-: "${DUCKDB_PREFIX:=$here/third_party/duckdb}"
-export DUCKDB_PREFIX
-if [ -z "${MATERIA_BIN:-}" ]; then
-  cmake -S "$here" -B "$here/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-  cmake --build "$here/build/release" -j2 --target materia >/dev/null
-  MATERIA_BIN=$here/build/release/materia
-fi
-export MATERIA_BIN MATERIA_SOURCE_DIR="$here" MATERIA_TEST_TMP="${MATERIA_TEST_TMP:-$here/build/faults-tmp}"
-export PYTHONPATH="$here/tests/integration:$here/tests/integration/split"
+source "$(dirname "$0")/../lib.sh"
+bench_split_env faults
 exec python3 - "${1:-50}" <<'PY'
 import sys, time
 from harness import Scratch

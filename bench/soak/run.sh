@@ -1,20 +1,11 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # bench/soak/run.sh [SWAPS] [SECONDS] [CONNS] — the long soak (issue 6): `materia serve`
 # (Release build) under steady loopback load while the pipeline swaps serving.duckdb
 # between two landed data sets, at least SWAPS times (default 200) and SECONDS (default
 # 600). Checks and figures: tests/integration/split/soak.py. Prints one JSON line of
 # figures plus the per-swap samples; exits 1 on any problem.
-set -eu
-here=$(cd "$(dirname "$0")/../.." && pwd)
-: "${DUCKDB_PREFIX:=$here/third_party/duckdb}"
-export DUCKDB_PREFIX
-if [ -z "${MATERIA_BIN:-}" ]; then
-  cmake -S "$here" -B "$here/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-  cmake --build "$here/build/release" -j2 --target materia >/dev/null
-  MATERIA_BIN=$here/build/release/materia
-fi
-export MATERIA_BIN MATERIA_SOURCE_DIR="$here" MATERIA_TEST_TMP="${MATERIA_TEST_TMP:-$here/build/soak-tmp}"
-export PYTHONPATH="$here/tests/integration:$here/tests/integration/split"
+source "$(dirname "$0")/../lib.sh"
+bench_split_env soak
 exec python3 - "${1:-200}" "${2:-600}" "${3:-8}" <<'PY'
 import json, sys
 from harness import Scratch
