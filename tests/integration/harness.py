@@ -96,6 +96,18 @@ class Serve:
             return f.read()
 
 
+
+def first_word_by_model(stdout):
+    """{model: first word} of the indented per-model lines that `materia run` (the action)
+    and `materia plan` (the reason) print: "  <word> <model> ..."."""
+    out = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and line.startswith("  "):
+            out[parts[1]] = parts[0]
+    return out
+
+
 def main(tests):
     """Runs each test function; prints PASS/FAIL lines; exits non-zero on any failure."""
     failed = 0

@@ -15,7 +15,7 @@ import csv
 import io
 
 import psd_fixtures as fx
-from harness import Scratch, main
+from harness import Scratch, first_word_by_model, main
 
 # The full recompute: every key's history over the landings standing for their dates.
 FULL = """
@@ -52,7 +52,7 @@ def with_changes(data, changes, extra_rows=()):
 def run_at(s, when):
     p = s.run("run", "--execution-time", when)
     assert p.returncode == 0, f"materia run: exit {p.returncode}\n{p.stdout}\n{p.stderr}"
-    return {l.split()[1]: l.split()[0] for l in p.stdout.splitlines() if l.startswith("  ")}
+    return first_word_by_model(p.stdout)
 
 
 def check_equals_full(q, label):

@@ -4,7 +4,7 @@ A project is a dict {relative path: text}; write_project() puts it under scratch
 points MATERIA_PROJECT_DIR at it (the landing dir stays scratch/landing)."""
 import os
 
-from harness import Scratch
+from harness import Scratch, first_word_by_model
 
 
 def new_scratch(name, files):
@@ -35,24 +35,8 @@ def q(s, sql):
     return s.sql(s.lakehouse, sql)
 
 
-def actions(stdout):
-    """{model: action} from `materia run` output lines."""
-    out = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and line.startswith("  "):
-            out[parts[1]] = parts[0]
-    return out
-
-
-def reasons(stdout):
-    """{model: reason} from `materia plan` output lines."""
-    out = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and line.startswith("  "):
-            out[parts[1]] = parts[0]
-    return out
+actions = first_word_by_model  # {model: action} from `materia run`
+reasons = first_word_by_model  # {model: reason} from `materia plan`
 
 
 # A small chain: seed + landed CSV -> raw (FULL) -> staging (VIEW) -> serving (FULL), plus a
