@@ -10,6 +10,7 @@
 #include <duckdb.h>
 
 #include "commands.h"
+#include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -82,8 +83,7 @@ int main(int argc, char **argv)
         log_init_from_env();
         char err[MT_ERR_LEN];
         if (config_load(&g_config, ".env", err, sizeof err) < 0) {
-            fprintf(stderr, "materia: %s\n", err);
-            return MT_EXIT_FAIL;
+            return cli_fail(err);
         }
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);

@@ -33,8 +33,7 @@ int cmd_dag(int argc, char **argv)
     char err[MT_ERR_LEN];
     struct db d;
     if (db_open(&d, ":memory:", false, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
+        return cli_fail(err);
     }
     struct project p;
     const char *dir = config_get(&g_config, "MATERIA_PROJECT_DIR");
@@ -64,9 +63,5 @@ int cmd_dag(int argc, char **argv)
         project_free(&p);
     }
     db_close(&d);
-    if (rc < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
-    }
-    return MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
 }

@@ -36,9 +36,8 @@ int cmd_janitor(int argc, char **argv)
     char err[MT_ERR_LEN];
     struct db d;
     if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0 || state_init(d.con, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: %s\n", err);
         db_close(&d);
-        return MT_EXIT_FAIL;
+        return cli_fail(err);
     }
     char *q = xasprintf("SELECT physical, kind, model, fingerprint FROM _materia.versions v WHERE dropped_at IS NULL "
                         "AND retired_at IS NOT NULL AND retired_at <= now()::TIMESTAMP - INTERVAL %ld DAY AND NOT EXISTS "

@@ -55,8 +55,7 @@ int cmd_plan(int argc, char **argv)
     struct db d;
     /* read-only: plan never writes; a missing lakehouse means everything is new */
     if (db_open(&d, fs_exists(path) ? path : ":memory:", fs_exists(path), 0, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
+        return cli_fail(err);
     }
     struct plan pl;
     int rc = plan_build(&g_config, d.con, true, exec_us, &pl, err, sizeof err);
@@ -65,9 +64,5 @@ int cmd_plan(int argc, char **argv)
         plan_free(&pl);
     }
     db_close(&d);
-    if (rc < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
-    }
-    return MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
 }

@@ -38,8 +38,7 @@ int cmd_render(int argc, char **argv)
         return cli_usage_error(usage, "--start/--end: expected YYYY-MM-DD[ HH:MM[:SS]]");
     struct db d;
     if (db_open(&d, ":memory:", false, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
+        return cli_fail(err);
     }
     struct plan pl;
     int rc = plan_build(&g_config, d.con, false, exec_us, &pl, err, sizeof err);
@@ -68,9 +67,5 @@ int cmd_render(int argc, char **argv)
         plan_free(&pl);
     }
     db_close(&d);
-    if (rc < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
-    }
-    return MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
 }

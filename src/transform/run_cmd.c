@@ -47,8 +47,7 @@ int cmd_run(int argc, char **argv)
     noop_stamp_clear(&g_config);
     struct db d;
     if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
+        return cli_fail(err);
     }
     struct transform_outcome oc;
     double t1 = time_mono_ms();
@@ -71,9 +70,5 @@ int cmd_run(int argc, char **argv)
     if (stamp) noop_stamp_write(&g_config, stamp); /* after close: it records the lakehouse as closed */
     free(stamp);
     log_debug("transform: open %.1f ms, run %.1f ms, close %.1f ms", t1 - t0, t2 - t1, time_mono_ms() - t2);
-    if (rc < 0) {
-        fprintf(stderr, "materia: %s\n", err);
-        return MT_EXIT_FAIL;
-    }
-    return MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
 }

@@ -46,3 +46,9 @@ int cli_getopt_error(const char *usage, const char *cmd, int c, char **argv)
     if (c == ':') return cli_usage_error(usage, "%s: option '%s' needs a value", cmd, opt);
     return cli_usage_error(usage, "%s: unknown option '%s'", cmd, opt);
 }
+
+int cli_fail(const char *err)
+{
+    fprintf(stderr, "materia: %s\n", err);
+    return MT_EXIT_FAIL;
+}

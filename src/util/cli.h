@@ -12,6 +12,8 @@
 bool cli_wants_help(int argc, char **argv);
 /* Prints usage to stdout, returns MT_EXIT_OK. */
 int cli_help(const char *usage);
+/* Prints "materia: <err>" to stderr, returns MT_EXIT_FAIL: a command's failure exit. */
+int cli_fail(const char *err);
 /* Prints "materia: <message>" and usage to stderr, returns MT_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
