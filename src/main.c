@@ -80,11 +80,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, name) != 0) continue;
-        log_init_from_env();
         char err[MT_ERR_LEN];
-        if (config_load(&g_config, ".env", err, sizeof err) < 0) {
-            return cli_fail(err);
-        }
+        if (config_load(&g_config, ".env", err, sizeof err) < 0) return cli_fail(err);
+        log_set_level_name(config_get(&g_config, "MATERIA_LOG_LEVEL"));
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);
         return rc;

@@ -14,14 +14,13 @@ static int g_fd = 2;
 void log_set_level(enum log_level level) { g_level = level; }
 void log_set_fd(int fd) { g_fd = fd; }
 
-void log_init_from_env(void)
+void log_set_level_name(const char *name)
 {
-    const char *v = getenv("MATERIA_LOG_LEVEL");
-    if (!v) return;
-    if (!strcasecmp(v, "debug")) g_level = LOG_DEBUG;
-    else if (!strcasecmp(v, "info")) g_level = LOG_INFO;
-    else if (!strcasecmp(v, "warn")) g_level = LOG_WARN;
-    else if (!strcasecmp(v, "error")) g_level = LOG_ERROR;
+    if (!name) return;
+    if (!strcasecmp(name, "debug")) g_level = LOG_DEBUG;
+    else if (!strcasecmp(name, "info")) g_level = LOG_INFO;
+    else if (!strcasecmp(name, "warn")) g_level = LOG_WARN;
+    else if (!strcasecmp(name, "error")) g_level = LOG_ERROR;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -3,7 +3,8 @@
  * Format: "2026-11-25T14:50:00Z INFO  extract: landed ..." — UTC timestamp, level, the
  * caller's text. Logs go to stderr by default so stdout stays for a command's own output;
  * `materia supervise` points them at stdout for journald. Thread-safe (one write(2) per
- * line). MATERIA_LOG_LEVEL=debug|info|warn|error sets the threshold. */
+ * line). The threshold is MATERIA_LOG_LEVEL=debug|info|warn|error from the configuration
+ * (environment, then .env), set by main() once the configuration is loaded. */
 #ifndef MATERIA_LOG_H
 #define MATERIA_LOG_H
 
@@ -13,8 +14,8 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
 void log_set_fd(int fd);
-/* Reads MATERIA_LOG_LEVEL; unknown values are ignored. */
-void log_init_from_env(void);
+/* Sets the threshold by name (debug, info, warn, error); NULL or an unknown name is ignored. */
+void log_set_level_name(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -71,6 +71,19 @@ def test_config_precedence_env_over_dotenv_over_default():
     s.cleanup()
 
 
+def test_log_level_from_dotenv():
+    # MATERIA_LOG_LEVEL is configuration like any key: .env sets it, the environment wins
+    s = Scratch("cli")
+    s.env.pop("MATERIA_LOG_LEVEL", None)
+    with open(os.path.join(s.dir, ".env"), "w") as f:
+        f.write("MATERIA_LOG_LEVEL=error\n")
+    p = s.run("pipeline", "run", "transform")
+    assert " INFO " not in p.stdout + p.stderr, p.stdout + p.stderr
+    p = s.run("pipeline", "run", "transform", env={"MATERIA_LOG_LEVEL": "info"})
+    assert " INFO " in p.stdout + p.stderr, p.stdout + p.stderr
+    s.cleanup()
+
+
 def test_malformed_dotenv_names_file_and_line():
     s = Scratch("cli")
     with open(os.path.join(s.dir, ".env"), "w") as f:
@@ -117,5 +130,5 @@ def test_sql_prints_every_type_as_duckdb_casts_it():
 if __name__ == "__main__":
     main([test_help_and_version, test_unknown_command_exits_2, test_every_command_has_help,
           test_every_subcommand_has_help, test_usage_errors_exit_2_on_stderr_naming_the_problem,
-          test_config_precedence_env_over_dotenv_over_default, test_malformed_dotenv_names_file_and_line,
+          test_config_precedence_env_over_dotenv_over_default, test_log_level_from_dotenv, test_malformed_dotenv_names_file_and_line,
           test_sql_reads_and_refuses_missing_file, test_sql_prints_every_type_as_duckdb_casts_it])
