@@ -156,10 +156,16 @@ int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
         ERR("%s: cannot rename into place: %s", final_path, strerror(e));
         return -1;
     }
+    /* final_path is in place from here on: a failed directory fsync must not report "not
+     * committed" (callers would then act as if nothing was written — e.g. a landing whose
+     * data file exists but was never reported, or a meta left behind). It is a warning. */
     char *dir = fs_dirname(final_path);
-    int rc = fs_fsync_dir(dir, err, errlen);
+    char e[256];
+    if (fs_fsync_dir(dir, e, sizeof e) < 0)
+        log_warn("%s: committed, but its directory could not be synced (%s): a power loss could still lose it",
+                 final_path, e);
     free(dir);
-    return rc;
+    return 0;
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len, bool no_replace,

@@ -21,7 +21,9 @@ int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t err
 
 /* fsyncs tmp_path, moves it to final_path, fsyncs the directory. With no_replace, an
  * existing final_path is never touched: the call fails with EEXIST semantics ("already
- * exists") and tmp_path is removed. On any failure tmp_path is removed. */
+ * exists") and tmp_path is removed. On any failure tmp_path is removed. Returns 0 once
+ * final_path is in place: a failure to fsync the directory after that is logged as a
+ * warning, not returned (the file is committed; only its durability is in doubt). */
 int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
                   char *err, size_t errlen);
 
