@@ -4,21 +4,19 @@
 #   make test   bootstrap (with test tools), build with ASan+UBSan, run every CTest test
 JOBS ?= 2
 
-.PHONY: run test build release asan bench clean
+.PHONY: run test build release clean
 
 run: release
 	scripts/run-sample
 
 test:
 	scripts/bootstrap --test
-	cd web && npm run build
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Asan -DMATERIA_WERROR=ON
 	cmake --build build/asan -j$(JOBS)
 	cd build/asan && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 release:
 	scripts/bootstrap
-	cd web && npm run build
 	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build/release -j$(JOBS)
 
