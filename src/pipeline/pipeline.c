@@ -16,6 +16,7 @@
 
 #include "extract/extract.h"
 #include "serving/export.h"
+#include "serving/snapshot.h"
 #include "transform/transform.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -87,17 +88,18 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The run log, created like transform creates it (docs/ARCHITECTURE.md §2). */
+/* Records the run as 'running' in the run log (created with the other state tables when
+ * missing). A pipeline row still 'running' was killed: no other process can hold the
+ * lakehouse, so it is marked failed first, as transform does with its own rows. */
 static int runs_begin(duckdb_connection con, const char *run_id, const char *name, char *err, size_t errlen)
 {
-    if (db_exec(con, "CREATE SCHEMA IF NOT EXISTS _materia; "
-                     "CREATE TABLE IF NOT EXISTS _materia.runs(run_id VARCHAR PRIMARY KEY, kind VARCHAR, "
-                     "started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, message VARCHAR)",
-                err, errlen) < 0)
-        return -1;
+    if (state_init(con, err, errlen) < 0) return -1;
     strbuf sql;
     sb_init(&sql);
-    sb_append(&sql, "INSERT INTO _materia.runs VALUES (");
+    sb_append(&sql, "UPDATE _materia.runs SET status = 'failed', ended_at = current_timestamp::TIMESTAMP, "
+                    "message = 'interrupted (found running at a later run''s start)' "
+                    "WHERE kind = 'pipeline' AND status = 'running';\n"
+                    "INSERT INTO _materia.runs VALUES (");
     db_quote_literal(&sql, run_id);
     sb_append(&sql, ", 'pipeline', current_timestamp::TIMESTAMP, NULL, 'running', ");
     db_quote_literal(&sql, name);
@@ -105,6 +107,35 @@ static int runs_begin(duckdb_connection con, const char *run_id, const char *nam
     int rc = db_exec(con, sql.buf, err, errlen);
     sb_free(&sql);
     return rc;
+}
+
+/* Whether the live snapshot predates the lakehouse: a transform run that rebuilt models
+ * ('ok') started after the run the snapshot was exported from. That is how a failed or
+ * killed export shows on the next run — its transform committed, so the next transform
+ * has nothing to do, and without this check nothing would ever publish the new data.
+ * An unreadable snapshot counts as stale (export replaces it). */
+static bool serving_stale(const struct config *cfg, duckdb_connection lake)
+{
+    char err[MT_ERR_LEN];
+    const char *path = config_get(cfg, "SERVING_DUCKDB_PATH");
+    if (!fs_exists(path)) return true;
+    char *run = serving_snapshot_field(path, "run_id", err, sizeof err);
+    if (!run) {
+        log_warn("pipeline: the live snapshot cannot be read (%s): exporting", err);
+        return true;
+    }
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "SELECT count(*) FROM _materia.runs WHERE kind = 'transform' AND status = 'ok' AND "
+                    "started_at > coalesce((SELECT max(started_at) FROM _materia.runs WHERE run_id = ");
+    db_quote_literal(&sql, run);
+    sb_append(&sql, "), TIMESTAMP '-infinity')");
+    int64_t newer = 0;
+    bool stale = db_query_i64(lake, sql.buf, &newer, NULL, err, sizeof err) < 0 || newer > 0;
+    if (stale) log_info("pipeline: the live snapshot (from transform run %s) is older than the lakehouse", run);
+    sb_free(&sql);
+    free(run);
+    return stale;
 }
 
 static void runs_end(duckdb_connection con, const char *run_id, const char *status, const char *message)
@@ -162,10 +193,9 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             log_error("pipeline %s: step %s: audit failed", pipeline, name);
         }
     } else {
-        bool want = strcmp(pipeline, "all") != 0 || st->changed ||
-                    !fs_exists(config_get(cfg, "SERVING_DUCKDB_PATH"));
+        bool want = strcmp(pipeline, "all") != 0 || st->changed || serving_stale(cfg, lake);
         if (!want) {
-            log_info("pipeline %s: step %s: skipped, nothing changed and serving exists", pipeline, name);
+            log_info("pipeline %s: step %s: skipped, nothing changed and the snapshot is current", pipeline, name);
             return 0;
         }
         struct export_outcome xo;

@@ -28,21 +28,6 @@ static const char usage[] =
     "rollback  make serving.prev.duckdb live again (atomic exchange; the current\n"
     "          snapshot becomes the previous one)\n";
 
-/* The snapshot id of a serving file, or NULL (with err) when it has none. Caller frees. */
-static char *snapshot_id_of(const char *path, char *err, size_t errlen)
-{
-    struct db d;
-    if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
-    char *id = NULL;
-    char e2[MT_ERR_LEN / 2]; /* room for the path before it in err */
-    if (db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", &id, e2, sizeof e2) < 0)
-        snprintf(err, errlen, "%s: %s", path, e2);
-    else if (!id)
-        snprintf(err, errlen, "%s: _snapshot is empty", path);
-    db_close(&d);
-    return id;
-}
-
 static int serving_status(const struct serving_paths *p, bool verify)
 {
     char err[MT_ERR_LEN];
@@ -90,7 +75,7 @@ static int serving_status(const struct serving_paths *p, bool verify)
     db_close(&d);
     if (fs_exists(p->prev)) {
         char e2[MT_ERR_LEN]; /* err may hold the live file's verification error */
-        char *prev = snapshot_id_of(p->prev, e2, sizeof e2);
+        char *prev = serving_snapshot_field(p->prev, "snapshot_id", e2, sizeof e2);
         printf("previous:    %s (%s)\n", prev ? prev : "unreadable", p->prev);
         free(prev);
     } else {
@@ -130,7 +115,7 @@ static int serving_rollback(const struct serving_paths *p)
         fprintf(stderr, "materia: serving rollback: refusing, the previous snapshot is not intact: %s\n", err);
         goto out;
     }
-    if (fs_exists(p->live)) cur_id = snapshot_id_of(p->live, err, sizeof err);
+    if (fs_exists(p->live)) cur_id = serving_snapshot_field(p->live, "snapshot_id", err, sizeof err);
     if (serving_swap_prev(p, err, sizeof err) < 0) {
         fprintf(stderr, "materia: serving rollback: %s\n", err);
         goto out;

@@ -93,6 +93,19 @@ int serving_verify_file(const char *path, char **id, char *err, size_t errlen)
     return rc;
 }
 
+char *serving_snapshot_field(const char *path, const char *column, char *err, size_t errlen)
+{
+    struct db d;
+    char e2[MT_ERR_LEN / 2]; /* room for the path before it in err */
+    if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
+    char *sql = xasprintf("SELECT min(%s) FROM main._snapshot", column), *v = NULL;
+    if (db_query_str(d.con, sql, &v, e2, sizeof e2) < 0) ERR("%s: %s", path, e2);
+    else if (!v) ERR("%s: _snapshot is empty", path);
+    free(sql);
+    db_close(&d);
+    return v;
+}
+
 int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen)
 {
     char e2[MT_ERR_LEN];

@@ -41,6 +41,10 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
  * the mismatch (or the open error) in err. When id is not NULL and the file verifies,
  * *id gets its snapshot id (caller frees). */
 int serving_verify_file(const char *path, char **id, char *err, size_t errlen);
+/* min(column) of path's _snapshot table — column is "snapshot_id" or "run_id" — with the
+ * file opened read-only; NULL with the reason in err when it cannot be read or _snapshot
+ * is empty. Caller frees. */
+char *serving_snapshot_field(const char *path, const char *column, char *err, size_t errlen);
 /* The same check on a connection already open on the file (path only names it in err). */
 int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen);
 

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "transform/model.h"
+#include "transform/transform.h"
 #include "util/config.h"
 #include "util/strbuf.h"
 
@@ -105,7 +106,6 @@ struct state {
     struct model_state *v;
     size_t n;
 };
-int state_init(duckdb_connection con, char *err, size_t errlen);
 /* Loads the current environment (empty when the schema does not exist yet). */
 int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen);
 void state_free(struct state *st);

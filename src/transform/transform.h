@@ -19,6 +19,10 @@ struct transform_outcome {
     bool audit_failed;    /* set with a -1 return when an audit stopped the run */
 };
 
+/* Creates the _materia state tables (the run log included, docs/ARCHITECTURE.md §2) when
+ * missing: one bind when they exist, one transaction when not. */
+int state_init(duckdb_connection con, char *err, size_t errlen);
+
 /* Returns 0 on success (including nothing to do) or -1 with the model and reason in err. */
 int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out,
                   char *err, size_t errlen);

@@ -54,6 +54,30 @@ def test_all_then_nothing_to_do():
     s.cleanup()
 
 
+def test_export_killed_after_a_rebuild_is_redone_by_the_next_run():
+    # The transform of a run commits before its export starts. When that export dies, the
+    # next run's transform has nothing to do, yet the live snapshot is older than the
+    # lakehouse: the export must run again (and the killed run's row must not stay 'running').
+    s = sample_scratch()
+    s.run("pipeline", "run", "all", check=0)
+    old_id = read_snapshot(s)[0]
+    s.run("run", "--execution-time", "2099-01-02", check=0)  # a rebuild outside the pipeline
+    p = s.run("pipeline", "run", "all", env={"MATERIA_CRASH_AT": "after_copy"})
+    assert p.returncode == -signal.SIGKILL, p.stdout + p.stderr
+    assert read_snapshot(s)[0] == old_id
+    p = s.run("pipeline", "run", "all", check=0)
+    st = steps(p)
+    assert "step export_serving: ok, published" in st[2], st
+    new_id, rec, act = read_snapshot(s)
+    assert new_id != old_id and rec == act
+    runs = s.sql(s.lakehouse, "SELECT status, message FROM _materia.runs WHERE kind = 'pipeline' ORDER BY started_at")
+    assert [r["status"] for r in runs] == ["ok", "failed", "ok"] and "interrupted" in runs[1]["message"], runs
+    # and now it is current: nothing to do, export skipped
+    p = s.run("pipeline", "run", "all", check=3)
+    assert "skipped" in steps(p)[2], p.stdout
+    s.cleanup()
+
+
 def lakehouse_views_resolve(s):
     views = s.sql(s.lakehouse, "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal "
                                "AND schema_name NOT IN ('information_schema', 'pg_catalog')")
@@ -96,4 +120,4 @@ def test_kill_during_transform_leaves_complete_versions():
 if __name__ == "__main__":
     # the models are part of the checkout: a missing one is a failure, never a skip
     assert glob.glob(os.path.join(SRC, "models", "serving", "*.sql")), "no models/serving/*.sql"
-    main([test_all_then_nothing_to_do, test_kill_during_transform_leaves_complete_versions])
+    main([test_all_then_nothing_to_do, test_export_killed_after_a_rebuild_is_redone_by_the_next_run, test_kill_during_transform_leaves_complete_versions])
