@@ -178,7 +178,13 @@ static int analyse(struct project *p, size_t i, const char *json_text, char *err
         if (r.files.n) {
             strbuf sb;
             sb_init(&sb);
-            for (size_t k = 0; k < r.files.n; k++) sb_appendf(&sb, "%s\n", r.files.v[k]);
+            for (size_t k = 0; k < r.files.n; k++) {
+                /* each pattern once (raw reads the landing glob with read_blob and read_csv):
+                 * every fingerprint and stamp check globs and stats what is listed here */
+                bool seen = false;
+                for (size_t q = 0; q < k && !seen; q++) seen = !strcmp(r.files.v[q], r.files.v[k]);
+                if (!seen) sb_appendf(&sb, "%s\n", r.files.v[k]);
+            }
             p->globs[i] = sb_detach(&sb);
         }
     }

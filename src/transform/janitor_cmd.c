@@ -51,8 +51,9 @@ int cmd_janitor(int argc, char **argv)
     }
     free(q);
     idx_t n = rc == 0 ? duckdb_row_count(&res) : 0;
-    strbuf sql;
+    strbuf sql, dropped;
     sb_init(&sql);
+    sb_init(&dropped);
     sb_append(&sql, "BEGIN TRANSACTION;\n");
     for (idx_t r = 0; r < n; r++) {
         char *phys = duckdb_value_varchar(&res, 0, r), *kind = duckdb_value_varchar(&res, 1, r);
@@ -65,15 +66,14 @@ int cmd_janitor(int argc, char **argv)
         sb_append(&sql, " AND fingerprint = ");
         db_quote_literal(&sql, fp);
         sb_append(&sql, ";\n");
-        printf("  drop %s (%s)\n", phys, model);
+        sb_appendf(&dropped, "  drop %s (%s)\n", phys, model); /* printed once committed */
         duckdb_free(phys);
         duckdb_free(kind);
         duckdb_free(model);
         duckdb_free(fp);
     }
     sb_append(&sql, "COMMIT");
-    if (rc == 0) duckdb_destroy_result(&res);
-    else duckdb_destroy_result(&res);
+    duckdb_destroy_result(&res);
     if (rc == 0 && n > 0 && db_exec(d.con, sql.buf, err, sizeof err) < 0) {
         char e[256];
         db_exec(d.con, "ROLLBACK", e, sizeof e);
@@ -81,6 +81,8 @@ int cmd_janitor(int argc, char **argv)
     }
     sb_free(&sql);
     db_close(&d);
+    if (rc == 0) fputs(dropped.buf, stdout);
+    sb_free(&dropped);
     if (rc < 0) {
         fprintf(stderr, "materia: janitor: %s\n", err);
         return MT_EXIT_FAIL;

@@ -93,17 +93,32 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The digest of the first len bytes of a stamp body as the file system and configuration
- * are now; false when since is given and a listed path changed after it (hash_stat). */
-static bool stamp_digest(const struct config *cfg, const char *body, size_t len, const struct timespec *since,
-                         char out[HASH_HEX_LEN])
+static void hash_config(struct hash_ctx *h, const struct config *cfg)
+{
+    for (size_t k = 0; k < cfg->n; k++) {
+        hash_str(h, cfg->items[k].key);
+        hash_str(h, cfg->items[k].value ? cfg->items[k].value : "(unset)");
+    }
+}
+
+/* The digest of a stamp body as the file system and configuration are now; false when since
+ * is given and a listed path changed after it (hash_stat). When pre is not NULL it gets, in
+ * the same pass, the digest of the lines before the body's "pre" line (its inputs). */
+static bool stamp_digest(const struct config *cfg, const char *body, const struct timespec *since,
+                         char out[HASH_HEX_LEN], char *pre)
 {
     struct hash_ctx h;
     bool ok = true;
     hash_init(&h);
     hash_str(&h, STAMP_MAGIC " " MATERIA_VERSION);
-    char *copy = xstrndup(body, len), *save = NULL;
+    char *copy = xstrdup(body), *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (pre && !strncmp(line, "pre ", 4)) {
+            struct hash_ctx inputs = h; /* a plain libsodium state: copied, then finished */
+            hash_config(&inputs, cfg);
+            hash_final_hex(&inputs, pre);
+            pre = NULL;
+        }
         hash_str(&h, line);
         if (!strncmp(line, "path ", 5)) {
             if (!hash_stat(&h, line + 5, since)) ok = false;
@@ -120,10 +135,7 @@ static bool stamp_digest(const struct config *cfg, const char *body, size_t len,
         }
     }
     free(copy);
-    for (size_t k = 0; k < cfg->n; k++) {
-        hash_str(&h, cfg->items[k].key);
-        hash_str(&h, cfg->items[k].value ? cfg->items[k].value : "(unset)");
-    }
+    hash_config(&h, cfg);
     hash_final_hex(&h, out);
     return ok;
 }
@@ -150,6 +162,16 @@ static void add_tree(strbuf *sb, const char *dir)
     strlist_free(&names);
 }
 
+/* Appends "<kind> <text>\n" unless the body already lists it (every listed path is
+ * stat'ed, and every glob expanded, on each check). The body starts with its window line,
+ * so a listed line is always found after a newline. */
+static void add_line(strbuf *sb, const char *kind, int len, const char *text)
+{
+    char *line = xasprintf("\n%s %.*s\n", kind, len, text);
+    if (!strstr(sb->buf, line)) sb_append(sb, line + 1);
+    free(line);
+}
+
 /* Appends "var NAME" for each @VAR('NAME') in sql. A name missed here would let the stamp
  * ignore that variable, so the scan accepts at least macros.c's syntax (expand_var): @VAR
  * in any case, optional white space, '(', optional white space, a quoted name. A
@@ -166,7 +188,7 @@ static void add_vars(strbuf *sb, const char *sql)
         if (quote != '\'' && quote != '"') continue;
         const char *e = strchr(q + 1, quote);
         if (!e || e == q + 1 || memchr(q + 1, '\n', (size_t)(e - q - 1))) continue;
-        sb_appendf(sb, "var %.*s\n", (int)(e - q - 1), q + 1);
+        add_line(sb, "var", (int)(e - q - 1), q + 1);
     }
 }
 
@@ -203,7 +225,7 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
         if (p->globs && p->globs[i]) {
             char *pats = xstrdup(p->globs[i]), *save = NULL;
             for (char *g = strtok_r(pats, "\n", &save); g; g = strtok_r(NULL, "\n", &save))
-                sb_appendf(&sb, "glob %s\n", g);
+                add_line(&sb, "glob", (int)strlen(g), g);
             free(pats);
         }
     }
@@ -218,7 +240,7 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
     Dl_info lib;
     if (dladdr((void *)duckdb_open, &lib) && lib.dli_fname) sb_appendf(&sb, "path %s\n", lib.dli_fname);
     char pre[HASH_HEX_LEN];
-    if (!stamp_digest(cfg, sb.buf, sb.len, planned_at, pre)) {
+    if (!stamp_digest(cfg, sb.buf, planned_at, pre, NULL)) {
         log_debug("transform: an input changed while planning: no no-op stamp");
         sb_free(&sb);
         return NULL;
@@ -239,14 +261,13 @@ void noop_stamp_write(const struct config *cfg, const char *body)
 {
     /* the inputs must still be as the plan saw them (pre), or the stamp would vouch for a change */
     const char *pre = strstr(body, "\npre ");
-    char now[HASH_HEX_LEN], digest[HASH_HEX_LEN], err[MT_ERR_LEN];
+    char now[HASH_HEX_LEN] = "", digest[HASH_HEX_LEN], err[MT_ERR_LEN];
     if (!pre || strlen(pre) < 6 + 64) return;
-    stamp_digest(cfg, body, (size_t)(pre + 1 - body), NULL, now);
+    stamp_digest(cfg, body, NULL, digest, now);
     if (strncmp(now, pre + 5, 64) != 0) {
         log_debug("transform: an input changed during the run: no no-op stamp");
         return;
     }
-    stamp_digest(cfg, body, strlen(body), NULL, digest);
     char *text = xasprintf(STAMP_MAGIC "\n%sdigest %s\n", body, digest);
     char *path = stamp_path(cfg);
     if (fs_write_atomic(path, text, strlen(text), false, err, sizeof err) < 0)
@@ -270,7 +291,7 @@ bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_mod
         exec_us >= lo && exec_us < hi && (dig = strstr(text, "\ndigest ")) && strlen(dig + 8) >= 64) {
         body = xstrndup(text + sizeof STAMP_MAGIC, (size_t)(dig + 1 - (text + sizeof STAMP_MAGIC)));
         char now[HASH_HEX_LEN];
-        stamp_digest(cfg, body, strlen(body), NULL, now);
+        stamp_digest(cfg, body, NULL, now, NULL);
         ok = !strncmp(now, dig + 8, 64);
     }
     free(body);

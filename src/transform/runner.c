@@ -451,13 +451,18 @@ static int remove_model(struct run_ctx *rc, const char *name)
     return r;
 }
 
+/* Records a failed run (one statement, outside the rolled-back transaction): its status and
+ * message, and its model rows — those that had built say 'rolled_back', since the run's
+ * transaction took their work with it. */
 static void record_run(duckdb_connection con, const char *run_id, const char *status, const char *message,
                        const strbuf *models)
 {
     strbuf sql;
     char e[MT_ERR_LEN];
     sb_init(&sql);
-    if (models->len) sb_appendf(&sql, "INSERT INTO _materia.run_models VALUES %s;\n", models->buf);
+    if (models->len)
+        sb_appendf(&sql, "INSERT INTO _materia.run_models SELECT r, m, f, a, CASE s WHEN 'ok' THEN 'rolled_back' "
+                   "ELSE s END, sec, n FROM (VALUES %s) AS v(r, m, f, a, s, sec, n);\n", models->buf);
     sb_appendf(&sql, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = '%s', message = ", status);
     if (message) db_quote_literal(&sql, message);
     else sb_append(&sql, "NULL");
@@ -516,7 +521,8 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     }
     if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, NULL, "
                  "'running', NULL)", stale, oc->run_id) < 0) {
-        snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
+        if (prc == 0) snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
+        else log_error("transform: recording run %s in _materia.runs: %s", oc->run_id, e2); /* err: the plan's */
         if (prc == 0) plan_free(&pl);
         sb_free(&rows);
         return -1;
@@ -604,10 +610,6 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         char e[MT_ERR_LEN];
         db_exec(con, "ROLLBACK", e, sizeof e);
         record_run(con, oc->run_id, fail_status, err, &rows);
-        /* the models built before the failure were rolled back with it */
-        if (db_execf(con, e, sizeof e, "UPDATE _materia.run_models SET status = 'rolled_back' WHERE run_id = '%s' "
-                     "AND status = 'ok'", oc->run_id) < 0)
-            log_error("transform: recording run %s: %s", oc->run_id, e);
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, fail_status);
     } else if (out) {
