@@ -203,7 +203,8 @@ int cmd_sql(int argc, char **argv)
     idx_t n = duckdb_extract_statements(d.con, sql, &stmts);
     int rc = MT_EXIT_OK;
     if (n == 0) {
-        fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_extract_statements_error(stmts));
+        const char *why = duckdb_extract_statements_error(stmts);
+        fprintf(stderr, "materia: sql: %s: %s\n", path, why ? why : "no SQL statement given");
         rc = MT_EXIT_FAIL;
     }
     for (idx_t i = 0; rc == MT_EXIT_OK && i < n; i++) {

@@ -5,6 +5,7 @@ fresh scratch directory under $MATERIA_TEST_TMP, with a clean environment pointi
 LANDING_DIR / DUCKDB_PATH / SERVING_DUCKDB_PATH into that directory.
 """
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,32 @@ class Serve:
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()
+
+    def fd_targets(self):
+        """What each open fd of the server points at (readlink of /proc/pid/fd/*)."""
+        d = f"/proc/{self.pid}/fd"
+        out = []
+        for fd in os.listdir(d):
+            try:
+                out.append(os.readlink(os.path.join(d, fd)))
+            except OSError:
+                pass  # closed meanwhile
+        return out
+
+    def terminate(self, timeout):
+        """SIGTERM and wait; returns (exit status, whether it had to be killed after timeout s)."""
+        killed = False
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                killed = True
+        self.proc.stdout.close()
+        self.log.flush()
+        return self.proc.returncode, killed
 
 
 

@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -174,29 +173,16 @@ class Server(harness.Serve):
 
     def fd_count(self):
         """Open files (sockets, pipes and anon inodes excluded: connections come and go)."""
-        n = 0
-        d = f"/proc/{self.pid}/fd"
-        for fd in os.listdir(d):
-            try:
-                n += os.readlink(os.path.join(d, fd)).startswith("/")
-            except OSError:
-                pass
-        return n
+        return sum(t.startswith("/") for t in self.fd_targets())
 
     def fd_total(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
     def stop(self):
         """SIGTERM; returns the exit status (0 = clean, ASan/LSan clean)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc, _ = self.terminate(120)
         self.log.close()
-        return self.proc.returncode
+        return rc
 
 
 class Load:

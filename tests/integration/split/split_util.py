@@ -81,18 +81,6 @@ def file_locks(path):
     return out
 
 
-def open_files(pid):
-    """Targets of every fd of pid (readlink of /proc/pid/fd/*); vanished fds are skipped."""
-    out = []
-    d = f"/proc/{pid}/fd"
-    for fd in os.listdir(d):
-        try:
-            out.append(os.readlink(os.path.join(d, fd)))
-        except OSError:
-            pass
-    return out
-
-
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

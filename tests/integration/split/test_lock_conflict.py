@@ -9,7 +9,7 @@ import os
 import sys
 
 from harness import Scratch, main
-from split_util import LOCK_ERROR, Holder, open_files
+from split_util import LOCK_ERROR, Holder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
 from serving_fixture import add_rows, add_run, make_lakehouse  # noqa: E402
@@ -79,8 +79,8 @@ def test_serve_never_opens_the_lakehouse():
             h.wait_holding()
             st, hd, body = srv.get("/health")
             assert st == 200, (st, body)
-            assert not [f for f in open_files(srv.pid) if "lakehouse" in f], open_files(srv.pid)
-            assert any(f == s.serving for f in open_files(srv.pid)), open_files(srv.pid)
+            assert not [f for f in srv.fd_targets() if "lakehouse" in f], srv.fd_targets()
+            assert any(f == s.serving for f in srv.fd_targets()), srv.fd_targets()
         finally:
             rc, _, err = h.release()
         assert rc == 0, err
@@ -90,7 +90,7 @@ def test_serve_never_opens_the_lakehouse():
             s.run("export-serving", check=0)
             for _ in range(20):
                 assert srv.get("/health")[0] == 200
-                assert not [f for f in open_files(srv.pid) if "lakehouse" in f]
+                assert not [f for f in srv.fd_targets() if "lakehouse" in f]
     finally:
         assert srv.stop() == 0, srv.logtext()[-2000:]
     s.cleanup()

@@ -14,8 +14,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import subprocess
 import time
 import zipfile
 
@@ -166,28 +164,12 @@ class Server(harness.Serve):
                 return float(line.split()[1])
         raise AssertionError(f"metric {name} missing")
 
-    def fd_targets(self):
-        d = f"/proc/{self.proc.pid}/fd"
-        out = []
-        for fd in os.listdir(d):
-            try:
-                out.append(os.readlink(os.path.join(d, fd)))
-            except OSError:
-                pass
-        return out
-
     def stop(self, check=True):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("serve did not stop on SIGTERM\n" + self.logtext())
-        self.proc.stdout.close()
+        rc, killed = self.terminate(60)
         text = self.logtext()
         self.log.close()
+        if killed:
+            raise AssertionError("serve did not stop on SIGTERM\n" + text)
         if check:
             assert self.proc.returncode == 0, f"serve exit {self.proc.returncode}\n{text[-4000:]}"
         return text

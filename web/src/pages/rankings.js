@@ -36,11 +36,14 @@ export async function render(ctx) {
   let year = Number(q.get('year')) || latest;
   if (!years.includes(year)) year = latest;
   const top = [10, 15, 25].includes(Number(q.get('top'))) ? Number(q.get('top')) : 10;
-  const [lists, prodAll, countries] = await Promise.all([
-    Promise.all(LISTS.map((l) => api.rankings(l.metric, year, top))),
+  // the production list is the head of the map's 100-row ranking (shares are computed over
+  // all reporting countries before the limit), so it is not fetched twice
+  const [others, prodAll, countries] = await Promise.all([
+    Promise.all(LISTS.filter((l) => l.metric !== 'production').map((l) => api.rankings(l.metric, year, top))),
     api.rankings('production', year, 100),
     api.countries(),
   ]);
+  const lists = LISTS.map((l) => (l.metric === 'production' ? { ...prodAll, rows: prodAll.rows.slice(0, top) } : others.shift()));
   if (ctx.stale()) return;
   ctx.setTitle(`Rankings ${fmtMY(year)}`);
   ctx.main.innerHTML = `
