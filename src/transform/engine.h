@@ -140,6 +140,8 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                struct plan *pl, char *err, size_t errlen);
 void plan_free(struct plan *pl);
 void plan_print(const struct plan *pl, FILE *out);
+/* A SEED model's CSV path: seed_path as written, relative to the model file. Caller frees. */
+char *seed_abs_path(const struct model *m);
 /* The execution times [*lo, *hi) around pl->exec_us in which this plan's answer cannot
  * change by time alone: every model's cron floor is the same and no model's start passes. */
 void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi);

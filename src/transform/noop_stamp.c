@@ -215,11 +215,9 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
     for (size_t i = 0; i < p->n; i++) {
         const struct model *m = &p->models[i];
         if (m->kind == KIND_SEED && m->seed_path) {
-            char *dir = fs_dirname(m->file);
-            char *f = m->seed_path[0] == '/' ? xstrdup(m->seed_path) : fs_join(dir, m->seed_path);
+            char *f = seed_abs_path(m);
             sb_appendf(&sb, "path %s\n", f);
             free(f);
-            free(dir);
         }
         add_vars(&sb, m->query);
         if (p->globs && p->globs[i]) {

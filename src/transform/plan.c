@@ -51,7 +51,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *seed_abs_path(const struct model *m)
+char *seed_abs_path(const struct model *m)
 {
     if (m->seed_path[0] == '/') return xstrdup(m->seed_path);
     char *dir = fs_dirname(m->file);

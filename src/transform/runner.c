@@ -22,13 +22,6 @@
 #include "util/hash.h"
 #include "util/log.h"
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d); /* closable (db_close) even when the folder cannot be made */
@@ -68,13 +61,7 @@ static void put_ts(strbuf *sb, int64_t us)
 
 static void seed_sql(const struct model *m, strbuf *sb)
 {
-    char *path;
-    if (m->seed_path[0] == '/') path = xstrdup(m->seed_path);
-    else {
-        char *dir = fs_dirname(m->file);
-        path = fs_join(dir, m->seed_path);
-        free(dir);
-    }
+    char *path = seed_abs_path(m);
     sb_append(sb, "SELECT * FROM read_csv(");
     db_quote_literal(sb, path);
     sb_append(sb, ", header = true");
@@ -487,7 +474,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
 {
     if (stamp_out) *stamp_out = NULL;
     memset(oc, 0, sizeof *oc);
-    double t0 = mono_s();
+    double t0 = time_mono_ms() / 1e3;
     double tm0 = time_mono_ms();
     if (state_init(con, err, errlen) < 0) return -1;
     log_debug("transform: state_init %.1f ms", time_mono_ms() - tm0);
@@ -546,7 +533,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         const struct plan_item *it = &pl.items[k];
         if (!it->run) continue;
         const struct model *m = &pl.proj.models[it->m];
-        double ts = mono_s();
+        double ts = time_mono_ms() / 1e3;
         int64_t n = -1;
         const char *action = action_of(m, it);
         char e[MT_ERR_LEN];
@@ -554,7 +541,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         rc.errlen = sizeof e;
         r = build(&rc, it, &n);
         if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
-        double tb = mono_s();
+        double tb = time_mono_ms() / 1e3;
         if (r == 0 && key_refresh(m, it) && (r = key_refresh_rows(&rc, m, it)) < 0)
             snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
         strbuf target;
@@ -564,14 +551,14 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
             fail_status = "audit_failed";
             oc->audit_failed = true;
         }
-        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, (mono_s() - tb) * 1e3);
+        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, ((time_mono_ms() / 1e3) - tb) * 1e3);
         sb_free(&target);
         if (r == 0 && key_refresh(m, it) &&
             (r = db_exec(con, "DROP TABLE IF EXISTS temp._materia_touched; DROP TABLE IF EXISTS temp._materia_audited",
                          e, sizeof e)) < 0)
             snprintf(err, errlen, "%s: %s", m->name, e);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
-        double secs = mono_s() - ts;
+        double secs = (time_mono_ms() / 1e3) - ts;
         model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
         if (r == 0) {
             oc->models_rebuilt++;
@@ -613,10 +600,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, fail_status);
     } else if (out) {
-        fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, mono_s() - t0);
+        fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, (time_mono_ms() / 1e3) - t0);
     } else {
         log_info("transform: run %s: %d of %zu models run in %.3fs", oc->run_id, oc->models_rebuilt, pl.n,
-                 mono_s() - t0);
+                 (time_mono_ms() / 1e3) - t0);
     }
     run_ctx_free(&rc);
     plan_free(&pl);
