@@ -8,6 +8,8 @@
 #    `materia sql --write` on a fresh file in one process — DuckDB alone, no engine.
 #    The engine additionally runs the models' audits and records state; that is counted
 #    as overhead (it is what the engine adds).
+#    The same two, alternately (bench/transform/paired.py): the median of the per-pair
+#    differences, which a drift of the machine during the hyperfine batches cannot bias.
 # 4. "noop": `materia run` when everything is up to date: the first (warm-up) run checks
 #    the lakehouse and leaves the no-op stamp, the measured ones answer from it;
 #    "noop_full_check": `materia run --full-check`, the no-op that opens the lakehouse,
@@ -68,6 +70,7 @@ cpu = lambda x: x["user"] + x["system"]
 ov = cpu(e) - cpu(d)
 print(f"overhead (cpu user+sys mean): {ov*1000:.0f} ms = {ov/cpu(d)*100:.1f}% of direct {cpu(d)*1000:.0f} ms")
 PY
+python3 "$ROOT/bench/transform/paired.py" "$RUNS" "$OUT/direct.sql"
 echo "engine peak RSS: $(rm -f $DUCKDB_PATH*; bench_rss "$MATERIA" run)"
 echo "direct peak RSS: $(rm -f $OUT/direct.duckdb*; bench_rss "$MATERIA" sql --write "$OUT/direct.duckdb" "$SQL")"
 bench_hf noop -N --runs $((RUNS * 3)) --warmup 3 -n noop "$MATERIA run"

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "transform/engine.h"
+#include "util/common.h"
 #include "util/db.h"
 
 static const char *arg(const struct audit_call *a, const char *name)
@@ -109,77 +110,108 @@ static void describe_call(const struct audit_call *a, strbuf *sb)
     sb_append_char(sb, ')');
 }
 
-static int run_one(const struct project *p, const struct model *m, const struct audit_call *a, const char *physical,
-                   const struct config *cfg, duckdb_connection con, int64_t exec_us, char *err, size_t errlen)
+/* The bad-rows query of audit a against physical, into q. */
+static int audit_query(const struct project *p, const struct model *m, const struct audit_call *a,
+                       const char *physical, const struct config *cfg, int64_t exec_us, strbuf *q, char *err,
+                       size_t errlen)
 {
-    strbuf q, sql, desc;
-    sb_init(&q);
+    int rc = builtin_sql(m, a, physical, q, err, errlen);
+    if (rc != 1) return rc;
+    const struct audit_def *def = NULL;
+    for (size_t i = 0; i < p->n_audits; i++)
+        if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
+    if (!def) {
+        snprintf(err, errlen, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
+                 a->line, a->name);
+        return -1;
+    }
+    struct strlist names = {0}, values = {0};
+    for (size_t i = 0; i < a->arg_names.n; i++) {
+        strlist_push(&names, a->arg_names.v[i]);
+        strlist_push(&values, a->arg_values.v[i]);
+    }
+    for (size_t i = 0; i < def->default_names.n; i++)
+        if (!strlist_has(&names, def->default_names.v[i])) {
+            strlist_push(&names, def->default_names.v[i]);
+            strlist_push(&values, def->default_values.v[i]);
+        }
+    struct render_ctx ctx = {.cfg = cfg, .this_model = physical, .start_us = 0, .end_us = exec_us,
+                             .exec_us = exec_us, .arg_names = &names, .arg_values = &values};
+    rc = macro_render(def->query, def->file, 1, &ctx, q, err, errlen);
+    strlist_free(&names);
+    strlist_free(&values);
+    return rc;
+}
+
+/* Runs audit a's query q on its own: the error names the model, the audit, the number of
+ * bad rows and up to 5 of them. */
+static int run_one(const struct model *m, const struct audit_call *a, const char *q, duckdb_connection con,
+                   char *err, size_t errlen)
+{
+    strbuf sql, desc;
     sb_init(&sql);
     sb_init(&desc);
     describe_call(a, &desc);
-    int rc = builtin_sql(m, a, physical, &q, err, errlen);
-    if (rc == 1) {
-        const struct audit_def *def = NULL;
-        for (size_t i = 0; i < p->n_audits; i++)
-            if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
-        if (!def) {
-            snprintf(err, errlen, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
-                     a->line, a->name);
-            rc = -1;
-        } else {
-            struct strlist names = {0}, values = {0};
-            for (size_t i = 0; i < a->arg_names.n; i++) {
-                strlist_push(&names, a->arg_names.v[i]);
-                strlist_push(&values, a->arg_values.v[i]);
+    int rc = 0;
+    sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q);
+    duckdb_result res;
+    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
+        snprintf(err, errlen, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
+        rc = -1;
+    } else if (duckdb_row_count(&res) > 0) {
+        strbuf rows;
+        sb_init(&rows);
+        idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
+        for (idx_t r = 0; r < nr; r++) {
+            sb_append(&rows, r ? "; {" : "{");
+            for (idx_t c = 1; c < nc; c++) {
+                char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
+                sb_appendf(&rows, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
+                duckdb_free(v);
             }
-            for (size_t i = 0; i < def->default_names.n; i++)
-                if (!strlist_has(&names, def->default_names.v[i])) {
-                    strlist_push(&names, def->default_names.v[i]);
-                    strlist_push(&values, def->default_values.v[i]);
-                }
-            struct render_ctx ctx = {.cfg = cfg, .this_model = physical, .start_us = 0, .end_us = exec_us,
-                                     .exec_us = exec_us, .arg_names = &names, .arg_values = &values};
-            rc = macro_render(def->query, def->file, 1, &ctx, &q, err, errlen);
-            strlist_free(&names);
-            strlist_free(&values);
+            sb_append(&rows, "}");
         }
+        snprintf(err, errlen, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
+                 (long long)duckdb_value_int64(&res, 0, 0), rows.buf);
+        sb_free(&rows);
+        rc = -1;
     }
-    if (rc == 0) {
-        sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q.buf);
-        duckdb_result res;
-        if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-            snprintf(err, errlen, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
-            rc = -1;
-        } else if (duckdb_row_count(&res) > 0) {
-            strbuf rows;
-            sb_init(&rows);
-            idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
-            for (idx_t r = 0; r < nr; r++) {
-                sb_append(&rows, r ? "; {" : "{");
-                for (idx_t c = 1; c < nc; c++) {
-                    char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
-                    sb_appendf(&rows, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
-                    duckdb_free(v);
-                }
-                sb_append(&rows, "}");
-            }
-            snprintf(err, errlen, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
-                     (long long)duckdb_value_int64(&res, 0, 0), rows.buf);
-            sb_free(&rows);
-            rc = -1;
-        }
-        duckdb_destroy_result(&res);
-    }
-    sb_free(&q);
+    duckdb_destroy_result(&res);
     sb_free(&sql);
     sb_free(&desc);
     return rc;
 }
 
+/* Every audit of m in one query first — the number of bad rows of each, in declaration order
+ * — because ~20 small queries cost a run more than their scans (bench/RESULTS.md, engine
+ * overhead). Only when that query fails or finds bad rows are the audits run one by one,
+ * for the first failing audit's message and rows. */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
                duckdb_connection con, int64_t exec_us, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < m->n_audits; i++)
-        if (run_one(p, m, &m->audits[i], physical, cfg, con, exec_us, err, errlen) < 0) return -1;
-    return 0;
+    if (m->n_audits == 0) return 0;
+    strbuf *qs = xcalloc(m->n_audits, sizeof *qs), all;
+    sb_init(&all);
+    int rc = 0;
+    for (size_t i = 0; i < m->n_audits && rc == 0; i++) {
+        sb_init(&qs[i]);
+        rc = audit_query(p, m, &m->audits[i], physical, cfg, exec_us, &qs[i], err, errlen);
+        sb_appendf(&all, "%sSELECT %zu AS i, count(*) AS n FROM (%s\n) AS _materia_a%zu", i ? " UNION ALL " : "", i,
+                   qs[i].buf, i);
+    }
+    bool bad = true; /* unless the combined query says otherwise */
+    if (rc == 0) {
+        strbuf sql;
+        sb_init(&sql);
+        sb_appendf(&sql, "SELECT count(*) FROM (%s) WHERE n > 0", all.buf);
+        int64_t n = 0;
+        char e[MT_ERR_LEN];
+        if (db_query_i64(con, sql.buf, &n, NULL, e, sizeof e) == 0) bad = n > 0;
+        sb_free(&sql);
+    }
+    for (size_t i = 0; i < m->n_audits && rc == 0 && bad; i++) rc = run_one(m, &m->audits[i], qs[i].buf, con, err, errlen);
+    for (size_t i = 0; i < m->n_audits; i++) sb_free(&qs[i]);
+    free(qs);
+    sb_free(&all);
+    return rc;
 }
