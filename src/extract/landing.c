@@ -7,11 +7,14 @@
  *
  * Write: the release's directory chain is created as needed and remembered, so a failure
  * can remove exactly the directories this call created (rmdir only ever removes empty
- * ones). Meta is committed first, the data file last; both with link(2), so an existing
- * file is never replaced. If the data commit fails, the meta this call created is
- * removed again (unless a data file now stands beside it: a concurrent extract committed
- * the same release using it). A meta left behind by an earlier crash (meta without data) is reused
- * when it describes the same content, and is an error otherwise — it is never rewritten. */
+ * ones). Every folder change goes through util/fsutil.h's durable operations (each new
+ * directory's parent is fsynced; a failure there fails the landing before anything is
+ * published). Meta is committed first, the data file last; both fs_publish
+ * FS_PUBLISH_NO_REPLACE (link(2)), so an existing file is never replaced. If the data
+ * commit fails, the meta this call created is removed again (unless a data file now
+ * stands beside it: a concurrent extract committed the same release using it). A meta
+ * left behind by an earlier crash (meta without data) is reused when it describes the
+ * same content, and is an error otherwise — it is never rewritten. */
 #include "extract/landing.h"
 
 #include <dirent.h>
@@ -265,7 +268,9 @@ const struct landing_release *landing_find_sha256(const struct landing_set *s, c
     return NULL;
 }
 
-/* Creates dir and its missing parents, recording the ones created (deepest last). */
+/* Creates dir and its missing parents, recording the ones created (deepest last). Each
+ * new directory's parent is fsynced (fs_mkdir_durable): a landed file must not vanish
+ * with a directory entry that was never made durable. */
 static int mkdirs_tracked(const char *dir, char *created[], int *ncreated, int max,
                           char *err, size_t errlen)
 {
@@ -279,19 +284,23 @@ static int mkdirs_tracked(const char *dir, char *created[], int *ncreated, int m
         p = parent;
     }
     free(p);
+    int first = *ncreated;
     for (int i = n - 1; i >= 0; i--) created[(*ncreated)++] = chain[i];
-    return fs_mkdir_p(dir, err, errlen);
+    for (int i = first; i < *ncreated; i++)
+        if (fs_mkdir_durable(created[i], err, errlen) < 0) return -1;
+    return fs_mkdir_p(dir, err, errlen); /* a chain deeper than 16, and the is-a-directory check */
 }
 
+/* Removes (deepest first) the directories this call created; rmdir only ever removes empty
+ * ones. A failure here is reported as a warning: the landing has already failed. */
 static void rmdirs_created(char *created[], int n)
 {
     for (int i = n - 1; i >= 0; i--) {
-        if (rmdir(created[i]) == 0) {
-            char *parent = fs_dirname(created[i]);
-            char e[256];
-            fs_fsync_dir(parent, e, sizeof e);
-            free(parent);
-        }
+        char e[256];
+        /* not empty: a concurrent extract landed in it, so it stays (not worth a warning) */
+        if (fs_exists(created[i]) && fs_remove_durable(created[i], true, e, sizeof e) < 0 &&
+            errno != ENOTEMPTY)
+            log_warn("landing: %s", e);
     }
 }
 
@@ -369,10 +378,9 @@ out:
         /* The meta goes only if no data file stands beside it: when a concurrent extract
          * reused this meta and committed the same release first, the meta now describes
          * a landed release and must stay. */
-        if (meta_created && !fs_exists(dpath) && unlink(mpath) == 0) {
-            char e[256];
-            fs_fsync_dir(dir, e, sizeof e);
-        }
+        char e[256];
+        if (meta_created && !fs_exists(dpath) && fs_remove_durable(mpath, false, e, sizeof e) < 0)
+            log_warn("landing: %s", e);
         rmdirs_created(created, ncreated);
     }
     for (int i = 0; i < ncreated; i++) free(created[i]);

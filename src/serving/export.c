@@ -11,9 +11,11 @@
  *   ATTACH the new file from the lakehouse connection, CREATE TABLE new.main.t AS SELECT *
  *     FROM serving.t for each table and view, write _snapshot, DETACH
  *   open the new file, CHECKPOINT, close — no .wal may remain (it would not travel with
- *     the rename); fsync file and directory
+ *     the rename); fsync the file (fs_publish_prepare)
  *   reopen read-only and recompute every count and checksum against _snapshot
- *   link live -> prev, rename new -> live, fsync the directory (serving_publish)
+ *   link live -> prev, rename new -> live, fsync the directory (serving_publish, through
+ *     util/fsutil.h's fs_publish: a failed directory fsync once new is live is a warning,
+ *     and the export succeeds — the snapshot is published)
  * A crash (SIGKILL) at any point leaves live either the old or the new complete file; the
  * crash points are named for the tests (util/testhook.h). */
 #include "serving/export.h"
@@ -239,7 +241,7 @@ out:
 }
 
 /* CHECKPOINT in a fresh open so the file stands alone, then make it durable. */
-static int seal(const char *dir, const char *fresh, char *err, size_t errlen)
+static int seal(const char *fresh, char *err, size_t errlen)
 {
     struct db d;
     char e2[MT_ERR_LEN];
@@ -261,7 +263,9 @@ static int seal(const char *dir, const char *fresh, char *err, size_t errlen)
         return -1;
     }
     testhook_point("after_checkpoint");
-    if (fs_fsync_path(fresh, err, errlen) < 0 || fs_fsync_dir(dir, err, errlen) < 0) return -1;
+    /* The first half of the publish (util/fsutil.h): the data is durable before any name
+     * points at it. The directory is synced by the publish itself, after the rename. */
+    if (fs_publish_prepare(fresh, err, errlen) < 0) return -1;
     testhook_point("after_fsync");
     return 0;
 }
@@ -293,7 +297,7 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     wrote = true;
     if (copy_into(lake, &job, p.fresh, snapshot_id, created, err, errlen) < 0) goto out;
     testhook_point("after_copy");
-    if (seal(p.dir, p.fresh, err, errlen) < 0) goto out;
+    if (seal(p.fresh, err, errlen) < 0) goto out;
     char e2[MT_ERR_LEN];
     if (serving_verify_file(p.fresh, NULL, e2, sizeof e2) < 0) {
         ERR("verification of the new snapshot failed: %s", e2);

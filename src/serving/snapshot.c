@@ -3,7 +3,9 @@
  *
  * Invariant kept by serving_publish and serving_swap_prev: at every instant the live path
  * names a complete, checkpointed snapshot (or does not exist yet, before the first
- * export). Each change is one rename(2) within one directory, followed by fsync of it. */
+ * export). Each change is one fs_publish (util/fsutil.h) within one directory: one
+ * rename(2) or exchange, then fsync of the directory, with fs_publish's one rule for a
+ * failed directory fsync (published: a warning, not a failure). */
 #include "serving/snapshot.h"
 
 #include <errno.h>
@@ -152,23 +154,10 @@ out:
 
 int serving_publish(const struct serving_paths *p, const char *from, char *err, size_t errlen)
 {
-    /* 1. Keep the live file as prev: a hard link under a temporary name renamed over prev,
-     *    so prev is never missing or half-written and live is never touched. */
+    /* 1. Keep the live file as prev: a second name for it published over prev, so prev
+     *    is never missing or half-written and live is never touched. */
     if (fs_exists(p->live)) {
-        char *tmp = xasprintf("%s.tmp", p->prev);
-        unlink(tmp);
-        if (link(p->live, tmp) < 0) {
-            ERR("%s: cannot link to %s: %s", p->live, tmp, strerror(errno));
-            free(tmp);
-            return -1;
-        }
-        if (rename(tmp, p->prev) < 0) {
-            ERR("%s: cannot rename to %s: %s", tmp, p->prev, strerror(errno));
-            unlink(tmp);
-            free(tmp);
-            return -1;
-        }
-        free(tmp);
+        if (fs_publish_link(p->live, p->prev, err, errlen) < 0) return -1;
         testhook_point("after_link_prev");
     }
     /* A WAL beside the live name would be replayed into the new file on its next open. */
@@ -178,57 +167,20 @@ int serving_publish(const struct serving_paths *p, const char *from, char *err, 
         unlink(wal);
     }
     free(wal);
-    /* 2. The commit point. */
-    if (rename(from, p->live) < 0) {
-        ERR("%s: cannot rename to %s: %s", from, p->live, strerror(errno));
-        return -1;
-    }
+    /* 2. The commit point. A failed directory fsync after it is fs_publish's rule: the new
+     *    snapshot is live, so it is a warning and the export reports success. */
+    if (fs_publish(from, p->live, FS_PUBLISH_RENAME, err, errlen) < 0) return -1;
     testhook_point("after_rename");
-    if (fs_fsync_dir(p->dir, err, errlen) < 0) {
-        /* The new snapshot is already live (readers see it); only its durability across
-         * a power loss is in doubt. Say so instead of a bare failure. */
-        size_t n = strlen(err);
-        snprintf(err + n, errlen > n ? errlen - n : 0,
-                 " (the new snapshot is live, but the rename may not survive a crash)");
-        return -1;
-    }
     return 0;
 }
 
 int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
 {
-    if (!fs_exists(p->live)) {
-        if (rename(p->prev, p->live) < 0) {
-            ERR("%s: cannot rename to %s: %s", p->prev, p->live, strerror(errno));
-            return -1;
-        }
-        return fs_fsync_dir(p->dir, err, errlen);
-    }
-    if (renameat2(AT_FDCWD, p->prev, AT_FDCWD, p->live, RENAME_EXCHANGE) == 0) {
-        testhook_point("after_swap");
-        return fs_fsync_dir(p->dir, err, errlen);
-    }
-    if (errno != EINVAL && errno != ENOSYS) {
-        ERR("%s: cannot exchange with %s: %s", p->prev, p->live, strerror(errno));
+    /* Without a live file there is nothing to keep: prev simply becomes live. */
+    bool have_live = fs_exists(p->live);
+    if (fs_publish(p->prev, p->live, have_live ? FS_PUBLISH_EXCHANGE : FS_PUBLISH_RENAME,
+                   err, errlen) < 0)
         return -1;
-    }
-    /* No RENAME_EXCHANGE here: live -> tmp link, prev over live (commit), tmp -> prev. */
-    char *tmp = xasprintf("%s.tmp", p->prev);
-    unlink(tmp);
-    int rc = -1;
-    if (link(p->live, tmp) < 0) {
-        ERR("%s: cannot link to %s: %s", p->live, tmp, strerror(errno));
-    } else if (rename(p->prev, p->live) < 0) {
-        ERR("%s: cannot rename to %s: %s", p->prev, p->live, strerror(errno));
-        unlink(tmp); /* live is untouched: tmp was only a second name for it */
-    } else if (rename(tmp, p->prev) < 0) {
-        /* the rollback is live; tmp is now the only name of the snapshot that was live
-         * before it, so it is kept (and named in the error), never unlinked */
-        ERR("%s: cannot rename to %s (the replaced snapshot is kept as %s): %s", tmp, p->prev,
-            tmp, strerror(errno));
-    } else {
-        rc = fs_fsync_dir(p->dir, err, errlen);
-    }
-    free(tmp);
-    return rc;
+    if (have_live) testhook_point("after_swap");
+    return 0;
 }

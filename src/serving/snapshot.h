@@ -48,12 +48,15 @@ char *serving_snapshot_field(const char *path, const char *column, char *err, si
 /* The same check on a connection already open on the file (path only names it in err). */
 int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen);
 
-/* Makes `from` live at `to` keeping the previous `to` as `prev` (hard link, then rename,
- * then fsync of the directory). Used by export (from = the new file) and rollback. */
+/* Makes `from` live keeping the previous live file as `prev` (hard link published over
+ * prev, then `from` published over live; both fs_publish FS_PUBLISH_RENAME, so a failed
+ * directory fsync is a warning, not a failure). `from` must already be durable
+ * (fs_publish_prepare). Used by export (from = the new file). */
 int serving_publish(const struct serving_paths *p, const char *from, char *err, size_t errlen);
 
-/* Rollback: atomically exchanges live and prev (renameat2 RENAME_EXCHANGE; falls back to
- * link + rename + rename where the file system lacks it), then fsyncs the directory. */
+/* Rollback: atomically exchanges live and prev (fs_publish FS_PUBLISH_EXCHANGE, with its
+ * documented fallback where the file system lacks RENAME_EXCHANGE); with no live file,
+ * prev is renamed to live. */
 int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen);
 
 #endif

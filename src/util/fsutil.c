@@ -1,5 +1,9 @@
 /* fsutil.c — see fsutil.h. Invariant: no function here leaves a temporary file behind on
- * an error path, and none ever rewrites a file in place. */
+ * an error path, and none ever rewrites a file in place. fs_publish is the only place in
+ * Materia that calls rename(2), link(2) or renameat2(2) to publish a file.
+ *
+ * Fault points (util/testhook.h, MATERIA_FAIL_AT): "fsync_dir" makes fs_fsync_dir fail
+ * with EIO; "no_renameat2" makes RENAME_EXCHANGE report EINVAL, so the fallback runs. */
 #include "util/fsutil.h"
 
 #include <errno.h>
@@ -13,6 +17,7 @@
 
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
@@ -76,6 +81,10 @@ int fs_fsync_dir(const char *dir, char *err, size_t errlen)
     }
     int rc = fsync(fd);
     int e = errno;
+    if (testhook_fail("fsync_dir")) {
+        rc = -1;
+        e = EIO;
+    }
     close(fd);
     if (rc < 0) {
         ERR("%s: fsync of directory failed: %s", dir, strerror(e));
@@ -130,41 +139,151 @@ int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t err
     return fd;
 }
 
+int fs_publish_prepare(const char *path, char *err, size_t errlen)
+{
+    return fs_fsync_path(path, err, errlen);
+}
+
+/* RENAME_EXCHANGE where renameat2 lacks it: see fsutil.h for the three steps and what a
+ * failure at each leaves. */
+static int exchange_fallback(const char *src, const char *dst, char *err, size_t errlen)
+{
+    char *tmp = xasprintf("%s.tmp", src);
+    unlink(tmp); /* debris of an earlier interrupted fallback: a second name, never the only one */
+    int rc = -1;
+    if (link(dst, tmp) < 0) {
+        ERR("%s: cannot link to %s: %s", dst, tmp, strerror(errno));
+    } else if (rename(src, dst) < 0) {
+        ERR("%s: cannot rename to %s: %s", src, dst, strerror(errno));
+        unlink(tmp); /* dst is untouched: tmp was only a second name for it */
+    } else if (rename(tmp, src) < 0) {
+        /* src is live at dst; tmp is now the only name of the file that was dst, so it is
+         * kept (and named in the error), never unlinked */
+        ERR("%s: cannot rename to %s (the replaced %s is kept as %s): %s", tmp, src, dst, tmp,
+            strerror(errno));
+    } else {
+        rc = 0;
+    }
+    free(tmp);
+    return rc;
+}
+
+int fs_publish(const char *src, const char *dst, enum fs_publish_mode mode,
+               char *err, size_t errlen)
+{
+    switch (mode) {
+    case FS_PUBLISH_RENAME:
+        if (rename(src, dst) < 0) {
+            ERR("%s: cannot rename into place: %s", dst, strerror(errno));
+            return -1;
+        }
+        break;
+    case FS_PUBLISH_NO_REPLACE:
+        /* link(2) fails with EEXIST instead of replacing: the "never overwritten" rule is
+         * enforced by the kernel, not by a racy exists-check. */
+        if (link(src, dst) < 0) {
+            int e = errno;
+            if (e == EEXIST) ERR("%s: already exists (never overwritten)", dst);
+            else ERR("%s: cannot link into place: %s", dst, strerror(e));
+            return -1;
+        }
+        /* dst is committed; a leftover src name would only be a second link to it */
+        if (unlink(src) < 0)
+            log_warn("%s: cannot remove temporary name: %s", src, strerror(errno));
+        break;
+    case FS_PUBLISH_EXCHANGE: {
+        int rc, e = 0;
+        if (testhook_fail("no_renameat2")) {
+            rc = -1;
+            e = EINVAL; /* what a file system without RENAME_EXCHANGE answers */
+        } else if ((rc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_EXCHANGE)) < 0) {
+            e = errno;
+        }
+        if (rc < 0 && e != EINVAL && e != ENOSYS) {
+            ERR("%s: cannot exchange with %s: %s", src, dst, strerror(e));
+            return -1;
+        }
+        if (rc < 0 && exchange_fallback(src, dst, err, errlen) < 0) return -1;
+        break;
+    }
+    default:
+        ERR("%s: unknown publish mode %d", dst, (int)mode);
+        return -1;
+    }
+    /* dst is in place from here on (the rule in fsutil.h): a failed directory fsync is a
+     * warning and a 1, never a -1 — callers would act as if nothing had been published. */
+    char *dir = fs_dirname(dst);
+    char e[256];
+    int rc = 0;
+    if (fs_fsync_dir(dir, e, sizeof e) < 0) {
+        log_warn("%s: published, but its directory could not be synced (%s): a power loss could still lose it",
+                 dst, e);
+        rc = 1;
+    }
+    free(dir);
+    return rc;
+}
+
+int fs_publish_link(const char *existing, const char *dst, char *err, size_t errlen)
+{
+    char *tmp = xasprintf("%s.tmp", dst);
+    unlink(tmp); /* debris of an interrupted earlier call: only ever a second name */
+    int rc = -1;
+    if (link(existing, tmp) < 0)
+        ERR("%s: cannot link to %s: %s", existing, tmp, strerror(errno));
+    else if ((rc = fs_publish(tmp, dst, FS_PUBLISH_RENAME, err, errlen)) < 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int fs_mkdir_durable(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0755) < 0) {
+        if (errno == EEXIST) return 0; /* made by someone else, who syncs it */
+        ERR("%s: cannot create directory: %s", path, strerror(errno));
+        return -1;
+    }
+    char *parent = fs_dirname(path);
+    char e[256];
+    int rc = 0;
+    if (fs_fsync_dir(parent, e, sizeof e) < 0) {
+        ERR("%s: created, but its parent could not be synced: %s", path, e);
+        rc = -1;
+    }
+    free(parent);
+    return rc;
+}
+
+int fs_remove_durable(const char *path, bool is_dir, char *err, size_t errlen)
+{
+    if ((is_dir ? rmdir(path) : unlink(path)) < 0) {
+        int e = errno;
+        ERR("%s: cannot remove: %s", path, strerror(e));
+        errno = e; /* callers may tell ENOTEMPTY from the rest */
+        return -1;
+    }
+    char *parent = fs_dirname(path);
+    char e[256];
+    int rc = 0;
+    if (fs_fsync_dir(parent, e, sizeof e) < 0) {
+        log_warn("%s: removed, but its directory could not be synced (%s): a power loss could bring it back",
+                 path, e);
+        rc = 1;
+    }
+    free(parent);
+    return rc;
+}
+
 int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
                   char *err, size_t errlen)
 {
-    if (fs_fsync_path(tmp_path, err, errlen) < 0) {
+    if (fs_publish_prepare(tmp_path, err, errlen) < 0 ||
+        fs_publish(tmp_path, final_path, no_replace ? FS_PUBLISH_NO_REPLACE : FS_PUBLISH_RENAME,
+                   err, errlen) < 0) {
         unlink(tmp_path);
         return -1;
     }
-    if (no_replace) {
-        /* link(2) fails with EEXIST instead of replacing: the "never overwritten" rule is
-         * enforced by the kernel, not by a racy exists-check. */
-        if (link(tmp_path, final_path) < 0) {
-            int e = errno;
-            unlink(tmp_path);
-            if (e == EEXIST) ERR("%s: already exists (never overwritten)", final_path);
-            else ERR("%s: cannot link into place: %s", final_path, strerror(e));
-            return -1;
-        }
-        /* final_path is committed; a leftover tmp name would only be a second link to it */
-        if (unlink(tmp_path) < 0)
-            log_warn("%s: cannot remove temporary name: %s", tmp_path, strerror(errno));
-    } else if (rename(tmp_path, final_path) < 0) {
-        int e = errno;
-        unlink(tmp_path);
-        ERR("%s: cannot rename into place: %s", final_path, strerror(e));
-        return -1;
-    }
-    /* final_path is in place from here on: a failed directory fsync must not report "not
-     * committed" (callers would then act as if nothing was written — e.g. a landing whose
-     * data file exists but was never reported, or a meta left behind). It is a warning. */
-    char *dir = fs_dirname(final_path);
-    char e[256];
-    if (fs_fsync_dir(dir, e, sizeof e) < 0)
-        log_warn("%s: committed, but its directory could not be synced (%s): a power loss could still lose it",
-                 final_path, e);
-    free(dir);
     return 0;
 }
 

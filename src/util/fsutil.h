@@ -19,11 +19,69 @@ bool fs_exists(const char *path);
  * *tmp_path (caller frees) names it. The directory must exist. */
 int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t errlen);
 
-/* fsyncs tmp_path, moves it to final_path, fsyncs the directory. With no_replace, an
- * existing final_path is never touched: the call fails with EEXIST semantics ("already
- * exists") and tmp_path is removed. On any failure tmp_path is removed. Returns 0 once
- * final_path is in place: a failure to fsync the directory after that is logged as a
- * warning, not returned (the file is committed; only its durability is in doubt). */
+/* ---- the durable-publish primitive ------------------------------------------------------
+ * Every change of which file a name points at goes through fs_publish(): export's publish
+ * of a snapshot, rollback's swap, and every fs_commit_tmp (landing's files, the no-op stamp,
+ * the meta files). src and dst must be in the same directory (rename(2) is atomic only
+ * within one file system; one directory makes one fsync enough).
+ *
+ *   FS_PUBLISH_RENAME      rename(src, dst): dst is replaced atomically; src is gone.
+ *   FS_PUBLISH_NO_REPLACE  link(src, dst), then unlink(src): an existing dst is never
+ *                          touched — the kernel refuses with EEXIST, reported as
+ *                          "<dst>: already exists (never overwritten)". A src name left
+ *                          behind after the link is only a warning (dst is in place).
+ *   FS_PUBLISH_EXCHANGE    renameat2(RENAME_EXCHANGE): src and dst trade names in one step;
+ *                          both must exist. Where the file system lacks it (EINVAL/ENOSYS)
+ *                          the documented fallback is link(dst, "<src>.tmp"), rename(src,
+ *                          dst) (the commit point: dst changes in one step), rename(
+ *                          "<src>.tmp", src). If that last rename fails, dst is published
+ *                          and the old dst survives only as "<src>.tmp", named in err, and
+ *                          the call fails (the caller must report it: src is missing).
+ * Then the directory is fsynced.
+ *
+ * THE RULE for "the file is in place but the directory fsync failed": it is published.
+ * Readers already see the new name; only its survival across a power loss is in doubt, and
+ * reporting a failure would make callers act as if nothing had changed (export would say
+ * "failed" about a snapshot that is live; landing would drop the meta of a landed file).
+ * So fs_publish logs a warning naming dst and returns 1, which every caller treats as
+ * success (they test `< 0`); 0 means published and durable; -1 means dst was not changed
+ * (except the EXCHANGE case above), with the reason in err and src left where it was.
+ * The fsync of the file's own data is the caller's job before publishing
+ * (fs_publish_prepare), since a rollback's swap or a second name publishes a file that is
+ * already durable. */
+enum fs_publish_mode {
+    FS_PUBLISH_RENAME,
+    FS_PUBLISH_NO_REPLACE,
+    FS_PUBLISH_EXCHANGE,
+};
+
+int fs_publish(const char *src, const char *dst, enum fs_publish_mode mode,
+               char *err, size_t errlen);
+
+/* Publishes a second name for `existing` at dst, replacing dst atomically (src keeps its
+ * name): link(existing, "<dst>.tmp"), then fs_publish("<dst>.tmp", dst, FS_PUBLISH_RENAME)
+ * with its rule and return values. The temporary name is removed on failure. Export keeps
+ * the live snapshot as prev this way: prev is never missing or half-written. */
+int fs_publish_link(const char *existing, const char *dst, char *err, size_t errlen);
+
+/* The directory side of publishing, for writers that create and remove folders (landing):
+ * fs_mkdir_durable creates one directory (an existing one is fine) and fsyncs its parent,
+ * so files later published in it cannot vanish with it; a failed parent fsync fails the
+ * call (nothing is published in it yet, so failing closed costs nothing).
+ * fs_remove_durable removes a file, or an empty directory when is_dir, and fsyncs its
+ * parent; it follows fs_publish's rule: -1 when nothing was removed, 1 (and a warning)
+ * when removed but the parent fsync failed, 0 otherwise. */
+int fs_mkdir_durable(const char *path, char *err, size_t errlen);
+int fs_remove_durable(const char *path, bool is_dir, char *err, size_t errlen);
+
+/* The first half of a publish: fsyncs the file's data, so no name ever published for it
+ * can point at a file a power loss would truncate. */
+int fs_publish_prepare(const char *path, char *err, size_t errlen);
+
+/* fs_publish_prepare(tmp_path), then fs_publish(tmp_path, final_path, no_replace ?
+ * FS_PUBLISH_NO_REPLACE : FS_PUBLISH_RENAME). On any failure tmp_path is removed. Returns
+ * 0 once final_path is in place, whether or not the directory fsync succeeded (the rule
+ * above: that case is a warning, the file is committed). */
 int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
                   char *err, size_t errlen);
 

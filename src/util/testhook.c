@@ -25,3 +25,18 @@ void testhook_point(const char *point)
         raise(SIGTERM);
     }
 }
+
+bool testhook_fail(const char *point)
+{
+    const char *v = getenv("MATERIA_FAIL_AT");
+    if (!v || !*v) return false;
+    size_t n = strlen(point);
+    for (const char *p = v; *p; ) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !strncmp(p, point, n)) return true;
+        if (!end) break;
+        p = end + 1;
+    }
+    return false;
+}

@@ -5,10 +5,20 @@
  * instant), MATERIA_SIGNAL_AT=<point> makes it raise(SIGTERM) there instead (to test "stop
  * between steps" deterministically). Export names its points (mid_copy, after_copy,
  * after_checkpoint, after_fsync, after_verify, after_link_prev, after_rename, after_swap);
- * the pipeline names after_step_<step>. */
+ * the pipeline names after_step_<step>.
+ *
+ * testhook_fail("fsync_dir") is the fault-injection side: it returns true when
+ * MATERIA_FAIL_AT names that point (a comma-separated list may name several), and the
+ * caller then behaves as if the library call guarded by the point had failed. It lets a
+ * test prove what happens when a call that practically never fails does (util/fsutil.c:
+ * fsync_dir, no_renameat2; util/db.c: db_set_config). Outside tests the variable is unset
+ * and the check is one getenv(3). */
 #ifndef MATERIA_TESTHOOK_H
 #define MATERIA_TESTHOOK_H
 
+#include <stdbool.h>
+
 void testhook_point(const char *point);
+bool testhook_fail(const char *point);
 
 #endif

@@ -1,5 +1,6 @@
-/* test_snapshot.c — unit tests for serving/snapshot.c: sibling paths, the lock, and the
- * order-independent checksum that export and verification share. */
+/* test_snapshot.c — unit tests for serving/snapshot.c: sibling paths, the lock, the
+ * order-independent checksum that export and verification share, and publish/swap under a
+ * failing directory fsync (util/fsutil.h's rule: the file is live, so it is a success). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,11 +61,60 @@ static void test_checksum_order_independent_and_sensitive(void **state)
     db_close(&d);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    char err[256];
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), false, err, sizeof err), 0);
+}
+
+static void expect_text(const char *path, const char *want)
+{
+    char err[256], *data;
+    size_t len;
+    assert_int_equal(fs_read_all(path, &data, &len, err, sizeof err), 0);
+    assert_string_equal(data, want);
+    free(data);
+}
+
+/* A snapshot that is live must never be reported as a failed publish: before fs_publish,
+ * serving_publish returned -1 here (and export said "failed" about a live snapshot). */
+static void test_publish_and_swap_succeed_when_the_dir_fsync_fails(void **state)
+{
+    (void)state;
+    const char *root = getenv("MATERIA_TEST_TMP");
+    char err[512];
+    if (!root) root = "/tmp";
+    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    char *dir = xasprintf("%s/snapshot-XXXXXX", root);
+    assert_non_null(mkdtemp(dir));
+    char *live = fs_join(dir, "serving.duckdb");
+    struct serving_paths p;
+    serving_paths_init(&p, live);
+    write_text(p.live, "one");
+    write_text(p.fresh, "two");
+    setenv("MATERIA_FAIL_AT", "fsync_dir", 1);
+    assert_int_equal(serving_publish(&p, p.fresh, err, sizeof err), 0);
+    expect_text(p.live, "two");
+    expect_text(p.prev, "one");
+    assert_int_equal(serving_swap_prev(&p, err, sizeof err), 0);
+    expect_text(p.live, "one");
+    expect_text(p.prev, "two");
+    setenv("MATERIA_FAIL_AT", "fsync_dir,no_renameat2", 1); /* the exchange's fallback too */
+    assert_int_equal(serving_swap_prev(&p, err, sizeof err), 0);
+    expect_text(p.live, "two");
+    expect_text(p.prev, "one");
+    unsetenv("MATERIA_FAIL_AT");
+    serving_paths_free(&p);
+    free(live);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_checksum_order_independent_and_sensitive),
+        cmocka_unit_test(test_publish_and_swap_succeed_when_the_dir_fsync_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
