@@ -16,12 +16,12 @@
 
 #include "extract/extract.h"
 #include "serving/export.h"
-#include "serving/snapshot.h"
 #include "transform/transform.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/runlog.h"
 #include "util/strbuf.h"
 #include "util/testhook.h"
 
@@ -89,69 +89,19 @@ static double now_seconds(void)
 }
 
 /* Records the run as 'running' in the run log (created with the other state tables when
- * missing). A pipeline row still 'running' was killed: no other process can hold the
- * lakehouse, so it is marked failed first, as transform does with its own rows. */
+ * missing). A pipeline row still 'running' was killed: runlog_begin marks it failed first,
+ * exactly as transform's own rows are. */
 static int runs_begin(duckdb_connection con, const char *run_id, const char *name, char *err, size_t errlen)
 {
     if (state_init(con, err, errlen) < 0) return -1;
-    strbuf sql;
-    sb_init(&sql);
-    sb_append(&sql, "UPDATE _materia.runs SET status = 'failed', ended_at = current_timestamp::TIMESTAMP, "
-                    "message = 'interrupted (found running at a later run''s start)' "
-                    "WHERE kind = 'pipeline' AND status = 'running';\n"
-                    "INSERT INTO _materia.runs VALUES (");
-    db_quote_literal(&sql, run_id);
-    sb_append(&sql, ", 'pipeline', current_timestamp::TIMESTAMP, NULL, 'running', ");
-    db_quote_literal(&sql, name);
-    sb_append(&sql, ")");
-    int rc = db_exec(con, sql.buf, err, errlen);
-    sb_free(&sql);
-    return rc;
+    return runlog_begin(con, RUNLOG_PIPELINE, run_id, name, err, errlen);
 }
 
-/* Whether the live snapshot predates the lakehouse: a transform run that rebuilt models
- * ('ok') started after the run the snapshot was exported from. That is how a failed or
- * killed export shows on the next run — its transform committed, so the next transform
- * has nothing to do, and without this check nothing would ever publish the new data.
- * An unreadable snapshot counts as stale (export replaces it). */
-static bool serving_stale(const struct config *cfg, duckdb_connection lake)
+static void runs_end(duckdb_connection con, const char *run_id, enum runlog_status status, const char *message)
 {
     char err[MT_ERR_LEN];
-    const char *path = config_get(cfg, "SERVING_DUCKDB_PATH");
-    if (!fs_exists(path)) return true;
-    char *run = serving_snapshot_field(path, "run_id", err, sizeof err);
-    if (!run) {
-        log_warn("pipeline: the live snapshot cannot be read (%s): exporting", err);
-        return true;
-    }
-    strbuf sql;
-    sb_init(&sql);
-    sb_append(&sql, "SELECT count(*) FROM _materia.runs WHERE kind = 'transform' AND status = 'ok' AND "
-                    "started_at > coalesce((SELECT max(started_at) FROM _materia.runs WHERE run_id = ");
-    db_quote_literal(&sql, run);
-    sb_append(&sql, "), TIMESTAMP '-infinity')");
-    int64_t newer = 0;
-    bool stale = db_query_i64(lake, sql.buf, &newer, NULL, err, sizeof err) < 0 || newer > 0;
-    if (stale) log_info("pipeline: the live snapshot (from transform run %s) is older than the lakehouse", run);
-    sb_free(&sql);
-    free(run);
-    return stale;
-}
-
-static void runs_end(duckdb_connection con, const char *run_id, const char *status, const char *message)
-{
-    char err[MT_ERR_LEN];
-    strbuf sql;
-    sb_init(&sql);
-    sb_append(&sql, "UPDATE _materia.runs SET ended_at = current_timestamp::TIMESTAMP, status = ");
-    db_quote_literal(&sql, status);
-    sb_append(&sql, ", message = ");
-    db_quote_literal(&sql, message);
-    sb_append(&sql, " WHERE run_id = ");
-    db_quote_literal(&sql, run_id);
-    if (db_exec(con, sql.buf, err, sizeof err) < 0)
-        log_warn("pipeline: cannot record the end of run %s in _materia.runs: %s", run_id, err);
-    sb_free(&sql);
+    if (runlog_end(con, run_id, status, message, NULL, false, err, sizeof err) < 0)
+        log_warn("pipeline: cannot record the end of run %s in the run log: %s", run_id, err);
 }
 
 struct run_state {
@@ -193,7 +143,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             log_error("pipeline %s: step %s: audit failed", pipeline, name);
         }
     } else {
-        bool want = strcmp(pipeline, "all") != 0 || st->changed || serving_stale(cfg, lake);
+        bool want = strcmp(pipeline, "all") != 0 || st->changed || serving_export_needed(cfg, lake);
         if (!want) {
             log_info("pipeline %s: step %s: skipped, nothing changed and the snapshot is current", pipeline, name);
             return 0;
@@ -231,7 +181,7 @@ int pipeline_run(const struct config *cfg, const char *name)
     char run_id[ID_LEN];
     id_make(run_id, sizeof run_id, "pipeline", time(NULL));
     if (runs_begin(lake.con, run_id, name, err, sizeof err) < 0) {
-        log_error("pipeline %s: cannot record the run in _materia.runs: %s", name, err);
+        log_error("pipeline %s: cannot record the run in the run log: %s", name, err);
         db_close(&lake);
         return MT_EXIT_FAIL;
     }
@@ -256,10 +206,11 @@ int pipeline_run(const struct config *cfg, const char *name)
         testhook_point(point);
     }
     if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
-    const char *status = rc == MT_EXIT_OK ? "ok" : rc == MT_EXIT_NOTHING ? "nothing_to_do" : "failed";
+    enum runlog_status status = rc == MT_EXIT_OK ? RUNLOG_OK : rc == MT_EXIT_NOTHING ? RUNLOG_NOTHING_TO_DO
+                                                                                  : RUNLOG_FAILED;
     runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err);
     db_close(&lake);
     log_msg(rc == MT_EXIT_FAIL ? LOG_ERROR : LOG_INFO, "pipeline %s: run %s finished: %s", name, run_id,
-            rc == PIPELINE_STOPPED ? "stopped" : status);
+            rc == PIPELINE_STOPPED ? "stopped" : runlog_status_name(status));
     return rc;
 }

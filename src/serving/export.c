@@ -34,6 +34,7 @@
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/runlog.h"
 #include "util/strbuf.h"
 #include "util/testhook.h"
 
@@ -80,42 +81,27 @@ static void remove_with_wal(const char *path, bool stray)
 static int check_transform(duckdb_connection lake, struct export_job *j, char *err, size_t errlen)
 {
     char e2[MT_ERR_LEN];
-    int64_t have = 0;
-    if (db_query_i64(lake, "SELECT count(*) FROM information_schema.tables WHERE "
-                           "table_catalog = current_database() AND table_schema = '_materia' "
-                           "AND table_name = 'runs'", &have, NULL, e2, sizeof e2) < 0) {
-        ERR("lakehouse: cannot read the run log: %s", e2);
-        return -1;
-    }
-    if (!have) {
-        ERR("refusing to export: the lakehouse has no _materia.runs (no transform has run)");
-        return -1;
-    }
-    duckdb_result res;
-    if (db_query(lake, "SELECT run_id, status FROM _materia.runs WHERE kind = 'transform' "
-                       "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1",
-                 &res, e2, sizeof e2) < 0) {
-        ERR("lakehouse: cannot read _materia.runs: %s", e2);
+    struct runlog_last last;
+    if (runlog_last(lake, RUNLOG_TRANSFORM, &last, e2, sizeof e2) < 0) {
+        ERR("lakehouse: %s", e2);
         return -1;
     }
     int rc = 0;
-    if (duckdb_row_count(&res) == 0) {
+    if (!last.table_exists) {
+        ERR("refusing to export: the lakehouse has no _materia.runs (no transform has run)");
+        rc = -1;
+    } else if (!last.found) {
         ERR("refusing to export: no transform run in _materia.runs");
         rc = -1;
+    } else if (last.status != RUNLOG_OK && last.status != RUNLOG_NOTHING_TO_DO) {
+        ERR("refusing to export: the last transform run %s has status '%s' "
+            "(need ok or nothing_to_do)", last.run_id ? last.run_id : "?",
+            last.status_name ? last.status_name : "NULL");
+        rc = -1;
     } else {
-        char *id = duckdb_value_varchar(&res, 0, 0);
-        char *st = duckdb_value_varchar(&res, 1, 0);
-        if (!st || (strcmp(st, "ok") != 0 && strcmp(st, "nothing_to_do") != 0)) {
-            ERR("refusing to export: the last transform run %s has status '%s' "
-                "(need ok or nothing_to_do)", id ? id : "?", st ? st : "NULL");
-            rc = -1;
-        } else {
-            j->run_id = xstrdup(id ? id : "");
-        }
-        duckdb_free(id);
-        duckdb_free(st);
+        j->run_id = xstrdup(last.run_id ? last.run_id : "");
     }
-    duckdb_destroy_result(&res);
+    runlog_last_free(&last);
     return rc;
 }
 
@@ -316,4 +302,22 @@ out:
     job_free(&job);
     serving_paths_free(&p);
     return rc;
+}
+
+bool serving_export_needed(const struct config *cfg, duckdb_connection lake)
+{
+    char err[MT_ERR_LEN];
+    const char *path = config_get(cfg, "SERVING_DUCKDB_PATH");
+    if (!fs_exists(path)) return true;
+    char *run = serving_snapshot_field(path, "run_id", err, sizeof err);
+    if (!run) {
+        log_warn("pipeline: the live snapshot cannot be read (%s): exporting", err);
+        return true;
+    }
+    int64_t newer = 0;
+    bool stale = runlog_count_ok_after(lake, RUNLOG_TRANSFORM, run, &newer, err, sizeof err) < 0 ||
+                 newer > 0;
+    if (stale) log_info("pipeline: the live snapshot (from transform run %s) is older than the lakehouse", run);
+    free(run);
+    return stale;
 }

@@ -21,6 +21,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/runlog.h"
 
 int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
 {
@@ -441,32 +442,12 @@ static int remove_model(struct run_ctx *rc, const char *name)
 /* Records a failed run (one statement, outside the rolled-back transaction): its status and
  * message, and its model rows — those that had built say 'rolled_back', since the run's
  * transaction took their work with it. */
-static void record_run(duckdb_connection con, const char *run_id, const char *status, const char *message,
+static void record_run(duckdb_connection con, const char *run_id, enum runlog_status status, const char *message,
                        const strbuf *models)
 {
-    strbuf sql;
     char e[MT_ERR_LEN];
-    sb_init(&sql);
-    if (models->len)
-        sb_appendf(&sql, "INSERT INTO _materia.run_models SELECT r, m, f, a, CASE s WHEN 'ok' THEN 'rolled_back' "
-                   "ELSE s END, sec, n FROM (VALUES %s) AS v(r, m, f, a, s, sec, n);\n", models->buf);
-    sb_appendf(&sql, "UPDATE _materia.runs SET ended_at = now()::TIMESTAMP, status = '%s', message = ", status);
-    if (message) db_quote_literal(&sql, message);
-    else sb_append(&sql, "NULL");
-    sb_appendf(&sql, " WHERE run_id = '%s'", run_id);
-    if (db_exec(con, sql.buf, e, sizeof e) < 0) log_error("transform: recording run %s: %s", run_id, e);
-    sb_free(&sql);
-}
-
-static void model_row(strbuf *rows, const char *run_id, const char *model, const char *fp, const char *action,
-                      const char *status, double secs, int64_t n)
-{
-    if (rows->len) sb_append(rows, ", ");
-    sb_appendf(rows, "('%s', ", run_id);
-    db_quote_literal(rows, model);
-    sb_appendf(rows, ", '%s', '%s', '%s', %.6f, ", fp, action, status, secs);
-    if (n >= 0) sb_appendf(rows, "%lld)", (long long)n);
-    else sb_append(rows, "NULL)");
+    if (runlog_end(con, run_id, status, message, models, true, e, sizeof e) < 0)
+        log_error("transform: recording run %s: %s", run_id, e);
 }
 
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
@@ -483,18 +464,15 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     strbuf rows;
     sb_init(&rows);
     char e2[MT_ERR_LEN];
-    /* A stale 'running' row means a run was killed: no other process can hold the lakehouse. */
-    static const char stale[] = "UPDATE _materia.runs SET status = 'failed', ended_at = now()::TIMESTAMP, "
-                                "message = 'interrupted (found running at a later run''s start)' WHERE "
-                                "kind = 'transform' AND status = 'running';\n";
+    /* A stale 'running' row means a run was killed: runlog_begin/runlog_record mark it
+     * failed (no other process can hold the lakehouse). */
     struct timespec planned_at; /* before the plan reads any input: see noop_stamp_describe */
     clock_gettime(CLOCK_REALTIME, &planned_at);
     int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
         double tm1 = time_mono_ms();
-        if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, "
-                     "now()::TIMESTAMP, 'nothing_to_do', NULL)", stale, oc->run_id) < 0)
+        if (runlog_record(con, RUNLOG_TRANSFORM, oc->run_id, RUNLOG_NOTHING_TO_DO, NULL, e2, sizeof e2) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
         else if (stamp_out)
             *stamp_out = noop_stamp_describe(cfg, &pl, &planned_at);
@@ -506,16 +484,15 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         sb_free(&rows);
         return 0;
     }
-    if (db_execf(con, e2, sizeof e2, "%sINSERT INTO _materia.runs VALUES ('%s', 'transform', now()::TIMESTAMP, NULL, "
-                 "'running', NULL)", stale, oc->run_id) < 0) {
-        if (prc == 0) snprintf(err, errlen, "recording the run in _materia.runs: %s", e2);
-        else log_error("transform: recording run %s in _materia.runs: %s", oc->run_id, e2); /* err: the plan's */
+    if (runlog_begin(con, RUNLOG_TRANSFORM, oc->run_id, NULL, e2, sizeof e2) < 0) {
+        if (prc == 0) snprintf(err, errlen, "recording the run in the run log: %s", e2);
+        else log_error("transform: recording run %s in the run log: %s", oc->run_id, e2); /* err: the plan's */
         if (prc == 0) plan_free(&pl);
         sb_free(&rows);
         return -1;
     }
     if (prc < 0) {
-        record_run(con, oc->run_id, "failed", err, &rows);
+        record_run(con, oc->run_id, RUNLOG_FAILED, err, &rows);
         sb_free(&rows);
         return -1;
     }
@@ -528,7 +505,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     sb_init(&rc.promotions_rows);
     sb_init(&rc.intervals_rows);
     int r = db_exec(con, "BEGIN TRANSACTION", err, errlen);
-    const char *fail_status = "failed";
+    enum runlog_status fail_status = RUNLOG_FAILED;
     for (size_t k = 0; k < pl.n && r == 0; k++) {
         const struct plan_item *it = &pl.items[k];
         if (!it->run) continue;
@@ -548,7 +525,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         sb_init(&target);
         audit_target(m, it, &target);
         if (r == 0 && (r = audits_run(&pl.proj, m, target.buf, cfg, con, pl.exec_us, err, errlen)) < 0) {
-            fail_status = "audit_failed";
+            fail_status = RUNLOG_AUDIT_FAILED;
             oc->audit_failed = true;
         }
         log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, ((time_mono_ms() / 1e3) - tb) * 1e3);
@@ -559,7 +536,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
             snprintf(err, errlen, "%s: %s", m->name, e);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
         double secs = (time_mono_ms() / 1e3) - ts;
-        model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? "ok" : fail_status, secs, n);
+        runlog_model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? RUNLOG_OK : fail_status, secs, n);
         if (r == 0) {
             oc->models_rebuilt++;
             char nb[32] = "-";
@@ -575,18 +552,18 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         rc.errlen = sizeof e;
         if ((r = remove_model(&rc, pl.removed.v[k])) < 0) snprintf(err, errlen, "%s: removing: %s", pl.removed.v[k], e);
         else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
-        if (r == 0) model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", "ok", 0, -1);
+        if (r == 0) runlog_model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", RUNLOG_OK, 0, -1);
     }
     if (r == 0) {
         char e[MT_ERR_LEN];
         strbuf fin;
         sb_init(&fin);
         deferred_sql(&rc, &fin);
-        if (rows.len) sb_appendf(&fin, "INSERT INTO _materia.run_models VALUES %s;\n", rows.buf);
         /* not now(): inside the run's transaction that is the time the transaction began */
-        sb_append(&fin, "UPDATE _materia.runs SET ended_at = ");
-        put_ts(&fin, time_now_us());
-        sb_appendf(&fin, ", status = 'ok' WHERE run_id = '%s';\nCOMMIT", oc->run_id);
+        char ended[32];
+        time_fmt_ts(time_now_us(), ended);
+        runlog_end_sql(&fin, oc->run_id, RUNLOG_OK, NULL, &rows, false, ended);
+        sb_append(&fin, "COMMIT");
         double tc = time_mono_ms();
         r = db_exec(con, fin.buf, e, sizeof e);
         log_debug("transform: commit %.1f ms", time_mono_ms() - tc);
@@ -598,7 +575,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         db_exec(con, "ROLLBACK", e, sizeof e);
         record_run(con, oc->run_id, fail_status, err, &rows);
         oc->models_rebuilt = 0;
-        if (out) fprintf(out, "run %s: %s\n", oc->run_id, fail_status);
+        if (out) fprintf(out, "run %s: %s\n", oc->run_id, runlog_status_name(fail_status));
     } else if (out) {
         fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, (time_mono_ms() / 1e3) - t0);
     } else {

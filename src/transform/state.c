@@ -1,6 +1,7 @@
 /* state.c — the transform state in the lakehouse's _materia schema.
  *
- * Tables (the first two are the contract of docs/ARCHITECTURE.md §2):
+ * Tables (runs and run_models, the contract of docs/ARCHITECTURE.md §2, are created here
+ * with the others but owned — defined, written and read — by util/runlog.h):
  *   runs(run_id PK, kind, started_at, ended_at, status, message)      one row per run
  *   run_models(run_id, model, fingerprint, action, status, seconds, rows)
  *   models(model, fingerprint, def_hash, physical, kind, inputs_fp, last_run_at,
@@ -19,13 +20,10 @@
 #include "transform/engine.h"
 #include "util/common.h"
 #include "util/db.h"
+#include "util/runlog.h"
 
+/* The transform's own tables; the run log's come from runlog_ddl(). */
 static const char ddl[] =
-    "CREATE SCHEMA IF NOT EXISTS _materia;"
-    "CREATE TABLE IF NOT EXISTS _materia.runs(run_id VARCHAR PRIMARY KEY, kind VARCHAR, started_at TIMESTAMP,"
-    " ended_at TIMESTAMP, status VARCHAR, message VARCHAR);"
-    "CREATE TABLE IF NOT EXISTS _materia.run_models(run_id VARCHAR, model VARCHAR, fingerprint VARCHAR,"
-    " action VARCHAR, status VARCHAR, seconds DOUBLE, rows BIGINT);"
     "CREATE TABLE IF NOT EXISTS _materia.models(model VARCHAR, fingerprint VARCHAR, def_hash VARCHAR,"
     " physical VARCHAR, kind VARCHAR, inputs_fp VARCHAR, last_run_at TIMESTAMP, promoted_at TIMESTAMP,"
     " run_id VARCHAR);"
@@ -51,11 +49,12 @@ int state_init(duckdb_connection con, char *err, size_t errlen)
 {
     char e[1024];
     /* the common case (state exists) costs one bind instead of eight DDL commits */
-    if (state_tables_exist(con, "SELECT 1 FROM _materia.runs, _materia.run_models, _materia.models, "
+    if (state_tables_exist(con, "SELECT 1 FROM " RUNLOG_TABLES ", _materia.models, "
                                 "_materia.versions, _materia.intervals, _materia.promotions LIMIT 0"))
         return 0;
     /* one transaction: one commit (and WAL fsync) instead of one per statement */
-    char *sql = xasprintf("BEGIN TRANSACTION; %s COMMIT;", ddl);
+    char *sql = xasprintf("BEGIN TRANSACTION; CREATE SCHEMA IF NOT EXISTS _materia; %s%s COMMIT;",
+                          runlog_ddl(), ddl);
     int rc = db_exec(con, sql, e, sizeof e);
     free(sql);
     if (rc < 0) {
