@@ -2,10 +2,17 @@
  *
  * Like git, one binary with subcommands; each lives in its stage's folder and is listed
  * here once. main() loads the configuration (environment > ./.env > defaults), then runs
- * the command. Unknown commands and options print usage to stderr and exit 2. */
+ * the command. Unknown commands and options print usage to stderr and exit 2.
+ *
+ * Every command's output is checked at exit, in one place (finish_stdout, as git's
+ * run_builtin does): stdio buffers, so a full disk shows only when stdout is flushed, after
+ * the command has returned "ok" — `materia sql --json ... > full-disk` must not exit 0
+ * with truncated output. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <duckdb.h>
 
@@ -51,7 +58,24 @@ static void print_usage(FILE *out)
     fprintf(out, "\nRun 'materia <command> --help' for a command's options.\n");
 }
 
-int main(int argc, char **argv)
+/* Flushes and closes stdout; a write failure turns a successful exit into a failure with
+ * the reason on stderr. Pipes and sockets are exempt, as in git: a reader that quits early
+ * (`materia sql ... | head`) is not an error of ours. */
+static int finish_stdout(int rc)
+{
+    struct stat st;
+    if (fstat(fileno(stdout), &st) < 0) return rc; /* stdout was closed: nothing to lose */
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return rc;
+    const char *why = NULL;
+    if (fflush(stdout) != 0) why = strerror(errno);
+    else if (ferror(stdout)) why = "an earlier write failed"; /* its errno is gone by now */
+    if (fclose(stdout) != 0 && !why) why = strerror(errno);
+    if (!why) return rc;
+    fprintf(stderr, "materia: write failure on standard output: %s\n", why);
+    return rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? MT_EXIT_FAIL : rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         print_usage(stderr);
@@ -90,4 +114,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "materia: unknown command '%s'\n\n", name);
     print_usage(stderr);
     return MT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    return finish_stdout(dispatch(argc, argv));
 }

@@ -3,7 +3,9 @@
  * One easy handle per attempt, so nothing (headers, body, error buffer) carries over from
  * a failed attempt into the next. Response headers are captured by a header callback that
  * forgets what it saw whenever a new status line starts (redirects, 100 Continue), so the
- * ETag and Last-Modified kept are those of the final response. */
+ * ETag and Last-Modified kept are those of the final response. The protocol allow-lists
+ * are checked (fault point "curl_protocols", util/testhook.h): a fetch that cannot apply
+ * them is refused, not retried. */
 #include "extract/fetch.h"
 
 #include <ctype.h>
@@ -16,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "util/log.h"
+#include "util/testhook.h"
 
 struct xfer {
     struct fetch_result *res;
@@ -147,8 +150,19 @@ static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char
         hdrs = curl_slist_append(hdrs, inm);
     }
     curl_easy_setopt(h, CURLOPT_URL, o->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* The allow-lists fail closed: a libcurl that cannot apply them (too old, or built
+     * without a listed protocol) would otherwise follow a redirect to any scheme it has. */
+    CURLcode pc = testhook_fail("curl_protocols") ? CURLE_UNKNOWN_OPTION
+                                                  : curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    if (pc == CURLE_OK) pc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (pc != CURLE_OK) {
+        snprintf(err, errlen, "libcurl cannot restrict the protocols to http, https and file (%s): "
+                 "not fetching", curl_easy_strerror(pc));
+        curl_slist_free_all(hdrs);
+        free(inm);
+        curl_easy_cleanup(h);
+        return -1;
+    }
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -7,6 +7,7 @@
  * export reads through it, so the two never race for DuckDB's file lock. */
 #include "pipeline/pipeline.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ static void on_stop_signal(int sig)
     pipeline_stop_requested = 1;
 }
 
-void pipeline_install_stop_handler(void)
+int pipeline_install_stop_handler(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -60,8 +61,12 @@ void pipeline_install_stop_handler(void)
      * broken). Sleeps still end early: nanosleep(2) is never restarted after a handler
      * (signal(7)), and the supervisor's sleep checks pipeline_stop_requested each second. */
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (testhook_fail("sigaction")) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0) return -1;
+    return 0;
 }
 
 bool pipeline_known(const char *name)

@@ -27,6 +27,8 @@ int pipeline_run(const struct config *cfg, const char *name);
 /* Installs the SIGTERM/SIGINT handler that sets pipeline_stop_requested (async-signal-safe:
  * it only stores to a sig_atomic_t). SA_RESTART, so a step's I/O is never cut short by
  * EINTR; nanosleep still returns early on the signal. */
-void pipeline_install_stop_handler(void);
+/* Returns 0, or -1 with errno set when the handler cannot be installed: callers then
+ * refuse to start (without it SIGTERM would kill a step halfway instead of after it). */
+int pipeline_install_stop_handler(void);
 
 #endif

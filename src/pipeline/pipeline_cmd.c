@@ -2,6 +2,7 @@
  *
  * Logs (one summary line per step) go to stdout. Exit codes: 0 a step did work, 3 nothing
  * to do, 1 a step failed (or a SIGTERM/SIGINT stopped the run between steps), 2 usage. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,11 @@ int cmd_pipeline(int argc, char **argv)
     if (argc != 3) return cli_usage_error(usage, "pipeline run needs exactly one NAME");
     if (!pipeline_known(argv[2])) return cli_usage_error(usage, "unknown pipeline '%s'", argv[2]);
     log_set_fd(STDOUT_FILENO);
-    pipeline_install_stop_handler();
+    if (pipeline_install_stop_handler() < 0) {
+        char err[MT_ERR_LEN];
+        snprintf(err, sizeof err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
+        return cli_fail(err);
+    }
     int rc = pipeline_run(&g_config, argv[2]);
     return rc == PIPELINE_STOPPED ? MT_EXIT_FAIL : rc;
 }

@@ -163,7 +163,13 @@ int cmd_supervise(int argc, char **argv)
         fprintf(stderr, "materia: supervise: %s\n", err);
         return MT_EXIT_FAIL;
     }
-    pipeline_install_stop_handler();
+    if (pipeline_install_stop_handler() < 0) {
+        snprintf(err, sizeof err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
+        log_error("supervise: cannot start: %s", err);
+        fprintf(stderr, "materia: supervise: %s\n", err);
+        fs_lock_release(lock);
+        return MT_EXIT_FAIL;
+    }
     log_info("supervise: started (pid %ld, pipeline %s, %s, lock %s)", (long)getpid(), o.pipeline,
              o.once ? "once" : o.interval > 0 ? "fixed interval" : at, lock_path);
     int rc = supervise_loop(&o);

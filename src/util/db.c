@@ -1,4 +1,10 @@
-/* db.c — see db.h. */
+/* db.c — see db.h.
+ *
+ * db_open fails closed: every duckdb_set_config is checked, and one that fails refuses the
+ * open. A "read-only" open whose access_mode could not be set would otherwise open the
+ * file read-write (and take DuckDB's exclusive lock); a lost autoinstall=false would let a
+ * query download an extension. Fault point (util/testhook.h): MATERIA_FAIL_AT=db_set_config
+ * makes every set_config report failure. */
 #include "util/db.h"
 
 #include <stdarg.h>
@@ -6,7 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/testhook.h"
+
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+static int set_config(duckdb_config cfg, const char *name, const char *value, const char *path,
+                      char *err, size_t errlen)
+{
+    if (testhook_fail("db_set_config") || duckdb_set_config(cfg, name, value) == DuckDBError) {
+        ERR("%s: cannot set DuckDB option %s=%s: not opening it", path ? path : ":memory:", name,
+            value);
+        return -1;
+    }
+    return 0;
+}
 
 int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen)
 {
@@ -17,15 +36,16 @@ int db_open(struct db *d, const char *path, bool read_only, int threads, char *e
         ERR("%s: cannot create DuckDB config", path ? path : ":memory:");
         return -1;
     }
-    if (read_only) duckdb_set_config(cfg, "access_mode", "READ_ONLY");
-    if (threads > 0) {
-        char t[16];
-        snprintf(t, sizeof t, "%d", threads);
-        duckdb_set_config(cfg, "threads", t);
-    }
+    char t[16];
+    snprintf(t, sizeof t, "%d", threads);
     /* Extensions are statically linked; never try to download one at run time. */
-    duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
-    duckdb_set_config(cfg, "autoload_known_extensions", "true");
+    if ((read_only && set_config(cfg, "access_mode", "READ_ONLY", path, err, errlen) < 0) ||
+        (threads > 0 && set_config(cfg, "threads", t, path, err, errlen) < 0) ||
+        set_config(cfg, "autoinstall_known_extensions", "false", path, err, errlen) < 0 ||
+        set_config(cfg, "autoload_known_extensions", "true", path, err, errlen) < 0) {
+        duckdb_destroy_config(&cfg);
+        return -1;
+    }
     duckdb_state st = duckdb_open_ext(path && *path ? path : NULL, &d->db, cfg, &open_err);
     duckdb_destroy_config(&cfg);
     if (st == DuckDBError) {

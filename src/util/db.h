@@ -23,7 +23,9 @@ struct db {
     bool open;
 };
 
-/* Opens path (":memory:" or NULL for in-memory). threads <= 0 leaves DuckDB's default. */
+/* Opens path (":memory:" or NULL for in-memory). threads <= 0 leaves DuckDB's default.
+ * Fails closed: if any setting (read_only's access_mode above all) cannot be applied, the
+ * file is not opened and err names the setting. */
 int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen);
 void db_close(struct db *d);
 

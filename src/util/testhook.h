@@ -11,8 +11,9 @@
  * MATERIA_FAIL_AT names that point (a comma-separated list may name several), and the
  * caller then behaves as if the library call guarded by the point had failed. It lets a
  * test prove what happens when a call that practically never fails does (util/fsutil.c:
- * fsync_dir, no_renameat2; util/db.c: db_set_config). Outside tests the variable is unset
- * and the check is one getenv(3). */
+ * fsync_dir, no_renameat2; util/db.c: db_set_config; extract/fetch.c: curl_protocols;
+ * pipeline/pipeline.c: sigaction). Outside tests the variable is unset and the check is
+ * one getenv(3). */
 #ifndef MATERIA_TESTHOOK_H
 #define MATERIA_TESTHOOK_H
 
