@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "serving/contract.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
@@ -102,24 +104,18 @@ duckdb_prepared_statement web_conn_stmt(struct web_conn *wc, int id, const char 
     return wc->stmts[id];
 }
 
-/* Reads the identity of a freshly opened snapshot. Verification doubles as a check that
- * every table of ARCHITECTURE §3 is there. */
-static int snapshot_verify(struct web_snapshot *s, char *err, size_t errlen)
+/* Reads the identity of a freshly opened snapshot (already checked by
+ * serving_snapshot_check, so the tables are there and whole). */
+static int snapshot_identity(struct web_snapshot *s, duckdb_connection con, char *err,
+                             size_t errlen)
 {
-    duckdb_connection con;
-    if (duckdb_connect(s->db, &con) == DuckDBError) {
-        ERR("cannot connect");
-        return -1;
-    }
     duckdb_result res;
     const char *sql =
         "SELECT (SELECT min(snapshot_id) FROM _snapshot),"
         " (SELECT strftime(max(created_at), '%Y-%m-%dT%H:%M:%SZ') FROM _snapshot),"
         " (SELECT min(run_id) FROM _snapshot),"
         " (SELECT CAST(max(release_date) AS VARCHAR) FROM releases),"
-        " (SELECT max(market_year) FROM coffee_balance),"
-        " (SELECT count(*) FROM world_balance) + (SELECT count(*) FROM countries)"
-        " + (SELECT count(*) FROM psd_revisions)";
+        " (SELECT max(market_year) FROM coffee_balance)";
     int rc = -1;
     if (duckdb_query(con, sql, &res) == DuckDBError) {
         ERR("not a serving snapshot: %s", duckdb_result_error(&res));
@@ -141,13 +137,41 @@ static int snapshot_verify(struct web_snapshot *s, char *err, size_t errlen)
         rc = 0;
     }
     duckdb_destroy_result(&res);
-    duckdb_disconnect(&con);
     return rc;
 }
 
-/* Opens and verifies path; st is the identity stat() saw just before. */
-static struct web_snapshot *snapshot_open(struct web_reader *r, const struct stat *st,
-                                          char *err, size_t errlen)
+/* The serve side's DuckDB settings. Each must take: a database that could not be made
+ * read-only, or could reach files and URLs outside itself, is not opened at all. */
+static int open_config(duckdb_config *cfg, char *err, size_t errlen)
+{
+    static const char *const kv[][2] = {
+        {"access_mode", "READ_ONLY"},
+        /* One thread per database: these queries are tiny, and parallelism only costs. */
+        {"threads", "1"},
+        {"memory_limit", "128MB"}, /* tiny tables; bounds the buffer pool */
+        {"autoinstall_known_extensions", "false"},
+        {"autoload_known_extensions", "false"},
+        {"enable_external_access", "false"},
+    };
+    if (duckdb_create_config(cfg) == DuckDBError) {
+        ERR("cannot create a DuckDB configuration");
+        return -1;
+    }
+    for (size_t i = 0; i < MT_ARRAY_LEN(kv); i++) {
+        if (testhook_fail("web_open_config") || duckdb_set_config(*cfg, kv[i][0], kv[i][1]) == DuckDBError) {
+            ERR("cannot set DuckDB option %s=%s; refusing to open the snapshot without it",
+                kv[i][0], kv[i][1]);
+            duckdb_destroy_config(cfg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Opens and verifies path; st is the identity stat() saw just before. On failure pub gets
+ * a reason fit for /health (no path, no engine text) and detail the full one. */
+static struct web_snapshot *snapshot_open(struct web_reader *r, const struct stat *st, char *pub,
+                                          size_t publen, char *detail, size_t detaillen)
 {
     struct web_snapshot *s = xcalloc(1, sizeof *s);
     s->reader = r;
@@ -155,26 +179,43 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     s->ino = st->st_ino;
     duckdb_config cfg = NULL;
     char *open_err = NULL;
-    duckdb_create_config(&cfg);
-    duckdb_set_config(cfg, "access_mode", "READ_ONLY");
-    /* One thread per database: these queries are tiny, and parallelism only costs. */
-    duckdb_set_config(cfg, "threads", "1");
-    duckdb_set_config(cfg, "memory_limit", "128MB"); /* tiny tables; bounds the buffer pool */
-    duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
-    duckdb_set_config(cfg, "enable_external_access", "false");
+    if (open_config(&cfg, detail, detaillen) < 0) {
+        snprintf(pub, publen, "%s: cannot open serving snapshot: the read-only settings could not be applied",
+                 r->base);
+        free(s);
+        return NULL;
+    }
     duckdb_state ok = duckdb_open_ext(r->path, &s->db, cfg, &open_err);
     duckdb_destroy_config(&cfg);
     if (ok == DuckDBError) {
-        ERR("%s: cannot open serving snapshot: %s", r->path, open_err ? open_err : "unknown error");
+        snprintf(pub, publen, "%s: cannot open serving snapshot (not a DuckDB database, or unreadable)",
+                 r->base);
+        snprintf(detail, detaillen, "%s: cannot open serving snapshot: %s", r->path,
+                 open_err ? open_err : "unknown error");
         duckdb_free(open_err);
         free(s);
         return NULL;
     }
     atomic_fetch_add(&r->open_snapshots, 1);
-    char verr[MT_ERR_LEN];
-    if (snapshot_verify(s, verr, sizeof verr) < 0) {
-        ERR("%.300s: %.700s", r->path, verr);
-        s->snapshot_id = xstrdup("(unverified)"); /* for snapshot_free's log line */
+    duckdb_connection con = NULL;
+    char p2[MT_ERR_LEN / 2] = "", d2[MT_ERR_LEN / 2] = "";
+    int rc = -1;
+    if (duckdb_connect(s->db, &con) == DuckDBError) {
+        con = NULL;
+        snprintf(p2, sizeof p2, "cannot connect");
+        snprintf(d2, sizeof d2, "cannot connect");
+    } else if (serving_snapshot_check(con, p2, sizeof p2, d2, sizeof d2) < 0) {
+        /* both reasons set */
+    } else if (snapshot_identity(s, con, d2, sizeof d2) < 0) {
+        snprintf(p2, sizeof p2, "_snapshot does not identify the snapshot");
+    } else {
+        rc = 0;
+    }
+    if (con) duckdb_disconnect(&con);
+    if (rc < 0) {
+        snprintf(pub, publen, "%s: snapshot refused: %s", r->base, p2);
+        snprintf(detail, detaillen, "%s: snapshot refused: %s", r->path, d2);
+        s->snapshot_id = xstrdup("(refused)"); /* for snapshot_free's log line */
         atomic_store(&s->refs, 1);
         web_snapshot_release(s);
         return NULL;
@@ -191,15 +232,23 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     return s;
 }
 
-void web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on)
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, char *err,
+                    size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    int e = pthread_mutex_init(&r->mu, NULL);
+    if (!e && (e = pthread_mutex_init(&r->open_mu, NULL)) != 0) pthread_mutex_destroy(&r->mu);
+    if (e) {
+        ERR("serve: cannot initialise the snapshot reader: %s", strerror(e));
+        return -1;
+    }
     r->path = xstrdup(path);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_mutex_init(&r->open_mu, NULL);
+    const char *slash = strrchr(path, '/');
+    r->base = xstrdup(slash ? slash + 1 : path);
     r->nslots = nslots < 1 ? 1 : nslots > 64 ? 64 : nslots;
     r->cache_on = cache_on;
     r->cache_max_bytes = 64u << 20;
+    return 0;
 }
 
 void web_reader_free(struct web_reader *r)
@@ -212,7 +261,8 @@ void web_reader_free(struct web_reader *r)
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->open_mu);
     free(r->path);
-    r->path = NULL;
+    free(r->base);
+    r->path = r->base = NULL;
 }
 
 void web_reader_error(struct web_reader *r, char *out, size_t outlen)
@@ -229,6 +279,10 @@ static struct web_snapshot *take_current(struct web_reader *r, const struct stat
     pthread_mutex_lock(&r->mu);
     struct web_snapshot *s = r->cur;
     *same = s && st && s->dev == st->st_dev && s->ino == st->st_ino;
+    if (*same && r->gone) { /* the same file is back (e.g. linked again) */
+        r->gone = false;
+        r->error[0] = '\0';
+    }
     if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
     pthread_mutex_unlock(&r->mu);
     return s;
@@ -247,8 +301,8 @@ static bool is_known_bad(struct web_reader *r, const struct stat *st)
 /* The opener's part: open, verify, publish (or remember the bad file). */
 static void reader_swap(struct web_reader *r, const struct stat *st)
 {
-    char err[MT_ERR_LEN];
-    struct web_snapshot *s = snapshot_open(r, st, err, sizeof err);
+    char pub[MT_ERR_LEN], detail[MT_ERR_LEN];
+    struct web_snapshot *s = snapshot_open(r, st, pub, sizeof pub, detail, sizeof detail);
     pthread_mutex_lock(&r->mu);
     struct web_snapshot *old = NULL;
     if (!s) {
@@ -257,12 +311,14 @@ static void reader_swap(struct web_reader *r, const struct stat *st)
         r->bad_ino = st->st_ino;
         r->bad_size = st->st_size;
         r->bad_mtime = st->st_mtim;
-        snprintf(r->error, sizeof r->error, "%s", err);
+        snprintf(r->error, sizeof r->error, "%s", pub);
+        r->gone = false;
     } else {
         old = r->cur;
         s->generation = ++r->generation;
         r->cur = s;
         r->error[0] = '\0';
+        r->gone = false;
         if (old) atomic_fetch_add(&r->swaps, 1);
     }
     pthread_mutex_unlock(&r->mu);
@@ -270,7 +326,7 @@ static void reader_swap(struct web_reader *r, const struct stat *st)
         log_info("serve: snapshot %s published (generation %llu, release %s)%s", s->snapshot_id,
                  (unsigned long long)s->generation, s->release_date, old ? ", previous draining" : "");
     else
-        log_error("serve: %s%s", err, " — keeping the previous snapshot");
+        log_error("serve: %s%s", detail, " — keeping the previous snapshot");
     web_snapshot_release(old);
 }
 
@@ -278,17 +334,27 @@ struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t 
 {
     struct stat st;
     if (stat(r->path, &st) < 0) {
+        /* The file vanished (deleted, or a rename not yet done): the open snapshot is still
+         * whole — DuckDB holds its own descriptor — so it keeps serving; /health says the
+         * file is gone. With nothing open there is nothing to serve: 503. */
         int e = errno;
         pthread_mutex_lock(&r->mu);
-        struct web_snapshot *old = r->cur;
-        r->cur = NULL;
-        snprintf(r->error, sizeof r->error, "%s: serving snapshot unavailable: %s", r->path,
-                 strerror(e));
-        ERR("%s", r->error);
+        struct web_snapshot *s = r->cur;
+        if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+        bool first = !r->gone;
+        r->gone = true;
+        if (s)
+            snprintf(r->error, sizeof r->error, "%s: the file is gone (%s); still serving snapshot %s",
+                     r->base, strerror(e), s->snapshot_id);
+        else
+            snprintf(r->error, sizeof r->error, "%s: serving snapshot unavailable: %s", r->base,
+                     strerror(e));
+        if (!s) ERR("%s", r->error);
         pthread_mutex_unlock(&r->mu);
-        if (old) log_warn("serve: %s: %s; snapshot %s unpublished", r->path, strerror(e), old->snapshot_id);
-        web_snapshot_release(old);
-        return NULL;
+        if (first && s)
+            log_warn("serve: %s: %s; still serving snapshot %s from the open file", r->path,
+                     strerror(e), s->snapshot_id);
+        return s;
     }
     for (int attempt = 0; attempt < 2; attempt++) {
         bool same;

@@ -65,10 +65,13 @@ struct web_snapshot {
 
 struct web_reader {
     char *path;
+    char *base;               /* the file's name without its folder: what answers show */
     pthread_mutex_t mu;       /* guards cur, error, bad_* */
     pthread_mutex_t open_mu;  /* held by the one thread opening a new file */
     struct web_snapshot *cur; /* published snapshot or NULL */
-    char error[MT_ERR_LEN];   /* why the file on disk is not (or no longer) served; "" */
+    char error[MT_ERR_LEN];   /* why the file on disk is not (or no longer) served; "" —
+                               * fit for answers: no path, no engine text (those are logged) */
+    bool gone;                /* the file vanished; cur (if any) is still served */
     bool bad_valid;           /* identity of a file that failed to open or verify */
     dev_t bad_dev;
     ino_t bad_ino;
@@ -82,7 +85,8 @@ struct web_reader {
     size_t cache_max_bytes;
 };
 
-void web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on);
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, char *err,
+                    size_t errlen);
 /* Unpublishes the current snapshot; call after every request has released its own. */
 void web_reader_free(struct web_reader *r);
 

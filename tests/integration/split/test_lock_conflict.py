@@ -62,6 +62,20 @@ def test_serve_never_opens_the_lakehouse():
     from soak import Server
     s = Scratch("lock")
     make_lakehouse(s, rows=30)
+    # every column of the serving contract (ARCHITECTURE §3): serve refuses a snapshot
+    # that lacks one
+    qty = ["arabica_production", "robusta_production", "other_production", "beginning_stocks",
+           "imports", "bean_imports", "exports", "bean_exports", "domestic_consumption",
+           "ending_stocks", "total_supply", "total_distribution", "stocks_to_use_pct"]
+    nulls = ", ".join(f"NULL::DOUBLE AS {c}" for c in qty)
+    s.sql(s.lakehouse, "CREATE OR REPLACE VIEW serving.coffee_balance AS SELECT country_code, "
+                       "'X' AS country_name, NULL::VARCHAR AS iso3, NULL::VARCHAR AS region, market_year, "
+                       f"production::DOUBLE AS production, {nulls}, DATE '2022-12-20' AS release_date "
+                       "FROM materia__serving.coffee_balance__v1; "
+                       "CREATE OR REPLACE VIEW serving.world_balance AS SELECT market_year, "
+                       f"sum(production)::DOUBLE AS production, {nulls}, count(*)::BIGINT AS reporting_countries, "
+                       "DATE '2022-12-20' AS release_date FROM serving.coffee_balance GROUP BY market_year",
+          write=True)
     s.sql(s.lakehouse, "CREATE VIEW serving.releases AS SELECT DATE '2022-12-20' AS release_date, "
                        "'e1' AS etag, 'psd/2022/12/e1.csv.gzip' AS file, 1::BIGINT AS rows, "
                        "TIMESTAMP '2022-12-21 06:00:00' AS landed_at; "
@@ -69,7 +83,7 @@ def test_serve_never_opens_the_lakehouse():
                        "country_name, 'XX' AS iso2, 'XXX' AS iso3, '000' AS iso_numeric, 'R' AS region; "
                        "CREATE VIEW serving.psd_revisions AS SELECT 'C0' AS country_code, 'X' AS "
                        "country_name, 2000 AS market_year, 'production' AS attribute, DATE "
-                       "'2022-12-20' AS release_date, 1.0 AS value, NULL::DOUBLE AS previous_value, "
+                       "'2022-12-20' AS release_date, 1.0::DOUBLE AS value, NULL::DOUBLE AS previous_value, "
                        "NULL::DOUBLE AS change", write=True)
     s.run("export-serving", check=0)
     srv = Server(s, s.serving)

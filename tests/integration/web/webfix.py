@@ -44,15 +44,30 @@ def _lit(v):
     return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
 
 
+TABLES = ["coffee_balance", "world_balance", "psd_revisions", "releases", "countries"]
+
+
+def checksum_sql(table):
+    """The checksum export writes into _snapshot (src/serving/snapshot.c,
+    serving_table_checksum): the reader recomputes it before it publishes a file."""
+    return f"SELECT coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR FROM {table} AS _r"
+
+
+def reseal_sql():
+    """Recomputes _snapshot's counts and checksums after a fixture's data was changed."""
+    return " ".join(f"UPDATE _snapshot SET row_count = (SELECT count(*) FROM {t}), "
+                    f"checksum = ({checksum_sql(t)}) WHERE table_name = '{t}';" for t in TABLES)
+
+
 def serving_sql(csv_path, snapshot_id):
     iso_rows = ",".join("(" + ",".join(_lit(x) for x in r) + ")" for r in ISO)
     piv = ",\n".join(f"  sum(value) FILTER (WHERE attribute = '{a}') AS {a}" for a in QTY)
     world = ",\n".join(f"  sum({a}) AS {a}" for a in QTY)
-    tables = ["coffee_balance", "world_balance", "psd_revisions", "releases", "countries"]
+    tables = TABLES
     snap = " UNION ALL ".join(
         f"SELECT '{snapshot_id}' AS snapshot_id, TIMESTAMP '2022-12-21 06:00:00' AS created_at, "
         f"'run-{snapshot_id}' AS run_id, '{t}' AS table_name, (SELECT count(*) FROM {t}) AS row_count, "
-        f"'sha-{t}' AS checksum" for t in tables)
+        f"({checksum_sql(t)}) AS checksum" for t in tables)
     return f"""
 CREATE TEMP TABLE raw AS SELECT * FROM read_csv('{csv_path}', header=true, all_varchar=true);
 CREATE TEMP TABLE lf AS SELECT Country_Code AS country_code, Country_Name AS country_name,
@@ -127,13 +142,16 @@ def build_serving(scratch, path, snapshot_id="snap-A"):
     return path
 
 
-def variant(scratch, src, dst, snapshot_id, sql_extra=""):
-    """Copies src to a new file, sets its snapshot_id, then renames it over dst (atomic)."""
+def variant(scratch, src, dst, snapshot_id, sql_extra="", reseal=True):
+    """Copies src to a new file, sets its snapshot_id, applies sql_extra, recomputes the
+    checksums (unless reseal=False: a deliberately broken file), then renames it over dst
+    (atomic)."""
     tmp = dst + f".{snapshot_id}.tmp"
     shutil.copyfile(src, tmp)
+    seal = reseal_sql() if reseal else ""
     scratch.run("sql", "--write", tmp,
                 f"UPDATE _snapshot SET snapshot_id = '{snapshot_id}', run_id = 'run-{snapshot_id}'; {sql_extra}"
-                " SELECT 1", check=0)
+                f" {seal} SELECT 1", check=0)
     os.replace(tmp, dst)
 
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "serving/contract.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "web/web_api.h"
@@ -29,31 +30,49 @@ static char *scratch_dir(void)
     return tmpl;
 }
 
-/* A minimal serving file (every table of ARCHITECTURE §3, a few rows) written to a temp
- * name and renamed over path. */
-static void make_snapshot(const char *path, const char *id)
+/* A serving file built from the contract itself (serving/contract.c): every table with
+ * every listed column and type, one row in coffee_balance and releases, and a _snapshot
+ * whose checksums are computed by the same SQL export uses. `damage` is SQL run after
+ * the seal (e.g. dropping a column), so the file is refused for exactly that reason.
+ * Written to a temp name and renamed over path. */
+static void make_snapshot_damaged(const char *path, const char *id, const char *damage)
 {
     char err[1024];
     char *tmp = xasprintf("%s.tmp", path);
     unlink(tmp);
     struct db d;
     assert_int_equal(db_open(&d, tmp, false, 1, err, sizeof err), 0);
-    int rc = db_execf(
-        d.con, err, sizeof err,
-        "CREATE TABLE coffee_balance AS SELECT 'BR' AS country_code, 'Brazil' AS country_name,"
-        " 'BRA' AS iso3, 'South America' AS region, 2022 AS market_year, 58100.0 AS production;"
-        "CREATE TABLE world_balance AS SELECT 2022 AS market_year;"
-        "CREATE TABLE countries AS SELECT 'BR' AS country_code;"
-        "CREATE TABLE psd_revisions AS SELECT 'BR' AS country_code;"
-        "CREATE TABLE releases AS SELECT DATE '2022-12-20' AS release_date;"
-        "CREATE TABLE _snapshot AS SELECT '%s' AS snapshot_id, TIMESTAMP '2022-12-21 06:00:00'"
-        " AS created_at, 'run-1' AS run_id, 'coffee_balance' AS table_name, 1::BIGINT AS row_count,"
-        " 'x' AS checksum;",
-        id);
-    if (rc) fail_msg("%s", err);
+    strbuf sql;
+    sb_init(&sql);
+    for (size_t t = 0; t < serving_contract_len; t++) {
+        const struct serving_table *tab = &serving_contract[t];
+        sb_appendf(&sql, "CREATE TABLE %s (", tab->name);
+        for (size_t c = 0; c < tab->ncols; c++)
+            sb_appendf(&sql, "%s\"%s\" %s", c ? ", " : "", tab->cols[c].name, tab->cols[c].type);
+        sb_append(&sql, ");");
+    }
+    sb_append(&sql, "INSERT INTO coffee_balance (country_code, country_name, iso3, region, market_year,"
+                    " production, release_date) VALUES ('BR', 'Brazil', 'BRA', 'South America', 2022,"
+                    " 58100.0, DATE '2022-12-20');"
+                    "INSERT INTO releases (release_date, etag) VALUES (DATE '2022-12-20', 'e');");
+    for (size_t t = 0; t < serving_contract_len; t++) {
+        const char *n = serving_contract[t].name;
+        if (!strcmp(n, "_snapshot")) continue;
+        sb_appendf(&sql, "INSERT INTO _snapshot SELECT '%s', TIMESTAMP '2022-12-21 06:00:00', 'run-1',"
+                         " '%s', count(*), coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR FROM %s AS _r;",
+                   id, n, n);
+    }
+    if (damage) sb_append(&sql, damage);
+    if (db_exec(d.con, sql.buf, err, sizeof err)) fail_msg("%s", err);
+    sb_free(&sql);
     db_close(&d);
     assert_int_equal(rename(tmp, path), 0);
     free(tmp);
+}
+
+static void make_snapshot(const char *path, const char *id)
+{
+    make_snapshot_damaged(path, id, NULL);
 }
 
 static void test_reader_swap_and_refcount(void **state)
@@ -63,7 +82,7 @@ static void test_reader_swap_and_refcount(void **state)
     char *path = fs_join(dir, "serving.duckdb");
     struct web_reader r;
     char err[1024];
-    web_reader_init(&r, path, 2, true);
+    assert_int_equal(web_reader_init(&r, path, 2, true, err, sizeof err), 0);
 
     /* missing file: NULL with the reason */
     assert_null(web_reader_acquire(&r, err, sizeof err));
@@ -115,10 +134,24 @@ static void test_reader_swap_and_refcount(void **state)
     web_snapshot_release(b2);
     web_snapshot_release(b);
 
-    /* removed: unpublished and closed */
+    /* removed: the open snapshot keeps serving (DuckDB holds its descriptor), and the
+     * reader says the file is gone */
     unlink(path);
-    assert_null(web_reader_acquire(&r, err, sizeof err));
-    assert_int_equal(atomic_load(&r.open_snapshots), 0);
+    struct web_snapshot *b3 = web_reader_acquire(&r, err, sizeof err);
+    assert_ptr_equal(b3, b);
+    web_reader_error(&r, err, sizeof err);
+    assert_non_null(strstr(err, "the file is gone"));
+    assert_null(strstr(err, dir)); /* no path in what answers show */
+    assert_int_equal(atomic_load(&r.open_snapshots), 1);
+    web_snapshot_release(b3);
+    /* a good file again: published, the error clears */
+    make_snapshot(path, "C");
+    struct web_snapshot *c = web_reader_acquire(&r, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(c->snapshot_id, "C");
+    web_reader_error(&r, err, sizeof err);
+    assert_string_equal(err, "");
+    web_snapshot_release(c);
 
     web_reader_free(&r);
     free(bad);
@@ -217,10 +250,58 @@ static void test_render_rows(void **state)
     db_close(&d);
 }
 
+/* Each way a file can break the contract: refused, the previous snapshot kept, and the
+ * reason names the table and column (never a path). */
+static void test_reader_refuses_broken_snapshots(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *path = fs_join(dir, "serving.duckdb");
+    struct web_reader r;
+    char err[1024];
+    assert_int_equal(web_reader_init(&r, path, 1, false, err, sizeof err), 0);
+    make_snapshot(path, "good");
+    struct web_snapshot *g = web_reader_acquire(&r, err, sizeof err);
+    assert_non_null(g);
+    web_snapshot_release(g);
+    static const struct {
+        const char *damage, *want;
+    } cases[] = {
+        {"ALTER TABLE coffee_balance DROP COLUMN production;", "table coffee_balance has no column production"},
+        {"ALTER TABLE world_balance ALTER market_year TYPE BIGINT;", "column world_balance.market_year is BIGINT"},
+        {"DROP TABLE countries;", "table countries is missing"},
+        {"DELETE FROM _snapshot WHERE table_name = 'releases';", "_snapshot has 0 rows for table releases"},
+        {"UPDATE coffee_balance SET production = 1;", "table coffee_balance: 1 rows, checksum"},
+    };
+    for (size_t i = 0; i < MT_ARRAY_LEN(cases); i++) {
+        make_snapshot_damaged(path, "bad", cases[i].damage);
+        struct web_snapshot *s = web_reader_acquire(&r, err, sizeof err);
+        assert_non_null(s);
+        assert_string_equal(s->snapshot_id, "good");
+        web_snapshot_release(s);
+        web_reader_error(&r, err, sizeof err);
+        if (!strstr(err, cases[i].want)) fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].want);
+        assert_null(strstr(err, dir));
+    }
+    /* a DuckDB setting that cannot be applied: the file is not opened at all */
+    make_snapshot(path, "unopened");
+    setenv("MATERIA_FAIL_AT", "web_open_config", 1);
+    struct web_snapshot *s = web_reader_acquire(&r, err, sizeof err);
+    unsetenv("MATERIA_FAIL_AT");
+    assert_string_equal(s->snapshot_id, "good");
+    web_snapshot_release(s);
+    web_reader_error(&r, err, sizeof err);
+    assert_non_null(strstr(err, "read-only settings could not be applied"));
+    web_reader_free(&r);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_swap_and_refcount),
+        cmocka_unit_test(test_reader_refuses_broken_snapshots),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_watchdog_interrupts_long_query),
         cmocka_unit_test(test_render_rows),

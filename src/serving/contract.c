@@ -1,0 +1,183 @@
+/* contract.c — see contract.h. The lists below are docs/ARCHITECTURE.md §3 written as
+ * data; a test (tests/unit/serving/test_contract.c) builds a snapshot from them and checks
+ * that one missing column or one changed type is refused. */
+#include "serving/contract.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/common.h"
+#include "serving/snapshot.h"
+#include "util/db.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+#define T(name, cols) {name, cols, MT_ARRAY_LEN(cols)}
+
+#define QTY_COLS                                                                                \
+    {"production", "DOUBLE"}, {"arabica_production", "DOUBLE"}, {"robusta_production", "DOUBLE"}, \
+    {"other_production", "DOUBLE"}, {"beginning_stocks", "DOUBLE"}, {"imports", "DOUBLE"},      \
+    {"bean_imports", "DOUBLE"}, {"exports", "DOUBLE"}, {"bean_exports", "DOUBLE"},              \
+    {"domestic_consumption", "DOUBLE"}, {"ending_stocks", "DOUBLE"},                            \
+    {"total_supply", "DOUBLE"}, {"total_distribution", "DOUBLE"}
+
+static const struct serving_column coffee_balance[] = {
+    {"country_code", "VARCHAR"}, {"country_name", "VARCHAR"}, {"iso3", "VARCHAR"},
+    {"region", "VARCHAR"},       {"market_year", "INTEGER"},  QTY_COLS,
+    {"stocks_to_use_pct", "DOUBLE"}, {"release_date", "DATE"},
+};
+static const struct serving_column world_balance[] = {
+    {"market_year", "INTEGER"}, QTY_COLS, {"stocks_to_use_pct", "DOUBLE"},
+    {"reporting_countries", "BIGINT"}, {"release_date", "DATE"},
+};
+static const struct serving_column psd_revisions[] = {
+    {"country_code", "VARCHAR"}, {"country_name", "VARCHAR"}, {"market_year", "INTEGER"},
+    {"attribute", "VARCHAR"},    {"release_date", "DATE"},    {"value", "DOUBLE"},
+    {"previous_value", "DOUBLE"}, {"change", "DOUBLE"},
+};
+static const struct serving_column releases[] = {
+    {"release_date", "DATE"}, {"etag", "VARCHAR"}, {"file", "VARCHAR"},
+    {"rows", "BIGINT"},       {"landed_at", "TIMESTAMP"},
+};
+static const struct serving_column countries[] = {
+    {"country_code", "VARCHAR"}, {"country_name", "VARCHAR"}, {"iso2", "VARCHAR"},
+    {"iso3", "VARCHAR"},         {"iso_numeric", "VARCHAR"},  {"region", "VARCHAR"},
+};
+static const struct serving_column snapshot[] = {
+    {"snapshot_id", "VARCHAR"}, {"created_at", "TIMESTAMP"}, {"run_id", "VARCHAR"},
+    {"table_name", "VARCHAR"},  {"row_count", "BIGINT"},     {"checksum", "VARCHAR"},
+};
+
+const struct serving_table serving_contract[] = {
+    T("coffee_balance", coffee_balance), T("world_balance", world_balance),
+    T("psd_revisions", psd_revisions),   T("releases", releases),
+    T("countries", countries),           T("_snapshot", snapshot),
+};
+const size_t serving_contract_len = MT_ARRAY_LEN(serving_contract);
+
+/* One catalog query for the whole file; the comparison is done here so the error can say
+ * exactly which table or column differs. */
+static int check_columns(duckdb_connection con, char *err, size_t errlen)
+{
+    duckdb_result res;
+    char e2[MT_ERR_LEN];
+    if (db_query(con,
+                 "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                 "WHERE database_name = current_database() AND schema_name = 'main'",
+                 &res, e2, sizeof e2) < 0) {
+        ERR("cannot read the catalog: %s", e2);
+        return -1;
+    }
+    idx_t n = duckdb_row_count(&res);
+    int rc = 0;
+    for (size_t t = 0; t < serving_contract_len && rc == 0; t++) {
+        const struct serving_table *tab = &serving_contract[t];
+        for (size_t c = 0; c < tab->ncols && rc == 0; c++) {
+            bool table_seen = false, col_seen = false;
+            for (idx_t i = 0; i < n && !col_seen; i++) {
+                char *tn = duckdb_value_varchar(&res, 0, i);
+                bool same_table = tn && !strcmp(tn, tab->name);
+                duckdb_free(tn);
+                if (!same_table) continue;
+                table_seen = true;
+                char *cn = duckdb_value_varchar(&res, 1, i);
+                if (cn && !strcmp(cn, tab->cols[c].name)) {
+                    col_seen = true;
+                    char *ty = duckdb_value_varchar(&res, 2, i);
+                    if (!ty || strcmp(ty, tab->cols[c].type) != 0) {
+                        ERR("column %s.%s is %s; the serving contract says %s", tab->name,
+                            tab->cols[c].name, ty ? ty : "NULL", tab->cols[c].type);
+                        rc = -1;
+                    }
+                    duckdb_free(ty);
+                }
+                duckdb_free(cn);
+            }
+            if (rc == 0 && !table_seen) {
+                ERR("table %s is missing", tab->name);
+                rc = -1;
+            } else if (rc == 0 && !col_seen) {
+                ERR("table %s has no column %s", tab->name, tab->cols[c].name);
+                rc = -1;
+            }
+        }
+    }
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
+static int check_snapshot_covers(duckdb_connection con, char *err, size_t errlen)
+{
+    for (size_t t = 0; t < serving_contract_len; t++) {
+        const char *name = serving_contract[t].name;
+        if (!strcmp(name, "_snapshot")) continue;
+        strbuf q;
+        sb_init(&q);
+        sb_append(&q, "SELECT count(*) FROM main._snapshot WHERE table_name = ");
+        db_quote_literal(&q, name);
+        int64_t k = 0;
+        char e2[MT_ERR_LEN];
+        int rc = db_query_i64(con, q.buf, &k, NULL, e2, sizeof e2);
+        sb_free(&q);
+        if (rc < 0) {
+            ERR("cannot read _snapshot: %s", e2);
+            return -1;
+        }
+        if (k != 1) {
+            ERR("_snapshot has %lld rows for table %s (want exactly 1)", (long long)k, name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int serving_contract_check(duckdb_connection con, char *err, size_t errlen)
+{
+    if (check_columns(con, err, errlen) < 0) return -1;
+    return check_snapshot_covers(con, err, errlen);
+}
+
+int serving_snapshot_check(duckdb_connection con, char *pub, size_t publen, char *detail,
+                           size_t detaillen)
+{
+    if (serving_contract_check(con, pub, publen) < 0) {
+        snprintf(detail, detaillen, "%s", pub);
+        return -1;
+    }
+    duckdb_result res;
+    char e2[MT_ERR_LEN];
+    if (db_query(con, "SELECT table_name, row_count, checksum FROM main._snapshot ORDER BY 1",
+                 &res, e2, sizeof e2) < 0) {
+        snprintf(pub, publen, "_snapshot cannot be read");
+        snprintf(detail, detaillen, "_snapshot cannot be read: %s", e2);
+        return -1;
+    }
+    int rc = 0;
+    for (idx_t i = 0; i < duckdb_row_count(&res) && rc == 0; i++) {
+        char *name = duckdb_value_varchar(&res, 0, i);
+        int64_t want_rows = duckdb_value_int64(&res, 1, i);
+        char *want_sum = duckdb_value_varchar(&res, 2, i);
+        strbuf q;
+        sb_init(&q);
+        sb_append(&q, "main.");
+        db_quote_ident(&q, name ? name : "");
+        int64_t rows = 0;
+        char sum[64];
+        if (serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2) < 0) {
+            snprintf(pub, publen, "table %s cannot be read back (a damaged file?)", name ? name : "?");
+            snprintf(detail, detaillen, "table %s cannot be read back: %s", name ? name : "?", e2);
+            rc = -1;
+        } else if (rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0) {
+            snprintf(pub, publen, "table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
+                     name ? name : "?", (long long)rows, sum, (long long)want_rows,
+                     want_sum ? want_sum : "NULL");
+            snprintf(detail, detaillen, "%s", pub);
+            rc = -1;
+        }
+        sb_free(&q);
+        duckdb_free(name);
+        duckdb_free(want_sum);
+    }
+    duckdb_destroy_result(&res);
+    return rc;
+}
