@@ -1,14 +1,22 @@
 /* serve_cmd.c — `materia serve`: the dashboard and JSON API over serving.duckdb.
  *
  * Reads its settings from the configuration (MATERIA_HTTP_*, SERVING_DUCKDB_PATH,
- * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE), starts the server
+ * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE, MATERIA_ACCESS_LOG*), checks
+ * every one (a value that cannot take effect is refused by name, never replaced by a
+ * default), derives the connection limit from the open-file limit, switches the log to
+ * its queue (a stalled log reader must not stop the workers), starts the server
  * (web_server.c) and waits for SIGTERM or SIGINT with sigwait(): the signals are blocked
  * before any thread starts, so only this thread ever sees them. On a signal it stops
  * accepting, lets in-flight requests finish (up to 10 s), then stops and exits 0. */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "util/cli.h"
@@ -16,6 +24,7 @@
 #include "util/config.h"
 #include "util/log.h"
 #include "web/web_server.h"
+#include "web/web_watchdog.h"
 
 static const char *const usage =
     "usage: materia serve [--addr HOST:PORT]\n"
@@ -29,8 +38,117 @@ static const char *const usage =
     "                    port, printed as 'listening on http://HOST:PORT')\n"
     "\n"
     "configuration: MATERIA_HTTP_ADDR, MATERIA_HTTP_THREADS, MATERIA_HTTP_MAX_CONNECTIONS,\n"
-    "MATERIA_HTTP_TIMEOUT_S, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE (on/off),\n"
-    "SERVING_DUCKDB_PATH, MATERIA_WEB_DIR. Stops gracefully on SIGTERM or SIGINT.\n";
+    "MATERIA_HTTP_PER_IP_CONNECTIONS, MATERIA_HTTP_TIMEOUT_S, MATERIA_HTTP_HEAD_TIMEOUT_S,\n"
+    "MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE (on/off), MATERIA_ACCESS_LOG (all/errors/off),\n"
+    "MATERIA_ACCESS_LOG_SAMPLE, MATERIA_LOG_QUEUE_LINES, SERVING_DUCKDB_PATH, MATERIA_WEB_DIR. Every value is checked\n"
+    "at start; one that cannot take effect is refused by name. Stops gracefully on SIGTERM\n"
+    "or SIGINT.\n";
+
+/* A whole-number setting in [min, max]; anything else is refused by name (never replaced
+ * by a default: a setting Materia accepts takes effect). */
+static int setting_long(const char *key, long min, long max, long *out, char *err, size_t errlen)
+{
+    const char *v = config_get(&g_config, key);
+    char *end = NULL;
+    errno = 0;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || errno || *end || n < min || n > max) {
+        snprintf(err, errlen, "%s=%s is not supported: expected a whole number from %ld to %ld",
+                 key, v ? v : "", min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* "auto" or a whole number (see setting_long); *is_auto tells which. */
+static int setting_auto(const char *key, long min, long max, long *out, bool *is_auto, char *err,
+                        size_t errlen)
+{
+    const char *v = config_get(&g_config, key);
+    *is_auto = v && !strcasecmp(v, "auto");
+    if (*is_auto) return 0;
+    return setting_long(key, min, max, out, err, errlen);
+}
+
+/* Raises the soft open-file limit to the hard one and returns the soft limit. Each
+ * connection may hold two descriptors (its socket and a static file being sent); the
+ * rest is kept for DuckDB, the log and libmicrohttpd's own. */
+#define FD_RESERVE 128
+static long open_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl.rlim_cur = rl.rlim_max;
+        else log_warn("serve: cannot raise the open-file limit to %llu: %s",
+                      (unsigned long long)rl.rlim_max, strerror(errno));
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1L << 24 ? 1L << 24 : (long)rl.rlim_cur;
+}
+
+static int serve_settings(struct web_server_opts *o, size_t *log_lines, char *err, size_t errlen)
+{
+    long threads, timeout, head, qt, sample, qlines, maxc = 0, perip = 0;
+    bool maxc_auto, perip_auto;
+    if (setting_long("MATERIA_HTTP_THREADS", 1, WEB_MAX_SLOTS, &threads, err, errlen) < 0 ||
+        setting_long("MATERIA_HTTP_TIMEOUT_S", 1, 3600, &timeout, err, errlen) < 0 ||
+        setting_long("MATERIA_HTTP_HEAD_TIMEOUT_S", 1, 3600, &head, err, errlen) < 0 ||
+        setting_long("MATERIA_QUERY_TIMEOUT_MS", 0, 3600000, &qt, err, errlen) < 0 ||
+        setting_long("MATERIA_ACCESS_LOG_SAMPLE", 1, 1000000, &sample, err, errlen) < 0 ||
+        setting_long("MATERIA_LOG_QUEUE_LINES", 16, 10000000, &qlines, err, errlen) < 0 ||
+        setting_auto("MATERIA_HTTP_MAX_CONNECTIONS", 1, 1000000, &maxc, &maxc_auto, err, errlen) < 0 ||
+        setting_auto("MATERIA_HTTP_PER_IP_CONNECTIONS", 0, 1000000, &perip, &perip_auto, err, errlen) < 0)
+        return -1;
+    long nofile = open_file_limit();
+    long fit = (nofile - FD_RESERVE) / 2;
+    if (fit < 1) {
+        snprintf(err, errlen, "the open-file limit (%ld) leaves no room for connections; raise LimitNOFILE",
+                 nofile);
+        return -1;
+    }
+    if (maxc_auto) {
+        maxc = fit < 4096 ? fit : 4096;
+    } else if (maxc > fit) {
+        snprintf(err, errlen,
+                 "MATERIA_HTTP_MAX_CONNECTIONS=%ld is not supported with an open-file limit of %ld "
+                 "(at most %ld: two descriptors per connection plus %d): raise LimitNOFILE or lower it",
+                 maxc, nofile, fit, FD_RESERVE);
+        return -1;
+    }
+    if (perip_auto) perip = maxc / 4 > 16 ? maxc / 4 : (maxc < 16 ? maxc : 16);
+    const char *al = config_get(&g_config, "MATERIA_ACCESS_LOG");
+    if (!al || !strcasecmp(al, "all")) o->access_log = WEB_ACCESS_ALL;
+    else if (!strcasecmp(al, "errors")) o->access_log = WEB_ACCESS_ERRORS;
+    else if (!strcasecmp(al, "off")) o->access_log = WEB_ACCESS_OFF;
+    else {
+        snprintf(err, errlen, "MATERIA_ACCESS_LOG=%s is not supported: expected all, errors or off", al);
+        return -1;
+    }
+    const char *cache = config_get(&g_config, "MATERIA_CACHE");
+    if (!cache || !strcasecmp(cache, "on") || !strcmp(cache, "1") || !strcasecmp(cache, "true") ||
+        !strcasecmp(cache, "yes"))
+        o->cache = true;
+    else if (!strcasecmp(cache, "off") || !strcmp(cache, "0") || !strcasecmp(cache, "false") ||
+             !strcasecmp(cache, "no"))
+        o->cache = false;
+    else {
+        snprintf(err, errlen, "MATERIA_CACHE=%s is not supported: expected on or off", cache);
+        return -1;
+    }
+    o->serving_path = config_get(&g_config, "SERVING_DUCKDB_PATH");
+    o->web_dir = config_get(&g_config, "MATERIA_WEB_DIR");
+    o->threads = (int)threads;
+    o->max_connections = (int)maxc;
+    o->per_ip_limit = (int)perip;
+    o->timeout_s = (int)timeout;
+    o->head_timeout_s = (int)head;
+    o->query_timeout_ms = qt;
+    o->access_sample = (int)sample;
+    *log_lines = (size_t)qlines;
+    return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -41,34 +159,39 @@ int cmd_serve(int argc, char **argv)
         else if (!strncmp(argv[i], "--addr=", 7)) addr = argv[i] + 7;
         else return cli_usage_error(usage, "serve: unknown argument '%s'", argv[i]);
     }
-    const char *cache = config_get(&g_config, "MATERIA_CACHE");
-    struct web_server_opts o = {
-        .addr = addr,
-        .serving_path = config_get(&g_config, "SERVING_DUCKDB_PATH"),
-        .web_dir = config_get(&g_config, "MATERIA_WEB_DIR"),
-        .threads = (int)config_get_long(&g_config, "MATERIA_HTTP_THREADS", 2),
-        .max_connections = (int)config_get_long(&g_config, "MATERIA_HTTP_MAX_CONNECTIONS", 512),
-        .timeout_s = (int)config_get_long(&g_config, "MATERIA_HTTP_TIMEOUT_S", 30),
-        .query_timeout_ms = config_get_long(&g_config, "MATERIA_QUERY_TIMEOUT_MS", 5000),
-        .cache = !(cache && (!strcasecmp(cache, "off") || !strcmp(cache, "0") ||
-                             !strcasecmp(cache, "false") || !strcasecmp(cache, "no"))),
-    };
+    struct web_server_opts o = {.addr = addr};
+    char err[MT_ERR_LEN];
+    size_t log_lines = 0;
+    if (serve_settings(&o, &log_lines, err, sizeof err) < 0) {
+        log_error("serve: %s", err);
+        return MT_EXIT_FAIL;
+    }
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    struct web_server srv;
-    char err[MT_ERR_LEN];
-    if (web_server_start(&srv, &o, err, sizeof err) < 0) {
-        log_error("%s", err);
+    int e = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (e || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        log_error("serve: cannot set up signal handling: %s", strerror(e ? e : errno));
         return MT_EXIT_FAIL;
     }
-    log_info("serve: listening on http://%s:%u (serving %s, %d threads, cache %s, web %s)", srv.host,
-             srv.port, o.serving_path, o.threads, o.cache ? "on" : "off", o.web_dir);
+    /* From here on no worker ever writes the log itself (log.h, queued mode). */
+    if (log_queue_start(log_lines) < 0) {
+        log_error("serve: cannot start the log thread");
+        return MT_EXIT_FAIL;
+    }
+
+    struct web_server srv;
+    if (web_server_start(&srv, &o, err, sizeof err) < 0) {
+        log_error("%s", err);
+        log_queue_stop(2000);
+        return MT_EXIT_FAIL;
+    }
+    log_info("serve: listening on http://%s:%u (serving %s, %d threads, %d connections, %d per "
+             "address, head deadline %d s, cache %s, web %s)",
+             srv.host, srv.port, o.serving_path, o.threads, o.max_connections, o.per_ip_limit,
+             o.head_timeout_s, o.cache ? "on" : "off", o.web_dir);
     printf("listening on http://%s:%u\n", srv.host, srv.port);
     fflush(stdout);
 
@@ -78,5 +201,6 @@ int cmd_serve(int argc, char **argv)
     web_server_quiesce(&srv, 10000);
     web_server_stop(&srv);
     log_info("serve: stopped");
+    log_queue_stop(2000);
     return MT_EXIT_OK;
 }

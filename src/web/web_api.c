@@ -321,6 +321,8 @@ void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt)
 
 /* ---- running statements ---------------------------------------------------------------- */
 
+#define TIMEOUT_MESSAGE "query exceeded the time limit (MATERIA_QUERY_TIMEOUT_MS); try again later"
+
 /* Executes st (parameters already bound) as a streaming query and fetches every chunk into
  * *out, all inside the watchdog window (a streaming query does its work while fetching).
  * 0 with *res open (the caller destroys it and frees *out), or an HTTP status with e. */
@@ -349,8 +351,8 @@ static int run(struct web_conn *wc, int slot, duckdb_prepared_statement st, duck
     rows_free(out);
     int status = 500;
     if (interrupted) {
-        snprintf(e->message, sizeof e->message,
-                 "query exceeded the time limit (MATERIA_QUERY_TIMEOUT_MS); try again later");
+        e->timeout = true;
+        snprintf(e->message, sizeof e->message, TIMEOUT_MESSAGE);
         status = 503;
     } else {
         const char *msg = res->internal_data ? duckdb_result_error(res) : duckdb_pending_error(pending);
@@ -361,12 +363,20 @@ static int run(struct web_conn *wc, int slot, duckdb_prepared_statement st, duck
     return status;
 }
 
-static duckdb_prepared_statement stmt(struct web_conn *wc, int id, struct web_error *e)
+/* The watchdog covers preparation too (binding and planning read the catalog). */
+static duckdb_prepared_statement stmt(struct web_conn *wc, int slot, int id, struct web_error *e)
 {
     char err[MT_ERR_LEN];
     const char *sql = id >= Q_RANK0 ? sql_rank[id - Q_RANK0] : sql_fixed[id];
+    web_watch_begin(slot, wc->con);
     duckdb_prepared_statement st = web_conn_stmt(wc, id, sql, err, sizeof err);
-    if (!st) snprintf(e->message, sizeof e->message, "%.150s", err);
+    bool interrupted = web_watch_end(slot);
+    if (!st && interrupted) {
+        e->timeout = true;
+        snprintf(e->message, sizeof e->message, TIMEOUT_MESSAGE);
+    } else if (!st) {
+        snprintf(e->message, sizeof e->message, "%.150s", err);
+    }
     return st;
 }
 
@@ -385,7 +395,7 @@ static int cc_index(const char *cc)
 
 /* The per-country statement `which` (CC_COUNTRY / CC_BALANCE) for cc on wc. Returns NULL
  * with *status 404 when the snapshot has no such country, or 500 on a DuckDB error. */
-static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const char *cc,
+static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int slot, int which, const char *cc,
                                          struct web_error *e, int *status)
 {
     int ix = cc_index(cc);
@@ -395,20 +405,32 @@ static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const c
         return NULL;
     }
     if (!wc->cc_stmts) wc->cc_stmts = xcalloc(2 * WEB_CC_SLOTS, sizeof *wc->cc_stmts);
-    duckdb_prepared_statement *slot = &wc->cc_stmts[2 * ix + which];
-    if (*slot) {
+    duckdb_prepared_statement *cached = &wc->cc_stmts[2 * ix + which];
+    if (*cached) {
         *status = 0;
-        return *slot;
+        return *cached;
     }
     /* First use on this connection: read the code back from the snapshot (bound). */
-    duckdb_prepared_statement look = stmt(wc, Q_CC_LOOKUP, e);
-    if (!look) return NULL;
+    duckdb_prepared_statement look = stmt(wc, slot, Q_CC_LOOKUP, e);
+    if (!look) {
+        if (e->timeout) *status = 503;
+        return NULL;
+    }
     duckdb_result res;
     if (duckdb_bind_varchar(look, 1, cc) == DuckDBError) {
         snprintf(e->message, sizeof e->message, "country lookup: cannot bind the code");
         return NULL;
     }
-    if (duckdb_execute_prepared(look, &res) == DuckDBError) {
+    web_watch_begin(slot, wc->con);
+    duckdb_state lk = duckdb_execute_prepared(look, &res);
+    if (web_watch_end(slot)) {
+        duckdb_destroy_result(&res);
+        e->timeout = true;
+        snprintf(e->message, sizeof e->message, TIMEOUT_MESSAGE);
+        *status = 503;
+        return NULL;
+    }
+    if (lk == DuckDBError) {
         snprintf(e->message, sizeof e->message, "country lookup failed: %.120s",
                  duckdb_result_error(&res));
         duckdb_destroy_result(&res);
@@ -426,14 +448,23 @@ static duckdb_prepared_statement cc_stmt(struct web_conn *wc, int which, const c
     char sql[sizeof CC_SQL_BALANCE + 8];
     snprintf(sql, sizeof sql, which == CC_COUNTRY ? CC_SQL_COUNTRY : CC_SQL_BALANCE, known);
     duckdb_free(known);
-    if (duckdb_prepare(wc->con, sql, slot) == DuckDBError) {
-        snprintf(e->message, sizeof e->message, "cannot prepare: %.120s", duckdb_prepare_error(*slot));
-        duckdb_destroy_prepare(slot);
-        *slot = NULL;
+    web_watch_begin(slot, wc->con);
+    duckdb_state pr = duckdb_prepare(wc->con, sql, cached);
+    bool interrupted = web_watch_end(slot);
+    if (pr == DuckDBError) {
+        if (interrupted) {
+            e->timeout = true;
+            snprintf(e->message, sizeof e->message, TIMEOUT_MESSAGE);
+            *status = 503;
+        } else {
+            snprintf(e->message, sizeof e->message, "cannot prepare: %.120s", duckdb_prepare_error(*cached));
+        }
+        duckdb_destroy_prepare(cached);
+        *cached = NULL;
         return NULL;
     }
     *status = 0;
-    return *slot;
+    return *cached;
 }
 
 /* The {"country":{...}} object (JSON) for cc, or 404 when the snapshot has no such code
@@ -442,7 +473,7 @@ static int country_object(struct web_conn *wc, int slot, const char *cc, strbuf 
                           struct web_error *e)
 {
     int status;
-    duckdb_prepared_statement st = cc_stmt(wc, CC_COUNTRY, cc, e, &status);
+    duckdb_prepared_statement st = cc_stmt(wc, slot, CC_COUNTRY, cc, e, &status);
     if (!st) return status;
     duckdb_result res;
     struct rows r;
@@ -485,26 +516,28 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
     int rc = 0, sort_col = -1;
     duckdb_prepared_statement st = NULL;
     switch (rt->id) {
-    case WR_COUNTRIES: st = stmt(wc, Q_COUNTRIES, e); break;
+    case WR_COUNTRIES: st = stmt(wc, watch_slot, Q_COUNTRIES, e); break;
     case WR_WORLD:
-        st = stmt(wc, Q_WORLD, e);
+        st = stmt(wc, watch_slot, Q_WORLD, e);
         sort_col = 0; /* market_year */
         break;
-    case WR_RELEASES: st = stmt(wc, Q_RELEASES, e); break;
+    case WR_RELEASES: st = stmt(wc, watch_slot, Q_RELEASES, e); break;
     case WR_BALANCE:
         if (json) sb_append(body, "{\"country\":");
         rc = country_object(wc, watch_slot, rt->country, json ? body : NULL, e);
         if (json) sb_append(body, ",");
-        if (!rc && !(st = cc_stmt(wc, CC_BALANCE, rt->country, e, &rc))) break;
+        if (!rc && !(st = cc_stmt(wc, watch_slot, CC_BALANCE, rt->country, e, &rc))) break;
         sort_col = 4; /* market_year */
         break;
     case WR_RANKINGS: {
         int year = rt->year ? rt->year : s->latest_year;
         if (json)
             sb_appendf(body, "{\"metric\":\"%s\",\"year\":%d,", web_metrics[rt->metric], year);
-        if ((st = stmt(wc, Q_RANK0 + rt->metric, e))) {
-            duckdb_bind_int32(st, 1, year);
-            duckdb_bind_int64(st, 2, rt->limit);
+        if ((st = stmt(wc, watch_slot, Q_RANK0 + rt->metric, e)) &&
+            (duckdb_bind_int32(st, 1, year) == DuckDBError ||
+             duckdb_bind_int64(st, 2, rt->limit) == DuckDBError)) {
+            snprintf(e->message, sizeof e->message, "rankings: cannot bind the parameters");
+            rc = 500;
         }
         break;
     }
@@ -516,17 +549,19 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
             if (rt->market_year) sb_appendf(body, "%d,", rt->market_year);
             else sb_append(body, "null,");
         }
-        if (!rc && (st = stmt(wc, Q_REVISIONS, e))) {
-            duckdb_bind_varchar(st, 1, rt->country);
-            duckdb_bind_varchar(st, 2, web_attributes[rt->attribute]);
-            duckdb_bind_int32(st, 3, rt->market_year);
+        if (!rc && (st = stmt(wc, watch_slot, Q_REVISIONS, e)) &&
+            (duckdb_bind_varchar(st, 1, rt->country) == DuckDBError ||
+             duckdb_bind_varchar(st, 2, web_attributes[rt->attribute]) == DuckDBError ||
+             duckdb_bind_int32(st, 3, rt->market_year) == DuckDBError)) {
+            snprintf(e->message, sizeof e->message, "revisions: cannot bind the parameters");
+            rc = 500;
         }
         break;
     default:
         snprintf(e->message, sizeof e->message, "not a data route");
         rc = 500;
     }
-    if (!rc && !st) rc = 500;
+    if (!rc && !st) rc = e->timeout ? 503 : 500;
     duckdb_result res;
     struct rows r;
     if (!rc) rc = run(wc, watch_slot, st, &res, &r, e);

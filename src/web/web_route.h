@@ -56,6 +56,7 @@ struct web_route {
 struct web_error {
     char message[160];
     char parameter[48];
+    bool timeout; /* the query watchdog interrupted it (a 503 whose message is the answer) */
 };
 
 extern const char *const web_metrics[];     /* rankings metrics, NULL-terminated */

@@ -2,22 +2,32 @@
  *
  * Per request: MHD calls on_uri() first (raw URI, before headers): we allocate the request
  * record there, so the raw query string, the start time and the in-flight count exist even
- * for requests MHD itself refuses. on_request() answers on its last call (request
- * complete; an announced oversize body is refused on the first): size limits, then web_route_match(), then a snapshot reference for the whole
- * request (released in on_done(), after the response is sent — which is what keeps an old
- * snapshot open exactly as long as a request still uses it). Data responses are built once
- * per snapshot and URL and, with the cache on, the finished MHD_Response (headers included)
- * is shared by every later request for that URL on that snapshot. on_done() writes the
- * access-log line and the metrics. */
+ * for requests MHD itself refuses. on_request() is called once when the head is complete
+ * (framing checks: anything a proxy could read differently is refused there, with the
+ * connection closed) and answers on its last call (request complete): size limits, then
+ * web_route_match(), then a snapshot reference for the whole request (released in
+ * on_done(), after the response is sent — which is what keeps an old snapshot open exactly
+ * as long as a request still uses it). Data responses are built once per snapshot and URL
+ * and, with the cache on, the finished MHD_Response (headers included) is shared by every
+ * later request for that URL on that snapshot. on_done() writes the access-log line (to
+ * the log queue: a stalled log reader never blocks a worker) and the metrics.
+ *
+ * Why poll and not epoll: libmicrohttpd 0.9.75's MHD_epoll() (and 1.0.1's) loops
+ * `while (MAX_EVENTS == num_events) epoll_wait(..., timeout)` before handling the 128
+ * edge-triggered events it already has, so exactly 128 requests arriving together park a
+ * worker until the idle timeout (issue 10). MHD_USE_POLL has no such loop; bench/RESULTS.md
+ * has the measurements behind the choice. */
 #include "web/web_server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +35,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "web/web_api.h"
+#include "web/web_guard.h"
 #include "web/web_metrics.h"
 #include "web/web_route.h"
 #include "web/web_watchdog.h"
@@ -33,6 +44,7 @@
 
 struct req {
     char *uri;
+    unsigned long long id;      /* request id: error bodies carry it, the log line too */
     long long start_ns;
     char method[16];
     struct web_snapshot *snap;
@@ -42,8 +54,10 @@ struct req {
     int cache_hit; /* -1 not cacheable, 0 miss, 1 hit */
     bool headers_seen;
     bool answered;
-    size_t body_bytes;
+    bool close;                 /* answer with Connection: close (framing refused) */
 };
+
+static atomic_ullong next_request_id;
 
 /* A cached response: the shared MHD_Response (headers included), its body size and its
  * ETag (so a cache hit computes no hash). */
@@ -103,6 +117,22 @@ int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port,
 
 /* ---- responses ------------------------------------------------------------------------- */
 
+/* The dashboard loads only its own scripts (no inline script, no eval); inline style
+ * attributes are allowed because the templates set widths and colours with them. */
+#define WEB_CSP                                                                              \
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "              \
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "  \
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+/* Headers every answer of ours carries, cached ones included (added once at creation). */
+static void add_security_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct req *rq, int status,
                              struct MHD_Response *resp, size_t bytes)
 {
@@ -117,42 +147,78 @@ static void add_snapshot_header(struct MHD_Response *resp, const struct req *rq)
     if (rq->snap) MHD_add_response_header(resp, "X-Materia-Snapshot", rq->snap->snapshot_id);
 }
 
+/* A response over a malloc'd body (taken over), or NULL when libmicrohttpd cannot make one
+ * (the body is then freed). */
+static struct MHD_Response *response_owning(size_t len, char *body)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) free(body);
+    else add_security_headers(resp);
+    return resp;
+}
+
 /* Builds and queues a response owning body (sb is released). */
 static enum MHD_Result send_body(struct MHD_Connection *c, struct req *rq, int status,
                                  strbuf *sb, const char *ctype, const char *cache_control)
 {
     size_t len = sb->len;
-    char *body = sb_detach(sb);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = response_owning(len, sb_detach(sb));
+    if (!resp) return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
     MHD_add_response_header(resp, "Content-Type", ctype);
     if (cache_control) MHD_add_response_header(resp, "Cache-Control", cache_control);
     add_snapshot_header(resp, rq);
     if (status == 405) MHD_add_response_header(resp, "Allow", "GET, HEAD");
+    if (rq->close) MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result r = queue(c, rq, status, resp, len);
     MHD_destroy_response(resp);
     return r;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, struct req *rq, int status,
-                                  const char *message, const char *parameter)
+/* An error answer. Client errors (4xx) say what was wrong with the request; server errors
+ * (5xx) never show a path or an engine message: the body says what kind of failure it was
+ * and carries the request id, and the detail goes to the log under the same id. */
+static enum MHD_Result send_error_detail(struct MHD_Connection *c, struct req *rq, int status,
+                                         const char *message, const char *parameter,
+                                         const char *detail)
 {
     strbuf sb;
     sb_init(&sb);
+    char rid[24];
+    snprintf(rid, sizeof rid, "%llx", rq->id);
+    if (status >= 500 && detail && *detail)
+        log_error("serve: request %s %s: %d %s: %s", rid, rq->uri, status, message, detail);
     sb_append(&sb, "{\"error\":");
     web_json_str(&sb, message, strlen(message));
     if (parameter && *parameter) {
         sb_append(&sb, ",\"parameter\":");
         web_json_str(&sb, parameter, strlen(parameter));
     }
-    sb_append(&sb, "}\n");
+    sb_appendf(&sb, ",\"request_id\":\"%s\"}\n", rid);
     return send_body(c, rq, status, &sb, "application/json", "no-store");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, struct req *rq, int status,
+                                  const char *message, const char *parameter)
+{
+    return send_error_detail(c, rq, status, message, parameter, NULL);
+}
+
+/* Framing refusals: answered, then the connection is closed (whatever follows the head on
+ * this connection can no longer be told apart from a next request). */
+static enum MHD_Result refuse_framing(struct MHD_Connection *c, struct req *rq, int status,
+                                      const char *message)
+{
+    rq->close = true;
+    log_warn("serve: request %llx refused: %s", rq->id, message);
+    return send_error(c, rq, status, message, "");
 }
 
 static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *rq,
                                          const char *etag, const char *cache_control)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    add_security_headers(resp);
     MHD_add_response_header(resp, "ETag", etag);
     MHD_add_response_header(resp, "Cache-Control", cache_control);
     add_snapshot_header(resp, rq);
@@ -171,9 +237,11 @@ static enum MHD_Result answer_health(struct web_server *srv, struct MHD_Connecti
     char rerr[MT_ERR_LEN];
     web_reader_error(&srv->reader, rerr, sizeof rerr);
     struct web_snapshot *s = rq->snap;
-    sb_append(&sb, s ? "{\"status\":\"ok\"" : "{\"status\":\"unavailable\"");
-    sb_append(&sb, ",\"serving_path\":");
-    web_json_str(&sb, srv->reader.path, strlen(srv->reader.path));
+    /* ok: the file on disk is the snapshot being served. degraded: a snapshot is served,
+     * but the file on disk was refused or is gone (error says which). unavailable: none. */
+    const char *status = !s ? "unavailable" : rerr[0] ? "degraded" : "ok";
+    sb_appendf(&sb, "{\"status\":\"%s\",\"serving_file\":", status);
+    web_json_str(&sb, srv->reader.base, strlen(srv->reader.base));
     if (s) {
         const char *k[] = {"snapshot_id", "release_date", "created_at", "run_id", "opened_at"};
         const char *v[] = {s->snapshot_id, s->release_date, s->created_at, s->run_id, s->opened_at};
@@ -201,6 +269,26 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
     web_metrics_render(&sb, rq->snap ? rq->snap->generation : 0,
                        atomic_load(&srv->reader.swaps), atomic_load(&srv->reader.open_snapshots),
                        rq->snap != NULL);
+    sb_appendf(&sb,
+               "# HELP materia_http_connections_open Connections open now.\n"
+               "# TYPE materia_http_connections_open gauge\n"
+               "materia_http_connections_open %d\n"
+               "# HELP materia_http_connections_reaped_total Connections closed for sending no "
+               "complete request head in time (reason=deadline) or while shedding load (reason=pressure).\n"
+               "# TYPE materia_http_connections_reaped_total counter\n"
+               "materia_http_connections_reaped_total{reason=\"deadline\"} %llu\n"
+               "materia_http_connections_reaped_total{reason=\"pressure\"} %llu\n"
+               "# HELP materia_log_lines_dropped_total Log lines dropped because the log reader "
+               "was slower than the server.\n"
+               "# TYPE materia_log_lines_dropped_total counter\n"
+               "materia_log_lines_dropped_total %llu\n"
+               "# HELP materia_access_log_lines_skipped_total Access-log lines left out by "
+               "MATERIA_ACCESS_LOG / MATERIA_ACCESS_LOG_SAMPLE.\n"
+               "# TYPE materia_access_log_lines_skipped_total counter\n"
+               "materia_access_log_lines_skipped_total %llu\n",
+               web_guard_open(&srv->guard), atomic_load(&srv->guard.reaped_deadline),
+               atomic_load(&srv->guard.reaped_pressure), log_dropped(),
+               atomic_load(&srv->access_skipped));
     return send_body(c, rq, 200, &sb, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 
@@ -230,12 +318,12 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
     struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (!resp) {
         close(fd);
-        return send_error(c, rq, 500, "cannot send file", "");
+        return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
     }
+    add_security_headers(resp);
     MHD_add_response_header(resp, "Content-Type", web_content_type(rt->static_path));
     MHD_add_response_header(resp, "Cache-Control", cc);
     MHD_add_response_header(resp, "ETag", etag);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     add_snapshot_header(resp, rq);
     enum MHD_Result r = queue(c, rq, 200, resp, (size_t)st.st_size);
     MHD_destroy_response(resp);
@@ -266,13 +354,16 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     int status = web_api_answer(s, web_thread_slot(), rt, &body, &e);
     if (status != 200) {
         sb_free(&body);
-        if (status >= 500) log_error("serve: %s: %s", rt->key, e.message);
+        if (status == 503 && e.timeout) /* the one server error whose text is the answer */
+            return send_error(c, rq, status, e.message, "");
+        if (status >= 500)
+            return send_error_detail(c, rq, status, "internal error: the query failed", "", e.message);
         return send_error(c, rq, status, e.message, e.parameter);
     }
     if (rt->format == WF_JSON) sb_append_char(&body, '\n');
     size_t len = body.len;
-    char *buf = sb_detach(&body);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = response_owning(len, sb_detach(&body));
+    if (!resp) return MHD_NO;
     if (rt->format == WF_CSV) {
         char disp[96];
         MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
@@ -307,11 +398,51 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     (void)c;
     struct req *rq = xcalloc(1, sizeof *rq);
     rq->uri = xstrdup(uri ? uri : "");
+    rq->id = atomic_fetch_add(&next_request_id, 1) + 1;
     rq->start_ns = now_ns();
     rq->route = WR_NONE;
     rq->cache_hit = -1;
     atomic_fetch_add(&srv->inflight, 1);
+    /* We route on our own copy of the raw query string, never on libmicrohttpd's argument
+     * table. Ending the query right after '?' in its buffer makes libmicrohttpd parse no
+     * arguments at all: 0.9.75 parses them into the connection's memory pool right after
+     * this callback (connection.c, parse_initial_message_line), and a request with ~1,000
+     * arguments exhausted the pool so that no answer could be built — the connection hung
+     * until the idle timeout. The buffer is libmicrohttpd's writable read buffer (it writes
+     * NULs into it itself); only the query part, which nothing of ours reads there, changes. */
+    char *q = uri ? strchr(uri, '?') : NULL;
+    if (q && q[1]) q[1] = '\0';
     return rq;
+}
+
+/* What the framing checks count over the request's headers. */
+struct framing {
+    int n_cl, n_te, n_host;
+    const char *te;
+    const char *cl;
+    bool bad_name;
+};
+
+/* RFC 9110 token characters: a header name with anything else (a space before the colon,
+ * above all) is read differently by different servers — a smuggling primitive. */
+static bool is_token(const char *k)
+{
+    if (!*k) return false;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        if (!(isalnum(*p) || strchr("!#$%&'*+-.^_`|~", *p))) return false;
+    return true;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!key || !is_token(key)) f->bad_name = true;
+    else if (!strcasecmp(key, "Content-Length")) f->n_cl++, f->cl = value;
+    else if (!strcasecmp(key, "Transfer-Encoding")) f->n_te++, f->te = value;
+    else if (!strcasecmp(key, "Host")) f->n_host++;
+    return MHD_YES;
 }
 
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -323,6 +454,56 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/* "%00" anywhere in the raw target: libmicrohttpd's unescaping would cut the path there. */
+static bool has_encoded_nul(const char *uri)
+{
+    for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+        if (p[1] == '0' && p[2] == '0') return true;
+    return false;
+}
+
+/* The first call, when the request head is complete: everything about how the message is
+ * framed is decided here, before any body byte is read. Any doubt → refused and closed. */
+static enum MHD_Result check_head(struct web_server *srv, struct MHD_Connection *c,
+                                  struct req *rq, const char *url, const char *method,
+                                  const char *version)
+{
+    web_guard_head_done(c);
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &f);
+    if (f.bad_name) return refuse_framing(c, rq, 400, "malformed header field name");
+    bool http11 = version && !strcmp(version, MHD_HTTP_VERSION_1_1);
+    if (f.n_host > 1 || (http11 && f.n_host != 1))
+        return refuse_framing(c, rq, 400, "an HTTP/1.1 request needs exactly one Host header");
+    if (f.n_cl && f.n_te)
+        return refuse_framing(c, rq, 400, "both Content-Length and Transfer-Encoding");
+    if (f.n_cl > 1) return refuse_framing(c, rq, 400, "more than one Content-Length");
+    if (f.n_te && (f.n_te > 1 || strcasecmp(f.te ? f.te : "", "chunked") != 0))
+        return refuse_framing(c, rq, 501, "transfer coding not supported (only chunked)");
+    if (has_encoded_nul(rq->uri)) return refuse_framing(c, rq, 400, "NUL byte (%00) in the request target");
+    if (strlen(rq->uri) > WEB_MAX_URI) {
+        rq->close = true;
+        return send_error(c, rq, 431, "request URI too long", "");
+    }
+    /* No route takes a body. An announced one is refused now rather than read: with the
+     * method's own answer (405) when the method is wrong, else 413. */
+    bool body = f.n_te || (f.cl && strtoull(f.cl, NULL, 10) > 0);
+    if (body) {
+        rq->close = true;
+        if (f.cl && strtoull(f.cl, NULL, 10) > WEB_MAX_BODY)
+            return send_error(c, rq, 413, "request body too large", "");
+        const char *q = strchr(rq->uri, '?');
+        struct web_route rt;
+        struct web_error e = {0};
+        int st = web_route_match(method, url, q ? q + 1 : NULL, &rt, &e);
+        rq->route = rt.id;
+        if (st == 405 || st == 404) return send_error(c, rq, st, e.message, e.parameter);
+        return send_error(c, rq, 413, "this route takes no request body", "");
+    }
+    (void)srv;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -330,32 +511,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct web_server *srv = cls;
     struct req *rq = *req_cls;
-    (void)version;
     (void)upload_data;
     if (!rq) return MHD_NO;
     if (rq->answered) { /* a body arriving after we answered: drop it */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    /* 1. Size limits. The first call comes with the headers: an announced oversize body is
-     * refused at once (MHD then closes the connection, as it should). Otherwise we answer
-     * only on the final call: answering on the first one makes libmicrohttpd close the
-     * connection (no keep-alive), which costs a TCP handshake per request. */
+    /* 1. The head. The first call comes when it is complete. We answer only on the final
+     * call otherwise: answering on the first one makes libmicrohttpd close the connection
+     * (no keep-alive), which costs a TCP handshake per request. */
     if (!rq->headers_seen) {
         rq->headers_seen = true;
         snprintf(rq->method, sizeof rq->method, "%s", method);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY)
-            return send_error(c, rq, 413, "request body too large", "");
-        return MHD_YES;
+        return check_head(srv, c, rq, url, method, version);
     }
-    if (*upload_data_size) { /* no route takes a body: count it and drop it */
-        rq->body_bytes += *upload_data_size;
+    if (*upload_data_size) { /* unreachable: a body was refused in check_head */
         *upload_data_size = 0;
-        return MHD_YES;
+        return MHD_NO;
     }
-    if (rq->body_bytes > WEB_MAX_BODY) return send_error(c, rq, 413, "request body too large", "");
-    if (strlen(rq->uri) > WEB_MAX_URI) return send_error(c, rq, 431, "request URI too long", "");
     size_t hbytes = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
     if (hbytes > WEB_MAX_HEADERS) return send_error(c, rq, 431, "request headers too large", "");
@@ -363,7 +536,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* 2. Route and parameters. */
     const char *q = strchr(rq->uri, '?');
     struct web_route rt;
-    struct web_error e;
+    struct web_error e = {0};
     int st = web_route_match(method, url, q ? q + 1 : NULL, &rt, &e);
     rq->route = rt.id;
 
@@ -388,20 +561,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
 }
 
+/* Whether this request's access line is written: MATERIA_ACCESS_LOG and, for successful
+ * requests, 1 in MATERIA_ACCESS_LOG_SAMPLE. Errors and refusals are always logged (unless
+ * the access log is off): they are the lines an operator looks for. */
+static bool access_logged(struct web_server *srv, const struct req *rq)
+{
+    if (srv->access_log == WEB_ACCESS_OFF) return false;
+    bool error = rq->status == 0 || rq->status >= 400;
+    if (error) return true;
+    if (srv->access_log == WEB_ACCESS_ERRORS) return false;
+    if (srv->access_sample <= 1) return true;
+    return atomic_fetch_add(&srv->access_seq, 1) % (unsigned long long)srv->access_sample == 0;
+}
+
 static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
                     enum MHD_RequestTerminationCode toe)
 {
     struct web_server *srv = cls;
     struct req *rq = *req_cls;
-    (void)c;
     if (!rq) return;
     *req_cls = NULL;
+    web_guard_request_done(&srv->guard, c);
     long long us = (now_ns() - rq->start_ns) / 1000;
     if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
     web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
-    log_info("access %s %s %d %zu %lldus snapshot=%s%s", rq->method[0] ? rq->method : "-",
-             rq->uri, rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-",
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    if (access_logged(srv, rq))
+        log_info("access %s %s %d %zu %lldus snapshot=%s id=%llx%s", rq->method[0] ? rq->method : "-",
+                 rq->uri, rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-", rq->id,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    else
+        atomic_fetch_add(&srv->access_skipped, 1);
     web_snapshot_release(rq->snap);
     free(rq->uri);
     free(rq);
@@ -427,20 +616,33 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
     srv->listen_fd = -1;
     uint16_t port;
     if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err, errlen) < 0) return -1;
-    int threads = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads;
+    int threads = o->threads < 1 ? 1 : o->threads > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : o->threads;
+    int limit = o->max_connections > 0 ? o->max_connections : 512;
     srv->web_dir = xstrdup(o->web_dir ? o->web_dir : ".");
     srv->cache = o->cache;
     srv->query_timeout_ms = o->query_timeout_ms;
+    srv->access_log = o->access_log;
+    srv->access_sample = o->access_sample > 0 ? o->access_sample : 1;
     web_snapshot_set_cache_free(cached_free);
-    web_reader_init(&srv->reader, o->serving_path, threads, o->cache);
-    if (web_watchdog_start(o->query_timeout_ms, err, errlen) < 0) goto fail;
+    if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err, errlen) < 0) {
+        free(srv->web_dir);
+        srv->web_dir = NULL;
+        return -1;
+    }
+    long head_ms = (o->head_timeout_s > 0 ? o->head_timeout_s : 10) * 1000L;
+    if (web_guard_start(&srv->guard, limit, head_ms, 1000, err, errlen) < 0) goto fail;
+    if (web_watchdog_start(o->query_timeout_ms, err, errlen) < 0) goto fail_guard;
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
-    inet_pton(AF_INET, srv->host, &sa.sin_addr);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    if (inet_pton(AF_INET, srv->host, &sa.sin_addr) != 1) {
+        ERR("serve: bad listen address %s", srv->host);
+        goto fail_watchdog;
+    }
+    /* Poll, not epoll: see the top of this file. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, srv,
@@ -448,21 +650,28 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_connections > 0 ? o->max_connections : 512),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_ip_limit > 0 ? o->per_ip_limit : 0),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        /* Host required on HTTP/1.1, no space inside the request target. */
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, &srv->guard,
         MHD_OPTION_END);
     if (!srv->daemon) {
         ERR("serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
-        web_watchdog_stop();
-        goto fail;
+        goto fail_watchdog;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : port;
     return 0;
+fail_watchdog:
+    web_watchdog_stop();
+fail_guard:
+    web_guard_stop(&srv->guard);
 fail:
     web_reader_free(&srv->reader);
     free(srv->web_dir);
@@ -487,6 +696,7 @@ void web_server_stop(struct web_server *srv)
 {
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    web_guard_stop(&srv->guard);
     if (srv->listen_fd >= 0) close(srv->listen_fd);
     srv->listen_fd = -1;
     web_watchdog_stop();

@@ -1,5 +1,5 @@
 /* web_server.h — the HTTP side of `materia serve`: libmicrohttpd with a thread pool on
- * epoll, request limits, the request pipeline (limits → route → snapshot → ETag/304 →
+ * poll(2), strict request framing, connection fairness (web_guard.h), request limits, the request pipeline (limits → route → snapshot → ETag/304 →
  * cache → query → response), static dashboard files, the access log and metrics.
  *
  * Lifetime: web_server_start() → (serve) → web_server_quiesce() (stop accepting; in-flight
@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "web/web_guard.h"
 #include "web/web_snapshot.h"
+
+enum web_access_log { WEB_ACCESS_ALL = 0, WEB_ACCESS_ERRORS, WEB_ACCESS_OFF };
 
 struct web_server_opts {
     const char *addr;         /* host:port (IPv4 literal or "localhost"); port 0 = any */
@@ -20,7 +23,12 @@ struct web_server_opts {
     const char *web_dir;      /* MATERIA_WEB_DIR: static dashboard files */
     int threads;              /* worker threads (thread pool size) */
     int max_connections;
+    int per_ip_limit;         /* connections from one address (0 = no cap) */
     int timeout_s;            /* idle timeout per connection */
+    int head_timeout_s;       /* a complete request head within this, from accept or the
+                               * end of the previous request (web_guard.h) */
+    enum web_access_log access_log;
+    int access_sample;        /* log 1 in N successful requests (errors always) */
     long query_timeout_ms;    /* per-query limit (0 = none) */
     bool cache;               /* per-snapshot response cache */
 };
@@ -28,7 +36,12 @@ struct web_server_opts {
 struct web_server {
     struct MHD_Daemon *daemon;
     struct web_reader reader;
+    struct web_guard guard;
     char *web_dir;
+    enum web_access_log access_log;
+    int access_sample;
+    atomic_ullong access_seq;     /* successful requests seen by the sampler */
+    atomic_ullong access_skipped; /* access lines not written (level or sampling) */
     bool cache;
     long query_timeout_ms;
     uint16_t port;            /* bound port */

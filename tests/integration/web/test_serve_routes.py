@@ -31,10 +31,10 @@ def get_json(path, want=200):
 def test_health():
     d, h = get_json("/health")
     assert d["status"] == "ok" and d["snapshot_id"] == "snap-A", d
-    for k in ["serving_path", "snapshot_id", "release_date", "created_at", "run_id", "opened_at", "generation"]:
+    for k in ["serving_file", "snapshot_id", "release_date", "created_at", "run_id", "opened_at", "generation"]:
         assert k in d, k
     assert d["release_date"] == "2022-12-20" and d["run_id"] == "run-snap-A" and d["generation"] == 1
-    assert d["serving_path"] == S.serving
+    assert d["serving_file"] == "serving.duckdb" and S.dir not in json.dumps(d)  # no path in answers
     assert h["x-materia-snapshot"] == "snap-A"
 
 
