@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,20 +148,50 @@ static void test_csv_invalid(void **state)
     assert_non_null(strstr(err, "NUL"));
 }
 
+/* Every prefix of a valid file, placed so that its last byte is the last readable byte
+ * before a PROT_NONE page: a read past len is a SIGSEGV (a failed test) with or without
+ * ASan. Each result must also be the same when other bytes follow the prefix (an unclosed
+ * quote, then a valid row), so the outcome depends on data[0..len) only; and the prefixes
+ * that are whole files validate with their row count. */
 static void test_csv_never_reads_past_len(void **state)
 {
     (void)state;
-    /* every prefix of a valid file either validates or fails cleanly (ASan watches reads) */
     const char *full = HEADER "\r\n" ROW "\r\n" ROW "\r\n";
-    size_t n = strlen(full);
+    const char tail[] = "\"" ROW "\r\n";
+    size_t n = strlen(full), header_len = strlen(HEADER "\r\n");
+    long pg = sysconf(_SC_PAGESIZE);
+    assert_true(pg > 0 && (size_t)pg >= n);
+    char *map = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+    char *other = xmalloc(n + sizeof tail);
+    int whole = 0;
     for (size_t k = 0; k <= n; k++) {
-        char *copy = xmalloc(k ? k : 1);
-        memcpy(copy, full, k);
-        int64_t rows;
-        char err[128];
-        (void)psd_csv_validate(copy, k, &rows, err, sizeof err);
-        free(copy);
+        char *at_edge = map + pg - k;
+        memcpy(at_edge, full, k);
+        memcpy(other, full, k);
+        memcpy(other + k, tail, sizeof tail);
+        int64_t rows = -1, rows2 = -1;
+        char err[128] = "", err2[128] = "";
+        int rc = psd_csv_validate(at_edge, k, &rows, err, sizeof err);
+        int rc2 = psd_csv_validate(other, k, &rows2, err2, sizeof err2);
+        assert_int_equal(rc, rc2);
+        assert_string_equal(err, err2);
+        if (rc == 0) {
+            assert_int_equal(rows, rows2);
+            whole++;
+        } else {
+            assert_true(err[0] != '\0'); /* a failure always says why */
+        }
+        if (k == n || k == n - 2) { /* two rows, with or without the last line ending */
+            assert_int_equal(rc, 0);
+            assert_int_equal(rows, 2);
+        }
+        if (k == header_len) assert_int_equal(rc, -1); /* header only: no data rows */
     }
+    assert_true(whole >= 2);
+    free(other);
+    munmap(map, 2 * (size_t)pg);
 }
 
 /* ---- detection and decoding ----------------------------------------------------------- */
