@@ -22,6 +22,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/runlog.h"
+#include "util/testhook.h"
 
 int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
 {
@@ -538,6 +539,11 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         double secs = (time_mono_ms() / 1e3) - ts;
         runlog_model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? RUNLOG_OK : fail_status, secs, n);
         if (r == 0) {
+            /* built and promoted, inside the run's still-open transaction: the crash-safety
+             * test kills the run here (util/testhook.h) */
+            char point[160];
+            snprintf(point, sizeof point, "after_model_%s", m->name);
+            testhook_point(point);
             oc->models_rebuilt++;
             char nb[32] = "-";
             if (n >= 0) snprintf(nb, sizeof nb, "%lld", (long long)n);

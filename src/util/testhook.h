@@ -5,7 +5,8 @@
  * instant), MATERIA_SIGNAL_AT=<point> makes it raise(SIGTERM) there instead (to test "stop
  * between steps" deterministically). Export names its points (mid_copy, after_copy,
  * after_checkpoint, after_fsync, after_verify, after_link_prev, after_rename, after_swap);
- * the pipeline names after_step_<step>.
+ * the pipeline names after_step_<step>; transform names after_model_<model> (built and
+ * promoted, inside the run's open transaction).
  *
  * testhook_fail("fsync_dir") is the fault-injection side: it returns true when
  * MATERIA_FAIL_AT names that point (a comma-separated list may name several), and the
