@@ -4,6 +4,7 @@ supervisor, and .env.example documents every setting of `materia config`."""
 import datetime
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -12,6 +13,38 @@ from harness import BIN, SRC, Scratch, main
 
 UNITS = ["supervisor/materia-supervisor.service", "web/materia-web.service",
          "backup/materia-backup.service", "backup/materia-backup.timer"]
+
+
+# rclone flags the backup unit may use: those taking a value, and switches. An unknown flag
+# fails the parse, so a new one is added here instead of shifting what is read as the source.
+RCLONE_VALUE_FLAGS = {"--exclude", "--include", "--filter", "--config", "--transfers", "--checkers",
+                      "--bwlimit", "--log-level", "--log-file", "--max-age", "--min-age"}
+RCLONE_SWITCHES = {"--checksum", "--immutable", "--dry-run", "--verbose", "-v", "--no-traverse",
+                   "--fast-list", "--size-only", "--ignore-existing"}
+
+
+def rclone_command(execstart):
+    """An rclone ExecStart= line by key: program, subcommand, flags {name: value or True},
+    source and dest (the two positional arguments, wherever the flags are)."""
+    words = shlex.split(execstart)
+    out = {"program": words[0], "subcommand": words[1], "flags": {}}
+    positional = []
+    it = iter(words[2:])
+    for w in it:
+        if w.startswith("-"):
+            name, eq, value = w.partition("=")
+            if eq:
+                out["flags"][name] = value
+            elif name in RCLONE_VALUE_FLAGS:
+                out["flags"][name] = next(it)
+            else:
+                assert name in RCLONE_SWITCHES, f"unknown rclone flag {name} in {execstart!r}"
+                out["flags"][name] = True
+        else:
+            positional.append(w)
+    assert len(positional) == 2, f"want source and dest in {execstart!r}"
+    out["source"], out["dest"] = positional
+    return out
 
 
 def read(rel):
@@ -86,10 +119,29 @@ def test_units_carry_the_server_settings():
     assert "EnvironmentFile" not in web and web["WorkingDirectory"] == ["/opt/materia"]
     bak = unit_settings(read("backup/materia-backup.service"))
     # the backup copies exactly the folder the supervisor lands into, whatever .env says
-    src = bak["ExecStart"][0].split()[4]
-    assert bak["Type"] == ["oneshot"] and src == env["LANDING_DIR"], bak["ExecStart"]
+    cmd = rclone_command(bak["ExecStart"][0])
+    assert bak["Type"] == ["oneshot"] and cmd["source"] == env["LANDING_DIR"], bak["ExecStart"]
+    assert cmd["program"] == "/usr/bin/rclone" and cmd["subcommand"] == "copy", cmd
+    assert cmd["dest"] == "${MATERIA_BACKUP_REMOTE}", cmd
+    # copy never deletes; hidden files (extract's temporaries) never reach the bucket
+    assert cmd["flags"].get("--exclude") == ".*" and cmd["flags"].get("--immutable") is True, cmd
     timer = unit_settings(read("backup/materia-backup.timer"))
     assert timer["Unit"] == ["materia-backup.service"]
+
+
+def test_rclone_command_is_read_by_key_not_position():
+    # the same command with its flags moved: the source and dest stay what they are
+    for line in ("/usr/bin/rclone copy --checksum --immutable /data/l ${R} --exclude .*",
+                 "/usr/bin/rclone copy --exclude .* --checksum /data/l --immutable ${R}",
+                 "/usr/bin/rclone copy --exclude=.* /data/l ${R} --checksum --immutable"):
+        cmd = rclone_command(line)
+        assert (cmd["source"], cmd["dest"], cmd["flags"]["--exclude"]) == ("/data/l", "${R}", ".*"), (line, cmd)
+    try:
+        rclone_command("/usr/bin/rclone copy --new-flag x /data/l ${R}")
+    except AssertionError as e:
+        assert "unknown rclone flag --new-flag" in str(e)
+    else:
+        raise AssertionError("an unknown flag must fail the parse")
 
 
 def test_backup_timer_fires_every_6_hours():
@@ -159,6 +211,7 @@ def test_env_example_documents_every_setting():
 
 
 if __name__ == "__main__":
-    main([test_units_verify_cleanly, test_units_carry_the_server_settings, test_backup_timer_fires_every_6_hours,
+    main([test_units_verify_cleanly, test_units_carry_the_server_settings, test_rclone_command_is_read_by_key_not_position,
+          test_backup_timer_fires_every_6_hours,
           test_wrapper_execs_supervise, test_bootstrap_needs_no_sudo, test_scripts_parse_and_have_help,
           test_env_example_documents_every_setting])
