@@ -464,6 +464,21 @@ def test_settings_that_cannot_take_effect_are_refused():
         assert p.returncode == 1 and want in p.stderr and "not supported" in p.stderr, (env, p.returncode, p.stderr)
 
 
+def test_web_unit_raises_the_open_file_limit():
+    """The unit's LimitNOFILE leaves room for the default connection limit (4096 connections,
+    two descriptors each plus 128): with systemd's 1024, raising the limit ended in
+    'Too many open files'."""
+    unit = os.path.join(os.environ["MATERIA_SOURCE_DIR"], "infra", "web", "materia-web.service")
+    values = {}
+    with open(unit) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                values[k.strip()] = v.strip()
+    assert int(values["LimitNOFILE"]) >= 2 * 4096 + 128, values.get("LimitNOFILE")
+
+
 if __name__ == "__main__":
     try:
         main([test_simultaneous_requests_never_stall, test_per_ip_cap_and_head_deadline,
@@ -471,6 +486,6 @@ if __name__ == "__main__":
               test_smuggling_primitives_are_refused_and_closed, test_many_query_arguments_get_a_prompt_answer,
               test_security_headers_on_every_answer, test_broken_snapshots_are_never_published,
               test_stalled_log_reader_does_not_stop_the_server, test_access_log_escapes_and_levels,
-              test_settings_that_cannot_take_effect_are_refused])
+              test_settings_that_cannot_take_effect_are_refused, test_web_unit_raises_the_open_file_limit])
     finally:
         S.cleanup()
