@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""bench/web/connections.py — issue 10's figures: wrk at -c64, -c500 and -c1000 against
+`materia serve` before and after a change (two binaries, cache on, default settings) and
+nginx serving the same bytes as static files, all in one run, on /api/balance/BR.
+
+Reports req/s, p50/p99 latency, non-2xx answers and socket errors per server and
+concurrency, and each materia's cached-route ratio to nginx at the same concurrency. The
+runs alternate server by server within each concurrency, so a drift of the machine's load
+lands on every server alike; the 1-minute load average is printed with each run.
+
+  python3 bench/web/connections.py --before OLD_BIN [--after NEW_BIN] [--duration 15]
+Needs: wrk, nginx, the release build (bench/web/run.py builds it when missing).
+"""
+import argparse
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as webbench  # noqa: E402  (the fixture, wait_http and the wrk parser)
+
+ROUTE = "/api/balance/BR"
+CONNS = [64, 500, 1000]
+
+
+def raise_nofile():
+    """wrk and the servers need more than 1024 descriptors at -c1000."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def wrk(url, conns, duration):
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "--latency", url],
+                         capture_output=True, text=True, check=True, preexec_fn=raise_nofile).stdout
+    import re
+
+    def lat(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return dict(rps=rps, p50=lat(50), p99=lat(99), total=total, non2xx=int(bad.group(1)) if bad else 0,
+                errors=sum(int(x) for x in errs.groups()) if errs else 0,
+                errtext=errs.group(0)[len("Socket errors: "):] if errs else "")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--before", required=True, help="materia binary before the change")
+    ap.add_argument("--after", help="materia binary after the change (default build/release/materia)")
+    ap.add_argument("--duration", type=int, default=15, help="seconds per wrk run (default 15)")
+    a = ap.parse_args()
+    after = os.path.abspath(a.after) if a.after else webbench.build_release()
+    before = os.path.abspath(a.before)
+    work = tempfile.mkdtemp(prefix="materia-bench-conns-")
+    os.chmod(work, 0o755)
+    serving = webbench.make_fixture(after, work)
+    procs = {}
+    devnull = open(os.devnull, "w")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ASAN", "LSAN", "UBSAN", "MATERIA_"))}
+        env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=work, MATERIA_ACCESS_LOG="off")
+        for name, binp, port in [("materia before", before, 18090), ("materia after", after, 18091)]:
+            procs[name] = (subprocess.Popen([binp, "serve", "--addr", f"127.0.0.1:{port}"], env=env, cwd=work,
+                                            stdout=devnull, stderr=devnull, preexec_fn=raise_nofile), port)
+        static = os.path.join(work, "static")
+        os.makedirs(static)
+        body = webbench.wait_http(f"http://127.0.0.1:18091{ROUTE}")
+        with open(os.path.join(static, "balance-BR.json"), "wb") as f:
+            f.write(body)
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes 2;
+worker_rlimit_nofile 8192;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  server {{
+    listen 127.0.0.1:18093 backlog=4096;
+    root {static};
+    default_type application/json;
+    location = {ROUTE} {{ try_files /balance-BR.json =404; }}
+  }}
+}}
+""")
+        procs["nginx static"] = (subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
+                                                  stdout=devnull, stderr=devnull, preexec_fn=raise_nofile), 18093)
+        for name, (p, port) in procs.items():
+            webbench.wait_http(f"http://127.0.0.1:{port}{ROUTE}")
+        # the access log is off in both materias (the old one writes it synchronously: it
+        # would measure the log pipe, not the server); before has no MATERIA_ACCESS_LOG and
+        # logs to /dev/null, which never blocks
+        results = []
+        for c in CONNS:
+            for name, (p, port) in procs.items():
+                load0 = os.getloadavg()[0]
+                r = wrk(f"http://127.0.0.1:{port}{ROUTE}", c, a.duration)
+                r.update(server=name, conns=c, load=(load0 + os.getloadavg()[0]) / 2)
+                results.append(r)
+                print(f"-c{c:<5d} {name:16s} {r['rps']:9.0f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:9.2f} ms  "
+                      f"({r['total']} requests, non-2xx {r['non2xx']}, socket errors {r['errtext'] or 0}, "
+                      f"load {r['load']:.1f})", flush=True)
+        by = {(x["server"], x["conns"]): x for x in results}
+        lines = [f"wrk -t2 -cN -d{a.duration}s --timeout 10s --latency {ROUTE}, loopback; materia with "
+                 "default settings (2 threads, cache on, access log off); nginx 2 workers, same bytes as a "
+                 "static file", "",
+                 "| connections | server | req/s | p50 ms | p99 ms | non-2xx | socket errors | ratio to nginx | load |",
+                 "|---:|---|---:|---:|---:|---:|---|---:|---:|"]
+        for x in results:
+            ng = by[("nginx static", x["conns"])]
+            lines.append(f"| {x['conns']} | {x['server']} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | "
+                         f"{x['non2xx']} | {x['errtext'] or 0} | {x['rps'] / ng['rps']:.2f} | {x['load']:.1f} |")
+        text = "\n".join(lines) + "\n"
+        print("\n" + text)
+    finally:
+        for name, (p, port) in procs.items():
+            p.send_signal(signal.SIGTERM)
+        for name, (p, port) in procs.items():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
