@@ -18,6 +18,7 @@
 #include "extract/extract.h"
 #include "serving/export.h"
 #include "transform/transform.h"
+#include "util/clock.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -86,13 +87,6 @@ void pipeline_list(void)
     }
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Records the run as 'running' in the run log (created with the other state tables when
  * missing). A pipeline row still 'running' was killed: runlog_begin marks it failed first,
  * exactly as transform's own rows are. */
@@ -119,7 +113,7 @@ struct run_state {
 static int run_step(const struct config *cfg, const char *pipeline, enum step step, duckdb_connection lake,
                     struct run_state *st, char *err, size_t errlen)
 {
-    double t0 = now_seconds();
+    double t0 = clock_mono_ms() / 1e3;
     const char *name = step_names[step];
     int rc = 0;
     if (step == STEP_EXTRACT) {
@@ -128,10 +122,10 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         if (rc == 0 && eo.landed) {
             st->changed = st->did_work = true;
             log_info("pipeline %s: step %s: ok, landed %s (%lld rows, %lld bytes) in %.1fs", pipeline, name,
-                     eo.path ? eo.path : "?", (long long)eo.rows, (long long)eo.bytes, now_seconds() - t0);
+                     eo.path ? eo.path : "?", (long long)eo.rows, (long long)eo.bytes, clock_mono_ms() / 1e3 - t0);
         } else if (rc == 0) {
             log_info("pipeline %s: step %s: nothing to do, release unchanged (%.1fs)", pipeline, name,
-                     now_seconds() - t0);
+                     clock_mono_ms() / 1e3 - t0);
         }
         extract_outcome_free(&eo);
     } else if (step == STEP_TRANSFORM) {
@@ -140,10 +134,10 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         if (rc == 0 && to.models_rebuilt > 0) {
             st->changed = st->did_work = true;
             log_info("pipeline %s: step %s: ok, run %s rebuilt %d of %d models in %.1fs", pipeline, name,
-                     to.run_id, to.models_rebuilt, to.models_total, now_seconds() - t0);
+                     to.run_id, to.models_rebuilt, to.models_total, clock_mono_ms() / 1e3 - t0);
         } else if (rc == 0) {
             log_info("pipeline %s: step %s: nothing to do, %d models up to date (%.1fs)", pipeline, name,
-                     to.models_total, now_seconds() - t0);
+                     to.models_total, clock_mono_ms() / 1e3 - t0);
         } else if (to.audit_failed) {
             log_error("pipeline %s: step %s: audit failed", pipeline, name);
         }
@@ -158,7 +152,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         if (rc == 0) {
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
-                     name, xo.snapshot_id, xo.tables, (long long)xo.rows, now_seconds() - t0);
+                     name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
         }
     }
     if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err);

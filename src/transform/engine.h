@@ -26,8 +26,6 @@
 /* ---- interval.c ---- */
 #define US_PER_SEC INT64_C(1000000)
 int64_t time_now_us(void);
-/* Monotonic clock in milliseconds (phase timings in debug logs). */
-double time_mono_ms(void);
 /* Parses YYYY-MM-DD[(T| )HH:MM[:SS[.ffffff]]][Z]; -1 on error. */
 int time_parse(const char *s, int64_t *us);
 /* "YYYY-MM-DD" / "YYYY-MM-DD HH:MM:SS.ffffff" into buf (>= 32 bytes). */

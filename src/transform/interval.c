@@ -17,13 +17,6 @@ int64_t time_now_us(void)
     return (int64_t)ts.tv_sec * US_PER_SEC + ts.tv_nsec / 1000;
 }
 
-double time_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int64_t floordiv(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && ((a < 0) != (b < 0)));

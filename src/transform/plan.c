@@ -24,6 +24,7 @@
 #include "transform/engine.h"
 #include "util/db.h"
 #include "util/fsutil.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 const char *reason_name(enum reason r)
@@ -105,12 +106,12 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
     const char *dir = config_get(cfg, "MATERIA_PROJECT_DIR");
-    double t0 = time_mono_ms();
+    double t0 = clock_mono_ms();
     if (project_load(dir ? dir : ".", &pl->proj, err, errlen) < 0) return -1;
     struct project *p = &pl->proj;
-    double t1 = time_mono_ms();
+    double t1 = clock_mono_ms();
     if (dag_build(p, cfg, con, err, errlen) < 0) goto fail;
-    double t2 = time_mono_ms();
+    double t2 = clock_mono_ms();
     for (size_t i = 0; i < p->n; i++) {
         const struct model *m = &p->models[i];
         if (m->start && time_parse(m->start, &(int64_t){0}) < 0) {
@@ -119,7 +120,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
         }
     }
     if (with_state && state_load(con, &pl->st, err, errlen) < 0) goto fail;
-    double t3 = time_mono_ms();
+    double t3 = clock_mono_ms();
     pl->n = p->n;
     pl->items = xcalloc(p->n ? p->n : 1, sizeof *pl->items);
     size_t *item_of = xcalloc(p->n ? p->n : 1, sizeof *item_of);
@@ -182,7 +183,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
     }
     free(item_of);
     log_debug("transform: plan: %zu models: load %.1f ms, dag %.1f ms, state %.1f ms, fingerprints %.1f ms", p->n,
-              t1 - t0, t2 - t1, t3 - t2, time_mono_ms() - t3);
+              t1 - t0, t2 - t1, t3 - t2, clock_mono_ms() - t3);
     for (size_t s = 0; s < pl->st.n; s++)
         if (project_find(p, pl->st.v[s].model) < 0) strlist_push(&pl->removed, pl->st.v[s].model);
     return 0;

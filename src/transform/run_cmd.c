@@ -9,6 +9,7 @@
 #include "transform/engine.h"
 #include "transform/transform.h"
 #include "util/cli.h"
+#include "util/clock.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/log.h"
@@ -37,10 +38,10 @@ int cmd_run(int argc, char **argv)
     if (urc != MT_EXIT_OK) return urc;
     char err[MT_ERR_LEN];
     size_t n_models;
-    double t0 = time_mono_ms();
+    double t0 = clock_mono_ms();
     if (!full_check && noop_stamp_matches(&g_config, exec_us, &n_models)) {
         log_debug("transform: the no-op stamp matches (%.1f ms): nothing to do, lakehouse not opened",
-                  time_mono_ms() - t0);
+                  clock_mono_ms() - t0);
         printf("nothing to do (%zu models unchanged)\n", n_models);
         return MT_EXIT_OK;
     }
@@ -50,10 +51,10 @@ int cmd_run(int argc, char **argv)
         return cli_fail(err);
     }
     struct transform_outcome oc;
-    double t1 = time_mono_ms();
+    double t1 = clock_mono_ms();
     char *stamp = NULL;
     int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, &stamp, err, sizeof err);
-    double t2 = time_mono_ms();
+    double t2 = clock_mono_ms();
     if (rc == 0 && oc.models_rebuilt == 0) {
         /* A no-op run only appended its 'nothing_to_do' row, which is durable in the WAL.
          * Checkpointing on close costs more than the rest of the run (~35 ms CPU), but
@@ -69,6 +70,6 @@ int cmd_run(int argc, char **argv)
     db_close(&d);
     if (stamp) noop_stamp_write(&g_config, stamp); /* after close: it records the lakehouse as closed */
     free(stamp);
-    log_debug("transform: open %.1f ms, run %.1f ms, close %.1f ms", t1 - t0, t2 - t1, time_mono_ms() - t2);
+    log_debug("transform: open %.1f ms, run %.1f ms, close %.1f ms", t1 - t0, t2 - t1, clock_mono_ms() - t2);
     return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
 }

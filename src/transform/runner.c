@@ -16,6 +16,7 @@
 
 #include "transform/engine.h"
 #include "transform/transform.h"
+#include "util/clock.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -456,10 +457,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
 {
     if (stamp_out) *stamp_out = NULL;
     memset(oc, 0, sizeof *oc);
-    double t0 = time_mono_ms() / 1e3;
-    double tm0 = time_mono_ms();
+    double t0 = clock_mono_ms() / 1e3;
+    double tm0 = clock_mono_ms();
     if (state_init(con, err, errlen) < 0) return -1;
-    log_debug("transform: state_init %.1f ms", time_mono_ms() - tm0);
+    log_debug("transform: state_init %.1f ms", clock_mono_ms() - tm0);
     id_make(oc->run_id, sizeof oc->run_id, NULL, time(NULL));
     struct plan pl;
     strbuf rows;
@@ -472,12 +473,12 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
-        double tm1 = time_mono_ms();
+        double tm1 = clock_mono_ms();
         if (runlog_record(con, RUNLOG_TRANSFORM, oc->run_id, RUNLOG_NOTHING_TO_DO, NULL, e2, sizeof e2) < 0)
             log_error("transform: recording run %s: %s", oc->run_id, e2);
         else if (stamp_out)
             *stamp_out = noop_stamp_describe(cfg, &pl, &planned_at);
-        log_debug("transform: recording the no-op run %.1f ms", time_mono_ms() - tm1);
+        log_debug("transform: recording the no-op run %.1f ms", clock_mono_ms() - tm1);
         oc->models_total = (int)pl.n;
         if (out) fprintf(out, "nothing to do (%zu models unchanged)\n", pl.n);
         else log_info("transform: nothing to do (%zu models unchanged)", pl.n);
@@ -511,7 +512,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         const struct plan_item *it = &pl.items[k];
         if (!it->run) continue;
         const struct model *m = &pl.proj.models[it->m];
-        double ts = time_mono_ms() / 1e3;
+        double ts = clock_mono_ms() / 1e3;
         int64_t n = -1;
         const char *action = action_of(m, it);
         char e[MT_ERR_LEN];
@@ -519,7 +520,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         rc.errlen = sizeof e;
         r = build(&rc, it, &n);
         if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
-        double tb = time_mono_ms() / 1e3;
+        double tb = clock_mono_ms() / 1e3;
         if (r == 0 && key_refresh(m, it) && (r = key_refresh_rows(&rc, m, it)) < 0)
             snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
         strbuf target;
@@ -529,14 +530,14 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
             fail_status = RUNLOG_AUDIT_FAILED;
             oc->audit_failed = true;
         }
-        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, ((time_mono_ms() / 1e3) - tb) * 1e3);
+        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, ((clock_mono_ms() / 1e3) - tb) * 1e3);
         sb_free(&target);
         if (r == 0 && key_refresh(m, it) &&
             (r = db_exec(con, "DROP TABLE IF EXISTS temp._materia_touched; DROP TABLE IF EXISTS temp._materia_audited",
                          e, sizeof e)) < 0)
             snprintf(err, errlen, "%s: %s", m->name, e);
         if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
-        double secs = (time_mono_ms() / 1e3) - ts;
+        double secs = (clock_mono_ms() / 1e3) - ts;
         runlog_model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? RUNLOG_OK : fail_status, secs, n);
         if (r == 0) {
             /* built and promoted, inside the run's still-open transaction: the crash-safety
@@ -570,9 +571,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         time_fmt_ts(time_now_us(), ended);
         runlog_end_sql(&fin, oc->run_id, RUNLOG_OK, NULL, &rows, false, ended);
         sb_append(&fin, "COMMIT");
-        double tc = time_mono_ms();
+        double tc = clock_mono_ms();
         r = db_exec(con, fin.buf, e, sizeof e);
-        log_debug("transform: commit %.1f ms", time_mono_ms() - tc);
+        log_debug("transform: commit %.1f ms", clock_mono_ms() - tc);
         sb_free(&fin);
         if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);
     }
@@ -583,10 +584,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, runlog_status_name(fail_status));
     } else if (out) {
-        fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, (time_mono_ms() / 1e3) - t0);
+        fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, (clock_mono_ms() / 1e3) - t0);
     } else {
         log_info("transform: run %s: %d of %zu models run in %.3fs", oc->run_id, oc->models_rebuilt, pl.n,
-                 (time_mono_ms() / 1e3) - t0);
+                 (clock_mono_ms() / 1e3) - t0);
     }
     run_ctx_free(&rc);
     plan_free(&pl);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -22,13 +23,6 @@ struct web_guard_conn {
     atomic_llong since_ns;    /* accept, or the end of the previous request */
     bool shut;                /* the reaper already shut it down */
 };
-
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct web_guard_conn *rec_of(struct MHD_Connection *c)
 {
@@ -52,7 +46,7 @@ void web_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
         }
         r->fd = ci->connect_fd;
         atomic_store(&r->waiting, true);
-        atomic_store(&r->since_ns, mono_ns());
+        atomic_store(&r->since_ns, clock_mono_ns());
         pthread_mutex_lock(&g->mu);
         r->next = g->head;
         if (g->head) g->head->prev = r;
@@ -85,7 +79,7 @@ void web_guard_request_done(struct web_guard *g, struct MHD_Connection *c)
     (void)g;
     struct web_guard_conn *r = rec_of(c);
     if (!r) return;
-    atomic_store(&r->since_ns, mono_ns());
+    atomic_store(&r->since_ns, clock_mono_ns());
     atomic_store(&r->waiting, true);
 }
 
@@ -100,7 +94,7 @@ int web_guard_open(struct web_guard *g)
 /* One pass over the list: shut down every connection past its allowance. */
 static void reap(struct web_guard *g)
 {
-    long long now = mono_ns();
+    long long now = clock_mono_ns();
     bool pressure = g->limit > 0 && g->open * 4 >= g->limit * 3;
     long long allow_ns = (pressure ? g->pressure_ms : g->head_timeout_ms) * 1000000LL;
     int n_deadline = 0, n_pressure = 0;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "web/web_api.h"
@@ -72,13 +73,6 @@ static void cached_free(void *v)
     struct cached *c = v;
     MHD_destroy_response(c->resp);
     free(c);
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
@@ -399,7 +393,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     struct req *rq = xcalloc(1, sizeof *rq);
     rq->uri = xstrdup(uri ? uri : "");
     rq->id = atomic_fetch_add(&next_request_id, 1) + 1;
-    rq->start_ns = now_ns();
+    rq->start_ns = clock_mono_ns();
     rq->route = WR_NONE;
     rq->cache_hit = -1;
     atomic_fetch_add(&srv->inflight, 1);
@@ -582,7 +576,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!rq) return;
     *req_cls = NULL;
     web_guard_request_done(&srv->guard, c);
-    long long us = (now_ns() - rq->start_ns) / 1000;
+    long long us = (clock_mono_ns() - rq->start_ns) / 1000;
     if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
     web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
     if (access_logged(srv, rq))
@@ -617,19 +611,19 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
     uint16_t port;
     if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err, errlen) < 0) return -1;
     int threads = o->threads < 1 ? 1 : o->threads > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : o->threads;
-    int limit = o->max_connections > 0 ? o->max_connections : 512;
+    int limit = o->max_connections;
     srv->web_dir = xstrdup(o->web_dir ? o->web_dir : ".");
     srv->cache = o->cache;
     srv->query_timeout_ms = o->query_timeout_ms;
     srv->access_log = o->access_log;
-    srv->access_sample = o->access_sample > 0 ? o->access_sample : 1;
+    srv->access_sample = o->access_sample;
     web_snapshot_set_cache_free(cached_free);
     if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err, errlen) < 0) {
         free(srv->web_dir);
         srv->web_dir = NULL;
         return -1;
     }
-    long head_ms = (o->head_timeout_s > 0 ? o->head_timeout_s : 10) * 1000L;
+    long head_ms = o->head_timeout_s * 1000L;
     if (web_guard_start(&srv->guard, limit, head_ms, 1000, err, errlen) < 0) goto fail;
     if (web_watchdog_start(o->query_timeout_ms, err, errlen) < 0) goto fail_guard;
 
@@ -651,8 +645,8 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_ip_limit > 0 ? o->per_ip_limit : 0),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         /* Host required on HTTP/1.1, no space inside the request target. */
@@ -683,8 +677,8 @@ void web_server_quiesce(struct web_server *srv, long wait_ms)
 {
     if (!srv->daemon) return;
     srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
-    long long deadline = now_ns() + wait_ms * 1000000LL;
-    while (atomic_load(&srv->inflight) > 0 && now_ns() < deadline) {
+    long long deadline = clock_mono_ns() + wait_ms * 1000000LL;
+    while (atomic_load(&srv->inflight) > 0 && clock_mono_ns() < deadline) {
         struct timespec nap = {0, 5 * 1000000L};
         nanosleep(&nap, NULL);
     }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 struct watch_slot {
     pthread_mutex_t mu;
     duckdb_connection con; /* NULL when idle */
@@ -28,13 +30,6 @@ static void slots_init(void)
     for (int i = 0; i < WEB_MAX_SLOTS; i++) pthread_mutex_init(&slots[i].mu, NULL);
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void *watch_main(void *arg)
 {
     (void)arg;
@@ -44,7 +39,7 @@ static void *watch_main(void *arg)
     struct timespec nap = {step / 1000, (step % 1000) * 1000000L};
     while (!atomic_load(&watch_stop)) {
         nanosleep(&nap, NULL);
-        long long now = now_ns();
+        long long now = clock_mono_ns();
         for (int i = 0; i < WEB_MAX_SLOTS; i++) {
             struct watch_slot *s = &slots[i];
             pthread_mutex_lock(&s->mu);
@@ -88,7 +83,7 @@ void web_watch_begin(int slot, duckdb_connection con)
     struct watch_slot *s = &slots[slot];
     pthread_mutex_lock(&s->mu);
     s->con = con;
-    s->start_ns = now_ns();
+    s->start_ns = clock_mono_ns();
     s->interrupted = false;
     pthread_mutex_unlock(&s->mu);
 }
