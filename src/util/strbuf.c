@@ -134,29 +134,47 @@ void sb_appendf(strbuf *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-void sb_append_json_str(strbuf *sb, const char *s)
+void sb_append_json_strn(strbuf *sb, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    sb_append_char(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
+    sb_grow(sb, len + 2);
+    sb->buf[sb->len++] = '"';
+    size_t run = 0; /* bytes copied verbatim in one go */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[6];
+        size_t elen = 2;
         switch (c) {
-        case '"': sb_append_len(sb, "\\\"", 2); break;
-        case '\\': sb_append_len(sb, "\\\\", 2); break;
-        case '\n': sb_append_len(sb, "\\n", 2); break;
-        case '\r': sb_append_len(sb, "\\r", 2); break;
-        case '\t': sb_append_len(sb, "\\t", 2); break;
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
         default:
             if (c < 0x20 || c == '<' || c == '>' || c == '&') {
                 /* <, >, & escaped too, so JSON can be embedded in HTML safely. */
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                sb_append_len(sb, u, 6);
-            } else {
-                sb_append_char(sb, (char)c);
+                u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4],
+                u[5] = hex[c & 15];
+                esc = u;
+                elen = 6;
             }
         }
+        if (!esc) {
+            run++;
+            continue;
+        }
+        if (run) sb_append_len(sb, s + i - run, run);
+        run = 0;
+        sb_append_len(sb, esc, elen);
     }
+    if (run) sb_append_len(sb, s + len - run, run);
     sb_append_char(sb, '"');
+}
+
+void sb_append_json_str(strbuf *sb, const char *s)
+{
+    sb_append_json_strn(sb, s, strlen(s));
 }
 
 char *sb_detach(strbuf *sb)

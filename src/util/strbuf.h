@@ -1,4 +1,5 @@
-/* strbuf.h — a growable, always NUL-terminated byte buffer.
+/* strbuf.h — a growable, always NUL-terminated byte buffer, and the one JSON string
+ * escaper that writes into it (sb_append_json_strn).
  *
  * Owns its memory: sb_free() releases it, sb_detach() hands it to the caller. On
  * allocation failure the process aborts (there is nothing useful to do at that point and
@@ -24,7 +25,12 @@ void sb_append_len(strbuf *sb, const void *data, size_t len);
 void sb_append_char(strbuf *sb, char c);
 void sb_appendf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vappendf(strbuf *sb, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s[0..len) as a JSON string literal, quotes included: ", \\ and bytes < 0x20
+ * escaped (a NUL too: the length delimits, not a terminator), and <, > and & as \\u00XX so
+ * the JSON can sit inside HTML; other bytes (UTF-8 among them) pass through. The one JSON
+ * string escaper: the CLI's --json and every web answer use it. */
+void sb_append_json_strn(strbuf *sb, const char *s, size_t len);
+/* The same for a NUL-terminated s. */
 void sb_append_json_str(strbuf *sb, const char *s);
 /* Returns the buffer (caller frees) and leaves sb released, as after sb_free(); appending
  * to it again allocates afresh. */

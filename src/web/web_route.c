@@ -301,43 +301,6 @@ int web_route_match(const char *method, const char *path, const char *query,
 
 /* ---- escaping ---------------------------------------------------------------------------- */
 
-void web_json_str(strbuf *sb, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    sb_grow(sb, len + 2);
-    sb->buf[sb->len++] = '"';
-    size_t run = 0; /* bytes copied verbatim in one go */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[6];
-        size_t elen = 2;
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default:
-            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4],
-                u[5] = hex[c & 15];
-                esc = u;
-                elen = 6;
-            }
-        }
-        if (!esc) {
-            run++;
-            continue;
-        }
-        if (run) sb_append_len(sb, s + i - run, run);
-        run = 0;
-        sb_append_len(sb, esc, elen);
-    }
-    if (run) sb_append_len(sb, s + len - run, run);
-    sb_append_char(sb, '"');
-}
-
 void web_csv_field(strbuf *sb, const char *s, size_t len)
 {
     bool quote = false;

@@ -75,8 +75,12 @@ const char *web_route_name(enum web_route_id id);
  * Returns the decoded length, or -1 on a malformed escape, an embedded NUL or overflow. */
 int web_url_decode(const char *src, size_t len, char *dst, size_t dstlen);
 
-/* s[0..len) as a JSON string literal (quotes included); bytes < 0x20 and <, >, & escaped. */
-void web_json_str(strbuf *sb, const char *s, size_t len);
+/* s[0..len) as a JSON string literal (quotes included); bytes < 0x20 and <, >, & escaped.
+ * The web name for util's one escaper, sb_append_json_strn. */
+static inline void web_json_str(strbuf *sb, const char *s, size_t len)
+{
+    sb_append_json_strn(sb, s, len);
+}
 /* s[0..len) as one CSV field (RFC 4180): quoted when it holds , " CR or LF. */
 void web_csv_field(strbuf *sb, const char *s, size_t len);
 /* A double as a JSON number (shortest form that round-trips); NaN/Inf become null. */
