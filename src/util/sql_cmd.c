@@ -31,20 +31,6 @@ static const char usage[] =
 
 enum fmt { FMT_CSV, FMT_TSV, FMT_JSON };
 
-static void put_csv_field(strbuf *sb, const char *v, char sep)
-{
-    if (strchr(v, sep) || strchr(v, '"') || strchr(v, '\n')) {
-        sb_append_char(sb, '"');
-        for (const char *p = v; *p; p++) {
-            if (*p == '"') sb_append_char(sb, '"');
-            sb_append_char(sb, *p);
-        }
-        sb_append_char(sb, '"');
-    } else {
-        sb_append(sb, v);
-    }
-}
-
 static bool is_numeric_type(duckdb_type t)
 {
     switch (t) {
@@ -133,7 +119,8 @@ static void print_result(duckdb_result *res, duckdb_result *text, enum fmt fmt)
     if (fmt != FMT_JSON) {
         for (idx_t c = 0; c < cols; c++) {
             if (c) sb_append_char(&sb, sep);
-            put_csv_field(&sb, duckdb_column_name(res, c), sep);
+            const char *name = duckdb_column_name(res, c);
+            sb_append_csv_field(&sb, name, strlen(name), sep);
         }
         sb_append_char(&sb, '\n');
     }
@@ -154,7 +141,7 @@ static void print_result(duckdb_result *res, duckdb_result *text, enum fmt fmt)
                 else sb_append_json_str(&sb, v);
             } else {
                 if (c) sb_append_char(&sb, sep);
-                if (!null) put_csv_field(&sb, v, sep);
+                if (!null) sb_append_csv_field(&sb, v, strlen(v), sep);
             }
             duckdb_free(v);
         }

@@ -1,6 +1,7 @@
 /* strbuf.c — growable string buffer and the abort-on-OOM allocators (see strbuf.h). */
 #include "util/strbuf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,23 @@ void sb_append_json_strn(strbuf *sb, const char *s, size_t len)
 void sb_append_json_str(strbuf *sb, const char *s)
 {
     sb_append_json_strn(sb, s, strlen(s));
+}
+
+void sb_append_csv_field(strbuf *sb, const char *s, size_t len, char sep)
+{
+    bool quote = false;
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == sep || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        sb_append_len(sb, s, len);
+        return;
+    }
+    sb_append_char(sb, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') sb_append_char(sb, '"');
+        sb_append_char(sb, s[i]);
+    }
+    sb_append_char(sb, '"');
 }
 
 char *sb_detach(strbuf *sb)

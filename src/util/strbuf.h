@@ -1,5 +1,6 @@
 /* strbuf.h — a growable, always NUL-terminated byte buffer, and the one JSON string
- * escaper that writes into it (sb_append_json_strn).
+ * escaper (sb_append_json_strn) and the one CSV field writer (sb_append_csv_field) that
+ * write into it.
  *
  * Owns its memory: sb_free() releases it, sb_detach() hands it to the caller. On
  * allocation failure the process aborts (there is nothing useful to do at that point and
@@ -32,6 +33,10 @@ void sb_vappendf(strbuf *sb, const char *fmt, va_list ap);
 void sb_append_json_strn(strbuf *sb, const char *s, size_t len);
 /* The same for a NUL-terminated s. */
 void sb_append_json_str(strbuf *sb, const char *s);
+/* Appends s[0..len) as one CSV field (RFC 4180): quoted, with " doubled, when it holds sep,
+ * ", CR or LF; as it is otherwise. sep is ',' for CSV, '\t' for the CLI's TSV. The one CSV
+ * field writer: `materia sql --csv/--tsv` and the web's ?format=csv use it. */
+void sb_append_csv_field(strbuf *sb, const char *s, size_t len, char sep);
 /* Returns the buffer (caller frees) and leaves sb released, as after sb_free(); appending
  * to it again allocates afresh. */
 char *sb_detach(strbuf *sb);

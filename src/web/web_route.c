@@ -1,5 +1,5 @@
 /* web_route.c — see web_route.h. Pure functions: routing table, strict parameter parsing,
- * JSON/CSV escaping, ETags, content types.
+ * JSON numbers, ETags, content types (JSON strings and CSV fields: util/strbuf).
  *
  * Parameter rules (ARCHITECTURE §5): country code = exactly two of [A-Z0-9]; years are
  * plain decimal integers in WEB_YEAR_MIN..WEB_YEAR_MAX; limit 1..100; metric and attribute
@@ -299,24 +299,7 @@ int web_route_match(const char *method, const char *path, const char *query,
     return 200;
 }
 
-/* ---- escaping ---------------------------------------------------------------------------- */
-
-void web_csv_field(strbuf *sb, const char *s, size_t len)
-{
-    bool quote = false;
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (!quote) {
-        sb_append_len(sb, s, len);
-        return;
-    }
-    sb_append_char(sb, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') sb_append_char(sb, '"');
-        sb_append_char(sb, s[i]);
-    }
-    sb_append_char(sb, '"');
-}
+/* ---- JSON numbers ------------------------------------------------------------------------ */
 
 void web_json_double(strbuf *sb, double v)
 {

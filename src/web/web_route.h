@@ -81,8 +81,12 @@ static inline void web_json_str(strbuf *sb, const char *s, size_t len)
 {
     sb_append_json_strn(sb, s, len);
 }
-/* s[0..len) as one CSV field (RFC 4180): quoted when it holds , " CR or LF. */
-void web_csv_field(strbuf *sb, const char *s, size_t len);
+/* s[0..len) as one CSV field (RFC 4180): quoted when it holds , " CR or LF. The web name for
+ * util's one CSV field writer, sb_append_csv_field. */
+static inline void web_csv_field(strbuf *sb, const char *s, size_t len)
+{
+    sb_append_csv_field(sb, s, len, ',');
+}
 /* A double as a JSON number (shortest form that round-trips); NaN/Inf become null. */
 void web_json_double(strbuf *sb, double v);
 
