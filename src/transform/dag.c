@@ -300,11 +300,6 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void dag_inputs_fingerprint(const struct project *p, size_t i, char fp[HASH_HEX_LEN], size_t *nfiles)
 {
     fp[0] = 0;
@@ -326,7 +321,7 @@ void dag_inputs_fingerprint(const struct project *p, size_t i, char fp[HASH_HEX_
         globfree(&g);
     }
     free(pats);
-    if (entries.n) qsort(entries.v, entries.n, sizeof *entries.v, cmp_str);
+    strlist_sort(&entries);
     struct hash_ctx h;
     hash_init(&h);
     for (size_t k = 0; k < entries.n; k++) {

@@ -622,24 +622,3 @@ const char *model_kind_name(enum model_kind k)
     }
     return "?";
 }
-
-void strlist_push(struct strlist *l, const char *s)
-{
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n++] = xstrdup(s);
-}
-
-bool strlist_has(const struct strlist *l, const char *s)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcasecmp(l->v[i], s)) return true;
-    return false;
-}
-
-void strlist_free(struct strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}

@@ -15,14 +15,7 @@
 #include <stdint.h>
 
 #include "util/hash.h"
-
-struct strlist {
-    char **v;
-    size_t n;
-};
-void strlist_push(struct strlist *l, const char *s);
-bool strlist_has(const struct strlist *l, const char *s);
-void strlist_free(struct strlist *l);
+#include "util/strlist.h"
 
 enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
 const char *model_kind_name(enum model_kind k);

@@ -88,11 +88,6 @@ static bool hash_stat(struct hash_ctx *h, const char *path, const struct timespe
     return ok;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void hash_config(struct hash_ctx *h, const struct config *cfg)
 {
     for (size_t k = 0; k < cfg->n; k++) {
@@ -151,7 +146,7 @@ static void add_tree(strbuf *sb, const char *dir)
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) strlist_push(&names, e->d_name);
     closedir(d);
-    if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    strlist_sort(&names);
     for (size_t k = 0; k < names.n; k++) {
         char *p = fs_join(dir, names.v[k]);
         struct stat st;

@@ -47,11 +47,6 @@ int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, 
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 char *seed_abs_path(const struct model *m)
 {
     if (m->seed_path[0] == '/') return xstrdup(m->seed_path);
@@ -142,7 +137,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
             free(e);
             if (pi && pi->data_changed) parent_data_changed = true;
         }
-        if (par.n) qsort(par.v, par.n, sizeof *par.v, cmp_str);
+        strlist_sort(&par);
         struct hash_ctx h;
         hash_init(&h);
         hash_update(&h, it->def_hash, 64);

@@ -14,11 +14,6 @@
 #include "transform/engine.h"
 #include "util/fsutil.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Appends every *.sql file under dir (recursively when recurse) to files. */
 static void collect_sql(const char *dir, bool recurse, struct strlist *files)
 {
@@ -78,7 +73,7 @@ int project_load(const char *dir, struct project *p, char *err, size_t errlen)
     char *mdir = fs_join(dir, "models");
     collect_sql(mdir, true, &files);
     free(mdir);
-    if (files.n) qsort(files.v, files.n, sizeof *files.v, cmp_str);
+    strlist_sort(&files);
     p->models = xcalloc(files.n ? files.n : 1, sizeof *p->models);
     int rc = 0;
     for (size_t i = 0; i < files.n && rc == 0; i++) {
@@ -104,7 +99,7 @@ int project_load(const char *dir, struct project *p, char *err, size_t errlen)
         char *adir = fs_join(dir, "audits");
         collect_sql(adir, false, &files);
         free(adir);
-        if (files.n) qsort(files.v, files.n, sizeof *files.v, cmp_str);
+        strlist_sort(&files);
         for (size_t i = 0; i < files.n && rc == 0; i++) {
             char *data;
             size_t len;
