@@ -250,10 +250,6 @@ static int push_name(struct parser *p, size_t a, size_t b, void *ctx)
     return 0;
 }
 
-struct audit_ctx {
-    struct model *m;
-};
-
 static int parse_audit_arg(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct audit_call *ac = ctx;
@@ -497,10 +493,6 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
 }
 
 /* ---- AUDIT files ---- */
-
-struct audit_hdr {
-    struct audit_def *a;
-};
 
 static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
 {

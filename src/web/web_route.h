@@ -4,7 +4,7 @@
  * method, the (already percent-decoded) path and the raw query string; web_route_match()
  * answers which route it is, with every parameter parsed and checked, or the HTTP status
  * and a JSON-ready error naming the bad parameter. Unit tests and the libFuzzer target
- * (tests/unit/web/fuzz_route.c) call these functions directly.
+ * (tests/fuzz/fuzz_web_route.c) call these functions directly.
  *
  * The canonical key (route->key) is the URL rebuilt from the parsed parameters; the
  * per-snapshot cache and the ETag are keyed by it, so equivalent URLs share one entry and

@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/testhook.h"
+#include "web/web_watchdog.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
@@ -27,7 +28,7 @@ int web_thread_slot(void)
 {
     if (tl_slot == -2) {
         int s = atomic_fetch_add(&slot_counter, 1);
-        tl_slot = s < 64 ? s : -1;
+        tl_slot = s < WEB_MAX_SLOTS ? s : -1;
     }
     return tl_slot;
 }
@@ -245,7 +246,7 @@ int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cac
     r->path = xstrdup(path);
     const char *slash = strrchr(path, '/');
     r->base = xstrdup(slash ? slash + 1 : path);
-    r->nslots = nslots < 1 ? 1 : nslots > 64 ? 64 : nslots;
+    r->nslots = nslots < 1 ? 1 : nslots > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : nslots;
     r->cache_on = cache_on;
     r->cache_max_bytes = 64u << 20;
     return 0;

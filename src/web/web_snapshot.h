@@ -15,8 +15,10 @@
  * database (its connections, statements and cache) is closed by whichever request drops
  * the last reference. A file that fails to open or verify is remembered by identity
  * (dev, ino, size, mtime) and not retried until it changes; the previous snapshot stays
- * current and the error shows in /health. A missing file unpublishes the current snapshot
- * (the 503 names the reason) and is picked up again when it reappears. */
+ * current and the error shows in /health. A missing file does not unpublish the current
+ * snapshot (DuckDB holds its own descriptor): it keeps serving and /health says the file is
+ * gone; with nothing open the 503 names the reason. The file is picked up again when it
+ * reappears. */
 #ifndef MATERIA_WEB_SNAPSHOT_H
 #define MATERIA_WEB_SNAPSHOT_H
 
@@ -97,8 +99,10 @@ void web_snapshot_release(struct web_snapshot *s);
 /* Copies the reader's current error text ("" when the file on disk is being served). */
 void web_reader_error(struct web_reader *r, char *out, size_t outlen);
 
-/* This thread's worker slot (0..WEB_MAX_SLOTS-1), assigned on first call; -1 when every
- * slot is taken (the caller then uses a private connection for the request). */
+/* This thread's worker slot (0..WEB_MAX_SLOTS-1, web_watchdog.h), assigned on its first
+ * call and kept for the thread's life; -1 once WEB_MAX_SLOTS threads have taken one. A
+ * slot of -1, or one at or past a snapshot's nslots, has no connection of its own: the
+ * request then uses a private one (web_snapshot_conn's tmp). */
 int web_thread_slot(void);
 
 /* The connection of slot in s (connected on first use), or, for slot -1, tmp connected
