@@ -1,5 +1,5 @@
 /* web_api.c — see web_api.h. The SQL of every data route, the rendering of result chunks
- * into JSON or CSV, and the /api documentation page.
+ * into JSON or CSV. (The /api documentation page is src/web/api_doc.html, compiled in.)
  *
  * Statements are prepared once per (snapshot, worker connection) and addressed by id; the
  * ranking metric picks one of seven fixed statements (a column name cannot be a bound
@@ -576,45 +576,4 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
     }
     if (wc == &tmp) web_conn_close(&tmp);
     return rc ? rc : 200;
-}
-
-const char *web_api_doc_html(void)
-{
-    return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-           "<title>Materia coffee API</title><style>body{font:16px/1.5 system-ui,sans-serif;"
-           "max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}code,pre{background:#f4f1ec;"
-           "padding:.1rem .3rem;border-radius:3px}table{border-collapse:collapse}td,th{border:1px "
-           "solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}</style></head><body>\n"
-           "<h1>Materia coffee API</h1>\n"
-           "<p>USDA PSD coffee balance sheets (quantities in 1000 60-kg bags), read from the current "
-           "serving snapshot. Every answer is JSON (lists under <code>rows</code>, one object per "
-           "row keyed by column name, NULL as <code>null</code>); add <code>?format=csv</code> to "
-           "any <code>/api/</code> route for the same rows as a CSV download. Every response "
-           "carries <code>X-Materia-Snapshot</code> and an <code>ETag</code> "
-           "(send <code>If-None-Match</code> for a 304).</p>\n<table>\n"
-           "<tr><th>route</th><th>answer</th></tr>\n"
-           "<tr><td><code>GET /health</code></td><td>status, serving path, snapshot id, release "
-           "date, created at, run id, opened at, generation (503 when no snapshot)</td></tr>\n"
-           "<tr><td><code>GET /metrics</code></td><td>Prometheus text</td></tr>\n"
-           "<tr><td><code>GET /api/countries</code></td><td>every country with ISO codes, region, "
-           "latest market year and its production</td></tr>\n"
-           "<tr><td><code>GET /api/balance/{country_code}</code></td><td>the country and its "
-           "balance sheet by market year (e.g. <a href=\"/api/balance/BR\">/api/balance/BR</a>)"
-           "</td></tr>\n"
-           "<tr><td><code>GET /api/world</code></td><td>world totals by market year</td></tr>\n"
-           "<tr><td><code>GET /api/rankings?metric=&amp;year=&amp;limit=</code></td><td>rank, "
-           "country, value and share of the world total; metric one of production, exports, "
-           "imports, domestic_consumption, ending_stocks, arabica_production, robusta_production "
-           "(default production); year defaults to the latest market year; limit 1..100 "
-           "(default 10)</td></tr>\n"
-           "<tr><td><code>GET /api/revisions/{country_code}?attribute=&amp;market_year=</code></td>"
-           "<td>how an estimate moved from release to release; attribute is a PSD attribute in "
-           "snake_case (default production); market_year optional</td></tr>\n"
-           "<tr><td><code>GET /api/releases</code></td><td>USDA releases in this snapshot, newest "
-           "first</td></tr>\n</table>\n"
-           "<h2>Errors</h2><p><code>{\"error\":\"...\",\"parameter\":\"...\"}</code> with 400 (bad "
-           "parameter, named), 404 (unknown route or country), 405 (method other than GET/HEAD), "
-           "413/431 (request too large), 503 (no snapshot, or a query over its time limit).</p>\n"
-           "</body></html>\n";
 }

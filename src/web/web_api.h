@@ -22,7 +22,8 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
  * header line. Exposed for unit tests. */
 void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt);
 
-/* The /api documentation page (static HTML). */
+/* The /api documentation page (static HTML): src/web/api_doc.html, compiled in by
+ * cmake/embed.cmake (the definition is generated into the build tree). */
 const char *web_api_doc_html(void);
 
 #endif
