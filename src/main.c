@@ -106,7 +106,7 @@ static int dispatch(int argc, char **argv)
         if (strcmp(commands[i].name, name) != 0) continue;
         char err[MT_ERR_LEN];
         if (config_load(&g_config, ".env", err, sizeof err) < 0) return cli_fail(err);
-        log_set_level_name(config_get(&g_config, "MATERIA_LOG_LEVEL"));
+        log_set_level((enum log_level)g_config.s.log_level);
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);
         return rc;

@@ -34,12 +34,6 @@ void extract_outcome_free(struct extract_outcome *out)
     memset(out, 0, sizeof *out);
 }
 
-static long cfg_long(const struct config *cfg, const char *key, long def, long min)
-{
-    long v = config_get_long(cfg, key, def);
-    return v < min ? min : v;
-}
-
 /* The release date: Last-Modified (UTC), else the zip member's mtime (zip times are local
  * wall-clock times without a zone, so they are read back as local time), else now. */
 static void release_date(const struct fetch_result *fr, const struct decoded *dec,
@@ -64,23 +58,16 @@ static void release_date(const struct fetch_result *fr, const struct decoded *de
 int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const char *url = config_get(cfg, "PSD_SOURCE_URL");
-    const char *landing_dir = config_get(cfg, "LANDING_DIR");
-    if (!url || !*url) {
-        snprintf(err, errlen, "PSD_SOURCE_URL is empty");
-        return -1;
-    }
-    if (!landing_dir || !*landing_dir) {
-        snprintf(err, errlen, "%s: LANDING_DIR is empty", url);
-        return -1;
-    }
+    /* every value below was checked by config_load (util/config.c's table) */
+    const char *url = cfg->s.psd_source_url;
+    const char *landing_dir = cfg->s.landing_dir;
     struct fetch_opts fo = {
         .url = url,
-        .connect_timeout_s = cfg_long(cfg, "EXTRACT_CONNECT_TIMEOUT_S", 15, 1),
-        .timeout_s = cfg_long(cfg, "EXTRACT_TIMEOUT_S", 300, 1),
-        .retries = cfg_long(cfg, "EXTRACT_RETRIES", 4, 0),
-        .backoff_ms = cfg_long(cfg, "EXTRACT_BACKOFF_MS", 1000, 0),
-        .max_bytes = (size_t)cfg_long(cfg, "EXTRACT_MAX_BYTES", 1073741824L, 1),
+        .connect_timeout_s = cfg->s.extract_connect_timeout_s,
+        .timeout_s = cfg->s.extract_timeout_s,
+        .retries = cfg->s.extract_retries,
+        .backoff_ms = cfg->s.extract_backoff_ms,
+        .max_bytes = (size_t)cfg->s.extract_max_bytes,
         .progress = isatty(STDERR_FILENO) == 1,
     };
 

@@ -22,7 +22,7 @@ static const char usage_landing[] =
 
 static int landing_list(void)
 {
-    const char *dir = config_get(&g_config, "LANDING_DIR");
+    const char *dir = g_config.s.landing_dir;
     struct landing_set set;
     char err[MT_ERR_LEN];
     if (landing_scan(dir, &set, err, sizeof err) < 0) {

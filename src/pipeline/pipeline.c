@@ -168,7 +168,7 @@ int pipeline_run(const struct config *cfg, const char *name)
         return MT_EXIT_FAIL;
     }
     char err[MT_ERR_LEN];
-    const char *lake_path = config_get(cfg, "DUCKDB_PATH");
+    const char *lake_path = cfg->s.duckdb_path;
     char *lake_dir = fs_dirname(lake_path);
     int mk = fs_mkdir_p(lake_dir, err, sizeof err);
     free(lake_dir);

@@ -92,7 +92,7 @@ static int run_with_retries(const struct supervise_opts *o)
 
 static int supervise_loop(const struct supervise_opts *o)
 {
-    const char *serving = config_get(&g_config, "SERVING_DUCKDB_PATH");
+    const char *serving = g_config.s.serving_duckdb_path;
     if (o->once) {
         int rc = run_with_retries(o);
         return rc == MT_EXIT_FAIL && !pipeline_stop_requested ? MT_EXIT_FAIL : MT_EXIT_OK;
@@ -115,7 +115,7 @@ int cmd_supervise(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     struct supervise_opts o = {.once = false, .interval = 0, .pipeline = "all", .retries = 3, .backoff = 60};
-    const char *at = config_get(&g_config, "SUPERVISE_AT");
+    const char *at = g_config.s.supervise_at;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, 'o'},           {"interval-seconds", required_argument, NULL, 'i'},
         {"at", required_argument, NULL, 'a'},       {"pipeline", required_argument, NULL, 'p'},
@@ -152,7 +152,7 @@ int cmd_supervise(int argc, char **argv)
     if (!pipeline_known(o.pipeline)) return cli_usage_error(usage, "unknown pipeline '%s'", o.pipeline);
 
     log_set_fd(STDOUT_FILENO);
-    const char *lock_path = config_get(&g_config, "SUPERVISE_LOCK");
+    const char *lock_path = g_config.s.supervise_lock;
     char err[MT_ERR_LEN];
     char *lock_dir = fs_dirname(lock_path);
     int mk = fs_mkdir_p(lock_dir, err, sizeof err);

@@ -260,7 +260,7 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const char *live = config_get(cfg, "SERVING_DUCKDB_PATH");
+    const char *live = cfg->s.serving_duckdb_path;
     if (!live || !*live) {
         ERR("SERVING_DUCKDB_PATH is not set");
         return -1;
@@ -307,7 +307,7 @@ out:
 bool serving_export_needed(const struct config *cfg, duckdb_connection lake)
 {
     char err[MT_ERR_LEN];
-    const char *path = config_get(cfg, "SERVING_DUCKDB_PATH");
+    const char *path = cfg->s.serving_duckdb_path;
     if (!fs_exists(path)) return true;
     char *run = serving_snapshot_field(path, "run_id", err, sizeof err);
     if (!run) {

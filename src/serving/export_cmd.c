@@ -29,7 +29,7 @@ int cmd_export_serving(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     if (argc > 1) return cli_usage_error(usage, "export-serving takes no arguments ('%s')", argv[1]);
-    const char *lake_path = config_get(&g_config, "DUCKDB_PATH");
+    const char *lake_path = g_config.s.duckdb_path;
     if (!fs_exists(lake_path)) {
         fprintf(stderr, "materia: export-serving: lakehouse %s does not exist (run the transform first)\n",
                 lake_path);
@@ -49,6 +49,6 @@ int cmd_export_serving(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
     printf("export-serving: published snapshot %s (%d tables, %lld rows) to %s\n", out.snapshot_id,
-           out.tables, (long long)out.rows, config_get(&g_config, "SERVING_DUCKDB_PATH"));
+           out.tables, (long long)out.rows, g_config.s.serving_duckdb_path);
     return MT_EXIT_OK;
 }

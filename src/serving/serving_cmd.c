@@ -135,7 +135,7 @@ int cmd_serving(int argc, char **argv)
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     if (argc < 2) return cli_usage_error(usage, "serving needs a subcommand: status or rollback");
     struct serving_paths p;
-    serving_paths_init(&p, config_get(&g_config, "SERVING_DUCKDB_PATH"));
+    serving_paths_init(&p, g_config.s.serving_duckdb_path);
     int rc;
     if (!strcmp(argv[1], "status")) {
         bool verify = argc >= 3 && !strcmp(argv[2], "--verify");

@@ -36,7 +36,7 @@ int cmd_dag(int argc, char **argv)
         return cli_fail(err);
     }
     struct project p;
-    const char *dir = config_get(&g_config, "MATERIA_PROJECT_DIR");
+    const char *dir = g_config.s.project_dir;
     int rc = project_load(dir ? dir : ".", &p, err, sizeof err);
     if (rc == 0) {
         rc = dag_build(&p, &g_config, d.con, err, sizeof err);

@@ -22,7 +22,7 @@ int cmd_janitor(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
     static const struct option opts[] = {{"retention-days", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
-    long days = config_get_long(&g_config, "JANITOR_RETENTION_DAYS", 7);
+    long days = g_config.s.janitor_retention_days;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -56,7 +56,7 @@
 
 static char *stamp_path(const struct config *cfg)
 {
-    return xasprintf("%s.noop", config_get(cfg, "DUCKDB_PATH"));
+    return xasprintf("%s.noop", cfg->s.duckdb_path);
 }
 
 static void hash_str(struct hash_ctx *h, const char *s)
@@ -238,7 +238,7 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
         sb_free(&sb);
         return NULL;
     }
-    const char *lake = config_get(cfg, "DUCKDB_PATH");
+    const char *lake = cfg->s.duckdb_path;
     sb_appendf(&sb, "pre %s\npath %s\npath %s.wal\n", pre, lake, lake);
     return sb_detach(&sb);
 }

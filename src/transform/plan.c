@@ -100,7 +100,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
 {
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
-    const char *dir = config_get(cfg, "MATERIA_PROJECT_DIR");
+    const char *dir = cfg->s.project_dir;
     double t0 = clock_mono_ms();
     if (project_load(dir ? dir : ".", &pl->proj, err, errlen) < 0) return -1;
     struct project *p = &pl->proj;

@@ -51,7 +51,7 @@ int cmd_plan(int argc, char **argv)
     int urc = plan_cmd_args(argc, argv, usage, &exec_us, NULL);
     if (urc != MT_EXIT_OK) return urc;
     char err[MT_ERR_LEN];
-    const char *path = config_get(&g_config, "DUCKDB_PATH");
+    const char *path = g_config.s.duckdb_path;
     struct db d;
     /* read-only: plan never writes; a missing lakehouse means everything is new */
     if (db_open(&d, fs_exists(path) ? path : ":memory:", fs_exists(path), 0, err, sizeof err) < 0) {

@@ -61,7 +61,7 @@ int cmd_run(int argc, char **argv)
          * every open replays the WAL (~0.3 ms per commit in it), so the checkpoint is
          * skipped only while the WAL is under 4 KiB (~20 no-op runs): measured best in
          * bench/RESULTS.md. Readers, read-only ones included, replay the WAL on open. */
-        char *wal = xasprintf("%s.wal", config_get(&g_config, "DUCKDB_PATH"));
+        char *wal = xasprintf("%s.wal", g_config.s.duckdb_path);
         struct stat st;
         if (stat(wal, &st) == 0 && st.st_size < 4096)
             db_exec(d.con, "PRAGMA disable_checkpoint_on_shutdown", err, sizeof err);

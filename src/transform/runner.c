@@ -28,7 +28,7 @@
 int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d); /* closable (db_close) even when the folder cannot be made */
-    const char *path = config_get(cfg, "DUCKDB_PATH");
+    const char *path = cfg->s.duckdb_path;
     char *dir = fs_dirname(path);
     int rc = fs_mkdir_p(dir, err, errlen);
     free(dir);

@@ -1,59 +1,104 @@
 /* config.c — see config.h.
  *
- * The table below is the single list of Materia's settings; .env.example documents the
- * same keys for operators. Values are resolved once at load time; nothing re-reads the
- * environment later, so a command sees one consistent configuration. */
+ * The table below is the single list of Materia's settings, typed; .env.example documents
+ * the same keys for operators (tests/integration/infra/test_units.py checks both ways, and
+ * the defaults). Values are resolved and checked once at load time into struct settings;
+ * nothing re-reads the environment later, so a command sees one consistent configuration. */
 #include "util/config.h"
 
 #include "util/common.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/log.h"
 #include "util/strbuf.h"
 
 struct config g_config;
 
-static const struct {
+enum setting_type {
+    SET_STRING,   /* non-empty text */
+    SET_URL,      /* https://, http:// or file:// */
+    SET_INT,      /* whole number in [min, max] */
+    SET_INT_AUTO, /* "auto" or a whole number in [min, max] */
+    SET_BOOL,     /* on/off (also 1/0, true/false, yes/no) */
+    SET_ENUM,     /* one of choices (case-insensitive); the field gets its index */
+    SET_HHMM,     /* HH:MM, 00:00 to 23:59 */
+};
+
+static const char *const access_log_choices[] = {"all", "errors", "off", NULL};
+static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
+
+#define F(field) offsetof(struct settings, field)
+
+/* The one list of Materia's settings: key, type, default, range or choices, the field it
+ * fills, and the description `materia config` and .env.example show. */
+static const struct setting_def {
     const char *key;
+    enum setting_type type;
     const char *def;
+    long min, max;
+    const char *const *choices;
+    size_t field;
     const char *help;
 } known_keys[] = {
-    {"LANDING_DIR", "data/landing", "where extract lands releases (the source of truth)"},
-    {"DUCKDB_PATH", "data/lakehouse.duckdb", "the lakehouse, owned by the pipeline only"},
-    {"SERVING_DUCKDB_PATH", "data/serving.duckdb", "the serving snapshot the web app reads"},
-    {"PSD_SOURCE_URL", "https://apps.fas.usda.gov/psdonline/downloads/psd_coffee_csv.zip",
-     "USDA PSD coffee download (https://, http:// or file://)"},
-    {"MATERIA_PROJECT_DIR", MATERIA_SOURCE_DIR, "folder holding models/, audits/ and seeds/"},
-    {"MATERIA_WEB_DIR", MATERIA_SOURCE_DIR "/web/dist", "built dashboard assets served by `serve`"},
-    {"MATERIA_HTTP_ADDR", "127.0.0.1:8000", "address `serve` listens on (host:port)"},
-    {"MATERIA_HTTP_THREADS", "2", "web server worker threads"},
-    {"MATERIA_HTTP_MAX_CONNECTIONS", "auto",
+    {"LANDING_DIR", SET_STRING, "data/landing", 0, 0, NULL, F(landing_dir),
+     "where extract lands releases (the source of truth)"},
+    {"DUCKDB_PATH", SET_STRING, "data/lakehouse.duckdb", 0, 0, NULL, F(duckdb_path),
+     "the lakehouse, owned by the pipeline only"},
+    {"SERVING_DUCKDB_PATH", SET_STRING, "data/serving.duckdb", 0, 0, NULL, F(serving_duckdb_path),
+     "the serving snapshot the web app reads"},
+    {"PSD_SOURCE_URL", SET_URL, "https://apps.fas.usda.gov/psdonline/downloads/psd_coffee_csv.zip", 0, 0,
+     NULL, F(psd_source_url), "USDA PSD coffee download (https://, http:// or file://)"},
+    {"MATERIA_PROJECT_DIR", SET_STRING, MATERIA_SOURCE_DIR, 0, 0, NULL, F(project_dir),
+     "folder holding models/, audits/ and seeds/"},
+    {"MATERIA_WEB_DIR", SET_STRING, MATERIA_SOURCE_DIR "/web/dist", 0, 0, NULL, F(web_dir),
+     "built dashboard assets served by `serve`"},
+    {"MATERIA_HTTP_ADDR", SET_STRING, "127.0.0.1:8000", 0, 0, NULL, F(http_addr),
+     "address `serve` listens on (host:port)"},
+    {"MATERIA_HTTP_THREADS", SET_INT, "2", 1, 64, NULL, F(http_threads), "web server worker threads"},
+    {"MATERIA_HTTP_MAX_CONNECTIONS", SET_INT_AUTO, "auto", 1, 1000000, NULL, F(http_max_connections),
      "web server connection limit; auto = what the open-file limit allows, at most 4096"},
-    {"MATERIA_HTTP_PER_IP_CONNECTIONS", "auto",
+    {"MATERIA_HTTP_PER_IP_CONNECTIONS", SET_INT_AUTO, "auto", 0, 1000000, NULL,
+     F(http_per_ip_connections),
      "connections one client address may hold; auto = a quarter of the limit, 0 = no cap"},
-    {"MATERIA_HTTP_TIMEOUT_S", "30", "idle timeout per HTTP connection, seconds"},
-    {"MATERIA_HTTP_HEAD_TIMEOUT_S", "10",
+    {"MATERIA_HTTP_TIMEOUT_S", SET_INT, "30", 1, 3600, NULL, F(http_timeout_s),
+     "idle timeout per HTTP connection, seconds"},
+    {"MATERIA_HTTP_HEAD_TIMEOUT_S", SET_INT, "10", 1, 3600, NULL, F(http_head_timeout_s),
      "a connection must send a complete request head within this many seconds"},
-    {"MATERIA_ACCESS_LOG", "all", "access log lines: all, errors (status >= 400) or off"},
-    {"MATERIA_ACCESS_LOG_SAMPLE", "1", "log 1 in N successful requests (errors always)"},
-    {"MATERIA_LOG_QUEUE_LINES", "8192",
+    {"MATERIA_QUERY_TIMEOUT_MS", SET_INT, "5000", 0, 3600000, NULL, F(query_timeout_ms),
+     "per-query time limit in the web app (503 after; 0 = none)"},
+    {"MATERIA_CACHE", SET_BOOL, "on", 0, 0, NULL, F(cache),
+     "per-snapshot response cache in the web app (on/off)"},
+    {"MATERIA_ACCESS_LOG", SET_ENUM, "all", 0, 0, access_log_choices, F(access_log),
+     "access log lines: all, errors (status >= 400) or off"},
+    {"MATERIA_ACCESS_LOG_SAMPLE", SET_INT, "1", 1, 1000000, NULL, F(access_log_sample),
+     "log 1 in N successful requests (errors always)"},
+    {"MATERIA_LOG_QUEUE_LINES", SET_INT, "8192", 16, 10000000, NULL, F(log_queue_lines),
      "serve: log lines held for a slow log reader before new ones are dropped (counted)"},
-    {"MATERIA_QUERY_TIMEOUT_MS", "5000", "per-query time limit in the web app (503 after)"},
-    {"MATERIA_CACHE", "on", "per-snapshot response cache in the web app (on/off)"},
-    {"EXTRACT_CONNECT_TIMEOUT_S", "15", "extract: connect timeout, seconds"},
-    {"EXTRACT_TIMEOUT_S", "300", "extract: total timeout per attempt, seconds"},
-    {"EXTRACT_RETRIES", "4", "extract: retries on timeouts and 5xx (exponential backoff)"},
-    {"EXTRACT_BACKOFF_MS", "1000", "extract: delay before the first retry, doubling after"},
-    {"EXTRACT_MAX_BYTES", "1073741824", "extract: cap on downloaded and uncompressed bytes"},
-    {"JANITOR_RETENTION_DAYS", "7", "janitor: keep unreferenced model versions this long"},
-    {"SUPERVISE_AT", "06:00", "supervise: daily UTC time of the `all` pipeline (HH:MM)"},
-    {"SUPERVISE_LOCK", "data/materia-supervisor.lock", "supervise: flock file"},
-    {"MATERIA_LOG_LEVEL", "info", "debug, info, warn or error"},
+    {"EXTRACT_CONNECT_TIMEOUT_S", SET_INT, "15", 1, 3600, NULL, F(extract_connect_timeout_s),
+     "extract: connect timeout, seconds"},
+    {"EXTRACT_TIMEOUT_S", SET_INT, "300", 1, 86400, NULL, F(extract_timeout_s),
+     "extract: total timeout per attempt, seconds"},
+    {"EXTRACT_RETRIES", SET_INT, "4", 0, 100, NULL, F(extract_retries),
+     "extract: retries on timeouts and 5xx (exponential backoff)"},
+    {"EXTRACT_BACKOFF_MS", SET_INT, "1000", 0, 3600000, NULL, F(extract_backoff_ms),
+     "extract: delay before the first retry, doubling after"},
+    {"EXTRACT_MAX_BYTES", SET_INT, "1073741824", 1, 1L << 40, NULL, F(extract_max_bytes),
+     "extract: cap on downloaded and uncompressed bytes"},
+    {"JANITOR_RETENTION_DAYS", SET_INT, "7", 0, 36500, NULL, F(janitor_retention_days),
+     "janitor: keep unreferenced model versions this long"},
+    {"SUPERVISE_AT", SET_HHMM, "06:00", 0, 0, NULL, F(supervise_at),
+     "supervise: daily UTC time of the `all` pipeline (HH:MM)"},
+    {"SUPERVISE_LOCK", SET_STRING, "data/materia-supervisor.lock", 0, 0, NULL, F(supervise_lock),
+     "supervise: flock file"},
+    {"MATERIA_LOG_LEVEL", SET_ENUM, "info", 0, 0, log_level_choices, F(log_level),
+     "debug, info, warn or error"},
 };
 
 static struct config_item *find_item(const struct config *cfg, const char *key)
@@ -74,13 +119,15 @@ static struct config_item *add_item(struct config *cfg, const char *key)
     return it;
 }
 
-static void set_item(struct config *cfg, const char *key, const char *value, enum config_source src)
+static void set_item(struct config *cfg, const char *key, const char *value, enum config_source src,
+                     int line)
 {
     struct config_item *it = find_item(cfg, key);
     if (!it) it = add_item(cfg, key);
     free(it->value);
     it->value = xstrdup(value);
     it->source = src;
+    it->line = line;
 }
 
 const char *config_describe(const char *key)
@@ -88,6 +135,110 @@ const char *config_describe(const char *key)
     for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++)
         if (!strcmp(known_keys[i].key, key)) return known_keys[i].help;
     return NULL;
+}
+
+const char *config_default(const char *key)
+{
+    for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++)
+        if (!strcmp(known_keys[i].key, key)) return known_keys[i].def;
+    return NULL;
+}
+
+/* ---- typed settings ------------------------------------------------------------------- */
+
+static bool parse_whole(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || errno || *end) return false;
+    *out = n;
+    return true;
+}
+
+/* Checks one value against its definition and stores it into s. Returns NULL, or what
+ * was expected (for the error). */
+static const char *setting_parse(const struct setting_def *d, const char *v, struct settings *s,
+                                 char *why, size_t whylen)
+{
+    char *field = (char *)s + d->field;
+    long n;
+    switch (d->type) {
+    case SET_STRING:
+        if (!*v) return "a non-empty value";
+        *(const char **)field = v;
+        return NULL;
+    case SET_URL:
+        if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7) && strncmp(v, "file://", 7))
+            return "an https://, http:// or file:// URL";
+        *(const char **)field = v;
+        return NULL;
+    case SET_INT_AUTO:
+        if (!strcasecmp(v, "auto")) {
+            *(long *)field = SETTING_AUTO;
+            return NULL;
+        }
+        /* fall through */
+    case SET_INT:
+        if (!parse_whole(v, &n) || n < d->min || n > d->max) {
+            snprintf(why, whylen, "%sa whole number from %ld to %ld", d->type == SET_INT_AUTO ? "auto or " : "",
+                     d->min, d->max);
+            return why;
+        }
+        *(long *)field = n;
+        return NULL;
+    case SET_BOOL:
+        if (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+            *(bool *)field = true;
+        else if (!strcasecmp(v, "off") || !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+            *(bool *)field = false;
+        else
+            return "on or off";
+        return NULL;
+    case SET_ENUM:
+        for (int i = 0; d->choices[i]; i++)
+            if (!strcasecmp(v, d->choices[i])) {
+                *(int *)field = i;
+                return NULL;
+            }
+        strbuf sb;
+        sb_init(&sb);
+        for (int i = 0; d->choices[i]; i++) sb_appendf(&sb, "%s%s", i ? ", " : "one of ", d->choices[i]);
+        snprintf(why, whylen, "%s", sb.buf);
+        sb_free(&sb);
+        return why;
+    case SET_HHMM: {
+        int h, m;
+        char tail;
+        if (strlen(v) != 5 || sscanf(v, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+            return "a UTC time HH:MM from 00:00 to 23:59";
+        *(const char **)field = v;
+        return NULL;
+    }
+    }
+    return "a known type";
+}
+
+/* Resolves every known key into cfg->s; the first bad value is an error naming its source. */
+static int settings_resolve(struct config *cfg, char *err, size_t errlen)
+{
+    memset(&cfg->s, 0, sizeof cfg->s);
+    for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++) {
+        const struct setting_def *d = &known_keys[i];
+        struct config_item *it = find_item(cfg, d->key);
+        char why[160];
+        const char *bad = setting_parse(d, it->value, &cfg->s, why, sizeof why);
+        if (!bad) continue;
+        char where[600];
+        if (it->source == CONFIG_DOTENV)
+            snprintf(where, sizeof where, "%s:%d", cfg->dotenv_path ? cfg->dotenv_path : ".env", it->line);
+        else
+            snprintf(where, sizeof where, "%s", it->source == CONFIG_ENV ? "environment" : "built-in default");
+        snprintf(err, errlen, "%s: %s=%s is not supported by materia: expected %s", where, d->key,
+                 it->value, bad);
+        return -1;
+    }
+    return 0;
 }
 
 /* Parses one .env line in place. Accepts `KEY=value`, `export KEY=value`, blank lines and
@@ -155,7 +306,7 @@ static int load_dotenv(struct config *cfg, const char *path, char *err, size_t e
             break;
         }
         if (getenv(k)) continue; /* the environment wins */
-        set_item(cfg, k, v, CONFIG_DOTENV);
+        set_item(cfg, k, v, CONFIG_DOTENV, lineno);
     }
     free(line);
     fclose(f);
@@ -169,10 +320,11 @@ int config_load(struct config *cfg, const char *dotenv_path, char *err, size_t e
     for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++) {
         const char *env = getenv(known_keys[i].key);
         set_item(cfg, known_keys[i].key, env ? env : known_keys[i].def,
-                 env ? CONFIG_ENV : CONFIG_DEFAULT);
+                 env ? CONFIG_ENV : CONFIG_DEFAULT, 0);
         cfg->items[cfg->n - 1].known = true;
     }
-    if (dotenv_path && load_dotenv(cfg, dotenv_path, err, errlen) < 0) {
+    if ((dotenv_path && load_dotenv(cfg, dotenv_path, err, errlen) < 0) ||
+        settings_resolve(cfg, err, errlen) < 0) {
         config_free(cfg);
         return -1;
     }
@@ -199,20 +351,6 @@ const char *config_get(const struct config *cfg, const char *key)
         return it->value;
     }
     return getenv(key);
-}
-
-long config_get_long(const struct config *cfg, const char *key, long def)
-{
-    const char *v = config_get(cfg, key);
-    if (!v || !*v) return def;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end) {
-        log_warn("config: %s=%s is not a whole number; using %ld", key, v, def);
-        return def;
-    }
-    return n;
 }
 
 enum config_source config_source_of(const struct config *cfg, const char *key)

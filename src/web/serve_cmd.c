@@ -1,9 +1,9 @@
 /* serve_cmd.c — `materia serve`: the dashboard and JSON API over serving.duckdb.
  *
- * Reads its settings from the configuration (MATERIA_HTTP_*, SERVING_DUCKDB_PATH,
- * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE, MATERIA_ACCESS_LOG*), checks
- * every one (a value that cannot take effect is refused by name, never replaced by a
- * default), derives the connection limit from the open-file limit, switches the log to
+ * Takes its settings from the checked configuration (MATERIA_HTTP_*, SERVING_DUCKDB_PATH,
+ * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE, MATERIA_ACCESS_LOG*; a value that
+ * cannot take effect was refused by name at load), derives the connection limit from the
+ * open-file limit (refusing an explicit one that does not fit), switches the log to
  * its queue (a stalled log reader must not stop the workers), starts the server
  * (web_server.c) and waits for SIGTERM or SIGINT with sigwait(): the signals are blocked
  * before any thread starts, so only this thread ever sees them. On a signal it stops
@@ -44,33 +44,6 @@ static const char *const usage =
     "at start; one that cannot take effect is refused by name. Stops gracefully on SIGTERM\n"
     "or SIGINT.\n";
 
-/* A whole-number setting in [min, max]; anything else is refused by name (never replaced
- * by a default: a setting Materia accepts takes effect). */
-static int setting_long(const char *key, long min, long max, long *out, char *err, size_t errlen)
-{
-    const char *v = config_get(&g_config, key);
-    char *end = NULL;
-    errno = 0;
-    long n = v && *v ? strtol(v, &end, 10) : 0;
-    if (!v || !*v || errno || *end || n < min || n > max) {
-        snprintf(err, errlen, "%s=%s is not supported: expected a whole number from %ld to %ld",
-                 key, v ? v : "", min, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
-/* "auto" or a whole number (see setting_long); *is_auto tells which. */
-static int setting_auto(const char *key, long min, long max, long *out, bool *is_auto, char *err,
-                        size_t errlen)
-{
-    const char *v = config_get(&g_config, key);
-    *is_auto = v && !strcasecmp(v, "auto");
-    if (*is_auto) return 0;
-    return setting_long(key, min, max, out, err, errlen);
-}
-
 /* Raises the soft open-file limit to the hard one and returns the soft limit. Each
  * connection may hold two descriptors (its socket and a static file being sent); the
  * rest is kept for DuckDB, the log and libmicrohttpd's own. */
@@ -88,19 +61,11 @@ static long open_file_limit(void)
     return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1L << 24 ? 1L << 24 : (long)rl.rlim_cur;
 }
 
-static int serve_settings(struct web_server_opts *o, size_t *log_lines, char *err, size_t errlen)
+/* The server's options from the checked settings (util/config.c). What is left to decide
+ * here depends on the machine: the connection limit the open-file limit allows. */
+static int serve_settings(const struct settings *st, struct web_server_opts *o, char *err,
+                          size_t errlen)
 {
-    long threads, timeout, head, qt, sample, qlines, maxc = 0, perip = 0;
-    bool maxc_auto, perip_auto;
-    if (setting_long("MATERIA_HTTP_THREADS", 1, WEB_MAX_SLOTS, &threads, err, errlen) < 0 ||
-        setting_long("MATERIA_HTTP_TIMEOUT_S", 1, 3600, &timeout, err, errlen) < 0 ||
-        setting_long("MATERIA_HTTP_HEAD_TIMEOUT_S", 1, 3600, &head, err, errlen) < 0 ||
-        setting_long("MATERIA_QUERY_TIMEOUT_MS", 0, 3600000, &qt, err, errlen) < 0 ||
-        setting_long("MATERIA_ACCESS_LOG_SAMPLE", 1, 1000000, &sample, err, errlen) < 0 ||
-        setting_long("MATERIA_LOG_QUEUE_LINES", 16, 10000000, &qlines, err, errlen) < 0 ||
-        setting_auto("MATERIA_HTTP_MAX_CONNECTIONS", 1, 1000000, &maxc, &maxc_auto, err, errlen) < 0 ||
-        setting_auto("MATERIA_HTTP_PER_IP_CONNECTIONS", 0, 1000000, &perip, &perip_auto, err, errlen) < 0)
-        return -1;
     long nofile = open_file_limit();
     long fit = (nofile - FD_RESERVE) / 2;
     if (fit < 1) {
@@ -108,52 +73,38 @@ static int serve_settings(struct web_server_opts *o, size_t *log_lines, char *er
                  nofile);
         return -1;
     }
-    if (maxc_auto) {
+    long maxc = st->http_max_connections;
+    if (maxc == SETTING_AUTO) {
         maxc = fit < 4096 ? fit : 4096;
     } else if (maxc > fit) {
         snprintf(err, errlen,
-                 "MATERIA_HTTP_MAX_CONNECTIONS=%ld is not supported with an open-file limit of %ld "
-                 "(at most %ld: two descriptors per connection plus %d): raise LimitNOFILE or lower it",
+                 "MATERIA_HTTP_MAX_CONNECTIONS=%ld is not supported by materia with an open-file limit "
+                 "of %ld (at most %ld: two descriptors per connection plus %d): raise LimitNOFILE or lower it",
                  maxc, nofile, fit, FD_RESERVE);
         return -1;
     }
-    if (perip_auto) perip = maxc / 4 > 16 ? maxc / 4 : (maxc < 16 ? maxc : 16);
-    const char *al = config_get(&g_config, "MATERIA_ACCESS_LOG");
-    if (!al || !strcasecmp(al, "all")) o->access_log = WEB_ACCESS_ALL;
-    else if (!strcasecmp(al, "errors")) o->access_log = WEB_ACCESS_ERRORS;
-    else if (!strcasecmp(al, "off")) o->access_log = WEB_ACCESS_OFF;
-    else {
-        snprintf(err, errlen, "MATERIA_ACCESS_LOG=%s is not supported: expected all, errors or off", al);
-        return -1;
-    }
-    const char *cache = config_get(&g_config, "MATERIA_CACHE");
-    if (!cache || !strcasecmp(cache, "on") || !strcmp(cache, "1") || !strcasecmp(cache, "true") ||
-        !strcasecmp(cache, "yes"))
-        o->cache = true;
-    else if (!strcasecmp(cache, "off") || !strcmp(cache, "0") || !strcasecmp(cache, "false") ||
-             !strcasecmp(cache, "no"))
-        o->cache = false;
-    else {
-        snprintf(err, errlen, "MATERIA_CACHE=%s is not supported: expected on or off", cache);
-        return -1;
-    }
-    o->serving_path = config_get(&g_config, "SERVING_DUCKDB_PATH");
-    o->web_dir = config_get(&g_config, "MATERIA_WEB_DIR");
-    o->threads = (int)threads;
+    long perip = st->http_per_ip_connections;
+    if (perip == SETTING_AUTO) perip = maxc / 4 > 16 ? maxc / 4 : (maxc < 16 ? maxc : 16);
+    o->access_log = st->access_log == ACCESS_LOG_ERRORS ? WEB_ACCESS_ERRORS
+                    : st->access_log == ACCESS_LOG_OFF  ? WEB_ACCESS_OFF
+                                                        : WEB_ACCESS_ALL;
+    o->cache = st->cache;
+    o->serving_path = st->serving_duckdb_path;
+    o->web_dir = st->web_dir;
+    o->threads = (int)st->http_threads;
     o->max_connections = (int)maxc;
     o->per_ip_limit = (int)perip;
-    o->timeout_s = (int)timeout;
-    o->head_timeout_s = (int)head;
-    o->query_timeout_ms = qt;
-    o->access_sample = (int)sample;
-    *log_lines = (size_t)qlines;
+    o->timeout_s = (int)st->http_timeout_s;
+    o->head_timeout_s = (int)st->http_head_timeout_s;
+    o->query_timeout_ms = st->query_timeout_ms;
+    o->access_sample = (int)st->access_log_sample;
     return 0;
 }
 
 int cmd_serve(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
-    const char *addr = config_get(&g_config, "MATERIA_HTTP_ADDR");
+    const char *addr = g_config.s.http_addr;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--addr") && i + 1 < argc) addr = argv[++i];
         else if (!strncmp(argv[i], "--addr=", 7)) addr = argv[i] + 7;
@@ -161,8 +112,7 @@ int cmd_serve(int argc, char **argv)
     }
     struct web_server_opts o = {.addr = addr};
     char err[MT_ERR_LEN];
-    size_t log_lines = 0;
-    if (serve_settings(&o, &log_lines, err, sizeof err) < 0) {
+    if (serve_settings(&g_config.s, &o, err, sizeof err) < 0) {
         log_error("serve: %s", err);
         return MT_EXIT_FAIL;
     }
@@ -177,7 +127,7 @@ int cmd_serve(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
     /* From here on no worker ever writes the log itself (log.h, queued mode). */
-    if (log_queue_start(log_lines) < 0) {
+    if (log_queue_start((size_t)g_config.s.log_queue_lines) < 0) {
         log_error("serve: cannot start the log thread");
         return MT_EXIT_FAIL;
     }

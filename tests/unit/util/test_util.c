@@ -97,6 +97,67 @@ static void test_config_precedence(void **state)
     free(dir);
 }
 
+/* The typed settings: defaults parse into the struct, "auto" and on/off are understood,
+ * and a value that cannot take effect is refused at load naming its file and line (or the
+ * environment) — never replaced by the default (issue 11). */
+static void test_config_typed_settings(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir();
+    char *env = fs_join(dir, ".env");
+    struct config cfg;
+    char err[512];
+    unsetenv("MATERIA_HTTP_THREADS");
+    unsetenv("MATERIA_CACHE");
+    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_int_equal(cfg.s.http_threads, 2);
+    assert_int_equal(cfg.s.http_max_connections, SETTING_AUTO);
+    assert_true(cfg.s.cache);
+    assert_int_equal(cfg.s.access_log, ACCESS_LOG_ALL);
+    assert_int_equal(cfg.s.extract_max_bytes, 1073741824L);
+    assert_string_equal(cfg.s.supervise_at, "06:00");
+    assert_string_equal(cfg.s.serving_duckdb_path, "data/serving.duckdb");
+    config_free(&cfg);
+
+    FILE *f = fopen(env, "w");
+    fputs("MATERIA_CACHE=off\nMATERIA_HTTP_MAX_CONNECTIONS=300\nMATERIA_ACCESS_LOG=Errors\n", f);
+    fclose(f);
+    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    assert_false(cfg.s.cache);
+    assert_int_equal(cfg.s.http_max_connections, 300);
+    assert_int_equal(cfg.s.access_log, ACCESS_LOG_ERRORS);
+    config_free(&cfg);
+
+    static const struct {
+        const char *line, *want;
+    } bad[] = {
+        {"MATERIA_HTTP_THREADS=many", "MATERIA_HTTP_THREADS=many is not supported by materia: expected a whole number from 1 to 64"},
+        {"MATERIA_HTTP_THREADS=0", "expected a whole number from 1 to 64"},
+        {"MATERIA_CACHE=maybe", "MATERIA_CACHE=maybe is not supported by materia: expected on or off"},
+        {"MATERIA_ACCESS_LOG=some", "expected one of all, errors, off"},
+        {"SUPERVISE_AT=25:00", "expected a UTC time HH:MM"},
+        {"PSD_SOURCE_URL=ftp://x", "expected an https://, http:// or file:// URL"},
+        {"LANDING_DIR=", "LANDING_DIR= is not supported by materia: expected a non-empty value"},
+        {"EXTRACT_RETRIES=-1", "EXTRACT_RETRIES=-1 is not supported"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = fopen(env, "w");
+        fprintf(f, "# first line\n%s\n", bad[i].line);
+        fclose(f);
+        assert_int_equal(config_load(&cfg, env, err, sizeof err), -1);
+        if (!strstr(err, bad[i].want) || !strstr(err, ".env:2: "))
+            fail_msg("%s: got '%s'", bad[i].line, err);
+    }
+    /* from the environment: named as such */
+    unlink(env);
+    setenv("MATERIA_HTTP_THREADS", "99", 1);
+    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "environment: MATERIA_HTTP_THREADS=99 is not supported by materia"));
+    unsetenv("MATERIA_HTTP_THREADS");
+    free(env);
+    free(dir);
+}
+
 static void test_atomic_write_never_replaces(void **state)
 {
     (void)state;
@@ -185,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strbuf_grows_and_escapes),
         cmocka_unit_test(test_config_precedence),
+        cmocka_unit_test(test_config_typed_settings),
         cmocka_unit_test(test_atomic_write_never_replaces),
         cmocka_unit_test(test_sha256_known_vector),
         cmocka_unit_test(test_lock_is_exclusive),
