@@ -183,19 +183,11 @@ static bool valid_static_path(const char *p)
     return true;
 }
 
-int web_route_match(const char *method, const char *path, const char *query,
-                    struct web_route *r, struct web_error *e)
+/* Step 1: which route — the path alone decides (a 404 when none). Sets r->id, the static
+ * path, and for the per-country routes where the code starts. Returns 0 or a status. */
+static int route_by_path(const char *path, size_t plen, struct web_route *r, const char **cc,
+                         size_t *cclen, struct web_error *e)
 {
-    memset(r, 0, sizeof *r);
-    memset(e, 0, sizeof *e);
-    r->id = WR_NONE;
-    if (!path || path[0] != '/') return fail(e, 404, "", "not found");
-    size_t plen = strlen(path);
-    if (plen >= WEB_KEY_MAX) return fail(e, 404, "", "not found");
-
-    /* 1. Which route (the path alone decides; 404 when none). */
-    const char *cc = NULL;
-    size_t cclen = 0;
     if (!strcmp(path, "/health")) r->id = WR_HEALTH;
     else if (!strcmp(path, "/metrics")) r->id = WR_METRICS;
     else if (!strcmp(path, "/api") || !strcmp(path, "/api/")) r->id = WR_API_DOC;
@@ -205,12 +197,12 @@ int web_route_match(const char *method, const char *path, const char *query,
     else if (!strcmp(path, "/api/releases")) r->id = WR_RELEASES;
     else if (!strncmp(path, "/api/balance/", 13) && !strchr(path + 13, '/')) {
         r->id = WR_BALANCE;
-        cc = path + 13;
-        cclen = plen - 13;
+        *cc = path + 13;
+        *cclen = plen - 13;
     } else if (!strncmp(path, "/api/revisions/", 15) && !strchr(path + 15, '/')) {
         r->id = WR_REVISIONS;
-        cc = path + 15;
-        cclen = plen - 15;
+        *cc = path + 15;
+        *cclen = plen - 15;
     } else if (!strncmp(path, "/api/", 5) || !strcmp(path, "/api")) {
         return fail(e, 404, "", "no such API route: %.100s", path);
     } else {
@@ -219,29 +211,13 @@ int web_route_match(const char *method, const char *path, const char *query,
         r->id = WR_STATIC;
         snprintf(r->static_path, sizeof r->static_path, "%s", rel);
     }
+    return 0;
+}
 
-    /* 2. Method: GET and HEAD only. */
-    if (!method || (strcmp(method, "GET") && strcmp(method, "HEAD"))) {
-        enum web_route_id id = r->id;
-        int st = fail(e, 405, "", "method %.20s not allowed (GET, HEAD)", method ? method : "?");
-        r->id = id;
-        return st;
-    }
-    if (r->id == WR_STATIC) {
-        snprintf(r->key, sizeof r->key, "%s", path); /* query ignored: cache busting */
-        return 200;
-    }
-
-    /* 3. Path parameter. */
-    if (cc) {
-        if (!valid_country(cc, cclen))
-            return fail(e, 400, "country_code",
-                        "country_code must be two uppercase letters or digits (e.g. BR)");
-        memcpy(r->country, cc, 2);
-        r->country[2] = '\0';
-    }
-
-    /* 4. Query parameters, each route taking only its own. */
+/* Step 4: the query parameters, each route taking only its own; any other is a 400
+ * naming it. Returns 0 or a status. */
+static int route_params(const char *query, struct web_route *r, struct web_error *e)
+{
     struct qparam ps[MAX_PARAMS];
     int n = 0;
     int st = parse_query(query, ps, &n, e);
@@ -281,8 +257,13 @@ int web_route_match(const char *method, const char *path, const char *query,
     for (int i = 0; i < n; i++)
         if (!ps[i].used)
             return fail(e, 400, ps[i].name, "unknown query parameter '%s'", ps[i].name);
+    return 0;
+}
 
-    /* 5. Canonical key. */
+/* Step 5: the canonical key — one per distinct answer, whatever the parameter order. */
+static void route_key(const char *path, struct web_route *r)
+{
+    bool data = r->id >= WR_COUNTRIES && r->id <= WR_RELEASES;
     const char *fmt = r->format == WF_CSV ? "csv" : "json";
     switch (r->id) {
     case WR_RANKINGS:
@@ -296,6 +277,48 @@ int web_route_match(const char *method, const char *path, const char *query,
     default:
         snprintf(r->key, sizeof r->key, "%s%s%s", path, data ? "?format=" : "", data ? fmt : "");
     }
+}
+
+int web_route_match(const char *method, const char *path, const char *query,
+                    struct web_route *r, struct web_error *e)
+{
+    memset(r, 0, sizeof *r);
+    memset(e, 0, sizeof *e);
+    r->id = WR_NONE;
+    if (!path || path[0] != '/') return fail(e, 404, "", "not found");
+    size_t plen = strlen(path);
+    if (plen >= WEB_KEY_MAX) return fail(e, 404, "", "not found");
+
+    /* 1. Which route. */
+    const char *cc = NULL;
+    size_t cclen = 0;
+    int st = route_by_path(path, plen, r, &cc, &cclen, e);
+    if (st) return st;
+
+    /* 2. Method: GET and HEAD only. */
+    if (!method || (strcmp(method, "GET") && strcmp(method, "HEAD"))) {
+        enum web_route_id id = r->id;
+        st = fail(e, 405, "", "method %.20s not allowed (GET, HEAD)", method ? method : "?");
+        r->id = id;
+        return st;
+    }
+    if (r->id == WR_STATIC) {
+        snprintf(r->key, sizeof r->key, "%s", path); /* query ignored: cache busting */
+        return 200;
+    }
+
+    /* 3. Path parameter. */
+    if (cc) {
+        if (!valid_country(cc, cclen))
+            return fail(e, 400, "country_code",
+                        "country_code must be two uppercase letters or digits (e.g. BR)");
+        memcpy(r->country, cc, 2);
+        r->country[2] = '\0';
+    }
+
+    /* 4. Query parameters; 5. canonical key. */
+    if ((st = route_params(query, r, e)) != 0) return st;
+    route_key(path, r);
     return 200;
 }
 
