@@ -17,6 +17,7 @@
 #include <duckdb.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -71,7 +72,7 @@ static int finish_stdout(int rc)
     else if (ferror(stdout)) why = "an earlier write failed"; /* its errno is gone by now */
     if (fclose(stdout) != 0 && !why) why = strerror(errno);
     if (!why) return rc;
-    fprintf(stderr, "materia: write failure on standard output: %s\n", why);
+    cli_error("write failure on standard output: %s", why);
     return rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? MT_EXIT_FAIL : rc;
 }
 
@@ -91,7 +92,7 @@ static int dispatch(int argc, char **argv)
                     return commands[i].fn(2, hargv);
                 }
             }
-            fprintf(stderr, "materia: unknown command '%s'\n\n", argv[2]);
+            cli_error("unknown command '%s'\n", argv[2]);
             print_usage(stderr);
             return MT_EXIT_USAGE;
         }
@@ -104,14 +105,14 @@ static int dispatch(int argc, char **argv)
     }
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, name) != 0) continue;
-        char err[MT_ERR_LEN];
-        if (config_load(&g_config, ".env", err, sizeof err) < 0) return cli_fail(err);
+        struct mt_err err = MT_ERR_INIT;
+        if (config_load(&g_config, ".env", &err) < 0) return cli_fail(err.msg);
         log_set_level((enum log_level)g_config.s.log_level);
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);
         return rc;
     }
-    fprintf(stderr, "materia: unknown command '%s'\n\n", name);
+    cli_error("unknown command '%s'\n", name);
     print_usage(stderr);
     return MT_EXIT_USAGE;
 }

@@ -9,6 +9,7 @@
  * Gzip: streamed through inflate into a growing buffer, again stopping at the cap; a
  * stream that ends early is "truncated", one followed by garbage is "trailing data". */
 #include "extract/decode.h"
+#include "util/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,19 +64,19 @@ static bool name_is_csv(const char *name)
 }
 
 static int decode_zip(const char *body, size_t len, size_t max_bytes, struct decoded *out,
-                      char *err, size_t errlen)
+                      struct mt_err *err)
 {
     zip_error_t zerr;
     zip_error_init(&zerr);
     zip_source_t *src = zip_source_buffer_create(body, len, 0, &zerr);
     if (!src) {
-        snprintf(err, errlen, "cannot read zip: %s", zip_error_strerror(&zerr));
+        mt_errf(err, "cannot read zip: %s", zip_error_strerror(&zerr));
         zip_error_fini(&zerr);
         return -1;
     }
     zip_t *za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
     if (!za) {
-        snprintf(err, errlen, "corrupt or truncated zip: %s", zip_error_strerror(&zerr));
+        mt_errf(err, "corrupt or truncated zip: %s", zip_error_strerror(&zerr));
         zip_source_free(src);
         zip_error_fini(&zerr);
         return -1;
@@ -92,27 +93,27 @@ static int decode_zip(const char *body, size_t len, size_t max_bytes, struct dec
         }
     }
     if (ncsv == 0) {
-        snprintf(err, errlen, "zip has no .csv member (%lld entries)", (long long)n);
+        mt_errf(err, "zip has no .csv member (%lld entries)", (long long)n);
         goto done;
     }
     if (ncsv > 1) {
-        snprintf(err, errlen, "zip has %lld .csv members, expected one", (long long)ncsv);
+        mt_errf(err, "zip has %lld .csv members, expected one", (long long)ncsv);
         goto done;
     }
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(za, (zip_uint64_t)found, 0, &st) < 0) {
-        snprintf(err, errlen, "corrupt zip: %s", zip_strerror(za));
+        mt_errf(err, "corrupt zip: %s", zip_strerror(za));
         goto done;
     }
     if ((st.valid & ZIP_STAT_SIZE) && st.size > max_bytes) {
-        snprintf(err, errlen, "zip member %s is %llu bytes uncompressed, over the cap of %zu "
+        mt_errf(err, "zip member %s is %llu bytes uncompressed, over the cap of %zu "
                  "(EXTRACT_MAX_BYTES)", st.name, (unsigned long long)st.size, max_bytes);
         goto done;
     }
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)found, 0);
     if (!zf) {
-        snprintf(err, errlen, "cannot open zip member %s: %s", st.name, zip_strerror(za));
+        mt_errf(err, "cannot open zip member %s: %s", st.name, zip_strerror(za));
         goto done;
     }
     strbuf sb;
@@ -121,13 +122,13 @@ static int decode_zip(const char *body, size_t len, size_t max_bytes, struct dec
     for (;;) {
         zip_int64_t r = zip_fread(zf, buf, sizeof buf);
         if (r < 0) {
-            snprintf(err, errlen, "corrupt zip member %s: %s", st.name,
+            mt_errf(err, "corrupt zip member %s: %s", st.name,
                      zip_error_strerror(zip_file_get_error(zf)));
             break;
         }
         if (r == 0) { rc = 0; break; }
         if (sb.len + (size_t)r > max_bytes) {
-            snprintf(err, errlen, "zip member %s inflates past the cap of %zu bytes "
+            mt_errf(err, "zip member %s inflates past the cap of %zu bytes "
                      "(EXTRACT_MAX_BYTES)", st.name, max_bytes);
             break;
         }
@@ -148,12 +149,12 @@ done:
 }
 
 int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, size_t *outlen,
-                  char *err, size_t errlen)
+                  struct mt_err *err)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-        snprintf(err, errlen, "gzip: inflateInit failed");
+        mt_errf(err, "gzip: inflateInit failed");
         return -1;
     }
     strbuf sb;
@@ -174,7 +175,7 @@ int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, si
         int z = inflate(&zs, Z_NO_FLUSH);
         size_t got = sizeof buf - zs.avail_out;
         if (sb.len + got > max_bytes) {
-            snprintf(err, errlen, "gzip inflates past the cap of %zu bytes (EXTRACT_MAX_BYTES)",
+            mt_errf(err, "gzip inflates past the cap of %zu bytes (EXTRACT_MAX_BYTES)",
                      max_bytes);
             break;
         }
@@ -186,15 +187,15 @@ int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, si
                 inflateReset(&zs);
                 continue;
             }
-            snprintf(err, errlen, "gzip: trailing data after the compressed stream");
+            mt_errf(err, "gzip: trailing data after the compressed stream");
             break;
         }
         if (z == Z_BUF_ERROR && zs.avail_in == 0 && left == 0) {
-            snprintf(err, errlen, "truncated gzip stream");
+            mt_errf(err, "truncated gzip stream");
             break;
         }
         if (z != Z_OK && z != Z_BUF_ERROR) {
-            snprintf(err, errlen, "corrupt gzip: %s", zs.msg ? zs.msg : "inflate error");
+            mt_errf(err, "corrupt gzip: %s", zs.msg ? zs.msg : "inflate error");
             break;
         }
     }
@@ -209,13 +210,13 @@ int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, si
 }
 
 int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size_t *outlen,
-                         char *err, size_t errlen)
+                         struct mt_err *err)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     /* 15 + 16: gzip wrapper with a zero mtime header */
     if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        snprintf(err, errlen, "gzip: deflateInit failed");
+        mt_errf(err, "gzip: deflateInit failed");
         return -1;
     }
     strbuf sb;
@@ -236,7 +237,7 @@ int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size
         zs.avail_out = sizeof buf;
         z = deflate(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH);
         if (z == Z_STREAM_ERROR) {
-            snprintf(err, errlen, "gzip: deflate failed");
+            mt_errf(err, "gzip: deflate failed");
             deflateEnd(&zs);
             sb_free(&sb);
             return -1;
@@ -250,26 +251,26 @@ int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size
 }
 
 int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *out,
-                char *err, size_t errlen)
+                struct mt_err *err)
 {
     memset(out, 0, sizeof *out);
     if (len == 0) {
-        snprintf(err, errlen, "empty response body");
+        mt_errf(err, "empty response body");
         return -1;
     }
     out->format = decode_detect(body, len);
     switch (out->format) {
     case DECODE_ZIP:
-        return decode_zip(body, len, max_bytes, out, err, errlen);
+        return decode_zip(body, len, max_bytes, out, err);
     case DECODE_GZIP:
-        return decode_gunzip(body, len, max_bytes, &out->csv, &out->csv_len, err, errlen);
+        return decode_gunzip(body, len, max_bytes, &out->csv, &out->csv_len, err);
     default:
         if (looks_like_html(body, len)) {
-            snprintf(err, errlen, "got an HTML/markup page, not a zip, gzip or CSV file");
+            mt_errf(err, "got an HTML/markup page, not a zip, gzip or CSV file");
             return -1;
         }
         if (len > max_bytes) {
-            snprintf(err, errlen, "CSV is %zu bytes, over the cap of %zu (EXTRACT_MAX_BYTES)",
+            mt_errf(err, "CSV is %zu bytes, over the cap of %zu (EXTRACT_MAX_BYTES)",
                      len, max_bytes);
             return -1;
         }

@@ -9,6 +9,7 @@
 #define MATERIA_EXTRACT_DECODE_H
 
 #include <stdbool.h>
+#include "util/err.h"
 #include <stddef.h>
 #include <time.h>
 
@@ -29,15 +30,15 @@ const char *decode_format_name(enum decode_format f);
 /* Decodes body[0..len) into out. body must stay alive while out is used (plain CSV is not
  * copied). Returns 0, or -1 with a one-line reason in err (no URL: the caller adds it). */
 int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *out,
-                char *err, size_t errlen);
+                struct mt_err *err);
 void decoded_free(struct decoded *d);
 
 /* Gzip-compresses data into a malloc'd buffer (header mtime 0, so the output depends only
  * on the input). Returns 0 or -1 with err. */
 int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size_t *outlen,
-                         char *err, size_t errlen);
+                         struct mt_err *err);
 /* Inflates a gzip buffer (capped at max_bytes) into a malloc'd NUL-terminated buffer. */
 int decode_gunzip(const void *data, size_t len, size_t max_bytes, char **out, size_t *outlen,
-                  char *err, size_t errlen);
+                  struct mt_err *err);
 
 #endif

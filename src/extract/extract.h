@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "util/config.h"
+#include "util/err.h"
 
 struct extract_outcome {
     bool landed;      /* false: unchanged (304, or that ETag/content is already landed) */
@@ -20,7 +21,7 @@ struct extract_outcome {
 
 /* Returns 0 (landed or unchanged, see out->landed) or -1 with a one-line reason naming the
  * URL in err; on -1 nothing new exists under LANDING_DIR. */
-int extract_psd(const struct config *cfg, struct extract_outcome *out, char *err, size_t errlen);
+int extract_psd(const struct config *cfg, struct extract_outcome *out, struct mt_err *err);
 void extract_outcome_free(struct extract_outcome *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "extract/extract.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -45,9 +46,9 @@ static int extract_psd_cmd(int argc, char **argv)
         return cli_usage_error(usage_psd, "unexpected argument '%s'", argv[1]);
     }
     struct extract_outcome out;
-    char err[MT_ERR_LEN];
-    if (extract_psd(&g_config, &out, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: extract psd: %s\n", err);
+    struct mt_err err = MT_ERR_INIT;
+    if (extract_psd(&g_config, &out, &err) < 0) {
+        cli_error("extract psd: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     if (out.landed)

@@ -7,6 +7,7 @@
  * are checked (fault point "curl_protocols", util/testhook.h): a fetch that cannot apply
  * them is refused, not retried. */
 #include "extract/fetch.h"
+#include "util/err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -127,12 +128,11 @@ static bool url_is_http(const char *url)
 
 /* One attempt. Returns 0 (body or 304 received), 1 (retryable failure), -1 (fatal);
  * err is set for 1 and -1. */
-static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char *err,
-                      size_t errlen)
+static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, struct mt_err *err)
 {
     CURL *h = curl_easy_init();
     if (!h) {
-        snprintf(err, errlen, "curl_easy_init failed");
+        mt_errf(err, "curl_easy_init failed");
         return -1;
     }
     struct xfer x = {.res = res, .max_bytes = o->max_bytes, .progress = o->progress,
@@ -156,7 +156,7 @@ static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char
                                                   : curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
     if (pc == CURLE_OK) pc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (pc != CURLE_OK) {
-        snprintf(err, errlen, "libcurl cannot restrict the protocols to http, https and file (%s): "
+        mt_errf(err, "libcurl cannot restrict the protocols to http, https and file (%s): "
                  "not fetching", curl_easy_strerror(pc));
         curl_slist_free_all(hdrs);
         free(inm);
@@ -187,26 +187,26 @@ static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char
     res->status = status;
     int rc;
     if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-        snprintf(err, errlen, "download is larger than the cap of %zu bytes (EXTRACT_MAX_BYTES)",
+        mt_errf(err, "download is larger than the cap of %zu bytes (EXTRACT_MAX_BYTES)",
                  o->max_bytes);
         rc = -1;
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(err, errlen, "timed out: %s", *cerr ? cerr : curl_easy_strerror(cc));
+        mt_errf(err, "timed out: %s", *cerr ? cerr : curl_easy_strerror(cc));
         rc = 1;
     } else if (cc != CURLE_OK) {
-        snprintf(err, errlen, "%s", *cerr ? cerr : curl_easy_strerror(cc));
+        mt_errf(err, "%s", *cerr ? cerr : curl_easy_strerror(cc));
         rc = -1;
     } else if (status == 304) {
         res->not_modified = true;
         rc = 0;
     } else if (status >= 500) {
-        snprintf(err, errlen, "HTTP %ld server error", status);
+        mt_errf(err, "HTTP %ld server error", status);
         rc = 1;
     } else if (status >= 400) {
-        snprintf(err, errlen, "HTTP %ld client error (not retried)", status);
+        mt_errf(err, "HTTP %ld client error (not retried)", status);
         rc = -1;
     } else if (status != 0 && status != 200) {
-        snprintf(err, errlen, "unexpected HTTP status %ld", status);
+        mt_errf(err, "unexpected HTTP status %ld", status);
         rc = -1;
     } else {
         res->last_modified_t = res->last_modified ? curl_getdate(res->last_modified, NULL) : -1;
@@ -218,7 +218,7 @@ static int fetch_once(const struct fetch_opts *o, struct fetch_result *res, char
     return rc;
 }
 
-int fetch_url(const struct fetch_opts *o, struct fetch_result *res, char *err, size_t errlen)
+int fetch_url(const struct fetch_opts *o, struct fetch_result *res, struct mt_err *err)
 {
     memset(res, 0, sizeof *res);
     sb_init(&res->body);
@@ -226,15 +226,14 @@ int fetch_url(const struct fetch_opts *o, struct fetch_result *res, char *err, s
     long delay = o->backoff_ms > 0 ? o->backoff_ms : 0;
     for (long attempt = 0;; attempt++) {
         res->attempts = (int)attempt + 1;
-        int rc = fetch_once(o, res, err, errlen);
+        int rc = fetch_once(o, res, err);
         if (rc <= 0) return rc;
         if (attempt >= o->retries) {
-            size_t k = strlen(err);
-            snprintf(err + k, errlen - k, " (after %ld attempts)", attempt + 1);
+            mt_err_set(err, err->code, "%s (after %ld attempts)", err->msg, attempt + 1);
             return -1;
         }
         log_warn("extract: %s: attempt %ld failed (%s); retrying in %ld ms", o->url,
-                 attempt + 1, err, delay);
+                 attempt + 1, err->msg, delay);
         /* start the next attempt from nothing */
         sb_reset(&res->body);
         free(res->etag);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "util/strbuf.h"
+#include "util/err.h"
 
 struct fetch_opts {
     const char *url;
@@ -39,7 +40,7 @@ struct fetch_result {
 /* Returns 0 when a body (or a 304) was received, else -1 with a one-line reason in err
  * (no URL in it: the caller names the URL). res is always initialised; free it with
  * fetch_result_free() either way. */
-int fetch_url(const struct fetch_opts *o, struct fetch_result *res, char *err, size_t errlen);
+int fetch_url(const struct fetch_opts *o, struct fetch_result *res, struct mt_err *err);
 void fetch_result_free(struct fetch_result *res);
 
 /* Process-wide libcurl init/cleanup (not thread-safe; call from the main thread). */

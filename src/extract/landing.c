@@ -16,6 +16,7 @@
  * left behind by an earlier crash (meta without data) is reused when it describes the
  * same content, and is an error otherwise — it is never rewritten. */
 #include "extract/landing.h"
+#include "util/err.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -90,15 +91,15 @@ static void describe_from_data(struct landing_release *r, const char *year, cons
     r->landed_at = xstrdup(iso);
     r->etag = xstrdup(stem);
     r->release_date = xasprintf("%s-%s", year, month);
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     char *gz = NULL, *csv = NULL;
     size_t gzlen = 0, csvlen = 0;
-    if (fs_read_all(r->data_path, &gz, &gzlen, err, sizeof err) == 0 &&
-        decode_gunzip(gz, gzlen, SCAN_MAX_CSV, &csv, &csvlen, err, sizeof err) == 0) {
+    if (fs_read_all(r->data_path, &gz, &gzlen, &err) == 0 &&
+        decode_gunzip(gz, gzlen, SCAN_MAX_CSV, &csv, &csvlen, &err) == 0) {
         r->csv_bytes = (int64_t)csvlen;
         hash_sha256_hex(csv, csvlen, r->sha256);
         int64_t rows = 0;
-        if (psd_csv_validate(csv, csvlen, &rows, err, sizeof err) == 0) {
+        if (psd_csv_validate(csv, csvlen, &rows, &err) == 0) {
             r->rows = rows;
         } else { /* not a valid release, but still landed: count lines after the header */
             rows = 0;
@@ -107,7 +108,7 @@ static void describe_from_data(struct landing_release *r, const char *year, cons
             r->rows = rows > 0 ? rows - 1 : 0;
         }
     } else {
-        log_warn("landing: %s: %s", r->data_path, err);
+        log_warn("landing: %s: %s", r->data_path, err.msg);
     }
     free(gz);
     free(csv);
@@ -124,15 +125,15 @@ static void scan_file(struct landing_set *s, const char *landing_dir, const char
     r.data_path = fs_join(landing_dir, r.rel_path);
     char *meta_path = xasprintf("%s/psd/%s/%s/%s" META_SUFFIX, landing_dir, year, month, stem);
 
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     char *json = NULL;
     size_t jlen = 0;
     struct landing_meta m;
     landing_meta_init(&m);
     if (fs_exists(meta_path)) {
-        if (fs_read_all(meta_path, &json, &jlen, err, sizeof err) < 0 ||
-            landing_meta_parse(json, jlen, &m, err, sizeof err) < 0) {
-            log_warn("landing: %s: %s; describing the release from its data file", meta_path, err);
+        if (fs_read_all(meta_path, &json, &jlen, &err) < 0 ||
+            landing_meta_parse(json, jlen, &m, &err) < 0) {
+            log_warn("landing: %s: %s; describing the release from its data file", meta_path, err.msg);
         } else if (!m.etag || !m.sha256 || !m.landed_at || !m.release_date) {
             log_warn("landing: %s: missing keys; describing the release from its data file",
                      meta_path);
@@ -162,14 +163,14 @@ static void scan_file(struct landing_set *s, const char *landing_dir, const char
     s->v[s->n++] = r;
 }
 
-static int list_dir(const char *path, char ***names, size_t *n, char *err, size_t errlen)
+static int list_dir(const char *path, char ***names, size_t *n, struct mt_err *err)
 {
     *names = NULL;
     *n = 0;
     DIR *d = opendir(path);
     if (!d) {
         if (errno == ENOENT) return 0;
-        snprintf(err, errlen, "%s: cannot list: %s", path, strerror(errno));
+        mt_errf(err, "%s: cannot list: %s", path, strerror(errno));
         return -1;
     }
     struct dirent *e;
@@ -195,25 +196,25 @@ static int cmp_release(const void *a, const void *b)
     return c ? c : strcmp(x->rel_path, y->rel_path);
 }
 
-int landing_scan(const char *landing_dir, struct landing_set *out, char *err, size_t errlen)
+int landing_scan(const char *landing_dir, struct landing_set *out, struct mt_err *err)
 {
     memset(out, 0, sizeof *out);
     char *psd = fs_join(landing_dir, "psd");
     char **years = NULL;
     size_t ny = 0;
-    int rc = list_dir(psd, &years, &ny, err, errlen);
+    int rc = list_dir(psd, &years, &ny, err);
     for (size_t i = 0; rc == 0 && i < ny; i++) {
         if (!all_digits(years[i], 4)) continue;
         char *ydir = xasprintf("%s/%s", psd, years[i]);
         char **months = NULL;
         size_t nm = 0;
-        rc = list_dir(ydir, &months, &nm, err, errlen);
+        rc = list_dir(ydir, &months, &nm, err);
         for (size_t k = 0; rc == 0 && k < nm; k++) {
             if (!all_digits(months[k], 2)) continue;
             char *mdir = xasprintf("%s/%s", ydir, months[k]);
             char **files = NULL;
             size_t nf = 0;
-            rc = list_dir(mdir, &files, &nf, err, errlen);
+            rc = list_dir(mdir, &files, &nf, err);
             for (size_t f = 0; rc == 0 && f < nf; f++)
                 if (ends_with(files[f], DATA_SUFFIX))
                     scan_file(out, landing_dir, years[i], months[k], files[f]);
@@ -272,7 +273,7 @@ const struct landing_release *landing_find_sha256(const struct landing_set *s, c
  * new directory's parent is fsynced (fs_mkdir_durable): a landed file must not vanish
  * with a directory entry that was never made durable. */
 static int mkdirs_tracked(const char *dir, char *created[], int *ncreated, int max,
-                          char *err, size_t errlen)
+                          struct mt_err *err)
 {
     char *chain[16];
     int n = 0;
@@ -287,8 +288,8 @@ static int mkdirs_tracked(const char *dir, char *created[], int *ncreated, int m
     int first = *ncreated;
     for (int i = n - 1; i >= 0; i--) created[(*ncreated)++] = chain[i];
     for (int i = first; i < *ncreated; i++)
-        if (fs_mkdir_durable(created[i], err, errlen) < 0) return -1;
-    return fs_mkdir_p(dir, err, errlen); /* a chain deeper than 16, and the is-a-directory check */
+        if (fs_mkdir_durable(created[i], err) < 0) return -1;
+    return fs_mkdir_p(dir, err); /* a chain deeper than 16, and the is-a-directory check */
 }
 
 /* Removes (deepest first) the directories this call created; rmdir only ever removes empty
@@ -296,16 +297,16 @@ static int mkdirs_tracked(const char *dir, char *created[], int *ncreated, int m
 static void rmdirs_created(char *created[], int n)
 {
     for (int i = n - 1; i >= 0; i--) {
-        char e[256];
+        struct mt_err e = MT_ERR_INIT;
         /* not empty: a concurrent extract landed in it, so it stays (not worth a warning) */
-        if (fs_exists(created[i]) && fs_remove_durable(created[i], true, e, sizeof e) < 0 &&
+        if (fs_exists(created[i]) && fs_remove_durable(created[i], true, &e) < 0 &&
             errno != ENOTEMPTY)
-            log_warn("landing: %s", e);
+            log_warn("landing: %s", e.msg);
     }
 }
 
 int landing_write(const char *landing_dir, const struct landing_new *r, char **data_path,
-                  int64_t *gzip_bytes, char *err, size_t errlen)
+                  int64_t *gzip_bytes, struct mt_err *err)
 {
     char name[LANDING_ETAG_MAX + 1] = "";
     if (r->etag_raw) landing_sanitize_etag(r->etag_raw, name);
@@ -323,11 +324,11 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
     int rc = -1;
 
     if (fs_exists(dpath)) {
-        snprintf(err, errlen, "%s: already landed with different content (never overwritten)",
+        mt_errf(err, "%s: already landed with different content (never overwritten)",
                  dpath);
         goto out;
     }
-    if (decode_gzip_compress(r->csv, r->csv_len, &gz, &gzlen, err, errlen) < 0) goto out;
+    if (decode_gzip_compress(r->csv, r->csv_len, &gz, &gzlen, err) < 0) goto out;
 
     struct landing_meta m;
     landing_meta_init(&m);
@@ -348,16 +349,16 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
     m.rows = r->rows;
     json = landing_meta_format(&m); /* m borrows every string: not freed */
 
-    if (mkdirs_tracked(dir, created, &ncreated, 16, err, errlen) < 0) goto out;
+    if (mkdirs_tracked(dir, created, &ncreated, 16, err) < 0) goto out;
     if (fs_exists(mpath)) {
         /* meta without data: an earlier run stopped between the two commits */
         size_t olen;
         struct landing_meta om;
-        char perr[256];
-        if (fs_read_all(mpath, &old, &olen, err, errlen) < 0) goto out;
-        if (landing_meta_parse(old, olen, &om, perr, sizeof perr) < 0 || !om.sha256 ||
+        struct mt_err perr = MT_ERR_INIT;
+        if (fs_read_all(mpath, &old, &olen, err) < 0) goto out;
+        if (landing_meta_parse(old, olen, &om, &perr) < 0 || !om.sha256 ||
             strcmp(om.sha256, r->sha256) != 0) {
-            snprintf(err, errlen, "%s: exists without its data file and describes other "
+            mt_errf(err, "%s: exists without its data file and describes other "
                      "content (never overwritten)", mpath);
             landing_meta_free(&om);
             goto out;
@@ -365,10 +366,10 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
         landing_meta_free(&om);
         log_info("landing: reusing %s left by an interrupted run", mpath);
     } else {
-        if (fs_write_atomic(mpath, json, strlen(json), true, err, errlen) < 0) goto out;
+        if (fs_write_atomic(mpath, json, strlen(json), true, err) < 0) goto out;
         meta_created = true;
     }
-    if (fs_write_atomic(dpath, gz, gzlen, true, err, errlen) < 0) goto out;
+    if (fs_write_atomic(dpath, gz, gzlen, true, err) < 0) goto out;
     *data_path = dpath;
     dpath = NULL;
     *gzip_bytes = (int64_t)gzlen;
@@ -378,9 +379,9 @@ out:
         /* The meta goes only if no data file stands beside it: when a concurrent extract
          * reused this meta and committed the same release first, the meta now describes
          * a landed release and must stay. */
-        char e[256];
-        if (meta_created && !fs_exists(dpath) && fs_remove_durable(mpath, false, e, sizeof e) < 0)
-            log_warn("landing: %s", e);
+        struct mt_err e = MT_ERR_INIT;
+        if (meta_created && !fs_exists(dpath) && fs_remove_durable(mpath, false, &e) < 0)
+            log_warn("landing: %s", e.msg);
         rmdirs_created(created, ncreated);
     }
     for (int i = 0; i < ncreated; i++) free(created[i]);

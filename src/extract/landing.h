@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "util/hash.h"
+#include "util/err.h"
 
 #define LANDING_ETAG_MAX 100
 
@@ -38,7 +39,7 @@ struct landing_set {
 };
 
 /* Scans LANDING_DIR/psd. A missing landing dir is an empty set, not an error. */
-int landing_scan(const char *landing_dir, struct landing_set *out, char *err, size_t errlen);
+int landing_scan(const char *landing_dir, struct landing_set *out, struct mt_err *err);
 void landing_set_free(struct landing_set *s);
 /* The newest release (latest landed_at), or NULL for an empty set. */
 const struct landing_release *landing_newest(const struct landing_set *s);
@@ -67,6 +68,6 @@ struct landing_new {
  * link-no-replace + fsync dir). On success *data_path (caller frees) and *gzip_bytes are
  * set. On failure nothing new is left under landing_dir (files or directories). */
 int landing_write(const char *landing_dir, const struct landing_new *r, char **data_path,
-                  int64_t *gzip_bytes, char *err, size_t errlen);
+                  int64_t *gzip_bytes, struct mt_err *err);
 
 #endif

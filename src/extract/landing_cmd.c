@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "extract/landing.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -24,9 +25,9 @@ static int landing_list(void)
 {
     const char *dir = g_config.s.landing_dir;
     struct landing_set set;
-    char err[MT_ERR_LEN];
-    if (landing_scan(dir, &set, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: landing list: %s\n", err);
+    struct mt_err err = MT_ERR_INIT;
+    if (landing_scan(dir, &set, &err) < 0) {
+        cli_error("landing list: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     printf("release_date\tetag\tbytes\trows\tlanded_at\tfile\n");

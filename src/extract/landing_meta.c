@@ -1,15 +1,18 @@
 /* landing_meta.c — see landing_meta.h.
  *
- * The reader is a small recursive-descent parser for one flat object: string, number,
- * true/false/null values (a nested value is an error — meta files never have one).
- * Strings are unescaped, including \uXXXX with surrogate pairs, into UTF-8. */
+ * The reader is util/json's parser (the one JSON reader) over one flat object: string,
+ * number, true/false/null values (a nested value is an error — meta files never have
+ * one). This file is the one owner of the format: transform reads landed_at through
+ * landing_meta_parse() too. */
 #include "extract/landing_meta.h"
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json.h"
 #include "util/strbuf.h"
 
 void landing_meta_init(struct landing_meta *m)
@@ -29,173 +32,66 @@ void landing_meta_free(struct landing_meta *m)
     landing_meta_init(m);
 }
 
-struct jp {
-    const char *p, *start, *end;
-};
-
-static void jp_ws(struct jp *j)
+/* A string field: a string value, or null (a meta file written before the key existed, or
+ * by a writer that had no value). Anything else is refused. */
+static int take_str(const struct json *v, char **field)
 {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
+    if (v->t == JSON_NULL) return 0;
+    if (v->t != JSON_STR) return -1;
+    *field = xstrdup(v->s);
     return 0;
 }
 
-static void put_utf8(strbuf *sb, unsigned cp)
+/* An integer field (JSON number without fraction or exponent). */
+static int take_int(const struct json *v, int64_t *field)
 {
-    if (cp < 0x80) {
-        sb_append_char(sb, (char)cp);
-    } else if (cp < 0x800) {
-        sb_append_char(sb, (char)(0xC0 | (cp >> 6)));
-        sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        sb_append_char(sb, (char)(0xE0 | (cp >> 12)));
-        sb_append_char(sb, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        sb_append_char(sb, (char)(0xF0 | (cp >> 18)));
-        sb_append_char(sb, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        sb_append_char(sb, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
-    }
-}
-
-/* at '"': parses a string into *out (malloc'd). */
-static int jp_string(struct jp *j, char **out)
-{
-    if (j->p >= j->end || *j->p != '"') return -1;
-    j->p++;
-    strbuf sb;
-    sb_init(&sb);
-    while (j->p < j->end && *j->p != '"') {
-        char c = *j->p++;
-        if ((unsigned char)c < 0x20) goto bad;
-        if (c != '\\') {
-            sb_append_char(&sb, c);
-            continue;
-        }
-        if (j->p >= j->end) goto bad;
-        c = *j->p++;
-        switch (c) {
-        case '"': case '\\': case '/': sb_append_char(&sb, c); break;
-        case 'b': sb_append_char(&sb, '\b'); break;
-        case 'f': sb_append_char(&sb, '\f'); break;
-        case 'n': sb_append_char(&sb, '\n'); break;
-        case 'r': sb_append_char(&sb, '\r'); break;
-        case 't': sb_append_char(&sb, '\t'); break;
-        case 'u': {
-            unsigned cp, lo;
-            if (j->end - j->p < 4 || hex4(j->p, &cp) < 0) goto bad;
-            j->p += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && j->end - j->p >= 6 && j->p[0] == '\\' &&
-                j->p[1] == 'u' && hex4(j->p + 2, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                j->p += 6;
-            }
-            put_utf8(&sb, cp);
-            break;
-        }
-        default: goto bad;
-        }
-    }
-    if (j->p >= j->end) goto bad;
-    j->p++;
-    *out = sb_detach(&sb);
+    if (v->t != JSON_NUM) return -1;
+    char *end;
+    long long n = strtoll(v->s, &end, 10);
+    if (*end) return -1;
+    *field = n;
     return 0;
-bad:
-    sb_free(&sb);
-    return -1;
 }
 
-static void set_str(char **field, char *v)
-{
-    free(*field);
-    *field = v;
-}
-
-int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, char *err,
-                       size_t errlen)
+int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, struct mt_err *err)
 {
     landing_meta_init(m);
-    struct jp j = {json, json, json + len};
-    char *key = NULL;
-    jp_ws(&j);
-    if (j.p >= j.end || *j.p != '{') goto bad;
-    j.p++;
-    jp_ws(&j);
-    if (j.p < j.end && *j.p == '}') { j.p++; goto tail; }
-    for (;;) {
-        jp_ws(&j);
-        if (jp_string(&j, &key) < 0) goto bad;
-        jp_ws(&j);
-        if (j.p >= j.end || *j.p != ':') goto bad;
-        j.p++;
-        jp_ws(&j);
-        if (j.p >= j.end) goto bad;
-        char **sfield = !strcmp(key, "etag") ? &m->etag
-                      : !strcmp(key, "url") ? &m->url
-                      : !strcmp(key, "last_modified") ? &m->last_modified
-                      : !strcmp(key, "release_date") ? &m->release_date
-                      : !strcmp(key, "landed_at") ? &m->landed_at
-                      : !strcmp(key, "sha256") ? &m->sha256 : NULL;
-        int64_t *nfield = !strcmp(key, "csv_bytes") ? &m->csv_bytes
-                        : !strcmp(key, "gzip_bytes") ? &m->gzip_bytes
-                        : !strcmp(key, "rows") ? &m->rows : NULL;
-        if (*j.p == '"') {
-            char *v;
-            if (jp_string(&j, &v) < 0) goto bad;
-            if (sfield) set_str(sfield, v);
-            else free(v);
-        } else if (*j.p == '-' || (*j.p >= '0' && *j.p <= '9')) {
-            const char *s = j.p;
-            while (j.p < j.end && strchr("+-0123456789.eE", *j.p)) j.p++;
-            char num[32];
-            size_t n = (size_t)(j.p - s);
-            if (n >= sizeof num) goto bad;
-            memcpy(num, s, n);
-            num[n] = '\0';
-            char *endp;
-            long long v = strtoll(num, &endp, 10);
-            if (nfield && *endp == '\0') *nfield = v;
-        } else if (j.end - j.p >= 4 && !memcmp(j.p, "null", 4)) {
-            j.p += 4;
-            if (sfield) set_str(sfield, NULL);
-        } else if (j.end - j.p >= 4 && !memcmp(j.p, "true", 4)) {
-            j.p += 4;
-        } else if (j.end - j.p >= 5 && !memcmp(j.p, "false", 5)) {
-            j.p += 5;
-        } else {
-            goto bad;
-        }
-        free(key);
-        key = NULL;
-        jp_ws(&j);
-        if (j.p < j.end && *j.p == ',') { j.p++; continue; }
-        if (j.p < j.end && *j.p == '}') { j.p++; break; }
-        goto bad;
+    char *text = xmalloc(len + 1);
+    memcpy(text, json, len);
+    text[len] = '\0';
+    struct json j;
+    int rc = json_parse(text, &j, err);
+    free(text);
+    if (rc < 0) return -1;
+    if (j.t != JSON_OBJ) {
+        json_free(&j);
+        return mt_err_set(err, MT_ERR_FORMAT, "invalid JSON: a meta file is one object");
     }
-tail:
-    jp_ws(&j);
-    if (j.p != j.end) goto bad;
-    return 0;
-bad:
-    free(key);
-    snprintf(err, errlen, "invalid JSON near byte %zu", (size_t)(j.p - j.start));
-    landing_meta_free(m);
-    return -1;
+    for (size_t i = 0; i < j.n && rc == 0; i++) {
+        const char *k = j.keys[i];
+        const struct json *v = &j.items[i];
+        char **sfield = !strcmp(k, "etag") ? &m->etag
+                      : !strcmp(k, "url") ? &m->url
+                      : !strcmp(k, "last_modified") ? &m->last_modified
+                      : !strcmp(k, "release_date") ? &m->release_date
+                      : !strcmp(k, "landed_at") ? &m->landed_at
+                      : !strcmp(k, "sha256") ? &m->sha256 : NULL;
+        int64_t *nfield = !strcmp(k, "csv_bytes") ? &m->csv_bytes
+                        : !strcmp(k, "gzip_bytes") ? &m->gzip_bytes
+                        : !strcmp(k, "rows") ? &m->rows : NULL;
+        if (sfield) {
+            free(*sfield);
+            *sfield = NULL;
+            if (take_str(v, sfield) < 0) rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s is not a string", k);
+        } else if (nfield) {
+            if (take_int(v, nfield) < 0) rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s is not a whole number", k);
+        } else if (v->t == JSON_ARR || v->t == JSON_OBJ) {
+            rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s holds a nested value", k);
+        } /* other unknown keys: a later version's, ignored */
+    }
+    json_free(&j);
+    if (rc < 0) landing_meta_free(m);
+    return rc;
 }
 
 static void put_str(strbuf *sb, const char *key, const char *v, bool last)

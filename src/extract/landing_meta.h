@@ -8,6 +8,7 @@
 #define MATERIA_EXTRACT_LANDING_META_H
 
 #include <stddef.h>
+#include "util/err.h"
 #include <stdint.h>
 
 struct landing_meta {
@@ -18,8 +19,7 @@ struct landing_meta {
 void landing_meta_init(struct landing_meta *m);
 void landing_meta_free(struct landing_meta *m);
 /* Parses a flat JSON object. Returns 0, or -1 with the problem and byte offset in err. */
-int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, char *err,
-                       size_t errlen);
+int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, struct mt_err *err);
 /* Formats m as pretty JSON with a trailing newline (malloc'd, caller frees). */
 char *landing_meta_format(const struct landing_meta *m);
 

@@ -9,6 +9,7 @@
  * Invariants: never reads past data + len; never writes outside err; a record with more
  * than PSD_CSV_COLUMNS fields is reported without storing the extra spans. */
 #include "extract/psd_csv.h"
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ struct reader {
 
 /* Reads one record. Returns 1 with *rec filled, 0 at end of input, -1 on a syntax error
  * (err filled). A blank line is returned as a record with one empty unquoted field. */
-static int reader_next(struct reader *r, struct record *rec, char *err, size_t errlen)
+static int reader_next(struct reader *r, struct record *rec, struct mt_err *err)
 {
     if (r->p >= r->end) return 0;
     rec->nfields = 0;
@@ -54,7 +55,7 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
             const char *s = ++r->p;
             for (;;) {
                 if (r->p >= r->end) {
-                    snprintf(err, errlen, "line %lld: unterminated quoted field",
+                    mt_errf(err, "line %lld: unterminated quoted field",
                              (long long)rec->line);
                     return -1;
                 }
@@ -65,7 +66,7 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
                 }
                 if (c == '\n') r->line++;
                 if (c == '\0') {
-                    snprintf(err, errlen, "line %lld: NUL byte in field", (long long)r->line);
+                    mt_errf(err, "line %lld: NUL byte in field", (long long)r->line);
                     return -1;
                 }
                 r->p++;
@@ -74,19 +75,19 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
             sp.n = (size_t)(r->p - s);
             r->p++; /* closing quote */
             if (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r') {
-                snprintf(err, errlen, "line %lld: unexpected character after closing quote "
+                mt_errf(err, "line %lld: unexpected character after closing quote "
                          "in field %zu", (long long)r->line, rec->nfields + 1);
                 return -1;
             }
         } else {
             while (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r') {
                 if (*r->p == '"') {
-                    snprintf(err, errlen, "line %lld: quote inside unquoted field %zu",
+                    mt_errf(err, "line %lld: quote inside unquoted field %zu",
                              (long long)r->line, rec->nfields + 1);
                     return -1;
                 }
                 if (*r->p == '\0') {
-                    snprintf(err, errlen, "line %lld: NUL byte in field", (long long)r->line);
+                    mt_errf(err, "line %lld: NUL byte in field", (long long)r->line);
                     return -1;
                 }
                 r->p++;
@@ -100,7 +101,7 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
         int eol = 1;
         if (*r->p == '\r') {
             if (r->p + 1 >= r->end || r->p[1] != '\n') {
-                snprintf(err, errlen, "line %lld: bare carriage return", (long long)r->line);
+                mt_errf(err, "line %lld: bare carriage return", (long long)r->line);
                 return -1;
             }
             r->p++;
@@ -110,7 +111,7 @@ static int reader_next(struct reader *r, struct record *rec, char *err, size_t e
          * the file's start and fails mid-file on a switch, so refuse it here, by line. */
         bool blank = rec->nfields == 1 && rec->f[0].n == 0 && !rec->f[0].quoted;
         if (r->eol && eol != r->eol && !blank) { /* blank lines: judged by the caller */
-            snprintf(err, errlen, "line %lld: mixed line endings (%s here, %s before)",
+            mt_errf(err, "line %lld: mixed line endings (%s here, %s before)",
                      (long long)r->line, eol == 2 ? "CRLF" : "LF", r->eol == 2 ? "CRLF" : "LF");
             return -1;
         }
@@ -185,7 +186,7 @@ static bool record_is_blank(const struct record *rec)
     return rec->nfields == 1 && rec->f[0].n == 0 && !rec->f[0].quoted;
 }
 
-int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, size_t errlen)
+int psd_csv_validate(const char *data, size_t len, int64_t *rows, struct mt_err *err)
 {
     if (rows) *rows = 0;
     if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
@@ -193,15 +194,18 @@ int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, siz
         len -= 3;
     }
     if (len == 0) {
-        snprintf(err, errlen, "empty file");
+        mt_err_set(err, MT_ERR_FORMAT, "empty file");
         return -1;
     }
     struct reader r = {data, data + len, 1, 0};
     struct record rec;
-    int rc = reader_next(&r, &rec, err, errlen);
-    if (rc < 0) return -1;
+    int rc = reader_next(&r, &rec, err);
+    if (rc < 0) { /* not even a CSV header: not a format we read */
+        if (err) err->code = MT_ERR_FORMAT;
+        return -1;
+    }
     if (rec.nfields != PSD_CSV_COLUMNS) {
-        snprintf(err, errlen, "line 1: header has %zu columns, expected the %d PSD columns "
+        mt_err_set(err, MT_ERR_FORMAT, "line 1: header has %zu columns, expected the %d PSD columns "
                  "(Commodity_Code,...,Value)", rec.nfields, PSD_CSV_COLUMNS);
         return -1;
     }
@@ -209,37 +213,37 @@ int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, siz
         if (!span_equals(&rec.f[i], psd_csv_columns[i])) {
             char got[48];
             span_preview(&rec.f[i], got, sizeof got);
-            snprintf(err, errlen, "line 1: header column %d is '%s', expected '%s'", i + 1,
+            mt_err_set(err, MT_ERR_FORMAT, "line 1: header column %d is '%s', expected '%s'", i + 1,
                      got, psd_csv_columns[i]);
             return -1;
         }
     }
     int64_t n = 0;
-    while ((rc = reader_next(&r, &rec, err, errlen)) > 0) {
+    while ((rc = reader_next(&r, &rec, err)) > 0) {
         if (record_is_blank(&rec)) {
             /* only trailing blank lines are tolerated */
             const char *q = r.p;
             while (q < r.end && (*q == '\r' || *q == '\n')) q++;
             if (q == r.end) break;
-            snprintf(err, errlen, "line %lld: empty line", (long long)rec.line);
+            mt_errf(err, "line %lld: empty line", (long long)rec.line);
             return -1;
         }
         if (rec.nfields != PSD_CSV_COLUMNS) {
-            snprintf(err, errlen, "line %lld: expected %d fields, got %zu", (long long)rec.line,
+            mt_errf(err, "line %lld: expected %d fields, got %zu", (long long)rec.line,
                      PSD_CSV_COLUMNS, rec.nfields);
             return -1;
         }
         if (!span_is_integer(&rec.f[COL_MARKET_YEAR])) {
             char got[48];
             span_preview(&rec.f[COL_MARKET_YEAR], got, sizeof got);
-            snprintf(err, errlen, "line %lld: Market_Year '%s' is not an integer",
+            mt_errf(err, "line %lld: Market_Year '%s' is not an integer",
                      (long long)rec.line, got);
             return -1;
         }
         if (!span_is_number(&rec.f[COL_VALUE])) {
             char got[48];
             span_preview(&rec.f[COL_VALUE], got, sizeof got);
-            snprintf(err, errlen, "line %lld: Value '%s' is not a number", (long long)rec.line,
+            mt_errf(err, "line %lld: Value '%s' is not a number", (long long)rec.line,
                      got);
             return -1;
         }
@@ -247,7 +251,7 @@ int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, siz
     }
     if (rc < 0) return -1;
     if (n == 0) {
-        snprintf(err, errlen, "no data rows after the header");
+        mt_errf(err, "no data rows after the header");
         return -1;
     }
     if (rows) *rows = n;

@@ -13,6 +13,7 @@
 #define MATERIA_EXTRACT_PSD_CSV_H
 
 #include <stddef.h>
+#include "util/err.h"
 #include <stdint.h>
 
 #define PSD_CSV_COLUMNS 12
@@ -24,6 +25,6 @@ extern const char *const psd_csv_columns[PSD_CSV_COLUMNS];
  * excluded) in *rows (rows may be NULL). On failure returns -1 and writes one line into
  * err: "line N: <problem>" (N is the 1-based physical line where the bad record starts),
  * or a file-level problem ("empty file", "no data rows"). */
-int psd_csv_validate(const char *data, size_t len, int64_t *rows, char *err, size_t errlen);
+int psd_csv_validate(const char *data, size_t len, int64_t *rows, struct mt_err *err);
 
 #endif

@@ -6,6 +6,7 @@
  * The lakehouse connection opened here is the only one: transform writes through it and
  * export reads through it, so the two never race for DuckDB's file lock. */
 #include "pipeline/pipeline.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,17 +91,17 @@ void pipeline_list(void)
 /* Records the run as 'running' in the run log (created with the other state tables when
  * missing). A pipeline row still 'running' was killed: runlog_begin marks it failed first,
  * exactly as transform's own rows are. */
-static int runs_begin(duckdb_connection con, const char *run_id, const char *name, char *err, size_t errlen)
+static int runs_begin(duckdb_connection con, const char *run_id, const char *name, struct mt_err *err)
 {
-    if (state_init(con, err, errlen) < 0) return -1;
-    return runlog_begin(con, RUNLOG_PIPELINE, run_id, name, err, errlen);
+    if (state_init(con, err) < 0) return -1;
+    return runlog_begin(con, RUNLOG_PIPELINE, run_id, name, err);
 }
 
 static void runs_end(duckdb_connection con, const char *run_id, enum runlog_status status, const char *message)
 {
-    char err[MT_ERR_LEN];
-    if (runlog_end(con, run_id, status, message, NULL, false, err, sizeof err) < 0)
-        log_warn("pipeline: cannot record the end of run %s in the run log: %s", run_id, err);
+    struct mt_err err = MT_ERR_INIT;
+    if (runlog_end(con, run_id, status, message, NULL, false, &err) < 0)
+        log_warn("pipeline: cannot record the end of run %s in the run log: %s", run_id, err.msg);
 }
 
 struct run_state {
@@ -111,14 +112,14 @@ struct run_state {
 
 /* One step; returns 0 or -1 (reason in err). Logs its summary line. */
 static int run_step(const struct config *cfg, const char *pipeline, enum step step, duckdb_connection lake,
-                    struct run_state *st, char *err, size_t errlen)
+                    struct run_state *st, struct mt_err *err)
 {
     double t0 = clock_mono_ms() / 1e3;
     const char *name = step_names[step];
     int rc = 0;
     if (step == STEP_EXTRACT) {
         struct extract_outcome eo;
-        rc = extract_psd(cfg, &eo, err, errlen);
+        rc = extract_psd(cfg, &eo, err);
         if (rc == 0 && eo.landed) {
             st->changed = st->did_work = true;
             log_info("pipeline %s: step %s: ok, landed %s (%lld rows, %lld bytes) in %.1fs", pipeline, name,
@@ -130,7 +131,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         extract_outcome_free(&eo);
     } else if (step == STEP_TRANSFORM) {
         struct transform_outcome to;
-        rc = transform_run(cfg, lake, &to, err, errlen);
+        rc = transform_run(cfg, lake, &to, err);
         if (rc == 0 && to.models_rebuilt > 0) {
             st->changed = st->did_work = true;
             log_info("pipeline %s: step %s: ok, run %s rebuilt %d of %d models in %.1fs", pipeline, name,
@@ -138,7 +139,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         } else if (rc == 0) {
             log_info("pipeline %s: step %s: nothing to do, %d models up to date (%.1fs)", pipeline, name,
                      to.models_total, clock_mono_ms() / 1e3 - t0);
-        } else if (to.audit_failed) {
+        } else if (err->code == MT_ERR_AUDIT) {
             log_error("pipeline %s: step %s: audit failed", pipeline, name);
         }
     } else {
@@ -148,14 +149,14 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             return 0;
         }
         struct export_outcome xo;
-        rc = serving_export(cfg, lake, &xo, err, errlen);
+        rc = serving_export(cfg, lake, &xo, err);
         if (rc == 0) {
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
                      name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
         }
     }
-    if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err);
+    if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err->msg);
     return rc;
 }
 
@@ -167,20 +168,20 @@ int pipeline_run(const struct config *cfg, const char *name)
         log_error("pipeline: unknown pipeline '%s'", name);
         return MT_EXIT_FAIL;
     }
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     const char *lake_path = cfg->s.duckdb_path;
     char *lake_dir = fs_dirname(lake_path);
-    int mk = fs_mkdir_p(lake_dir, err, sizeof err);
+    int mk = fs_mkdir_p(lake_dir, &err);
     free(lake_dir);
     struct db lake;
-    if (mk < 0 || db_open(&lake, lake_path, false, 0, err, sizeof err) < 0) {
-        log_error("pipeline %s: cannot open the lakehouse: %s", name, err);
+    if (mk < 0 || db_open(&lake, lake_path, false, 0, &err) < 0) {
+        log_error("pipeline %s: cannot open the lakehouse: %s", name, err.msg);
         return MT_EXIT_FAIL;
     }
     char run_id[ID_LEN];
     id_make(run_id, sizeof run_id, "pipeline", time(NULL));
-    if (runs_begin(lake.con, run_id, name, err, sizeof err) < 0) {
-        log_error("pipeline %s: cannot record the run in the run log: %s", name, err);
+    if (runs_begin(lake.con, run_id, name, &err) < 0) {
+        log_error("pipeline %s: cannot record the run in the run log: %s", name, err.msg);
         db_close(&lake);
         return MT_EXIT_FAIL;
     }
@@ -192,11 +193,11 @@ int pipeline_run(const struct config *cfg, const char *name)
         enum step step = pipelines[pi].steps[s];
         if (pipeline_stop_requested) {
             log_warn("pipeline %s: stop requested, not starting step %s", name, step_names[step]);
-            snprintf(err, sizeof err, "stopped by signal before step %s", step_names[step]);
+            mt_errf(&err, "stopped by signal before step %s", step_names[step]);
             rc = PIPELINE_STOPPED;
             break;
         }
-        if (run_step(cfg, name, step, lake.con, &st, err, sizeof err) < 0) {
+        if (run_step(cfg, name, step, lake.con, &st, &err) < 0) {
             rc = MT_EXIT_FAIL;
             break;
         }
@@ -207,7 +208,7 @@ int pipeline_run(const struct config *cfg, const char *name)
     if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
     enum runlog_status status = rc == MT_EXIT_OK ? RUNLOG_OK : rc == MT_EXIT_NOTHING ? RUNLOG_NOTHING_TO_DO
                                                                                   : RUNLOG_FAILED;
-    runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err);
+    runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err.msg);
     db_close(&lake);
     log_msg(rc == MT_EXIT_FAIL ? LOG_ERROR : LOG_INFO, "pipeline %s: run %s finished: %s", name, run_id,
             rc == PIPELINE_STOPPED ? "stopped" : runlog_status_name(status));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "pipeline/pipeline.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -37,9 +38,9 @@ int cmd_pipeline(int argc, char **argv)
     if (!pipeline_known(argv[2])) return cli_usage_error(usage, "unknown pipeline '%s'", argv[2]);
     log_set_fd(STDOUT_FILENO);
     if (pipeline_install_stop_handler() < 0) {
-        char err[MT_ERR_LEN];
-        snprintf(err, sizeof err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
-        return cli_fail(err);
+        struct mt_err err = MT_ERR_INIT;
+        mt_errf(&err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
+        return cli_fail(err.msg);
     }
     int rc = pipeline_run(&g_config, argv[2]);
     return rc == PIPELINE_STOPPED ? MT_EXIT_FAIL : rc;

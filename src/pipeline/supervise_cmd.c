@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/schedule.h"
 #include "util/cli.h"
@@ -153,20 +154,20 @@ int cmd_supervise(int argc, char **argv)
 
     log_set_fd(STDOUT_FILENO);
     const char *lock_path = g_config.s.supervise_lock;
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     char *lock_dir = fs_dirname(lock_path);
-    int mk = fs_mkdir_p(lock_dir, err, sizeof err);
+    int mk = fs_mkdir_p(lock_dir, &err);
     free(lock_dir);
-    int lock = mk < 0 ? -1 : fs_lock_acquire(lock_path, "supervisor", err, sizeof err);
+    int lock = mk < 0 ? -1 : fs_lock_acquire(lock_path, "supervisor", &err);
     if (lock < 0) {
-        log_error("supervise: cannot start: %s", err);
-        fprintf(stderr, "materia: supervise: %s\n", err);
+        log_error("supervise: cannot start: %s", err.msg);
+        cli_error("supervise: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     if (pipeline_install_stop_handler() < 0) {
-        snprintf(err, sizeof err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
-        log_error("supervise: cannot start: %s", err);
-        fprintf(stderr, "materia: supervise: %s\n", err);
+        mt_errf(&err, "cannot install the SIGTERM/SIGINT handler: %s", strerror(errno));
+        log_error("supervise: cannot start: %s", err.msg);
+        cli_error("supervise: %s", err.msg);
         fs_lock_release(lock);
         return MT_EXIT_FAIL;
     }

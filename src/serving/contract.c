@@ -2,6 +2,7 @@
  * data; a test (tests/unit/serving/test_contract.c) builds a snapshot from them and checks
  * that one missing column or one changed type is refused. */
 #include "serving/contract.h"
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include "serving/snapshot.h"
 #include "util/db.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 #define T(name, cols) {name, cols, MT_ARRAY_LEN(cols)}
 
 #define QTY_COLS                                                                                \
@@ -57,15 +57,15 @@ const size_t serving_contract_len = MT_ARRAY_LEN(serving_contract);
 
 /* One catalog query for the whole file; the comparison is done here so the error can say
  * exactly which table or column differs. */
-static int check_columns(duckdb_connection con, char *err, size_t errlen)
+static int check_columns(duckdb_connection con, struct mt_err *err)
 {
     duckdb_result res;
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     if (db_query(con,
                  "SELECT table_name, column_name, data_type FROM duckdb_columns() "
                  "WHERE database_name = current_database() AND schema_name = 'main'",
-                 &res, e2, sizeof e2) < 0) {
-        ERR("cannot read the catalog: %s", e2);
+                 &res, &e2) < 0) {
+        mt_errf(err, "cannot read the catalog: %s", e2.msg);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);
@@ -85,7 +85,7 @@ static int check_columns(duckdb_connection con, char *err, size_t errlen)
                     col_seen = true;
                     char *ty = duckdb_value_varchar(&res, 2, i);
                     if (!ty || strcmp(ty, tab->cols[c].type) != 0) {
-                        ERR("column %s.%s is %s; the serving contract says %s", tab->name,
+                        mt_errf(err, "column %s.%s is %s; the serving contract says %s", tab->name,
                             tab->cols[c].name, ty ? ty : "NULL", tab->cols[c].type);
                         rc = -1;
                     }
@@ -94,10 +94,10 @@ static int check_columns(duckdb_connection con, char *err, size_t errlen)
                 duckdb_free(cn);
             }
             if (rc == 0 && !table_seen) {
-                ERR("table %s is missing", tab->name);
+                mt_errf(err, "table %s is missing", tab->name);
                 rc = -1;
             } else if (rc == 0 && !col_seen) {
-                ERR("table %s has no column %s", tab->name, tab->cols[c].name);
+                mt_errf(err, "table %s has no column %s", tab->name, tab->cols[c].name);
                 rc = -1;
             }
         }
@@ -106,7 +106,7 @@ static int check_columns(duckdb_connection con, char *err, size_t errlen)
     return rc;
 }
 
-static int check_snapshot_covers(duckdb_connection con, char *err, size_t errlen)
+static int check_snapshot_covers(duckdb_connection con, struct mt_err *err)
 {
     for (size_t t = 0; t < serving_contract_len; t++) {
         const char *name = serving_contract[t].name;
@@ -116,40 +116,42 @@ static int check_snapshot_covers(duckdb_connection con, char *err, size_t errlen
         sb_append(&q, "SELECT count(*) FROM main._snapshot WHERE table_name = ");
         db_quote_literal(&q, name);
         int64_t k = 0;
-        char e2[MT_ERR_LEN];
-        int rc = db_query_i64(con, q.buf, &k, NULL, e2, sizeof e2);
+        struct mt_err e2 = MT_ERR_INIT;
+        int rc = db_query_i64(con, q.buf, &k, NULL, &e2);
         sb_free(&q);
         if (rc < 0) {
-            ERR("cannot read _snapshot: %s", e2);
+            mt_errf(err, "cannot read _snapshot: %s", e2.msg);
             return -1;
         }
         if (k != 1) {
-            ERR("_snapshot has %lld rows for table %s (want exactly 1)", (long long)k, name);
+            mt_errf(err, "_snapshot has %lld rows for table %s (want exactly 1)", (long long)k, name);
             return -1;
         }
     }
     return 0;
 }
 
-int serving_contract_check(duckdb_connection con, char *err, size_t errlen)
+int serving_contract_check(duckdb_connection con, struct mt_err *err)
 {
-    if (check_columns(con, err, errlen) < 0) return -1;
-    return check_snapshot_covers(con, err, errlen);
+    if (check_columns(con, err) < 0) return -1;
+    return check_snapshot_covers(con, err);
 }
 
 int serving_snapshot_check(duckdb_connection con, char *pub, size_t publen, char *detail,
                            size_t detaillen)
 {
-    if (serving_contract_check(con, pub, publen) < 0) {
-        snprintf(detail, detaillen, "%s", pub);
+    struct mt_err ce = MT_ERR_INIT;
+    if (serving_contract_check(con, &ce) < 0) {
+        snprintf(pub, publen, "%s", ce.msg);
+        snprintf(detail, detaillen, "%s", ce.msg);
         return -1;
     }
     duckdb_result res;
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     if (db_query(con, "SELECT table_name, row_count, checksum FROM main._snapshot ORDER BY 1",
-                 &res, e2, sizeof e2) < 0) {
+                 &res, &e2) < 0) {
         snprintf(pub, publen, "_snapshot cannot be read");
-        snprintf(detail, detaillen, "_snapshot cannot be read: %s", e2);
+        snprintf(detail, detaillen, "_snapshot cannot be read: %s", e2.msg);
         return -1;
     }
     int rc = 0;
@@ -163,9 +165,9 @@ int serving_snapshot_check(duckdb_connection con, char *pub, size_t publen, char
         db_quote_ident(&q, name ? name : "");
         int64_t rows = 0;
         char sum[64];
-        if (serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2) < 0) {
+        if (serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, &e2) < 0) {
             snprintf(pub, publen, "table %s cannot be read back (a damaged file?)", name ? name : "?");
-            snprintf(detail, detaillen, "table %s cannot be read back: %s", name ? name : "?", e2);
+            snprintf(detail, detaillen, "table %s cannot be read back: %s", name ? name : "?", e2.msg);
             rc = -1;
         } else if (rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0) {
             snprintf(pub, publen, "table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",

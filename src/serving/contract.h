@@ -11,6 +11,7 @@
 #define MATERIA_SERVING_CONTRACT_H
 
 #include <duckdb.h>
+#include "util/err.h"
 #include <stddef.h>
 
 struct serving_column {
@@ -30,7 +31,7 @@ extern const size_t serving_contract_len;
 /* Checks the tables of schema main on con against the contract, then that _snapshot lists
  * every contract table. Returns 0, or -1 with the first difference in err (names a table
  * and column, never a path). */
-int serving_contract_check(duckdb_connection con, char *err, size_t errlen);
+int serving_contract_check(duckdb_connection con, struct mt_err *err);
 
 /* What a reader does before it trusts a file: serving_contract_check(), then every table
  * listed in _snapshot counted and checksummed again (which also reads every data block, so

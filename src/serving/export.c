@@ -19,6 +19,7 @@
  * A crash (SIGKILL) at any point leaves live either the old or the new complete file; the
  * crash points are named for the tests (util/testhook.h). */
 #include "serving/export.h"
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,7 +39,6 @@
 #include "util/strbuf.h"
 #include "util/testhook.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 #define ATTACH_ALIAS "materia_export_new"
 
 struct export_table {
@@ -78,23 +78,23 @@ static void remove_with_wal(const char *path, bool stray)
 }
 
 /* The newest transform run must have succeeded; its run_id goes into _snapshot. */
-static int check_transform(duckdb_connection lake, struct export_job *j, char *err, size_t errlen)
+static int check_transform(duckdb_connection lake, struct export_job *j, struct mt_err *err)
 {
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     struct runlog_last last;
-    if (runlog_last(lake, RUNLOG_TRANSFORM, &last, e2, sizeof e2) < 0) {
-        ERR("lakehouse: %s", e2);
+    if (runlog_last(lake, RUNLOG_TRANSFORM, &last, &e2) < 0) {
+        mt_errf(err, "lakehouse: %s", e2.msg);
         return -1;
     }
     int rc = 0;
     if (!last.table_exists) {
-        ERR("refusing to export: the lakehouse has no _materia.runs (no transform has run)");
+        mt_errf(err, "refusing to export: the lakehouse has no _materia.runs (no transform has run)");
         rc = -1;
     } else if (!last.found) {
-        ERR("refusing to export: no transform run in _materia.runs");
+        mt_errf(err, "refusing to export: no transform run in _materia.runs");
         rc = -1;
     } else if (last.status != RUNLOG_OK && last.status != RUNLOG_NOTHING_TO_DO) {
-        ERR("refusing to export: the last transform run %s has status '%s' "
+        mt_errf(err, "refusing to export: the last transform run %s has status '%s' "
             "(need ok or nothing_to_do)", last.run_id ? last.run_id : "?",
             last.status_name ? last.status_name : "NULL");
         rc = -1;
@@ -106,18 +106,18 @@ static int check_transform(duckdb_connection lake, struct export_job *j, char *e
 }
 
 /* Every table and view of schema serving, each with rows > 0, with its source checksum. */
-static int list_tables(duckdb_connection lake, struct export_job *j, char *err, size_t errlen)
+static int list_tables(duckdb_connection lake, struct export_job *j, struct mt_err *err)
 {
-    char e2[MT_ERR_LEN];
-    if (db_query_str(lake, "SELECT current_database()", &j->catalog, e2, sizeof e2) < 0 || !j->catalog) {
-        ERR("lakehouse: cannot name the current database: %s", e2);
+    struct mt_err e2 = MT_ERR_INIT;
+    if (db_query_str(lake, "SELECT current_database()", &j->catalog, &e2) < 0 || !j->catalog) {
+        mt_errf(err, "lakehouse: cannot name the current database: %s", e2.msg);
         return -1;
     }
     duckdb_result res;
     if (db_query(lake, "SELECT table_name FROM information_schema.tables WHERE "
                        "table_catalog = current_database() AND table_schema = 'serving' "
-                       "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
-        ERR("lakehouse: cannot list schema serving: %s", e2);
+                       "ORDER BY table_name", &res, &e2) < 0) {
+        mt_errf(err, "lakehouse: cannot list schema serving: %s", e2.msg);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);
@@ -136,22 +136,22 @@ static int list_tables(duckdb_connection lake, struct export_job *j, char *err, 
     }
     duckdb_destroy_result(&res);
     if (j->n == 0) {
-        ERR("refusing to export: the lakehouse has no tables or views in schema serving");
+        mt_errf(err, "refusing to export: the lakehouse has no tables or views in schema serving");
         return -1;
     }
     for (size_t i = 0; i < j->n; i++) {
         struct export_table *t = &j->tables[i];
         if (!strcmp(t->name, "_snapshot")) {
-            ERR("refusing to export: serving._snapshot is a reserved name");
+            mt_errf(err, "refusing to export: serving._snapshot is a reserved name");
             return -1;
         }
         if (serving_table_checksum(lake, t->qualified, &t->rows, t->checksum, sizeof t->checksum,
-                                   e2, sizeof e2) < 0) {
-            ERR("lakehouse: serving.%s: %s", t->name, e2);
+                                   &e2) < 0) {
+            mt_errf(err, "lakehouse: serving.%s: %s", t->name, e2.msg);
             return -1;
         }
         if (t->rows == 0) {
-            ERR("refusing to export: serving.%s is empty", t->name);
+            mt_errf(err, "refusing to export: serving.%s is empty", t->name);
             return -1;
         }
     }
@@ -169,16 +169,16 @@ static void make_snapshot_id(char *id, size_t idlen, char *created, size_t creat
 
 /* ATTACH, copy, write _snapshot, DETACH. On failure the attachment is dropped. */
 static int copy_into(duckdb_connection lake, const struct export_job *j, const char *fresh,
-                     const char *snapshot_id, const char *created, char *err, size_t errlen)
+                     const char *snapshot_id, const char *created, struct mt_err *err)
 {
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     strbuf sql;
     sb_init(&sql);
     sb_append(&sql, "ATTACH ");
     db_quote_literal(&sql, fresh);
     sb_append(&sql, " AS " ATTACH_ALIAS " (READ_WRITE)");
-    if (db_exec(lake, sql.buf, e2, sizeof e2) < 0) {
-        ERR("%s: cannot attach for writing: %s", fresh, e2);
+    if (db_exec(lake, sql.buf, &e2) < 0) {
+        mt_errf(err, "%s: cannot attach for writing: %s", fresh, e2.msg);
         sb_free(&sql);
         return -1;
     }
@@ -188,8 +188,8 @@ static int copy_into(duckdb_connection lake, const struct export_job *j, const c
         sb_append(&sql, "CREATE TABLE " ATTACH_ALIAS ".main.");
         db_quote_ident(&sql, j->tables[i].name);
         sb_appendf(&sql, " AS SELECT * FROM %s", j->tables[i].qualified);
-        if (db_exec(lake, sql.buf, e2, sizeof e2) < 0) {
-            ERR("%s: copying serving.%s: %s", fresh, j->tables[i].name, e2);
+        if (db_exec(lake, sql.buf, &e2) < 0) {
+            mt_errf(err, "%s: copying serving.%s: %s", fresh, j->tables[i].name, e2.msg);
             goto out;
         }
         testhook_point("mid_copy");
@@ -212,57 +212,57 @@ static int copy_into(duckdb_connection lake, const struct export_job *j, const c
         db_quote_literal(&sql, t->checksum);
         sb_append_char(&sql, ')');
     }
-    if (db_exec(lake, sql.buf, e2, sizeof e2) < 0) {
-        ERR("%s: writing _snapshot: %s", fresh, e2);
+    if (db_exec(lake, sql.buf, &e2) < 0) {
+        mt_errf(err, "%s: writing _snapshot: %s", fresh, e2.msg);
         goto out;
     }
     rc = 0;
 out:
     sb_free(&sql);
-    if (db_exec(lake, "DETACH " ATTACH_ALIAS, e2, sizeof e2) < 0 && rc == 0) {
-        ERR("%s: cannot detach: %s", fresh, e2);
+    if (db_exec(lake, "DETACH " ATTACH_ALIAS, &e2) < 0 && rc == 0) {
+        mt_errf(err, "%s: cannot detach: %s", fresh, e2.msg);
         rc = -1;
     }
     return rc;
 }
 
 /* CHECKPOINT in a fresh open so the file stands alone, then make it durable. */
-static int seal(const char *fresh, char *err, size_t errlen)
+static int seal(const char *fresh, struct mt_err *err)
 {
     struct db d;
-    char e2[MT_ERR_LEN];
-    if (db_open(&d, fresh, false, 1, e2, sizeof e2) < 0) {
-        ERR("%s", e2);
+    struct mt_err e2 = MT_ERR_INIT;
+    if (db_open(&d, fresh, false, 1, &e2) < 0) {
+        mt_errf(err, "%s", e2.msg);
         return -1;
     }
-    int rc = db_exec(d.con, "CHECKPOINT", e2, sizeof e2);
+    int rc = db_exec(d.con, "CHECKPOINT", &e2);
     db_close(&d);
     if (rc < 0) {
-        ERR("%s: CHECKPOINT failed: %s", fresh, e2);
+        mt_errf(err, "%s: CHECKPOINT failed: %s", fresh, e2.msg);
         return -1;
     }
     char *wal = xasprintf("%s.wal", fresh);
     bool has_wal = fs_exists(wal);
     free(wal);
     if (has_wal) {
-        ERR("%s: a .wal remains after CHECKPOINT and close", fresh);
+        mt_errf(err, "%s: a .wal remains after CHECKPOINT and close", fresh);
         return -1;
     }
     testhook_point("after_checkpoint");
     /* The first half of the publish (util/fsutil.h): the data is durable before any name
      * points at it. The directory is synced by the publish itself, after the rename. */
-    if (fs_publish_prepare(fresh, err, errlen) < 0) return -1;
+    if (fs_publish_prepare(fresh, err) < 0) return -1;
     testhook_point("after_fsync");
     return 0;
 }
 
 int serving_export(const struct config *cfg, duckdb_connection lake, struct export_outcome *out,
-                   char *err, size_t errlen)
+                   struct mt_err *err)
 {
     memset(out, 0, sizeof *out);
     const char *live = cfg->s.serving_duckdb_path;
     if (!live || !*live) {
-        ERR("SERVING_DUCKDB_PATH is not set");
+        mt_errf(err, "SERVING_DUCKDB_PATH is not set");
         return -1;
     }
     struct serving_paths p;
@@ -271,26 +271,26 @@ int serving_export(const struct config *cfg, duckdb_connection lake, struct expo
     memset(&job, 0, sizeof job);
     int lock = -1, rc = -1;
     bool wrote = false;
-    if (fs_mkdir_p(p.dir, err, errlen) < 0) goto out;
-    if ((lock = fs_lock_acquire(p.lock, "export-serving or serving rollback", err, errlen)) < 0)
+    if (fs_mkdir_p(p.dir, err) < 0) goto out;
+    if ((lock = fs_lock_acquire(p.lock, "export-serving or serving rollback", err)) < 0)
         goto out;
     remove_with_wal(p.fresh, true);
-    if (check_transform(lake, &job, err, errlen) < 0) goto out;
-    if (list_tables(lake, &job, err, errlen) < 0) goto out;
+    if (check_transform(lake, &job, err) < 0) goto out;
+    if (list_tables(lake, &job, err) < 0) goto out;
 
     char snapshot_id[64], created[32];
     make_snapshot_id(snapshot_id, sizeof snapshot_id, created, sizeof created);
     wrote = true;
-    if (copy_into(lake, &job, p.fresh, snapshot_id, created, err, errlen) < 0) goto out;
+    if (copy_into(lake, &job, p.fresh, snapshot_id, created, err) < 0) goto out;
     testhook_point("after_copy");
-    if (seal(p.fresh, err, errlen) < 0) goto out;
-    char e2[MT_ERR_LEN];
-    if (serving_verify_file(p.fresh, NULL, e2, sizeof e2) < 0) {
-        ERR("verification of the new snapshot failed: %s", e2);
+    if (seal(p.fresh, err) < 0) goto out;
+    struct mt_err e2 = MT_ERR_INIT;
+    if (serving_verify_file(p.fresh, NULL, &e2) < 0) {
+        mt_errf(err, "verification of the new snapshot failed: %s", e2.msg);
         goto out;
     }
     testhook_point("after_verify");
-    if (serving_publish(&p, p.fresh, err, errlen) < 0) goto out;
+    if (serving_publish(&p, p.fresh, err) < 0) goto out;
 
     snprintf(out->snapshot_id, sizeof out->snapshot_id, "%s", snapshot_id);
     out->tables = (int)job.n;
@@ -306,16 +306,16 @@ out:
 
 bool serving_export_needed(const struct config *cfg, duckdb_connection lake)
 {
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     const char *path = cfg->s.serving_duckdb_path;
     if (!fs_exists(path)) return true;
-    char *run = serving_snapshot_field(path, "run_id", err, sizeof err);
+    char *run = serving_snapshot_field(path, "run_id", &err);
     if (!run) {
-        log_warn("pipeline: the live snapshot cannot be read (%s): exporting", err);
+        log_warn("pipeline: the live snapshot cannot be read (%s): exporting", err.msg);
         return true;
     }
     int64_t newer = 0;
-    bool stale = runlog_count_ok_after(lake, RUNLOG_TRANSFORM, run, &newer, err, sizeof err) < 0 ||
+    bool stale = runlog_count_ok_after(lake, RUNLOG_TRANSFORM, run, &newer, &err) < 0 ||
                  newer > 0;
     if (stale) log_info("pipeline: the live snapshot (from transform run %s) is older than the lakehouse", run);
     free(run);

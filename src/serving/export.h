@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "util/config.h"
+#include "util/err.h"
 
 struct export_outcome {
     char snapshot_id[64];
@@ -23,7 +24,7 @@ struct export_outcome {
 /* Returns 0 once the new snapshot is live, or -1 with the reason in err and the live
  * serving file untouched. */
 int serving_export(const struct config *cfg, duckdb_connection lake, struct export_outcome *out,
-                   char *err, size_t errlen);
+                   struct mt_err *err);
 
 /* Whether the pipeline should export although nothing changed in this run: there is no
  * live snapshot, it cannot be read, or it predates the lakehouse — a transform run that

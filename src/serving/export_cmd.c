@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "serving/export.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -31,21 +32,21 @@ int cmd_export_serving(int argc, char **argv)
     if (argc > 1) return cli_usage_error(usage, "export-serving takes no arguments ('%s')", argv[1]);
     const char *lake_path = g_config.s.duckdb_path;
     if (!fs_exists(lake_path)) {
-        fprintf(stderr, "materia: export-serving: lakehouse %s does not exist (run the transform first)\n",
+        cli_error("export-serving: lakehouse %s does not exist (run the transform first)",
                 lake_path);
         return MT_EXIT_FAIL;
     }
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct db lake;
-    if (db_open(&lake, lake_path, true, 0, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: export-serving: %s\n", err);
+    if (db_open(&lake, lake_path, true, 0, &err) < 0) {
+        cli_error("export-serving: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     struct export_outcome out;
-    int rc = serving_export(&g_config, lake.con, &out, err, sizeof err);
+    int rc = serving_export(&g_config, lake.con, &out, &err);
     db_close(&lake);
     if (rc < 0) {
-        fprintf(stderr, "materia: export-serving: %s\n", err);
+        cli_error("export-serving: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     printf("export-serving: published snapshot %s (%d tables, %lld rows) to %s\n", out.snapshot_id,

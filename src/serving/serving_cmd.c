@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "serving/snapshot.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -30,21 +31,21 @@ static const char usage[] =
 
 static int serving_status(const struct serving_paths *p, bool verify)
 {
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct stat st;
     if (stat(p->live, &st) < 0) {
-        fprintf(stderr, "materia: serving status: no serving snapshot at %s (run export-serving)\n", p->live);
+        cli_error("serving status: no serving snapshot at %s (run export-serving)", p->live);
         return MT_EXIT_FAIL;
     }
     struct db d;
-    if (db_open(&d, p->live, true, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: serving status: %s\n", err);
+    if (db_open(&d, p->live, true, 1, &err) < 0) {
+        cli_error("serving status: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     duckdb_result res;
     if (db_query(d.con, "SELECT snapshot_id, created_at::VARCHAR, run_id, table_name, row_count, "
-                        "checksum FROM main._snapshot ORDER BY table_name", &res, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: serving status: %s: %s\n", p->live, err);
+                        "checksum FROM main._snapshot ORDER BY table_name", &res, &err) < 0) {
+        cli_error("serving status: %s: %s", p->live, err.msg);
         db_close(&d);
         return MT_EXIT_FAIL;
     }
@@ -71,25 +72,25 @@ static int serving_status(const struct serving_paths *p, bool verify)
         duckdb_free(sum);
     }
     duckdb_destroy_result(&res);
-    int vrc = n > 0 && verify ? serving_verify_con(d.con, p->live, err, sizeof err) : 0;
+    int vrc = n > 0 && verify ? serving_verify_con(d.con, p->live, &err) : 0;
     db_close(&d);
     if (fs_exists(p->prev)) {
-        char e2[MT_ERR_LEN]; /* err may hold the live file's verification error */
-        char *prev = serving_snapshot_field(p->prev, "snapshot_id", e2, sizeof e2);
+        struct mt_err e2 = MT_ERR_INIT; /* err may hold the live file's verification error */
+        char *prev = serving_snapshot_field(p->prev, "snapshot_id", &e2);
         printf("previous:    %s (%s)\n", prev ? prev : "unreadable", p->prev);
         free(prev);
     } else {
         printf("previous:    none\n");
     }
     if (n == 0) {
-        fprintf(stderr, "materia: serving status: %s: _snapshot is empty (not a complete snapshot)\n",
+        cli_error("serving status: %s: _snapshot is empty (not a complete snapshot)",
                 p->live);
         return MT_EXIT_FAIL;
     }
     if (verify) {
         if (vrc < 0) {
             printf("verified:    FAILED\n");
-            fprintf(stderr, "materia: serving status: %s\n", err);
+            cli_error("serving status: %s", err.msg);
             return MT_EXIT_FAIL;
         }
         printf("verified:    ok\n");
@@ -99,25 +100,25 @@ static int serving_status(const struct serving_paths *p, bool verify)
 
 static int serving_rollback(const struct serving_paths *p)
 {
-    char err[MT_ERR_LEN];
-    int lock = fs_lock_acquire(p->lock, "export-serving or serving rollback", err, sizeof err);
+    struct mt_err err = MT_ERR_INIT;
+    int lock = fs_lock_acquire(p->lock, "export-serving or serving rollback", &err);
     if (lock < 0) {
-        fprintf(stderr, "materia: serving rollback: %s\n", err);
+        cli_error("serving rollback: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     int rc = MT_EXIT_FAIL;
     char *prev_id = NULL, *cur_id = NULL;
     if (!fs_exists(p->prev)) {
-        fprintf(stderr, "materia: serving rollback: no previous snapshot at %s\n", p->prev);
+        cli_error("serving rollback: no previous snapshot at %s", p->prev);
         goto out;
     }
-    if (serving_verify_file(p->prev, &prev_id, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: serving rollback: refusing, the previous snapshot is not intact: %s\n", err);
+    if (serving_verify_file(p->prev, &prev_id, &err) < 0) {
+        cli_error("serving rollback: refusing, the previous snapshot is not intact: %s", err.msg);
         goto out;
     }
-    if (fs_exists(p->live)) cur_id = serving_snapshot_field(p->live, "snapshot_id", err, sizeof err);
-    if (serving_swap_prev(p, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: serving rollback: %s\n", err);
+    if (fs_exists(p->live)) cur_id = serving_snapshot_field(p->live, "snapshot_id", &err);
+    if (serving_swap_prev(p, &err) < 0) {
+        cli_error("serving rollback: %s", err.msg);
         goto out;
     }
     printf("serving rollback: snapshot %s is live again (was %s; kept as %s)\n", prev_id ? prev_id : "?",

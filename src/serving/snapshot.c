@@ -7,6 +7,7 @@
  * rename(2) or exchange, then fsync of the directory, with fs_publish's one rule for a
  * failed directory fsync (published: a warning, not a failure). */
 #include "serving/snapshot.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include "util/strbuf.h"
 #include "util/testhook.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 void serving_paths_init(struct serving_paths *p, const char *live)
 {
@@ -55,18 +55,18 @@ void serving_paths_free(struct serving_paths *p)
 }
 
 int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t *rows,
-                           char *sum, size_t sumlen, char *err, size_t errlen)
+                           char *sum, size_t sumlen, struct mt_err *err)
 {
     strbuf sql;
     sb_init(&sql);
     sb_appendf(&sql, "SELECT count(*)::BIGINT, coalesce(sum(hash(_r::VARCHAR)), 0)::VARCHAR "
                      "FROM %s AS _r", qualified);
     duckdb_result res;
-    char e2[MT_ERR_LEN];
-    int rc = db_query(con, sql.buf, &res, e2, sizeof e2);
+    struct mt_err e2 = MT_ERR_INIT;
+    int rc = db_query(con, sql.buf, &res, &e2);
     sb_free(&sql);
     if (rc < 0) {
-        ERR("checksum of %s: %s", qualified, e2);
+        mt_errf(err, "checksum of %s: %s", qualified, e2.msg);
         return -1;
     }
     *rows = duckdb_value_int64(&res, 0, 0);
@@ -77,50 +77,50 @@ int serving_table_checksum(duckdb_connection con, const char *qualified, int64_t
     return 0;
 }
 
-int serving_verify_file(const char *path, char **id, char *err, size_t errlen)
+int serving_verify_file(const char *path, char **id, struct mt_err *err)
 {
     struct db d;
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     if (id) *id = NULL;
-    if (db_open(&d, path, true, 1, e2, sizeof e2) < 0) {
-        ERR("%s", e2);
+    if (db_open(&d, path, true, 1, &e2) < 0) {
+        mt_errf(err, "%s", e2.msg);
         return -1;
     }
-    int rc = serving_verify_con(d.con, path, err, errlen);
-    if (rc == 0 && id && db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", id, e2, sizeof e2) < 0) {
-        ERR("%s: %s", path, e2);
+    int rc = serving_verify_con(d.con, path, err);
+    if (rc == 0 && id && db_query_str(d.con, "SELECT min(snapshot_id) FROM main._snapshot", id, &e2) < 0) {
+        mt_errf(err, "%s: %s", path, e2.msg);
         rc = -1;
     }
     db_close(&d);
     return rc;
 }
 
-char *serving_snapshot_field(const char *path, const char *column, char *err, size_t errlen)
+char *serving_snapshot_field(const char *path, const char *column, struct mt_err *err)
 {
     struct db d;
-    char e2[MT_ERR_LEN / 2]; /* room for the path before it in err */
-    if (db_open(&d, path, true, 1, err, errlen) < 0) return NULL;
+    struct mt_err e2 = MT_ERR_INIT; /* room for the path before it in err */
+    if (db_open(&d, path, true, 1, err) < 0) return NULL;
     char *sql = xasprintf("SELECT min(%s) FROM main._snapshot", column), *v = NULL;
-    if (db_query_str(d.con, sql, &v, e2, sizeof e2) < 0) ERR("%s: %s", path, e2);
-    else if (!v) ERR("%s: _snapshot is empty", path);
+    if (db_query_str(d.con, sql, &v, &e2) < 0) mt_errf(err, "%s: %s", path, e2.msg);
+    else if (!v) mt_errf(err, "%s: _snapshot is empty", path);
     free(sql);
     db_close(&d);
     return v;
 }
 
-int serving_verify_con(duckdb_connection con, const char *path, char *err, size_t errlen)
+int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *err)
 {
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     duckdb_result res;
     int rc = -1;
     if (db_query(con, "SELECT table_name, row_count, checksum FROM main._snapshot "
-                      "ORDER BY table_name", &res, e2, sizeof e2) < 0) {
-        ERR("%s: no readable _snapshot table: %s", path, e2);
+                      "ORDER BY table_name", &res, &e2) < 0) {
+        mt_errf(err, "%s: no readable _snapshot table: %s", path, e2.msg);
         return -1;
     }
     idx_t n = duckdb_row_count(&res);
     if (n == 0) {
-        ERR("%s: _snapshot is empty", path);
+        mt_errf(err, "%s: _snapshot is empty", path);
         goto out;
     }
     for (idx_t i = 0; i < n; i++) {
@@ -133,13 +133,13 @@ int serving_verify_con(duckdb_connection con, const char *path, char *err, size_
         db_quote_ident(&q, name ? name : "");
         int64_t rows = 0;
         char sum[64];
-        int crc = serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, e2, sizeof e2);
+        int crc = serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, &e2);
         sb_free(&q);
         bool bad = crc < 0 || rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0;
         if (crc < 0)
-            ERR("%s: table %s: %s", path, name ? name : "?", e2);
+            mt_errf(err, "%s: table %s: %s", path, name ? name : "?", e2.msg);
         else if (bad)
-            ERR("%s: table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
+            mt_errf(err, "%s: table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
                 path, name ? name : "?", (long long)rows, sum, (long long)want_rows,
                 want_sum ? want_sum : "NULL");
         duckdb_free(name);
@@ -152,12 +152,12 @@ out:
     return rc;
 }
 
-int serving_publish(const struct serving_paths *p, const char *from, char *err, size_t errlen)
+int serving_publish(const struct serving_paths *p, const char *from, struct mt_err *err)
 {
     /* 1. Keep the live file as prev: a second name for it published over prev, so prev
      *    is never missing or half-written and live is never touched. */
     if (fs_exists(p->live)) {
-        if (fs_publish_link(p->live, p->prev, err, errlen) < 0) return -1;
+        if (fs_publish_link(p->live, p->prev, err) < 0) return -1;
         testhook_point("after_link_prev");
     }
     /* A WAL beside the live name would be replayed into the new file on its next open. */
@@ -169,17 +169,17 @@ int serving_publish(const struct serving_paths *p, const char *from, char *err, 
     free(wal);
     /* 2. The commit point. A failed directory fsync after it is fs_publish's rule: the new
      *    snapshot is live, so it is a warning and the export reports success. */
-    if (fs_publish(from, p->live, FS_PUBLISH_RENAME, err, errlen) < 0) return -1;
+    if (fs_publish(from, p->live, FS_PUBLISH_RENAME, err) < 0) return -1;
     testhook_point("after_rename");
     return 0;
 }
 
-int serving_swap_prev(const struct serving_paths *p, char *err, size_t errlen)
+int serving_swap_prev(const struct serving_paths *p, struct mt_err *err)
 {
     /* Without a live file there is nothing to keep: prev simply becomes live. */
     bool have_live = fs_exists(p->live);
     if (fs_publish(p->prev, p->live, have_live ? FS_PUBLISH_EXCHANGE : FS_PUBLISH_RENAME,
-                   err, errlen) < 0)
+                   err) < 0)
         return -1;
     if (have_live) testhook_point("after_swap");
     return 0;

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "util/common.h"
 #include "util/db.h"
 
@@ -29,8 +30,7 @@ static const char *arg(const struct audit_call *a, const char *name)
 }
 
 /* Builds the bad-rows query of a built-in audit; 1 when name is not built in. */
-static int builtin_sql(const struct model *m, const struct audit_call *a, const char *t, strbuf *q, char *err,
-                       size_t errlen)
+static int builtin_sql(const struct model *m, const struct audit_call *a, const char *t, strbuf *q, struct mt_err *err)
 {
     struct strlist items = {0};
     const char *n = a->name;
@@ -38,7 +38,7 @@ static int builtin_sql(const struct model *m, const struct audit_call *a, const 
     int rc = 0;
 #define NEED(x, what)                                                                                 \
     if (!(x)) {                                                                                       \
-        snprintf(err, errlen, "%s:%d: audit %s: expected argument %s", m->file, a->line, n, what);    \
+        mt_errf(err, "%s:%d: audit %s: expected argument %s", m->file, a->line, n, what);    \
         rc = -1;                                                                                      \
         goto out;                                                                                     \
     }
@@ -112,16 +112,15 @@ static void describe_call(const struct audit_call *a, strbuf *sb)
 
 /* The bad-rows query of audit a against physical, into q. */
 static int audit_query(const struct project *p, const struct model *m, const struct audit_call *a,
-                       const char *physical, const struct config *cfg, int64_t exec_us, strbuf *q, char *err,
-                       size_t errlen)
+                       const char *physical, const struct config *cfg, int64_t exec_us, strbuf *q, struct mt_err *err)
 {
-    int rc = builtin_sql(m, a, physical, q, err, errlen);
+    int rc = builtin_sql(m, a, physical, q, err);
     if (rc != 1) return rc;
     const struct audit_def *def = NULL;
     for (size_t i = 0; i < p->n_audits; i++)
         if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
     if (!def) {
-        snprintf(err, errlen, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
+        mt_errf(err, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
                  a->line, a->name);
         return -1;
     }
@@ -137,7 +136,7 @@ static int audit_query(const struct project *p, const struct model *m, const str
         }
     struct render_ctx ctx = {.cfg = cfg, .this_model = physical, .start_us = 0, .end_us = exec_us,
                              .exec_us = exec_us, .arg_names = &names, .arg_values = &values};
-    rc = macro_render(def->query, def->file, 1, &ctx, q, err, errlen);
+    rc = macro_render(def->query, def->file, 1, &ctx, q, err);
     strlist_free(&names);
     strlist_free(&values);
     return rc;
@@ -146,7 +145,7 @@ static int audit_query(const struct project *p, const struct model *m, const str
 /* Runs audit a's query q on its own: the error names the model, the audit, the number of
  * bad rows and up to 5 of them. */
 static int run_one(const struct model *m, const struct audit_call *a, const char *q, duckdb_connection con,
-                   char *err, size_t errlen)
+                   struct mt_err *err)
 {
     strbuf sql, desc;
     sb_init(&sql);
@@ -156,7 +155,7 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
     sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q);
     duckdb_result res;
     if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        snprintf(err, errlen, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
+        mt_errf(err, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
         rc = -1;
     } else if (duckdb_row_count(&res) > 0) {
         strbuf rows;
@@ -171,7 +170,7 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
             }
             sb_append(&rows, "}");
         }
-        snprintf(err, errlen, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
+        mt_err_set(err, MT_ERR_AUDIT, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
                  (long long)duckdb_value_int64(&res, 0, 0), rows.buf);
         sb_free(&rows);
         rc = -1;
@@ -187,7 +186,7 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
  * overhead). Only when that query fails or finds bad rows are the audits run one by one,
  * for the first failing audit's message and rows. */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
-               duckdb_connection con, int64_t exec_us, char *err, size_t errlen)
+               duckdb_connection con, int64_t exec_us, struct mt_err *err)
 {
     if (m->n_audits == 0) return 0;
     strbuf *qs = xcalloc(m->n_audits, sizeof *qs), all;
@@ -195,7 +194,7 @@ int audits_run(const struct project *p, const struct model *m, const char *physi
     int rc = 0;
     for (size_t i = 0; i < m->n_audits && rc == 0; i++) {
         sb_init(&qs[i]);
-        rc = audit_query(p, m, &m->audits[i], physical, cfg, exec_us, &qs[i], err, errlen);
+        rc = audit_query(p, m, &m->audits[i], physical, cfg, exec_us, &qs[i], err);
         sb_appendf(&all, "%sSELECT %zu AS i, count(*) AS n FROM (%s\n) AS _materia_a%zu", i ? " UNION ALL " : "", i,
                    qs[i].buf, i);
     }
@@ -205,11 +204,11 @@ int audits_run(const struct project *p, const struct model *m, const char *physi
         sb_init(&sql);
         sb_appendf(&sql, "SELECT count(*) FROM (%s) WHERE n > 0", all.buf);
         int64_t n = 0;
-        char e[MT_ERR_LEN];
-        if (db_query_i64(con, sql.buf, &n, NULL, e, sizeof e) == 0) bad = n > 0;
+        struct mt_err e = MT_ERR_INIT;
+        if (db_query_i64(con, sql.buf, &n, NULL, &e) == 0) bad = n > 0;
         sb_free(&sql);
     }
-    for (size_t i = 0; i < m->n_audits && rc == 0 && bad; i++) rc = run_one(m, &m->audits[i], qs[i].buf, con, err, errlen);
+    for (size_t i = 0; i < m->n_audits && rc == 0 && bad; i++) rc = run_one(m, &m->audits[i], qs[i].buf, con, err);
     for (size_t i = 0; i < m->n_audits; i++) sb_free(&qs[i]);
     free(qs);
     sb_free(&all);

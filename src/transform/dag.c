@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 
@@ -117,14 +118,14 @@ static void walk(const struct json *v, struct refs *r)
         for (size_t i = 0; i < v->n; i++) walk(&v->items[i], r);
 }
 
-char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, char *err, size_t errlen)
+char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, struct mt_err *err)
 {
     const struct model *m = &p->models[i];
     struct render_ctx rc = {.cfg = cfg, .this_model = m->name, .start_us = 0, .end_us = 86400 * US_PER_SEC,
                             .exec_us = 86400 * US_PER_SEC, .fixed = true};
     strbuf sb;
     sb_init(&sb);
-    if (macro_render(m->query, m->file, m->query_line, &rc, &sb, err, errlen) < 0) {
+    if (macro_render(m->query, m->file, m->query_line, &rc, &sb, err) < 0) {
         sb_free(&sb);
         return NULL;
     }
@@ -133,7 +134,7 @@ char *dag_render_fixed(const struct project *p, size_t i, const struct config *c
 
 /* Resolves one reference of model i; -1 with an error for an unknown table. */
 static int resolve(struct project *p, size_t i, const char *name, const struct refs *r, struct strlist *parents,
-                   char *err, size_t errlen)
+                   struct mt_err *err)
 {
     if (!strchr(name, '.') && strlist_has(&r->ctes, name)) return 0;
     if (!strncmp(name, "information_schema.", 19) || !strncmp(name, "pg_catalog.", 11) ||
@@ -144,7 +145,7 @@ static int resolve(struct project *p, size_t i, const char *name, const struct r
     if (project_find(p, full) >= 0 || strlist_has(&p->externals, full) || strlist_has(&p->externals, name)) {
         if (!strlist_has(parents, full)) strlist_push(parents, full);
     } else {
-        snprintf(err, errlen, "%s:%d: unknown table '%s': not a model and not declared in external_models.yaml",
+        mt_errf(err, "%s:%d: unknown table '%s': not a model and not declared in external_models.yaml",
                  p->models[i].file, p->models[i].query_line, name);
         rc = -1;
     }
@@ -152,13 +153,13 @@ static int resolve(struct project *p, size_t i, const char *name, const struct r
     return rc;
 }
 
-static int analyse(struct project *p, size_t i, const char *json_text, char *err, size_t errlen)
+static int analyse(struct project *p, size_t i, const char *json_text, struct mt_err *err)
 {
     const struct model *m = &p->models[i];
     struct json j;
-    char jerr[256];
-    if (json_parse(json_text, &j, jerr, sizeof jerr) < 0) {
-        snprintf(err, errlen, "%s:%d: %s", m->file, m->query_line, jerr);
+    struct mt_err jerr = MT_ERR_INIT;
+    if (json_parse(json_text, &j, &jerr) < 0) {
+        mt_errf(err, "%s:%d: parse tree JSON: %s", m->file, m->query_line, jerr.msg);
         return -1;
     }
     int rc = 0;
@@ -166,15 +167,15 @@ static int analyse(struct project *p, size_t i, const char *json_text, char *err
     const struct json *stmts = json_get(&j, "statements");
     struct refs r = {0};
     if (e && e->t == JSON_BOOL && e->b) {
-        snprintf(err, errlen, "%s:%d: %s", m->file, m->query_line, json_str(&j, "error_message"));
+        mt_errf(err, "%s:%d: %s", m->file, m->query_line, json_str(&j, "error_message"));
         rc = -1;
     } else if (!stmts || stmts->t != JSON_ARR || stmts->n != 1) {
-        snprintf(err, errlen, "%s:%d: expected exactly one query after MODEL (...);", m->file, m->query_line);
+        mt_errf(err, "%s:%d: expected exactly one query after MODEL (...);", m->file, m->query_line);
         rc = -1;
     } else {
         walk(stmts, &r);
         for (size_t k = 0; k < r.tables.n && rc == 0; k++)
-            rc = resolve(p, i, r.tables.v[k], &r, &p->parent_names[i], err, errlen);
+            rc = resolve(p, i, r.tables.v[k], &r, &p->parent_names[i], err);
         if (r.files.n) {
             strbuf sb;
             sb_init(&sb);
@@ -199,8 +200,7 @@ struct dfs {
     struct project *p;
     unsigned char *color;
     size_t *stack, depth, n_order;
-    char *err;
-    size_t errlen;
+    struct mt_err *err;
 };
 
 static int dfs_visit(struct dfs *d, size_t i)
@@ -214,7 +214,7 @@ static int dfs_visit(struct dfs *d, size_t i)
         while (k > 0 && d->stack[k - 1] != i) k--;
         for (size_t q = k > 0 ? k - 1 : 0; q < d->depth; q++)
             sb_appendf(&sb, "%s%s", q > (k > 0 ? k - 1 : 0) ? " -> " : "", d->p->models[d->stack[q]].name);
-        snprintf(d->err, d->errlen, "%s: dependency cycle: %s", d->p->models[i].file, sb.buf);
+        mt_errf(d->err, "%s: dependency cycle: %s", d->p->models[i].file, sb.buf);
         sb_free(&sb);
         return -1;
     }
@@ -227,7 +227,7 @@ static int dfs_visit(struct dfs *d, size_t i)
     return 0;
 }
 
-int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, char *err, size_t errlen)
+int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, struct mt_err *err)
 {
     size_t n = p->n;
     p->parent_names = xcalloc(n ? n : 1, sizeof *p->parent_names);
@@ -241,7 +241,7 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     size_t nq = 0;
     for (size_t i = 0; i < n; i++) {
         if (p->models[i].kind == KIND_SEED) continue;
-        char *sql = dag_render_fixed(p, i, cfg, err, errlen);
+        char *sql = dag_render_fixed(p, i, cfg, err);
         if (!sql) { sb_free(&q); return -1; }
         sb_appendf(&q, "%s(%zu, ", nq++ ? ", " : "", i);
         db_quote_literal(&q, sql);
@@ -253,14 +253,14 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     if (nq > 0) {
         duckdb_result res;
         if (duckdb_query(con, q.buf, &res) == DuckDBError) {
-            snprintf(err, errlen, "parsing models: %s", duckdb_result_error(&res));
+            mt_errf(err, "parsing models: %s", duckdb_result_error(&res));
             rc = -1;
         } else {
             idx_t rows = duckdb_row_count(&res);
             for (idx_t r = 0; r < rows && rc == 0; r++) {
                 size_t i = (size_t)duckdb_value_int64(&res, 0, r);
                 char *js = duckdb_value_varchar(&res, 1, r);
-                rc = analyse(p, i, js ? js : "{}", err, errlen);
+                rc = analyse(p, i, js ? js : "{}", err);
                 duckdb_free(js);
             }
         }
@@ -271,7 +271,7 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct refs none = {0};
         for (size_t k = 0; k < p->models[i].depends_on.n && rc == 0; k++)
-            rc = resolve(p, i, p->models[i].depends_on.v[k], &none, &p->parent_names[i], err, errlen);
+            rc = resolve(p, i, p->models[i].depends_on.v[k], &none, &p->parent_names[i], err);
     }
     if (rc < 0) return -1;
     for (size_t i = 0; i < n; i++) {
@@ -292,7 +292,7 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
             byname[k - 1] = t;
         }
     struct dfs d = {.p = p, .color = xcalloc(n ? n : 1, 1), .stack = xcalloc(n + 1, sizeof(size_t)),
-                    .err = err, .errlen = errlen};
+                    .err = err};
     for (size_t k = 0; k < n && rc == 0; k++) rc = dfs_visit(&d, byname[k]);
     free(d.color);
     free(d.stack);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "transform/engine.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -30,16 +31,16 @@ int cmd_dag(int argc, char **argv)
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     bool dot = !strcmp(fmt, "dot");
     if (!dot && strcmp(fmt, "text")) return cli_usage_error(usage, "--format must be text or dot, not '%s'", fmt);
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
-    if (db_open(&d, ":memory:", false, 1, err, sizeof err) < 0) {
-        return cli_fail(err);
+    if (db_open(&d, ":memory:", false, 1, &err) < 0) {
+        return cli_fail(err.msg);
     }
     struct project p;
     const char *dir = g_config.s.project_dir;
-    int rc = project_load(dir ? dir : ".", &p, err, sizeof err);
+    int rc = project_load(dir ? dir : ".", &p, &err);
     if (rc == 0) {
-        rc = dag_build(&p, &g_config, d.con, err, sizeof err);
+        rc = dag_build(&p, &g_config, d.con, &err);
         if (rc == 0 && dot) {
             printf("digraph materia {\n  rankdir=LR;\n  node [shape=box];\n");
             for (size_t k = 0; k < p.n; k++) {
@@ -63,5 +64,5 @@ int cmd_dag(int argc, char **argv)
         project_free(&p);
     }
     db_close(&d);
-    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err.msg) : MT_EXIT_OK;
 }

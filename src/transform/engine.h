@@ -19,6 +19,8 @@
 #include <time.h>
 
 #include "transform/model.h"
+#include "util/err.h"
+#include "util/json.h"
 #include "transform/transform.h"
 #include "util/config.h"
 #include "util/strbuf.h"
@@ -62,37 +64,22 @@ struct render_ctx {
 /* Expands macros outside string literals, quoted identifiers and comments. An unknown
  * @macro or an unset @VAR is an error naming file:line. */
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
-                 char *err, size_t errlen);
+                 struct mt_err *err);
 /* The value @VAR('name') reads: name, else NAME, from the configuration; NULL if unset. */
 const char *macro_var_value(const struct config *cfg, const char *name);
 /* Splits "(a, b)" / "[a, b]" / "a" into trimmed items at top-level commas. */
 void sql_split_list(const char *text, struct strlist *out);
 
-/* ---- json.c ---- */
-enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
-struct json {
-    enum json_type t;
-    char *s;               /* string value, or number text */
-    bool b;
-    size_t n;
-    char **keys;           /* objects: n keys */
-    struct json *items;    /* arrays and objects: n values */
-};
-int json_parse(const char *text, struct json *out, char *err, size_t errlen);
-void json_free(struct json *j);
-const struct json *json_get(const struct json *obj, const char *key);
-const char *json_str(const struct json *obj, const char *key); /* "" when absent */
-
 /* ---- dag.c ---- */
 /* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
  * batched query on con, resolves dependencies and file-input patterns, sorts the models
  * topologically. Errors: syntax errors, unknown tables, cycles (printing the cycle). */
-int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, char *err, size_t errlen);
+int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, struct mt_err *err);
 /* Expands a model's file-input globs; *fp is the SHA-256 over (path, size, mtime) of every
  * match ("" when the model has no file inputs). */
 void dag_inputs_fingerprint(const struct project *p, size_t i, char fp[HASH_HEX_LEN], size_t *nfiles);
 /* The query rendered with fixed placeholder times (what fingerprints cover). */
-char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, char *err, size_t errlen);
+char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, struct mt_err *err);
 
 /* ---- state.c ---- */
 struct model_state {
@@ -105,7 +92,7 @@ struct state {
     size_t n;
 };
 /* Loads the current environment (empty when the schema does not exist yet). */
-int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen);
+int state_load(duckdb_connection con, struct state *st, struct mt_err *err);
 void state_free(struct state *st);
 const struct model_state *state_find(const struct state *st, const char *model);
 
@@ -135,7 +122,7 @@ struct plan {
 };
 /* Loads the project, builds the DAG and compares against the state in con. */
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us,
-               struct plan *pl, char *err, size_t errlen);
+               struct plan *pl, struct mt_err *err);
 void plan_free(struct plan *pl);
 void plan_print(const struct plan *pl, FILE *out);
 /* A SEED model's CSV path: seed_path as written, relative to the model file. Caller frees. */
@@ -144,7 +131,7 @@ char *seed_abs_path(const struct model *m);
  * change by time alone: every model's cron floor is the same and no model's start passes. */
 void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi);
 /* Execution time: MATERIA_EXECUTION_TIME from the configuration, else now. */
-int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen);
+int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, struct mt_err *err);
 /* The arguments of `plan` and `run` (--execution-time TS; `run` also --full-check, when
  * full_check is not NULL): sets *exec_us (and *full_check) and returns MT_EXIT_OK, or prints
  * the usage error and returns MT_EXIT_USAGE. */
@@ -155,7 +142,7 @@ struct transform_outcome;
 /* Plans and runs. When stamp_out is not NULL and the run found nothing to do (and recorded
  * so), *stamp_out gets the no-op stamp's body (noop_stamp_describe; caller frees), else NULL. */
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
-                   struct transform_outcome *oc, char **stamp_out, char *err, size_t errlen);
+                   struct transform_outcome *oc, char **stamp_out, struct mt_err *err);
 
 /* ---- noop_stamp.c ---- */
 /* What a no-op plan depended on (paths, input globs, variables, the cron window), as the
@@ -175,11 +162,11 @@ bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_mod
 /* Runs every audit of model m against physical; -1 with model, audit and up to 5 bad rows
  * in err when one fails (or cannot run). */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
-               duckdb_connection con, int64_t exec_us, char *err, size_t errlen);
+               duckdb_connection con, int64_t exec_us, struct mt_err *err);
 
 /* ---- shared helpers ---- */
 /* Opens DUCKDB_PATH read-write, creating its parent folder. */
 struct db;
-int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen);
+int transform_open_lakehouse(const struct config *cfg, struct db *d, struct mt_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "transform/model.h"
+#include "util/err.h"
 #include "util/strbuf.h"
 
 enum tok_type { T_EOF = 0, T_IDENT, T_STRING, T_NUMBER, T_LPAREN, T_RPAREN, T_COMMA, T_SEMI, T_OP };
@@ -32,22 +33,21 @@ struct lexer {
     size_t len, pos;
     int line;
     const char *file;
-    char *err;
-    size_t errlen;
+    struct mt_err *err;
 };
 
 static int lex_error(struct lexer *lx, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int lex_error(struct lexer *lx, int line, const char *fmt, ...)
 {
-    int n = snprintf(lx->err, lx->errlen, "%s:%d: ", lx->file, line);
-    if (n < 0 || (size_t)n >= lx->errlen) return -1;
+    char msg[MT_ERR_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(lx->err + n, lx->errlen - (size_t)n, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    mt_errf(lx->err, "%s:%d: %s", lx->file, line, msg);
     /* quoted model text may hold newlines: the message stays one line (found by fuzzing) */
-    for (char *c = lx->err; *c; c++)
+    for (char *c = lx->err->msg; *c; c++)
         if ((unsigned char)*c < 0x20) *c = ' ';
     return -1;
 }
@@ -462,10 +462,10 @@ static int reject_nul(struct lexer *lx, const char *text, size_t len)
     return lex_error(lx, line, "NUL byte in the file");
 }
 
-int model_parse(const char *text, size_t len, const char *filename, struct model *m, char *err, size_t errlen)
+int model_parse(const char *text, size_t len, const char *filename, struct model *m, struct mt_err *err)
 {
     memset(m, 0, sizeof *m);
-    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err}};
     if (reject_nul(&p.lx, text, len) < 0) return -1;
     m->file = xstrdup(filename);
     lex_skip_space(&p.lx);
@@ -533,9 +533,9 @@ static size_t next_audit_kw(const char *text, size_t len, size_t pos)
 }
 
 int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs, size_t *n,
-                     char *err, size_t errlen)
+                     struct mt_err *err)
 {
-    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err, .errlen = errlen}};
+    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err}};
     if (reject_nul(&p.lx, text, len) < 0) return -1;
     lex_skip_space(&p.lx);
     while (p.lx.pos < len) {

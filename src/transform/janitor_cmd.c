@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "transform/engine.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -33,11 +34,11 @@ int cmd_janitor(int argc, char **argv)
         } else return cli_usage_error(usage, "unknown option");
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
-    if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0 || state_init(d.con, err, sizeof err) < 0) {
+    if (transform_open_lakehouse(&g_config, &d, &err) < 0 || state_init(d.con, &err) < 0) {
         db_close(&d);
-        return cli_fail(err);
+        return cli_fail(err.msg);
     }
     char *q = xasprintf("SELECT physical, kind, model, fingerprint FROM _materia.versions v WHERE dropped_at IS NULL "
                         "AND retired_at IS NOT NULL AND retired_at <= now()::TIMESTAMP - INTERVAL %ld DAY AND NOT EXISTS "
@@ -46,7 +47,7 @@ int cmd_janitor(int argc, char **argv)
     duckdb_result res;
     int rc = 0;
     if (duckdb_query(d.con, q, &res) == DuckDBError) {
-        snprintf(err, sizeof err, "reading _materia.versions: %s", duckdb_result_error(&res));
+        mt_errf(&err, "reading _materia.versions: %s", duckdb_result_error(&res));
         rc = -1;
     }
     free(q);
@@ -74,9 +75,9 @@ int cmd_janitor(int argc, char **argv)
     }
     sb_append(&sql, "COMMIT");
     duckdb_destroy_result(&res);
-    if (rc == 0 && n > 0 && db_exec(d.con, sql.buf, err, sizeof err) < 0) {
-        char e[256];
-        db_exec(d.con, "ROLLBACK", e, sizeof e);
+    if (rc == 0 && n > 0 && db_exec(d.con, sql.buf, &err) < 0) {
+        struct mt_err e = MT_ERR_INIT;
+        db_exec(d.con, "ROLLBACK", &e);
         rc = -1;
     }
     sb_free(&sql);
@@ -84,7 +85,7 @@ int cmd_janitor(int argc, char **argv)
     if (rc == 0) fputs(dropped.buf, stdout);
     sb_free(&dropped);
     if (rc < 0) {
-        fprintf(stderr, "materia: janitor: %s\n", err);
+        cli_error("janitor: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     printf("janitor: dropped %llu version%s (retention %ld days)\n", (unsigned long long)n, n == 1 ? "" : "s", days);

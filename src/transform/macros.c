@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
+#include "extract/landing_meta.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 
@@ -91,7 +93,7 @@ static const char *skip_ws(const char *s)
 
 /* @VAR('name'[, 'default']) starting after "@VAR"; appends the value. */
 static int expand_var(const char **pp, const char *file, int line, const struct render_ctx *rc, strbuf *out,
-                      char *err, size_t errlen)
+                      struct mt_err *err)
 {
     const char *p = skip_ws(*pp), *after;
     if (*p != '(') goto bad;
@@ -123,7 +125,7 @@ static int expand_var(const char **pp, const char *file, int line, const struct 
     else if (has_def && def) db_quote_literal(out, def);
     else if (has_def) sb_append_len(out, def_start, (size_t)(def_end - def_start));
     else {
-        snprintf(err, errlen, "%s:%d: @VAR('%s'): no configuration value %s (set it in the environment or .env)",
+        mt_errf(err, "%s:%d: @VAR('%s'): no configuration value %s (set it in the environment or .env)",
                  file, line, name, name);
         free(name);
         return -1;
@@ -132,7 +134,7 @@ static int expand_var(const char **pp, const char *file, int line, const struct 
     free(def);
     return 0;
 bad:
-    snprintf(err, errlen, "%s:%d: expected @VAR('name') or @VAR('name', default)", file, line);
+    mt_errf(err, "%s:%d: expected @VAR('name') or @VAR('name', default)", file, line);
     return -1;
 }
 
@@ -141,19 +143,19 @@ static bool landed_at_of(const char *data_path, int64_t *us)
 {
     size_t n = strlen(data_path), sfx = strlen(".csv.gzip");
     char *meta = xasprintf("%.*s.meta.json", (int)(n - sfx), data_path);
-    char *text = NULL, e[256];
+    char *text = NULL;
+    struct mt_err e = MT_ERR_INIT;
     size_t len = 0;
-    int rd = fs_read_all(meta, &text, &len, e, sizeof e);
+    int rd = fs_read_all(meta, &text, &len, &e);
     free(meta);
     if (rd == 0) {
-        struct json j;
-        int pr = json_parse(text, &j, e, sizeof e);
+        struct landing_meta lm; /* extract owns the meta format: read it through its parser */
+        int pr = landing_meta_parse(text, len, &lm, &e);
         free(text);
         if (pr < 0) return false;
-        const struct json *v = j.t == JSON_OBJ ? json_get(&j, "landed_at") : NULL;
-        bool use_mtime = !v || v->t == JSON_NULL;
-        bool known = v && v->t == JSON_STR && time_parse(v->s, us) == 0;
-        json_free(&j);
+        bool use_mtime = !lm.landed_at;
+        bool known = lm.landed_at && time_parse(lm.landed_at, us) == 0;
+        landing_meta_free(&lm);
         if (!use_mtime) return known;
     }
     struct stat st; /* no meta, or no landed_at in it: the model uses the mtime */
@@ -164,7 +166,7 @@ static bool landed_at_of(const char *data_path, int64_t *us)
 
 /* @LANDED_FILES('dataset') starting after "@LANDED_FILES"; appends the IN list. */
 static int expand_landed_files(const char **pp, const char *file, int line, const struct render_ctx *rc,
-                               strbuf *out, char *err, size_t errlen)
+                               strbuf *out, struct mt_err *err)
 {
     const char *p = skip_ws(*pp), *after;
     if (*p != '(') goto bad;
@@ -178,7 +180,7 @@ static int expand_landed_files(const char **pp, const char *file, int line, cons
     *pp = p + 1;
     const char *dir;
     if (var_lookup(rc, "landing_dir", &dir) < 0) {
-        snprintf(err, errlen, "%s:%d: @LANDED_FILES: no configuration value LANDING_DIR", file, line);
+        mt_errf(err, "%s:%d: @LANDED_FILES: no configuration value LANDING_DIR", file, line);
         free(ds);
         return -1;
     }
@@ -201,12 +203,12 @@ static int expand_landed_files(const char **pp, const char *file, int line, cons
     sb_append(out, kept ? ")" : "(NULL)");
     return 0;
 bad:
-    snprintf(err, errlen, "%s:%d: expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)", file, line);
+    mt_errf(err, "%s:%d: expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)", file, line);
     return -1;
 }
 
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
-                 char *err, size_t errlen)
+                 struct mt_err *err)
 {
     int line = line0;
     const char *p = sql;
@@ -262,11 +264,11 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
                 }
         if (done) continue;
         if (!strcmp(name, "var")) {
-            if (expand_var(&p, file, line, rc, out, err, errlen) < 0) return -1;
+            if (expand_var(&p, file, line, rc, out, err) < 0) return -1;
             continue;
         }
         if (!strcmp(name, "landed_files")) {
-            if (expand_landed_files(&p, file, line, rc, out, err, errlen) < 0) return -1;
+            if (expand_landed_files(&p, file, line, rc, out, err) < 0) return -1;
             continue;
         }
         if (!strcmp(name, "this_model")) {
@@ -292,7 +294,7 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
                     }
         }
         if (done) continue;
-        snprintf(err, errlen, "%s:%d: unknown macro @%s: expected @start_ds, @end_ds, @execution_ds (and _ts, "
+        mt_errf(err, "%s:%d: unknown macro @%s: expected @start_ds, @end_ds, @execution_ds (and _ts, "
                  "_date, _dt, _epoch, _millis), @this_model, @VAR('name') or @LANDED_FILES('dataset')", file, line, name);
         return -1;
     }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "util/hash.h"
+#include "util/err.h"
 #include "util/strlist.h"
 
 enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
@@ -58,7 +59,7 @@ struct model {
 /* Parses one model file's bytes. Returns 0 and fills *m, or -1 with "file:line: expected ..."
  * in err (m is left zeroed). */
 int model_parse(const char *text, size_t len, const char *filename, struct model *m,
-                char *err, size_t errlen);
+                struct mt_err *err);
 void model_free(struct model *m);
 
 /* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. */
@@ -70,7 +71,7 @@ struct audit_def {
 };
 /* Parses an audits/ *.sql file holding one or more AUDIT blocks; appends to *defs. */
 int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs,
-                     size_t *n, char *err, size_t errlen);
+                     size_t *n, struct mt_err *err);
 void audit_def_free(struct audit_def *a);
 
 /* A file input detected in a model's query (read_csv('...') etc.), glob already expanded. */
@@ -98,7 +99,7 @@ struct project {
 
 /* Loads every model, audit and external declaration under dir. Duplicate model names are
  * an error naming both files. */
-int project_load(const char *dir, struct project *p, char *err, size_t errlen);
+int project_load(const char *dir, struct project *p, struct mt_err *err);
 void project_free(struct project *p);
 /* Index of the model named name (case-insensitive), or -1. */
 long project_find(const struct project *p, const char *name);

@@ -254,7 +254,7 @@ void noop_stamp_write(const struct config *cfg, const char *body)
 {
     /* the inputs must still be as the plan saw them (pre), or the stamp would vouch for a change */
     const char *pre = strstr(body, "\npre ");
-    char now[HASH_HEX_LEN] = "", digest[HASH_HEX_LEN], err[MT_ERR_LEN];
+    char now[HASH_HEX_LEN] = "", digest[HASH_HEX_LEN];
     if (!pre || strlen(pre) < 6 + 64) return;
     stamp_digest(cfg, body, NULL, digest, now);
     if (strncmp(now, pre + 5, 64) != 0) {
@@ -263,17 +263,19 @@ void noop_stamp_write(const struct config *cfg, const char *body)
     }
     char *text = xasprintf(STAMP_MAGIC "\n%sdigest %s\n", body, digest);
     char *path = stamp_path(cfg);
-    if (fs_write_atomic(path, text, strlen(text), false, err, sizeof err) < 0)
-        log_warn("transform: writing the no-op stamp: %s (the next run checks the lakehouse)", err);
+    struct mt_err err = MT_ERR_INIT;
+    if (fs_write_atomic(path, text, strlen(text), false, &err) < 0)
+        log_warn("transform: writing the no-op stamp: %s (the next run checks the lakehouse)", err.msg);
     free(path);
     free(text);
 }
 
 bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_models)
 {
-    char *path = stamp_path(cfg), *text = NULL, err[MT_ERR_LEN];
+    char *path = stamp_path(cfg), *text = NULL;
+    struct mt_err err = MT_ERR_INIT;
     size_t len;
-    int rc = fs_read_all(path, &text, &len, err, sizeof err);
+    int rc = fs_read_all(path, &text, &len, &err);
     free(path);
     if (rc < 0) return false;
     bool ok = false;

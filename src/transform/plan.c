@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "util/clock.h"
@@ -33,7 +34,7 @@ const char *reason_name(enum reason r)
     return names[r];
 }
 
-int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, char *err, size_t errlen)
+int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, struct mt_err *err)
 {
     const char *v = override && *override ? override : config_get(cfg, "MATERIA_EXECUTION_TIME");
     if (!v || !*v) {
@@ -41,7 +42,7 @@ int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, 
         return 0;
     }
     if (time_parse(v, us) < 0) {
-        snprintf(err, errlen, "execution time '%s': expected YYYY-MM-DD[ HH:MM[:SS]]", v);
+        mt_errf(err, "execution time '%s': expected YYYY-MM-DD[ HH:MM[:SS]]", v);
         return -1;
     }
     return 0;
@@ -56,8 +57,7 @@ char *seed_abs_path(const struct model *m)
     return p;
 }
 
-static int def_hash(const struct project *p, size_t i, const struct config *cfg, char out[HASH_HEX_LEN], char *err,
-                    size_t errlen)
+static int def_hash(const struct project *p, size_t i, const struct config *cfg, char out[HASH_HEX_LEN], struct mt_err *err)
 {
     const struct model *m = &p->models[i];
     struct hash_ctx h;
@@ -69,9 +69,9 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
     if (m->kind == KIND_SEED) {
         char *path = seed_abs_path(m), *data;
         size_t len;
-        char e[512];
-        if (fs_read_all(path, &data, &len, e, sizeof e) < 0) {
-            snprintf(err, errlen, "%s:%d: seed: %s", m->file, m->line, e);
+        struct mt_err e = MT_ERR_INIT;
+        if (fs_read_all(path, &data, &len, &e) < 0) {
+            mt_errf(err, "%s:%d: seed: %s", m->file, m->line, e.msg);
             free(path);
             return -1;
         }
@@ -79,7 +79,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         free(data);
         free(path);
     } else {
-        char *q = dag_render_fixed(p, i, cfg, err, errlen);
+        char *q = dag_render_fixed(p, i, cfg, err);
         if (!q) return -1;
         hash_update(&h, q, strlen(q));
         free(q);
@@ -96,25 +96,25 @@ static int64_t model_start_us(const struct model *m)
 }
 
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
-               char *err, size_t errlen)
+               struct mt_err *err)
 {
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
     const char *dir = cfg->s.project_dir;
     double t0 = clock_mono_ms();
-    if (project_load(dir ? dir : ".", &pl->proj, err, errlen) < 0) return -1;
+    if (project_load(dir ? dir : ".", &pl->proj, err) < 0) return -1;
     struct project *p = &pl->proj;
     double t1 = clock_mono_ms();
-    if (dag_build(p, cfg, con, err, errlen) < 0) goto fail;
+    if (dag_build(p, cfg, con, err) < 0) goto fail;
     double t2 = clock_mono_ms();
     for (size_t i = 0; i < p->n; i++) {
         const struct model *m = &p->models[i];
         if (m->start && time_parse(m->start, &(int64_t){0}) < 0) {
-            snprintf(err, errlen, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
+            mt_errf(err, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
             goto fail;
         }
     }
-    if (with_state && state_load(con, &pl->st, err, errlen) < 0) goto fail;
+    if (with_state && state_load(con, &pl->st, err) < 0) goto fail;
     double t3 = clock_mono_ms();
     pl->n = p->n;
     pl->items = xcalloc(p->n ? p->n : 1, sizeof *pl->items);
@@ -125,7 +125,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
         const struct model *m = &p->models[i];
         struct plan_item *it = &pl->items[k];
         it->m = i;
-        if (def_hash(p, i, cfg, it->def_hash, err, errlen) < 0) { free(item_of); goto fail; }
+        if (def_hash(p, i, cfg, it->def_hash, err) < 0) { free(item_of); goto fail; }
         /* fingerprint = H(def_hash, parents' name=fp sorted by name) */
         struct strlist par = {0};
         bool parent_data_changed = false;

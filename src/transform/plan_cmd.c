@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "transform/engine.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -38,9 +39,9 @@ int plan_cmd_args(int argc, char **argv, const char *use, int64_t *exec_us, bool
     }
     if (optind < argc)
         return cli_usage_error(use, "%s: unexpected argument '%s'", argv[0], argv[optind]);
-    char err[MT_ERR_LEN];
-    if (plan_exec_time(&g_config, exec, exec_us, err, sizeof err) < 0)
-        return cli_usage_error(use, "%s: %s", argv[0], err);
+    struct mt_err err = MT_ERR_INIT;
+    if (plan_exec_time(&g_config, exec, exec_us, &err) < 0)
+        return cli_usage_error(use, "%s: %s", argv[0], err.msg);
     return MT_EXIT_OK;
 }
 
@@ -50,19 +51,19 @@ int cmd_plan(int argc, char **argv)
     int64_t exec_us;
     int urc = plan_cmd_args(argc, argv, usage, &exec_us, NULL);
     if (urc != MT_EXIT_OK) return urc;
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     const char *path = g_config.s.duckdb_path;
     struct db d;
     /* read-only: plan never writes; a missing lakehouse means everything is new */
-    if (db_open(&d, fs_exists(path) ? path : ":memory:", fs_exists(path), 0, err, sizeof err) < 0) {
-        return cli_fail(err);
+    if (db_open(&d, fs_exists(path) ? path : ":memory:", fs_exists(path), 0, &err) < 0) {
+        return cli_fail(err.msg);
     }
     struct plan pl;
-    int rc = plan_build(&g_config, d.con, true, exec_us, &pl, err, sizeof err);
+    int rc = plan_build(&g_config, d.con, true, exec_us, &pl, &err);
     if (rc == 0) {
         plan_print(&pl, stdout);
         plan_free(&pl);
     }
     db_close(&d);
-    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err.msg) : MT_EXIT_OK;
 }

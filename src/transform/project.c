@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "util/fsutil.h"
 
 /* Appends every *.sql file under dir (recursively when recurse) to files. */
@@ -39,10 +40,11 @@ static void load_externals(const char *dir, struct strlist *ext)
     static const char *names[] = {"external_models.yaml", "external_models.yml", "external_models"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         char *path = fs_join(dir, names[k]);
-        char *data = NULL, err[256];
+        char *data = NULL;
+        struct mt_err err = MT_ERR_INIT;
         size_t len;
         bool yaml = k < 2;
-        if (fs_read_all(path, &data, &len, err, sizeof err) == 0) {
+        if (fs_read_all(path, &data, &len, &err) == 0) {
             char *save = NULL;
             for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *s = line;
@@ -65,7 +67,7 @@ static void load_externals(const char *dir, struct strlist *ext)
     }
 }
 
-int project_load(const char *dir, struct project *p, char *err, size_t errlen)
+int project_load(const char *dir, struct project *p, struct mt_err *err)
 {
     memset(p, 0, sizeof *p);
     p->dir = xstrdup(dir);
@@ -79,14 +81,14 @@ int project_load(const char *dir, struct project *p, char *err, size_t errlen)
     for (size_t i = 0; i < files.n && rc == 0; i++) {
         char *data;
         size_t len;
-        if (fs_read_all(files.v[i], &data, &len, err, errlen) < 0) { rc = -1; break; }
+        if (fs_read_all(files.v[i], &data, &len, err) < 0) { rc = -1; break; }
         struct model m;
-        rc = model_parse(data, len, files.v[i], &m, err, errlen);
+        rc = model_parse(data, len, files.v[i], &m, err);
         free(data);
         if (rc < 0) break;
         long dup = project_find(p, m.name);
         if (dup >= 0) {
-            snprintf(err, errlen, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,
+            mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,
                      p->models[dup].file, p->models[dup].line);
             model_free(&m);
             rc = -1;
@@ -103,8 +105,8 @@ int project_load(const char *dir, struct project *p, char *err, size_t errlen)
         for (size_t i = 0; i < files.n && rc == 0; i++) {
             char *data;
             size_t len;
-            if (fs_read_all(files.v[i], &data, &len, err, errlen) < 0) { rc = -1; break; }
-            rc = audit_file_parse(data, len, files.v[i], &p->audits, &p->n_audits, err, errlen);
+            if (fs_read_all(files.v[i], &data, &len, err) < 0) { rc = -1; break; }
+            rc = audit_file_parse(data, len, files.v[i], &p->audits, &p->n_audits, err);
             free(data);
         }
         strlist_free(&files);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "transform/engine.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -31,24 +32,24 @@ int cmd_render(int argc, char **argv)
         else return cli_getopt_error(usage, argv[0], c, argv);
     }
     if (optind + 1 != argc) return cli_usage_error(usage, "%s: expected one MODEL", argv[0]);
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     int64_t exec_us, s_us = 0, e_us = 0;
-    if (plan_exec_time(&g_config, exec, &exec_us, err, sizeof err) < 0) return cli_usage_error(usage, "%s", err);
+    if (plan_exec_time(&g_config, exec, &exec_us, &err) < 0) return cli_usage_error(usage, "%s", err.msg);
     if ((start && time_parse(start, &s_us) < 0) || (end && time_parse(end, &e_us) < 0))
         return cli_usage_error(usage, "--start/--end: expected YYYY-MM-DD[ HH:MM[:SS]]");
     struct db d;
-    if (db_open(&d, ":memory:", false, 1, err, sizeof err) < 0) {
-        return cli_fail(err);
+    if (db_open(&d, ":memory:", false, 1, &err) < 0) {
+        return cli_fail(err.msg);
     }
     struct plan pl;
-    int rc = plan_build(&g_config, d.con, false, exec_us, &pl, err, sizeof err);
+    int rc = plan_build(&g_config, d.con, false, exec_us, &pl, &err);
     if (rc == 0) {
         long i = project_find(&pl.proj, argv[optind]);
         const struct plan_item *it = NULL;
         for (size_t k = 0; k < pl.n && i >= 0; k++)
             if (pl.items[k].m == (size_t)i) it = &pl.items[k];
         if (!it) {
-            snprintf(err, sizeof err, "no model named '%s' under %s", argv[optind], pl.proj.dir);
+            mt_errf(&err, "no model named '%s' under %s", argv[optind], pl.proj.dir);
             rc = -1;
         } else if (pl.proj.models[i].kind == KIND_SEED) {
             printf("-- SEED %s: rows of %s\n", pl.proj.models[i].name, pl.proj.models[i].seed_path);
@@ -60,12 +61,12 @@ int cmd_render(int argc, char **argv)
                                      .exec_us = exec_us};
             strbuf sb;
             sb_init(&sb);
-            rc = macro_render(m->query, m->file, m->query_line, &ctx, &sb, err, sizeof err);
+            rc = macro_render(m->query, m->file, m->query_line, &ctx, &sb, &err);
             if (rc == 0) printf("%s\n", sb.buf);
             sb_free(&sb);
         }
         plan_free(&pl);
     }
     db_close(&d);
-    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err.msg) : MT_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "transform/engine.h"
 #include "transform/transform.h"
 #include "util/cli.h"
@@ -36,7 +37,7 @@ int cmd_run(int argc, char **argv)
     bool full_check;
     int urc = plan_cmd_args(argc, argv, usage, &exec_us, &full_check);
     if (urc != MT_EXIT_OK) return urc;
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     size_t n_models;
     double t0 = clock_mono_ms();
     if (!full_check && noop_stamp_matches(&g_config, exec_us, &n_models)) {
@@ -47,13 +48,13 @@ int cmd_run(int argc, char **argv)
     }
     noop_stamp_clear(&g_config);
     struct db d;
-    if (transform_open_lakehouse(&g_config, &d, err, sizeof err) < 0) {
-        return cli_fail(err);
+    if (transform_open_lakehouse(&g_config, &d, &err) < 0) {
+        return cli_fail(err.msg);
     }
     struct transform_outcome oc;
     double t1 = clock_mono_ms();
     char *stamp = NULL;
-    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, &stamp, err, sizeof err);
+    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, &stamp, &err);
     double t2 = clock_mono_ms();
     if (rc == 0 && oc.models_rebuilt == 0) {
         /* A no-op run only appended its 'nothing_to_do' row, which is durable in the WAL.
@@ -64,12 +65,12 @@ int cmd_run(int argc, char **argv)
         char *wal = xasprintf("%s.wal", g_config.s.duckdb_path);
         struct stat st;
         if (stat(wal, &st) == 0 && st.st_size < 4096)
-            db_exec(d.con, "PRAGMA disable_checkpoint_on_shutdown", err, sizeof err);
+            db_exec(d.con, "PRAGMA disable_checkpoint_on_shutdown", &err);
         free(wal);
     }
     db_close(&d);
     if (stamp) noop_stamp_write(&g_config, stamp); /* after close: it records the lakehouse as closed */
     free(stamp);
     log_debug("transform: open %.1f ms, run %.1f ms, close %.1f ms", t1 - t0, t2 - t1, clock_mono_ms() - t2);
-    return rc < 0 ? cli_fail(err) : MT_EXIT_OK;
+    return rc < 0 ? cli_fail(err.msg) : MT_EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
 #include "util/common.h"
@@ -25,23 +26,23 @@
 #include "util/runlog.h"
 #include "util/testhook.h"
 
-int transform_open_lakehouse(const struct config *cfg, struct db *d, char *err, size_t errlen)
+int transform_open_lakehouse(const struct config *cfg, struct db *d, struct mt_err *err)
 {
     memset(d, 0, sizeof *d); /* closable (db_close) even when the folder cannot be made */
     const char *path = cfg->s.duckdb_path;
     char *dir = fs_dirname(path);
-    int rc = fs_mkdir_p(dir, err, errlen);
+    int rc = fs_mkdir_p(dir, err);
     free(dir);
     if (rc < 0) return -1;
-    return db_open(d, path, false, 0, err, errlen);
+    return db_open(d, path, false, 0, err);
 }
 
 /* Runs sql; *rows gets the affected/created row count (-1 when not applicable). */
-static int exec_rows(duckdb_connection con, const char *sql, int64_t *rows, char *err, size_t errlen)
+static int exec_rows(duckdb_connection con, const char *sql, int64_t *rows, struct mt_err *err)
 {
     duckdb_result res;
     if (duckdb_query(con, sql, &res) == DuckDBError) {
-        snprintf(err, errlen, "%s", duckdb_result_error(&res));
+        mt_errf(err, "%s", duckdb_result_error(&res));
         duckdb_destroy_result(&res);
         return -1;
     }
@@ -98,8 +99,7 @@ struct run_ctx {
     duckdb_connection con;
     struct plan *pl;
     const char *run_id;
-    char *err;
-    size_t errlen;
+    struct mt_err *err;
     struct strlist schemas;  /* schemas this run already made sure of */
     /* State rows, written in one batch by the run's final statement (same transaction):
      * nothing in a run reads them back, and ~5 small statements per model cost more than
@@ -144,7 +144,7 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     const struct model *m = &rc->pl->proj.models[it->m];
     struct render_ctx ctx = {.cfg = rc->cfg, .this_model = it->physical, .start_us = s, .end_us = e,
                              .exec_us = rc->pl->exec_us};
-    return macro_render(m->query, m->file, m->query_line, &ctx, out, rc->err, rc->errlen);
+    return macro_render(m->query, m->file, m->query_line, &ctx, out, rc->err);
 }
 
 static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
@@ -198,9 +198,9 @@ static int null_key_check(struct run_ctx *rc, const struct model *m, const char 
         sb_append(&sql, " IS NULL");
     }
     int64_t n = 0;
-    int r = db_query_i64(rc->con, sql.buf, &n, NULL, rc->err, rc->errlen);
+    int r = db_query_i64(rc->con, sql.buf, &n, NULL, rc->err);
     if (r == 0 && n > 0) {
-        snprintf(rc->err, rc->errlen, "%lld rows have a NULL in the unique key (%s); a unique key must not be NULL",
+        mt_errf(rc->err, "%lld rows have a NULL in the unique key (%s); a unique key must not be NULL",
                  (long long)n, keys.buf);
         r = -1;
     }
@@ -228,14 +228,14 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     if (r == 0 && create) {
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
-        r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && m->kind == KIND_INCR_TIME) {
         sb_appendf(&sql, "DELETE FROM %s", it->physical);
         time_filter(&sql, m, s, e);
         sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         time_filter(&sql, m, s, e);
-        r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err);
     } else if (r == 0) {
         /* Upsert only the keys whose rows are new or differ. The batch is materialised once;
          * the EXCEPT compares it with the physical rows of the batch's keys only (a SEMI JOIN on
@@ -243,7 +243,7 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
          * large model on each refresh (bench/RESULTS.md, scale). The changed keys are added to
          * temp._materia_touched, which the model's audits read (audit_target). */
         sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_batch AS SELECT * FROM (%s\n) AS _materia_q", q.buf);
-        r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+        r = db_exec(rc->con, sql.buf, rc->err);
         if (r == 0) r = null_key_check(rc, m, "temp._materia_batch");
         sb_reset(&sql);
         sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_changed AS SELECT * FROM temp._materia_batch "
@@ -255,10 +255,10 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
                    "INSERT INTO temp._materia_touched SELECT DISTINCT ", it->physical);
         key_list(&sql, m, "");
         sb_append(&sql, " FROM temp._materia_changed;\nSELECT count(*) AS \"Count\" FROM temp._materia_changed");
-        if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err, rc->errlen);
+        if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0)
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
-                        rc->err, rc->errlen);
+                        rc->err);
     }
     if (r == 0) {
         strbuf *iv = &rc->intervals_rows;
@@ -286,7 +286,7 @@ static int key_refresh_rows(struct run_ctx *rc, const struct model *m, const str
     sb_appendf(&sql, "CREATE OR REPLACE TEMP TABLE _materia_audited AS SELECT _t.* FROM %s AS _t "
                "SEMI JOIN temp._materia_touched AS _c ON ", it->physical);
     key_match(&sql, m);
-    int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+    int r = db_exec(rc->con, sql.buf, rc->err);
     sb_free(&sql);
     return r;
 }
@@ -337,7 +337,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     const struct model *m = &rc->pl->proj.models[it->m];
     *rows = -1;
     if (!strlist_has(&rc->schemas, m->schema)) {
-        if (db_execf(rc->con, rc->err, rc->errlen, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT "
+        if (db_execf(rc->con, rc->err, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT "
                      "EXISTS \"%s\"", m->schema, m->schema) < 0)
             return -1;
         strlist_push(&rc->schemas, m->schema);
@@ -350,7 +350,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
             sb_append(&sql, "CREATE OR REPLACE TEMP TABLE _materia_touched AS SELECT ");
             key_list(&sql, m, "");
             sb_appendf(&sql, " FROM %s LIMIT 0", it->physical);
-            int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+            int r = db_exec(rc->con, sql.buf, rc->err);
             sb_free(&sql);
             if (r < 0) return -1;
         }
@@ -375,7 +375,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     }
     if (r == 0) {
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
-        r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err, rc->errlen);
+        r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err);
     }
     sb_free(&q);
     sb_free(&sql);
@@ -387,7 +387,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
 static int promote(struct run_ctx *rc, const struct plan_item *it)
 {
     const struct model *m = &rc->pl->proj.models[it->m];
-    int r = db_execf(rc->con, rc->err, rc->errlen, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s", m->schema,
+    int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s", m->schema,
                      m->table, it->physical);
     if (r < 0) return -1;
     list_sep(&rc->models_gone, ", ");
@@ -436,7 +436,7 @@ static int remove_model(struct run_ctx *rc, const char *name)
     db_quote_literal(&sql, name);
     sb_append(&sql, ";\nUPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE retired_at IS NULL AND model = ");
     db_quote_literal(&sql, name);
-    int r = db_exec(rc->con, sql.buf, rc->err, rc->errlen);
+    int r = db_exec(rc->con, sql.buf, rc->err);
     sb_free(&sql);
     return r;
 }
@@ -447,35 +447,84 @@ static int remove_model(struct run_ctx *rc, const char *name)
 static void record_run(duckdb_connection con, const char *run_id, enum runlog_status status, const char *message,
                        const strbuf *models)
 {
-    char e[MT_ERR_LEN];
-    if (runlog_end(con, run_id, status, message, models, true, e, sizeof e) < 0)
-        log_error("transform: recording run %s: %s", run_id, e);
+    struct mt_err e = MT_ERR_INIT;
+    if (runlog_end(con, run_id, status, message, models, true, &e) < 0)
+        log_error("transform: recording run %s: %s", run_id, e.msg);
+}
+
+/* One model of a run, inside the run's open transaction: build (or refresh its keys),
+ * audit, promote, and add its run_models row to rows. 0, or -1 with err; *fail_status
+ * then says how the run failed (an audit, or anything else). */
+static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *rows, FILE *out,
+                     struct transform_outcome *oc, enum runlog_status *fail_status, struct mt_err *err)
+{
+    const struct plan *pl = rc->pl;
+    duckdb_connection con = rc->con;
+    const struct model *m = &pl->proj.models[it->m];
+    double ts = clock_mono_ms() / 1e3;
+    int64_t n = -1;
+    const char *action = action_of(m, it);
+    struct mt_err e = MT_ERR_INIT;
+    rc->err = &e;
+    int r = build(rc, it, &n);
+    if (r < 0) mt_errf(err, "%s: %s failed: %s", m->name, action, e.msg);
+    double tb = clock_mono_ms() / 1e3;
+    if (r == 0 && key_refresh(m, it) && (r = key_refresh_rows(rc, m, it)) < 0)
+        mt_errf(err, "%s: %s failed: %s", m->name, action, e.msg);
+    strbuf target;
+    sb_init(&target);
+    audit_target(m, it, &target);
+    if (r == 0 && (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, pl->exec_us, err)) < 0)
+        *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
+    log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,
+              ((clock_mono_ms() / 1e3) - tb) * 1e3);
+    sb_free(&target);
+    if (r == 0 && key_refresh(m, it) &&
+        (r = db_exec(con, "DROP TABLE IF EXISTS temp._materia_touched; DROP TABLE IF EXISTS temp._materia_audited",
+                     &e)) < 0)
+        mt_errf(err, "%s: %s", m->name, e.msg);
+    if (r == 0 && (r = promote(rc, it)) < 0) mt_errf(err, "%s: promotion failed: %s", m->name, e.msg);
+    double secs = (clock_mono_ms() / 1e3) - ts;
+    runlog_model_row(rows, oc->run_id, m->name, it->fp, action, r == 0 ? RUNLOG_OK : *fail_status, secs, n);
+    if (r < 0) return -1;
+    /* built and promoted, inside the run's still-open transaction: the crash-safety test
+     * kills the run here (util/testhook.h) */
+    char point[160];
+    snprintf(point, sizeof point, "after_model_%s", m->name);
+    testhook_point(point);
+    oc->models_rebuilt++;
+    char nb[32] = "-";
+    if (n >= 0) snprintf(nb, sizeof nb, "%lld", (long long)n);
+    if (out) fprintf(out, "  %-7s %-40s %-10s %8.3fs %10s rows\n", action, m->name, reason_name(it->reason),
+                     secs, nb);
+    else log_info("transform: %s %s (%s) %.3fs %s rows", action, m->name, reason_name(it->reason), secs, nb);
+    return 0;
 }
 
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
-                   struct transform_outcome *oc, char **stamp_out, char *err, size_t errlen)
+                   struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
 {
     if (stamp_out) *stamp_out = NULL;
     memset(oc, 0, sizeof *oc);
     double t0 = clock_mono_ms() / 1e3;
     double tm0 = clock_mono_ms();
-    if (state_init(con, err, errlen) < 0) return -1;
+    if (state_init(con, err) < 0) return -1;
     log_debug("transform: state_init %.1f ms", clock_mono_ms() - tm0);
     id_make(oc->run_id, sizeof oc->run_id, NULL, time(NULL));
     struct plan pl;
     strbuf rows;
     sb_init(&rows);
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     /* A stale 'running' row means a run was killed: runlog_begin/runlog_record mark it
      * failed (no other process can hold the lakehouse). */
     struct timespec planned_at; /* before the plan reads any input: see noop_stamp_describe */
     clock_gettime(CLOCK_REALTIME, &planned_at);
-    int prc = plan_build(cfg, con, true, exec_us, &pl, err, errlen);
+    int prc = plan_build(cfg, con, true, exec_us, &pl, err);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
         double tm1 = clock_mono_ms();
-        if (runlog_record(con, RUNLOG_TRANSFORM, oc->run_id, RUNLOG_NOTHING_TO_DO, NULL, e2, sizeof e2) < 0)
-            log_error("transform: recording run %s: %s", oc->run_id, e2);
+        if (runlog_record(con, RUNLOG_TRANSFORM, oc->run_id, RUNLOG_NOTHING_TO_DO, NULL, &e2) < 0)
+            log_error("transform: recording run %s: %s", oc->run_id, e2.msg);
         else if (stamp_out)
             *stamp_out = noop_stamp_describe(cfg, &pl, &planned_at);
         log_debug("transform: recording the no-op run %.1f ms", clock_mono_ms() - tm1);
@@ -486,83 +535,39 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         sb_free(&rows);
         return 0;
     }
-    if (runlog_begin(con, RUNLOG_TRANSFORM, oc->run_id, NULL, e2, sizeof e2) < 0) {
-        if (prc == 0) snprintf(err, errlen, "recording the run in the run log: %s", e2);
-        else log_error("transform: recording run %s in the run log: %s", oc->run_id, e2); /* err: the plan's */
+    if (runlog_begin(con, RUNLOG_TRANSFORM, oc->run_id, NULL, &e2) < 0) {
+        if (prc == 0) mt_errf(err, "recording the run in the run log: %s", e2.msg);
+        else log_error("transform: recording run %s in the run log: %s", oc->run_id, e2.msg); /* err: the plan's */
         if (prc == 0) plan_free(&pl);
         sb_free(&rows);
         return -1;
     }
     if (prc < 0) {
-        record_run(con, oc->run_id, RUNLOG_FAILED, err, &rows);
+        record_run(con, oc->run_id, RUNLOG_FAILED, err->msg, &rows);
         sb_free(&rows);
         return -1;
     }
     oc->models_total = (int)pl.n;
-    struct run_ctx rc = {.cfg = cfg, .con = con, .pl = &pl, .run_id = oc->run_id, .err = err, .errlen = errlen};
+    struct run_ctx rc = {.cfg = cfg, .con = con, .pl = &pl, .run_id = oc->run_id, .err = err};
     sb_init(&rc.models_rows);
     sb_init(&rc.models_gone);
     sb_init(&rc.versions_rows);
     sb_init(&rc.retired);
     sb_init(&rc.promotions_rows);
     sb_init(&rc.intervals_rows);
-    int r = db_exec(con, "BEGIN TRANSACTION", err, errlen);
+    int r = db_exec(con, "BEGIN TRANSACTION", err);
     enum runlog_status fail_status = RUNLOG_FAILED;
-    for (size_t k = 0; k < pl.n && r == 0; k++) {
-        const struct plan_item *it = &pl.items[k];
-        if (!it->run) continue;
-        const struct model *m = &pl.proj.models[it->m];
-        double ts = clock_mono_ms() / 1e3;
-        int64_t n = -1;
-        const char *action = action_of(m, it);
-        char e[MT_ERR_LEN];
-        rc.err = e;
-        rc.errlen = sizeof e;
-        r = build(&rc, it, &n);
-        if (r < 0) snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
-        double tb = clock_mono_ms() / 1e3;
-        if (r == 0 && key_refresh(m, it) && (r = key_refresh_rows(&rc, m, it)) < 0)
-            snprintf(err, errlen, "%s: %s failed: %s", m->name, action, e);
-        strbuf target;
-        sb_init(&target);
-        audit_target(m, it, &target);
-        if (r == 0 && (r = audits_run(&pl.proj, m, target.buf, cfg, con, pl.exec_us, err, errlen)) < 0) {
-            fail_status = RUNLOG_AUDIT_FAILED;
-            oc->audit_failed = true;
-        }
-        log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3, ((clock_mono_ms() / 1e3) - tb) * 1e3);
-        sb_free(&target);
-        if (r == 0 && key_refresh(m, it) &&
-            (r = db_exec(con, "DROP TABLE IF EXISTS temp._materia_touched; DROP TABLE IF EXISTS temp._materia_audited",
-                         e, sizeof e)) < 0)
-            snprintf(err, errlen, "%s: %s", m->name, e);
-        if (r == 0 && (r = promote(&rc, it)) < 0) snprintf(err, errlen, "%s: promotion failed: %s", m->name, e);
-        double secs = (clock_mono_ms() / 1e3) - ts;
-        runlog_model_row(&rows, oc->run_id, m->name, it->fp, action, r == 0 ? RUNLOG_OK : fail_status, secs, n);
-        if (r == 0) {
-            /* built and promoted, inside the run's still-open transaction: the crash-safety
-             * test kills the run here (util/testhook.h) */
-            char point[160];
-            snprintf(point, sizeof point, "after_model_%s", m->name);
-            testhook_point(point);
-            oc->models_rebuilt++;
-            char nb[32] = "-";
-            if (n >= 0) snprintf(nb, sizeof nb, "%lld", (long long)n);
-            if (out) fprintf(out, "  %-7s %-40s %-10s %8.3fs %10s rows\n", action, m->name, reason_name(it->reason),
-                             secs, nb);
-            else log_info("transform: %s %s (%s) %.3fs %s rows", action, m->name, reason_name(it->reason), secs, nb);
-        }
-    }
+    for (size_t k = 0; k < pl.n && r == 0; k++)
+        if (pl.items[k].run) r = run_model(&rc, &pl.items[k], &rows, out, oc, &fail_status, err);
     for (size_t k = 0; k < pl.removed.n && r == 0; k++) {
-        char e[MT_ERR_LEN];
-        rc.err = e;
-        rc.errlen = sizeof e;
-        if ((r = remove_model(&rc, pl.removed.v[k])) < 0) snprintf(err, errlen, "%s: removing: %s", pl.removed.v[k], e);
+        struct mt_err e = MT_ERR_INIT;
+        rc.err = &e;
+        if ((r = remove_model(&rc, pl.removed.v[k])) < 0) mt_errf(err, "%s: removing: %s", pl.removed.v[k], e.msg);
         else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
         if (r == 0) runlog_model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", RUNLOG_OK, 0, -1);
     }
     if (r == 0) {
-        char e[MT_ERR_LEN];
+        struct mt_err e = MT_ERR_INIT;
         strbuf fin;
         sb_init(&fin);
         deferred_sql(&rc, &fin);
@@ -572,15 +577,15 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         runlog_end_sql(&fin, oc->run_id, RUNLOG_OK, NULL, &rows, false, ended);
         sb_append(&fin, "COMMIT");
         double tc = clock_mono_ms();
-        r = db_exec(con, fin.buf, e, sizeof e);
+        r = db_exec(con, fin.buf, &e);
         log_debug("transform: commit %.1f ms", clock_mono_ms() - tc);
         sb_free(&fin);
-        if (r < 0) snprintf(err, errlen, "committing run %s: %s", oc->run_id, e);
+        if (r < 0) mt_errf(err, "committing run %s: %s", oc->run_id, e.msg);
     }
     if (r < 0) {
-        char e[MT_ERR_LEN];
-        db_exec(con, "ROLLBACK", e, sizeof e);
-        record_run(con, oc->run_id, fail_status, err, &rows);
+        struct mt_err e = MT_ERR_INIT;
+        db_exec(con, "ROLLBACK", &e);
+        record_run(con, oc->run_id, fail_status, err->msg, &rows);
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, runlog_status_name(fail_status));
     } else if (out) {
@@ -595,11 +600,10 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     return r;
 }
 
-int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out, char *err,
-                  size_t errlen)
+int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out, struct mt_err *err)
 {
     int64_t exec_us;
     memset(out, 0, sizeof *out);
-    if (plan_exec_time(cfg, NULL, &exec_us, err, errlen) < 0) return -1;
-    return runner_execute(cfg, lake, exec_us, NULL, out, NULL, err, errlen);
+    if (plan_exec_time(cfg, NULL, &exec_us, err) < 0) return -1;
+    return runner_execute(cfg, lake, exec_us, NULL, out, NULL, err);
 }

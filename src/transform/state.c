@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/runlog.h"
@@ -45,9 +46,9 @@ static bool state_tables_exist(duckdb_connection con, const char *probe)
     return ok;
 }
 
-int state_init(duckdb_connection con, char *err, size_t errlen)
+int state_init(duckdb_connection con, struct mt_err *err)
 {
-    char e[1024];
+    struct mt_err e = MT_ERR_INIT;
     /* the common case (state exists) costs one bind instead of eight DDL commits */
     if (state_tables_exist(con, "SELECT 1 FROM " RUNLOG_TABLES ", _materia.models, "
                                 "_materia.versions, _materia.intervals, _materia.promotions LIMIT 0"))
@@ -55,12 +56,12 @@ int state_init(duckdb_connection con, char *err, size_t errlen)
     /* one transaction: one commit (and WAL fsync) instead of one per statement */
     char *sql = xasprintf("BEGIN TRANSACTION; CREATE SCHEMA IF NOT EXISTS _materia; %s%s COMMIT;",
                           runlog_ddl(), ddl);
-    int rc = db_exec(con, sql, e, sizeof e);
+    int rc = db_exec(con, sql, &e);
     free(sql);
     if (rc < 0) {
-        char e2[256];
-        db_exec(con, "ROLLBACK", e2, sizeof e2);
-        snprintf(err, errlen, "creating _materia state tables: %s", e);
+        struct mt_err e2 = MT_ERR_INIT;
+        db_exec(con, "ROLLBACK", &e2);
+        mt_errf(err, "creating _materia state tables: %s", e.msg);
         return -1;
     }
     return 0;
@@ -75,14 +76,14 @@ static char *col_str(duckdb_result *res, idx_t c, idx_t r)
     return s;
 }
 
-int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen)
+int state_load(duckdb_connection con, struct state *st, struct mt_err *err)
 {
     memset(st, 0, sizeof *st);
     if (!state_tables_exist(con, "SELECT 1 FROM _materia.models, _materia.intervals LIMIT 0")) return 0;
     duckdb_result res;
     if (duckdb_query(con, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, "
                           "epoch_us(last_run_at) FROM _materia.models ORDER BY model", &res) == DuckDBError) {
-        snprintf(err, errlen, "reading _materia.models: %s", duckdb_result_error(&res));
+        mt_errf(err, "reading _materia.models: %s", duckdb_result_error(&res));
         duckdb_destroy_result(&res);
         return -1;
     }
@@ -102,7 +103,7 @@ int state_load(duckdb_connection con, struct state *st, char *err, size_t errlen
     if (duckdb_query(con, "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
                           "JOIN _materia.models m ON m.model = i.model AND m.fingerprint = i.fingerprint "
                           "ORDER BY i.model, i.start_ts", &res) == DuckDBError) {
-        snprintf(err, errlen, "reading _materia.intervals: %s", duckdb_result_error(&res));
+        mt_errf(err, "reading _materia.intervals: %s", duckdb_result_error(&res));
         duckdb_destroy_result(&res);
         state_free(st);
         return -1;

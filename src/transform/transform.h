@@ -11,20 +11,20 @@
 #include <stddef.h>
 
 #include "util/config.h"
+#include "util/err.h"
 
 struct transform_outcome {
     char run_id[64];
     int models_total;
     int models_rebuilt;   /* 0: nothing to do */
-    bool audit_failed;    /* set with a -1 return when an audit stopped the run */
 };
 
 /* Creates the _materia state tables (the run log included, docs/ARCHITECTURE.md §2) when
  * missing: one bind when they exist, one transaction when not. */
-int state_init(duckdb_connection con, char *err, size_t errlen);
+int state_init(duckdb_connection con, struct mt_err *err);
 
 /* Returns 0 on success (including nothing to do) or -1 with the model and reason in err. */
 int transform_run(const struct config *cfg, duckdb_connection lake, struct transform_outcome *out,
-                  char *err, size_t errlen);
+                  struct mt_err *err);
 
 #endif

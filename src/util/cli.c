@@ -47,6 +47,16 @@ int cli_getopt_error(const char *usage, const char *cmd, int c, char **argv)
     return cli_usage_error(usage, "%s: unknown option '%s'", cmd, opt);
 }
 
+void cli_error(const char *fmt, ...)
+{
+    char msg[MT_ERR_LEN * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "materia: %s\n", msg);
+}
+
 int cli_fail(const char *err)
 {
     fprintf(stderr, "materia: %s\n", err);

@@ -14,6 +14,9 @@ bool cli_wants_help(int argc, char **argv);
 int cli_help(const char *usage);
 /* Prints "materia: <err>" to stderr, returns MT_EXIT_FAIL: a command's failure exit. */
 int cli_fail(const char *err);
+/* Prints "materia: <message>" to stderr (the one place that formats a command's error
+ * line; cli_fail is this plus the exit code). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "materia: <message>" and usage to stderr, returns MT_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

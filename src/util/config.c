@@ -5,6 +5,7 @@
  * the defaults). Values are resolved and checked once at load time into struct settings;
  * nothing re-reads the environment later, so a command sees one consistent configuration. */
 #include "util/config.h"
+#include "util/err.h"
 
 #include "util/common.h"
 
@@ -220,7 +221,7 @@ static const char *setting_parse(const struct setting_def *d, const char *v, str
 }
 
 /* Resolves every known key into cfg->s; the first bad value is an error naming its source. */
-static int settings_resolve(struct config *cfg, char *err, size_t errlen)
+static int settings_resolve(struct config *cfg, struct mt_err *err)
 {
     memset(&cfg->s, 0, sizeof cfg->s);
     for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++) {
@@ -234,7 +235,7 @@ static int settings_resolve(struct config *cfg, char *err, size_t errlen)
             snprintf(where, sizeof where, "%s:%d", cfg->dotenv_path ? cfg->dotenv_path : ".env", it->line);
         else
             snprintf(where, sizeof where, "%s", it->source == CONFIG_ENV ? "environment" : "built-in default");
-        snprintf(err, errlen, "%s: %s=%s is not supported by materia: expected %s", where, d->key,
+        mt_errf(err, "%s: %s=%s is not supported by materia: expected %s", where, d->key,
                  it->value, bad);
         return -1;
     }
@@ -284,12 +285,12 @@ static int parse_dotenv_line(char *line, char **key, char **value)
     return 0;
 }
 
-static int load_dotenv(struct config *cfg, const char *path, char *err, size_t errlen)
+static int load_dotenv(struct config *cfg, const char *path, struct mt_err *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT) return 0;
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        mt_errf(err, "%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
     char *line = NULL;
@@ -301,7 +302,7 @@ static int load_dotenv(struct config *cfg, const char *path, char *err, size_t e
         int r = parse_dotenv_line(line, &k, &v);
         if (r == 1) continue;
         if (r < 0) {
-            snprintf(err, errlen, "%s:%d: expected KEY=value", path, lineno);
+            mt_errf(err, "%s:%d: expected KEY=value", path, lineno);
             rc = -1;
             break;
         }
@@ -314,7 +315,7 @@ static int load_dotenv(struct config *cfg, const char *path, char *err, size_t e
     return rc;
 }
 
-int config_load(struct config *cfg, const char *dotenv_path, char *err, size_t errlen)
+int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++) {
@@ -323,8 +324,8 @@ int config_load(struct config *cfg, const char *dotenv_path, char *err, size_t e
                  env ? CONFIG_ENV : CONFIG_DEFAULT, 0);
         cfg->items[cfg->n - 1].known = true;
     }
-    if ((dotenv_path && load_dotenv(cfg, dotenv_path, err, errlen) < 0) ||
-        settings_resolve(cfg, err, errlen) < 0) {
+    if ((dotenv_path && load_dotenv(cfg, dotenv_path, err) < 0) ||
+        settings_resolve(cfg, err) < 0) {
         config_free(cfg);
         return -1;
     }

@@ -17,6 +17,7 @@
 #define MATERIA_CONFIG_H
 
 #include <stdbool.h>
+#include "util/err.h"
 #include <stddef.h>
 
 enum config_source { CONFIG_DEFAULT = 0, CONFIG_DOTENV, CONFIG_ENV };
@@ -60,7 +61,7 @@ struct config {
  * (fine: it is optional). A malformed .env line, or a value a setting cannot take, is an
  * error: returns -1 with where it came from (file and line, or the environment), the key,
  * the value and what was expected in err. */
-int config_load(struct config *cfg, const char *dotenv_path, char *err, size_t errlen);
+int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err);
 void config_free(struct config *cfg);
 
 /* The value for key, or NULL when unset everywhere and not a known key. */

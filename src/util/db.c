@@ -6,6 +6,7 @@
  * query download an extension. Fault point (util/testhook.h): MATERIA_FAIL_AT=db_set_config
  * makes every set_config report failure. */
 #include "util/db.h"
+#include "util/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,48 +15,47 @@
 
 #include "util/testhook.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 static int set_config(duckdb_config cfg, const char *name, const char *value, const char *path,
-                      char *err, size_t errlen)
+                      struct mt_err *err)
 {
     if (testhook_fail("db_set_config") || duckdb_set_config(cfg, name, value) == DuckDBError) {
-        ERR("%s: cannot set DuckDB option %s=%s: not opening it", path ? path : ":memory:", name,
+        mt_errf(err, "%s: cannot set DuckDB option %s=%s: not opening it", path ? path : ":memory:", name,
             value);
         return -1;
     }
     return 0;
 }
 
-int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen)
+int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err)
 {
     memset(d, 0, sizeof *d);
     duckdb_config cfg = NULL;
     char *open_err = NULL;
     if (duckdb_create_config(&cfg) == DuckDBError) {
-        ERR("%s: cannot create DuckDB config", path ? path : ":memory:");
+        mt_errf(err, "%s: cannot create DuckDB config", path ? path : ":memory:");
         return -1;
     }
     char t[16];
     snprintf(t, sizeof t, "%d", threads);
     /* Extensions are statically linked; never try to download one at run time. */
-    if ((read_only && set_config(cfg, "access_mode", "READ_ONLY", path, err, errlen) < 0) ||
-        (threads > 0 && set_config(cfg, "threads", t, path, err, errlen) < 0) ||
-        set_config(cfg, "autoinstall_known_extensions", "false", path, err, errlen) < 0 ||
-        set_config(cfg, "autoload_known_extensions", "true", path, err, errlen) < 0) {
+    if ((read_only && set_config(cfg, "access_mode", "READ_ONLY", path, err) < 0) ||
+        (threads > 0 && set_config(cfg, "threads", t, path, err) < 0) ||
+        set_config(cfg, "autoinstall_known_extensions", "false", path, err) < 0 ||
+        set_config(cfg, "autoload_known_extensions", "true", path, err) < 0) {
         duckdb_destroy_config(&cfg);
         return -1;
     }
     duckdb_state st = duckdb_open_ext(path && *path ? path : NULL, &d->db, cfg, &open_err);
     duckdb_destroy_config(&cfg);
     if (st == DuckDBError) {
-        ERR("%s: cannot open DuckDB database: %s", path ? path : ":memory:",
+        mt_errf(err, "%s: cannot open DuckDB database: %s", path ? path : ":memory:",
             open_err ? open_err : "unknown error");
         duckdb_free(open_err);
         return -1;
     }
     if (duckdb_connect(d->db, &d->con) == DuckDBError) {
-        ERR("%s: cannot connect to DuckDB database", path ? path : ":memory:");
+        mt_errf(err, "%s: cannot connect to DuckDB database", path ? path : ":memory:");
         duckdb_close(&d->db);
         return -1;
     }
@@ -71,26 +71,26 @@ void db_close(struct db *d)
     d->open = false;
 }
 
-int db_query(duckdb_connection con, const char *sql, duckdb_result *res, char *err, size_t errlen)
+int db_query(duckdb_connection con, const char *sql, duckdb_result *res, struct mt_err *err)
 {
     if (duckdb_query(con, sql, res) == DuckDBError) {
         const char *e = duckdb_result_error(res);
-        ERR("%s", e ? e : "query failed");
+        mt_errf(err, "%s", e ? e : "query failed");
         duckdb_destroy_result(res);
         return -1;
     }
     return 0;
 }
 
-int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen)
+int db_exec(duckdb_connection con, const char *sql, struct mt_err *err)
 {
     duckdb_result res;
-    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
+    if (db_query(con, sql, &res, err) < 0) return -1;
     duckdb_destroy_result(&res);
     return 0;
 }
 
-int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, ...)
+int db_execf(duckdb_connection con, struct mt_err *err, const char *fmt, ...)
 {
     strbuf sb;
     sb_init(&sb);
@@ -98,7 +98,7 @@ int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, .
     va_start(ap, fmt);
     sb_vappendf(&sb, fmt, ap);
     va_end(ap);
-    int rc = db_exec(con, sb.buf, err, errlen);
+    int rc = db_exec(con, sb.buf, err);
     sb_free(&sb);
     return rc;
 }
@@ -111,11 +111,11 @@ static bool has_first_value(duckdb_result *res)
 }
 
 int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
-                 char *err, size_t errlen)
+                 struct mt_err *err)
 {
     duckdb_result res;
     if (found) *found = false;
-    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
+    if (db_query(con, sql, &res, err) < 0) return -1;
     if (has_first_value(&res)) {
         *out = duckdb_value_int64(&res, 0, 0);
         if (found) *found = true;
@@ -124,11 +124,11 @@ int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *fou
     return 0;
 }
 
-int db_query_str(duckdb_connection con, const char *sql, char **out, char *err, size_t errlen)
+int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_err *err)
 {
     duckdb_result res;
     *out = NULL;
-    if (db_query(con, sql, &res, err, errlen) < 0) return -1;
+    if (db_query(con, sql, &res, err) < 0) return -1;
     if (has_first_value(&res)) {
         char *v = duckdb_value_varchar(&res, 0, 0);
         *out = xstrdup(v ? v : "");

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "util/strbuf.h"
+#include "util/err.h"
 
 struct db {
     duckdb_database db;
@@ -26,20 +27,20 @@ struct db {
 /* Opens path (":memory:" or NULL for in-memory). threads <= 0 leaves DuckDB's default.
  * Fails closed: if any setting (read_only's access_mode above all) cannot be applied, the
  * file is not opened and err names the setting. */
-int db_open(struct db *d, const char *path, bool read_only, int threads, char *err, size_t errlen);
+int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err);
 void db_close(struct db *d);
 
 /* Runs sql into *res. On success the caller owns *res (duckdb_destroy_result); on failure
  * *res is already destroyed and DuckDB's message is in err. */
-int db_query(duckdb_connection con, const char *sql, duckdb_result *res, char *err, size_t errlen);
-int db_exec(duckdb_connection con, const char *sql, char *err, size_t errlen);
-int db_execf(duckdb_connection con, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int db_query(duckdb_connection con, const char *sql, duckdb_result *res, struct mt_err *err);
+int db_exec(duckdb_connection con, const char *sql, struct mt_err *err);
+int db_execf(duckdb_connection con, struct mt_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* First column of the first row as int64 / as a malloc'd string. No row, or NULL,
  * yields *found = false (found may be NULL when the caller does not care). */
 int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
-                 char *err, size_t errlen);
-int db_query_str(duckdb_connection con, const char *sql, char **out, char *err, size_t errlen);
+                 struct mt_err *err);
+int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_err *err);
 
 /* "name" with embedded quotes doubled. */
 void db_quote_ident(strbuf *sb, const char *ident);

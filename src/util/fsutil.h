@@ -8,16 +8,17 @@
 #define MATERIA_FSUTIL_H
 
 #include <stdbool.h>
+#include "util/err.h"
 #include <stddef.h>
 
-int fs_mkdir_p(const char *path, char *err, size_t errlen);
-int fs_fsync_dir(const char *dir, char *err, size_t errlen);
-int fs_fsync_path(const char *path, char *err, size_t errlen);
+int fs_mkdir_p(const char *path, struct mt_err *err);
+int fs_fsync_dir(const char *dir, struct mt_err *err);
+int fs_fsync_path(const char *path, struct mt_err *err);
 bool fs_exists(const char *path);
 
 /* Creates "<dir of final>/.<base of final>.tmp.XXXXXX" (mode 0644) and returns its fd;
  * *tmp_path (caller frees) names it. The directory must exist. */
-int fs_tmp_create(const char *final_path, char **tmp_path, char *err, size_t errlen);
+int fs_tmp_create(const char *final_path, char **tmp_path, struct mt_err *err);
 
 /* ---- the durable-publish primitive ------------------------------------------------------
  * Every change of which file a name points at goes through fs_publish(): export's publish
@@ -56,13 +57,13 @@ enum fs_publish_mode {
 };
 
 int fs_publish(const char *src, const char *dst, enum fs_publish_mode mode,
-               char *err, size_t errlen);
+               struct mt_err *err);
 
 /* Publishes a second name for `existing` at dst, replacing dst atomically (src keeps its
  * name): link(existing, "<dst>.tmp"), then fs_publish("<dst>.tmp", dst, FS_PUBLISH_RENAME)
  * with its rule and return values. The temporary name is removed on failure. Export keeps
  * the live snapshot as prev this way: prev is never missing or half-written. */
-int fs_publish_link(const char *existing, const char *dst, char *err, size_t errlen);
+int fs_publish_link(const char *existing, const char *dst, struct mt_err *err);
 
 /* The directory side of publishing, for writers that create and remove folders (landing):
  * fs_mkdir_durable creates one directory (an existing one is fine) and fsyncs its parent,
@@ -71,32 +72,32 @@ int fs_publish_link(const char *existing, const char *dst, char *err, size_t err
  * fs_remove_durable removes a file, or an empty directory when is_dir, and fsyncs its
  * parent; it follows fs_publish's rule: -1 when nothing was removed, 1 (and a warning)
  * when removed but the parent fsync failed, 0 otherwise. */
-int fs_mkdir_durable(const char *path, char *err, size_t errlen);
-int fs_remove_durable(const char *path, bool is_dir, char *err, size_t errlen);
+int fs_mkdir_durable(const char *path, struct mt_err *err);
+int fs_remove_durable(const char *path, bool is_dir, struct mt_err *err);
 
 /* The first half of a publish: fsyncs the file's data, so no name ever published for it
  * can point at a file a power loss would truncate. */
-int fs_publish_prepare(const char *path, char *err, size_t errlen);
+int fs_publish_prepare(const char *path, struct mt_err *err);
 
 /* fs_publish_prepare(tmp_path), then fs_publish(tmp_path, final_path, no_replace ?
  * FS_PUBLISH_NO_REPLACE : FS_PUBLISH_RENAME). On any failure tmp_path is removed. Returns
  * 0 once final_path is in place, whether or not the directory fsync succeeded (the rule
  * above: that case is a warning, the file is committed). */
 int fs_commit_tmp(const char *tmp_path, const char *final_path, bool no_replace,
-                  char *err, size_t errlen);
+                  struct mt_err *err);
 
 /* Whole-file atomic write: tmp + fsync + rename + fsync(dir). */
 int fs_write_atomic(const char *path, const void *data, size_t len, bool no_replace,
-                    char *err, size_t errlen);
+                    struct mt_err *err);
 
 /* Reads a whole file (NUL-terminated for convenience; *len excludes the NUL). */
-int fs_read_all(const char *path, char **data, size_t *len, char *err, size_t errlen);
+int fs_read_all(const char *path, char **data, size_t *len, struct mt_err *err);
 
 /* An exclusive, non-blocking flock(2) on path (created 0644 if missing; our pid written
  * into it for operators, informational only). Returns the fd (>= 0), which holds the lock
  * until fs_lock_release(); or -1 with the reason in err — "<path>: lock is held by another
  * process (another <what> is running)" when busy. Used by export/rollback and supervise. */
-int fs_lock_acquire(const char *path, const char *what, char *err, size_t errlen);
+int fs_lock_acquire(const char *path, const char *what, struct mt_err *err);
 void fs_lock_release(int fd);
 
 /* Path helpers; results are malloc'd and owned by the caller. */

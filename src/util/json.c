@@ -1,18 +1,17 @@
-/* json.c — a small, strict JSON reader for the parse trees DuckDB's json_serialize_sql
- * returns. Builds a tree of struct json (every node owned by its parent; json_free on the
- * root releases all). Numbers are kept as text; \u escapes are decoded to UTF-8. */
+/* json.c — see json.h. A recursive-descent parser; the tree is built as it reads. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "transform/engine.h"
+#include "util/json.h"
+#include "util/strbuf.h"
+#include "util/err.h"
 
 struct jp {
     const char *s;
     size_t pos;
-    char *err;
-    size_t errlen;
+    struct mt_err *err;
     int depth;
 };
 
@@ -23,7 +22,7 @@ static void jp_ws(struct jp *p)
 
 static int jp_fail(struct jp *p, const char *what)
 {
-    snprintf(p->err, p->errlen, "parse tree JSON: %s at offset %zu", what, p->pos);
+    mt_err_set(p->err, MT_ERR_FORMAT, "invalid JSON: %s at offset %zu", what, p->pos);
     return -1;
 }
 
@@ -31,11 +30,29 @@ static void utf8_put(strbuf *sb, unsigned cp)
 {
     if (cp < 0x80) sb_append_char(sb, (char)cp);
     else if (cp < 0x800) { sb_append_char(sb, (char)(0xC0 | (cp >> 6))); sb_append_char(sb, (char)(0x80 | (cp & 0x3F))); }
-    else {
+    else if (cp < 0x10000) {
         sb_append_char(sb, (char)(0xE0 | (cp >> 12)));
         sb_append_char(sb, (char)(0x80 | ((cp >> 6) & 0x3F)));
         sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
+    } else {
+        sb_append_char(sb, (char)(0xF0 | (cp >> 18)));
+        sb_append_char(sb, (char)(0x80 | ((cp >> 12) & 0x3F)));
+        sb_append_char(sb, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        sb_append_char(sb, (char)(0x80 | (cp & 0x3F)));
     }
+}
+
+/* Four hex digits at p->pos; -1 when they are not. */
+static long jp_hex4(struct jp *p)
+{
+    unsigned cp = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = p->s[p->pos];
+        if (!isxdigit((unsigned char)h)) return -1;
+        p->pos++;
+        cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+    }
+    return (long)cp;
 }
 
 static int jp_string(struct jp *p, char **out)
@@ -57,13 +74,19 @@ static int jp_string(struct jp *p, char **out)
         case 'b': sb_append_char(&sb, '\b'); break;
         case 'f': sb_append_char(&sb, '\f'); break;
         case 'u': {
-            unsigned cp = 0;
-            for (int i = 0; i < 4; i++) {
-                char h = p->s[p->pos++];
-                if (!isxdigit((unsigned char)h)) { sb_free(&sb); return jp_fail(p, "bad \\u escape"); }
-                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+            long cp = jp_hex4(p);
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* a high surrogate: its low half must follow */
+                long lo = -1;
+                if (p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
+                    p->pos += 2;
+                    lo = jp_hex4(p);
+                }
+                cp = lo >= 0xDC00 && lo <= 0xDFFF ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : -1;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = -1; /* a lone low surrogate */
             }
-            utf8_put(&sb, cp);
+            if (cp < 0) { sb_free(&sb); return jp_fail(p, "bad \\u escape"); }
+            utf8_put(&sb, (unsigned)cp);
             break;
         }
         case 0: sb_free(&sb); return jp_fail(p, "unterminated string");
@@ -135,12 +158,17 @@ static int jp_value(struct jp *p, struct json *v)
     return rc;
 }
 
-int json_parse(const char *text, struct json *out, char *err, size_t errlen)
+int json_parse(const char *text, struct json *out, struct mt_err *err)
 {
-    struct jp p = {.s = text, .err = err, .errlen = errlen};
+    struct jp p = {.s = text, .err = err};
     if (jp_value(&p, out) < 0) {
         json_free(out);
         return -1;
+    }
+    jp_ws(&p);
+    if (p.s[p.pos]) {
+        json_free(out);
+        return jp_fail(&p, "text after the value");
     }
     return 0;
 }

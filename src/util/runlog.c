@@ -2,6 +2,7 @@
  * this file. Values are quoted with db_quote_literal; status and kind come from the enums,
  * so a row never carries a status this file does not know. */
 #include "util/runlog.h"
+#include "util/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include "util/common.h"
 #include "util/db.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 static const char *const kind_names[] = {"transform", "pipeline"};
 static const char *const status_names[] = {"running", "ok", "nothing_to_do", "failed",
@@ -58,7 +58,7 @@ static void stale_sql(strbuf *sql, enum runlog_kind kind)
 }
 
 static int insert_run(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                      enum runlog_status st, const char *message, char *err, size_t errlen)
+                      enum runlog_status st, const char *message, struct mt_err *err)
 {
     strbuf sql;
     sb_init(&sql);
@@ -73,21 +73,21 @@ static int insert_run(duckdb_connection con, enum runlog_kind kind, const char *
     sb_append(&sql, ", ");
     quote_or_null(&sql, message);
     sb_append(&sql, ")");
-    int rc = db_exec(con, sql.buf, err, errlen);
+    int rc = db_exec(con, sql.buf, err);
     sb_free(&sql);
     return rc;
 }
 
 int runlog_begin(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                 const char *message, char *err, size_t errlen)
+                 const char *message, struct mt_err *err)
 {
-    return insert_run(con, kind, run_id, RUNLOG_RUNNING, message, err, errlen);
+    return insert_run(con, kind, run_id, RUNLOG_RUNNING, message, err);
 }
 
 int runlog_record(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                  enum runlog_status st, const char *message, char *err, size_t errlen)
+                  enum runlog_status st, const char *message, struct mt_err *err)
 {
-    return insert_run(con, kind, run_id, st, message, err, errlen);
+    return insert_run(con, kind, run_id, st, message, err);
 }
 
 void runlog_model_row(strbuf *rows, const char *run_id, const char *model, const char *fingerprint,
@@ -138,27 +138,27 @@ void runlog_end_sql(strbuf *sql, const char *run_id, enum runlog_status st, cons
 
 int runlog_end(duckdb_connection con, const char *run_id, enum runlog_status st,
                const char *message, const strbuf *models, bool rolled_back,
-               char *err, size_t errlen)
+               struct mt_err *err)
 {
     strbuf sql;
     sb_init(&sql);
     runlog_end_sql(&sql, run_id, st, message, models, rolled_back, NULL);
-    int rc = db_exec(con, sql.buf, err, errlen);
+    int rc = db_exec(con, sql.buf, err);
     sb_free(&sql);
     return rc;
 }
 
 int runlog_last(duckdb_connection con, enum runlog_kind kind, struct runlog_last *out,
-                char *err, size_t errlen)
+                struct mt_err *err)
 {
     memset(out, 0, sizeof *out);
     out->status = RUNLOG_UNKNOWN;
-    char e2[MT_ERR_LEN];
+    struct mt_err e2 = MT_ERR_INIT;
     int64_t have = 0;
     if (db_query_i64(con, "SELECT count(*) FROM information_schema.tables WHERE "
                           "table_catalog = current_database() AND table_schema = '_materia' "
-                          "AND table_name = 'runs'", &have, NULL, e2, sizeof e2) < 0) {
-        ERR("cannot read the run log: %s", e2);
+                          "AND table_name = 'runs'", &have, NULL, &e2) < 0) {
+        mt_errf(err, "cannot read the run log: %s", e2.msg);
         return -1;
     }
     if (!have) return 0;
@@ -169,10 +169,10 @@ int runlog_last(duckdb_connection con, enum runlog_kind kind, struct runlog_last
     db_quote_literal(&sql, runlog_kind_name(kind));
     sb_append(&sql, " ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1");
     duckdb_result res;
-    int rc = db_query(con, sql.buf, &res, e2, sizeof e2);
+    int rc = db_query(con, sql.buf, &res, &e2);
     sb_free(&sql);
     if (rc < 0) {
-        ERR("cannot read _materia.runs: %s", e2);
+        mt_errf(err, "cannot read _materia.runs: %s", e2.msg);
         return -1;
     }
     if (duckdb_row_count(&res) > 0) {
@@ -197,7 +197,7 @@ void runlog_last_free(struct runlog_last *r)
 }
 
 int runlog_count_ok_after(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                          int64_t *n, char *err, size_t errlen)
+                          int64_t *n, struct mt_err *err)
 {
     strbuf sql;
     sb_init(&sql);
@@ -208,7 +208,7 @@ int runlog_count_ok_after(duckdb_connection con, enum runlog_kind kind, const ch
     db_quote_literal(&sql, run_id);
     sb_append(&sql, "), TIMESTAMP '-infinity')");
     *n = 0;
-    int rc = db_query_i64(con, sql.buf, n, NULL, err, errlen);
+    int rc = db_query_i64(con, sql.buf, n, NULL, err);
     sb_free(&sql);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "util/strbuf.h"
+#include "util/err.h"
 
 /* What state.c's existence probe names ("SELECT 1 FROM " RUNLOG_TABLES ", ..."). */
 #define RUNLOG_TABLES "_materia.runs, _materia.run_models"
@@ -57,11 +58,11 @@ const char *runlog_ddl(void);
 /* Marks this kind's stale 'running' rows failed, then inserts run_id as 'running' with
  * started_at = now() and message (may be NULL). One statement. */
 int runlog_begin(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                 const char *message, char *err, size_t errlen);
+                 const char *message, struct mt_err *err);
 /* The same for a run that is over as it is recorded (transform's no-op run):
  * started_at = ended_at = now(), status st. */
 int runlog_record(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                  enum runlog_status st, const char *message, char *err, size_t errlen);
+                  enum runlog_status st, const char *message, struct mt_err *err);
 
 /* One run_models row appended to `rows` (a VALUES list the runlog_end* calls store):
  * secs with microseconds, n < 0 stored as NULL. */
@@ -78,7 +79,7 @@ void runlog_end_sql(strbuf *sql, const char *run_id, enum runlog_status st, cons
 /* Executes runlog_end_sql(…, ended_at = NULL). */
 int runlog_end(duckdb_connection con, const char *run_id, enum runlog_status st,
                const char *message, const strbuf *models, bool rolled_back,
-               char *err, size_t errlen);
+               struct mt_err *err);
 
 /* The newest run of kind (by started_at, then run_id). table_exists false: no run log at
  * all; found false: none of that kind. run_id and status_name (raw, may be NULL) are
@@ -90,12 +91,12 @@ struct runlog_last {
     enum runlog_status status;
 };
 int runlog_last(duckdb_connection con, enum runlog_kind kind, struct runlog_last *out,
-                char *err, size_t errlen);
+                struct mt_err *err);
 void runlog_last_free(struct runlog_last *r);
 
 /* How many runs of kind ended 'ok' and started after run_id did (every 'ok' run when
  * run_id is not in the log). */
 int runlog_count_ok_after(duckdb_connection con, enum runlog_kind kind, const char *run_id,
-                          int64_t *n, char *err, size_t errlen);
+                          int64_t *n, struct mt_err *err);
 
 #endif

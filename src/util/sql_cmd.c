@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -62,7 +63,7 @@ static bool text_safe(duckdb_type t)
  * whose query casts every column to VARCHAR (DuckDB's own cast, so values print exactly as
  * `CAST(x AS VARCHAR)` does) into a temporary table, and returns that table's rows in *out.
  * Temporary objects live in memory, so this works on a read-only file too. */
-static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_result *out, char *err, size_t errlen)
+static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_result *out, struct mt_err *err)
 {
     idx_t cols = duckdb_column_count(res);
     duckdb_logical_type *types = xcalloc(cols, sizeof *types);
@@ -74,31 +75,31 @@ static int result_as_text(duckdb_connection con, duckdb_result *res, duckdb_resu
         sb_appendf(&sql, "%sc%llu VARCHAR", c ? ", " : "", (unsigned long long)c);
     }
     sb_append(&sql, ")");
-    int rc = db_exec(con, sql.buf, err, errlen);
+    int rc = db_exec(con, sql.buf, err);
     duckdb_appender app = NULL;
     /* the appender's own column names (col1, ...): a result's names may repeat (a join's
      * SELECT *), which appended_data refuses; the header comes from res */
     if (rc == 0 && duckdb_appender_create_query(con, "INSERT INTO temp._materia_sql_text SELECT COLUMNS(*)::VARCHAR "
                                                 "FROM appended_data", cols, types, NULL, NULL, &app) == DuckDBError) {
-        snprintf(err, errlen, "printing the result: %s", app ? duckdb_appender_error(app) : "no appender");
+        mt_errf(err, "printing the result: %s", app ? duckdb_appender_error(app) : "no appender");
         rc = -1;
     }
     idx_t n = duckdb_result_chunk_count(*res);
     for (idx_t k = 0; rc == 0 && k < n; k++) {
         duckdb_data_chunk ch = duckdb_result_get_chunk(*res, k);
         if (duckdb_append_data_chunk(app, ch) == DuckDBError) {
-            snprintf(err, errlen, "printing the result: %s", duckdb_appender_error(app));
+            mt_errf(err, "printing the result: %s", duckdb_appender_error(app));
             rc = -1;
         }
         duckdb_destroy_data_chunk(&ch);
     }
     if (rc == 0 && duckdb_appender_flush(app) == DuckDBError) {
-        snprintf(err, errlen, "printing the result: %s", duckdb_appender_error(app));
+        mt_errf(err, "printing the result: %s", duckdb_appender_error(app));
         rc = -1;
     }
     if (app) duckdb_appender_destroy(&app);
     if (rc == 0 && duckdb_query(con, "SELECT * FROM temp._materia_sql_text", out) == DuckDBError) {
-        snprintf(err, errlen, "printing the result: %s", duckdb_result_error(out));
+        mt_errf(err, "printing the result: %s", duckdb_result_error(out));
         duckdb_destroy_result(out);
         rc = -1;
     }
@@ -178,11 +179,11 @@ int cmd_sql(int argc, char **argv)
     }
     if (argc - optind != 2) return cli_usage_error(usage, "sql: expected DBFILE and SQL");
     const char *path = argv[optind], *sql = argv[optind + 1];
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
     bool mem = !strcmp(path, ":memory:");
-    if (db_open(&d, mem ? NULL : path, !write && !mem, 0, err, sizeof err) < 0) {
-        fprintf(stderr, "materia: sql: %s\n", err);
+    if (db_open(&d, mem ? NULL : path, !write && !mem, 0, &err) < 0) {
+        cli_error("sql: %s", err.msg);
         return MT_EXIT_FAIL;
     }
     /* Run every statement; print the last statement's result. */
@@ -191,17 +192,17 @@ int cmd_sql(int argc, char **argv)
     int rc = MT_EXIT_OK;
     if (n == 0) {
         const char *why = duckdb_extract_statements_error(stmts);
-        fprintf(stderr, "materia: sql: %s: %s\n", path, why ? why : "no SQL statement given");
+        cli_error("sql: %s: %s", path, why ? why : "no SQL statement given");
         rc = MT_EXIT_FAIL;
     }
     for (idx_t i = 0; rc == MT_EXIT_OK && i < n; i++) {
         duckdb_prepared_statement ps = NULL;
         duckdb_result res;
         if (duckdb_prepare_extracted_statement(d.con, stmts, i, &ps) == DuckDBError) {
-            fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_prepare_error(ps));
+            cli_error("sql: %s: %s", path, duckdb_prepare_error(ps));
             rc = MT_EXIT_FAIL;
         } else if (duckdb_execute_prepared(ps, &res) == DuckDBError) {
-            fprintf(stderr, "materia: sql: %s: %s\n", path, duckdb_result_error(&res));
+            cli_error("sql: %s: %s", path, duckdb_result_error(&res));
             duckdb_destroy_result(&res);
             rc = MT_EXIT_FAIL;
         } else {
@@ -211,11 +212,11 @@ int cmd_sql(int argc, char **argv)
                     if (!text_safe(duckdb_column_type(&res, c))) safe = false;
                 duckdb_result text;
                 if (safe) print_result(&res, NULL, fmt);
-                else if (result_as_text(d.con, &res, &text, err, sizeof err) == 0) {
+                else if (result_as_text(d.con, &res, &text, &err) == 0) {
                     print_result(&res, &text, fmt);
                     duckdb_destroy_result(&text);
                 } else {
-                    fprintf(stderr, "materia: sql: %s: %s\n", path, err);
+                    cli_error("sql: %s: %s", path, err.msg);
                     rc = MT_EXIT_FAIL;
                 }
             }

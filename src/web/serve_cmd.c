@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include "commands.h"
+#include "util/err.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -63,13 +64,12 @@ static long open_file_limit(void)
 
 /* The server's options from the checked settings (util/config.c). What is left to decide
  * here depends on the machine: the connection limit the open-file limit allows. */
-static int serve_settings(const struct settings *st, struct web_server_opts *o, char *err,
-                          size_t errlen)
+static int serve_settings(const struct settings *st, struct web_server_opts *o, struct mt_err *err)
 {
     long nofile = open_file_limit();
     long fit = (nofile - FD_RESERVE) / 2;
     if (fit < 1) {
-        snprintf(err, errlen, "the open-file limit (%ld) leaves no room for connections; raise LimitNOFILE",
+        mt_errf(err, "the open-file limit (%ld) leaves no room for connections; raise LimitNOFILE",
                  nofile);
         return -1;
     }
@@ -77,7 +77,7 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
     if (maxc == SETTING_AUTO) {
         maxc = fit < 4096 ? fit : 4096;
     } else if (maxc > fit) {
-        snprintf(err, errlen,
+        mt_errf(err,
                  "MATERIA_HTTP_MAX_CONNECTIONS=%ld is not supported by materia with an open-file limit "
                  "of %ld (at most %ld: two descriptors per connection plus %d): raise LimitNOFILE or lower it",
                  maxc, nofile, fit, FD_RESERVE);
@@ -111,9 +111,9 @@ int cmd_serve(int argc, char **argv)
         else return cli_usage_error(usage, "serve: unknown argument '%s'", argv[i]);
     }
     struct web_server_opts o = {.addr = addr};
-    char err[MT_ERR_LEN];
-    if (serve_settings(&g_config.s, &o, err, sizeof err) < 0) {
-        log_error("serve: %s", err);
+    struct mt_err err = MT_ERR_INIT;
+    if (serve_settings(&g_config.s, &o, &err) < 0) {
+        log_error("serve: %s", err.msg);
         return MT_EXIT_FAIL;
     }
 
@@ -133,8 +133,8 @@ int cmd_serve(int argc, char **argv)
     }
 
     struct web_server srv;
-    if (web_server_start(&srv, &o, err, sizeof err) < 0) {
-        log_error("%s", err);
+    if (web_server_start(&srv, &o, &err) < 0) {
+        log_error("%s", err.msg);
         log_queue_stop(2000);
         return MT_EXIT_FAIL;
     }

@@ -21,6 +21,7 @@
  *  - A streaming result (duckdb_pending_prepared_streaming) skips materializing the result
  *    in DuckDB: the chunks are fetched inside the watchdog window and rendered from there. */
 #include "web/web_api.h"
+#include "util/err.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -366,16 +367,16 @@ static int run(struct web_conn *wc, int slot, duckdb_prepared_statement st, duck
 /* The watchdog covers preparation too (binding and planning read the catalog). */
 static duckdb_prepared_statement stmt(struct web_conn *wc, int slot, int id, struct web_error *e)
 {
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     const char *sql = id >= Q_RANK0 ? sql_rank[id - Q_RANK0] : sql_fixed[id];
     web_watch_begin(slot, wc->con);
-    duckdb_prepared_statement st = web_conn_stmt(wc, id, sql, err, sizeof err);
+    duckdb_prepared_statement st = web_conn_stmt(wc, id, sql, &err);
     bool interrupted = web_watch_end(slot);
     if (!st && interrupted) {
         e->timeout = true;
         snprintf(e->message, sizeof e->message, TIMEOUT_MESSAGE);
     } else if (!st) {
-        snprintf(e->message, sizeof e->message, "%.150s", err);
+        snprintf(e->message, sizeof e->message, "%.150s", err.msg);
     }
     return st;
 }
@@ -502,13 +503,13 @@ static int country_object(struct web_conn *wc, int slot, const char *cc, strbuf 
 int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt, strbuf *body,
                    struct web_error *e)
 {
-    char err[MT_ERR_LEN];
+    struct mt_err err = MT_ERR_INIT;
     struct web_conn tmp;
     if (slot >= 0 && slot < s->nslots && s->conns[slot].queries >= WEB_CONN_RECYCLE)
         web_conn_close(&s->conns[slot]); /* this thread's own slot; reconnected just below */
-    struct web_conn *wc = web_snapshot_conn(s, slot, &tmp, err, sizeof err);
+    struct web_conn *wc = web_snapshot_conn(s, slot, &tmp, &err);
     if (!wc) {
-        snprintf(e->message, sizeof e->message, "%.150s", err);
+        snprintf(e->message, sizeof e->message, "%.150s", err.msg);
         return 503;
     }
     int watch_slot = wc == &tmp ? -1 : slot;

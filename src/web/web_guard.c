@@ -3,6 +3,7 @@
  * while it is in the list; `waiting`/`since_ns` are written by the connection's own
  * worker thread and read by the reaper, hence atomics. */
 #include "web/web_guard.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 struct web_guard_conn {
     struct web_guard_conn *prev, *next;
@@ -140,7 +140,7 @@ static void *reaper_main(void *arg)
 }
 
 int web_guard_start(struct web_guard *g, int limit, long head_timeout_ms, long pressure_ms,
-                    char *err, size_t errlen)
+                    struct mt_err *err)
 {
     memset(g, 0, sizeof *g);
     g->limit = limit;
@@ -149,7 +149,7 @@ int web_guard_start(struct web_guard *g, int limit, long head_timeout_ms, long p
     int e;
     pthread_condattr_t ca;
     if ((e = pthread_mutex_init(&g->mu, NULL)) != 0 || (e = pthread_condattr_init(&ca)) != 0) {
-        ERR("serve: cannot initialise the connection guard: %s", strerror(e));
+        mt_errf(err, "serve: cannot initialise the connection guard: %s", strerror(e));
         return -1;
     }
     e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -157,13 +157,13 @@ int web_guard_start(struct web_guard *g, int limit, long head_timeout_ms, long p
     pthread_condattr_destroy(&ca);
     if (e) {
         pthread_mutex_destroy(&g->mu);
-        ERR("serve: cannot initialise the connection guard: %s", strerror(e));
+        mt_errf(err, "serve: cannot initialise the connection guard: %s", strerror(e));
         return -1;
     }
     if ((e = pthread_create(&g->thread, NULL, reaper_main, g)) != 0) {
         pthread_cond_destroy(&g->cv);
         pthread_mutex_destroy(&g->mu);
-        ERR("serve: cannot start the connection guard: %s", strerror(e));
+        mt_errf(err, "serve: cannot start the connection guard: %s", strerror(e));
         return -1;
     }
     g->running = true;

@@ -21,6 +21,7 @@
 #define MATERIA_WEB_GUARD_H
 
 #include <microhttpd.h>
+#include "util/err.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,7 +45,7 @@ struct web_guard {
 
 /* Starts the reaper thread. 0, or -1 with err. */
 int web_guard_start(struct web_guard *g, int limit, long head_timeout_ms, long pressure_ms,
-                    char *err, size_t errlen);
+                    struct mt_err *err);
 void web_guard_stop(struct web_guard *g);
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback (cls = the guard). */

@@ -18,6 +18,7 @@
  * worker until the idle timeout (issue 10). MHD_USE_POLL has no such loop; bench/RESULTS.md
  * has the measurements behind the choice. */
 #include "web/web_server.h"
+#include "util/err.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -41,7 +42,6 @@
 #include "web/web_route.h"
 #include "web/web_watchdog.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 struct req {
     char *uri;
@@ -75,18 +75,17 @@ static void cached_free(void *v)
     free(c);
 }
 
-int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
-                   size_t errlen)
+int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, struct mt_err *err)
 {
     const char *colon = addr ? strrchr(addr, ':') : NULL;
     if (!colon || colon == addr) {
-        ERR("MATERIA_HTTP_ADDR '%s': expected host:port (e.g. 127.0.0.1:8000)", addr ? addr : "");
+        mt_errf(err, "MATERIA_HTTP_ADDR '%s': expected host:port (e.g. 127.0.0.1:8000)", addr ? addr : "");
         return -1;
     }
     char h[64];
     size_t hl = (size_t)(colon - addr);
     if (hl >= sizeof h) {
-        ERR("MATERIA_HTTP_ADDR '%s': host too long", addr);
+        mt_errf(err, "MATERIA_HTTP_ADDR '%s': host too long", addr);
         return -1;
     }
     memcpy(h, addr, hl);
@@ -94,14 +93,14 @@ int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port,
     if (!strcmp(h, "localhost")) snprintf(h, sizeof h, "127.0.0.1");
     struct in_addr ia;
     if (inet_pton(AF_INET, h, &ia) != 1) {
-        ERR("MATERIA_HTTP_ADDR '%s': host must be an IPv4 address or localhost", addr);
+        mt_errf(err, "MATERIA_HTTP_ADDR '%s': host must be an IPv4 address or localhost", addr);
         return -1;
     }
     char *end;
     errno = 0;
     long p = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end || errno || p < 0 || p > 65535) {
-        ERR("MATERIA_HTTP_ADDR '%s': port must be 0..65535", addr);
+        mt_errf(err, "MATERIA_HTTP_ADDR '%s': port must be 0..65535", addr);
         return -1;
     }
     snprintf(host, hostlen, "%s", h);
@@ -535,12 +534,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq->route = rt.id;
 
     /* 3. The snapshot this request will see from start to end. */
-    char serr[MT_ERR_LEN] = "";
-    rq->snap = web_reader_acquire(&srv->reader, serr, sizeof serr);
+    struct mt_err serr = MT_ERR_INIT;
+    rq->snap = web_reader_acquire(&srv->reader, &serr);
     if (st != 200) return send_error(c, rq, st, e.message, e.parameter);
 
     switch (rt.id) {
-    case WR_HEALTH: return answer_health(srv, c, rq, serr);
+    case WR_HEALTH: return answer_health(srv, c, rq, serr.msg);
     case WR_METRICS: return answer_metrics(srv, c, rq);
     case WR_STATIC: return answer_static(srv, c, rq, &rt);
     case WR_API_DOC: {
@@ -550,7 +549,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_body(c, rq, 200, &sb, "text/html; charset=utf-8", "no-cache");
     }
     default:
-        if (!rq->snap) return send_error(c, rq, 503, serr, "");
+        if (!rq->snap) return send_error(c, rq, 503, serr.msg, "");
         return answer_data(srv, c, rq, &rt);
     }
 }
@@ -603,13 +602,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifetime -------------------------------------------------------------------------- */
 
-int web_server_start(struct web_server *srv, const struct web_server_opts *o, char *err,
-                     size_t errlen)
+int web_server_start(struct web_server *srv, const struct web_server_opts *o, struct mt_err *err)
 {
     memset(srv, 0, sizeof *srv);
     srv->listen_fd = -1;
     uint16_t port;
-    if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err, errlen) < 0) return -1;
+    if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err) < 0) return -1;
     int threads = o->threads < 1 ? 1 : o->threads > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : o->threads;
     int limit = o->max_connections;
     srv->web_dir = xstrdup(o->web_dir ? o->web_dir : ".");
@@ -618,21 +616,21 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
     srv->access_log = o->access_log;
     srv->access_sample = o->access_sample;
     web_snapshot_set_cache_free(cached_free);
-    if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err, errlen) < 0) {
+    if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err) < 0) {
         free(srv->web_dir);
         srv->web_dir = NULL;
         return -1;
     }
     long head_ms = o->head_timeout_s * 1000L;
-    if (web_guard_start(&srv->guard, limit, head_ms, 1000, err, errlen) < 0) goto fail;
-    if (web_watchdog_start(o->query_timeout_ms, err, errlen) < 0) goto fail_guard;
+    if (web_guard_start(&srv->guard, limit, head_ms, 1000, err) < 0) goto fail;
+    if (web_watchdog_start(o->query_timeout_ms, err) < 0) goto fail_guard;
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     if (inet_pton(AF_INET, srv->host, &sa.sin_addr) != 1) {
-        ERR("serve: bad listen address %s", srv->host);
+        mt_errf(err, "serve: bad listen address %s", srv->host);
         goto fail_watchdog;
     }
     /* Poll, not epoll: see the top of this file. */
@@ -656,7 +654,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, ch
         MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, &srv->guard,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        ERR("serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
+        mt_errf(err, "serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
         goto fail_watchdog;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

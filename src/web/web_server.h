@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "web/web_guard.h"
+#include "util/err.h"
 #include "web/web_snapshot.h"
 
 enum web_access_log { WEB_ACCESS_ALL = 0, WEB_ACCESS_ERRORS, WEB_ACCESS_OFF };
@@ -54,14 +55,12 @@ struct web_server {
 #define WEB_MAX_HEADERS 8192    /* more header bytes → 431 */
 #define WEB_MAX_BODY 16384      /* larger request bodies → 413 */
 
-int web_server_start(struct web_server *srv, const struct web_server_opts *o, char *err,
-                     size_t errlen);
+int web_server_start(struct web_server *srv, const struct web_server_opts *o, struct mt_err *err);
 /* Stops accepting connections; waits up to wait_ms for in-flight requests to finish. */
 void web_server_quiesce(struct web_server *srv, long wait_ms);
 void web_server_stop(struct web_server *srv);
 
 /* Parses "host:port" into a dotted IPv4 host and a port. Returns 0 or -1 with err. */
-int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
-                   size_t errlen);
+int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, struct mt_err *err);
 
 #endif

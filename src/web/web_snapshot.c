@@ -5,6 +5,7 @@
  *  - slot i's connection is used only by the thread owning slot i while it holds a
  *    reference, and by the thread freeing the snapshot (refs == 0, so nobody else). */
 #include "web/web_snapshot.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #include "util/testhook.h"
 #include "web/web_watchdog.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
 static atomic_int slot_counter;
 static _Thread_local int tl_slot = -2;
@@ -76,28 +76,28 @@ void web_snapshot_release(struct web_snapshot *s)
 }
 
 struct web_conn *web_snapshot_conn(struct web_snapshot *s, int slot, struct web_conn *tmp,
-                                   char *err, size_t errlen)
+                                   struct mt_err *err)
 {
     struct web_conn *wc = slot >= 0 && slot < s->nslots ? &s->conns[slot] : tmp;
     if (wc == tmp) memset(tmp, 0, sizeof *tmp);
     if (!wc->con && duckdb_connect(s->db, &wc->con) == DuckDBError) {
         wc->con = NULL;
-        ERR("cannot connect to snapshot %s", s->snapshot_id);
+        mt_errf(err, "cannot connect to snapshot %s", s->snapshot_id);
         return NULL;
     }
     return wc;
 }
 
 duckdb_prepared_statement web_conn_stmt(struct web_conn *wc, int id, const char *sql,
-                                        char *err, size_t errlen)
+                                        struct mt_err *err)
 {
     if (id < 0 || id >= WEB_MAX_STMTS) {
-        ERR("statement id %d out of range", id);
+        mt_errf(err, "statement id %d out of range", id);
         return NULL;
     }
     if (wc->stmts[id]) return wc->stmts[id];
     if (duckdb_prepare(wc->con, sql, &wc->stmts[id]) == DuckDBError) {
-        ERR("cannot prepare statement %d: %s", id, duckdb_prepare_error(wc->stmts[id]));
+        mt_errf(err, "cannot prepare statement %d: %s", id, duckdb_prepare_error(wc->stmts[id]));
         duckdb_destroy_prepare(&wc->stmts[id]);
         wc->stmts[id] = NULL;
         return NULL;
@@ -107,8 +107,7 @@ duckdb_prepared_statement web_conn_stmt(struct web_conn *wc, int id, const char 
 
 /* Reads the identity of a freshly opened snapshot (already checked by
  * serving_snapshot_check, so the tables are there and whole). */
-static int snapshot_identity(struct web_snapshot *s, duckdb_connection con, char *err,
-                             size_t errlen)
+static int snapshot_identity(struct web_snapshot *s, duckdb_connection con, struct mt_err *err)
 {
     duckdb_result res;
     const char *sql =
@@ -119,9 +118,9 @@ static int snapshot_identity(struct web_snapshot *s, duckdb_connection con, char
         " (SELECT max(market_year) FROM coffee_balance)";
     int rc = -1;
     if (duckdb_query(con, sql, &res) == DuckDBError) {
-        ERR("not a serving snapshot: %s", duckdb_result_error(&res));
+        mt_errf(err, "not a serving snapshot: %s", duckdb_result_error(&res));
     } else if (duckdb_row_count(&res) != 1 || duckdb_value_is_null(&res, 0, 0)) {
-        ERR("not a serving snapshot: _snapshot has no snapshot_id");
+        mt_errf(err, "not a serving snapshot: _snapshot has no snapshot_id");
     } else {
         char *v[4];
         for (int i = 0; i < 4; i++) {
@@ -143,7 +142,7 @@ static int snapshot_identity(struct web_snapshot *s, duckdb_connection con, char
 
 /* The serve side's DuckDB settings. Each must take: a database that could not be made
  * read-only, or could reach files and URLs outside itself, is not opened at all. */
-static int open_config(duckdb_config *cfg, char *err, size_t errlen)
+static int open_config(duckdb_config *cfg, struct mt_err *err)
 {
     static const char *const kv[][2] = {
         {"access_mode", "READ_ONLY"},
@@ -155,12 +154,12 @@ static int open_config(duckdb_config *cfg, char *err, size_t errlen)
         {"enable_external_access", "false"},
     };
     if (duckdb_create_config(cfg) == DuckDBError) {
-        ERR("cannot create a DuckDB configuration");
+        mt_errf(err, "cannot create a DuckDB configuration");
         return -1;
     }
     for (size_t i = 0; i < MT_ARRAY_LEN(kv); i++) {
         if (testhook_fail("web_open_config") || duckdb_set_config(*cfg, kv[i][0], kv[i][1]) == DuckDBError) {
-            ERR("cannot set DuckDB option %s=%s; refusing to open the snapshot without it",
+            mt_errf(err, "cannot set DuckDB option %s=%s; refusing to open the snapshot without it",
                 kv[i][0], kv[i][1]);
             duckdb_destroy_config(cfg);
             return -1;
@@ -180,7 +179,9 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     s->ino = st->st_ino;
     duckdb_config cfg = NULL;
     char *open_err = NULL;
-    if (open_config(&cfg, detail, detaillen) < 0) {
+    struct mt_err ce = MT_ERR_INIT;
+    if (open_config(&cfg, &ce) < 0) {
+        snprintf(detail, detaillen, "%s", ce.msg);
         snprintf(pub, publen, "%s: cannot open serving snapshot: the read-only settings could not be applied",
                  r->base);
         free(s);
@@ -207,7 +208,8 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
         snprintf(d2, sizeof d2, "cannot connect");
     } else if (serving_snapshot_check(con, p2, sizeof p2, d2, sizeof d2) < 0) {
         /* both reasons set */
-    } else if (snapshot_identity(s, con, d2, sizeof d2) < 0) {
+    } else if (snapshot_identity(s, con, &ce) < 0) {
+        snprintf(d2, sizeof d2, "%.500s", ce.msg);
         snprintf(p2, sizeof p2, "_snapshot does not identify the snapshot");
     } else {
         rc = 0;
@@ -233,14 +235,13 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     return s;
 }
 
-int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, char *err,
-                    size_t errlen)
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, struct mt_err *err)
 {
     memset(r, 0, sizeof *r);
     int e = pthread_mutex_init(&r->mu, NULL);
     if (!e && (e = pthread_mutex_init(&r->open_mu, NULL)) != 0) pthread_mutex_destroy(&r->mu);
     if (e) {
-        ERR("serve: cannot initialise the snapshot reader: %s", strerror(e));
+        mt_errf(err, "serve: cannot initialise the snapshot reader: %s", strerror(e));
         return -1;
     }
     r->path = xstrdup(path);
@@ -331,7 +332,7 @@ static void reader_swap(struct web_reader *r, const struct stat *st)
     web_snapshot_release(old);
 }
 
-struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t errlen)
+struct web_snapshot *web_reader_acquire(struct web_reader *r, struct mt_err *err)
 {
     struct stat st;
     if (stat(r->path, &st) < 0) {
@@ -350,7 +351,7 @@ struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t 
         else
             snprintf(r->error, sizeof r->error, "%s: serving snapshot unavailable: %s", r->base,
                      strerror(e));
-        if (!s) ERR("%s", r->error);
+        if (!s) mt_errf(err, "%s", r->error);
         pthread_mutex_unlock(&r->mu);
         if (first && s)
             log_warn("serve: %s: %s; still serving snapshot %s from the open file", r->path,
@@ -363,7 +364,7 @@ struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t 
         if (same) return s;
         if (is_known_bad(r, &st)) {
             if (s) return s; /* keep serving the previous snapshot; /health shows the error */
-            web_reader_error(r, err, errlen);
+            web_reader_error(r, err->msg, sizeof err->msg);
             return NULL;
         }
         if (pthread_mutex_trylock(&r->open_mu) == 0) {
@@ -377,7 +378,7 @@ struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t 
             }
             pthread_mutex_unlock(&r->open_mu);
             if (s) return s;
-            web_reader_error(r, err, errlen);
+            web_reader_error(r, err->msg, sizeof err->msg);
             return NULL;
         }
         if (s) return s; /* someone is opening the new file: keep using the current one */
@@ -385,7 +386,7 @@ struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t 
         pthread_mutex_lock(&r->open_mu);
         pthread_mutex_unlock(&r->open_mu);
     }
-    web_reader_error(r, err, errlen);
-    if (!err[0]) ERR("%s: serving snapshot is being opened", r->path);
+    web_reader_error(r, err->msg, sizeof err->msg);
+    if (!err->msg[0]) mt_errf(err, "%s: serving snapshot is being opened", r->base);
     return NULL;
 }

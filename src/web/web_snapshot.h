@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "util/common.h"
+#include "util/err.h"
 #include "web/web_cache.h"
 
 #define WEB_MAX_STMTS 32
@@ -87,13 +88,12 @@ struct web_reader {
     size_t cache_max_bytes;
 };
 
-int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, char *err,
-                    size_t errlen);
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, struct mt_err *err);
 /* Unpublishes the current snapshot; call after every request has released its own. */
 void web_reader_free(struct web_reader *r);
 
 /* The current snapshot with a reference taken, or NULL with the reason in err (503). */
-struct web_snapshot *web_reader_acquire(struct web_reader *r, char *err, size_t errlen);
+struct web_snapshot *web_reader_acquire(struct web_reader *r, struct mt_err *err);
 /* Drops a reference; the last one closes the database and frees everything it owns. */
 void web_snapshot_release(struct web_snapshot *s);
 /* Copies the reader's current error text ("" when the file on disk is being served). */
@@ -108,10 +108,10 @@ int web_thread_slot(void);
 /* The connection of slot in s (connected on first use), or, for slot -1, tmp connected
  * afresh (the caller passes tmp to web_conn_close afterwards). NULL + err on failure. */
 struct web_conn *web_snapshot_conn(struct web_snapshot *s, int slot, struct web_conn *tmp,
-                                   char *err, size_t errlen);
+                                   struct mt_err *err);
 /* Prepared statement id (< WEB_MAX_STMTS) of sql on wc, prepared on first use. */
 duckdb_prepared_statement web_conn_stmt(struct web_conn *wc, int id, const char *sql,
-                                        char *err, size_t errlen);
+                                        struct mt_err *err);
 void web_conn_close(struct web_conn *wc);
 
 /* How cached values are freed (the server caches MHD responses); set once at start. */

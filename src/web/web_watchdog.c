@@ -2,6 +2,7 @@
  * The thread sleeps limit/4 (10..100 ms) between scans, so a query runs at most about
  * 1.25 x the limit before it is interrupted. */
 #include "web/web_watchdog.h"
+#include "util/err.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,7 +54,7 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int web_watchdog_start(long limit_ms, char *err, size_t errlen)
+int web_watchdog_start(long limit_ms, struct mt_err *err)
 {
     pthread_once(&slots_once, slots_init);
     if (limit_ms <= 0 || watch_running) return 0;
@@ -61,7 +62,7 @@ int web_watchdog_start(long limit_ms, char *err, size_t errlen)
     atomic_store(&watch_stop, false);
     int rc = pthread_create(&watch_thread, NULL, watch_main, NULL);
     if (rc) {
-        snprintf(err, errlen, "serve: cannot start the query watchdog thread: %s", strerror(rc));
+        mt_errf(err, "serve: cannot start the query watchdog thread: %s", strerror(rc));
         return -1;
     }
     watch_running = true;

@@ -10,12 +10,13 @@
 #define MATERIA_WEB_WATCHDOG_H
 
 #include <duckdb.h>
+#include "util/err.h"
 #include <stdbool.h>
 
 #define WEB_MAX_SLOTS 64
 
 /* Starts the watchdog thread (limit_ms <= 0: no limit, no thread). One per process. */
-int web_watchdog_start(long limit_ms, char *err, size_t errlen);
+int web_watchdog_start(long limit_ms, struct mt_err *err);
 void web_watchdog_stop(void);
 /* slot in [0, WEB_MAX_SLOTS); other values are ignored (that query is not watched). */
 void web_watch_begin(int slot, duckdb_connection con);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "transform/model.h"
+#include "util/err.h"
 
 static void fuzz_fail(const char *what)
 {
@@ -20,11 +21,11 @@ static void fuzz_fail(const char *what)
     abort();
 }
 
-static void check_err(const char *err, size_t errlen)
+static void check_err(const struct mt_err *err)
 {
-    if (!memchr(err, '\0', errlen)) fuzz_fail("err not NUL-terminated");
-    if (strncmp(err, "fuzz.sql:", 9)) fuzz_fail("err does not start with the file name");
-    if (strchr(err, '\n')) fuzz_fail("err spans more than one line");
+    if (!memchr(err->msg, '\0', sizeof err->msg)) fuzz_fail("err not NUL-terminated");
+    if (strncmp(err->msg, "fuzz.sql:", 9)) fuzz_fail("err does not start with the file name");
+    if (strchr(err->msg, '\n')) fuzz_fail("err spans more than one line");
 }
 
 static bool all_zero(const void *p, size_t n)
@@ -42,10 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text) return 0;
     if (size) memcpy(text, data, size);
 
-    char err[512];
-    memset(err, 0, sizeof err);
+    struct mt_err err = MT_ERR_INIT;
+    mt_err_clear(&err);
     struct model m;
-    int rc = model_parse(text, size, "fuzz.sql", &m, err, sizeof err);
+    int rc = model_parse(text, size, "fuzz.sql", &m, &err);
     if (rc == 0) {
         if (!m.name || !m.schema || !m.table) fuzz_fail("success without a name");
         const char *dot = strchr(m.name, '.');
@@ -60,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)model_kind_name(m.kind);
         model_free(&m);
     } else if (rc == -1) {
-        check_err(err, sizeof err);
-        if (!err[0]) fuzz_fail("failure without a message");
+        check_err(&err);
+        if (!err.msg[0]) fuzz_fail("failure without a message");
         if (!all_zero(&m, sizeof m)) fuzz_fail("model not zeroed after a failure");
     } else {
         fuzz_fail("return code not 0 or -1");
@@ -70,13 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size && (data[0] & 1)) {
         struct audit_def *defs = NULL;
         size_t n = 0;
-        memset(err, 0, sizeof err);
-        int arc = audit_file_parse(text, size, "fuzz.sql", &defs, &n, err, sizeof err);
+        mt_err_clear(&err);
+        int arc = audit_file_parse(text, size, "fuzz.sql", &defs, &n, &err);
         if (arc == 0) {
             for (size_t i = 0; i < n; i++)
                 if (!defs[i].name || !defs[i].query) fuzz_fail("audit without name or query");
         } else if (arc == -1) {
-            check_err(err, sizeof err);
+            check_err(&err);
         } else {
             fuzz_fail("audit return code not 0 or -1");
         }

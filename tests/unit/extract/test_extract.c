@@ -18,6 +18,7 @@
 #include <zip.h>
 
 #include "extract/decode.h"
+#include "util/err.h"
 #include "extract/landing.h"
 #include "extract/landing_meta.h"
 #include "extract/psd_csv.h"
@@ -35,9 +36,9 @@
 static char *scratch_dir(void)
 {
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *tmpl = xasprintf("%s/extract-unit-XXXXXX", root);
     assert_non_null(mkdtemp(tmpl));
     return tmpl;
@@ -75,16 +76,16 @@ static void test_sanitize_etag(void **state)
 
 /* ---- CSV validator -------------------------------------------------------------------- */
 
-static int validate(const char *s, int64_t *rows, char *err, size_t errlen)
+static int validate(const char *s, int64_t *rows, struct mt_err *err)
 {
-    return psd_csv_validate(s, strlen(s), rows, err, errlen);
+    return psd_csv_validate(s, strlen(s), rows, err);
 }
 
 static void expect_ok(const char *csv, int64_t want_rows)
 {
     int64_t rows = -1;
-    char err[256] = "";
-    int rc = validate(csv, &rows, err, sizeof err);
+    struct mt_err err = MT_ERR_INIT;
+    int rc = validate(csv, &rows, &err);
     if (rc != 0) fail_msg("expected valid, got: %s", err);
     assert_int_equal(rows, want_rows);
 }
@@ -92,9 +93,9 @@ static void expect_ok(const char *csv, int64_t want_rows)
 static void expect_bad(const char *csv, const char *want)
 {
     int64_t rows = -1;
-    char err[256] = "";
-    assert_int_equal(validate(csv, &rows, err, sizeof err), -1);
-    if (!strstr(err, want)) fail_msg("error '%s' lacks '%s'", err, want);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(validate(csv, &rows, &err), -1);
+    if (!strstr(err.msg, want)) fail_msg("error '%s' lacks '%s'", err, want);
 }
 
 static void test_csv_valid_variants(void **state)
@@ -143,9 +144,9 @@ static void test_csv_invalid(void **state)
     expect_bad(HEADER "\n" "0,\"a\nb\",B,c,2021,1,1,1,d,1,e,5\n" "x\n", "line 4: expected 12 fields");
     /* a NUL byte is never valid (length-delimited input, not C string) */
     const char nul[] = HEADER "\n0,a,B,c,2021,1,1,1,d\0x,1,e,5\n";
-    char err[256];
-    assert_int_equal(psd_csv_validate(nul, sizeof nul - 1, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "NUL"));
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(psd_csv_validate(nul, sizeof nul - 1, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "NUL"));
 }
 
 /* Every prefix of a valid file, placed so that its last byte is the last readable byte
@@ -172,16 +173,16 @@ static void test_csv_never_reads_past_len(void **state)
         memcpy(other, full, k);
         memcpy(other + k, tail, sizeof tail);
         int64_t rows = -1, rows2 = -1;
-        char err[128] = "", err2[128] = "";
-        int rc = psd_csv_validate(at_edge, k, &rows, err, sizeof err);
-        int rc2 = psd_csv_validate(other, k, &rows2, err2, sizeof err2);
+        struct mt_err err = MT_ERR_INIT, err2 = MT_ERR_INIT;
+        int rc = psd_csv_validate(at_edge, k, &rows, &err);
+        int rc2 = psd_csv_validate(other, k, &rows2, &err2);
         assert_int_equal(rc, rc2);
-        assert_string_equal(err, err2);
+        assert_string_equal(err.msg, err2.msg);
         if (rc == 0) {
             assert_int_equal(rows, rows2);
             whole++;
         } else {
-            assert_true(err[0] != '\0'); /* a failure always says why */
+            assert_true(err.msg[0] != '\0'); /* a failure always says why */
         }
         if (k == n || k == n - 2) { /* two rows, with or without the last line ending */
             assert_int_equal(rc, 0);
@@ -243,8 +244,8 @@ static void test_decode_zip(void **state)
     size_t zlen;
     char *z = build_zip(names, datas, 2, &zlen);
     struct decoded d;
-    char err[256];
-    assert_int_equal(decode_body(z, zlen, 1 << 20, &d, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(decode_body(z, zlen, 1 << 20, &d, &err), 0);
     assert_int_equal(d.format, DECODE_ZIP);
     assert_string_equal(d.member, "dir/psd_coffee.CSV");
     assert_int_equal(d.csv_len, strlen(csv));
@@ -252,16 +253,16 @@ static void test_decode_zip(void **state)
     assert_true(d.member_mtime > 0);
     decoded_free(&d);
     /* the cap: the member is bigger than 10 bytes */
-    assert_int_equal(decode_body(z, zlen, 10, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "cap"));
+    assert_int_equal(decode_body(z, zlen, 10, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "cap"));
     /* truncated */
-    assert_int_equal(decode_body(z, zlen - 30, 1 << 20, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "zip"));
+    assert_int_equal(decode_body(z, zlen - 30, 1 << 20, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "zip"));
     free(z);
     /* no csv */
     z = build_zip(names, datas, 1, &zlen);
-    assert_int_equal(decode_body(z, zlen, 1 << 20, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "no .csv member"));
+    assert_int_equal(decode_body(z, zlen, 1 << 20, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "no .csv member"));
     free(z);
 }
 
@@ -274,32 +275,32 @@ static void test_decode_gzip_roundtrip_and_cap(void **state)
     for (int i = 0; i < 5000; i++) sb_append(&sb, ROW "\n");
     unsigned char *gz;
     size_t gzlen;
-    char err[256];
-    assert_int_equal(decode_gzip_compress(sb.buf, sb.len, &gz, &gzlen, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(decode_gzip_compress(sb.buf, sb.len, &gz, &gzlen, &err), 0);
     assert_int_equal(decode_detect(gz, gzlen), DECODE_GZIP);
     assert_true(gzlen < sb.len / 10);
     /* deterministic: same input, same bytes (mtime 0 in the header) */
     unsigned char *gz2;
     size_t gzlen2;
-    assert_int_equal(decode_gzip_compress(sb.buf, sb.len, &gz2, &gzlen2, err, sizeof err), 0);
+    assert_int_equal(decode_gzip_compress(sb.buf, sb.len, &gz2, &gzlen2, &err), 0);
     assert_int_equal(gzlen, gzlen2);
     assert_memory_equal(gz, gz2, gzlen);
     free(gz2);
     struct decoded d;
-    assert_int_equal(decode_body((char *)gz, gzlen, sb.len, &d, err, sizeof err), 0);
+    assert_int_equal(decode_body((char *)gz, gzlen, sb.len, &d, &err), 0);
     assert_int_equal(d.format, DECODE_GZIP);
     assert_int_equal(d.csv_len, sb.len);
     assert_memory_equal(d.csv, sb.buf, sb.len);
     decoded_free(&d);
-    assert_int_equal(decode_body((char *)gz, gzlen, sb.len - 1, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "cap"));
-    assert_int_equal(decode_body((char *)gz, gzlen / 2, sb.len, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "truncated gzip"));
+    assert_int_equal(decode_body((char *)gz, gzlen, sb.len - 1, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "cap"));
+    assert_int_equal(decode_body((char *)gz, gzlen / 2, sb.len, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "truncated gzip"));
     /* two concatenated members decode as one stream */
     unsigned char *cat = xmalloc(2 * gzlen);
     memcpy(cat, gz, gzlen);
     memcpy(cat + gzlen, gz, gzlen);
-    assert_int_equal(decode_body((char *)cat, 2 * gzlen, 2 * sb.len, &d, err, sizeof err), 0);
+    assert_int_equal(decode_body((char *)cat, 2 * gzlen, 2 * sb.len, &d, &err), 0);
     assert_int_equal(d.csv_len, 2 * sb.len);
     decoded_free(&d);
     free(cat);
@@ -312,16 +313,16 @@ static void test_decode_plain_and_html(void **state)
     (void)state;
     const char *csv = HEADER "\n" ROW "\n";
     struct decoded d;
-    char err[256];
-    assert_int_equal(decode_body(csv, strlen(csv), 1 << 20, &d, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(decode_body(csv, strlen(csv), 1 << 20, &d, &err), 0);
     assert_int_equal(d.format, DECODE_PLAIN);
     assert_ptr_equal(d.csv, csv); /* not copied */
     decoded_free(&d);
     const char *html = "\n  <!DOCTYPE html><html>error</html>";
-    assert_int_equal(decode_body(html, strlen(html), 1 << 20, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "HTML"));
-    assert_int_equal(decode_body("", 0, 1 << 20, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "empty"));
+    assert_int_equal(decode_body(html, strlen(html), 1 << 20, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "HTML"));
+    assert_int_equal(decode_body("", 0, 1 << 20, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "empty"));
 }
 
 /* ---- meta JSON ------------------------------------------------------------------------ */
@@ -342,8 +343,8 @@ static void test_meta_roundtrip(void **state)
     m.rows = 77957;
     char *json = landing_meta_format(&m);
     struct landing_meta r;
-    char err[128];
-    assert_int_equal(landing_meta_parse(json, strlen(json), &r, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(landing_meta_parse(json, strlen(json), &r, &err), 0);
     assert_string_equal(r.etag, m.etag);
     assert_string_equal(r.url, m.url);
     assert_null(r.last_modified);
@@ -355,13 +356,13 @@ static void test_meta_roundtrip(void **state)
     landing_meta_free(&r);
     free(json);
     const char *extra = "{\"etag\":\"\\u00e9\\ud83d\\ude00\",\"future\":true,\"n\":1.5,\"rows\":3}";
-    assert_int_equal(landing_meta_parse(extra, strlen(extra), &r, err, sizeof err), 0);
+    assert_int_equal(landing_meta_parse(extra, strlen(extra), &r, &err), 0);
     assert_string_equal(r.etag, "\xc3\xa9\xf0\x9f\x98\x80");
     assert_int_equal(r.rows, 3);
     landing_meta_free(&r);
     const char *bad[] = {"", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":[1]}", "{\"a\":\"x}", "{} x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(landing_meta_parse(bad[i], strlen(bad[i]), &r, err, sizeof err), -1);
+        assert_int_equal(landing_meta_parse(bad[i], strlen(bad[i]), &r, &err), -1);
 }
 
 /* ---- landing_write -------------------------------------------------------------------- */
@@ -397,11 +398,11 @@ static void test_landing_write_and_conflicts(void **state)
                              .csv_len = strlen(csv), .rows = 1, .sha256 = sha};
     char *path = NULL;
     int64_t gzb = 0;
-    char err[512];
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), 0);
     assert_true(strstr(path, "/psd/2022/12/e1.csv.gzip") != NULL);
     struct landing_set set;
-    assert_int_equal(landing_scan(landing, &set, err, sizeof err), 0);
+    assert_int_equal(landing_scan(landing, &set, &err), 0);
     assert_int_equal(set.n, 1);
     assert_string_equal(set.v[0].etag, "\"e1\"");
     assert_string_equal(set.v[0].sha256, sha);
@@ -414,27 +415,27 @@ static void test_landing_write_and_conflicts(void **state)
     int before = count_files(landing);
 
     /* the same name again is refused, nothing changes */
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), -1);
-    assert_non_null(strstr(err, "never overwritten"));
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), -1);
+    assert_non_null(strstr(err.msg, "never overwritten"));
     assert_int_equal(count_files(landing), before);
 
     /* an orphan meta (no data) describing other content blocks the name, untouched;
      * the new month directory this call created is removed again */
     char *mdir = fs_join(landing, "psd/2023/01");
-    assert_int_equal(fs_mkdir_p(mdir, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(mdir, &err), 0);
     char *orphan = fs_join(mdir, "e2.meta.json");
     const char *oj = "{\"etag\":\"\\\"e2\\\"\",\"sha256\":\"other\"}";
-    assert_int_equal(fs_write_atomic(orphan, oj, strlen(oj), true, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(orphan, oj, strlen(oj), true, &err), 0);
     before = count_files(landing);
     ln.etag_raw = "\"e2\"";
     ln.year = 2023;
     ln.month = 1;
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), -1);
-    assert_non_null(strstr(err, "other content"));
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), -1);
+    assert_non_null(strstr(err.msg, "other content"));
     assert_int_equal(count_files(landing), before);
     char *oj2;
     size_t ojlen;
-    assert_int_equal(fs_read_all(orphan, &oj2, &ojlen, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(orphan, &oj2, &ojlen, &err), 0);
     assert_string_equal(oj2, oj);
     free(oj2);
 
@@ -443,15 +444,15 @@ static void test_landing_write_and_conflicts(void **state)
     ln.month = 7;
     char *ydir = fs_join(landing, "psd/2030");
     char *m7 = fs_join(landing, "psd/2030/07");
-    assert_int_equal(fs_mkdir_p(m7, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(m7, &err), 0);
     char *blocker = fs_join(m7, "e2.csv.gzip"); /* data exists already -> refused early */
-    assert_int_equal(fs_write_atomic(blocker, "x", 1, true, err, sizeof err), 0);
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), -1);
+    assert_int_equal(fs_write_atomic(blocker, "x", 1, true, &err), 0);
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), -1);
     assert_int_equal(unlink(blocker), 0);
     assert_int_equal(rmdir(m7), 0);
     assert_int_equal(rmdir(ydir), 0);
     chmod(landing, 0555); /* cannot create psd/2030 now (unless root: then it succeeds) */
-    int rc = landing_write(landing, &ln, &path, &gzb, err, sizeof err);
+    int rc = landing_write(landing, &ln, &path, &gzb, &err);
     chmod(landing, 0755);
     if (rc < 0) assert_false(fs_exists(ydir));
     else free(path);
@@ -475,15 +476,15 @@ static void test_landing_write_reuses_interrupted_meta(void **state)
     const char *csv = HEADER "\n" ROW "\n";
     char sha[HASH_HEX_LEN];
     hash_sha256_hex(csv, strlen(csv), sha);
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     char *mdir = fs_join(landing, "psd/2022/12");
-    assert_int_equal(fs_mkdir_p(mdir, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(mdir, &err), 0);
     char *meta = fs_join(mdir, "e1.meta.json");
     char *mj = xasprintf("{\"etag\":\"\\\"e1\\\"\",\"sha256\":\"%s\",\"landed_at\":\"2020-01-01T00:00:00Z\","
                          "\"release_date\":\"2022-12-20\",\"rows\":1}", sha);
-    assert_int_equal(fs_write_atomic(meta, mj, strlen(mj), true, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(meta, mj, strlen(mj), true, &err), 0);
     struct landing_set set;
-    assert_int_equal(landing_scan(landing, &set, err, sizeof err), 0);
+    assert_int_equal(landing_scan(landing, &set, &err), 0);
     assert_int_equal(set.n, 0); /* meta without data: not a release */
     landing_set_free(&set);
 
@@ -492,13 +493,13 @@ static void test_landing_write_reuses_interrupted_meta(void **state)
                              .rows = 1, .sha256 = sha};
     char *path = NULL;
     int64_t gzb = 0;
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), 0);
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), 0);
     char *got;
     size_t glen;
-    assert_int_equal(fs_read_all(meta, &got, &glen, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(meta, &got, &glen, &err), 0);
     assert_string_equal(got, mj); /* never rewritten */
     free(got);
-    assert_int_equal(landing_scan(landing, &set, err, sizeof err), 0);
+    assert_int_equal(landing_scan(landing, &set, &err), 0);
     assert_int_equal(set.n, 1);
     assert_string_equal(set.v[0].landed_at, "2020-01-01T00:00:00Z");
     landing_set_free(&set);

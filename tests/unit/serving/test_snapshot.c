@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "serving/snapshot.h"
+#include "util/err.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -38,40 +39,41 @@ static void test_checksum_order_independent_and_sensitive(void **state)
 {
     (void)state;
     struct db d;
-    char err[MT_ERR_LEN];
-    assert_int_equal(db_open(&d, NULL, false, 1, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(db_open(&d, NULL, false, 1, &err), 0);
     assert_int_equal(db_exec(d.con, "CREATE TABLE a AS SELECT range AS x, 'v' || range AS y FROM range(100);"
                                     "CREATE TABLE b AS SELECT * FROM a ORDER BY x DESC;"
                                     "CREATE TABLE c AS SELECT * FROM a; UPDATE c SET y = 'w' WHERE x = 42;"
-                                    "CREATE TABLE e (x INTEGER)", err, sizeof err), 0);
+                                    "CREATE TABLE e (x INTEGER)", &err), 0);
     int64_t ra, rb, rc, re;
     char sa[64], sb[64], sc[64], se[64];
-    assert_int_equal(serving_table_checksum(d.con, "a", &ra, sa, sizeof sa, err, sizeof err), 0);
-    assert_int_equal(serving_table_checksum(d.con, "b", &rb, sb, sizeof sb, err, sizeof err), 0);
-    assert_int_equal(serving_table_checksum(d.con, "c", &rc, sc, sizeof sc, err, sizeof err), 0);
-    assert_int_equal(serving_table_checksum(d.con, "e", &re, se, sizeof se, err, sizeof err), 0);
+    assert_int_equal(serving_table_checksum(d.con, "a", &ra, sa, sizeof sa, &err), 0);
+    assert_int_equal(serving_table_checksum(d.con, "b", &rb, sb, sizeof sb, &err), 0);
+    assert_int_equal(serving_table_checksum(d.con, "c", &rc, sc, sizeof sc, &err), 0);
+    assert_int_equal(serving_table_checksum(d.con, "e", &re, se, sizeof se, &err), 0);
     assert_int_equal(ra, 100);
     assert_int_equal(rb, 100);
     assert_string_equal(sa, sb);          /* order does not matter */
     assert_string_not_equal(sa, sc);      /* one changed value does */
     assert_int_equal(re, 0);
     assert_string_equal(se, "0");
-    assert_int_equal(serving_table_checksum(d.con, "missing", &re, se, sizeof se, err, sizeof err), -1);
-    assert_non_null(strstr(err, "missing"));
+    assert_int_equal(serving_table_checksum(d.con, "missing", &re, se, sizeof se, &err), -1);
+    assert_non_null(strstr(err.msg, "missing"));
     db_close(&d);
 }
 
 static void write_text(const char *path, const char *text)
 {
-    char err[256];
-    assert_int_equal(fs_write_atomic(path, text, strlen(text), false, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), false, &err), 0);
 }
 
 static void expect_text(const char *path, const char *want)
 {
-    char err[256], *data;
+    struct mt_err err = MT_ERR_INIT;
+    char *data;
     size_t len;
-    assert_int_equal(fs_read_all(path, &data, &len, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(path, &data, &len, &err), 0);
     assert_string_equal(data, want);
     free(data);
 }
@@ -82,9 +84,9 @@ static void test_publish_and_swap_succeed_when_the_dir_fsync_fails(void **state)
 {
     (void)state;
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *dir = xasprintf("%s/snapshot-XXXXXX", root);
     assert_non_null(mkdtemp(dir));
     char *live = fs_join(dir, "serving.duckdb");
@@ -93,14 +95,14 @@ static void test_publish_and_swap_succeed_when_the_dir_fsync_fails(void **state)
     write_text(p.live, "one");
     write_text(p.fresh, "two");
     setenv("MATERIA_FAIL_AT", "fsync_dir", 1);
-    assert_int_equal(serving_publish(&p, p.fresh, err, sizeof err), 0);
+    assert_int_equal(serving_publish(&p, p.fresh, &err), 0);
     expect_text(p.live, "two");
     expect_text(p.prev, "one");
-    assert_int_equal(serving_swap_prev(&p, err, sizeof err), 0);
+    assert_int_equal(serving_swap_prev(&p, &err), 0);
     expect_text(p.live, "one");
     expect_text(p.prev, "two");
     setenv("MATERIA_FAIL_AT", "fsync_dir,no_renameat2", 1); /* the exchange's fallback too */
-    assert_int_equal(serving_swap_prev(&p, err, sizeof err), 0);
+    assert_int_equal(serving_swap_prev(&p, &err), 0);
     expect_text(p.live, "two");
     expect_text(p.prev, "one");
     unsetenv("MATERIA_FAIL_AT");

@@ -11,20 +11,21 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "util/err.h"
 #include "transform/model.h"
 
-static int parse(const char *text, struct model *m, char *err)
+static int parse(const char *text, struct model *m, struct mt_err *err)
 {
-    return model_parse(text, strlen(text), "models/x.sql", m, err, 512);
+    return model_parse(text, strlen(text), "models/x.sql", m, err);
 }
 
 static void expect_error(const char *text, const char *want)
 {
     struct model m;
-    char err[512] = "";
-    int rc = parse(text, &m, err);
-    if (rc == 0 || !strstr(err, want)) {
-        fprintf(stderr, "input:\n%s\nerror: %s\nwanted: %s\n", text, err, want);
+    struct mt_err err = MT_ERR_INIT;
+    int rc = parse(text, &m, &err);
+    if (rc == 0 || !strstr(err.msg, want)) {
+        fprintf(stderr, "input:\n%s\nerror: %s\nwanted: %s\n", text, err.msg, want);
         if (rc == 0) model_free(&m);
         fail();
     }
@@ -50,8 +51,8 @@ static void test_full_header(void **state)
         ");\n\n"
         "SELECT 1 AS a; \n";
     struct model m;
-    char err[512];
-    assert_int_equal(parse(text, &m, err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(parse(text, &m, &err), 0);
     assert_string_equal(m.name, "serving.coffee_balance");
     assert_string_equal(m.schema, "serving");
     assert_string_equal(m.table, "coffee_balance");
@@ -82,24 +83,24 @@ static void test_kinds(void **state)
 {
     (void)state;
     struct model m;
-    char err[512];
-    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
     assert_int_equal(m.kind, KIND_VIEW); /* SQLMesh's default kind */
     assert_string_equal(m.cron, "@daily");
     model_free(&m);
-    assert_int_equal(parse("model (name a.b, kind full);\nSELECT 1", &m, err), 0);
+    assert_int_equal(parse("model (name a.b, kind full);\nSELECT 1", &m, &err), 0);
     assert_int_equal(m.kind, KIND_FULL);
     model_free(&m);
-    assert_int_equal(parse("MODEL (name a.b, kind SEED (path 'x.csv'));", &m, err), 0);
+    assert_int_equal(parse("MODEL (name a.b, kind SEED (path 'x.csv'));", &m, &err), 0);
     assert_int_equal(m.kind, KIND_SEED);
     assert_string_equal(m.seed_path, "x.csv");
     model_free(&m);
     assert_int_equal(parse("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key (k1, k2)));\nSELECT 1", &m,
-                           err), 0);
+                           &err), 0);
     assert_int_equal(m.unique_key.n, 2);
     assert_string_equal(m.unique_key.v[1], "k2");
     model_free(&m);
-    assert_int_equal(parse("MODEL (name a.b, kind VIEW, cron '0 0 * * *');\nSELECT 1", &m, err), 0);
+    assert_int_equal(parse("MODEL (name a.b, kind VIEW, cron '0 0 * * *');\nSELECT 1", &m, &err), 0);
     assert_int_equal(m.unit, CRON_DAILY);
     model_free(&m);
 }
@@ -140,9 +141,9 @@ static void test_prefixes_never_crash(void **state)
                        "SELECT 1 AS k";
     for (size_t n = 0; n <= strlen(text); n++) {
         struct model m;
-        char err[512];
-        if (model_parse(text, n, "f.sql", &m, err, sizeof err) == 0) model_free(&m);
-        else assert_non_null(strstr(err, "f.sql:"));
+        struct mt_err err = MT_ERR_INIT;
+        if (model_parse(text, n, "f.sql", &m, &err) == 0) model_free(&m);
+        else assert_non_null(strstr(err.msg, "f.sql:"));
     }
 }
 
@@ -154,8 +155,8 @@ static void test_audit_files(void **state)
                        "AUDIT (name assert_small);\nSELECT * FROM @this_model WHERE x > 10\n";
     struct audit_def *defs = NULL;
     size_t n = 0;
-    char err[512];
-    assert_int_equal(audit_file_parse(text, strlen(text), "audits/a.sql", &defs, &n, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(audit_file_parse(text, strlen(text), "audits/a.sql", &defs, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(defs[0].name, "assert_positive");
     assert_string_equal(defs[0].query, "SELECT * FROM @this_model WHERE @col < 0");
@@ -166,8 +167,8 @@ static void test_audit_files(void **state)
     defs = NULL;
     n = 0;
     const char *bad = "AUDIT (colour red);\nSELECT 1";
-    assert_int_equal(audit_file_parse(bad, strlen(bad), "audits/b.sql", &defs, &n, err, sizeof err), -1);
-    assert_non_null(strstr(err, "audits/b.sql:1: unknown audit property 'colour'"));
+    assert_int_equal(audit_file_parse(bad, strlen(bad), "audits/b.sql", &defs, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "audits/b.sql:1: unknown audit property 'colour'"));
     free(defs);
 }
 
@@ -175,9 +176,9 @@ static void test_macros(void **state)
 {
     (void)state;
     struct config cfg;
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     setenv("LANDING_DIR", "/data/land'ing", 1);
-    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_int_equal(config_load(&cfg, NULL, &err), 0);
     int64_t s, e, x;
     assert_int_equal(time_parse("2024-01-02", &s), 0);
     assert_int_equal(time_parse("2024-01-03", &e), 0);
@@ -189,7 +190,7 @@ static void test_macros(void **state)
     const char *sql = "SELECT @start_ds, @end_ds, @start_ts, @end_ts, @execution_ds, @execution_ts, @start_date, "
                       "@end_dt, @start_epoch, @end_millis, @VAR('landing_dir'), @var('nope', 'dflt'), "
                       "'@start_ds in a string', \"@col\" -- @end_ds in a comment\nFROM @this_model";
-    assert_int_equal(macro_render(sql, "m.sql", 1, &rc, &sb, err, sizeof err), 0);
+    assert_int_equal(macro_render(sql, "m.sql", 1, &rc, &sb, &err), 0);
     assert_string_equal(sb.buf,
                         "SELECT '2024-01-02', '2024-01-02', '2024-01-02 00:00:00.000000', '2024-01-02 23:59:59.999999', "
                         "'2024-01-03', '2024-01-03 12:30:00.000000', CAST('2024-01-02' AS DATE), "
@@ -197,10 +198,10 @@ static void test_macros(void **state)
                         "'/data/land''ing', 'dflt', '@start_ds in a string', \"@col\" -- @end_ds in a comment\n"
                         "FROM \"materia__a\".\"b__1\"");
     sb_reset(&sb);
-    assert_int_equal(macro_render("SELECT 1\nFROM @bogus", "m.sql", 4, &rc, &sb, err, sizeof err), -1);
-    assert_non_null(strstr(err, "m.sql:5: unknown macro @bogus"));
-    assert_int_equal(macro_render("SELECT @VAR('NOT_SET_ANYWHERE_42')", "m.sql", 1, &rc, &sb, err, sizeof err), -1);
-    assert_non_null(strstr(err, "m.sql:1: @VAR('NOT_SET_ANYWHERE_42'): no configuration value"));
+    assert_int_equal(macro_render("SELECT 1\nFROM @bogus", "m.sql", 4, &rc, &sb, &err), -1);
+    assert_non_null(strstr(err.msg, "m.sql:5: unknown macro @bogus"));
+    assert_int_equal(macro_render("SELECT @VAR('NOT_SET_ANYWHERE_42')", "m.sql", 1, &rc, &sb, &err), -1);
+    assert_non_null(strstr(err.msg, "m.sql:1: @VAR('NOT_SET_ANYWHERE_42'): no configuration value"));
     sb_free(&sb);
     struct strlist l = {0};
     sql_split_list("(a, f(b, c), 'x,y')", &l);

@@ -14,15 +14,16 @@
 #include <unistd.h>
 
 #include "util/db.h"
+#include "util/err.h"
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 
 static char *scratch_file(const char *name)
 {
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *dir = xasprintf("%s/db-XXXXXX", root);
     assert_non_null(mkdtemp(dir));
     char *p = fs_join(dir, name);
@@ -40,32 +41,33 @@ static int teardown_env(void **state)
 static void test_read_only_open_is_refused_when_access_mode_cannot_be_set(void **state)
 {
     (void)state;
-    char *path = scratch_file("lake.duckdb"), err[1024];
+    char *path = scratch_file("lake.duckdb");
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
-    assert_int_equal(db_open(&d, path, false, 1, err, sizeof err), 0);
-    assert_int_equal(db_exec(d.con, "CREATE TABLE t AS SELECT 1 AS x", err, sizeof err), 0);
+    assert_int_equal(db_open(&d, path, false, 1, &err), 0);
+    assert_int_equal(db_exec(d.con, "CREATE TABLE t AS SELECT 1 AS x", &err), 0);
     db_close(&d);
     struct stat before, after;
     assert_int_equal(stat(path, &before), 0);
 
     setenv("MATERIA_FAIL_AT", "db_set_config", 1);
-    assert_int_equal(db_open(&d, path, true, 1, err, sizeof err), -1);
-    assert_non_null(strstr(err, "access_mode=READ_ONLY"));
-    assert_non_null(strstr(err, path));
+    assert_int_equal(db_open(&d, path, true, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "access_mode=READ_ONLY"));
+    assert_non_null(strstr(err.msg, path));
     assert_false(d.open);
     db_close(&d); /* safe on a refused open */
     /* a read-write open is refused too (the extension settings), and creates nothing */
     char *fresh = scratch_file("new.duckdb");
-    assert_int_equal(db_open(&d, fresh, false, 0, err, sizeof err), -1);
-    assert_non_null(strstr(err, "autoinstall_known_extensions"));
+    assert_int_equal(db_open(&d, fresh, false, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "autoinstall_known_extensions"));
     assert_false(fs_exists(fresh));
     unsetenv("MATERIA_FAIL_AT");
 
     assert_int_equal(stat(path, &after), 0);
     assert_true(before.st_mtime == after.st_mtime && before.st_size == after.st_size);
     /* without the fault: read-only means read-only */
-    assert_int_equal(db_open(&d, path, true, 1, err, sizeof err), 0);
-    assert_int_equal(db_exec(d.con, "INSERT INTO t VALUES (2)", err, sizeof err), -1);
+    assert_int_equal(db_open(&d, path, true, 1, &err), 0);
+    assert_int_equal(db_exec(d.con, "INSERT INTO t VALUES (2)", &err), -1);
     db_close(&d);
     free(fresh);
     free(path);

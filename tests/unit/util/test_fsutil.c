@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "extract/landing.h"
+#include "util/err.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/strbuf.h"
@@ -25,9 +26,9 @@
 static char *scratch_dir(void)
 {
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *tmpl = xasprintf("%s/fsutil-XXXXXX", root);
     assert_non_null(mkdtemp(tmpl));
     return tmpl;
@@ -42,15 +43,16 @@ static int teardown_env(void **state)
 
 static void put(const char *path, const char *text)
 {
-    char err[256];
-    assert_int_equal(fs_write_atomic(path, text, strlen(text), false, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), false, &err), 0);
 }
 
 static void expect_content(const char *path, const char *want)
 {
-    char err[256], *data;
+    struct mt_err err = MT_ERR_INIT;
+    char *data;
     size_t len;
-    assert_int_equal(fs_read_all(path, &data, &len, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(path, &data, &len, &err), 0);
     assert_string_equal(data, want);
     free(data);
 }
@@ -72,15 +74,16 @@ static int count_entries(const char *dir)
 static void test_rename_replaces(void **state)
 {
     (void)state;
-    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b"), err[256];
+    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b");
+    struct mt_err err = MT_ERR_INIT;
     put(a, "new");
     put(b, "old");
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, err, sizeof err), 0);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, &err), 0);
     expect_content(b, "new");
     assert_false(fs_exists(a));
     /* a missing source changes nothing and names the destination */
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, err, sizeof err), -1);
-    assert_non_null(strstr(err, "cannot rename into place"));
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot rename into place"));
     expect_content(b, "new");
     free(a), free(b), free(dir);
 }
@@ -88,15 +91,16 @@ static void test_rename_replaces(void **state)
 static void test_no_replace_never_overwrites(void **state)
 {
     (void)state;
-    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b"), err[256];
+    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b");
+    struct mt_err err = MT_ERR_INIT;
     put(a, "new");
     put(b, "old");
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, err, sizeof err), -1);
-    assert_non_null(strstr(err, "already exists (never overwritten)"));
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, &err), -1);
+    assert_non_null(strstr(err.msg, "already exists (never overwritten)"));
     expect_content(b, "old");
     expect_content(a, "new"); /* the source is the caller's to remove */
     assert_int_equal(unlink(b), 0);
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, err, sizeof err), 0);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, &err), 0);
     expect_content(b, "new");
     assert_false(fs_exists(a)); /* a move: the temporary name is gone */
     free(a), free(b), free(dir);
@@ -104,17 +108,18 @@ static void test_no_replace_never_overwrites(void **state)
 
 static void exchange_swaps(bool fallback)
 {
-    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b"), err[256];
+    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b");
+    struct mt_err err = MT_ERR_INIT;
     if (fallback) setenv("MATERIA_FAIL_AT", "no_renameat2", 1);
     put(a, "prev");
     put(b, "live");
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, err, sizeof err), 0);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, &err), 0);
     expect_content(b, "prev");
     expect_content(a, "live");
     assert_int_equal(count_entries(dir), 2); /* the fallback's "<src>.tmp" is gone */
     /* both names must exist: a missing one changes nothing */
     assert_int_equal(unlink(a), 0);
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, err, sizeof err), -1);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, &err), -1);
     expect_content(b, "prev");
     assert_int_equal(count_entries(dir), 1);
     unsetenv("MATERIA_FAIL_AT");
@@ -136,10 +141,11 @@ static void test_exchange_fallback_swaps(void **state)
 static void test_publish_link_keeps_source(void **state)
 {
     (void)state;
-    char *dir = scratch_dir(), *a = fs_join(dir, "live"), *b = fs_join(dir, "prev"), err[256];
+    char *dir = scratch_dir(), *a = fs_join(dir, "live"), *b = fs_join(dir, "prev");
+    struct mt_err err = MT_ERR_INIT;
     put(a, "live");
     put(b, "older");
-    assert_int_equal(fs_publish_link(a, b, err, sizeof err), 0);
+    assert_int_equal(fs_publish_link(a, b, &err), 0);
     struct stat sa, sb;
     assert_int_equal(stat(a, &sa), 0);
     assert_int_equal(stat(b, &sb), 0);
@@ -153,37 +159,38 @@ static void test_publish_link_keeps_source(void **state)
 static void test_fsync_failure_after_publish_is_success_in_every_mode(void **state)
 {
     (void)state;
-    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b"), err[256];
+    char *dir = scratch_dir(), *a = fs_join(dir, "a"), *b = fs_join(dir, "b");
+    struct mt_err err = MT_ERR_INIT;
     char *d = fs_join(dir, "d");
     setenv("MATERIA_FAIL_AT", "fsync_dir", 1);
     /* the fault point is live: a bare directory fsync fails */
-    assert_int_equal(fs_fsync_dir(dir, err, sizeof err), -1);
-    assert_non_null(strstr(err, "fsync of directory failed"));
+    assert_int_equal(fs_fsync_dir(dir, &err), -1);
+    assert_non_null(strstr(err.msg, "fsync of directory failed"));
 
     put(a, "one"); /* fs_write_atomic (fs_commit_tmp): committed, so 0 */
     expect_content(a, "one");
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, err, sizeof err), 1);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_RENAME, &err), 1);
     expect_content(b, "one");
     assert_false(fs_exists(a));
     put(a, "two");
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, err, sizeof err), 1);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_EXCHANGE, &err), 1);
     expect_content(b, "two");
     expect_content(a, "one");
-    assert_int_equal(fs_publish_link(a, b, err, sizeof err), 1);
+    assert_int_equal(fs_publish_link(a, b, &err), 1);
     expect_content(b, "one");
     assert_int_equal(unlink(b), 0);
-    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, err, sizeof err), 1);
+    assert_int_equal(fs_publish(a, b, FS_PUBLISH_NO_REPLACE, &err), 1);
     expect_content(b, "one");
     assert_false(fs_exists(a));
-    assert_int_equal(fs_write_atomic(a, "x", 1, true, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(a, "x", 1, true, &err), 0);
     /* removals follow the same rule; a new directory whose parent cannot be synced fails */
-    assert_int_equal(fs_remove_durable(a, false, err, sizeof err), 1);
+    assert_int_equal(fs_remove_durable(a, false, &err), 1);
     assert_false(fs_exists(a));
-    assert_int_equal(fs_mkdir_durable(d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "parent could not be synced"));
-    assert_int_equal(fs_remove_durable(d, true, err, sizeof err), 1);
+    assert_int_equal(fs_mkdir_durable(d, &err), -1);
+    assert_non_null(strstr(err.msg, "parent could not be synced"));
+    assert_int_equal(fs_remove_durable(d, true, &err), 1);
     unsetenv("MATERIA_FAIL_AT");
-    assert_int_equal(fs_publish(b, a, FS_PUBLISH_RENAME, err, sizeof err), 0);
+    assert_int_equal(fs_publish(b, a, FS_PUBLISH_RENAME, &err), 0);
     free(a), free(b), free(d), free(dir);
 }
 
@@ -192,8 +199,9 @@ static void test_fsync_failure_after_publish_is_success_in_every_mode(void **sta
 static void test_landing_fails_closed_when_a_new_folder_cannot_be_synced(void **state)
 {
     (void)state;
-    char *dir = scratch_dir(), *landing = fs_join(dir, "landing"), err[512];
-    assert_int_equal(fs_mkdir_p(landing, err, sizeof err), 0);
+    char *dir = scratch_dir(), *landing = fs_join(dir, "landing");
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(fs_mkdir_p(landing, &err), 0);
     const char *csv = "Commodity_Code,x\n1,2\n";
     char sha[65];
     hash_sha256_hex(csv, strlen(csv), sha);
@@ -203,15 +211,15 @@ static void test_landing_fails_closed_when_a_new_folder_cannot_be_synced(void **
     char *path = NULL;
     int64_t gzb = 0;
     setenv("MATERIA_FAIL_AT", "fsync_dir", 1);
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), -1);
-    assert_non_null(strstr(err, "parent could not be synced"));
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), -1);
+    assert_non_null(strstr(err.msg, "parent could not be synced"));
     assert_int_equal(count_entries(landing), 0); /* no folder, no file left */
     /* with the folders in place, the same fault only costs durability: the release lands */
     unsetenv("MATERIA_FAIL_AT");
     char *month = fs_join(landing, "psd/2022/12");
-    assert_int_equal(fs_mkdir_p(month, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(month, &err), 0);
     setenv("MATERIA_FAIL_AT", "fsync_dir", 1);
-    assert_int_equal(landing_write(landing, &ln, &path, &gzb, err, sizeof err), 0);
+    assert_int_equal(landing_write(landing, &ln, &path, &gzb, &err), 0);
     assert_true(fs_exists(path));
     assert_int_equal(count_entries(month), 2); /* data + meta, no temporary */
     unsetenv("MATERIA_FAIL_AT");

@@ -12,18 +12,19 @@
 #include <string.h>
 
 #include "util/db.h"
+#include "util/err.h"
 #include "util/runlog.h"
 #include "util/strbuf.h"
 
 static struct db d;
-static char err[1024];
+static struct mt_err err = MT_ERR_INIT;
 
 static int setup(void **state)
 {
     (void)state;
-    if (db_open(&d, NULL, false, 1, err, sizeof err) < 0) return -1;
+    if (db_open(&d, NULL, false, 1, &err) < 0) return -1;
     char *sql = xasprintf("CREATE SCHEMA _materia; %s", runlog_ddl());
-    int rc = db_exec(d.con, sql, err, sizeof err);
+    int rc = db_exec(d.con, sql, &err);
     free(sql);
     return rc;
 }
@@ -38,7 +39,7 @@ static int teardown(void **state)
 static char *query_str(const char *sql)
 {
     char *v = NULL;
-    assert_int_equal(db_query_str(d.con, sql, &v, err, sizeof err), 0);
+    assert_int_equal(db_query_str(d.con, sql, &v, &err), 0);
     return v;
 }
 
@@ -70,18 +71,18 @@ static void test_status_names_are_the_contract(void **state)
 static void test_begin_marks_only_its_kinds_stale_rows_failed(void **state)
 {
     (void)state;
-    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t1", NULL, err, sizeof err), 0);
-    assert_int_equal(runlog_begin(d.con, RUNLOG_PIPELINE, "p1", "all", err, sizeof err), 0);
+    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t1", NULL, &err), 0);
+    assert_int_equal(runlog_begin(d.con, RUNLOG_PIPELINE, "p1", "all", &err), 0);
     /* a pipeline run does not touch a transform row, and vice versa */
     expect_str("SELECT status FROM _materia.runs WHERE run_id = 't1'", "running");
-    assert_int_equal(runlog_begin(d.con, RUNLOG_PIPELINE, "p2", "all", err, sizeof err), 0);
+    assert_int_equal(runlog_begin(d.con, RUNLOG_PIPELINE, "p2", "all", &err), 0);
     expect_str("SELECT status FROM _materia.runs WHERE run_id = 'p1'", "failed");
     expect_str("SELECT message FROM _materia.runs WHERE run_id = 'p1'",
                "interrupted (found running at a later run's start)");
     expect_str("SELECT (ended_at IS NOT NULL)::VARCHAR FROM _materia.runs WHERE run_id = 'p1'", "true");
     expect_str("SELECT status FROM _materia.runs WHERE run_id = 't1'", "running");
     /* a transform no-op recorded in one step marks the same way, and is over at once */
-    assert_int_equal(runlog_record(d.con, RUNLOG_TRANSFORM, "t2", RUNLOG_NOTHING_TO_DO, NULL, err, sizeof err), 0);
+    assert_int_equal(runlog_record(d.con, RUNLOG_TRANSFORM, "t2", RUNLOG_NOTHING_TO_DO, NULL, &err), 0);
     expect_str("SELECT status FROM _materia.runs WHERE run_id = 't1'", "failed");
     expect_str("SELECT message FROM _materia.runs WHERE run_id = 't1'",
                "interrupted (found running at a later run's start)");
@@ -96,11 +97,11 @@ static void test_end_with_models_and_rollback(void **state)
     (void)state;
     strbuf rows;
     sb_init(&rows);
-    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t3", NULL, err, sizeof err), 0);
+    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t3", NULL, &err), 0);
     runlog_model_row(&rows, "t3", "staging.o'k", "fp1", "build", RUNLOG_OK, 0.5, 10);
     runlog_model_row(&rows, "t3", "serving.bad", "fp2", "build", RUNLOG_AUDIT_FAILED, 0.25, -1);
     assert_int_equal(runlog_end(d.con, "t3", RUNLOG_AUDIT_FAILED, "audit x failed", &rows, true,
-                                err, sizeof err), 0);
+                                &err), 0);
     expect_str("SELECT status || ':' || message FROM _materia.runs WHERE run_id = 't3'",
                "audit_failed:audit x failed");
     expect_str("SELECT string_agg(model || '=' || status || '/' || coalesce(rows::VARCHAR, 'NULL'), ',' "
@@ -108,14 +109,14 @@ static void test_end_with_models_and_rollback(void **state)
                "serving.bad=audit_failed/NULL,staging.o'k=rolled_back/10");
     /* a successful end inside the caller's transaction, with the caller's timestamp */
     sb_reset(&rows);
-    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t4", NULL, err, sizeof err), 0);
+    assert_int_equal(runlog_begin(d.con, RUNLOG_TRANSFORM, "t4", NULL, &err), 0);
     runlog_model_row(&rows, "t4", "raw.x", "fp", "build", RUNLOG_OK, 1.0, 3);
     strbuf sql;
     sb_init(&sql);
     sb_append(&sql, "BEGIN TRANSACTION;\n");
     runlog_end_sql(&sql, "t4", RUNLOG_OK, NULL, &rows, false, "2030-01-02 03:04:05.123456");
     sb_append(&sql, "COMMIT");
-    assert_int_equal(db_exec(d.con, sql.buf, err, sizeof err), 0);
+    assert_int_equal(db_exec(d.con, sql.buf, &err), 0);
     expect_str("SELECT ended_at::VARCHAR || ' ' || status FROM _materia.runs WHERE run_id = 't4'",
                "2030-01-02 03:04:05.123456 ok");
     expect_str("SELECT status FROM _materia.run_models WHERE run_id = 't4'", "ok");
@@ -128,27 +129,27 @@ static void test_last_and_ok_after(void **state)
     (void)state;
     struct runlog_last last;
     /* newest transform run: t4 (ok) */
-    assert_int_equal(runlog_last(d.con, RUNLOG_TRANSFORM, &last, err, sizeof err), 0);
+    assert_int_equal(runlog_last(d.con, RUNLOG_TRANSFORM, &last, &err), 0);
     assert_true(last.table_exists && last.found);
     assert_string_equal(last.run_id, "t4");
     assert_int_equal(last.status, RUNLOG_OK);
     runlog_last_free(&last);
     int64_t n = -1;
-    assert_int_equal(runlog_count_ok_after(d.con, RUNLOG_TRANSFORM, "t4", &n, err, sizeof err), 0);
+    assert_int_equal(runlog_count_ok_after(d.con, RUNLOG_TRANSFORM, "t4", &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(runlog_count_ok_after(d.con, RUNLOG_TRANSFORM, "no-such-run", &n, err, sizeof err), 0);
+    assert_int_equal(runlog_count_ok_after(d.con, RUNLOG_TRANSFORM, "no-such-run", &n, &err), 0);
     assert_int_equal(n, 1); /* every ok run counts when the snapshot's run is unknown */
     /* no run log at all, and a run log without that kind */
     struct db e;
-    assert_int_equal(db_open(&e, NULL, false, 1, err, sizeof err), 0);
-    assert_int_equal(runlog_last(e.con, RUNLOG_TRANSFORM, &last, err, sizeof err), 0);
+    assert_int_equal(db_open(&e, NULL, false, 1, &err), 0);
+    assert_int_equal(runlog_last(e.con, RUNLOG_TRANSFORM, &last, &err), 0);
     assert_false(last.table_exists);
     runlog_last_free(&last);
     char *sql = xasprintf("CREATE SCHEMA _materia; %s", runlog_ddl());
-    assert_int_equal(db_exec(e.con, sql, err, sizeof err), 0);
+    assert_int_equal(db_exec(e.con, sql, &err), 0);
     free(sql);
-    assert_int_equal(runlog_begin(e.con, RUNLOG_PIPELINE, "p", "all", err, sizeof err), 0);
-    assert_int_equal(runlog_last(e.con, RUNLOG_TRANSFORM, &last, err, sizeof err), 0);
+    assert_int_equal(runlog_begin(e.con, RUNLOG_PIPELINE, "p", "all", &err), 0);
+    assert_int_equal(runlog_last(e.con, RUNLOG_TRANSFORM, &last, &err), 0);
     assert_true(last.table_exists && !last.found);
     runlog_last_free(&last);
     db_close(&e);

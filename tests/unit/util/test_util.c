@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util/config.h"
+#include "util/err.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/strbuf.h"
@@ -23,9 +24,9 @@
 static char *scratch_dir(void)
 {
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *tmpl = xasprintf("%s/util-XXXXXX", root);
     assert_non_null(mkdtemp(tmpl));
     return tmpl;
@@ -70,8 +71,8 @@ static void test_config_precedence(void **state)
     unsetenv("SERVING_DUCKDB_PATH");
     unsetenv("CUSTOM_VAR");
     struct config cfg;
-    char err[256];
-    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(config_load(&cfg, env, &err), 0);
     assert_string_equal(config_get(&cfg, "LANDING_DIR"), "/env/landing");
     assert_int_equal(config_source_of(&cfg, "LANDING_DIR"), CONFIG_ENV);
     assert_string_equal(config_get(&cfg, "DUCKDB_PATH"), "/dotenv/lake.duckdb");
@@ -86,11 +87,11 @@ static void test_config_precedence(void **state)
     f = fopen(env, "w");
     fputs("A=1\n=oops\n", f);
     fclose(f);
-    assert_int_equal(config_load(&cfg, env, err, sizeof err), -1);
-    assert_non_null(strstr(err, ".env:2"));
+    assert_int_equal(config_load(&cfg, env, &err), -1);
+    assert_non_null(strstr(err.msg, ".env:2"));
     /* a missing .env is fine */
     unlink(env);
-    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    assert_int_equal(config_load(&cfg, env, &err), 0);
     config_free(&cfg);
     unsetenv("LANDING_DIR");
     free(env);
@@ -106,10 +107,10 @@ static void test_config_typed_settings(void **state)
     char *dir = scratch_dir();
     char *env = fs_join(dir, ".env");
     struct config cfg;
-    char err[512];
+    struct mt_err err = MT_ERR_INIT;
     unsetenv("MATERIA_HTTP_THREADS");
     unsetenv("MATERIA_CACHE");
-    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_int_equal(config_load(&cfg, NULL, &err), 0);
     assert_int_equal(cfg.s.http_threads, 2);
     assert_int_equal(cfg.s.http_max_connections, SETTING_AUTO);
     assert_true(cfg.s.cache);
@@ -122,7 +123,7 @@ static void test_config_typed_settings(void **state)
     FILE *f = fopen(env, "w");
     fputs("MATERIA_CACHE=off\nMATERIA_HTTP_MAX_CONNECTIONS=300\nMATERIA_ACCESS_LOG=Errors\n", f);
     fclose(f);
-    assert_int_equal(config_load(&cfg, env, err, sizeof err), 0);
+    assert_int_equal(config_load(&cfg, env, &err), 0);
     assert_false(cfg.s.cache);
     assert_int_equal(cfg.s.http_max_connections, 300);
     assert_int_equal(cfg.s.access_log, ACCESS_LOG_ERRORS);
@@ -144,15 +145,15 @@ static void test_config_typed_settings(void **state)
         f = fopen(env, "w");
         fprintf(f, "# first line\n%s\n", bad[i].line);
         fclose(f);
-        assert_int_equal(config_load(&cfg, env, err, sizeof err), -1);
-        if (!strstr(err, bad[i].want) || !strstr(err, ".env:2: "))
+        assert_int_equal(config_load(&cfg, env, &err), -1);
+        if (!strstr(err.msg, bad[i].want) || !strstr(err.msg, ".env:2: "))
             fail_msg("%s: got '%s'", bad[i].line, err);
     }
     /* from the environment: named as such */
     unlink(env);
     setenv("MATERIA_HTTP_THREADS", "99", 1);
-    assert_int_equal(config_load(&cfg, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "environment: MATERIA_HTTP_THREADS=99 is not supported by materia"));
+    assert_int_equal(config_load(&cfg, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "environment: MATERIA_HTTP_THREADS=99 is not supported by materia"));
     unsetenv("MATERIA_HTTP_THREADS");
     free(env);
     free(dir);
@@ -163,29 +164,29 @@ static void test_atomic_write_never_replaces(void **state)
     (void)state;
     char *dir = scratch_dir();
     char *p = fs_join(dir, "a/b/c.txt");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     char *d = fs_dirname(p);
-    assert_int_equal(fs_mkdir_p(d, err, sizeof err), 0);
-    assert_int_equal(fs_write_atomic(p, "one", 3, true, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(d, &err), 0);
+    assert_int_equal(fs_write_atomic(p, "one", 3, true, &err), 0);
     /* no_replace: second write fails, file unchanged, no temp file left */
-    assert_int_equal(fs_write_atomic(p, "two", 3, true, err, sizeof err), -1);
-    assert_non_null(strstr(err, "already exists"));
+    assert_int_equal(fs_write_atomic(p, "two", 3, true, &err), -1);
+    assert_non_null(strstr(err.msg, "already exists"));
     char *data;
     size_t len;
-    assert_int_equal(fs_read_all(p, &data, &len, err, sizeof err), 0);
+    assert_int_equal(fs_read_all(p, &data, &len, &err), 0);
     assert_string_equal(data, "one");
     free(data);
     assert_int_equal(count_entries(d), 1);
     /* replace mode replaces atomically */
-    assert_int_equal(fs_write_atomic(p, "three", 5, false, err, sizeof err), 0);
-    assert_int_equal(fs_read_all(p, &data, &len, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(p, "three", 5, false, &err), 0);
+    assert_int_equal(fs_read_all(p, &data, &len, &err), 0);
     assert_string_equal(data, "three");
     free(data);
     assert_int_equal(count_entries(d), 1);
     /* a write into a missing directory fails cleanly */
     char *bad = fs_join(dir, "missing/x.txt");
-    assert_int_equal(fs_write_atomic(bad, "x", 1, false, err, sizeof err), -1);
-    assert_non_null(strstr(err, "missing"));
+    assert_int_equal(fs_write_atomic(bad, "x", 1, false, &err), -1);
+    assert_non_null(strstr(err.msg, "missing"));
     free(bad);
     free(d);
     free(p);
@@ -203,17 +204,17 @@ static void test_sha256_known_vector(void **state)
 static void test_lock_is_exclusive(void **state)
 {
     (void)state;
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     char *dir = scratch_dir();
     char *path = xasprintf("%s/x.lock", dir);
-    int a = fs_lock_acquire(path, "export", err, sizeof err);
+    int a = fs_lock_acquire(path, "export", &err);
     assert_true(a >= 0);
-    int b = fs_lock_acquire(path, "export", err, sizeof err);
+    int b = fs_lock_acquire(path, "export", &err);
     assert_int_equal(b, -1);
-    assert_non_null(strstr(err, "held by another process"));
-    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err.msg, "held by another process"));
+    assert_non_null(strstr(err.msg, path));
     fs_lock_release(a);
-    b = fs_lock_acquire(path, "export", err, sizeof err);
+    b = fs_lock_acquire(path, "export", &err);
     assert_true(b >= 0);
     fs_lock_release(b);
     unlink(path);

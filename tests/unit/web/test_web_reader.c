@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "serving/contract.h"
+#include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
 #include "web/web_api.h"
@@ -22,9 +23,9 @@
 static char *scratch_dir(void)
 {
     const char *root = getenv("MATERIA_TEST_TMP");
-    char err[256];
+    struct mt_err err = MT_ERR_INIT;
     if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, err, sizeof err), 0);
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
     char *tmpl = xasprintf("%s/webreader-XXXXXX", root);
     assert_non_null(mkdtemp(tmpl));
     return tmpl;
@@ -37,11 +38,11 @@ static char *scratch_dir(void)
  * Written to a temp name and renamed over path. */
 static void make_snapshot_damaged(const char *path, const char *id, const char *damage)
 {
-    char err[1024];
+    struct mt_err err = MT_ERR_INIT;
     char *tmp = xasprintf("%s.tmp", path);
     unlink(tmp);
     struct db d;
-    assert_int_equal(db_open(&d, tmp, false, 1, err, sizeof err), 0);
+    assert_int_equal(db_open(&d, tmp, false, 1, &err), 0);
     strbuf sql;
     sb_init(&sql);
     for (size_t t = 0; t < serving_contract_len; t++) {
@@ -63,7 +64,7 @@ static void make_snapshot_damaged(const char *path, const char *id, const char *
                    id, n, n);
     }
     if (damage) sb_append(&sql, damage);
-    if (db_exec(d.con, sql.buf, err, sizeof err)) fail_msg("%s", err);
+    if (db_exec(d.con, sql.buf, &err)) fail_msg("%s", err);
     sb_free(&sql);
     db_close(&d);
     assert_int_equal(rename(tmp, path), 0);
@@ -81,15 +82,15 @@ static void test_reader_swap_and_refcount(void **state)
     char *dir = scratch_dir();
     char *path = fs_join(dir, "serving.duckdb");
     struct web_reader r;
-    char err[1024];
-    assert_int_equal(web_reader_init(&r, path, 2, true, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(web_reader_init(&r, path, 2, true, &err), 0);
 
     /* missing file: NULL with the reason */
-    assert_null(web_reader_acquire(&r, err, sizeof err));
-    assert_non_null(strstr(err, "No such file"));
+    assert_null(web_reader_acquire(&r, &err));
+    assert_non_null(strstr(err.msg, "No such file"));
 
     make_snapshot(path, "A");
-    struct web_snapshot *a = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *a = web_reader_acquire(&r, &err);
     assert_non_null(a);
     assert_string_equal(a->snapshot_id, "A");
     assert_string_equal(a->release_date, "2022-12-20");
@@ -97,20 +98,20 @@ static void test_reader_swap_and_refcount(void **state)
     assert_int_equal(a->latest_year, 2022);
     assert_int_equal(a->generation, 1);
     assert_int_equal(atomic_load(&r.open_snapshots), 1);
-    struct web_snapshot *a2 = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *a2 = web_reader_acquire(&r, &err);
     assert_ptr_equal(a, a2); /* same inode: same handle */
     web_snapshot_release(a2);
 
     /* a connection from slot 0 with a prepared statement, bound to snapshot A */
     struct web_conn tmp;
-    struct web_conn *wc = web_snapshot_conn(a, 0, &tmp, err, sizeof err);
+    struct web_conn *wc = web_snapshot_conn(a, 0, &tmp, &err);
     assert_non_null(wc);
-    assert_non_null(web_conn_stmt(wc, 0, "SELECT snapshot_id FROM _snapshot", err, sizeof err));
-    assert_null(web_conn_stmt(wc, 1, "SELECT nope FROM nowhere", err, sizeof err));
+    assert_non_null(web_conn_stmt(wc, 0, "SELECT snapshot_id FROM _snapshot", &err));
+    assert_null(web_conn_stmt(wc, 1, "SELECT nope FROM nowhere", &err));
 
     /* swap: a new file renamed over; A stays open while referenced */
     make_snapshot(path, "B");
-    struct web_snapshot *b = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *b = web_reader_acquire(&r, &err);
     assert_non_null(b);
     assert_string_equal(b->snapshot_id, "B");
     assert_int_equal(b->generation, 2);
@@ -126,10 +127,10 @@ static void test_reader_swap_and_refcount(void **state)
     fputs("garbage garbage garbage", f);
     fclose(f);
     assert_int_equal(rename(bad, path), 0);
-    struct web_snapshot *b2 = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *b2 = web_reader_acquire(&r, &err);
     assert_ptr_equal(b2, b);
-    web_reader_error(&r, err, sizeof err);
-    assert_non_null(strstr(err, "cannot open serving snapshot"));
+    web_reader_error(&r, err.msg, sizeof err.msg);
+    assert_non_null(strstr(err.msg, "cannot open serving snapshot"));
     assert_int_equal(atomic_load(&r.open_snapshots), 1);
     web_snapshot_release(b2);
     web_snapshot_release(b);
@@ -137,20 +138,20 @@ static void test_reader_swap_and_refcount(void **state)
     /* removed: the open snapshot keeps serving (DuckDB holds its descriptor), and the
      * reader says the file is gone */
     unlink(path);
-    struct web_snapshot *b3 = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *b3 = web_reader_acquire(&r, &err);
     assert_ptr_equal(b3, b);
-    web_reader_error(&r, err, sizeof err);
-    assert_non_null(strstr(err, "the file is gone"));
-    assert_null(strstr(err, dir)); /* no path in what answers show */
+    web_reader_error(&r, err.msg, sizeof err.msg);
+    assert_non_null(strstr(err.msg, "the file is gone"));
+    assert_null(strstr(err.msg, dir)); /* no path in what answers show */
     assert_int_equal(atomic_load(&r.open_snapshots), 1);
     web_snapshot_release(b3);
     /* a good file again: published, the error clears */
     make_snapshot(path, "C");
-    struct web_snapshot *c = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *c = web_reader_acquire(&r, &err);
     assert_non_null(c);
     assert_string_equal(c->snapshot_id, "C");
-    web_reader_error(&r, err, sizeof err);
-    assert_string_equal(err, "");
+    web_reader_error(&r, err.msg, sizeof err.msg);
+    assert_string_equal(err.msg, "");
     web_snapshot_release(c);
 
     web_reader_free(&r);
@@ -197,10 +198,10 @@ static void test_cache(void **state)
 static void test_watchdog_interrupts_long_query(void **state)
 {
     (void)state;
-    char err[1024];
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
-    assert_int_equal(db_open(&d, NULL, false, 1, err, sizeof err), 0);
-    assert_int_equal(web_watchdog_start(100, err, sizeof err), 0);
+    assert_int_equal(db_open(&d, NULL, false, 1, &err), 0);
+    assert_int_equal(web_watchdog_start(100, &err), 0);
     duckdb_result res;
     web_watch_begin(3, d.con);
     duckdb_state st = duckdb_query(d.con, "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 1", &res);
@@ -221,9 +222,9 @@ static void test_watchdog_interrupts_long_query(void **state)
 static void test_render_rows(void **state)
 {
     (void)state;
-    char err[1024];
+    struct mt_err err = MT_ERR_INIT;
     struct db d;
-    assert_int_equal(db_open(&d, NULL, false, 1, err, sizeof err), 0);
+    assert_int_equal(db_open(&d, NULL, false, 1, &err), 0);
     duckdb_result res;
     const char *sql = "SELECT * FROM (VALUES ('BR', 'Rst,\"G\"', 2022, 58100.5::DOUBLE, DATE '2022-12-20',"
                       " TIMESTAMP '2022-12-21 06:00:00', 12::BIGINT, 1.25::DECIMAL(9,2)),"
@@ -258,10 +259,10 @@ static void test_reader_refuses_broken_snapshots(void **state)
     char *dir = scratch_dir();
     char *path = fs_join(dir, "serving.duckdb");
     struct web_reader r;
-    char err[1024];
-    assert_int_equal(web_reader_init(&r, path, 1, false, err, sizeof err), 0);
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(web_reader_init(&r, path, 1, false, &err), 0);
     make_snapshot(path, "good");
-    struct web_snapshot *g = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *g = web_reader_acquire(&r, &err);
     assert_non_null(g);
     web_snapshot_release(g);
     static const struct {
@@ -275,23 +276,23 @@ static void test_reader_refuses_broken_snapshots(void **state)
     };
     for (size_t i = 0; i < MT_ARRAY_LEN(cases); i++) {
         make_snapshot_damaged(path, "bad", cases[i].damage);
-        struct web_snapshot *s = web_reader_acquire(&r, err, sizeof err);
+        struct web_snapshot *s = web_reader_acquire(&r, &err);
         assert_non_null(s);
         assert_string_equal(s->snapshot_id, "good");
         web_snapshot_release(s);
-        web_reader_error(&r, err, sizeof err);
-        if (!strstr(err, cases[i].want)) fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].want);
-        assert_null(strstr(err, dir));
+        web_reader_error(&r, err.msg, sizeof err.msg);
+        if (!strstr(err.msg, cases[i].want)) fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].want);
+        assert_null(strstr(err.msg, dir));
     }
     /* a DuckDB setting that cannot be applied: the file is not opened at all */
     make_snapshot(path, "unopened");
     setenv("MATERIA_FAIL_AT", "web_open_config", 1);
-    struct web_snapshot *s = web_reader_acquire(&r, err, sizeof err);
+    struct web_snapshot *s = web_reader_acquire(&r, &err);
     unsetenv("MATERIA_FAIL_AT");
     assert_string_equal(s->snapshot_id, "good");
     web_snapshot_release(s);
-    web_reader_error(&r, err, sizeof err);
-    assert_non_null(strstr(err, "read-only settings could not be applied"));
+    web_reader_error(&r, err.msg, sizeof err.msg);
+    assert_non_null(strstr(err.msg, "read-only settings could not be applied"));
     web_reader_free(&r);
     free(path);
     free(dir);
