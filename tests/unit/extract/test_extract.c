@@ -511,9 +511,31 @@ static void test_landing_write_reuses_interrupted_meta(void **state)
     free(dir);
 }
 
+/* What kind of failure it was is a code, not a message to match (issue 11): nothing like
+ * a CSV header is MT_ERR_FORMAT; a good header with a bad row is not. */
+static void test_validate_error_codes(void **state)
+{
+    (void)state;
+    static const char *const not_csv[] = {"", "\x89PNG\r\n\x1a\n\"\"x\"", "<html><body>hi</body></html>\n",
+                                          "a,b,c\n1,2,3\n"};
+    for (size_t i = 0; i < sizeof not_csv / sizeof *not_csv; i++) {
+        struct mt_err err = MT_ERR_INIT;
+        assert_int_equal(psd_csv_validate(not_csv[i], strlen(not_csv[i]), NULL, &err), -1);
+        if (err.code != MT_ERR_FORMAT) fail_msg("case %zu: code %d (%s)", i, err.code, err.msg);
+    }
+    const char *bad_row = "Commodity_Code,Commodity_Description,Country_Code,Country_Name,Market_Year,"
+                          "Calendar_Year,Month,Attribute_ID,Attribute_Description,Unit_ID,Unit_Description,Value\n"
+                          "0711100,Coffee,BR,Brazil,20x2,2022,12,28,Production,2,(1000 60 KG BAGS),1\n";
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(psd_csv_validate(bad_row, strlen(bad_row), NULL, &err), -1);
+    assert_int_not_equal(err.code, MT_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "line 2: Market_Year"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_error_codes),
         cmocka_unit_test(test_sanitize_etag),
         cmocka_unit_test(test_csv_valid_variants),
         cmocka_unit_test(test_csv_invalid),

@@ -159,6 +159,38 @@ static void test_config_typed_settings(void **state)
     free(dir);
 }
 
+/* The one error type: set, prefix (the code survives, the context is never cut), copy,
+ * and a message that refers to itself. */
+static void test_err_type(void **state)
+{
+    (void)state;
+    struct mt_err e = MT_ERR_INIT;
+    assert_int_equal(e.code, MT_OK);
+    assert_int_equal(mt_err_set(&e, MT_ERR_FORMAT, "line %d: bad", 1), -1);
+    assert_int_equal(e.code, MT_ERR_FORMAT);
+    assert_string_equal(e.msg, "line 1: bad");
+    assert_int_equal(mt_err_prefix(&e, "http://x/%s", "y"), -1);
+    assert_string_equal(e.msg, "http://x/y: line 1: bad");
+    assert_int_equal(e.code, MT_ERR_FORMAT); /* kinds are codes, kept through context */
+    mt_errf(&e, "%s (again)", e.msg);        /* its own message as an argument */
+    assert_string_equal(e.msg, "http://x/y: line 1: bad (again)");
+    assert_int_equal(e.code, MT_ERR_FAIL);
+    char big[3 * MT_ERR_LEN];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    mt_errf(&e, "%s", big);
+    mt_err_prefix(&e, "context");
+    assert_int_equal(strlen(e.msg), MT_ERR_LEN - 1);
+    assert_memory_equal(e.msg, "context: aaa", 12);
+    struct mt_err c = MT_ERR_INIT;
+    mt_err_copy(&c, &e);
+    assert_string_equal(c.msg, e.msg);
+    mt_err_clear(&c);
+    assert_int_equal(c.code, MT_OK);
+    assert_string_equal(c.msg, "");
+    assert_int_equal(mt_err_set(NULL, MT_ERR_IO, "dropped"), -1); /* NULL: the error is dropped */
+}
+
 static void test_atomic_write_never_replaces(void **state)
 {
     (void)state;
@@ -248,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_strbuf_grows_and_escapes),
         cmocka_unit_test(test_config_precedence),
         cmocka_unit_test(test_config_typed_settings),
+        cmocka_unit_test(test_err_type),
         cmocka_unit_test(test_atomic_write_never_replaces),
         cmocka_unit_test(test_sha256_known_vector),
         cmocka_unit_test(test_lock_is_exclusive),
