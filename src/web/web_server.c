@@ -36,6 +36,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "web/web_accept.h"
 #include "web/web_api.h"
 #include "web/web_guard.h"
 #include "web/web_metrics.h"
@@ -271,6 +272,13 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
                "# TYPE materia_http_connections_reaped_total counter\n"
                "materia_http_connections_reaped_total{reason=\"deadline\"} %llu\n"
                "materia_http_connections_reaped_total{reason=\"pressure\"} %llu\n"
+               "# HELP materia_http_connections_accepted_total Connections accepted and handed to the server.\n"
+               "# TYPE materia_http_connections_accepted_total counter\n"
+               "materia_http_connections_accepted_total %llu\n"
+               "# HELP materia_http_connections_refused_total Accepted connections the server refused "
+               "(the per-address cap).\n"
+               "# TYPE materia_http_connections_refused_total counter\n"
+               "materia_http_connections_refused_total %llu\n"
                "# HELP materia_log_lines_dropped_total Log lines dropped because the log reader "
                "was slower than the server.\n"
                "# TYPE materia_log_lines_dropped_total counter\n"
@@ -280,7 +288,8 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
                "# TYPE materia_access_log_lines_skipped_total counter\n"
                "materia_access_log_lines_skipped_total %llu\n",
                web_guard_open(&srv->guard), atomic_load(&srv->guard.reaped_deadline),
-               atomic_load(&srv->guard.reaped_pressure), log_dropped(),
+               atomic_load(&srv->guard.reaped_pressure), atomic_load(&srv->acceptor.accepted),
+               atomic_load(&srv->acceptor.refused), log_dropped(),
                atomic_load(&srv->access_skipped));
     return send_body(c, rq, 200, &sb, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
@@ -605,7 +614,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 int web_server_start(struct web_server *srv, const struct web_server_opts *o, struct mt_err *err)
 {
     memset(srv, 0, sizeof *srv);
-    srv->listen_fd = -1;
+    srv->acceptor.fd = -1;
     uint16_t port;
     if (web_parse_addr(o->addr, srv->host, sizeof srv->host, &port, err) < 0) return -1;
     int threads = o->threads < 1 ? 1 : o->threads > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : o->threads;
@@ -633,20 +642,27 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         mt_errf(err, "serve: bad listen address %s", srv->host);
         goto fail_watchdog;
     }
-    /* Poll, not epoll: see the top of this file. */
+    if (web_accept_listen(&srv->acceptor, &sa, 1024, &srv->port, err) < 0) {
+        mt_err_prefix(err, "serve: cannot listen on %s", o->addr);
+        goto fail_watchdog;
+    }
+    /* Poll, not epoll: see the top of this file. No listening socket of libmicrohttpd's:
+     * web_accept.c accepts and hands connections over (why: web_accept.h). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, srv,
+        flags, 0, NULL, NULL, on_request, srv,
         /* first, so libmicrohttpd's own messages go through our log from the start */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit,
+        /* The limit is kept by web_accept.c (it stops accepting at `limit`, counting
+         * web_guard's connections). libmicrohttpd's own count drops only after a closed
+         * connection is cleaned up, a little after web_guard's: with the same number it
+         * would refuse (reset) connections the acceptor rightly took. Hence the margin. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(limit + 16 * threads),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         /* Host required on HTTP/1.1, no space inside the request target. */
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
@@ -654,11 +670,17 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, &srv->guard,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        mt_errf(err, "serve: cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "libmicrohttpd failed to start");
+        mt_errf(err, "serve: cannot start the HTTP server on %s: %s", o->addr,
+                errno ? strerror(errno) : "libmicrohttpd failed to start");
+        web_accept_close(&srv->acceptor);
         goto fail_watchdog;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = di ? di->port : port;
+    if (web_accept_start(&srv->acceptor, srv->daemon, &srv->guard, limit, err) < 0) {
+        MHD_stop_daemon(srv->daemon);
+        srv->daemon = NULL;
+        web_accept_close(&srv->acceptor);
+        goto fail_watchdog;
+    }
     return 0;
 fail_watchdog:
     web_watchdog_stop();
@@ -674,7 +696,7 @@ fail:
 void web_server_quiesce(struct web_server *srv, long wait_ms)
 {
     if (!srv->daemon) return;
-    srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+    web_accept_stop(&srv->acceptor);
     long long deadline = clock_mono_ns() + wait_ms * 1000000LL;
     while (atomic_load(&srv->inflight) > 0 && clock_mono_ns() < deadline) {
         struct timespec nap = {0, 5 * 1000000L};
@@ -686,11 +708,11 @@ void web_server_quiesce(struct web_server *srv, long wait_ms)
 
 void web_server_stop(struct web_server *srv)
 {
+    web_accept_stop(&srv->acceptor); /* before the daemon: it hands connections to it */
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    web_accept_close(&srv->acceptor);
     web_guard_stop(&srv->guard);
-    if (srv->listen_fd >= 0) close(srv->listen_fd);
-    srv->listen_fd = -1;
     web_watchdog_stop();
     web_reader_free(&srv->reader);
     free(srv->web_dir);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "web/web_accept.h"
 #include "web/web_guard.h"
 #include "util/err.h"
 #include "web/web_snapshot.h"
@@ -48,7 +49,7 @@ struct web_server {
     uint16_t port;            /* bound port */
     char host[64];
     atomic_int inflight;      /* requests between URI callback and completion */
-    int listen_fd;            /* after quiesce: owned by us, closed in stop */
+    struct web_accept acceptor; /* the listening socket and its accept thread */
 };
 
 #define WEB_MAX_URI 2048        /* longer request targets → 431 */

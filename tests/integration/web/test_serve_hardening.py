@@ -165,6 +165,7 @@ def test_per_ip_cap_and_head_deadline():
         idle = [connect(srv.port, "127.0.0.3") for _ in range(30)]
         refused = sum(1 for s in idle if closed_by_server(s, 1.5))
         assert refused >= 22, f"only {refused} of 30 connections from one address refused (cap 8)"
+        assert srv.metric("materia_http_connections_refused_total") >= 22
         # another address is served at once
         st, d = health_from(srv.port, "127.0.0.4")
         assert st == 200 and d["status"] == "ok", d
