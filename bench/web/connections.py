@@ -3,7 +3,8 @@
 `materia serve` before and after a change (two binaries, cache on, default settings) and
 nginx serving the same bytes as static files, all in one run, on /api/balance/BR.
 
-Reports req/s, p50/p99 latency, non-2xx answers and socket errors per server and
+Each concurrency runs --rounds times per server, the servers alternating, and the table
+shows each server's median run. Reports req/s, p50/p99 latency, non-2xx answers and socket errors per server and
 concurrency, and each materia's cached-route ratio to nginx at the same concurrency. The
 runs alternate server by server within each concurrency, so a drift of the machine's load
 lands on every server alike; the 1-minute load average is printed with each run.
@@ -58,6 +59,8 @@ def main():
     ap.add_argument("--before", required=True, help="materia binary before the change")
     ap.add_argument("--after", help="materia binary after the change (default build/release/materia)")
     ap.add_argument("--duration", type=int, default=15, help="seconds per wrk run (default 15)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per server and concurrency, alternating; "
+                    "the table shows the median run (default 3)")
     a = ap.parse_args()
     after = os.path.abspath(a.after) if a.after else webbench.build_release()
     before = os.path.abspath(a.before)
@@ -102,16 +105,26 @@ http {{
         # write(2) per line from the worker, the new one through its log queue
         results = []
         for c in CONNS:
-            for name, (p, port) in procs.items():
-                load0 = os.getloadavg()[0]
-                r = wrk(f"http://127.0.0.1:{port}{ROUTE}", c, a.duration)
-                r.update(server=name, conns=c, load=(load0 + os.getloadavg()[0]) / 2)
-                results.append(r)
-                print(f"-c{c:<5d} {name:16s} {r['rps']:9.0f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:9.2f} ms  "
-                      f"({r['total']} requests, non-2xx {r['non2xx']}, socket errors {r['errtext'] or 0}, "
-                      f"load {r['load']:.1f})", flush=True)
+            runs = {name: [] for name in procs}
+            for _ in range(a.rounds):  # servers alternate within each round
+                for name, (p, port) in procs.items():
+                    load0 = os.getloadavg()[0]
+                    r = wrk(f"http://127.0.0.1:{port}{ROUTE}", c, a.duration)
+                    r.update(server=name, conns=c, load=(load0 + os.getloadavg()[0]) / 2)
+                    runs[name].append(r)
+                    print(f"-c{c:<5d} {name:16s} {r['rps']:9.0f} req/s  p50 {r['p50']:8.2f} ms  p99 {r['p99']:9.2f} ms  "
+                          f"({r['total']} requests, non-2xx {r['non2xx']}, socket errors {r['errtext'] or 0}, "
+                          f"load {r['load']:.1f})", flush=True)
+            for name in procs:  # the median run by req/s; errors summed over all rounds
+                rs = sorted(runs[name], key=lambda x: x["rps"])
+                med = dict(rs[len(rs) // 2])
+                med["non2xx"] = sum(x["non2xx"] for x in rs)
+                med["errors"] = sum(x["errors"] for x in rs)
+                med["errtext"] = "; ".join(x["errtext"] for x in rs if x["errtext"])
+                results.append(med)
         by = {(x["server"], x["conns"]): x for x in results}
-        lines = [f"wrk -t2 -cN -d{a.duration}s --timeout 10s --latency {ROUTE}, loopback; materia with "
+        lines = [f"wrk -t2 -cN -d{a.duration}s --timeout 10s --latency {ROUTE}, loopback, {a.rounds} alternating "
+                 "rounds, the median run shown (errors: all rounds); materia with "
                  "default settings (2 threads, cache on, access log on, to /dev/null); nginx 2 workers, same bytes as a "
                  "static file", "",
                  "| connections | server | req/s | p50 ms | p99 ms | non-2xx | socket errors | ratio to nginx | load |",

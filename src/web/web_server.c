@@ -662,7 +662,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(limit + 16 * threads),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         /* Host required on HTTP/1.1, no space inside the request target. */
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
