@@ -29,29 +29,15 @@ CONNS = [64, 500, 1000]
 
 
 def raise_nofile():
-    """wrk and the servers need more than 1024 descriptors at -c1000."""
+    """The servers need more than 1024 descriptors at -c1000."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def wrk(url, conns, duration):
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "--latency", url],
-                         capture_output=True, text=True, check=True, preexec_fn=raise_nofile).stdout
-    import re
-
-    def lat(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not m:
-            return float("nan")
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return dict(rps=rps, p50=lat(50), p99=lat(99), total=total, non2xx=int(bad.group(1)) if bad else 0,
-                errors=sum(int(x) for x in errs.groups()) if errs else 0,
-                errtext=errs.group(0)[len("Socket errors: "):] if errs else "")
+    r = webbench.wrk(url, duration, conns=conns, timeout_s=10)
+    r["errtext"] = r.pop("sockerr")
+    return r
 
 
 def main():
@@ -119,7 +105,6 @@ http {{
                 rs = sorted(runs[name], key=lambda x: x["rps"])
                 med = dict(rs[len(rs) // 2])
                 med["non2xx"] = sum(x["non2xx"] for x in rs)
-                med["errors"] = sum(x["errors"] for x in rs)
                 med["errtext"] = "; ".join(x["errtext"] for x in rs if x["errtext"])
                 results.append(med)
         by = {(x["server"], x["conns"]): x for x in results}
