@@ -108,19 +108,18 @@ char *serving_snapshot_field(const char *path, const char *column, struct mt_err
     return v;
 }
 
-int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *err)
+int serving_verify_tables(duckdb_connection con, char *bad_table, size_t bad_len, struct mt_err *err)
 {
     struct mt_err e2 = MT_ERR_INIT;
     duckdb_result res;
     int rc = -1;
+    if (bad_len) bad_table[0] = '\0';
     if (db_query(con, "SELECT table_name, row_count, checksum FROM main._snapshot "
-                      "ORDER BY table_name", &res, &e2) < 0) {
-        mt_errf(err, "%s: no readable _snapshot table: %s", path, e2.msg);
-        return -1;
-    }
+                      "ORDER BY table_name", &res, &e2) < 0)
+        return mt_err_set(err, MT_ERR_DB, "no readable _snapshot table: %s", e2.msg);
     idx_t n = duckdb_row_count(&res);
     if (n == 0) {
-        mt_errf(err, "%s: _snapshot is empty", path);
+        mt_err_set(err, MT_ERR_FORMAT, "_snapshot is empty");
         goto out;
     }
     for (idx_t i = 0; i < n; i++) {
@@ -136,12 +135,13 @@ int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *e
         int crc = serving_table_checksum(con, q.buf, &rows, sum, sizeof sum, &e2);
         sb_free(&q);
         bool bad = crc < 0 || rows != want_rows || !want_sum || strcmp(sum, want_sum) != 0;
-        if (crc < 0)
-            mt_errf(err, "%s: table %s: %s", path, name ? name : "?", e2.msg);
+        if (bad && bad_len) snprintf(bad_table, bad_len, "%s", name ? name : "?");
+        if (crc < 0) /* DuckDB could not read it back: a damaged block, most likely */
+            mt_err_set(err, MT_ERR_DB, "table %s: %s", name ? name : "?", e2.msg);
         else if (bad)
-            mt_errf(err, "%s: table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
-                path, name ? name : "?", (long long)rows, sum, (long long)want_rows,
-                want_sum ? want_sum : "NULL");
+            mt_err_set(err, MT_ERR_FORMAT, "table %s: %lld rows, checksum %s; _snapshot says %lld rows, checksum %s",
+                       name ? name : "?", (long long)rows, sum, (long long)want_rows,
+                       want_sum ? want_sum : "NULL");
         duckdb_free(name);
         duckdb_free(want_sum);
         if (bad) goto out;
@@ -150,6 +150,12 @@ int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *e
 out:
     duckdb_destroy_result(&res);
     return rc;
+}
+
+int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *err)
+{
+    if (serving_verify_tables(con, NULL, 0, err) < 0) return mt_err_prefix(err, "%s", path);
+    return 0;
 }
 
 int serving_publish(const struct serving_paths *p, const char *from, struct mt_err *err)

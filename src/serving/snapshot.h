@@ -48,6 +48,10 @@ int serving_verify_file(const char *path, char **id, struct mt_err *err);
 char *serving_snapshot_field(const char *path, const char *column, struct mt_err *err);
 /* The same check on a connection already open on the file (path only names it in err). */
 int serving_verify_con(duckdb_connection con, const char *path, struct mt_err *err);
+/* The check itself, without a path: every _snapshot row against a fresh count and checksum.
+ * On failure bad_table (if bad_len) names the table; err->code is MT_ERR_DB when DuckDB
+ * could not read the table back (a damaged file), MT_ERR_FORMAT on a mismatch. */
+int serving_verify_tables(duckdb_connection con, char *bad_table, size_t bad_len, struct mt_err *err);
 
 /* Makes `from` live keeping the previous live file as `prev` (hard link published over
  * prev, then `from` published over live; both fs_publish FS_PUBLISH_RENAME, so a failed
