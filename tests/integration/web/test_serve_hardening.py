@@ -83,6 +83,24 @@ def closed_by_server(s, within=10):
         return False
 
 
+def count_closed(socks, within):
+    """How many of socks the server closes within `within` seconds (all watched at once)."""
+    open_ = {s.fileno(): s for s in socks}
+    closed = 0
+    end = time.monotonic() + within
+    while open_ and time.monotonic() < end:
+        r, _, _ = select.select(list(open_.values()), [], [], max(0.0, end - time.monotonic()))
+        for s in r:
+            try:
+                gone = not s.recv(1)
+            except ConnectionResetError:
+                gone = True
+            if gone:
+                closed += 1
+                del open_[s.fileno()]
+    return closed
+
+
 def raw(port, data, src="127.0.0.1"):
     s = connect(port, src)
     s.sendall(data)
@@ -148,7 +166,7 @@ def test_simultaneous_requests_never_stall():
     try:
         for n in (128, 256, 512, 127, 129):
             for _ in range(3):
-                statuses = burst(srv, n, 20)
+                statuses = burst(srv, n, 60)  # the stall would hold them 120 s
                 assert statuses == ["HTTP/1.1 200"], (n, statuses)
     finally:
         srv.stop()
@@ -163,7 +181,7 @@ def test_per_ip_cap_and_head_deadline():
     try:
         # 30 idle connections from one address: at most 8 are kept
         idle = [connect(srv.port, "127.0.0.3") for _ in range(30)]
-        refused = sum(1 for s in idle if closed_by_server(s, 1.5))
+        refused = count_closed(idle, 5)
         assert refused >= 22, f"only {refused} of 30 connections from one address refused (cap 8)"
         assert srv.metric("materia_http_connections_refused_total") >= 22
         # another address is served at once
@@ -188,7 +206,9 @@ def test_per_ip_cap_and_head_deadline():
                 break
         took = time.monotonic() - t0
         s.close()
-        assert closed and took < 6, f"a trickling head kept its slot {took:.1f} s (deadline 2 s)"
+        # unbounded, the trickle would last 30 s; a loaded CI machine may take a few seconds
+        # more than the 2 s deadline and the reaper's 250 ms tick to act
+        assert closed and took < 15, f"a trickling head kept its slot {took:.1f} s (deadline 2 s)"
         assert srv.metric('materia_http_connections_reaped_total{reason="deadline"}') >= 1
     finally:
         srv.stop()
@@ -231,7 +251,7 @@ def test_slowloris_at_the_limit_keeps_health_answering():
         assert webfix.wait_for(lambda: srv.metric("materia_http_connections_open") >= limit * 3 // 4, 20)
         answered = 0
         for _ in range(10):
-            st, d = health_from(srv.port, "127.0.0.2", timeout=5)
+            st, d = health_from(srv.port, "127.0.0.2", timeout=15)
             assert st == 200 and d["status"] == "ok", d
             answered += 1
         assert answered == 10
@@ -276,7 +296,7 @@ def test_smuggling_primitives_are_refused_and_closed():
             assert st == want, (name, st, body)
             assert h.get("connection", "").lower() == "close", (name, h)
             # nothing after the refused head is answered as a second request
-            assert closed_by_server(s, 5), f"{name}: connection left open after the refusal"
+            assert closed_by_server(s, 15), f"{name}: connection left open after the refusal"
             s.close()
         # HTTP/1.0 needs no Host, and an ordinary request on the same server still works
         s = raw(srv.port, b"GET /health HTTP/1.0\r\n\r\n")
