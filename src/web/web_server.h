@@ -1,5 +1,6 @@
 /* web_server.h — the HTTP side of `materia serve`: libmicrohttpd with a thread pool on
- * poll(2), strict request framing, connection fairness (web_guard.h), request limits, the request pipeline (limits → route → snapshot → ETag/304 →
+ * poll(2) fed by our accept thread (web_accept.h), strict request framing, connection
+ * fairness (web_guard.h), request limits, the request pipeline (limits → route → snapshot → ETag/304 →
  * cache → query → response), static dashboard files, the access log and metrics.
  *
  * Lifetime: web_server_start() → (serve) → web_server_quiesce() (stop accepting; in-flight
