@@ -140,6 +140,14 @@ static void *log_thread(void *arg)
     return NULL;
 }
 
+static void free_arrays(void)
+{
+    free(q.lines);
+    free(q.lens);
+    q.lines = NULL;
+    q.lens = NULL;
+}
+
 int log_queue_start(size_t max_lines)
 {
     if (max_lines < 16) max_lines = 16;
@@ -152,28 +160,18 @@ int log_queue_start(size_t max_lines)
     }
     q.lines = calloc(max_lines, sizeof *q.lines);
     q.lens = calloc(max_lines, sizeof *q.lens);
-    if (!q.lines || !q.lens) {
-        free(q.lines);
-        free(q.lens);
-        q.lines = NULL;
-        q.lens = NULL;
-        pthread_mutex_unlock(&q.mu);
-        return -1;
-    }
     q.cap = max_lines;
     q.head = q.n = 0;
     q.stop = false;
-    if (pthread_create(&q.thread, NULL, log_thread, NULL) != 0) {
-        free(q.lines);
-        free(q.lens);
-        q.lines = NULL;
-        q.lens = NULL;
-        pthread_mutex_unlock(&q.mu);
-        return -1;
+    int rc = -1;
+    if (q.lines && q.lens && pthread_create(&q.thread, NULL, log_thread, NULL) == 0) {
+        atomic_store(&q.on, true);
+        rc = 0;
+    } else {
+        free_arrays();
     }
-    atomic_store(&q.on, true);
     pthread_mutex_unlock(&q.mu);
-    return 0;
+    return rc;
 }
 
 void log_queue_stop(long wait_ms)
@@ -197,10 +195,7 @@ void log_queue_stop(long wait_ms)
         dl.tv_nsec -= 1000000000L;
     }
     if (pthread_timedjoin_np(q.thread, NULL, &dl) == 0) {
-        free(q.lines);
-        free(q.lens);
-        q.lines = NULL;
-        q.lens = NULL;
+        free_arrays();
         return;
     }
     /* The reader is stalled: leave the thread blocked in its write, drop what is queued.
