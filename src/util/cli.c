@@ -59,6 +59,6 @@ void cli_error(const char *fmt, ...)
 
 int cli_fail(const char *err)
 {
-    fprintf(stderr, "materia: %s\n", err);
+    cli_error("%s", err);
     return MT_EXIT_FAIL;
 }
