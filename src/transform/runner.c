@@ -501,6 +501,27 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     return 0;
 }
 
+/* The run's last statement: the state rows it deferred (run_ctx), its run-log rows, and
+ * COMMIT — one round trip. 0, or -1 with err. */
+static int commit_run(struct run_ctx *rc, const strbuf *rows, struct mt_err *err)
+{
+    struct mt_err e = MT_ERR_INIT;
+    strbuf fin;
+    sb_init(&fin);
+    deferred_sql(rc, &fin);
+    /* not now(): inside the run's transaction that is the time the transaction began */
+    char ended[32];
+    time_fmt_ts(time_now_us(), ended);
+    runlog_end_sql(&fin, rc->run_id, RUNLOG_OK, NULL, rows, false, ended);
+    sb_append(&fin, "COMMIT");
+    double tc = clock_mono_ms();
+    int r = db_exec(rc->con, fin.buf, &e);
+    log_debug("transform: commit %.1f ms", clock_mono_ms() - tc);
+    sb_free(&fin);
+    if (r < 0) mt_errf(err, "committing run %s: %s", rc->run_id, e.msg);
+    return r;
+}
+
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
                    struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
 {
@@ -566,22 +587,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
         if (r == 0) runlog_model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", RUNLOG_OK, 0, -1);
     }
-    if (r == 0) {
-        struct mt_err e = MT_ERR_INIT;
-        strbuf fin;
-        sb_init(&fin);
-        deferred_sql(&rc, &fin);
-        /* not now(): inside the run's transaction that is the time the transaction began */
-        char ended[32];
-        time_fmt_ts(time_now_us(), ended);
-        runlog_end_sql(&fin, oc->run_id, RUNLOG_OK, NULL, &rows, false, ended);
-        sb_append(&fin, "COMMIT");
-        double tc = clock_mono_ms();
-        r = db_exec(con, fin.buf, &e);
-        log_debug("transform: commit %.1f ms", clock_mono_ms() - tc);
-        sb_free(&fin);
-        if (r < 0) mt_errf(err, "committing run %s: %s", oc->run_id, e.msg);
-    }
+    if (r == 0) r = commit_run(&rc, &rows, err);
     if (r < 0) {
         struct mt_err e = MT_ERR_INIT;
         db_exec(con, "ROLLBACK", &e);
