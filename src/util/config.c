@@ -138,13 +138,6 @@ const char *config_describe(const char *key)
     return NULL;
 }
 
-const char *config_default(const char *key)
-{
-    for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++)
-        if (!strcmp(known_keys[i].key, key)) return known_keys[i].def;
-    return NULL;
-}
-
 /* ---- typed settings ------------------------------------------------------------------- */
 
 static bool parse_whole(const char *v, long *out)

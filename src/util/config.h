@@ -70,8 +70,6 @@ enum config_source config_source_of(const struct config *cfg, const char *key);
 const char *config_source_name(enum config_source s);
 /* Description of a known key, or NULL. */
 const char *config_describe(const char *key);
-/* Default of a known key, or NULL. */
-const char *config_default(const char *key);
 
 /* Process-wide configuration, loaded once by main() before a command runs. */
 extern struct config g_config;

@@ -38,12 +38,6 @@ int mt_err_prefix(struct mt_err *err, const char *fmt, ...)
     return -1;
 }
 
-int mt_err_copy(struct mt_err *dst, const struct mt_err *src)
-{
-    if (dst && src && dst != src) *dst = *src;
-    return -1;
-}
-
 void mt_err_clear(struct mt_err *err)
 {
     if (!err) return;

@@ -22,10 +22,8 @@ enum mt_code {
     MT_ERR_FAIL,      /* a failure with no more specific kind */
     MT_ERR_IO,        /* the file system */
     MT_ERR_DB,        /* DuckDB */
-    MT_ERR_NET,       /* a download */
     MT_ERR_FORMAT,    /* input that is not in a format we read (not a CSV, not a zip...) */
     MT_ERR_AUDIT,     /* a model's audit found bad rows */
-    MT_ERR_BUSY,      /* another process holds the lock */
 };
 
 struct mt_err {
@@ -41,8 +39,6 @@ int mt_err_set(struct mt_err *err, enum mt_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes the message with context ("<context>: <message>"), keeping the code; returns -1. */
 int mt_err_prefix(struct mt_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Copies src into dst (code and message); returns -1. */
-int mt_err_copy(struct mt_err *dst, const struct mt_err *src);
 void mt_err_clear(struct mt_err *err);
 
 /* The common case: a failure with no more specific kind. */

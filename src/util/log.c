@@ -48,17 +48,7 @@ static atomic_ullong g_dropped;
 
 void log_set_level(enum log_level level) { g_level = level; }
 void log_set_fd(int fd) { g_fd = fd; }
-int log_enabled(enum log_level level) { return level >= g_level; }
 unsigned long long log_dropped(void) { return atomic_load(&g_dropped); }
-
-void log_set_level_name(const char *name)
-{
-    if (!name) return;
-    if (!strcasecmp(name, "debug")) g_level = LOG_DEBUG;
-    else if (!strcasecmp(name, "info")) g_level = LOG_INFO;
-    else if (!strcasecmp(name, "warn")) g_level = LOG_WARN;
-    else if (!strcasecmp(name, "error")) g_level = LOG_ERROR;
-}
 
 static void write_all(int fd, const char *p, size_t n)
 {

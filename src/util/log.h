@@ -27,10 +27,6 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
 void log_set_fd(int fd);
-/* Sets the threshold by name (debug, info, warn, error); NULL or an unknown name is ignored. */
-void log_set_level_name(const char *name);
-/* True when a message at level would be written (lets callers skip building it). */
-int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Switches to queued mode with room for max_lines lines. 0, or -1 when the log thread

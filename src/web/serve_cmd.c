@@ -85,9 +85,7 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
     }
     long perip = st->http_per_ip_connections;
     if (perip == SETTING_AUTO) perip = maxc / 4 > 16 ? maxc / 4 : (maxc < 16 ? maxc : 16);
-    o->access_log = st->access_log == ACCESS_LOG_ERRORS ? WEB_ACCESS_ERRORS
-                    : st->access_log == ACCESS_LOG_OFF  ? WEB_ACCESS_OFF
-                                                        : WEB_ACCESS_ALL;
+    o->access_log = (enum access_log_mode)st->access_log;
     o->cache = st->cache;
     o->serving_path = st->serving_duckdb_path;
     o->web_dir = st->web_dir;
@@ -152,5 +150,7 @@ int cmd_serve(int argc, char **argv)
     web_server_stop(&srv);
     log_info("serve: stopped");
     log_queue_stop(2000);
+    if (log_dropped()) /* synchronous again: this line is not dropped */
+        log_warn("serve: %llu log line(s) were dropped (the log's reader was too slow)", log_dropped());
     return MT_EXIT_OK;
 }

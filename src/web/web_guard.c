@@ -74,9 +74,8 @@ void web_guard_head_done(struct MHD_Connection *c)
     if (r) atomic_store(&r->waiting, false);
 }
 
-void web_guard_request_done(struct web_guard *g, struct MHD_Connection *c)
+void web_guard_request_done(struct MHD_Connection *c)
 {
-    (void)g;
     struct web_guard_conn *r = rec_of(c);
     if (!r) return;
     atomic_store(&r->since_ns, clock_mono_ns());

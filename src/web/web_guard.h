@@ -54,7 +54,7 @@ void web_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
 /* The connection delivered a complete request head: no deadline while it is served. */
 void web_guard_head_done(struct MHD_Connection *c);
 /* Its request finished: the next head is due within head_timeout from now. */
-void web_guard_request_done(struct web_guard *g, struct MHD_Connection *c);
+void web_guard_request_done(struct MHD_Connection *c);
 int web_guard_open(struct web_guard *g);
 
 #endif

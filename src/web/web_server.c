@@ -466,9 +466,8 @@ static bool has_encoded_nul(const char *uri)
 
 /* The first call, when the request head is complete: everything about how the message is
  * framed is decided here, before any body byte is read. Any doubt → refused and closed. */
-static enum MHD_Result check_head(struct web_server *srv, struct MHD_Connection *c,
-                                  struct req *rq, const char *url, const char *method,
-                                  const char *version)
+static enum MHD_Result check_head(struct MHD_Connection *c, struct req *rq, const char *url,
+                                  const char *method, const char *version)
 {
     web_guard_head_done(c);
     struct framing f = {0};
@@ -502,7 +501,6 @@ static enum MHD_Result check_head(struct web_server *srv, struct MHD_Connection 
         if (st == 405 || st == 404) return send_error(c, rq, st, e.message, e.parameter);
         return send_error(c, rq, 413, "this route takes no request body", "");
     }
-    (void)srv;
     return MHD_YES;
 }
 
@@ -525,7 +523,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq->headers_seen) {
         rq->headers_seen = true;
         snprintf(rq->method, sizeof rq->method, "%s", method);
-        return check_head(srv, c, rq, url, method, version);
+        return check_head(c, rq, url, method, version);
     }
     if (*upload_data_size) { /* unreachable: a body was refused in check_head */
         *upload_data_size = 0;
@@ -568,10 +566,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
  * the access log is off): they are the lines an operator looks for. */
 static bool access_logged(struct web_server *srv, const struct req *rq)
 {
-    if (srv->access_log == WEB_ACCESS_OFF) return false;
+    if (srv->access_log == ACCESS_LOG_OFF) return false;
     bool error = rq->status == 0 || rq->status >= 400;
     if (error) return true;
-    if (srv->access_log == WEB_ACCESS_ERRORS) return false;
+    if (srv->access_log == ACCESS_LOG_ERRORS) return false;
     if (srv->access_sample <= 1) return true;
     return atomic_fetch_add(&srv->access_seq, 1) % (unsigned long long)srv->access_sample == 0;
 }
@@ -583,7 +581,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     struct req *rq = *req_cls;
     if (!rq) return;
     *req_cls = NULL;
-    web_guard_request_done(&srv->guard, c);
+    web_guard_request_done(c);
     long long us = (clock_mono_ns() - rq->start_ns) / 1000;
     if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
     web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
@@ -621,7 +619,6 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
     int limit = o->max_connections;
     srv->web_dir = xstrdup(o->web_dir ? o->web_dir : ".");
     srv->cache = o->cache;
-    srv->query_timeout_ms = o->query_timeout_ms;
     srv->access_log = o->access_log;
     srv->access_sample = o->access_sample;
     web_snapshot_set_cache_free(cached_free);

@@ -13,12 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/config.h"
 #include "web/web_accept.h"
 #include "web/web_guard.h"
 #include "util/err.h"
 #include "web/web_snapshot.h"
-
-enum web_access_log { WEB_ACCESS_ALL = 0, WEB_ACCESS_ERRORS, WEB_ACCESS_OFF };
 
 struct web_server_opts {
     const char *addr;         /* host:port (IPv4 literal or "localhost"); port 0 = any */
@@ -30,7 +29,7 @@ struct web_server_opts {
     int timeout_s;            /* idle timeout per connection */
     int head_timeout_s;       /* a complete request head within this, from accept or the
                                * end of the previous request (web_guard.h) */
-    enum web_access_log access_log;
+    enum access_log_mode access_log; /* util/config.h */
     int access_sample;        /* log 1 in N successful requests (errors always) */
     long query_timeout_ms;    /* per-query limit (0 = none) */
     bool cache;               /* per-snapshot response cache */
@@ -41,12 +40,11 @@ struct web_server {
     struct web_reader reader;
     struct web_guard guard;
     char *web_dir;
-    enum web_access_log access_log;
+    enum access_log_mode access_log;
     int access_sample;
     atomic_ullong access_seq;     /* successful requests seen by the sampler */
     atomic_ullong access_skipped; /* access lines not written (level or sampling) */
     bool cache;
-    long query_timeout_ms;
     uint16_t port;            /* bound port */
     char host[64];
     atomic_int inflight;      /* requests between URI callback and completion */
