@@ -52,8 +52,21 @@ void ranges_missing(const struct ranges *done, enum cron_unit u, int64_t start, 
                     bool with_partial, struct ranges *out);
 
 /* ---- macros.c ---- */
+/* Columns of a table for @STAR/@UNION: names and DuckDB type text, in table order. Returns
+ * 0 when known, -1 when not (the macro then fails naming the table). */
+typedef int (*columns_fn)(void *ud, const char *table, struct strlist *names, struct strlist *types);
+
 struct render_ctx {
     const struct config *cfg;
+    const struct json *vars;    /* project variables (config.yaml `variables`): a JSON object
+                                   with lower-case keys, or NULL; @VAR and @name read them
+                                   first, then the configuration (environment/.env) */
+    const char *gateway;        /* @gateway; NULL renders NULL */
+    const char *kind_name;      /* @model_kind_name, e.g. "FULL"; NULL renders NULL */
+    columns_fn columns;         /* may be NULL: @STAR then reads DuckDB's catalog on con */
+    void *columns_ud;
+    duckdb_connection con;      /* for constant evaluation (@IF, @EVAL) and the catalog; may
+                                   be NULL: the renderer then opens an in-memory database */
     const char *this_model;     /* SQL text substituted for @this_model */
     int64_t start_us, end_us;   /* the interval [start, end) being processed */
     int64_t exec_us;
