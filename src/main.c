@@ -50,12 +50,14 @@ static const struct command commands[] = {
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: materia <command> [options]\n"
+            "usage: materia [-p DIR] <command> [options]\n"
             "       materia help | --version\n\n"
             "Materia: USDA PSD coffee data, landed, transformed, served.\n\n"
             "commands:\n");
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  -p, --paths DIR  the project folder (as `sqlmesh -p`); default: the current folder when\n"
+                 "                   it holds config.yaml, else MATERIA_PROJECT_DIR\n");
     fprintf(out, "\nRun 'materia <command> --help' for a command's options.\n");
 }
 
@@ -78,6 +80,29 @@ static int finish_stdout(int rc)
 
 static int dispatch(int argc, char **argv)
 {
+    /* global options, before the command (git's `git -C DIR`, sqlmesh's `-p PATH`) */
+    const char *project_opt = NULL;
+    while (argc >= 2 && argv[1][0] == '-') {
+        const char *a = argv[1];
+        if (!strcmp(a, "-p") || !strcmp(a, "--paths")) {
+            if (argc < 3) {
+                cli_error("%s needs a folder\n", a);
+                print_usage(stderr);
+                return MT_EXIT_USAGE;
+            }
+            project_opt = argv[2];
+            argv[2] = argv[0];
+            argc -= 2;
+            argv += 2;
+        } else if (!strncmp(a, "--paths=", 8)) {
+            project_opt = a + 8;
+            argv[1] = argv[0];
+            argc -= 1;
+            argv += 1;
+        } else {
+            break;
+        }
+    }
     if (argc < 2) {
         print_usage(stderr);
         return MT_EXIT_USAGE;
@@ -106,7 +131,7 @@ static int dispatch(int argc, char **argv)
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, name) != 0) continue;
         struct mt_err err = MT_ERR_INIT;
-        if (config_load(&g_config, ".env", &err) < 0) return cli_fail(err.msg);
+        if (config_load_cli(&g_config, project_opt, &err) < 0) return cli_fail(err.msg);
         log_set_level((enum log_level)g_config.s.log_level);
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -223,13 +225,10 @@ static int settings_resolve(struct config *cfg, struct mt_err *err)
         char why[160];
         const char *bad = setting_parse(d, it->value, &cfg->s, why, sizeof why);
         if (!bad) continue;
-        char where[600];
-        if (it->source == CONFIG_DOTENV)
-            snprintf(where, sizeof where, "%s:%d", cfg->dotenv_path ? cfg->dotenv_path : ".env", it->line);
-        else
-            snprintf(where, sizeof where, "%s", it->source == CONFIG_ENV ? "environment" : "built-in default");
+        char *where = it->source == CONFIG_DEFAULT ? xstrdup("built-in default") : config_source_describe(cfg, it);
         mt_errf(err, "%s: %s=%s is not supported by materia: expected %s", where, d->key,
                  it->value, bad);
+        free(where);
         return -1;
     }
     return 0;
@@ -308,7 +307,8 @@ static int load_dotenv(struct config *cfg, const char *path, struct mt_err *err)
     return rc;
 }
 
-int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
+/* The defaults, then the environment, then the .env at dotenv_path (may be NULL). */
+static int load_sources(struct config *cfg, const char *dotenv_path, struct mt_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < MT_ARRAY_LEN(known_keys); i++) {
@@ -317,12 +317,108 @@ int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
                  env ? CONFIG_ENV : CONFIG_DEFAULT, 0);
         cfg->items[cfg->n - 1].known = true;
     }
-    if ((dotenv_path && load_dotenv(cfg, dotenv_path, err) < 0) ||
-        settings_resolve(cfg, err) < 0) {
+    return dotenv_path ? load_dotenv(cfg, dotenv_path, err) : 0;
+}
+
+/* Reads the project folder's config.yaml, if any, into cfg->project; its gateway's
+ * database fills DUCKDB_PATH unless the environment or .env set it. Then resolves. */
+static int load_project_and_resolve(struct config *cfg, struct mt_err *err)
+{
+    const char *dir = find_item(cfg, "MATERIA_PROJECT_DIR")->value;
+    int r = *dir ? project_config_load(dir, &cfg->project, err) : 0;
+    if (r < 0) return -1;
+    cfg->has_project = r == 1;
+    struct config_item *db = find_item(cfg, "DUCKDB_PATH");
+    if (cfg->has_project && cfg->project.database && db->source == CONFIG_DEFAULT)
+        set_item(cfg, "DUCKDB_PATH", cfg->project.database, CONFIG_YAML, cfg->project.database_line);
+    return settings_resolve(cfg, err);
+}
+
+int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
+{
+    if (load_sources(cfg, dotenv_path, err) < 0 || load_project_and_resolve(cfg, err) < 0) {
         config_free(cfg);
         return -1;
     }
     return 0;
+}
+
+/* True when a and b are the same folder (both must exist). */
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int config_load_cli(struct config *cfg, const char *project_opt, struct mt_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) {
+        mt_errf(err, "cannot read the current folder: %s", strerror(errno));
+        return -1;
+    }
+    char *cwd_conf = project_config_file(cwd);
+    int rc = 0;
+    if (project_opt) {
+        /* sqlmesh -p PATH: the project's own .env (SQLMesh loads PATH/.env) */
+        if (!is_dir(project_opt)) {
+            free(cwd_conf);
+            mt_errf(err, "-p %s: not a folder", project_opt);
+            return -1;
+        }
+        char *env = xasprintf("%s/.env", project_opt);
+        rc = load_sources(cfg, env, err);
+        free(env);
+        if (rc == 0) set_item(cfg, "MATERIA_PROJECT_DIR", project_opt, CONFIG_CLI, 0);
+    } else {
+        rc = load_sources(cfg, ".env", err);
+        struct config_item *pd = rc == 0 ? find_item(cfg, "MATERIA_PROJECT_DIR") : NULL;
+        if (pd && cwd_conf && pd->source != CONFIG_DEFAULT) {
+            if (!same_dir(pd->value, cwd)) {
+                char *where = config_source_describe(cfg, pd);
+                mt_errf(err, "the current folder %s is a project (%s) but MATERIA_PROJECT_DIR (%s) names %s: "
+                        "run `materia -p DIR ...` to choose one", cwd, strrchr(cwd_conf, '/') + 1, where, pd->value);
+                free(where);
+                rc = -1;
+            } /* else: it names this folder; its source stays what set it */
+        } else if (pd && cwd_conf) {
+            set_item(cfg, "MATERIA_PROJECT_DIR", cwd, CONFIG_CWD, 0);
+        } else if (pd && pd->source == CONFIG_DEFAULT && !same_dir(pd->value, cwd)) {
+            char *models = xasprintf("%s/models", cwd);
+            if (is_dir(models))
+                cfg->project_refusal = xasprintf(
+                    "the current folder %s has a models/ folder but no config.yaml, and MATERIA_PROJECT_DIR is not "
+                    "set: materia would run the models of %s instead. Add a config.yaml here (SQLMesh's project "
+                    "file), run `materia -p %s ...`, or set MATERIA_PROJECT_DIR",
+                    cwd, pd->value, cwd);
+            free(models);
+        }
+    }
+    free(cwd_conf);
+    char *refusal = cfg->project_refusal;
+    cfg->project_refusal = NULL;
+    if (rc == 0) rc = load_project_and_resolve(cfg, err);
+    if (rc < 0) {
+        free(refusal);
+        config_free(cfg);
+        return -1;
+    }
+    cfg->project_refusal = refusal;
+    return 0;
+}
+
+int config_project_check(const struct config *cfg, struct mt_err *err)
+{
+    if (!cfg->project_refusal) return 0;
+    mt_errf(err, "%s", cfg->project_refusal);
+    return -1;
 }
 
 void config_free(struct config *cfg)
@@ -333,6 +429,8 @@ void config_free(struct config *cfg)
     }
     free(cfg->items);
     free(cfg->dotenv_path);
+    free(cfg->project_refusal);
+    project_config_free(&cfg->project);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -359,6 +457,18 @@ const char *config_source_name(enum config_source s)
     switch (s) {
     case CONFIG_ENV: return "environment";
     case CONFIG_DOTENV: return ".env";
+    case CONFIG_YAML: return "config.yaml";
+    case CONFIG_CLI: return "-p";
+    case CONFIG_CWD: return "current folder";
     default: return "default";
     }
+}
+
+char *config_source_describe(const struct config *cfg, const struct config_item *it)
+{
+    if (it->source == CONFIG_DOTENV)
+        return xasprintf("%s:%d", cfg->dotenv_path ? cfg->dotenv_path : ".env", it->line);
+    if (it->source == CONFIG_YAML)
+        return xasprintf("%s:%d", cfg->project.path ? cfg->project.path : "config.yaml", it->line);
+    return xstrdup(config_source_name(it->source));
 }

@@ -1,6 +1,10 @@
-/* config.h — effective configuration: process environment, then ./.env, then defaults.
+/* config.h — effective configuration: process environment, then .env, then the project's
+ * config.yaml, then defaults.
  *
- * The environment always wins over .env, which wins over the built-in default. Every
+ * The environment always wins over .env, which wins over config.yaml (SQLMesh's project
+ * file: util/project_config.h; it fills DUCKDB_PATH from its gateway's database, and keeps
+ * the rest — variables, model defaults, before_all/after_all — in cfg->project for the
+ * transform), which wins over the built-in default. Every
  * setting is listed once in config.c's table, with its type, default, range or choices and
  * a one-line description. config_load() resolves and checks every one of them, once, into
  * the typed struct settings (cfg->s) that the stages read: a value that cannot take effect
@@ -18,15 +22,18 @@
 
 #include <stdbool.h>
 #include "util/err.h"
+#include "util/project_config.h"
 #include <stddef.h>
 
-enum config_source { CONFIG_DEFAULT = 0, CONFIG_DOTENV, CONFIG_ENV };
+/* CONFIG_YAML: the project's config.yaml; CONFIG_CLI: `materia -p DIR`; CONFIG_CWD: the
+ * current folder, a project because it holds config.yaml. */
+enum config_source { CONFIG_DEFAULT = 0, CONFIG_DOTENV, CONFIG_ENV, CONFIG_YAML, CONFIG_CLI, CONFIG_CWD };
 
 struct config_item {
     char *key;
     char *value;              /* never NULL for known keys */
     enum config_source source;
-    int line;                 /* the .env line it came from (source CONFIG_DOTENV) */
+    int line;                 /* the .env or config.yaml line it came from */
     bool known;               /* in the built-in table */
 };
 
@@ -55,6 +62,9 @@ struct config {
     size_t n;
     char *dotenv_path;        /* the .env that was read, or NULL */
     struct settings s;        /* every known key, resolved and checked by config_load */
+    bool has_project;         /* the project folder holds a config.yaml: project is it */
+    struct project_config project;
+    char *project_refusal;    /* why the project must not run (see config_load_cli), or NULL */
 };
 
 /* Loads configuration. dotenv_path may be NULL (no .env) or a file that does not exist
@@ -62,12 +72,26 @@ struct config {
  * error: returns -1 with where it came from (file and line, or the environment), the key,
  * the value and what was expected in err. */
 int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err);
+/* What main() calls: finds the project as `sqlmesh -p PATH` does, then loads as above.
+ * The project is project_opt (`materia -p DIR`, its .env read) when given; else the
+ * current folder when it holds config.yaml (or config.yml); else MATERIA_PROJECT_DIR
+ * (environment, ./.env, default: the source tree). In the last case, when the current
+ * folder has a models/ folder of its own and MATERIA_PROJECT_DIR was not set, running
+ * would silently use another project's models: cfg->project_refusal then says so, naming
+ * both folders, and config_project_check() fails with it. A config.yaml in the current
+ * folder while MATERIA_PROJECT_DIR names another folder is an error here. */
+int config_load_cli(struct config *cfg, const char *project_opt, struct mt_err *err);
+/* 0, or -1 with cfg->project_refusal in err: called before a project's models are read. */
+int config_project_check(const struct config *cfg, struct mt_err *err);
 void config_free(struct config *cfg);
 
 /* The value for key, or NULL when unset everywhere and not a known key. */
 const char *config_get(const struct config *cfg, const char *key);
 enum config_source config_source_of(const struct config *cfg, const char *key);
 const char *config_source_name(enum config_source s);
+/* Where a key's value came from, for people: "environment", ".env:12", "config.yaml:9",
+ * "-p", "current folder", "default". Caller frees. */
+char *config_source_describe(const struct config *cfg, const struct config_item *it);
 /* Description of a known key, or NULL. */
 const char *config_describe(const char *key);
 
