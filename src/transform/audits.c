@@ -134,8 +134,12 @@ static int audit_query(const struct project *p, const struct model *m, const str
             strlist_push(&names, def->default_names.v[i]);
             strlist_push(&values, def->default_values.v[i]);
         }
-    struct render_ctx ctx = {.cfg = cfg, .this_model = physical, .start_us = 0, .end_us = exec_us,
-                             .exec_us = exec_us, .arg_names = &names, .arg_values = &values};
+    struct render_ctx ctx;
+    project_render_ctx(p, (size_t)(m - p->models), cfg, &ctx);
+    ctx.this_model = physical;
+    ctx.end_us = ctx.exec_us = exec_us;
+    ctx.arg_names = &names;
+    ctx.arg_values = &values;
     rc = macro_render(def->query, def->file, 1, &ctx, q, err);
     strlist_free(&names);
     strlist_free(&values);

@@ -121,8 +121,11 @@ static void walk(const struct json *v, struct refs *r)
 char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, struct mt_err *err)
 {
     const struct model *m = &p->models[i];
-    struct render_ctx rc = {.cfg = cfg, .this_model = m->name, .start_us = 0, .end_us = 86400 * US_PER_SEC,
-                            .exec_us = 86400 * US_PER_SEC, .fixed = true};
+    struct render_ctx rc;
+    project_render_ctx(p, i, cfg, &rc);
+    rc.start_us = 0;
+    rc.end_us = rc.exec_us = 86400 * US_PER_SEC;
+    rc.fixed = true;
     strbuf sb;
     sb_init(&sb);
     if (macro_render(m->query, m->file, m->query_line, &rc, &sb, err) < 0) {
@@ -230,6 +233,7 @@ static int dfs_visit(struct dfs *d, size_t i)
 int dag_build(struct project *p, const struct config *cfg, duckdb_connection con, struct mt_err *err)
 {
     size_t n = p->n;
+    p->con = con;
     p->parent_names = xcalloc(n ? n : 1, sizeof *p->parent_names);
     p->parents = xcalloc(n ? n : 1, sizeof *p->parents);
     p->n_parents = xcalloc(n ? n : 1, sizeof *p->n_parents);

@@ -37,8 +37,7 @@ int cmd_dag(int argc, char **argv)
         return cli_fail(err.msg);
     }
     struct project p;
-    const char *dir = g_config.s.project_dir;
-    int rc = project_load(dir ? dir : ".", &p, &err);
+    int rc = project_load(&g_config, &p, &err);
     if (rc == 0) {
         rc = dag_build(&p, &g_config, d.con, &err);
         if (rc == 0 && dot) {

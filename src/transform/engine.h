@@ -83,6 +83,14 @@ const char *macro_var_value(const struct config *cfg, const char *name);
 /* Splits "(a, b)" / "[a, b]" / "a" into trimmed items at top-level commas. */
 void sql_split_list(const char *text, struct strlist *out);
 
+/* ---- project.c ---- */
+/* A render context for model i of p with the project's inputs filled in: cfg, the
+ * variables (config.yaml), the gateway, the model's kind name, the column lookup (external
+ * models' columns, models' `columns`, else DuckDB's catalog on p->con) and p->con;
+ * this_model is the model's name. The caller sets the times, this_model (a physical table)
+ * and anything else it needs. */
+void project_render_ctx(const struct project *p, size_t i, const struct config *cfg, struct render_ctx *rc);
+
 /* ---- dag.c ---- */
 /* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
  * batched query on con, resolves dependencies and file-input patterns, sorts the models

@@ -439,7 +439,14 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
             rc = lex_error(&p->lx, kt->line, "expected allow_partials true or false");
         free(v);
-    } else if (!strcmp(key, "dialect") || !strcmp(key, "stamp") || !strcmp(key, "column_descriptions") ||
+    } else if (!strcmp(key, "dialect")) {
+        /* the query runs as DuckDB SQL: another dialect would need sqlglot's transpiler */
+        char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+        if (!v || strcasecmp(v, "duckdb"))
+            rc = lex_error(&p->lx, kt->line, "dialect %s is not supported by materia: models run as DuckDB SQL "
+                           "(there is no SQL transpiler)", v ? v : "");
+        free(v);
+    } else if (!strcmp(key, "stamp") || !strcmp(key, "column_descriptions") ||
                !strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties") ||
                !strcmp(key, "enabled") || !strcmp(key, "gateway")) {
         /* accepted for SQLMesh compatibility; no effect here */
@@ -474,6 +481,8 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
     if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
     if (!rc) {
+        m->cron_set = m->cron != NULL;
+        m->kind_set = m->kind_args != NULL;
         if (!m->cron) m->cron = xstrdup("@daily"), m->unit = CRON_DAILY;
         if (!m->kind_args) m->kind_args = xstrdup("");
         /* the query: everything after the header, without trailing ';' and blanks */
@@ -613,4 +622,73 @@ const char *model_kind_name(enum model_kind k)
     case KIND_INCR_KEY: return "INCREMENTAL_BY_UNIQUE_KEY";
     }
     return "?";
+}
+
+/* ---- model_defaults (config.yaml) ---- */
+
+/* Parses `MODEL (name _d._d, <prop> <text>); SELECT 1` placed at line `line` of the config
+ * file, so a bad default is reported as file:LINE by the same parser that reads models. */
+static int parse_default(const struct project_config *pc, const char *prop, const char *text, int line,
+                         struct model *out, struct mt_err *err)
+{
+    strbuf sb;
+    sb_init(&sb);
+    for (int i = 1; i < line; i++) sb_append_char(&sb, '\n');
+    sb_appendf(&sb, "MODEL (name _d._d, %s %s);\nSELECT 1", prop, text);
+    char *what = xasprintf("%s (model_defaults.%s)", pc->path, prop);
+    int rc = model_parse(sb.buf, sb.len, what, out, err);
+    free(what);
+    sb_free(&sb);
+    return rc;
+}
+
+int model_apply_defaults(struct model *m, const struct project_config *pc, struct mt_err *err)
+{
+    struct model d;
+    if (pc->d_kind && !m->kind_set) {
+        if (parse_default(pc, "kind", pc->d_kind, pc->d_kind_line, &d, err) < 0) return -1;
+        m->kind = d.kind;
+        free(m->kind_args);
+        m->kind_args = d.kind_args, d.kind_args = NULL;
+        free(m->time_column);
+        m->time_column = d.time_column, d.time_column = NULL;
+        strlist_free(&m->unique_key);
+        m->unique_key = d.unique_key, memset(&d.unique_key, 0, sizeof d.unique_key);
+        m->kind_set = true;
+        model_free(&d);
+        if (m->kind == KIND_SEED)
+            return mt_errf(err, "%s:%d: model_defaults.kind SEED: a seed needs its own path; set it on the model",
+                           pc->path, pc->d_kind_line);
+    }
+    if (pc->d_cron && !m->cron_set) {
+        char *q = xasprintf("'%s'", pc->d_cron);
+        int rc = parse_default(pc, "cron", q, pc->d_cron_line, &d, err);
+        free(q);
+        if (rc < 0) return -1;
+        free(m->cron);
+        m->cron = d.cron, d.cron = NULL;
+        m->unit = d.unit;
+        m->cron_set = true;
+        model_free(&d);
+    }
+    if (pc->d_start && !m->start) m->start = xstrdup(pc->d_start);
+    if (pc->d_owner && !m->owner) m->owner = xstrdup(pc->d_owner);
+    if (pc->d_audits) {
+        /* definition.py create_model: default audits + the model's own */
+        char *q = xasprintf("(%s)", pc->d_audits);
+        int rc = parse_default(pc, "audits", q, pc->d_audits_line, &d, err);
+        free(q);
+        if (rc < 0) return -1;
+        struct audit_call *all = xcalloc(d.n_audits + m->n_audits + 1, sizeof *all);
+        memcpy(all, d.audits, d.n_audits * sizeof *all);
+        if (m->n_audits) memcpy(all + d.n_audits, m->audits, m->n_audits * sizeof *all);
+        free(m->audits);
+        m->audits = all;
+        m->n_audits += d.n_audits;
+        free(d.audits);
+        d.audits = NULL;
+        d.n_audits = 0;
+        model_free(&d);
+    }
+    return 0;
 }

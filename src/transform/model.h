@@ -16,6 +16,7 @@
 
 #include "util/hash.h"
 #include "util/err.h"
+#include "util/project_config.h"
 #include "util/strlist.h"
 
 enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
@@ -50,6 +51,7 @@ struct model {
     size_t n_audits;
     char *description, *owner, *tags, *columns, *start, *end;
     bool allow_partials;
+    bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
     char *query;           /* text after the header (may be empty for SEED) */
     int query_line;        /* line where the query starts */
@@ -61,6 +63,11 @@ struct model {
 int model_parse(const char *text, size_t len, const char *filename, struct model *m,
                 struct mt_err *err);
 void model_free(struct model *m);
+/* Applies config.yaml's model_defaults (util/project_config.h) to a parsed model: kind,
+ * cron, start and owner where the model sets none (its own property wins: SQLMesh's
+ * definition.py create_model passes the defaults under the model's own properties);
+ * default audits come before the model's own (definition.py: default_audits + audits). */
+int model_apply_defaults(struct model *m, const struct project_config *pc, struct mt_err *err);
 
 /* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. */
 struct audit_def {
@@ -81,6 +88,19 @@ struct file_input {
     int64_t mtime_ns;
 };
 
+/* An external model (external_models.yaml, external_models/ ** / *.yaml): a table models read
+ * that is not a model, with its columns when declared (they feed @STAR). */
+struct external_model {
+    char *name;                /* schema.table, lower-case */
+    struct strlist col_names, col_types;
+    char *file;
+    int line;
+};
+
+struct config;
+struct json;
+struct _duckdb_connection; /* duckdb.h's duckdb_connection is a pointer to it */
+
 /* The loaded project: models sorted topologically once dag_build() has run. */
 struct project {
     char *dir;
@@ -88,7 +108,13 @@ struct project {
     size_t n;
     struct audit_def *audits;
     size_t n_audits;
-    struct strlist externals;  /* declared external tables, lower-case */
+    struct strlist externals;  /* declared external tables, lower-case schema.table */
+    struct external_model *ext;
+    size_t n_ext;
+    const struct project_config *conf; /* the config.yaml (owned by the config), or NULL */
+    const struct json *vars;   /* conf's variables (a JSON object), or NULL */
+    char *catalog;             /* the lakehouse's DuckDB catalog name (names may start with it) */
+    struct _duckdb_connection *con; /* the connection dag_build ran on (column lookups), or NULL */
     /* filled by dag_build(): parents[i] are indexes into models; order is topological */
     struct strlist *parent_names;   /* per model: names of parents (models or externals) */
     size_t **parents;
@@ -97,9 +123,10 @@ struct project {
     char **globs;          /* per model: file-input patterns (";"-joined), or NULL */
 };
 
-/* Loads every model, audit and external declaration under dir. Duplicate model names are
- * an error naming both files. */
-int project_load(const char *dir, struct project *p, struct mt_err *err);
+/* Loads every model, audit and external declaration of cfg's project folder (refusing a
+ * project config_project_check refuses), with config.yaml's model_defaults applied.
+ * Duplicate model names are an error naming both files. */
+int project_load(const struct config *cfg, struct project *p, struct mt_err *err);
 void project_free(struct project *p);
 /* Index of the model named name (case-insensitive), or -1. */
 long project_find(const struct project *p, const char *name);

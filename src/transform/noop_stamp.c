@@ -195,13 +195,13 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
     int64_t lo, hi;
     plan_noop_window(pl, &lo, &hi);
     sb_appendf(&sb, "window %lld %lld\nmodels %zu\n", (long long)lo, (long long)hi, pl->n);
-    static const char *const subdirs[] = {"models", "audits", "seeds"};
+    static const char *const subdirs[] = {"models", "audits", "seeds", "external_models"};
     for (size_t k = 0; k < sizeof subdirs / sizeof *subdirs; k++) {
         char *d = fs_join(p->dir, subdirs[k]);
         add_tree(&sb, d);
         free(d);
     }
-    static const char *const ext[] = {"external_models.yaml", "external_models.yml", "external_models"};
+    static const char *const ext[] = {"external_models.yaml", "external_models.yml", "config.yaml", "config.yml"};
     for (size_t k = 0; k < sizeof ext / sizeof *ext; k++) {
         char *f = fs_join(p->dir, ext[k]);
         sb_appendf(&sb, "path %s\n", f);
@@ -223,7 +223,7 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
         }
     }
     for (size_t i = 0; i < p->n_audits; i++) add_vars(&sb, p->audits[i].query);
-    sb_append(&sb, "path .env\n");
+    sb_appendf(&sb, "path %s\n", cfg->dotenv_path ? cfg->dotenv_path : ".env");
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {

@@ -100,9 +100,8 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
 {
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
-    const char *dir = cfg->s.project_dir;
     double t0 = clock_mono_ms();
-    if (project_load(dir ? dir : ".", &pl->proj, err) < 0) return -1;
+    if (project_load(cfg, &pl->proj, err) < 0) return -1;
     struct project *p = &pl->proj;
     double t1 = clock_mono_ms();
     if (dag_build(p, cfg, con, err) < 0) goto fail;

@@ -1,9 +1,19 @@
-/* project.c — loads a project folder: models/ ** / *.sql, audits/ *.sql, external_models.yaml.
+/* project.c — loads a project folder as SQLMesh's loader does (sqlmesh/core/loader.py):
+ * models/ ** / *.sql, audits/ ** / *.sql, external_models.yaml and external_models/ ** / *.yaml,
+ * with config.yaml's model_defaults applied to every model (util/project_config.h, read
+ * with the configuration by util/config.c).
  *
- * Model files are read in sorted path order, so every later step (fingerprints, the DAG,
- * output) is deterministic. external_models.yaml follows SQLMesh's file: a YAML list whose
- * items carry `name: schema.table` (other keys are ignored); a plain `external_models`
- * file with one name per line also works. */
+ * Files are read in sorted path order, so every later step (fingerprints, the DAG, output)
+ * is deterministic. External models follow SQLMesh's format (examples/sushi/
+ * external_models.yaml): a YAML list of {name, columns: {column: type}, description,
+ * gateway, dialect}; an entry for another gateway than the one in use is skipped, as
+ * loader.py _load_external_models does. A plain `external_models` file with one name per
+ * line also works (Materia's own older format).
+ *
+ * This file also builds the macro renderer's project inputs (project_render_ctx): the
+ * variables, the gateway, the model's kind name and a column lookup (project_columns) that
+ * answers from external models' declared columns, models' `columns`, and else the
+ * lakehouse's catalog. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,68 +22,213 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "util/db.h"
 #include "util/err.h"
 #include "util/fsutil.h"
+#include "util/yaml.h"
 
-/* Appends every *.sql file under dir (recursively when recurse) to files. */
-static void collect_sql(const char *dir, bool recurse, struct strlist *files)
+/* Appends every file ending in ext under dir (recursively when recurse) to files. */
+static void collect(const char *dir, const char *ext, bool recurse, struct strlist *files)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
+    size_t el = strlen(ext);
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         char *path = fs_join(dir, e->d_name);
         struct stat st;
         if (stat(path, &st) == 0) {
             size_t n = strlen(e->d_name);
-            if (S_ISDIR(st.st_mode) && recurse) collect_sql(path, true, files);
-            else if (S_ISREG(st.st_mode) && n > 4 && !strcmp(e->d_name + n - 4, ".sql")) strlist_push(files, path);
+            if (S_ISDIR(st.st_mode) && recurse) collect(path, ext, true, files);
+            else if (S_ISREG(st.st_mode) && n > el && !strcmp(e->d_name + n - el, ext)) strlist_push(files, path);
         }
         free(path);
     }
     closedir(d);
 }
 
-static void load_externals(const char *dir, struct strlist *ext)
+static void lower(char *s)
 {
-    static const char *names[] = {"external_models.yaml", "external_models.yml", "external_models"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        char *path = fs_join(dir, names[k]);
-        char *data = NULL;
-        struct mt_err err = MT_ERR_INIT;
-        size_t len;
-        bool yaml = k < 2;
-        if (fs_read_all(path, &data, &len, &err) == 0) {
-            char *save = NULL;
-            for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *s = line;
-                while (*s == ' ' || *s == '\t' || *s == '-') s++;
-                if (*s == '#' || !*s) continue;
-                if (yaml) {
-                    if (strncmp(s, "name:", 5) != 0) continue;
-                    s += 5;
-                    while (*s == ' ') s++;
-                }
-                char *e = s + strlen(s);
-                while (e > s && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t')) *--e = 0;
-                if (e > s && (*s == '"' || *s == '\'') && e[-1] == *s) { e[-1] = 0; s++; }
-                for (char *q = s; *q; q++) *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
-                if (*s) strlist_push(ext, s);
-            }
-            free(data);
-        }
-        free(path);
-    }
+    for (; *s; s++) *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
 }
 
-int project_load(const char *dir, struct project *p, struct mt_err *err)
+/* "t" -> "main.t"; "cat.s.t" -> "s.t" when cat is the lakehouse's catalog. Caller frees. */
+static char *canon_name(const struct project *p, const char *name)
+{
+    char *n = xstrdup(name);
+    lower(n);
+    const char *d1 = strchr(n, '.');
+    if (!d1) {
+        char *full = xasprintf("main.%s", n);
+        free(n);
+        return full;
+    }
+    const char *d2 = strchr(d1 + 1, '.');
+    if (d2 && p->catalog && (size_t)(d1 - n) == strlen(p->catalog) && !strncmp(n, p->catalog, (size_t)(d1 - n))) {
+        char *s = xstrdup(d1 + 1);
+        free(n);
+        return s;
+    }
+    return n;
+}
+
+static int ext_error(const char *file, int line, const char *what, const char *why, struct mt_err *err)
+{
+    return mt_err_set(err, MT_ERR_FORMAT, "%s:%d: %s is not supported by materia: %s", file, line, what, why);
+}
+
+/* One external_models YAML file (a list of entries). */
+static int load_external_file(struct project *p, const char *path, struct mt_err *err)
+{
+    struct ynode root;
+    if (yaml_load_file(path, &root, err) < 0) return -1;
+    int rc = 0;
+    if (root.t == YNODE_MAP && root.n == 0) goto done; /* empty file: no models (loader.py) */
+    if (root.t != YNODE_SEQ) {
+        rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: expected a list of external models (- name: schema.table)", path,
+                        root.line);
+        goto done;
+    }
+    for (size_t i = 0; i < root.n && rc == 0; i++) {
+        const struct ynode *e = &root.items[i];
+        int line = 0;
+        const struct ynode *name = ynode_get(e, "name", &line);
+        if (e->t != YNODE_MAP || !name || !ynode_text(name) || !*ynode_text(name)) {
+            rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: expected an external model with a name", path, e->line);
+            break;
+        }
+        const struct ynode *gw = ynode_get(e, "gateway", NULL);
+        bool skip = false;
+        for (size_t k = 0; k < e->n && rc == 0; k++) {
+            const char *key = e->keys[k];
+            const struct ynode *v = &e->items[k];
+            if (!strcmp(key, "name") || !strcmp(key, "description") || !strcmp(key, "columns") ||
+                !strcmp(key, "gateway"))
+                continue;
+            if (!strcmp(key, "dialect")) {
+                const char *t = ynode_text(v);
+                if (!t || strcasecmp(t, "duckdb"))
+                    rc = ext_error(path, e->key_lines[k], "dialect", "models run as DuckDB SQL (no transpiler)", err);
+            } else if (!strcmp(key, "audits")) {
+                rc = ext_error(path, e->key_lines[k], "audits on an external model",
+                               "materia audits the tables it builds", err);
+            } else {
+                char *w = xasprintf("external model property '%s'", key);
+                rc = ext_error(path, e->key_lines[k], w, "materia reads name, columns, description and gateway", err);
+                free(w);
+            }
+        }
+        if (rc < 0) break;
+        if (gw && !ynode_is_null(gw)) {
+            const char *g = ynode_text(gw);
+            skip = !g || !p->conf || !p->conf->gateway || strcasecmp(g, p->conf->gateway);
+        }
+        if (skip) continue;
+        char *full = canon_name(p, ynode_text(name));
+        for (size_t k = 0; k < p->n_ext && rc == 0; k++)
+            if (!strcmp(p->ext[k].name, full))
+                rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Duplicate external model name: '%s' (also %s:%d)", path,
+                                line, full, p->ext[k].file, p->ext[k].line);
+        if (rc < 0) { free(full); break; }
+        p->ext = xrealloc(p->ext, (p->n_ext + 1) * sizeof *p->ext);
+        struct external_model *x = &p->ext[p->n_ext++];
+        memset(x, 0, sizeof *x);
+        x->name = full;
+        x->file = xstrdup(path);
+        x->line = line;
+        strlist_push(&p->externals, full);
+        int cl = 0;
+        const struct ynode *cols = ynode_get(e, "columns", &cl);
+        if (cols && !ynode_is_null(cols)) {
+            if (cols->t != YNODE_MAP) {
+                rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: columns: expected a map of column name to type", path, cl);
+                break;
+            }
+            for (size_t k = 0; k < cols->n; k++) {
+                const char *t = ynode_text(&cols->items[k]);
+                if (!t || !*t) {
+                    rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: column %s: expected a type", path,
+                                    cols->key_lines[k], cols->keys[k]);
+                    break;
+                }
+                strlist_push(&x->col_names, cols->keys[k]);
+                strlist_push(&x->col_types, t);
+            }
+        }
+    }
+done:
+    ynode_free(&root);
+    return rc;
+}
+
+/* The older one-name-per-line `external_models` file. */
+static void load_external_names(struct project *p, const char *path)
+{
+    char *data = NULL;
+    size_t len;
+    struct mt_err err = MT_ERR_INIT;
+    if (fs_read_all(path, &data, &len, &err) < 0) return;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        char *e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t')) *--e = 0;
+        if (*s == '#' || !*s) continue;
+        char *full = canon_name(p, s);
+        strlist_push(&p->externals, full);
+        free(full);
+    }
+    free(data);
+}
+
+static int load_externals(struct project *p, struct mt_err *err)
+{
+    /* loader.py: external_models.yaml (else the deprecated schema.yaml), then every .yaml
+     * under external_models/ */
+    static const char *const names[] = {"external_models.yaml", "external_models.yml", "schema.yaml"};
+    for (size_t k = 0; k < 3; k++) {
+        char *path = fs_join(p->dir, names[k]);
+        bool there = fs_exists(path);
+        int rc = there ? load_external_file(p, path, err) : 0;
+        free(path);
+        if (rc < 0) return -1;
+        if (there) break;
+    }
+    char *plain = fs_join(p->dir, "external_models");
+    struct stat st;
+    if (stat(plain, &st) == 0 && S_ISREG(st.st_mode)) load_external_names(p, plain);
+    struct strlist files = {0};
+    collect(plain, ".yaml", true, &files);
+    collect(plain, ".yml", true, &files);
+    free(plain);
+    strlist_sort(&files);
+    int rc = 0;
+    for (size_t i = 0; i < files.n && rc == 0; i++) rc = load_external_file(p, files.v[i], err);
+    strlist_free(&files);
+    return rc;
+}
+
+int project_load(const struct config *cfg, struct project *p, struct mt_err *err)
 {
     memset(p, 0, sizeof *p);
-    p->dir = xstrdup(dir);
+    if (config_project_check(cfg, err) < 0) return -1;
+    const char *dir = cfg->s.project_dir;
+    p->dir = xstrdup(dir && *dir ? dir : ".");
+    if (cfg->has_project) {
+        p->conf = &cfg->project;
+        p->vars = cfg->project.vars.t == JSON_OBJ ? &cfg->project.vars : NULL;
+    }
+    /* DuckDB names a file's catalog after its name up to the first dot */
+    const char *lake = cfg->s.duckdb_path ? cfg->s.duckdb_path : "";
+    const char *base = strrchr(lake, '/') ? strrchr(lake, '/') + 1 : lake;
+    const char *dot = strchr(base, '.');
+    p->catalog = xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+    lower(p->catalog);
     struct strlist files = {0};
-    char *mdir = fs_join(dir, "models");
-    collect_sql(mdir, true, &files);
+    char *mdir = fs_join(p->dir, "models");
+    collect(mdir, ".sql", true, &files);
     free(mdir);
     strlist_sort(&files);
     p->models = xcalloc(files.n ? files.n : 1, sizeof *p->models);
@@ -86,6 +241,11 @@ int project_load(const char *dir, struct project *p, struct mt_err *err)
         rc = model_parse(data, len, files.v[i], &m, err);
         free(data);
         if (rc < 0) break;
+        if (p->conf && model_apply_defaults(&m, p->conf, err) < 0) {
+            model_free(&m);
+            rc = -1;
+            break;
+        }
         long dup = project_find(p, m.name);
         if (dup >= 0) {
             mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,
@@ -98,8 +258,9 @@ int project_load(const char *dir, struct project *p, struct mt_err *err)
     }
     strlist_free(&files);
     if (rc == 0) {
-        char *adir = fs_join(dir, "audits");
-        collect_sql(adir, false, &files);
+        /* loader.py _load_audits globs audits/ recursively */
+        char *adir = fs_join(p->dir, "audits");
+        collect(adir, ".sql", true, &files);
         free(adir);
         strlist_sort(&files);
         for (size_t i = 0; i < files.n && rc == 0; i++) {
@@ -110,8 +271,8 @@ int project_load(const char *dir, struct project *p, struct mt_err *err)
             free(data);
         }
         strlist_free(&files);
-        load_externals(dir, &p->externals);
     }
+    if (rc == 0) rc = load_externals(p, err);
     if (rc < 0) project_free(p);
     return rc;
 }
@@ -127,12 +288,20 @@ void project_free(struct project *p)
     free(p->models);
     for (size_t i = 0; i < p->n_audits; i++) audit_def_free(&p->audits[i]);
     free(p->audits);
+    for (size_t i = 0; i < p->n_ext; i++) {
+        free(p->ext[i].name);
+        free(p->ext[i].file);
+        strlist_free(&p->ext[i].col_names);
+        strlist_free(&p->ext[i].col_types);
+    }
+    free(p->ext);
     strlist_free(&p->externals);
     free(p->parent_names);
     free(p->parents);
     free(p->n_parents);
     free(p->order);
     free(p->globs);
+    free(p->catalog);
     free(p->dir);
     memset(p, 0, sizeof *p);
 }
@@ -142,4 +311,82 @@ long project_find(const struct project *p, const char *name)
     for (size_t i = 0; i < p->n; i++)
         if (p->models[i].name && !strcasecmp(p->models[i].name, name)) return (long)i;
     return -1;
+}
+
+/* ---- the renderer's project inputs ---- */
+
+/* columns_fn (engine.h) over a project: external models' declared columns, then a model's
+ * own `columns (...)`, then — when the project has a connection — DuckDB's catalog for the
+ * table as it exists now (a model's view in the lakehouse, or any other table). */
+static int project_columns(void *ud, const char *table, struct strlist *names, struct strlist *types)
+{
+    const struct project *p = ud;
+    char *full = canon_name(p, table);
+    int rc = -1;
+    for (size_t i = 0; i < p->n_ext && rc < 0; i++) {
+        const struct external_model *x = &p->ext[i];
+        if (strcmp(x->name, full) || x->col_names.n == 0) continue;
+        for (size_t k = 0; k < x->col_names.n; k++) {
+            strlist_push(names, x->col_names.v[k]);
+            strlist_push(types, x->col_types.v[k]);
+        }
+        rc = 0;
+    }
+    long m = rc < 0 ? project_find(p, full) : -1;
+    if (m >= 0 && p->models[m].columns && *p->models[m].columns) {
+        struct strlist cols = {0};
+        sql_split_list(p->models[m].columns, &cols);
+        for (size_t k = 0; k < cols.n; k++) {
+            char *c = cols.v[k], *sp = c;
+            while (*sp && *sp != ' ' && *sp != '\t') sp++;
+            char *name = xstrndup(c, (size_t)(sp - c));
+            while (*sp == ' ' || *sp == '\t') sp++;
+            strlist_push(names, name);
+            strlist_push(types, *sp ? sp : "VARCHAR");
+            free(name);
+        }
+        strlist_free(&cols);
+        rc = 0;
+    }
+    if (rc < 0 && p->con) {
+        const char *dot = strchr(full, '.');
+        strbuf q;
+        sb_init(&q);
+        sb_append(&q, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ");
+        char *schema = xstrndup(full, (size_t)(dot - full));
+        db_quote_literal(&q, schema);
+        sb_append(&q, " AND table_name = ");
+        db_quote_literal(&q, dot + 1);
+        sb_append(&q, " AND table_catalog = current_database()");
+        sb_append(&q, " ORDER BY ordinal_position");
+        free(schema);
+        duckdb_result res;
+        if (duckdb_query(p->con, q.buf, &res) != DuckDBError && duckdb_row_count(&res) > 0) {
+            for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+                char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
+                strlist_push(names, n ? n : "");
+                strlist_push(types, t ? t : "");
+                duckdb_free(n);
+                duckdb_free(t);
+            }
+            rc = 0;
+        }
+        duckdb_destroy_result(&res);
+        sb_free(&q);
+    }
+    free(full);
+    return rc;
+}
+
+void project_render_ctx(const struct project *p, size_t i, const struct config *cfg, struct render_ctx *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->cfg = cfg;
+    rc->vars = p->vars;
+    rc->gateway = p->conf ? p->conf->gateway : NULL;
+    rc->kind_name = model_kind_name(p->models[i].kind);
+    rc->columns = project_columns;
+    rc->columns_ud = (void *)p;
+    rc->con = p->con;
+    rc->this_model = p->models[i].name;
 }

@@ -142,8 +142,13 @@ static void run_ctx_free(struct run_ctx *rc)
 static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, strbuf *out)
 {
     const struct model *m = &rc->pl->proj.models[it->m];
-    struct render_ctx ctx = {.cfg = rc->cfg, .this_model = it->physical, .start_us = s, .end_us = e,
-                             .exec_us = rc->pl->exec_us};
+    struct render_ctx ctx;
+    project_render_ctx(&rc->pl->proj, it->m, rc->cfg, &ctx);
+    ctx.con = rc->con;
+    ctx.this_model = it->physical;
+    ctx.start_us = s;
+    ctx.end_us = e;
+    ctx.exec_us = rc->pl->exec_us;
     return macro_render(m->query, m->file, m->query_line, &ctx, out, rc->err);
 }
 
