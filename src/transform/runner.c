@@ -506,6 +506,45 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     return 0;
 }
 
+/* config.yaml's before_all / after_all (which names them): each statement rendered through
+ * the macro renderer (variables, @gateway, the run's times) and run, all in one
+ * transaction of their own — as SQLMesh's scheduler does (scheduler.py
+ * run_merged_intervals: execute_environment_statements in adapter.transaction(), before_all
+ * before the models, after_all in `finally`, so also after a failed run; neither on a run
+ * with nothing to do). 0, or -1 with err naming the statement. */
+static int env_statements(struct run_ctx *rc, const char *which, struct mt_err *err)
+{
+    const struct project *p = &rc->pl->proj;
+    if (!p->conf) return 0;
+    bool before = !strcmp(which, "before_all");
+    const struct strlist *l = before ? &p->conf->before_all : &p->conf->after_all;
+    if (l->n == 0) return 0;
+    struct render_ctx ctx = {.cfg = rc->cfg, .vars = p->vars, .gateway = p->conf->gateway, .con = rc->con,
+                             .start_us = 0, .end_us = rc->pl->exec_us, .exec_us = rc->pl->exec_us};
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "BEGIN TRANSACTION;\n");
+    int r = 0;
+    char *where = xasprintf("%s (%s)", p->conf->path, which);
+    for (size_t i = 0; i < l->n && r == 0; i++) {
+        strbuf one;
+        sb_init(&one);
+        r = macro_render(l->v[i], where, before ? p->conf->before_all_line : p->conf->after_all_line, &ctx, &one, err);
+        if (r == 0) sb_appendf(&sql, "%s;\n", one.buf);
+        sb_free(&one);
+    }
+    free(where);
+    sb_append(&sql, "COMMIT");
+    struct mt_err e = MT_ERR_INIT;
+    if (r == 0 && (r = db_exec(rc->con, sql.buf, &e)) < 0) {
+        mt_errf(err, "%s:%d: %s failed: %s", p->conf->path, before ? p->conf->before_all_line : p->conf->after_all_line,
+                which, e.msg);
+        db_exec(rc->con, "ROLLBACK", &e);
+    }
+    sb_free(&sql);
+    return r;
+}
+
 /* The run's last statement: the state rows it deferred (run_ctx), its run-log rows, and
  * COMMIT — one round trip. 0, or -1 with err. */
 static int commit_run(struct run_ctx *rc, const strbuf *rows, struct mt_err *err)
@@ -581,7 +620,9 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     sb_init(&rc.retired);
     sb_init(&rc.promotions_rows);
     sb_init(&rc.intervals_rows);
-    int r = db_exec(con, "BEGIN TRANSACTION", err);
+    int r = env_statements(&rc, "before_all", err);
+    bool began = r == 0; /* a failed before_all stops the run before its try/finally: no after_all */
+    if (r == 0) r = db_exec(con, "BEGIN TRANSACTION", err);
     enum runlog_status fail_status = RUNLOG_FAILED;
     for (size_t k = 0; k < pl.n && r == 0; k++)
         if (pl.items[k].run) r = run_model(&rc, &pl.items[k], &rows, out, oc, &fail_status, err);
@@ -596,9 +637,13 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     if (r < 0) {
         struct mt_err e = MT_ERR_INIT;
         db_exec(con, "ROLLBACK", &e);
+        if (began && env_statements(&rc, "after_all", &e) < 0) log_error("transform: %s", e.msg);
         record_run(con, oc->run_id, fail_status, err->msg, &rows);
         oc->models_rebuilt = 0;
         if (out) fprintf(out, "run %s: %s\n", oc->run_id, runlog_status_name(fail_status));
+    } else if ((r = env_statements(&rc, "after_all", err)) < 0) {
+        record_run(con, oc->run_id, RUNLOG_FAILED, err->msg, &rows);
+        if (out) fprintf(out, "run %s: %s\n", oc->run_id, runlog_status_name(RUNLOG_FAILED));
     } else if (out) {
         fprintf(out, "run %s: %d of %zu models run in %.3fs\n", oc->run_id, oc->models_rebuilt, pl.n, (clock_mono_ms() / 1e3) - t0);
     } else {

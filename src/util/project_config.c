@@ -285,9 +285,9 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
 {
     struct project_config *pc = c->pc;
     char *prefix = xasprintf("gateways.%s.connection.", gw);
-    int rc = conn->t == YNODE_MAP ? check_keys(c, conn, connection_keys, prefix)
-                                  : bad(c, conn->line, "connection", "a map (type, database, ...)");
+    int rc = conn->t == YNODE_MAP ? 0 : bad(c, conn->line, "connection", "a map (type, database, ...)");
     int line = 0;
+    /* the type first: another engine's keys (host, user...) are refused as that engine */
     const struct ynode *type = rc == 0 ? ynode_get(conn, "type", &line) : NULL;
     const char *t = type ? ynode_text(type) : NULL;
     if (rc == 0 && !type) rc = bad(c, conn->line, "connection", "a type (duckdb)");
@@ -296,6 +296,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
         rc = refuse(c, line, w, "the lakehouse is a DuckDB file (type: duckdb)");
         free(w);
     }
+    if (rc == 0) rc = check_keys(c, conn, connection_keys, prefix);
     const struct ynode *db = rc == 0 ? ynode_get(conn, "database", &line) : NULL;
     int cline = 0;
     const struct ynode *cats = rc == 0 ? ynode_get(conn, "catalogs", &cline) : NULL;

@@ -1,0 +1,243 @@
+"""SQLMesh's project layer: config.yaml (util/project_config.c), project discovery (-p, the
+current folder), model_defaults, before_all/after_all, external_models/ and audits/ folders.
+
+Every project here runs in its own folder with a clean environment (PATH, HOME, sanitizer
+options), as a SQLMesh user runs `sqlmesh plan` there: the lakehouse is the gateway's
+database. Each refusal is checked by its message; each honoured key by the data it makes."""
+import os
+import subprocess
+
+from harness import BIN, Scratch, main
+
+KEEP = ("PATH", "HOME", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS")
+T0 = "2024-02-01 12:00"
+
+GATEWAY = "gateways:\n  local:\n    connection:\n      type: duckdb\n      database: lake.duckdb\n"
+SEED = {
+    "seeds/items.csv": "id,item,day\n1,2,2024-01-01\n2,1,2024-01-02\n3,1,2024-01-30\n",
+    "models/seed.sql": "MODEL (name s.items, kind SEED (path '../seeds/items.csv'),\n"
+                       "  columns (id INTEGER, item INTEGER, day DATE));\n",
+}
+
+
+def project(files, name="proj"):
+    s = Scratch("project-config")
+    s.proj = os.path.join(s.dir, name)
+    for rel, text in files.items():
+        p = os.path.join(s.proj, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    os.makedirs(s.proj, exist_ok=True)
+    return s
+
+
+def materia(s, *args, cwd=None, env=None, check=0):
+    e = {k: v for k, v in os.environ.items() if k in KEEP}
+    e["MATERIA_EXECUTION_TIME"] = T0
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN, *args], cwd=cwd or s.proj, env=e, capture_output=True, text=True, timeout=600)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"materia {' '.join(args)}: exit {p.returncode}, want {check}\n"
+                             f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def q(s, sql, db="lake.duckdb"):
+    return s.sql(os.path.join(s.proj, db), sql)
+
+
+def refused(files, want, *args):
+    """materia plan (or args) in a project made of files fails with want in stderr."""
+    s = project(files)
+    try:
+        p = materia(s, *(args or ("plan",)), check=None)
+        assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)  # not a sanitizer's exit code
+        assert want in p.stderr, f"want {want!r} in:\n{p.stderr}"
+    finally:
+        s.cleanup()
+
+
+# ---- refusals: config.yaml ------------------------------------------------------------------
+
+def test_unknown_and_unsupported_keys_are_refused_by_name():
+    refused({"config.yaml": GATEWAY + "foo: 1\n"},
+            "config.yaml:6: foo is not supported by materia: not a SQLMesh setting")
+    refused({"config.yaml": GATEWAY + "default_connection:\n  type: duckdb\n"},
+            "config.yaml:6: default_connection is not supported by materia: materia's lakehouse is the gateway's")
+    refused({"config.yaml": GATEWAY + "      secrets: []\n"},
+            "config.yaml:6: gateways.local.connection.secrets is not supported by materia: materia creates no DuckDB secrets")
+    refused({"config.yaml": GATEWAY + "    state_connection:\n      type: duckdb\n"},
+            "config.yaml:6: gateways.local.state_connection is not supported by materia: materia keeps its state")
+    refused({"config.yaml": GATEWAY + "model_defaults:\n  table_format: iceberg\n"},
+            "config.yaml:7: model_defaults.table_format is not supported by materia: materia writes DuckDB tables")
+    refused({"config.yaml": GATEWAY + "linter:\n  enabled: true\n  rules: [nomissingaudits]\n"},
+            "config.yaml:8: linter rule nomissingaudits is not supported by materia")
+
+
+def test_non_duckdb_type_and_dialect_are_refused():
+    refused({"config.yaml": "gateways:\n  pg:\n    connection:\n      type: postgres\n      host: x\n"},
+            "config.yaml:4: gateways.pg.connection.type postgres is not supported by materia: the lakehouse is a DuckDB file")
+    refused({"config.yaml": GATEWAY + "model_defaults:\n  dialect: snowflake\n"},
+            "config.yaml:7: model_defaults.dialect snowflake is not supported by materia: models run as DuckDB SQL")
+    refused({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name a.m, dialect bigquery);\nSELECT 1 AS x\n"},
+            "models/m.sql:1: dialect bigquery is not supported by materia: models run as DuckDB SQL")
+
+
+def test_connection_shape_is_checked():
+    refused({"config.yaml": "gateways:\n  local:\n    connection:\n      type: duckdb\n"},
+            "config.yaml:4: a connection without database or catalogs is not supported by materia: SQLMesh would "
+            "use an in-memory DuckDB database")
+    refused({"config.yaml": GATEWAY + "      catalogs:\n        a: a.duckdb\n"},
+            "config.yaml:6: catalogs: expected either database or catalogs, not both")
+    refused({"config.yaml": GATEWAY + "default_gateway: prod\n"},
+            "config.yaml:6: default_gateway: Missing gateway with name 'prod'")
+    refused({"config.yaml": GATEWAY + "      database: again.duckdb\n"},
+            "config.yaml:6: duplicate key 'database' (first at line 5)")
+    refused({"config.yaml": GATEWAY + "model_defaults: [\n"}, "config.yaml:")
+
+
+def test_external_model_properties_are_refused():
+    refused({"config.yaml": GATEWAY,
+             "external_models.yaml": "- name: raw.x\n  audits:\n    - name: not_null\n"},
+            "external_models.yaml:2: audits on an external model is not supported by materia")
+    refused({"config.yaml": GATEWAY,
+             "external_models/sub/x.yaml": "- name: raw.x\n  kind: FULL\n"},
+            "external_models/sub/x.yaml:2: external model property 'kind' is not supported by materia")
+
+
+# ---- project discovery ----------------------------------------------------------------------
+
+def test_models_folder_without_config_is_refused():
+    s = project({"models/m.sql": "MODEL (name a.m, kind FULL);\nSELECT 1 AS x\n"})
+    try:
+        p = materia(s, "plan", check=None)
+        assert p.returncode == 1, p.stdout
+        assert f"the current folder {s.proj} has a models/ folder but no config.yaml" in p.stderr, p.stderr
+        assert "materia would run the models of" in p.stderr, p.stderr
+        # the same with -p, or with MATERIA_PROJECT_DIR set, runs this project
+        materia(s, "-p", s.proj, "run", env={"DUCKDB_PATH": os.path.join(s.dir, "l.duckdb")})
+        materia(s, "run", env={"MATERIA_PROJECT_DIR": s.proj, "DUCKDB_PATH": os.path.join(s.dir, "l.duckdb")})
+    finally:
+        s.cleanup()
+
+
+def test_config_here_and_another_project_dir_is_refused():
+    s = project({"config.yaml": GATEWAY})
+    try:
+        p = materia(s, "plan", env={"MATERIA_PROJECT_DIR": s.dir}, check=None)
+        assert p.returncode == 1
+        assert (f"the current folder {s.proj} is a project (config.yaml) but MATERIA_PROJECT_DIR (environment) "
+                f"names {s.dir}") in p.stderr, p.stderr
+        p = materia(s, "-p", os.path.join(s.dir, "nope"), "plan", check=None)
+        assert "-p " + os.path.join(s.dir, "nope") + ": not a folder" in p.stderr, p.stderr
+    finally:
+        s.cleanup()
+
+
+def test_environment_wins_over_config_yaml():
+    s = project(dict(SEED, **{"config.yaml": GATEWAY}))
+    try:
+        other = os.path.join(s.dir, "other.duckdb")
+        out = materia(s, "config", env={"DUCKDB_PATH": other}).stdout
+        assert f"DUCKDB_PATH={other}\t(environment)" in out, out
+        materia(s, "run", env={"DUCKDB_PATH": other})
+        assert not os.path.exists(os.path.join(s.proj, "lake.duckdb"))
+        assert s.sql(other, "SELECT count(*) AS n FROM s.items") == [{"n": 3}]
+    finally:
+        s.cleanup()
+
+
+# ---- honoured keys, on data ------------------------------------------------------------------
+
+def test_catalogs_first_entry_is_the_lakehouse():
+    cfg = "gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n        lake: data/lh.duckdb\n"
+    s = project(dict(SEED, **{"config.yaml": cfg}))
+    try:
+        materia(s, "run")
+        assert q(s, "SELECT count(*) AS n FROM s.items", db="data/lh.duckdb") == [{"n": 3}]
+    finally:
+        s.cleanup()
+
+
+def test_model_defaults_apply_and_the_model_wins():
+    cfg = GATEWAY + ("model_defaults:\n  kind: FULL\n  start: '2024-01-02'\n  audits:\n    - assert_small\n")
+    files = dict(SEED, **{
+        "config.yaml": cfg,
+        # no kind: FULL from the defaults (a table, not a view)
+        "models/plain.sql": "MODEL (name s.plain);\nSELECT id, item FROM s.items\n",
+        # its own kind wins
+        "models/view.sql": "MODEL (name s.v, kind VIEW);\nSELECT id FROM s.items\n",
+        # no start: the default 2024-01-02 bounds the intervals, so row 1 (2024-01-01) is not read
+        "models/incr.sql": "MODEL (name s.incr, kind INCREMENTAL_BY_TIME_RANGE (time_column day));\n"
+                           "SELECT id, day FROM s.items WHERE day BETWEEN @start_ds AND @end_ds\n",
+        "audits/sub/small.sql": "AUDIT (name assert_small);\nSELECT * FROM @this_model WHERE 1 = 0\n",
+    })
+    s = project(files)
+    try:
+        materia(s, "run")
+        kinds = q(s, "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                     "WHERE table_schema = 'materia__s' ORDER BY table_name")
+        types = {r["table_name"].split("__")[0]: r["table_type"] for r in kinds}
+        assert types["plain"] == "BASE TABLE", types
+        assert types["v"] == "VIEW", types
+        assert q(s, "SELECT string_agg(id::VARCHAR, ',' ORDER BY id) AS ids FROM s.incr") == [{"ids": "2,3"}]
+    finally:
+        s.cleanup()
+    # the default audit (found in audits/sub/) runs on every model: a failing one stops the run
+    files["audits/sub/small.sql"] = "AUDIT (name assert_small);\nSELECT * FROM @this_model WHERE true\n"
+    s = project(files)
+    try:
+        p = materia(s, "run", check=None)
+        assert p.returncode == 1 and "assert_small" in p.stderr, p.stderr
+    finally:
+        s.cleanup()
+
+
+def test_before_all_and_after_all_run_around_the_models():
+    cfg = GATEWAY + ("before_all:\n  - CREATE TABLE IF NOT EXISTS main.log (step VARCHAR, n BIGINT)\n"
+                     "  - INSERT INTO main.log SELECT 'before', 0\n"
+                     "after_all:\n  - INSERT INTO main.log SELECT 'after', count(*) FROM s.items\n")
+    s = project(dict(SEED, **{"config.yaml": cfg}))
+    try:
+        materia(s, "run")
+        assert q(s, "SELECT step, n FROM main.log ORDER BY step DESC") == [
+            {"step": "before", "n": 0}, {"step": "after", "n": 3}]
+        # a run with nothing to do runs neither (scheduler.py returns NOTHING_TO_DO first)
+        materia(s, "run")
+        assert q(s, "SELECT count(*) AS n FROM main.log") == [{"n": 2}]
+    finally:
+        s.cleanup()
+    bad = GATEWAY + "before_all:\n  - SELEC 1\n"
+    s = project(dict(SEED, **{"config.yaml": bad}))
+    try:
+        p = materia(s, "run", check=None)
+        assert p.returncode == 1
+        assert "config.yaml:6: before_all failed:" in p.stderr and "SELEC" in p.stderr, p.stderr
+    finally:
+        s.cleanup()
+
+
+def test_external_models_folder_declares_tables():
+    files = {"config.yaml": GATEWAY,
+             "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
+                                             "  columns:\n    a: int\n",
+             "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT a FROM ext.t\n"}
+    s = project(files)
+    try:
+        p = materia(s, "dag")
+        assert "s.m (FULL) <- ext.t [external]" in p.stdout, p.stdout
+    finally:
+        s.cleanup()
+    del files["external_models/sub/ext.yaml"]
+    refused(files, "unknown table 'ext.t': not a model and not declared in external_models.yaml", "dag")
+
+
+if __name__ == "__main__":
+    main([test_unknown_and_unsupported_keys_are_refused_by_name, test_non_duckdb_type_and_dialect_are_refused,
+          test_connection_shape_is_checked, test_external_model_properties_are_refused,
+          test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
+          test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
+          test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
+          test_external_models_folder_declares_tables])
