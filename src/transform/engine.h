@@ -73,6 +73,8 @@ struct render_ctx {
     const struct strlist *arg_names, *arg_values; /* audit arguments (@name), may be NULL */
     bool fixed;                 /* fingerprint/DAG render: @LANDED_FILES lists no file, so the
                                    definition's hash never depends on what has landed */
+    bool statements;            /* the text may hold several statements (`materia render
+                                   --query`); a model's query must be one (after @DEF) */
 };
 /* Expands macros outside string literals, quoted identifiers and comments. An unknown
  * @macro or an unset @VAR is an error naming file:line. */

@@ -1,30 +1,34 @@
-/* macros.c — SQLMesh's macro variables, expanded in model and audit queries.
+/* macros.c — the macro expander's entry point (macro_render), the predefined variables,
+ * and Materia's @LANDED_FILES extension. The expander itself is macro_lex.c (text to
+ * tree), macro_eval.c (SQLMesh's evaluation order, variables, lambdas, clause macros) and
+ * macro_builtins.c (SQLMesh's built-in macros); macro.h says how they fit together.
  *
- * Supported (each outside string literals, quoted identifiers and comments):
- *   @start_ds @end_ds @execution_ds          'YYYY-MM-DD'
- *   @start_ts @end_ts @execution_ts          'YYYY-MM-DD HH:MM:SS.ffffff'
- *   @start_date @end_date @execution_date    CAST('YYYY-MM-DD' AS DATE)
- *   @start_dt @end_dt @execution_dt          CAST('…' AS TIMESTAMP)
- *   @start_epoch @end_epoch @execution_epoch seconds (float)
- *   @start_millis @end_millis @execution_millis
- *   @this_model                              the physical table being built
- *   @VAR('name'[, default])                  configuration value as a string literal;
- *                                            'landing_dir' finds LANDING_DIR
- *   @arg                                     an audit's argument (audits only)
- *   @LANDED_FILES('dataset')                 Materia extension (not in SQLMesh): the data
- *       files $LANDING_DIR/<dataset>/YYYY/MM/{etag}.csv.gzip landed in the interval, as a
- *       parenthesised list of string literals for `filename IN @LANDED_FILES('psd')`,
- *       `(NULL)` when none (an IN list matching nothing). A file's landed_at is its
- *       {etag}.meta.json `landed_at`, else its modification time (ARCHITECTURE §1). The list
- *       is a superset: it keeps files within 1 s of the interval and any file whose meta
- *       landed_at this parser cannot read (not "YYYY-MM-DD[THH:MM[:SS[.f]]][Z]"), so a
- *       model must still filter rows on landed_at itself; the list only lets DuckDB's
- *       multi-file scan skip the files of other intervals (a constant filename IN list is
- *       pushed down into read_csv; a join on the meta files is not). The fixed render
- *       behind fingerprints and the DAG lists no file (`(NULL)`).
- * As in SQLMesh, end values are inclusive: the interval [start, end) renders end as
- * end - 1 microsecond (so `BETWEEN @start_ts AND @end_ts` is right). */
+ * Predefined variables, as SQLMesh's renderer defines them (sqlmesh/utils/date.py
+ * date_dict, sqlmesh/core/renderer.py): for each prefix start, end, execution (and the
+ * older latest) the suffixes
+ *   _ds     '2020-10-28'                      _date   CAST('2020-10-28' AS DATE)
+ *   _ts     '2020-10-28 00:00:00'             _dt     CAST('… 00:00:00+00:00' AS TIMESTAMPTZ)
+ *   _tstz   '2020-10-28 00:00:00+00:00'       _dtntz  CAST('… 00:00:00' AS TIMESTAMP)
+ *   _epoch  1603843200.0 (seconds, float)     _millis 1603843200000
+ *   _hour   0
+ * (microseconds appear only when not zero, as Python's isoformat writes them). End values
+ * are inclusive: the interval [start, end) renders end as end - 1 microsecond, so
+ * `BETWEEN @start_ts AND @end_ts` is right and @end_epoch is 1603929599.999. Also
+ * @this_model (the physical table), @gateway, @model_kind_name and @runtime_stage
+ * ('loading' for the fixed render behind fingerprints, 'auditing', else 'evaluating').
+ *
+ * @LANDED_FILES('dataset') — Materia extension (not in SQLMesh): the data files
+ * $LANDING_DIR/<dataset>/YYYY/MM/{etag}.csv.gzip landed in the interval, as a parenthesised
+ * list of string literals for `filename IN @LANDED_FILES('psd')`, `(NULL)` when none (an
+ * IN list matching nothing). A file's landed_at is its {etag}.meta.json `landed_at`, else
+ * its modification time (ARCHITECTURE §1). The list is a superset: it keeps files within
+ * 1 s of the interval and any file whose meta landed_at this parser cannot read, so a
+ * model must still filter rows on landed_at itself; the list only lets DuckDB's
+ * multi-file scan skip the files of other intervals (a constant filename IN list is
+ * pushed down into read_csv; a join on the meta files is not). The fixed render behind
+ * fingerprints and the DAG lists no file (`(NULL)`). */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "transform/macro.h"
 #include "util/err.h"
 #include "extract/landing_meta.h"
 #include "util/db.h"
@@ -40,6 +45,7 @@
 
 const char *macro_var_value(const struct config *cfg, const char *name)
 {
+    if (!cfg) return NULL;
     const char *val = config_get(cfg, name);
     if (val) return val;
     char up[256];
@@ -47,95 +53,6 @@ const char *macro_var_value(const struct config *cfg, const char *name)
     for (; name[i] && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)name[i]);
     up[i] = 0;
     return config_get(cfg, up);
-}
-
-static int var_lookup(const struct render_ctx *rc, const char *name, const char **val)
-{
-    *val = macro_var_value(rc->cfg, name);
-    return *val ? 0 : -1;
-}
-
-static void put_time(strbuf *out, const char *suffix, int64_t us)
-{
-    char b[32];
-    if (!strcmp(suffix, "ds")) { time_fmt_ds(us, b); sb_appendf(out, "'%s'", b); }
-    else if (!strcmp(suffix, "ts")) { time_fmt_ts(us, b); sb_appendf(out, "'%s'", b); }
-    else if (!strcmp(suffix, "date")) { time_fmt_ds(us, b); sb_appendf(out, "CAST('%s' AS DATE)", b); }
-    else if (!strcmp(suffix, "dt")) { time_fmt_ts(us, b); sb_appendf(out, "CAST('%s' AS TIMESTAMP)", b); }
-    else if (!strcmp(suffix, "epoch")) sb_appendf(out, "%.6f", (double)us / 1e6);
-    else sb_appendf(out, "%lld", (long long)(us / 1000));
-}
-
-/* Reads a SQL string literal at s (pointing at '), returns its unquoted value and the
- * position after it, or NULL. */
-static char *read_literal(const char *s, const char **after)
-{
-    if (*s != '\'') return NULL;
-    strbuf sb;
-    sb_init(&sb);
-    for (s++; *s; s++) {
-        if (*s == '\'') {
-            if (s[1] == '\'') { sb_append_char(&sb, '\''); s++; continue; }
-            *after = s + 1;
-            return sb_detach(&sb);
-        }
-        sb_append_char(&sb, *s);
-    }
-    sb_free(&sb);
-    return NULL;
-}
-
-static const char *skip_ws(const char *s)
-{
-    while (isspace((unsigned char)*s)) s++;
-    return s;
-}
-
-/* @VAR('name'[, 'default']) starting after "@VAR"; appends the value. */
-static int expand_var(const char **pp, const char *file, int line, const struct render_ctx *rc, strbuf *out,
-                      struct mt_err *err)
-{
-    const char *p = skip_ws(*pp), *after;
-    if (*p != '(') goto bad;
-    p = skip_ws(p + 1);
-    char *name = read_literal(p, &after);
-    if (!name) goto bad;
-    p = skip_ws(after);
-    char *def = NULL;
-    bool has_def = false;
-    const char *def_start = NULL, *def_end = NULL;
-    if (*p == ',') {
-        p = skip_ws(p + 1);
-        has_def = true;
-        if (*p == '\'') {
-            def = read_literal(p, &after);
-            if (!def) { free(name); goto bad; }
-            p = skip_ws(after);
-        } else {
-            def_start = p;
-            while (*p && *p != ')') p++;
-            def_end = p;
-            while (def_end > def_start && isspace((unsigned char)def_end[-1])) def_end--;
-        }
-    }
-    if (*p != ')') { free(name); free(def); goto bad; }
-    *pp = p + 1;
-    const char *val;
-    if (var_lookup(rc, name, &val) == 0) db_quote_literal(out, val);
-    else if (has_def && def) db_quote_literal(out, def);
-    else if (has_def) sb_append_len(out, def_start, (size_t)(def_end - def_start));
-    else {
-        mt_errf(err, "%s:%d: @VAR('%s'): no configuration value %s (set it in the environment or .env)",
-                 file, line, name, name);
-        free(name);
-        return -1;
-    }
-    free(name);
-    free(def);
-    return 0;
-bad:
-    mt_errf(err, "%s:%d: expected @VAR('name') or @VAR('name', default)", file, line);
-    return -1;
 }
 
 /* landed_at of one data file (see @LANDED_FILES above); false when unknown. */
@@ -164,29 +81,19 @@ static bool landed_at_of(const char *data_path, int64_t *us)
     return true;
 }
 
-/* @LANDED_FILES('dataset') starting after "@LANDED_FILES"; appends the IN list. */
-static int expand_landed_files(const char **pp, const char *file, int line, const struct render_ctx *rc,
-                               strbuf *out, struct mt_err *err)
+int macro_landed_files(const struct render_ctx *rc, const char *ds, strbuf *out, struct mt_err *err)
 {
-    const char *p = skip_ws(*pp), *after;
-    if (*p != '(') goto bad;
-    char *ds = read_literal(skip_ws(p + 1), &after);
-    if (!ds) goto bad;
-    p = skip_ws(after);
-    if (*p != ')' || !*ds || strchr(ds, '/') || strchr(ds, '*') || strchr(ds, '[') || strchr(ds, '?')) {
-        free(ds);
-        goto bad;
+    if (!*ds || strchr(ds, '/') || strchr(ds, '*') || strchr(ds, '[') || strchr(ds, '?')) {
+        mt_errf(err, "expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)");
+        return -1;
     }
-    *pp = p + 1;
-    const char *dir;
-    if (var_lookup(rc, "landing_dir", &dir) < 0) {
-        mt_errf(err, "%s:%d: @LANDED_FILES: no configuration value LANDING_DIR", file, line);
-        free(ds);
+    const char *dir = macro_var_value(rc->cfg, "landing_dir");
+    if (!dir) {
+        mt_errf(err, "@LANDED_FILES: no configuration value LANDING_DIR");
         return -1;
     }
     /* the same pattern text the model gives read_csv, so paths compare equal to `filename` */
     char *pat = xasprintf("%s/%s/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip", dir, ds);
-    free(ds);
     glob_t g;
     size_t kept = 0;
     if (!rc->fixed && glob(pat, 0, NULL, &g) == 0) {
@@ -202,108 +109,136 @@ static int expand_landed_files(const char **pp, const char *file, int line, cons
     free(pat);
     sb_append(out, kept ? ")" : "(NULL)");
     return 0;
-bad:
-    mt_errf(err, "%s:%d: expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)", file, line);
-    return -1;
+}
+
+/* ---- predefined variables ---- */
+static void iso(int64_t us, bool with_time, char *buf, size_t n)
+{
+    time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
+    long frac = (long)(us - (int64_t)secs * US_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    if (!with_time) { strftime(buf, n, "%Y-%m-%d", &tm); return; }
+    char b[40];
+    strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+    if (frac) snprintf(buf, n, "%s.%06ld", b, frac);
+    else snprintf(buf, n, "%s", b);
+}
+
+static void bind_text(struct mctx *c, const char *name, const char *sql)
+{
+    struct mseq v = {0};
+    struct mt_err e = MT_ERR_INIT;
+    if (macro_parse_fragment(c->a, sql, 0, &v, &e) == 0) mctx_bind(c, name, &v, NULL);
+}
+
+static void bind_times(struct mctx *c, const char *prefix, int64_t us)
+{
+    char ds[16], ts[48], b[96], num[48];
+    iso(us, false, ds, sizeof ds);
+    iso(us, true, ts, sizeof ts);
+    int64_t millis = us >= 0 ? us / 1000 : -((-us) / 1000);
+    struct { const char *sfx; char *sql; } v[] = {
+        {"ds", ma_printf(c->a, "'%s'", ds)},
+        {"ts", ma_printf(c->a, "'%s'", ts)},
+        {"tstz", ma_printf(c->a, "'%s+00:00'", ts)},
+        {"date", ma_printf(c->a, "CAST('%s' AS DATE)", ds)},
+        {"dt", ma_printf(c->a, "CAST('%s+00:00' AS TIMESTAMPTZ)", ts)},
+        {"dtntz", ma_printf(c->a, "CAST('%s' AS TIMESTAMP)", ts)},
+        {"millis", ma_printf(c->a, "%lld", (long long)millis)},
+        {"epoch", NULL},
+        {"hour", NULL},
+    };
+    /* Python: millis / 1000, printed as repr(float) */
+    double ep = (double)millis / 1000.0;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, ep);
+        if (strtod(num, NULL) == ep) break;
+    }
+    if (strchr(num, 'e')) snprintf(num, sizeof num, "%.3f", ep);
+    if (!strchr(num, '.')) strcat(num, ".0");
+    v[7].sql = ma_strndup(c->a, num, strlen(num));
+    struct tm tm;
+    time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
+    gmtime_r(&secs, &tm);
+    v[8].sql = ma_printf(c->a, "%d", tm.tm_hour);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        snprintf(b, sizeof b, "%s_%s", prefix, v[i].sfx);
+        bind_text(c, ma_strndup(c->a, b, strlen(b)), v[i].sql);
+    }
+}
+
+static char *lit(struct mctx *c, const char *s)
+{
+    if (!s) return "NULL";
+    strbuf sb;
+    sb_init(&sb);
+    db_quote_literal(&sb, s);
+    char *r = ma_strndup(c->a, sb.buf, sb.len);
+    sb_free(&sb);
+    return r;
+}
+
+static void bind_predefined(struct mctx *c)
+{
+    const struct render_ctx *rc = c->rc;
+    bind_times(c, "latest", rc->exec_us);
+    bind_times(c, "execution", rc->exec_us);
+    bind_times(c, "start", rc->start_us);
+    bind_times(c, "end", rc->end_us - 1);
+    bind_text(c, "runtime_stage", rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'");
+    bind_text(c, "gateway", lit(c, rc->gateway));
+    bind_text(c, "model_kind_name", lit(c, rc->kind_name));
+    if (rc->this_model && rc->this_model[0]) bind_text(c, "this_model", rc->this_model);
+    /* audit arguments shadow everything else */
+    if (rc->arg_names)
+        for (size_t i = 0; i < rc->arg_names->n; i++) {
+            char *n = ma_strndup(c->a, rc->arg_names->v[i], strlen(rc->arg_names->v[i]));
+            for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
+            bind_text(c, n, rc->arg_values->v[i]);
+        }
+}
+
+/* True when the statement is one @DEF(...) call. */
+static bool is_def(const struct mseq *st)
+{
+    return st->n == 1 && st->v[0].k == N_CALL && st->v[0].tok.n == 3 && !strncasecmp(st->v[0].tok.s, "def", 3);
 }
 
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
                  struct mt_err *err)
 {
-    int line = line0;
-    const char *p = sql;
-    while (*p) {
-        char c = *p;
-        if (c == '\n') line++;
-        if (c == '\'' || c == '"') { /* copy literal / quoted identifier verbatim */
-            const char *s = p++;
-            while (*p && !(*p == c && p[1] != c)) {
-                if (*p == c) p++;
-                if (*p == '\n') line++;
-                p++;
-            }
-            if (*p) p++;
-            sb_append_len(out, s, (size_t)(p - s));
-            continue;
+    struct marena a = {0};
+    struct mctx c = {.a = &a, .rc = rc, .file = file, .line = line0, .err = err};
+    struct mseq *stmts;
+    size_t n;
+    int ret = macro_parse(&a, sql, file, line0, &stmts, &n, err);
+    if (ret == 0) bind_predefined(&c);
+    size_t printed = 0;
+    int first_line = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        struct mseq ev = {0};
+        ret = meval_seq(&c, &stmts[i], &ev);
+        if (ret < 0 || is_def(&stmts[i]) || !ev.n) continue;
+        if (printed && !rc->statements) {
+            mt_errf(err, "%s:%d: pre-/post-statements are not supported by materia: a model's query must be one "
+                    "statement (the one at line %d), with only @DEF(...) statements besides it",
+                    file ? file : "<query>", stmts[i].v[0].tok.line, first_line);
+            ret = -1;
+            break;
         }
-        if (c == '-' && p[1] == '-') {
-            const char *s = p;
-            while (*p && *p != '\n') p++;
-            sb_append_len(out, s, (size_t)(p - s));
-            continue;
-        }
-        if (c == '/' && p[1] == '*') {
-            const char *s = p;
-            const char *e = strstr(p + 2, "*/");
-            p = e ? e + 2 : p + strlen(p);
-            for (const char *q = s; q < p; q++)
-                if (*q == '\n') line++;
-            sb_append_len(out, s, (size_t)(p - s));
-            continue;
-        }
-        if (c != '@' || !(isalpha((unsigned char)p[1]) || p[1] == '_')) {
-            sb_append_char(out, c);
-            p++;
-            continue;
-        }
-        const char *s = ++p;
-        while (isalnum((unsigned char)*p) || *p == '_') p++;
-        char name[64];
-        size_t n = (size_t)(p - s) < sizeof name - 1 ? (size_t)(p - s) : sizeof name - 1;
-        memcpy(name, s, n);
-        name[n] = 0;
-        for (char *q = name; *q; q++) *q = (char)tolower((unsigned char)*q);
-        /* audit arguments shadow everything else */
-        bool done = false;
-        if (rc->arg_names)
-            for (size_t i = 0; i < rc->arg_names->n; i++)
-                if (!strcmp(rc->arg_names->v[i], name)) {
-                    sb_append(out, rc->arg_values->v[i]);
-                    done = true;
-                    break;
-                }
-        if (done) continue;
-        if (!strcmp(name, "var")) {
-            if (expand_var(&p, file, line, rc, out, err) < 0) return -1;
-            continue;
-        }
-        if (!strcmp(name, "landed_files")) {
-            if (expand_landed_files(&p, file, line, rc, out, err) < 0) return -1;
-            continue;
-        }
-        if (!strcmp(name, "this_model")) {
-            sb_append(out, rc->this_model ? rc->this_model : "");
-            continue;
-        }
-        const char *us = strchr(name, '_');
-        if (us) {
-            static const char *sfx[] = {"ds", "ts", "date", "dt", "epoch", "millis"};
-            size_t plen = (size_t)(us - name);
-            int64_t t = 0;
-            bool ok = true;
-            if (plen == 5 && !strncmp(name, "start", 5)) t = rc->start_us;
-            else if (plen == 3 && !strncmp(name, "end", 3)) t = rc->end_us - 1;
-            else if (plen == 9 && !strncmp(name, "execution", 9)) t = rc->exec_us;
-            else ok = false;
-            if (ok)
-                for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
-                    if (!strcmp(us + 1, sfx[i])) {
-                        put_time(out, sfx[i], t);
-                        done = true;
-                        break;
-                    }
-        }
-        if (done) continue;
-        mt_errf(err, "%s:%d: unknown macro @%s: expected @start_ds, @end_ds, @execution_ds (and _ts, "
-                 "_date, _dt, _epoch, _millis), @this_model, @VAR('name') or @LANDED_FILES('dataset')", file, line, name);
-        return -1;
+        if (!printed) first_line = stmts[i].v[0].tok.line;
+        if (printed++) sb_append(out, ";\n");
+        mseq_print(&ev, out);
     }
-    return 0;
+    marena_free(&a);
+    return ret;
 }
 
 void sql_split_list(const char *text, struct strlist *out)
 {
-    const char *s = skip_ws(text);
+    const char *s = text;
+    while (isspace((unsigned char)*s)) s++;
     size_t len = strlen(s);
     while (len && isspace((unsigned char)s[len - 1])) len--;
     if (len >= 2 && ((s[0] == '(' && s[len - 1] == ')') || (s[0] == '[' && s[len - 1] == ']'))) {

@@ -1,0 +1,169 @@
+/* macro.h — the SQLMesh macro expander's internals (macro_lex.c, macro_eval.c,
+ * macro_builtins.c). Nothing outside those files and macros.c includes this header.
+ *
+ * How the expander works (docs/ARCHITECTURE.md §2 "The macro expander"):
+ *   1. macro_lex.c turns the query into SQL tokens (words, quoted identifiers, strings,
+ *      numbers, operators, brackets) and then into a tree of nodes: plain tokens, bracket
+ *      groups, macro variables (@name), macro
+ *      calls (@name(arg, ...)), string templates (@'...') and identifiers with @{x} pieces.
+ *      Commas stay tokens; a call's arguments are split at its top-level commas when it
+ *      is evaluated, and a lambda (`x -> body`, `(x, y) -> body`) is recognised there.
+ *   2. macro_eval.c evaluates the tree bottom-up as SQLMesh's MacroEvaluator does
+ *      (sqlglot's replace_tree: arguments before the call, lambda bodies only when applied),
+ *      producing a new tree; a call may yield nothing, one expression or a list, and a
+ *      list splices into the surrounding comma-separated items.
+ *   3. Constant expressions (@IF's condition, @EVAL, @FILTER's predicate) are evaluated by
+ *      DuckDB itself (`SELECT <expr>`), standing in for SQLMesh's Python evaluation.
+ *   4. The tree is printed back to SQL text; DuckDB's parser then checks it (dag.c).
+ *
+ * Memory: every node, token text and value of one render lives in the render's arena
+ * (struct marena) and is released at once by marena_free. Nodes are never freed singly. */
+#ifndef MATERIA_TRANSFORM_MACRO_H
+#define MATERIA_TRANSFORM_MACRO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "transform/engine.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+/* ---- arena ---- */
+struct marena_block;
+struct marena {
+    struct marena_block *head;
+};
+void *ma_alloc(struct marena *a, size_t n);               /* zeroed */
+char *ma_strndup(struct marena *a, const char *s, size_t n);
+char *ma_printf(struct marena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void marena_free(struct marena *a);
+
+/* ---- tokens ---- */
+enum mtk {
+    MT_WORD,    /* identifier or keyword; may hold @{x} / @x template pieces (tmpl) */
+    MT_QID,     /* "quoted identifier" (text with the quotes) */
+    MT_STR,     /* 'string' (text with the quotes) */
+    MT_NUM,
+    MT_OP,      /* operators and other punctuation: + - * / = <> -> :: := . etc. */
+    MT_LP, MT_RP, MT_LB, MT_RB, MT_COMMA, MT_SEMI
+};
+struct mtok {
+    enum mtk t;
+    const char *s;      /* text (not NUL-terminated: n bytes) */
+    size_t n;
+    int line;
+    bool sp;            /* white space (or a comment) came before it */
+    bool nl;            /* ... and it held a line break */
+    bool tmpl;          /* MT_WORD with @ inside: a template identifier (col_@{x}) */
+};
+
+/* ---- nodes ---- */
+enum mnode_kind { N_TOK, N_GROUP, N_VAR, N_CALL, N_STRT, N_LAMBDA };
+struct mnode {
+    enum mnode_kind k;
+    struct mtok tok;        /* N_TOK: the token; N_GROUP: the opening bracket; N_VAR/N_CALL:
+                               the name (sp/line from the '@'); N_STRT: the string literal */
+    struct mtok close;      /* N_GROUP: the closing bracket */
+    struct mseq *inner;     /* N_GROUP/N_CALL: what is between the brackets, commas included;
+                               N_LAMBDA: the body */
+    const char **params;    /* N_LAMBDA: parameter names, lower-case */
+    size_t n_params;
+};
+struct mseq {
+    struct mnode *v;
+    size_t n, cap;
+};
+void mseq_push(struct marena *a, struct mseq *s, const struct mnode *n);
+void mseq_append(struct marena *a, struct mseq *dst, const struct mseq *src);
+bool mseq_empty(const struct mseq *s);
+
+/* Parses SQL text into one sequence per statement (split at top-level ';'). Line numbers
+ * start at line0. Errors: unbalanced brackets, Jinja, a bad macro form — "file:line: ...". */
+int macro_parse(struct marena *a, const char *sql, const char *file, int line0, struct mseq **stmts,
+                size_t *n_stmts, struct mt_err *err);
+/* Lexes a fragment (a value, a macro's generated SQL) into one sequence (';' not allowed). */
+int macro_parse_fragment(struct marena *a, const char *sql, int line, struct mseq *out, struct mt_err *err);
+/* Prints a sequence back to SQL. */
+void mseq_print(const struct mseq *s, strbuf *out);
+char *mseq_text(struct marena *a, const struct mseq *s);
+
+/* ---- evaluation ---- */
+struct mbinding {       /* a name bound to a value: @DEF values, predefined variables, lambda args */
+    const char *name;   /* lower-case */
+    struct mseq val;
+    const struct mnode *lambda; /* @DEF(name, lambda): a macro, not a value */
+    struct mbinding *next;
+};
+
+/* The result of a macro call: nothing, one expression, or a list (spliced into the
+ * surrounding comma list). */
+struct mresult {
+    enum { MR_NONE, MR_ONE, MR_LIST } k;
+    struct mseq one;
+    struct mseq *list;
+    size_t n;
+};
+
+struct mctx {
+    struct marena *a;
+    const struct render_ctx *rc;
+    const char *file;
+    int line;                   /* line of the node being evaluated (for errors) */
+    struct mbinding *locals;    /* innermost first */
+    struct mt_err *err;
+    int depth;                  /* recursion guard */
+};
+
+/* Evaluates seq into out. */
+int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out);
+/* Evaluates one macro-call argument into a list of values (a list-valued call yields many). */
+int meval_arg(struct mctx *c, const struct mseq *in, struct mseq **vals, size_t *n);
+/* Applies a lambda to args (each a value). */
+int mlambda_apply(struct mctx *c, const struct mnode *lam, const struct mseq *args, size_t n, struct mseq *out);
+/* DuckDB evaluates a constant expression: *kind is 'b' (bool), 'i', 'f', 's', 'n' (NULL);
+ * *text the value (for 's' unquoted). Result cached per process. */
+int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char **text);
+bool meval_truthy(char kind, const char *text);
+/* SQL text of a Python-like value from meval_const (exp.convert). */
+const char *mconst_sql(struct mctx *c, char kind, const char *text);
+/* Looks a name up in the local bindings (NULL when unbound). */
+const struct mbinding *mctx_lookup(const struct mctx *c, const char *lname);
+void mctx_bind(struct mctx *c, const char *lname, const struct mseq *val, const struct mnode *lambda);
+/* @{x} / @x substitution in template text (SQLMesh's MacroStrTemplate.safe_substitute). */
+char *mtemplate(struct mctx *c, const char *text, size_t n);
+/* Converts a JSON variable value to SQL (exp.convert; lists as ARRAY when as_array else tuple). */
+char *mjson_sql(struct marena *a, const struct json *j, bool as_array);
+/* Variable value for @VAR / @name: project variables, then our configuration. NULL if unset. */
+const struct json *mvar_json(const struct mctx *c, const char *lname);
+
+/* Simple value views */
+bool mseq_is_string(const struct mseq *s, const char **val, size_t *n); /* one 'string' token */
+bool mseq_is_word(const struct mseq *s, const char **w, size_t *n);     /* one plain word */
+/* Splits a sequence at its top-level commas (an empty sequence gives no items). */
+void mseq_split(struct marena *a, const struct mseq *s, struct mseq **items, size_t *n);
+/* When s is one [array] or one parenthesised (tuple, with commas), its items; else false. */
+bool mseq_list_items(struct marena *a, const struct mseq *s, struct mseq **items, size_t *n);
+/* Joins values with ", " into one sequence. */
+void mseq_join(struct marena *a, const struct mseq *vals, size_t n, struct mseq *out);
+/* A value's "name" (sqlglot's .name): a string's text, a column's name, a number's text. */
+char *mseq_name(struct marena *a, const struct mseq *s);
+
+/* ---- builtins (macro_builtins.c) ---- */
+/* Calls the built-in macro NAME (upper-case) with evaluated positional and keyword args.
+ * Returns 1 when handled, 0 when NAME is not a built-in, -1 on error. */
+struct margs {
+    struct mseq *pos;       /* positional values */
+    size_t n_pos;
+    const struct mnode **lam; /* lam[i] non-NULL when positional arg i is a lambda */
+    const char **kw_names;  /* keyword args (name := value), lower-case */
+    struct mseq *kw;
+    size_t n_kw;
+};
+int mbuiltin_call(struct mctx *c, const char *name, const struct margs *args, struct mresult *res);
+bool mbuiltin_is_clause(const char *name);
+
+/* ---- macros.c ---- */
+/* @LANDED_FILES('dataset'): appends the parenthesised IN list (see macros.c). */
+int macro_landed_files(const struct render_ctx *rc, const char *dataset, strbuf *out, struct mt_err *err);
+
+#endif
