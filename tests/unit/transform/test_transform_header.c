@@ -172,46 +172,6 @@ static void test_audit_files(void **state)
     free(defs);
 }
 
-static void test_macros(void **state)
-{
-    (void)state;
-    struct config cfg;
-    struct mt_err err = MT_ERR_INIT;
-    setenv("LANDING_DIR", "/data/land'ing", 1);
-    assert_int_equal(config_load(&cfg, NULL, &err), 0);
-    int64_t s, e, x;
-    assert_int_equal(time_parse("2024-01-02", &s), 0);
-    assert_int_equal(time_parse("2024-01-03", &e), 0);
-    assert_int_equal(time_parse("2024-01-03T12:30:00Z", &x), 0);
-    struct render_ctx rc = {.cfg = &cfg, .this_model = "\"materia__a\".\"b__1\"", .start_us = s, .end_us = e,
-                            .exec_us = x};
-    strbuf sb;
-    sb_init(&sb);
-    const char *sql = "SELECT @start_ds, @end_ds, @start_ts, @end_ts, @execution_ds, @execution_ts, @start_date, "
-                      "@end_dt, @start_epoch, @end_millis, @VAR('landing_dir'), @var('nope', 'dflt'), "
-                      "'@start_ds in a string', \"@col\" -- @end_ds in a comment\nFROM @this_model";
-    assert_int_equal(macro_render(sql, "m.sql", 1, &rc, &sb, &err), 0);
-    assert_string_equal(sb.buf,
-                        "SELECT '2024-01-02', '2024-01-02', '2024-01-02 00:00:00.000000', '2024-01-02 23:59:59.999999', "
-                        "'2024-01-03', '2024-01-03 12:30:00.000000', CAST('2024-01-02' AS DATE), "
-                        "CAST('2024-01-02 23:59:59.999999' AS TIMESTAMP), 1704153600.000000, 1704239999999, "
-                        "'/data/land''ing', 'dflt', '@start_ds in a string', \"@col\" -- @end_ds in a comment\n"
-                        "FROM \"materia__a\".\"b__1\"");
-    sb_reset(&sb);
-    assert_int_equal(macro_render("SELECT 1\nFROM @bogus", "m.sql", 4, &rc, &sb, &err), -1);
-    assert_non_null(strstr(err.msg, "m.sql:5: unknown macro @bogus"));
-    assert_int_equal(macro_render("SELECT @VAR('NOT_SET_ANYWHERE_42')", "m.sql", 1, &rc, &sb, &err), -1);
-    assert_non_null(strstr(err.msg, "m.sql:1: @VAR('NOT_SET_ANYWHERE_42'): no configuration value"));
-    sb_free(&sb);
-    struct strlist l = {0};
-    sql_split_list("(a, f(b, c), 'x,y')", &l);
-    assert_int_equal(l.n, 3);
-    assert_string_equal(l.v[1], "f(b, c)");
-    assert_string_equal(l.v[2], "'x,y'");
-    strlist_free(&l);
-    config_free(&cfg);
-}
-
 static void test_intervals(void **state)
 {
     (void)state;
@@ -254,7 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_header),     cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_prefixes_never_crash),
-        cmocka_unit_test(test_audit_files),     cmocka_unit_test(test_macros),
+        cmocka_unit_test(test_audit_files),
         cmocka_unit_test(test_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
