@@ -124,6 +124,8 @@ int mlambda_apply(struct mctx *c, const struct mnode *lam, const struct mseq *ar
  * *text the value (for 's' unquoted). Result cached per process. */
 int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char **text);
 bool meval_truthy(char kind, const char *text);
+/* Python's repr() of a float (positional, shortest round trip, ".0" when whole). */
+void mfloat_repr(double d, char *buf, size_t n);
 /* SQL text of a Python-like value from meval_const (exp.convert). */
 const char *mconst_sql(struct mctx *c, char kind, const char *text);
 /* Looks a name up in the local bindings (NULL when unbound). */
@@ -161,6 +163,7 @@ struct margs {
 };
 int mbuiltin_call(struct mctx *c, const char *name, const struct margs *args, struct mresult *res);
 bool mbuiltin_is_clause(const char *name);
+bool mbuiltin_exists(const char *name);   /* a built-in function or clause macro */
 
 /* ---- macros.c ---- */
 /* @LANDED_FILES('dataset'): appends the parenthesised IN list (see macros.c). */

@@ -418,9 +418,10 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
     bool quoted = bool_of(qi, true, &ok);
     if (!ok) return berr(c, "@STAR: invalid quote_identifiers '%s': expected a boolean", text(c, qi));
     const char *prefix = pre ? str_of(c, pre) : "", *suffix = suf ? str_of(c, suf) : "";
-    const char *tname = text(c, rel);
     char *parts[3];
-    size_t np = table_parts(c, tname, parts, 3);
+    size_t np = table_parts(c, text(c, rel), parts, 3);
+    const char *tname = np == 3 ? ma_printf(c->a, "%s.%s.%s", parts[0], parts[1], parts[2])
+                        : np == 2 ? ma_printf(c->a, "%s.%s", parts[0], parts[1]) : np ? parts[0] : text(c, rel);
     const char *tid = alias ? str_of(c, alias) : (np ? parts[np - 1] : tname);
     struct strlist names = {0}, types = {0};
     if (columns_of(c, "STAR", tname, &names, &types) < 0) return -1;
@@ -455,12 +456,13 @@ static int b_surrogate_key(struct mctx *c, const struct margs *a, struct mresult
     strbuf sb;
     sb_init(&sb);
     for (size_t i = 0; i < a->n_pos; i++) {
-        if (i) sb_append(&sb, ", '|', ");
+        if (i) sb_append(&sb, " || '|' || ");
         sb_appendf(&sb, "COALESCE(CAST(%s AS TEXT), '_sqlmesh_surrogate_key_null_')", text(c, &a->pos[i]));
     }
     char *up = ma_strndup(c->a, fn, strlen(fn));
     for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
-    char *sql = ma_printf(c->a, "%s(CONCAT(%s))", up, sb.buf ? sb.buf : "");
+    /* sqlglot's DuckDB generator writes CONCAT of these as || */
+    char *sql = ma_printf(c->a, "%s(%s)", up, sb.buf ? sb.buf : "");
     sb_free(&sb);
     return one_text(c, res, sql);
 }
@@ -786,6 +788,13 @@ bool mbuiltin_is_clause(const char *name)
     for (const char *const *p = clause_names; *p; p++)
         if (!strcmp(*p, name)) return true;
     return false;
+}
+
+bool mbuiltin_exists(const char *name)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+        if (!strcmp(builtins[i].name, name)) return true;
+    return mbuiltin_is_clause(name);
 }
 
 int mbuiltin_call(struct mctx *c, const char *name, const struct margs *args, struct mresult *res)

@@ -90,15 +90,18 @@ static void json_sql(strbuf *sb, const struct json *j, bool as_array)
         }
         sb_append_char(sb, as_array ? ']' : ')');
         break;
-    case JSON_OBJ:
-        sb_append_char(sb, '{');
+    case JSON_OBJ: /* exp.convert(dict) is a VarMap: MAP([keys], [values]) in DuckDB */
+        sb_append(sb, "MAP([");
         for (size_t i = 0; i < j->n; i++) {
             if (i) sb_append(sb, ", ");
             db_quote_literal(sb, j->keys[i]);
-            sb_append(sb, ": ");
+        }
+        sb_append(sb, "], [");
+        for (size_t i = 0; i < j->n; i++) {
+            if (i) sb_append(sb, ", ");
             json_sql(sb, &j->items[i], true);
         }
-        sb_append_char(sb, '}');
+        sb_append(sb, "])");
         break;
     }
 }
@@ -223,17 +226,23 @@ static struct cache_ent *cache_slot(const char *expr)
     return &g_cache[k];
 }
 
-/* Python's repr of a float: the shortest text that reads back the same, with ".0" when
- * it is whole. */
-static void float_repr(double d, char *buf, size_t n)
+/* Python's repr of a float: positional, the fewest decimals that read back the same, and
+ * ".0" when it is whole (1603843200.0, 1603929599.999). */
+void mfloat_repr(double d, char *buf, size_t n)
 {
     if (isnan(d)) { snprintf(buf, n, "nan"); return; }
     if (isinf(d)) { snprintf(buf, n, d < 0 ? "-inf" : "inf"); return; }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d) break;
+    if (fabs(d) >= 1e16 || (d != 0 && fabs(d) < 1e-4)) {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, n, "%.*e", prec - 1, d);
+            if (strtod(buf, NULL) == d) return;
+        }
+        return;
     }
-    if (!strpbrk(buf, ".en")) strncat(buf, ".0", n - strlen(buf) - 1);
+    for (int dec = 1; dec <= 17; dec++) {
+        snprintf(buf, n, "%.*f", dec, d);
+        if (strtod(buf, NULL) == d) return;
+    }
 }
 
 static duckdb_connection eval_con(struct mctx *c)
@@ -318,7 +327,7 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
         case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: {
             k = 'f';
             char buf[64];
-            float_repr(duckdb_value_double(&r, 0, 0), buf, sizeof buf);
+            mfloat_repr(duckdb_value_double(&r, 0, 0), buf, sizeof buf);
             val = xstrdup(buf);
             break;
         }
@@ -585,7 +594,7 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
             a->n_kw++;
             continue;
         }
-        if (a->n_kw) return everr(c, "@%.*s: a positional argument cannot follow a keyword argument", (int)call->tok.n, call->tok.s);
+        if (a->n_kw) return everr(c, "Positional argument cannot follow keyword argument (in @%.*s)", (int)call->tok.n, call->tok.s);
         struct mseq *vals;
         size_t nv;
         if (meval_arg(c, &items[i], &vals, &nv) < 0) return -1;
@@ -635,10 +644,16 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
         c->depth--;
         return rc;
     }
-    struct margs args;
-    if (collect_args(c, call, &args) < 0) { c->depth--; return -1; }
     /* an @DEF'd lambda is a macro (it shadows a built-in of the same name, as in SQLMesh) */
     const struct mbinding *b = mctx_lookup(c, lower_dup(c->a, name, strlen(name)));
+    if (!(b && b->lambda) && !mbuiltin_exists(name)) {
+        c->depth--;
+        return everr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
+                     "macros nor an @DEF in this query, and Python macros (macros/*.py) cannot run here",
+                     lower_dup(c->a, call->tok.s, call->tok.n), name);
+    }
+    struct margs args;
+    if (collect_args(c, call, &args) < 0) { c->depth--; return -1; }
     if (b && b->lambda) {
         res->k = MR_ONE;
         if (args.n_pos == 1) rc = mlambda_apply(c, b->lambda, args.pos, 1, &res->one);
@@ -653,10 +668,6 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
     }
     rc = mbuiltin_call(c, name, &args, res);
     c->depth--;
-    if (rc == 0)
-        return everr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
-                     "macros nor an @DEF in this query, and Python macros (macros/*.py) cannot run here",
-                     call->tok.n ? lower_dup(c->a, call->tok.s, call->tok.n) : "", name);
     return rc < 0 ? -1 : 0;
 }
 
@@ -732,8 +743,8 @@ static int eval_var(struct mctx *c, const struct mnode *n, struct mseq *out)
     } else {
         const struct json *j = mvar_json(c, lname);
         if (!j)
-            return everr(c, "macro variable @%s is undefined (not a predefined variable, an @DEF or a project "
-                         "variable)", lname);
+            return everr(c, "Macro variable '%s' is undefined: @%s is not a predefined variable, an @DEF or a "
+                         "project variable", lname, lname);
         if (value_of_text(c, mjson_sql(c->a, j, false), NULL, &v) < 0) return -1;
     }
     if (v.n) {

@@ -246,10 +246,6 @@ static int next_tok(struct lex *lx, struct mtok *t)
             else lx->pos++;
         t->t = MT_NUM;
     } else {
-        if ((c == '{' || c == '}') && lx->pos + 1 < lx->len &&
-            ((c == '{' && (lx->s[lx->pos + 1] == '{' || lx->s[lx->pos + 1] == '%' || lx->s[lx->pos + 1] == '#'))))
-            return lerr(lx, t->line, "Jinja (%.2s) is not supported by materia: only SQLMesh's SQL macros "
-                        "can be rendered here", lx->s + lx->pos);
         const char *rest = lx->s + lx->pos;
         size_t left = lx->len - lx->pos, n = 1;
         for (const char *const *o = ops3; *o; o++)
@@ -379,6 +375,17 @@ int macro_parse(struct marena *a, const char *sql, const char *file, int line0, 
                 size_t *n_stmts, struct mt_err *err)
 {
     struct parse p = {.lx = {.a = a, .s = sql, .len = strlen(sql), .line = line0, .file = file, .err = err}};
+    /* SQLMesh treats any text holding {{ or {% as Jinja (sqlmesh/utils/jinja.py has_jinja),
+     * strings included */
+    const char *j1 = strstr(sql, "{{"), *j2 = strstr(sql, "{%");
+    const char *j = j1 && (!j2 || j1 < j2) ? j1 : j2;
+    if (j && file) {
+        int line = line0;
+        for (const char *q = sql; q < j; q++)
+            if (*q == '\n') line++;
+        return lerr(&p.lx, line, "Jinja (%.2s) is not supported by materia: only SQLMesh's SQL macros can be "
+                    "rendered here", j);
+    }
     size_t cap = 4, n = 0;
     struct mseq *v = ma_alloc(a, cap * sizeof *v);
     for (;;) {

@@ -150,13 +150,7 @@ static void bind_times(struct mctx *c, const char *prefix, int64_t us)
         {"hour", NULL},
     };
     /* Python: millis / 1000, printed as repr(float) */
-    double ep = (double)millis / 1000.0;
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(num, sizeof num, "%.*g", prec, ep);
-        if (strtod(num, NULL) == ep) break;
-    }
-    if (strchr(num, 'e')) snprintf(num, sizeof num, "%.3f", ep);
-    if (!strchr(num, '.')) strcat(num, ".0");
+    mfloat_repr((double)millis / 1000.0, num, sizeof num);
     v[7].sql = ma_strndup(c->a, num, strlen(num));
     struct tm tm;
     time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
@@ -199,6 +193,24 @@ static void bind_predefined(struct mctx *c)
         }
 }
 
+/* Drops a comma that ends a list: before FROM at the top level (`SELECT a, FROM t`, which
+ * DuckDB accepts and sqlglot does not print) or before a closing bracket. */
+static void drop_trailing_commas(struct mseq *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct mnode *nd = &s->v[i];
+        if (nd->inner && nd->k == N_GROUP) drop_trailing_commas(nd->inner);
+        if (nd->k == N_TOK && nd->tok.t == MT_COMMA) {
+            const struct mnode *nx = i + 1 < s->n ? &s->v[i + 1] : NULL;
+            if (!nx || (nx->k == N_TOK && nx->tok.t == MT_WORD && nx->tok.n == 4 && !strncasecmp(nx->tok.s, "from", 4)))
+                continue;
+        }
+        s->v[o++] = *nd;
+    }
+    s->n = o;
+}
+
 /* True when the statement is one @DEF(...) call. */
 static bool is_def(const struct mseq *st)
 {
@@ -229,6 +241,7 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
         }
         if (!printed) first_line = stmts[i].v[0].tok.line;
         if (printed++) sb_append(out, ";\n");
+        drop_trailing_commas(&ev);
         mseq_print(&ev, out);
     }
     marena_free(&a);
