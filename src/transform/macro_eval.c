@@ -798,6 +798,16 @@ static void eval_template_word(struct mctx *c, const struct mnode *n, struct mse
     else push_text_token(c, out, &n->tok, MT_QID, quote_with(c, t, '"'));
 }
 
+/* True when @name holds a string (an @DEF'd literal or a string variable). */
+static bool string_valued(struct mctx *c, const struct mnode *n)
+{
+    char *lname = lower_dup(c->a, n->tok.s, n->tok.n);
+    const struct mbinding *b = mctx_lookup(c, lname);
+    if (b) return !b->lambda && mseq_is_string(&b->val, NULL, NULL);
+    const struct json *j = mvar_json(c, lname);
+    return j && j->t == JSON_STR;
+}
+
 /* Drops the comma next to a call that produced nothing (a, @X, b → a, b). */
 static void drop_comma(const struct mseq *in, size_t *i, struct mseq *out)
 {
@@ -837,6 +847,20 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
             break;
         }
         case N_VAR:
+            /* @x joined to a '.' is part of a dotted name (FROM @schema.tbl): SQLMesh's
+             * parser reads it as an identifier with a template piece, so a string value
+             * becomes an identifier, not a literal */
+            if (((i + 1 < in->n && is_op(&in->v[i + 1], ".") && !in->v[i + 1].tok.sp) ||
+                 (i > 0 && is_op(&in->v[i - 1], ".") && !n->tok.sp)) && string_valued(c, n)) {
+                struct mnode w = *n;
+                w.k = N_TOK;
+                w.tok.t = MT_WORD;
+                w.tok.tmpl = true;
+                w.tok.s = ma_printf(c->a, "@%.*s", (int)n->tok.n, n->tok.s);
+                w.tok.n = n->tok.n + 1;
+                eval_template_word(c, &w, out);
+                break;
+            }
             if (eval_var(c, n, out) < 0) return -1;
             break;
         case N_LAMBDA:

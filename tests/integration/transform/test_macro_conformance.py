@@ -76,13 +76,33 @@ def text_key(sql):
     return s.rstrip("; ").strip()
 
 
-def strip_locations(node):
-    """The parse tree without its "query_location" keys (they differ with whitespace)."""
+def strip_locations(node, aliases):
+    """The parse tree without its "query_location" keys (they differ with whitespace), and
+    with each function name replaced by the DuckDB function it is an alias of (POW and
+    POWER are one function in DuckDB; sqlglot prints the second)."""
     if isinstance(node, dict):
-        return {k: strip_locations(v) for k, v in node.items() if k != "query_location"}
+        out = {}
+        for k, v in node.items():
+            if k == "query_location":
+                continue
+            if k == "function_name" and isinstance(v, str):
+                v = aliases.get(v.lower(), v.lower())
+            out[k] = strip_locations(v, aliases)
+        return out
     if isinstance(node, list):
-        return [strip_locations(v) for v in node]
+        return [strip_locations(v, aliases) for v in node]
     return node
+
+
+def function_aliases(workdir):
+    """{function name: canonical name} from DuckDB's catalog (duckdb_functions().alias_of)."""
+    q = ("SELECT DISTINCT lower(function_name) AS f, lower(alias_of) AS a FROM duckdb_functions() "
+         "WHERE alias_of IS NOT NULL")
+    p = subprocess.run([BIN, "sql", "--json", ":memory:", q], cwd=workdir, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise SystemExit(f"cannot read DuckDB's function aliases: {p.stderr.strip()[:200]}")
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    return {r["f"]: r["a"] for r in rows}
 
 
 def parse_trees(texts, workdir):
@@ -100,13 +120,14 @@ def parse_trees(texts, workdir):
         print(f"note: canonicalizing through DuckDB failed ({p.stderr.strip()[:200]}); "
               "comparing texts only", flush=True)
         return out
+    aliases = function_aliases(workdir)
     for line in p.stdout.splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
         tree = json.loads(row["j"])
         if not tree.get("error"):
-            out[uniq[row["i"]]] = json.dumps(strip_locations(tree), sort_keys=True).lower()
+            out[uniq[row["i"]]] = json.dumps(strip_locations(tree, aliases), sort_keys=True).lower()
     return out
 
 

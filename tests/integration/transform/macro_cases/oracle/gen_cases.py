@@ -22,7 +22,8 @@ DATEPY = "sqlmesh/utils/date.py"
 CASES = []
 
 
-RENAMES = (("FROM table", "FROM tbl"), ("FROM\n  table\n", "FROM\n  tbl\n"), ("column like x", "col like x"))
+RENAMES = (("FROM table", "FROM tbl"), ("FROM\n  table\n", "FROM\n  tbl\n"), ("column like x", "col like x"),
+           ("some.", "somedb."))
 
 
 def C(slug, source, test, sql, **kw):
