@@ -54,6 +54,8 @@ struct mtok {
     int line;
     bool sp;            /* white space (or a comment) came before it */
     bool nl;            /* ... and it held a line break */
+    const char *pre;    /* that white space as written (comments included), or NULL */
+    size_t pren;
     bool tmpl;          /* MT_WORD with @ inside: a template identifier (col_@{x}) */
 };
 
@@ -73,6 +75,10 @@ struct mseq {
     struct mnode *v;
     size_t n, cap;
 };
+/* Gives dst the white space that came before src (a value taking a macro's place). */
+void mtok_space_from(struct mtok *dst, const struct mtok *src);
+/* Sets dst's leading white space to one space (sp) or none. */
+void mtok_space(struct mtok *dst, bool sp);
 void mseq_push(struct marena *a, struct mseq *s, const struct mnode *n);
 void mseq_append(struct marena *a, struct mseq *dst, const struct mseq *src);
 bool mseq_empty(const struct mseq *s);

@@ -122,8 +122,7 @@ static int value_of_text(struct mctx *c, const char *sql, const struct mtok *lik
     memset(out, 0, sizeof *out);
     if (macro_parse_fragment(c->a, sql, c->line, out, c->err) < 0) return -1;
     if (out->n && like) {
-        out->v[0].tok.sp = like->sp;
-        out->v[0].tok.nl = like->nl;
+        mtok_space_from(&out->v[0].tok, like);
     }
     return 0;
 }
@@ -453,12 +452,11 @@ static void substitute(struct mctx *c, const struct mseq *body, const struct mno
                 struct mnode g = {.k = N_GROUP, .tok = {.t = MT_LP, .s = "(", .n = 1}};
                 g.inner = ma_alloc(c->a, sizeof *g.inner);
                 mseq_append(c->a, g.inner, v);
-                if (g.inner->n) g.inner->v[0].tok.sp = false;
+                if (g.inner->n) mtok_space(&g.inner->v[0].tok, false);
                 mseq_push(c->a, out, &g);
             } else mseq_append(c->a, out, v);
             if (out->n > at) {
-                out->v[at].tok.sp = n->tok.sp;
-                out->v[at].tok.nl = n->tok.nl;
+                mtok_space_from(&out->v[at].tok, &n->tok);
             }
             continue;
         }
@@ -491,7 +489,7 @@ int mlambda_apply(struct mctx *c, const struct mnode *lam, const struct mseq *ar
     memset(out, 0, sizeof *out);
     int rc = meval_seq(c, &body, out);
     c->locals = saved;
-    if (out->n) out->v[0].tok.sp = false;
+    if (out->n) mtok_space(&out->v[0].tok, false);
     return rc;
 }
 
@@ -534,7 +532,7 @@ int meval_arg(struct mctx *c, const struct mseq *in, struct mseq **vals, size_t 
     *vals = ma_alloc(c->a, sizeof **vals);
     *n = 1;
     if (meval_seq(c, in, &(*vals)[0]) < 0) return -1;
-    if ((*vals)[0].n) (*vals)[0].v[0].tok.sp = false;
+    if ((*vals)[0].n) mtok_space(&(*vals)[0].v[0].tok, false);
     return 0;
 }
 
@@ -727,7 +725,7 @@ static int eval_clause(struct mctx *c, const char *name, const struct mseq *in, 
     mseq_append(c->a, out, &kws);
     struct mseq ev = {0};
     if (meval_seq(c, &body, &ev) < 0) return -1;
-    if (ev.n && !ev.v[0].tok.sp) ev.v[0].tok.sp = true;
+    if (ev.n && !ev.v[0].tok.sp) mtok_space(&ev.v[0].tok, true);
     mseq_append(c->a, out, &ev);
     return 0;
 }
@@ -748,8 +746,7 @@ static int eval_var(struct mctx *c, const struct mnode *n, struct mseq *out)
         if (value_of_text(c, mjson_sql(c->a, j, false), NULL, &v) < 0) return -1;
     }
     if (v.n) {
-        v.v[0].tok.sp = n->tok.sp;
-        v.v[0].tok.nl = n->tok.nl;
+        mtok_space_from(&v.v[0].tok, &n->tok);
     }
     mseq_append(c->a, out, &v);
     return 0;
@@ -879,8 +876,7 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
             if (r.k == MR_ONE) v = r.one;
             else if (r.k == MR_LIST) mseq_join(c->a, r.list, r.n, &v);
             if (!v.n) { drop_comma(in, &i, out); break; }
-            v.v[0].tok.sp = n->tok.sp;
-            v.v[0].tok.nl = n->tok.nl;
+            mtok_space_from(&v.v[0].tok, &n->tok);
             mseq_append(c->a, out, &v);
             break;
         }

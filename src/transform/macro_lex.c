@@ -76,6 +76,22 @@ void marena_free(struct marena *a)
 }
 
 /* ---- sequences ---- */
+void mtok_space_from(struct mtok *dst, const struct mtok *src)
+{
+    dst->sp = src->sp;
+    dst->nl = src->nl;
+    dst->pre = src->pre;
+    dst->pren = src->pren;
+}
+
+void mtok_space(struct mtok *dst, bool sp)
+{
+    dst->sp = sp;
+    dst->nl = false;
+    dst->pre = NULL;
+    dst->pren = 0;
+}
+
 void mseq_push(struct marena *a, struct mseq *s, const struct mnode *n)
 {
     if (s->n == s->cap) {
@@ -204,10 +220,15 @@ static const char *const ops2[] = {"->", "::", ":=", "<=", ">=", "<>", "!=", "||
 static int next_tok(struct lex *lx, struct mtok *t)
 {
     bool nl;
+    size_t ws = lx->pos;
     bool sp = skip_space(lx, &nl);
     memset(t, 0, sizeof *t);
     t->sp = sp;
     t->nl = nl;
+    if (sp) {
+        t->pre = lx->s + ws;
+        t->pren = lx->pos - ws;
+    }
     t->line = lx->line;
     if (lx->pos >= lx->len) return 0;
     size_t start = lx->pos;
@@ -318,13 +339,13 @@ static int parse_macro(struct parse *p, const struct mtok *at, struct mnode *nod
     if (rc == 0 && t.n && (t.t == MT_STR || t.t == MT_QID)) {
         node->k = N_STRT;
         node->tok = t;
-        node->tok.sp = at->sp;
+        mtok_space_from(&node->tok, at);
         return 0;
     }
     if (rc != 0 || !t.n || t.t != MT_WORD || t.sp)
         return lerr(&p->lx, at->line, "expected a macro name, (, ' or { after @");
     node->tok = t;
-    node->tok.sp = at->sp;
+    mtok_space_from(&node->tok, at);
     node->tok.line = at->line;
     struct mtok *nx;
     if (ppeek(p, &nx) < 0) return -1;
@@ -431,7 +452,10 @@ int macro_parse_fragment(struct marena *a, const char *sql, int line, struct mse
  * render reads like its model file, minus comments. */
 static void print_space(const struct mtok *t, bool *first, strbuf *out)
 {
-    if (!*first && t->sp) sb_append_char(out, t->nl ? '\n' : ' ');
+    if (!*first && t->sp) {
+        if (t->pre) sb_append_len(out, t->pre, t->pren);
+        else sb_append_char(out, t->nl ? '\n' : ' ');
+    }
     *first = false;
 }
 
@@ -451,7 +475,10 @@ static void print_seq(const struct mseq *s, strbuf *out, bool *first)
         case N_GROUP:
             sb_append_len(out, nd->tok.s, 1);
             print_seq(nd->inner, out, first);
-            if (nd->close.sp) sb_append_char(out, nd->close.nl ? '\n' : ' ');
+            if (nd->close.sp) {
+                if (nd->close.pre) sb_append_len(out, nd->close.pre, nd->close.pren);
+                else sb_append_char(out, nd->close.nl ? '\n' : ' ');
+            }
             sb_append_char(out, nd->tok.t == MT_LP ? ')' : ']');
             break;
         case N_VAR:
@@ -535,7 +562,7 @@ void mseq_join(struct marena *a, const struct mseq *vals, size_t n, struct mseq 
         }
         size_t at = out->n;
         mseq_append(a, out, &vals[i]);
-        if (i && out->n > at) out->v[at].tok.sp = true;
+        if (i && out->n > at) mtok_space(&out->v[at].tok, true);
     }
 }
 
