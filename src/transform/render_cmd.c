@@ -167,8 +167,12 @@ int cmd_render(int argc, char **argv)
             const struct model *m = &pl.proj.models[i];
             if (!end) e_us = cron_floor(m->unit, exec_us);
             if (!start) s_us = cron_floor(m->unit, e_us - 1);
-            struct render_ctx ctx = {.cfg = &g_config, .this_model = it->physical, .start_us = s_us, .end_us = e_us,
-                                     .exec_us = exec_us};
+            struct render_ctx ctx;
+            project_render_ctx(&pl.proj, (size_t)i, &g_config, &ctx);
+            ctx.this_model = it->physical;
+            ctx.start_us = s_us;
+            ctx.end_us = e_us;
+            ctx.exec_us = exec_us;
             strbuf sb;
             sb_init(&sb);
             rc = macro_render(m->query, m->file, m->query_line, &ctx, &sb, &err);
