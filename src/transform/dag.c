@@ -93,10 +93,12 @@ static void walk(const struct json *v, struct refs *r)
     if (v->t == JSON_OBJ) {
         const char *type = json_str(v, "type");
         if (!strcmp(type, "BASE_TABLE")) {
-            const char *schema = json_str(v, "schema_name"), *table = json_str(v, "table_name");
-            if (!*schema && looks_like_file(table)) strlist_push(&r->files, table);
+            const char *cat = json_str(v, "catalog_name"), *schema = json_str(v, "schema_name"),
+                       *table = json_str(v, "table_name");
+            if (!*schema && !*cat && looks_like_file(table)) strlist_push(&r->files, table);
             else {
-                char *n = *schema ? xasprintf("%s.%s", schema, table) : xstrdup(table);
+                char *n = *cat ? xasprintf("%s.%s.%s", cat, schema, table)
+                          : *schema ? xasprintf("%s.%s", schema, table) : xstrdup(table);
                 for (char *q = n; *q; q++) *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
                 if (!strlist_has(&r->tables, n)) strlist_push(&r->tables, n);
                 free(n);
@@ -135,21 +137,68 @@ char *dag_render_fixed(const struct project *p, size_t i, const struct config *c
     return sb_detach(&sb);
 }
 
-/* Resolves one reference of model i; -1 with an error for an unknown table. */
-static int resolve(struct project *p, size_t i, const char *name, const struct refs *r, struct strlist *parents,
-                   struct mt_err *err)
+/* Resolves one reference of model i (lower-case, one to three parts) to a parent: a model
+ * (schema.table; a one-part name is a model in SQLMesh's `default` schema, else main.t), or
+ * a declared external table. -1 with an error for an unknown table or catalog. A model's
+ * reference to itself is no parent: an incremental or FULL model may read its own rows,
+ * as in SQLMesh (model/definition.py: depends_on excludes the model itself); a VIEW or SEED
+ * may not. */
+static int resolve(struct project *p, size_t i, const char *name, const struct refs *r, bool declared_dep,
+                   struct strlist *parents, struct mt_err *err)
 {
+    const struct model *m = &p->models[i];
     if (!strchr(name, '.') && strlist_has(&r->ctes, name)) return 0;
-    if (!strncmp(name, "information_schema.", 19) || !strncmp(name, "pg_catalog.", 11) ||
-        !strncmp(name, "_materia.", 9))
+    const char *d1 = strchr(name, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    char *full = NULL;
+    bool external_only = false;
+    if (d2) {
+        size_t cl = (size_t)(d1 - name);
+        bool declared = false;
+        for (size_t k = 0; p->conf && k < p->conf->n_catalogs; k++)
+            declared |= strlen(p->conf->catalogs[k].name) == cl && !strncmp(p->conf->catalogs[k].name, name, cl);
+        if (strlen(p->catalog) == cl && !strncmp(name, p->catalog, cl)) full = xstrdup(d1 + 1);
+        else if (declared) { full = xstrdup(name); external_only = true; }
+        else
+            return mt_errf(err, "%s:%d: catalog '%.*s' of '%s' is not the lakehouse's (%s) nor one of config.yaml's "
+                           "catalogs", m->file, m->query_line, (int)cl, name, name, p->catalog);
+    } else if (d1) {
+        full = xstrdup(name);
+    } else {
+        char *dn = xasprintf("default.%s", name);
+        if (project_find(p, dn) >= 0) {
+            full = dn;
+            p->rewrite[i] = true; /* the view is "default"."t": names_qualify */
+        } else {
+            free(dn);
+            full = xasprintf("main.%s", name);
+        }
+    }
+    if (!strncmp(full, "information_schema.", 19) || !strncmp(full, "pg_catalog.", 11) ||
+        !strncmp(full, "_materia.", 9)) {
+        free(full);
         return 0;
-    char *full = strchr(name, '.') ? xstrdup(name) : xasprintf("main.%s", name);
+    }
     int rc = 0;
-    if (project_find(p, full) >= 0 || strlist_has(&p->externals, full) || strlist_has(&p->externals, name)) {
+    if (!external_only && !strcasecmp(full, m->name) && declared_dep) {
+        /* `depends_on (itself)` declares no rows read: the cycle it is */
+        rc = mt_errf(err, "%s: dependency cycle: %s -> %s", m->file, m->name, m->name);
+    } else if (!external_only && !strcasecmp(full, m->name)) {
+        if (m->kind != KIND_INCR_TIME && m->kind != KIND_INCR_KEY && m->kind != KIND_FULL)
+            rc = mt_errf(err, "%s:%d: %s reads itself: only an INCREMENTAL or FULL model may read its own rows",
+                         m->file, m->query_line, m->name);
+        else if (!m->columns || !*m->columns)
+            /* definition.py validate_definition; its table is created from them before its first
+             * query runs (snapshot/evaluator.py should_create_empty_table) */
+            rc = mt_errf(err, "%s:%d: %s reads itself: Self-referencing models require inferrable column types: "
+                         "declare them with columns (name TYPE, ...)", m->file, m->query_line, m->name);
+        else
+            p->rewrite[i] = p->self_ref[i] = true;
+    } else if ((!external_only && project_find(p, full) >= 0) || strlist_has(&p->externals, full) ||
+               strlist_has(&p->externals, name)) {
         if (!strlist_has(parents, full)) strlist_push(parents, full);
     } else {
         mt_errf(err, "%s:%d: unknown table '%s': not a model and not declared in external_models.yaml",
-                 p->models[i].file, p->models[i].query_line, name);
+                 m->file, m->query_line, name);
         rc = -1;
     }
     free(full);
@@ -178,7 +227,7 @@ static int analyse(struct project *p, size_t i, const char *json_text, struct mt
     } else {
         walk(stmts, &r);
         for (size_t k = 0; k < r.tables.n && rc == 0; k++)
-            rc = resolve(p, i, r.tables.v[k], &r, &p->parent_names[i], err);
+            rc = resolve(p, i, r.tables.v[k], &r, false, &p->parent_names[i], err);
         if (r.files.n) {
             strbuf sb;
             sb_init(&sb);
@@ -239,6 +288,11 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     p->n_parents = xcalloc(n ? n : 1, sizeof *p->n_parents);
     p->order = xcalloc(n ? n : 1, sizeof *p->order);
     p->globs = xcalloc(n ? n : 1, sizeof *p->globs);
+    p->rewrite = xcalloc(n ? n : 1, sizeof *p->rewrite);
+    p->self_ref = xcalloc(n ? n : 1, sizeof *p->self_ref);
+    /* a lakehouse named like a schema: every model's two-part names need the catalog */
+    if (names_collide(p))
+        for (size_t i = 0; i < n; i++) p->rewrite[i] = true;
     strbuf q;
     sb_init(&q);
     sb_append(&q, "SELECT i, json_serialize_sql(q) FROM (VALUES ");
@@ -275,7 +329,7 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct refs none = {0};
         for (size_t k = 0; k < p->models[i].depends_on.n && rc == 0; k++)
-            rc = resolve(p, i, p->models[i].depends_on.v[k], &none, &p->parent_names[i], err);
+            rc = resolve(p, i, p->models[i].depends_on.v[k], &none, true, &p->parent_names[i], err);
     }
     if (rc < 0) return -1;
     for (size_t i = 0; i < n; i++) {

@@ -93,6 +93,19 @@ void sql_split_list(const char *text, struct strlist *out);
  * and anything else it needs. */
 void project_render_ctx(const struct project *p, size_t i, const struct config *cfg, struct render_ctx *rc);
 
+/* ---- names.c ---- */
+/* True when the lakehouse's catalog has the name of one of the project's schemas (DuckDB
+ * then refuses two-part names as ambiguous: they need the catalog). */
+bool names_collide(const struct project *p);
+/* A model's view as DuckDB must be told it: "schema"."table", with the catalog first when
+ * names_collide. */
+void names_view(const struct project *p, const struct model *m, strbuf *out);
+/* The rendered query of model i with its table references made to mean what they mean in
+ * SQLMesh (names.c: itself -> self_physical, one-part model names -> "default".t, the
+ * catalog where names collide); sql unchanged when the model needs none of it. */
+int names_qualify(const struct project *p, size_t i, duckdb_connection con, const char *sql, const char *self_physical,
+                  strbuf *out, struct mt_err *err);
+
 /* ---- dag.c ---- */
 /* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
  * batched query on con, resolves dependencies and file-input patterns, sorts the models

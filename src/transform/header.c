@@ -371,6 +371,60 @@ static int parse_cron(struct parser *p, struct model *m, int line)
                      m->cron);
 }
 
+/* `name [catalog.][schema.]table`, parts unquoted (case kept, as SQL's quoted identifiers)
+ * or plain (lower-cased). One part: SQLMesh's default schema, `default`
+ * (sqlmesh/core/constants.py DEFAULT_SCHEMA, model/definition.py schema_name). */
+static int parse_name(struct parser *p, struct model *m, size_t va, size_t vb, int line)
+{
+    struct strlist parts = {0};
+    int rc = 0;
+    bool want_part = true;
+    for (size_t k = va; k < vb && rc == 0; k++) {
+        const struct tok *t = &p->ts.v[k];
+        const char *s = p->lx.s + t->start;
+        size_t n = t->end - t->start;
+        if (want_part && (t->type == T_IDENT || (t->type == T_STRING && vb - va == 1))) {
+            bool quoted = t->type == T_IDENT && s[0] == '"';
+            char *text = tok_text(p, t);
+            if (quoted) strlist_push(&parts, text);
+            else {
+                /* plain identifiers may hold dots (the lexer keeps a.b.c together); a
+                 * single-quoted name is read the same way */
+                char *save = NULL, *dup = xstrdup(text);
+                if (dup[0] == '.' || strstr(dup, "..")) rc = -1;
+                for (char *part = strtok_r(dup, ".", &save); part && rc == 0; part = strtok_r(NULL, ".", &save)) {
+                    lower(part);
+                    strlist_push(&parts, part);
+                }
+                free(dup);
+            }
+            free(text);
+            want_part = t->type == T_IDENT && !quoted && n > 0 && s[n - 1] == '.';
+        } else if (!want_part && t->type == T_OP && n == 1 && s[0] == '.') {
+            want_part = true;
+        } else {
+            rc = -1;
+        }
+    }
+    if (want_part || parts.n == 0 || parts.n > 3) rc = -1;
+    for (size_t k = 0; k < parts.n && rc == 0; k++)
+        if (!parts.v[k][0]) rc = -1;
+    if (rc < 0) {
+        strlist_free(&parts);
+        return lex_error(&p->lx, line, "expected name [catalog.]schema.table");
+    }
+    free(m->name);
+    free(m->schema); /* a repeated name property must not leak the first one */
+    free(m->table);
+    free(m->catalog);
+    m->catalog = parts.n == 3 ? xstrdup(parts.v[0]) : NULL;
+    m->schema = xstrdup(parts.n == 1 ? "default" : parts.v[parts.n - 2]);
+    m->table = xstrdup(parts.v[parts.n - 1]);
+    m->name = xasprintf("%s.%s", m->schema, m->table);
+    strlist_free(&parts);
+    return 0;
+}
+
 static char **text_slot(struct model *m, const char *key)
 {
     if (!strcmp(key, "cron")) return &m->cron;
@@ -394,21 +448,7 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     if (va >= vb) {
         rc = lex_error(&p->lx, kt->line, "expected a value after property '%s'", key);
     } else if (!strcmp(key, "name")) {
-        const struct tok *t = &p->ts.v[va];
-        char *n = vb - va == 1 && (t->type == T_IDENT || t->type == T_STRING) ? tok_text(p, t) : NULL;
-        char *dot = n ? strchr(n, '.') : NULL;
-        if (!n || !dot || dot == n || !dot[1] || strchr(dot + 1, '.')) {
-            rc = lex_error(&p->lx, kt->line, "expected name schema.table");
-            free(n);
-        } else {
-            lower(n);
-            free(m->name);
-            free(m->schema); /* a repeated name property must not leak the first one */
-            free(m->table);
-            m->name = n;
-            m->schema = xstrndup(n, (size_t)(dot - n));
-            m->table = xstrdup(dot + 1);
-        }
+        rc = parse_name(p, m, va, vb, kt->line);
     } else if (!strcmp(key, "kind")) {
         /* a second kind would overwrite (and leak) the first one's arguments */
         if (m->kind_args) rc = lex_error(&p->lx, kt->line, "property 'kind' given twice");
@@ -589,6 +629,7 @@ void model_free(struct model *m)
     free(m->name);
     free(m->schema);
     free(m->table);
+    free(m->catalog);
     free(m->cron);
     free(m->time_column);
     strlist_free(&m->unique_key);

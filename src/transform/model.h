@@ -37,8 +37,9 @@ struct audit_call {
 
 struct model {
     char *file;            /* path as given to the parser */
-    char *name;            /* schema.table, lower-case */
-    char *schema, *table;
+    char *name;            /* schema.table: plain parts lower-case, quoted ones as written */
+    char *schema, *table;  /* a one-part name's schema is SQLMesh's `default` */
+    char *catalog;         /* as written in a three-part name, else NULL (the lakehouse) */
     enum model_kind kind;
     char *cron;            /* as written; default @daily */
     enum cron_unit unit;
@@ -121,6 +122,8 @@ struct project {
     size_t *n_parents;
     size_t *order;
     char **globs;          /* per model: file-input patterns (";"-joined), or NULL */
+    bool *rewrite;         /* per model: its rendered query needs names_qualify (names.c) */
+    bool *self_ref;        /* per model: it reads its own rows (incremental only) */
 };
 
 /* Loads every model, audit and external declaration of cfg's project folder (refusing a

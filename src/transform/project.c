@@ -246,6 +246,15 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
             rc = -1;
             break;
         }
+        if (m.catalog && strcmp(m.catalog, p->catalog)) {
+            /* a model is a view and a table materia writes: only in the lakehouse */
+            mt_err_set(err, MT_ERR_FORMAT, "%s:%d: catalog %s is not supported by materia: models are built in the "
+                       "lakehouse, catalog %s (DUCKDB_PATH %s)", m.file, m.line, m.catalog, p->catalog,
+                       cfg->s.duckdb_path);
+            model_free(&m);
+            rc = -1;
+            break;
+        }
         long dup = project_find(p, m.name);
         if (dup >= 0) {
             mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,
@@ -301,6 +310,8 @@ void project_free(struct project *p)
     free(p->n_parents);
     free(p->order);
     free(p->globs);
+    free(p->rewrite);
+    free(p->self_ref);
     free(p->catalog);
     free(p->dir);
     memset(p, 0, sizeof *p);

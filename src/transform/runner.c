@@ -149,7 +149,20 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     ctx.start_us = s;
     ctx.end_us = e;
     ctx.exec_us = rc->pl->exec_us;
-    return macro_render(m->query, m->file, m->query_line, &ctx, out, rc->err);
+    strbuf raw;
+    sb_init(&raw);
+    int r = macro_render(m->query, m->file, m->query_line, &ctx, &raw, rc->err);
+    if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, out, rc->err);
+    sb_free(&raw);
+    return r;
+}
+
+/* A model that reads its own rows needs its table before its first query: created empty
+ * from its declared columns (as SQLMesh's evaluator does: should_create_empty_table). */
+static int create_empty(struct run_ctx *rc, const struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    return db_execf(rc->con, rc->err, "CREATE OR REPLACE TABLE %s (%s)", it->physical, m->columns);
 }
 
 static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
@@ -229,8 +242,16 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     strbuf q, sql;
     sb_init(&q);
     sb_init(&sql);
-    int r = render(rc, it, s, e, &q);
-    if (r == 0 && create) {
+    bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
+    int r = create && self_ref ? create_empty(rc, it) : 0;
+    if (r == 0) r = render(rc, it, s, e, &q);
+    if (r == 0 && create && self_ref) {
+        /* the empty table exists: the first range is inserted like any other */
+        sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        r = exec_rows(rc->con, sql.buf, rows, rc->err);
+        if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+    } else if (r == 0 && create) {
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
@@ -376,7 +397,8 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     else {
         int64_t s = 0;
         if (m->start) time_parse(m->start, &s);
-        r = render(rc, it, s, rc->pl->exec_us, &q);
+        if (it->new_version && rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m]) r = create_empty(rc, it);
+        if (r == 0) r = render(rc, it, s, rc->pl->exec_us, &q);
     }
     if (r == 0) {
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
@@ -392,8 +414,11 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
 static int promote(struct run_ctx *rc, const struct plan_item *it)
 {
     const struct model *m = &rc->pl->proj.models[it->m];
-    int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW \"%s\".\"%s\" AS SELECT * FROM %s", m->schema,
-                     m->table, it->physical);
+    strbuf view;
+    sb_init(&view);
+    names_view(&rc->pl->proj, m, &view);
+    int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    sb_free(&view);
     if (r < 0) return -1;
     list_sep(&rc->models_gone, ", ");
     db_quote_literal(&rc->models_gone, m->name);
@@ -436,8 +461,14 @@ static int remove_model(struct run_ctx *rc, const char *name)
     if (!s || !dot) return 0;
     strbuf sql;
     sb_init(&sql);
-    sb_appendf(&sql, "DROP VIEW IF EXISTS \"%.*s\".\"%s\";\nDELETE FROM _materia.models WHERE model = ",
-               (int)(dot - name), name, dot + 1);
+    /* the removed model's schema may be the lakehouse catalog's name (names.c) */
+    sb_append(&sql, "DROP VIEW IF EXISTS ");
+    if (names_collide(&rc->pl->proj) ||
+        (strlen(rc->pl->proj.catalog) == (size_t)(dot - name) && !strncmp(name, rc->pl->proj.catalog, (size_t)(dot - name)))) {
+        db_quote_ident(&sql, rc->pl->proj.catalog);
+        sb_append_char(&sql, '.');
+    }
+    sb_appendf(&sql, "\"%.*s\".\"%s\";\nDELETE FROM _materia.models WHERE model = ", (int)(dot - name), name, dot + 1);
     db_quote_literal(&sql, name);
     sb_append(&sql, ";\nUPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE retired_at IS NULL AND model = ");
     db_quote_literal(&sql, name);

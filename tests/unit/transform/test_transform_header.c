@@ -105,6 +105,31 @@ static void test_kinds(void **state)
     model_free(&m);
 }
 
+/* Names as SQLMesh writes them: one part (schema `default`, constants.py DEFAULT_SCHEMA),
+ * schema.table, catalog.schema.table, quoted parts (case kept). */
+static void test_names(void **state)
+{
+    (void)state;
+    struct model m;
+    struct mt_err err = MT_ERR_INIT;
+    static const struct { const char *text, *catalog, *schema, *table; } cases[] = {
+        {"MODEL (name Orders);\nSELECT 1", NULL, "default", "orders"},
+        {"MODEL (name S.T);\nSELECT 1", NULL, "s", "t"},
+        {"MODEL (name db.s.t);\nSELECT 1", "db", "s", "t"},
+        {"MODEL (name \"My S\".\"T.x\");\nSELECT 1", NULL, "My S", "T.x"},
+        {"MODEL (name db.\"S\".t);\nSELECT 1", "db", "S", "t"},
+        {"MODEL (name 'a.b');\nSELECT 1", NULL, "a", "b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(parse(cases[i].text, &m, &err), 0);
+        if (cases[i].catalog) assert_string_equal(m.catalog, cases[i].catalog);
+        else assert_null(m.catalog);
+        assert_string_equal(m.schema, cases[i].schema);
+        assert_string_equal(m.table, cases[i].table);
+        model_free(&m);
+    }
+}
+
 static void test_malformed_headers(void **state)
 {
     (void)state;
@@ -114,8 +139,9 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, kind FULL (\n  x 1);\n", "models/x.sql:1: expected ')' to close");
     expect_error("MODEL (name a.b)\nSELECT 1", "models/x.sql:2: expected ';' after MODEL");
     expect_error("MODEL (\n  kind FULL\n);\nSELECT 1", "models/x.sql:1: expected a name property");
-    expect_error("MODEL (name nodot);\nSELECT 1", "models/x.sql:1: expected name schema.table");
-    expect_error("MODEL (name a.b.c);\nSELECT 1", "expected name schema.table");
+    expect_error("MODEL (name a.b.c.d);\nSELECT 1", "models/x.sql:1: expected name [catalog.]schema.table");
+    expect_error("MODEL (name a..b);\nSELECT 1", "expected name [catalog.]schema.table");
+    expect_error("MODEL (name \"a\" \"b\");\nSELECT 1", "expected name [catalog.]schema.table");
     expect_error("MODEL (\n  name a.b,\n  colour 'red'\n);\nSELECT 1", "models/x.sql:3: unknown property 'colour': expected name, kind");
     expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_2\n);\nSELECT 1", "models/x.sql:3: unknown kind 'SCD_TYPE_2': expected VIEW, FULL, SEED");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
@@ -215,7 +241,7 @@ int main(void)
         cmocka_unit_test(test_full_header),     cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_prefixes_never_crash),
         cmocka_unit_test(test_audit_files),
-        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_intervals),       cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
