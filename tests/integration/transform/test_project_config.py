@@ -219,6 +219,28 @@ def test_before_all_and_after_all_run_around_the_models():
         s.cleanup()
 
 
+def test_variables_reach_the_models():
+    # common.py _variables_validator: top-level names lower-case, values keep their YAML type;
+    # a gateway's variables override the root's; @gateway is the gateway in use
+    cfg = GATEWAY + ("    variables:\n      over: from_gateway\n"
+                     "variables:\n  My_Var: 5\n  name: x\n  flag: true\n  ratio: 0.5\n  nothing: null\n"
+                     "  over: from_root\n  quoted: '7'\n")
+    s = project({"config.yaml": cfg, "models/m.sql":
+                 "MODEL (name s.m, kind FULL);\n"
+                 "SELECT @VAR('MY_VAR') + 1 AS v, @VAR('name') AS n, @VAR('flag') AS f, @VAR('ratio') * 2 AS r,\n"
+                 "  @VAR('nothing') IS NULL AS nul, @VAR('missing', 'd') AS d, @VAR('over') AS o,\n"
+                 "  @VAR('quoted') AS qt, @gateway AS g\n"})
+    try:
+        materia(s, "run")
+        assert q(s, "SELECT v, n, f, r, nul, d, o, qt, typeof(qt) AS qtt, g FROM s.m") == [
+            {"v": 6, "n": "x", "f": True, "r": 1.0, "nul": True, "d": "d", "o": "from_gateway", "qt": "7",
+             "qtt": "VARCHAR", "g": "local"}]
+        out = materia(s, "config").stdout
+        assert "variables.my_var=5\t(" in out and "variables.over=from_gateway\t(" in out, out
+    finally:
+        s.cleanup()
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -240,4 +262,5 @@ if __name__ == "__main__":
           test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
           test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
+          test_variables_reach_the_models,
           test_external_models_folder_declares_tables])
