@@ -34,7 +34,28 @@ int transform_open_lakehouse(const struct config *cfg, struct db *d, struct mt_e
     int rc = fs_mkdir_p(dir, err);
     free(dir);
     if (rc < 0) return -1;
-    return db_open(d, path, false, 0, err);
+    if (db_open(d, path, false, 0, err) < 0) return -1;
+    /* config.yaml's further `catalogs` (the first is the lakehouse itself): attached as
+     * SQLMesh's DuckDB connection does (connection.py BaseDuckDBConnectionConfig) */
+    for (size_t i = 0; cfg->has_project && i < cfg->project.n_catalogs; i++) {
+        const struct project_catalog *c = &cfg->project.catalogs[i];
+        strbuf sql;
+        sb_init(&sql);
+        sb_append(&sql, "ATTACH IF NOT EXISTS ");
+        db_quote_literal(&sql, c->path);
+        sb_append(&sql, " AS ");
+        db_quote_ident(&sql, c->name);
+        if (c->read_only) sb_append(&sql, " (READ_ONLY)");
+        struct mt_err e = MT_ERR_INIT;
+        rc = db_exec(d->con, sql.buf, &e);
+        sb_free(&sql);
+        if (rc < 0) {
+            mt_errf(err, "%s:%d: attaching catalog %s (%s): %s", cfg->project.path, c->line, c->name, c->path, e.msg);
+            db_close(d);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Runs sql; *rows gets the affected/created row count (-1 when not applicable). */

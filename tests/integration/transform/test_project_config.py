@@ -152,11 +152,20 @@ def test_environment_wins_over_config_yaml():
 # ---- honoured keys, on data ------------------------------------------------------------------
 
 def test_catalogs_first_entry_is_the_lakehouse():
-    cfg = "gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n        lake: data/lh.duckdb\n"
-    s = project(dict(SEED, **{"config.yaml": cfg}))
+    # connection.py: the first of `catalogs` is the default catalog, the others are attached
+    cfg = ("gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n"
+           "        lake: data/lh.duckdb\n        src:\n          type: duckdb\n          path: src.duckdb\n"
+           "          read_only: true\n")
+    files = dict(SEED, **{"config.yaml": cfg,
+                          "external_models.yaml": "- name: src.raw.t\n  columns:\n    a: INTEGER\n",
+                          "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT sum(a) AS total FROM src.raw.t\n"})
+    s = project(files)
     try:
+        s.sql(os.path.join(s.proj, "src.duckdb"), "CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM range(4) r(a)",
+              write=True)
         materia(s, "run")
         assert q(s, "SELECT count(*) AS n FROM s.items", db="data/lh.duckdb") == [{"n": 3}]
+        assert q(s, "SELECT total FROM s.m", db="data/lh.duckdb") == [{"total": 6}]
     finally:
         s.cleanup()
 
