@@ -205,7 +205,7 @@ static int resolve(struct project *p, size_t i, const char *name, const struct r
     return rc;
 }
 
-static int analyse(struct project *p, size_t i, const char *json_text, struct mt_err *err)
+static int analyse(struct project *p, size_t i, const char *json_text, const char *sql, struct mt_err *err)
 {
     const struct model *m = &p->models[i];
     struct json j;
@@ -226,6 +226,7 @@ static int analyse(struct project *p, size_t i, const char *json_text, struct mt
         rc = -1;
     } else {
         walk(stmts, &r);
+        if (lint_projections(p, i, &stmts->items[0], sql ? sql : "", err) < 0) rc = -1;
         for (size_t k = 0; k < r.tables.n && rc == 0; k++)
             rc = resolve(p, i, r.tables.v[k], &r, false, &p->parent_names[i], err);
         if (r.files.n) {
@@ -293,6 +294,7 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     /* a lakehouse named like a schema: every model's two-part names need the catalog */
     if (names_collide(p))
         for (size_t i = 0; i < n; i++) p->rewrite[i] = true;
+    char **sqls = xcalloc(n ? n : 1, sizeof *sqls);
     strbuf q;
     sb_init(&q);
     sb_append(&q, "SELECT i, json_serialize_sql(q) FROM (VALUES ");
@@ -300,11 +302,16 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
     for (size_t i = 0; i < n; i++) {
         if (p->models[i].kind == KIND_SEED) continue;
         char *sql = dag_render_fixed(p, i, cfg, err);
-        if (!sql) { sb_free(&q); return -1; }
+        if (!sql) {
+            for (size_t k = 0; k < i; k++) free(sqls[k]);
+            free(sqls);
+            sb_free(&q);
+            return -1;
+        }
         sb_appendf(&q, "%s(%zu, ", nq++ ? ", " : "", i);
         db_quote_literal(&q, sql);
         sb_append_char(&q, ')');
-        free(sql);
+        sqls[i] = sql; /* for the linter's messages */
     }
     sb_append(&q, ") t(i, q) ORDER BY i");
     int rc = 0;
@@ -318,13 +325,15 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
             for (idx_t r = 0; r < rows && rc == 0; r++) {
                 size_t i = (size_t)duckdb_value_int64(&res, 0, r);
                 char *js = duckdb_value_varchar(&res, 1, r);
-                rc = analyse(p, i, js ? js : "{}", err);
+                rc = analyse(p, i, js ? js : "{}", sqls[i], err);
                 duckdb_free(js);
             }
         }
         duckdb_destroy_result(&res);
     }
     sb_free(&q);
+    for (size_t k = 0; k < n; k++) free(sqls[k]);
+    free(sqls);
     /* depends_on adds to what the parser found */
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct refs none = {0};

@@ -106,6 +106,12 @@ void names_view(const struct project *p, const struct model *m, strbuf *out);
 int names_qualify(const struct project *p, size_t i, duckdb_connection con, const char *sql, const char *self_physical,
                   strbuf *out, struct mt_err *err);
 
+/* ---- lint.c ---- */
+/* config.yaml's linter rule noambiguousprojections on model i's parse tree (one statement of
+ * json_serialize_sql; sql is the text it was parsed from): -1 with file:line and SQLMesh's
+ * message when it is an error rule, a logged warning when a warn rule, else 0. */
+int lint_projections(const struct project *p, size_t i, const struct json *stmt, const char *sql, struct mt_err *err);
+
 /* ---- dag.c ---- */
 /* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
  * batched query on con, resolves dependencies and file-input patterns, sorts the models

@@ -17,9 +17,10 @@
  *  - before_all / after_all: lists of SQL statements (root.py), run by the transform around
  *    the models (scheduler.py execute_environment_statements).
  *  - linter: SQLMesh's linter runs sqlglot checks at load. Materia accepts the three rules
- *    `sqlmesh init` enables — ambiguousorinvalidcolumn, invalidselectstarexpansion (DuckDB's
- *    binder refuses the same queries when the model runs) and noambiguousprojections — and
- *    refuses any other rule by name. */
+ *    `sqlmesh init` enables and refuses any other rule by name: noambiguousprojections is
+ *    checked on every model's parse tree (transform/lint.c); ambiguousorinvalidcolumn and
+ *    invalidselectstarexpansion are sqlglot's failures to resolve a column or expand a *
+ *    against known schemas — DuckDB's binder refuses the same queries when the model runs. */
 #include "util/project_config.h"
 
 #include <stdio.h>
@@ -510,12 +511,14 @@ static int load_linter(struct ctx *c, const struct ynode *root)
     int line = 0;
     const struct ynode *l = ynode_get(root, "linter", &line);
     if (!l || ynode_is_null(l)) return 0;
+    c->pc->lint_line = line;
     if (l->t != YNODE_MAP) return bad(c, l->line, "linter", "a map (enabled, rules)");
     if (check_keys(c, l, linter_keys, "linter.") < 0) return -1;
     const struct ynode *v;
     bool on = false;
     if ((v = ynode_get(l, "enabled", &line)) && want_bool(c, v, line, "linter.enabled", &on) < 0) return -1;
     static const char *const lists[] = {"rules", "warn_rules", "ignored_rules"};
+    int level[3] = {0, 0, 0}; /* noambiguousprojections in each list */
     for (size_t k = 0; k < 3; k++) {
         if (!(v = ynode_get(l, lists[k], &line)) || ynode_is_null(v)) continue;
         size_t n = v->t == YNODE_SEQ ? v->n : 1;
@@ -528,6 +531,7 @@ static int load_linter(struct ctx *c, const struct ynode *root)
                                                         "noambiguousprojections");
             bool ok = false;
             for (size_t q = 0; known[q]; q++) ok |= !strcasecmp(name, known[q]);
+            if (!strcasecmp(name, "noambiguousprojections")) level[k] = 1;
             if (!ok) {
                 char *w = xasprintf("linter rule %s", name);
                 int rc = refuse(c, r->line, w, "materia checks only ambiguousorinvalidcolumn, "
@@ -537,6 +541,8 @@ static int load_linter(struct ctx *c, const struct ynode *root)
             }
         }
     }
+    /* linter.py: ignored rules are taken out of both lists; a rule in `rules` is an error */
+    if (on && !level[2]) c->pc->lint_projections = level[0] ? 2 : level[1] ? 1 : 0;
     return 0;
 }
 

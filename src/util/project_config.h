@@ -46,6 +46,9 @@ struct project_config {
     struct json vars;       /* JSON object, top-level keys lower-case (JSON_NULL kind: none) */
     struct strlist before_all, after_all;
     int before_all_line, after_all_line;
+    /* linter: noambiguousprojections is 0 (off), 1 (warn_rules) or 2 (rules: an error);
+     * lint_line is the line of `linter` */
+    int lint_projections, lint_line;
 };
 
 /* Finds config.yaml (then config.yml) in dir. Returns 1 and fills *pc when there is one,

@@ -250,6 +250,29 @@ def test_variables_reach_the_models():
         s.cleanup()
 
 
+def test_linter_noambiguousprojections():
+    # linter/rules/builtin.py NoAmbiguousProjections, as `sqlmesh init` enables it
+    lint = "linter:\n  enabled: true\n  rules:\n    - ambiguousorinvalidcolumn\n    - noambiguousprojections\n"
+    refused({"config.yaml": GATEWAY + lint, "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT 1 AS a, a + 1\n"},
+            "models/m.sql:2: linter noambiguousprojections (")
+    refused({"config.yaml": GATEWAY + lint, "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT 1 AS a, a + 1\n"},
+            "Outer projection 'a + 1' must have inferrable names or explicit aliases.")
+    refused({"config.yaml": GATEWAY + lint, "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT 1 AS a, 2 AS a\n"},
+            "Found duplicate outer select name 'a'")
+    # names sqlglot infers (columns, casts of them, constants) and * pass; warn_rules only warns;
+    # ignored_rules or enabled: false turn it off
+    ok = "MODEL (name s.m, kind FULL);\nSELECT *, CAST(x AS INT), 3 FROM (SELECT 1 AS x) t\n"
+    for cfg in (lint, lint.replace("  rules:", "  warn_rules:"), lint.replace("true", "false"),
+                lint + "  ignored_rules: [noambiguousprojections]\n"):
+        s = project({"config.yaml": GATEWAY + cfg, "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT a + 1\n"
+                     if "warn" in cfg or "false" in cfg or "ignored" in cfg else ok})
+        try:
+            p = materia(s, "plan")
+            assert ("noambiguousprojections" in p.stderr) == ("warn" in cfg), (cfg, p.stderr)
+        finally:
+            s.cleanup()
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -271,5 +294,5 @@ if __name__ == "__main__":
           test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
           test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
-          test_variables_reach_the_models,
+          test_variables_reach_the_models, test_linter_noambiguousprojections,
           test_external_models_folder_declares_tables])
