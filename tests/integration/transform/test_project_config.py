@@ -284,7 +284,21 @@ def test_external_models_folder_declares_tables():
         assert "s.m (FULL) <- ext.t [external]" in p.stdout, p.stdout
     finally:
         s.cleanup()
+    # their columns feed @STAR (the table itself is made by before_all here)
+    files["config.yaml"] = GATEWAY + ("before_all:\n  - CREATE SCHEMA IF NOT EXISTS ext\n"
+                                      "  - CREATE OR REPLACE TABLE ext.t AS SELECT 1 AS a, 'x' AS b, 2 AS c\n")
+    files["external_models/sub/ext.yaml"] = "- name: ext.t\n  columns:\n    a: BIGINT\n    b: TEXT\n"
+    files["models/m.sql"] = "MODEL (name s.m, kind FULL);\nSELECT @STAR(ext.t) FROM ext.t\n"
+    s = project(files)
+    try:
+        materia(s, "run")
+        cols = q(s, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 's' "
+                    "AND table_name = 'm' ORDER BY ordinal_position")
+        assert [(c["column_name"], c["data_type"]) for c in cols] == [("a", "BIGINT"), ("b", "VARCHAR")], cols
+    finally:
+        s.cleanup()
     del files["external_models/sub/ext.yaml"]
+    files["models/m.sql"] = "MODEL (name s.m, kind FULL);\nSELECT a FROM ext.t\n"
     refused(files, "unknown table 'ext.t': not a model and not declared in external_models.yaml", "dag")
 
 
