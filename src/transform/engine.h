@@ -76,8 +76,9 @@ struct render_ctx {
     bool statements;            /* the text may hold several statements (`materia render
                                    --query`); a model's query must be one (after @DEF) */
 };
-/* Expands macros outside string literals, quoted identifiers and comments. An unknown
- * @macro or an unset @VAR is an error naming file:line. */
+/* Expands SQLMesh's SQL macros (src/transform/macro.h says how), never inside string
+ * literals or comments; a quoted identifier holding @ is a template, as in SQLMesh. An
+ * unknown macro, an undefined @name or a refused construct is an error naming file:line. */
 int macro_render(const char *sql, const char *file, int line0, const struct render_ctx *rc, strbuf *out,
                  struct mt_err *err);
 /* The value @VAR('name') reads: name, else NAME, from the configuration; NULL if unset. */

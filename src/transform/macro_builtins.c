@@ -181,11 +181,16 @@ static const char *paren_if_compound(struct mctx *c, const struct mseq *v)
 /* True when v holds AND/OR at its top level (a sqlglot Connector). */
 static bool is_connector(const struct mseq *v)
 {
-    for (size_t i = 0; i < v->n; i++)
-        if (v->v[i].k == N_TOK && v->v[i].tok.t == MT_WORD &&
-            ((v->v[i].tok.n == 3 && !strncasecmp(v->v[i].tok.s, "and", 3)) ||
-             (v->v[i].tok.n == 2 && !strncasecmp(v->v[i].tok.s, "or", 2))))
-            return true;
+    bool between = false; /* the AND of `x BETWEEN a AND b` is not a connector */
+    for (size_t i = 0; i < v->n; i++) {
+        const struct mtok *t = &v->v[i].tok;
+        if (v->v[i].k != N_TOK || t->t != MT_WORD) continue;
+        if (t->n == 7 && !strncasecmp(t->s, "between", 7)) between = true;
+        else if (t->n == 3 && !strncasecmp(t->s, "and", 3)) {
+            if (between) between = false;
+            else return true;
+        } else if (t->n == 2 && !strncasecmp(t->s, "or", 2)) return true;
+    }
     return false;
 }
 
@@ -373,7 +378,7 @@ static int b_eval(struct mctx *c, const struct margs *a, struct mresult *res)
     char k;
     const char *v;
     if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
-    if (k == 'x') { res->k = MR_ONE; res->one = a->pos[0]; return 0; }
+    if (k == 'x' || k == 'l') { res->k = MR_ONE; res->one = a->pos[0]; return 0; }
     return one_text(c, res, mconst_sql(c, k, v));
 }
 
@@ -388,7 +393,7 @@ static int b_sql(struct mctx *c, const struct margs *a, struct mresult *res)
         char k;
         const char *v;
         if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
-        code = k == 'x' ? text(c, &a->pos[0]) : k == 'b' ? (!strcmp(v, "TRUE") ? "TRUE" : "FALSE") : k == 'n' ? "NULL" : v;
+        code = k == 'x' || k == 'l' ? text(c, &a->pos[0]) : k == 'b' ? (!strcmp(v, "TRUE") ? "TRUE" : "FALSE") : k == 'n' ? "NULL" : v;
     }
     const char *sql = mtemplate(c, code, strlen(code));
     struct mseq parsed = {0};
@@ -428,6 +433,15 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
     size_t cap = 0;
     res->k = MR_LIST;
     int rc = 0;
+    /* SQLMesh casts only when every (not excluded) column's type is known
+     * (columns_to_types_all_known) */
+    bool all_known = true;
+    for (size_t i = 0; i < names.n; i++) {
+        bool skip = false;
+        for (size_t k = 0; k < nex; k++)
+            if (!strcasecmp(str_of(c, &ex[k]), names.v[i])) skip = true;
+        if (!skip && (!types.v[i][0] || !strcasecmp(types.v[i], "unknown"))) all_known = false;
+    }
     for (size_t i = 0; i < names.n && rc == 0; i++) {
         bool skip = false;
         for (size_t k = 0; k < nex; k++)
@@ -436,8 +450,7 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
         char *out_name = ma_printf(c->a, "%s%s%s", prefix, names.v[i], suffix);
         char *col = quoted ? ma_printf(c->a, "%s.%s", quote_ident(c, tid), quote_ident(c, names.v[i]))
                            : ma_printf(c->a, "%s.%s", tid, names.v[i]);
-        bool known = types.v[i][0] && strcasecmp(types.v[i], "unknown") != 0;
-        char *sql = known ? ma_printf(c->a, "CAST(%s AS %s) AS %s", col, types.v[i], quoted ? quote_ident(c, out_name) : out_name)
+        char *sql = all_known ? ma_printf(c->a, "CAST(%s AS %s) AS %s", col, types.v[i], quoted ? quote_ident(c, out_name) : out_name)
                           : ma_printf(c->a, "%s AS %s", col, quoted ? quote_ident(c, out_name) : out_name);
         rc = list_push_text(c, res, &cap, sql);
     }
@@ -469,7 +482,7 @@ static int b_surrogate_key(struct mctx *c, const struct margs *a, struct mresult
 
 static int safe_addsub(struct mctx *c, const struct margs *a, struct mresult *res, const char *op)
 {
-    if (!a->n_pos) return berr(c, "@SAFE_%s expects at least one field", *op == '+' ? "ADD" : "SUB");
+    if (!a->n_pos) return berr(c, "@SAFE_%s expects at least one field", strchr(op, '+') ? "ADD" : "SUB");
     strbuf sb;
     sb_init(&sb);
     sb_append(&sb, "CASE WHEN ");
@@ -671,12 +684,20 @@ static int b_deduplicate(struct mctx *c, const struct margs *a, struct mresult *
     return meval_seq(c, &parsed, &res->one);
 }
 
-static bool valid_ymd(const char *s)
+/* Python's strptime(s, '%Y-%m-%d'): four-digit year, one- or two-digit month and day.
+ * *key orders dates (y * 10000 + m * 100 + d). */
+static bool valid_ymd(const char *s, long *key)
 {
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return false;
+    int y = 0, m = 0, d = 0, n = 0;
+    const char *p = s;
+    for (; isdigit((unsigned char)*p) && n < 4; p++, n++) y = y * 10 + (*p - '0');
+    if (n != 4 || *p++ != '-') return false;
+    for (n = 0; isdigit((unsigned char)*p) && n < 2; p++, n++) m = m * 10 + (*p - '0');
+    if (!n || *p++ != '-') return false;
+    for (n = 0; isdigit((unsigned char)*p) && n < 2; p++, n++) d = d * 10 + (*p - '0');
+    if (!n || *p) return false;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    *key = (long)y * 10000 + m * 100 + d;
     return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] && !(m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)));
 }
 
@@ -693,9 +714,10 @@ static int b_date_spine(struct mctx *c, const struct margs *a, struct mresult *r
     const char *s = text(c, sd), *e = text(c, ed);
     if (mseq_is_string(sd, NULL, NULL) && mseq_is_string(ed, NULL, NULL)) {
         const char *sv = str_of(c, sd), *ev = str_of(c, ed);
-        if (!valid_ymd(sv) || !valid_ymd(ev))
+        long sk, ek;
+        if (!valid_ymd(sv, &sk) || !valid_ymd(ev, &ek))
             return berr(c, "Invalid date format - start_date and end_date must be in format: YYYY-MM-DD.");
-        if (strcmp(sv, ev) > 0)
+        if (sk > ek)
             return berr(c, "Invalid date range - start_date '%s' is after end_date '%s'.", sv, ev);
         s = ma_printf(c->a, "CAST(%s AS DATE)", s);
         e = ma_printf(c->a, "CAST(%s AS DATE)", e);
@@ -715,7 +737,15 @@ static int b_resolve_template(struct mctx *c, const struct margs *a, struct mres
     const struct mseq *tpl = param(a, 0, "template"), *mode = param(a, 1, "mode");
     if (!tpl || !mseq_is_string(tpl, NULL, NULL)) return berr(c, "@RESOLVE_TEMPLATE expects a template string");
     const char *m = mode ? str_of(c, mode) : "literal";
-    if (!c->rc->this_model || !c->rc->this_model[0]) { res->k = MR_ONE; res->one = *tpl; return 0; }
+    if (!c->rc->this_model || !c->rc->this_model[0]) {
+        /* only while loading (the fixed render) is the template kept as it is */
+        if (!c->rc->fixed)
+            return berr(c, "@this_model must be present in the macro evaluation context in order to use "
+                        "@resolve_template");
+        res->k = MR_ONE;
+        res->one = *tpl;
+        return 0;
+    }
     char *parts[3] = {"", "", ""};
     char *got[3];
     size_t n = table_parts(c, c->rc->this_model, got, 3);

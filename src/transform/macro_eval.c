@@ -80,7 +80,14 @@ static void json_sql(strbuf *sb, const struct json *j, bool as_array)
     switch (j->t) {
     case JSON_NULL: sb_append(sb, "NULL"); break;
     case JSON_BOOL: sb_append(sb, j->b ? "TRUE" : "FALSE"); break;
-    case JSON_NUM: sb_append(sb, j->s); break;
+    case JSON_NUM:
+        /* YAML/JSON numbers reach SQLMesh as Python ints or floats: 1.50 is repr 1.5 */
+        if (strpbrk(j->s, ".eE")) {
+            char buf[64];
+            mfloat_repr(strtod(j->s, NULL), buf, sizeof buf);
+            sb_append(sb, buf);
+        } else sb_append(sb, j->s);
+        break;
     case JSON_STR: db_quote_literal(sb, j->s); break;
     case JSON_ARR:
         sb_append_char(sb, as_array ? '[' : '(');
@@ -330,6 +337,24 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
             val = xstrdup(buf);
             break;
         }
+        case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_ARRAY: case DUCKDB_TYPE_MAP: case DUCKDB_TYPE_STRUCT: {
+            /* Python holds a list (or dict): truthy when not empty, and @EVAL gives it back
+             * as written. The text is its length. */
+            k = 'l';
+            long long len = 1;
+            if (ty != DUCKDB_TYPE_STRUCT) {
+                char *lq = xasprintf("SELECT CAST(%s(%s) AS BIGINT)", ty == DUCKDB_TYPE_MAP ? "cardinality" : "len", sql);
+                duckdb_result lr;
+                if (duckdb_query(con, lq, &lr) == DuckDBSuccess && duckdb_row_count(&lr) >= 1)
+                    len = (long long)duckdb_value_int64(&lr, 0, 0);
+                duckdb_destroy_result(&lr);
+                free(lq);
+            }
+            char buf[32];
+            snprintf(buf, sizeof buf, "%lld", len);
+            val = xstrdup(buf);
+            break;
+        }
         default: {
             k = 's';
             char *v = duckdb_value_varchar(&r, 0, 0);
@@ -358,6 +383,7 @@ bool meval_truthy(char kind, const char *text)
     case 'f': return strtod(text, NULL) != 0;
     case 's': return text[0] != 0;
     case 'x': return true;
+    case 'l': return strcmp(text, "0") != 0;
     default: return false;
     }
 }
@@ -422,12 +448,15 @@ static bool atomic(const struct mseq *v)
 {
     if (v->n <= 1) return true;
     if (v->n == 2 && v->v[0].k == N_TOK && v->v[0].tok.t == MT_WORD && v->v[1].k == N_GROUP) return true;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->v[i].k == N_TOK && (v->v[i].tok.t == MT_OP || v->v[i].tok.t == MT_WORD) &&
-            !(v->v[i].tok.t == MT_OP && v->v[i].tok.n == 1 && v->v[i].tok.s[0] == '.') &&
-            !(v->v[i].tok.t == MT_WORD && i == 0))
-            return false;
-    return true;
+    /* a dotted name: name (. name)* */
+    for (size_t i = 0; i < v->n; i++) {
+        const struct mnode *n = &v->v[i];
+        bool want_name = i % 2 == 0;
+        if (n->k != N_TOK) return false;
+        if (want_name && n->tok.t != MT_WORD && n->tok.t != MT_QID) return false;
+        if (!want_name && !is_op(n, ".")) return false;
+    }
+    return v->n % 2 == 1;
 }
 
 /* Copies body into out with the lambda's parameters replaced by args (sqlglot substitutes
@@ -741,8 +770,8 @@ static int eval_var(struct mctx *c, const struct mnode *n, struct mseq *out)
     } else {
         const struct json *j = mvar_json(c, lname);
         if (!j)
-            return everr(c, "Macro variable '%s' is undefined: @%s is not a predefined variable, an @DEF or a "
-                         "project variable", lname, lname);
+            return everr(c, "Macro variable '%.*s' is undefined: @%s is not a predefined variable, an @DEF or a "
+                         "project variable", (int)n->tok.n, n->tok.s, lname);
         if (value_of_text(c, mjson_sql(c->a, j, false), NULL, &v) < 0) return -1;
     }
     if (v.n) {
@@ -814,8 +843,12 @@ static void drop_comma(const struct mseq *in, size_t *i, struct mseq *out)
 
 int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
 {
+    const struct mtok *respace = NULL; /* an item removed with the comma after it: the next
+                                          node takes its leading white space */
     for (size_t i = 0; i < in->n; i++) {
         const struct mnode *n = &in->v[i];
+        size_t out_before = out->n;
+        if (respace && i > 0 && !(in->v[i - 1].k == N_TOK && in->v[i - 1].tok.t == MT_COMMA)) respace = NULL;
         c->line = n->tok.line ? n->tok.line : c->line;
         switch (n->k) {
         case N_TOK:
@@ -875,11 +908,20 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
             struct mseq v = {0};
             if (r.k == MR_ONE) v = r.one;
             else if (r.k == MR_LIST) mseq_join(c->a, r.list, r.n, &v);
-            if (!v.n) { drop_comma(in, &i, out); break; }
+            if (!v.n) {
+                size_t before = i;
+                drop_comma(in, &i, out);
+                if (i > before) respace = &n->tok;
+                break;
+            }
             mtok_space_from(&v.v[0].tok, &n->tok);
             mseq_append(c->a, out, &v);
             break;
         }
+        }
+        if (respace && out->n > out_before && n->k != N_CALL) {
+            mtok_space_from(&out->v[out_before].tok, respace);
+            respace = NULL;
         }
     }
     return 0;
