@@ -8,6 +8,7 @@
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
+#include "util/strbuf.h"
 
 static const char usage[] =
     "usage: materia config\n\n"
@@ -25,7 +26,9 @@ int cmd_config(int argc, char **argv)
     for (size_t i = 0; i < g_config.n; i++) {
         const struct config_item *it = &g_config.items[i];
         if (!it->known) continue;
-        char *src = config_source_describe(&g_config, it);
+        /* config.yaml values name their line (the file is the project's, not ./.env) */
+        char *src = it->source == CONFIG_YAML ? config_source_describe(&g_config, it)
+                                              : xstrdup(config_source_name(it->source));
         printf("%s=%s\t(%s)\t# %s\n", it->key, it->value, src, config_describe(it->key));
         free(src);
     }
