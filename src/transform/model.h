@@ -96,6 +96,7 @@ struct external_model {
     struct strlist col_names, col_types;
     char *file;
     int line;
+    bool for_gateway;          /* its entry names the gateway in use (it wins over one without) */
 };
 
 struct config;

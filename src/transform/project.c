@@ -125,19 +125,34 @@ static int load_external_file(struct project *p, const char *path, struct mt_err
             skip = !g || !p->conf || !p->conf->gateway || strcasecmp(g, p->conf->gateway);
         }
         if (skip) continue;
+        bool for_gw = gw && !ynode_is_null(gw);
         char *full = canon_name(p, ynode_text(name));
-        for (size_t k = 0; k < p->n_ext && rc == 0; k++)
-            if (!strcmp(p->ext[k].name, full))
+        struct external_model *x = NULL;
+        /* loader.py: a duplicate name is an error, except that an entry for the gateway in use
+         * takes the place of the gateway-less one */
+        for (size_t k = 0; k < p->n_ext && rc == 0; k++) {
+            if (strcmp(p->ext[k].name, full)) continue;
+            if (for_gw && !p->ext[k].for_gateway) x = &p->ext[k];
+            else
                 rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Duplicate external model name: '%s' (also %s:%d)", path,
                                 line, full, p->ext[k].file, p->ext[k].line);
+        }
         if (rc < 0) { free(full); break; }
-        p->ext = xrealloc(p->ext, (p->n_ext + 1) * sizeof *p->ext);
-        struct external_model *x = &p->ext[p->n_ext++];
+        if (x) {
+            free(x->name);
+            free(x->file);
+            strlist_free(&x->col_names);
+            strlist_free(&x->col_types);
+        } else {
+            p->ext = xrealloc(p->ext, (p->n_ext + 1) * sizeof *p->ext);
+            x = &p->ext[p->n_ext++];
+            strlist_push(&p->externals, full);
+        }
         memset(x, 0, sizeof *x);
         x->name = full;
         x->file = xstrdup(path);
         x->line = line;
-        strlist_push(&p->externals, full);
+        x->for_gateway = for_gw;
         int cl = 0;
         const struct ynode *cols = ynode_get(e, "columns", &cl);
         if (cols && !ynode_is_null(cols)) {

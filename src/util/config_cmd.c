@@ -42,7 +42,7 @@ int cmd_config(int argc, char **argv)
     for (size_t i = 0; i < pc->n_catalogs; i++)
         printf("catalogs.%s=%s%s\t(%s:%d)\n", pc->catalogs[i].name, pc->catalogs[i].path,
                pc->catalogs[i].read_only ? " (read only)" : "", f, pc->catalogs[i].line);
-    if (pc->d_dialect) printf("model_defaults.dialect=%s\t(%s)\n", pc->d_dialect, f);
+    if (pc->d_dialect) printf("model_defaults.dialect=%s\t(%s:%d)\n", pc->d_dialect, f, pc->d_dialect_line);
     const struct { const char *k, *v; int line; } d[] = {
         {"start", pc->d_start, pc->d_start_line}, {"cron", pc->d_cron, pc->d_cron_line},
         {"kind", pc->d_kind, pc->d_kind_line},    {"owner", pc->d_owner, pc->d_owner_line},

@@ -479,7 +479,8 @@ static int load_defaults(struct ctx *c, const struct ynode *root)
     if (d->t != YNODE_MAP) return bad(c, d->line, "model_defaults", "a map");
     if (check_keys(c, d, defaults_keys, "model_defaults.") < 0) return -1;
     const struct ynode *v;
-    if ((v = ynode_get(d, "dialect", &line))) {
+    if ((v = ynode_get(d, "dialect", &pc->d_dialect_line))) {
+        line = pc->d_dialect_line;
         const char *t = ynode_text(v);
         if (!t || strcasecmp(t, "duckdb")) {
             char *w = xasprintf("model_defaults.dialect %s", t ? t : "");
@@ -562,6 +563,27 @@ int project_config_load(const char *dir, struct project_config *pc, struct mt_er
     memset(pc, 0, sizeof *pc);
     char *path = project_config_file(dir);
     if (!path) return 0;
+    /* SQLMesh renders config.yaml through Jinja first (utils/yaml.py load: env_var, user,
+     * var); materia does not: say so rather than read `{{ env_var('X') }}` as text */
+    char *text;
+    size_t len;
+    if (fs_read_all(path, &text, &len, err) < 0) {
+        free(path);
+        return -1;
+    }
+    int jline = 1;
+    const char *jinja = NULL;
+    for (const char *q = text; q + 1 < text + len && !jinja; q++) {
+        if (*q == '\n') jline++;
+        else if (*q == '{' && (q[1] == '{' || q[1] == '%')) jinja = q;
+    }
+    free(text);
+    if (jinja) {
+        mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Jinja ({{ ... }} / {%% ... %%}) is not supported by materia: config.yaml "
+                   "is read as plain YAML; set the value itself, or a setting in the environment or .env", path, jline);
+        free(path);
+        return -1;
+    }
     struct ynode root;
     if (yaml_load_file(path, &root, err) < 0) {
         free(path);

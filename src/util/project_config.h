@@ -42,7 +42,7 @@ struct project_config {
     size_t n_catalogs;
     /* model_defaults, as written (NULL when absent); *_line the line of each key */
     char *d_dialect, *d_start, *d_cron, *d_kind, *d_owner, *d_audits;
-    int d_start_line, d_cron_line, d_kind_line, d_owner_line, d_audits_line;
+    int d_dialect_line, d_start_line, d_cron_line, d_kind_line, d_owner_line, d_audits_line;
     struct json vars;       /* JSON object, top-level keys lower-case (JSON_NULL kind: none) */
     struct strlist before_all, after_all;
     int before_all_line, after_all_line;

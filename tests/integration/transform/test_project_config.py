@@ -96,6 +96,9 @@ def test_connection_shape_is_checked():
     refused({"config.yaml": GATEWAY + "      database: again.duckdb\n"},
             "config.yaml:6: duplicate key 'database' (first at line 5)")
     refused({"config.yaml": GATEWAY + "model_defaults: [\n"}, "config.yaml:")
+    # SQLMesh renders config.yaml through Jinja (utils/yaml.py); materia refuses it by line
+    refused({"config.yaml": GATEWAY + "variables:\n  x: \"{{ env_var('X') }}\"\n"},
+            "config.yaml:7: Jinja ({{ ... }} / {% ... %}) is not supported by materia")
 
 
 def test_external_model_properties_are_refused():
@@ -297,6 +300,19 @@ def test_external_models_folder_declares_tables():
         assert [(c["column_name"], c["data_type"]) for c in cols] == [("a", "BIGINT"), ("b", "VARCHAR")], cols
     finally:
         s.cleanup()
+    # loader.py: an entry for the gateway in use replaces the gateway-less one; another
+    # gateway's entry is not loaded
+    files["external_models/sub/ext.yaml"] = ("- name: ext.t\n  columns:\n    a: BIGINT\n"
+                                             "- name: ext.t\n  gateway: LOCAL\n  columns:\n    z: INT\n"
+                                             "- name: ext.u\n  gateway: prod\n")
+    s = project(files)
+    try:
+        out = materia(s, "render", "s.m").stdout
+        assert '"z"' in out and '"a"' not in out, out
+    finally:
+        s.cleanup()
+    files["models/m.sql"] = "MODEL (name s.m, kind FULL);\nSELECT * FROM ext.u\n"
+    refused(files, "unknown table 'ext.u'", "dag")
     del files["external_models/sub/ext.yaml"]
     files["models/m.sql"] = "MODEL (name s.m, kind FULL);\nSELECT a FROM ext.t\n"
     refused(files, "unknown table 'ext.t': not a model and not declared in external_models.yaml", "dag")
