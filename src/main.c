@@ -90,11 +90,20 @@ static int dispatch(int argc, char **argv)
                 print_usage(stderr);
                 return MT_EXIT_USAGE;
             }
+            if (project_opt) {
+                /* sqlmesh takes several paths; materia runs one project */
+                cli_error("-p given twice: materia runs one project folder\n");
+                return MT_EXIT_USAGE;
+            }
             project_opt = argv[2];
             argv[2] = argv[0];
             argc -= 2;
             argv += 2;
         } else if (!strncmp(a, "--paths=", 8)) {
+            if (project_opt) {
+                cli_error("-p given twice: materia runs one project folder\n");
+                return MT_EXIT_USAGE;
+            }
             project_opt = a + 8;
             argv[1] = argv[0];
             argc -= 1;

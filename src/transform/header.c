@@ -712,7 +712,10 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         m->cron_set = true;
         model_free(&d);
     }
-    if (pc->d_start && !m->start) m->start = xstrdup(pc->d_start);
+    if (pc->d_start && !m->start) {
+        m->start = xstrdup(pc->d_start);
+        m->start_default = true;
+    }
     if (pc->d_owner && !m->owner) m->owner = xstrdup(pc->d_owner);
     if (pc->d_audits) {
         /* definition.py create_model: default audits + the model's own */

@@ -53,6 +53,7 @@ struct model {
     char *description, *owner, *tags, *columns, *start, *end;
     bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
+    bool start_default;    /* start came from config.yaml's model_defaults */
     char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
     char *query;           /* text after the header (may be empty for SEED) */
     int query_line;        /* line where the query starts */

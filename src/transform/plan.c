@@ -109,7 +109,11 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
     for (size_t i = 0; i < p->n; i++) {
         const struct model *m = &p->models[i];
         if (m->start && time_parse(m->start, &(int64_t){0}) < 0) {
-            mt_errf(err, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
+            if (m->start_default) /* config.yaml's model_defaults.start, not the model's */
+                mt_errf(err, "%s:%d: model_defaults.start '%s': expected YYYY-MM-DD (relative dates such as "
+                        "'1 week ago' are not supported by materia)", p->conf->path, p->conf->d_start_line, m->start);
+            else
+                mt_errf(err, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
             goto fail;
         }
     }

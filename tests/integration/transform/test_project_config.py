@@ -96,6 +96,10 @@ def test_connection_shape_is_checked():
     refused({"config.yaml": GATEWAY + "      database: again.duckdb\n"},
             "config.yaml:6: duplicate key 'database' (first at line 5)")
     refused({"config.yaml": GATEWAY + "model_defaults: [\n"}, "config.yaml:")
+    refused({"config.yaml": GATEWAY + "model_defaults:\n  start: 1 week ago\n",
+             "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT 1 AS x\n"},
+            "config.yaml:7: model_defaults.start '1 week ago': expected YYYY-MM-DD (relative dates such as '1 week ago' "
+            "are not supported by materia)")
     # SQLMesh renders config.yaml through Jinja (utils/yaml.py); materia refuses it by line
     refused({"config.yaml": GATEWAY + "variables:\n  x: \"{{ env_var('X') }}\"\n"},
             "config.yaml:7: Jinja ({{ ... }} / {% ... %}) is not supported by materia")
@@ -135,6 +139,8 @@ def test_config_here_and_another_project_dir_is_refused():
                 f"names {s.dir}") in p.stderr, p.stderr
         p = materia(s, "-p", os.path.join(s.dir, "nope"), "plan", check=None)
         assert "-p " + os.path.join(s.dir, "nope") + ": not a folder" in p.stderr, p.stderr
+        p = materia(s, "-p", s.proj, "--paths", s.proj, "plan", check=2)
+        assert "-p given twice: materia runs one project folder" in p.stderr, p.stderr
     finally:
         s.cleanup()
 
