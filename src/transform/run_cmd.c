@@ -38,6 +38,8 @@ int cmd_run(int argc, char **argv)
     int urc = plan_cmd_args(argc, argv, usage, &exec_us, &full_check);
     if (urc != MT_EXIT_OK) return urc;
     struct mt_err err = MT_ERR_INIT;
+    /* before the no-op stamp: a refused project must not get "nothing to do" */
+    if (config_project_check(&g_config, &err) < 0) return cli_fail(err.msg);
     size_t n_models;
     double t0 = clock_mono_ms();
     if (!full_check && noop_stamp_matches(&g_config, exec_us, &n_models)) {
