@@ -527,6 +527,12 @@ static int load_linter(struct ctx *c, const struct ynode *root)
             const struct ynode *r = v->t == YNODE_SEQ ? &v->items[i] : v;
             const char *name = ynode_text(r);
             if (!name) return bad(c, r->line, lists[k], "rule names");
+            /* a rule that would run and that materia does not check is refused; one in
+             * ignored_rules, or under `enabled: false`, never runs in SQLMesh either */
+            if (!on || k == 2) {
+                if (!strcasecmp(name, "noambiguousprojections")) level[k] = 1;
+                continue;
+            }
             if (!strcasecmp(name, "all")) return refuse(c, r->line, "linter rule all", "materia checks only "
                                                         "ambiguousorinvalidcolumn, invalidselectstarexpansion and "
                                                         "noambiguousprojections");
@@ -561,6 +567,14 @@ char *project_config_file(const char *dir)
 int project_config_load(const char *dir, struct project_config *pc, struct mt_err *err)
 {
     memset(pc, 0, sizeof *pc);
+    /* SQLMesh also reads a Python config (config.py: a Config object); its settings would be
+     * silently lost here */
+    char *py = fs_join(dir, "config.py");
+    bool has_py = fs_exists(py);
+    free(py);
+    if (has_py)
+        return mt_err_set(err, MT_ERR_FORMAT, "%s/config.py: a Python configuration is not supported by materia: "
+                          "write its settings as config.yaml (SQLMesh's YAML keys)", dir);
     char *path = project_config_file(dir);
     if (!path) return 0;
     /* SQLMesh renders config.yaml through Jinja first (utils/yaml.py load: env_var, user,

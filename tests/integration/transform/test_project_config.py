@@ -74,6 +74,11 @@ def test_unknown_and_unsupported_keys_are_refused_by_name():
             "config.yaml:7: model_defaults.table_format is not supported by materia: materia writes DuckDB tables")
     refused({"config.yaml": GATEWAY + "linter:\n  enabled: true\n  rules: [nomissingaudits]\n"},
             "config.yaml:8: linter rule nomissingaudits is not supported by materia")
+    refused({"config.yaml": GATEWAY + "linter:\n  enabled: true\n  warn_rules:\n    - noselectstar\n"},
+            "config.yaml:9: linter rule noselectstar is not supported by materia")
+    refused({"config.py": "config = Config()\n", "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT 1 AS x\n"},
+            "/config.py: a Python configuration is not supported by materia: write its settings as config.yaml",
+            "-p", ".", "plan")
 
 
 def test_non_duckdb_type_and_dialect_are_refused():
@@ -271,8 +276,9 @@ def test_linter_noambiguousprojections():
     # names sqlglot infers (columns, casts of them, constants) and * pass; warn_rules only warns;
     # ignored_rules or enabled: false turn it off
     ok = "MODEL (name s.m, kind FULL);\nSELECT *, CAST(x AS INT), 3 FROM (SELECT 1 AS x) t\n"
-    for cfg in (lint, lint.replace("  rules:", "  warn_rules:"), lint.replace("true", "false"),
-                lint + "  ignored_rules: [noambiguousprojections]\n"):
+    # (a rule materia does not check is fine where it never runs: disabled, or ignored)
+    for cfg in (lint, lint.replace("  rules:", "  warn_rules:"), lint.replace("true", "false") + "    - noselectstar\n",
+                lint + "  ignored_rules: [noambiguousprojections, nomissingowner]\n"):
         s = project({"config.yaml": GATEWAY + cfg, "models/m.sql": "MODEL (name s.m, kind FULL);\nSELECT a + 1\n"
                      if "warn" in cfg or "false" in cfg or "ignored" in cfg else ok})
         try:
