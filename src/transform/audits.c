@@ -140,7 +140,16 @@ static int audit_query(const struct project *p, const struct model *m, const str
     ctx.end_us = ctx.exec_us = exec_us;
     ctx.arg_names = &names;
     ctx.arg_values = &values;
-    rc = macro_render(def->query, def->file, 1, &ctx, q, err);
+    if (names_collide(p) && p->con) {
+        /* a lakehouse named like a schema: the audit's two-part names need the catalog too */
+        strbuf raw;
+        sb_init(&raw);
+        rc = macro_render(def->query, def->file, 1, &ctx, &raw, err);
+        if (rc == 0) rc = names_qualify(p, (size_t)(m - p->models), p->con, raw.buf, NULL, q, err);
+        sb_free(&raw);
+    } else {
+        rc = macro_render(def->query, def->file, 1, &ctx, q, err);
+    }
     strlist_free(&names);
     strlist_free(&values);
     return rc;

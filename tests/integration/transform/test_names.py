@@ -87,7 +87,10 @@ def test_lakehouse_named_like_a_schema():
     files = dict(SEED, **{
         "config.yaml": gateway("s.duckdb"),
         "models/a.sql": "MODEL (name s.a, kind FULL);\nSELECT item, count(*) AS n FROM s.items GROUP BY item\n",
-        "models/b.sql": "MODEL (name s.b, kind VIEW);\nSELECT sum(n) AS total FROM s.a\n",
+        "models/b.sql": "MODEL (name s.b, kind FULL, audits (matches_a));\nSELECT sum(n) AS total FROM s.a\n",
+        # an audit naming another model by two parts needs the catalog as well
+        "audits/matches.sql": "AUDIT (name matches_a);\n"
+                              "SELECT * FROM @this_model WHERE total <> (SELECT sum(n) FROM s.a)\n",
     })
     s = project(files)
     try:
