@@ -130,6 +130,52 @@ static void test_names(void **state)
     }
 }
 
+/* config.yaml model_defaults (header.c model_apply_defaults): each applies where the model
+ * sets nothing; the model's own property wins; default audits come first. */
+static void test_model_defaults(void **state)
+{
+    (void)state;
+    struct project_config pc = {.path = "config.yaml", .d_kind = "FULL", .d_kind_line = 3, .d_cron = "@hourly",
+                                .d_cron_line = 4, .d_start = "2024-01-01", .d_owner = "data-team",
+                                .d_audits = "not_null(columns := (a)), mine", .d_audits_line = 6};
+    struct model m;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(parse("MODEL (name a.b, audits (own));\nSELECT 1 AS a", &m, &err), 0);
+    assert_int_equal(model_apply_defaults(&m, &pc, &err), 0);
+    assert_int_equal(m.kind, KIND_FULL);
+    assert_int_equal(m.unit, CRON_HOURLY);
+    assert_string_equal(m.start, "2024-01-01");
+    assert_true(m.start_default);
+    assert_string_equal(m.owner, "data-team");
+    assert_int_equal(m.n_audits, 3);
+    assert_string_equal(m.audits[0].name, "not_null");
+    assert_string_equal(m.audits[0].arg_values.v[0], "(a)");
+    assert_string_equal(m.audits[1].name, "mine");
+    assert_string_equal(m.audits[2].name, "own");
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind VIEW, cron '@daily', start '2020-01-01', owner me);\nSELECT 1",
+                           &m, &err), 0);
+    assert_int_equal(model_apply_defaults(&m, &pc, &err), 0);
+    assert_int_equal(m.kind, KIND_VIEW);
+    assert_int_equal(m.unit, CRON_DAILY);
+    assert_string_equal(m.start, "2020-01-01");
+    assert_false(m.start_default);
+    assert_string_equal(m.owner, "me");
+    model_free(&m);
+    /* a bad default is reported at its config.yaml line */
+    pc.d_kind = "SCD_TYPE_2";
+    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
+    assert_int_equal(model_apply_defaults(&m, &pc, &err), -1);
+    assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'SCD_TYPE_2'"));
+    model_free(&m);
+    pc.d_kind = "INCREMENTAL_BY_TIME_RANGE (time_column ds)";
+    pc.d_cron = "*/5 * * * *";
+    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
+    assert_int_equal(model_apply_defaults(&m, &pc, &err), -1);
+    assert_non_null(strstr(err.msg, ":4: unsupported cron '*/5 * * * *'"));
+    model_free(&m);
+}
+
 static void test_malformed_headers(void **state)
 {
     (void)state;
@@ -242,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_prefixes_never_crash),
         cmocka_unit_test(test_audit_files),
         cmocka_unit_test(test_intervals),       cmocka_unit_test(test_names),
+        cmocka_unit_test(test_model_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
