@@ -2,6 +2,8 @@
  * inputs / due / unchanged), without running anything or writing to the lakehouse. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "util/err.h"
@@ -61,6 +63,17 @@ int cmd_plan(int argc, char **argv)
     struct plan pl;
     int rc = plan_build(&g_config, d.con, true, exec_us, &pl, &err);
     if (rc == 0) {
+        /* which project and which lakehouse, and why: the environment may point DUCKDB_PATH
+         * elsewhere than the project's config.yaml does */
+        const char *keys[] = {"MATERIA_PROJECT_DIR", "DUCKDB_PATH"};
+        for (size_t k = 0; k < 2; k++)
+            for (size_t i = 0; i < g_config.n; i++) {
+                const struct config_item *it = &g_config.items[i];
+                if (strcmp(it->key, keys[k])) continue;
+                char *src = config_source_describe(&g_config, it);
+                printf("%s %s (%s)%s", k ? "lakehouse" : "project", it->value, src, k ? "\n" : ", ");
+                free(src);
+            }
         plan_print(&pl, stdout);
         plan_free(&pl);
     }

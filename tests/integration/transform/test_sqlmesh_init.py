@@ -48,6 +48,8 @@ def test_plan_and_run_unchanged():
     s, proj = copy_fixture()
     try:
         plan = materia(proj, "plan")
+        assert plan.stdout.startswith(f"project {proj} (current folder), lakehouse {proj}/db.db "
+                                      f"({proj}/config.yaml:9)\n"), plan.stdout
         for m in ("sqlmesh_example.seed_model", "sqlmesh_example.incremental_model", "sqlmesh_example.full_model"):
             assert m in plan.stdout, plan.stdout
         run = materia(proj, "run")
