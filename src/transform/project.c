@@ -225,6 +225,36 @@ static int load_externals(struct project *p, struct mt_err *err)
     return rc;
 }
 
+/* SQLMesh loads Python models from models/ ** / *.py (a function decorated with @model):
+ * they cannot run here, and skipping one would only make its dependents fail later with
+ * "unknown table". A .py file without @model defines no model (a helper) and is left alone. */
+static int refuse_python_models(const struct project *p, struct mt_err *err)
+{
+    struct strlist files = {0};
+    char *mdir = fs_join(p->dir, "models");
+    collect(mdir, ".py", true, &files);
+    free(mdir);
+    strlist_sort(&files);
+    int rc = 0;
+    for (size_t i = 0; i < files.n && rc == 0; i++) {
+        char *data;
+        size_t len;
+        if (fs_read_all(files.v[i], &data, &len, err) < 0) { rc = -1; break; }
+        int line = 1;
+        for (const char *q = data; q < data + len; q++) {
+            if ((q == data || q[-1] == '\n') && !strncmp(q, "@model", 6) && (q[6] == '(' || q[6] == '\n' || q[6] == ' ')) {
+                rc = mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Python model is not supported by materia: only SQL "
+                                "models (models/ ** / *.sql) run here", files.v[i], line);
+                break;
+            }
+            if (*q == '\n') line++;
+        }
+        free(data);
+    }
+    strlist_free(&files);
+    return rc;
+}
+
 int project_load(const struct config *cfg, struct project *p, struct mt_err *err)
 {
     memset(p, 0, sizeof *p);
@@ -281,6 +311,7 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
         p->models[p->n++] = m;
     }
     strlist_free(&files);
+    if (rc == 0) rc = refuse_python_models(p, err);
     if (rc == 0) {
         /* loader.py _load_audits globs audits/ recursively */
         char *adir = fs_join(p->dir, "audits");

@@ -158,10 +158,6 @@ KNOWN_GAPS = {
     "run: waiter_names.sql":
         "inline AUDIT blocks after a SEED header are dropped: \"unknown audit 'assert_positive_id': not "
         "built in and not defined in audits/*.sql\" although the model file defines it",
-    "project: a disabled linter's rules":
-        "linter.rules are refused by name even with linter.enabled false, where SQLMesh runs no rule",
-    "project: models/*.py":
-        "a Python model file is silently skipped: its dependents fail with \"unknown table 'sushi.orders'\"",
 }
 
 
