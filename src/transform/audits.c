@@ -117,10 +117,14 @@ static int audit_query(const struct project *p, const struct model *m, const str
     int rc = builtin_sql(m, a, physical, q, err);
     if (rc != 1) return rc;
     const struct audit_def *def = NULL;
-    for (size_t i = 0; i < p->n_audits; i++)
+    /* the model's own inline audits first, then audits/ (SQLMesh: inline audits are the
+     * model's, docs/concepts/audits.md "Inline audits") */
+    for (size_t i = 0; i < m->n_inline_audits && !def; i++)
+        if (!strcmp(m->inline_audits[i].name, a->name)) def = &m->inline_audits[i];
+    for (size_t i = 0; i < p->n_audits && !def; i++)
         if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
     if (!def) {
-        mt_errf(err, "%s:%d: unknown audit '%s': not built in and not defined in audits/ *.sql", m->file,
+        mt_errf(err, "%s:%d: unknown audit '%s': not built in, not defined in the model file and not in audits/ *.sql", m->file,
                  a->line, a->name);
         return -1;
     }

@@ -486,9 +486,17 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
             rc = lex_error(&p->lx, kt->line, "dialect %s is not supported by materia: models run as DuckDB SQL "
                            "(there is no SQL transpiler)", v ? v : "");
         free(v);
+    } else if (!strcmp(key, "enabled")) {
+        /* SQLMesh does not load a disabled model (project.c drops it) */
+        char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+        if (!v || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+            rc = lex_error(&p->lx, kt->line, "expected enabled true or false");
+        else
+            m->disabled = !strcasecmp(v, "false");
+        free(v);
     } else if (!strcmp(key, "stamp") || !strcmp(key, "column_descriptions") ||
                !strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties") ||
-               !strcmp(key, "enabled") || !strcmp(key, "gateway")) {
+               !strcmp(key, "gateway")) {
         /* accepted for SQLMesh compatibility; no effect here */
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
@@ -507,6 +515,23 @@ static int reject_nul(struct lexer *lx, const char *text, size_t len)
     int line = 1;
     for (const char *c = text; c < z; c++) line += *c == '\n';
     return lex_error(lx, line, "NUL byte in the file");
+}
+
+static size_t next_audit_kw(const char *text, size_t len, size_t pos);
+static int audits_parse_from(const char *text, size_t len, size_t pos, int line0, const char *filename,
+                             struct audit_def **defs, size_t *n, struct mt_err *err);
+
+/* Where the first inline AUDIT block after the query starts (an AUDIT keyword at the start of
+ * a line, then '('), or len. SQLMesh allows audits defined in the model file after its query
+ * (docs/concepts/audits.md, "Inline audits"). */
+static size_t inline_audits_at(const char *text, size_t len, size_t pos)
+{
+    for (size_t a = next_audit_kw(text, len, pos); a < len; a = next_audit_kw(text, len, a + 5)) {
+        size_t q = a + 5;
+        while (q < len && isspace((unsigned char)text[q])) q++;
+        if (q < len && text[q] == '(') return a;
+    }
+    return len;
 }
 
 int model_parse(const char *text, size_t len, const char *filename, struct model *m, struct mt_err *err)
@@ -530,9 +555,14 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
         int hdr_line = q.line;
         lex_skip_space(&q);
         m->query_line = q.line;
-        size_t s = q.pos, e = len;
+        size_t s = q.pos, a = inline_audits_at(text, len, s), e = a;
         while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
         m->query = xstrndup(text + s, e - s);
+        if (a < len) {
+            int aline = q.line;
+            for (size_t k = s; k < a; k++) aline += text[k] == '\n';
+            rc = audits_parse_from(text, len, a, aline, filename, &m->inline_audits, &m->n_inline_audits, err);
+        }
         if (m->kind != KIND_SEED && e == s)
             rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
     }
@@ -581,11 +611,11 @@ static size_t next_audit_kw(const char *text, size_t len, size_t pos)
     return len;
 }
 
-int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs, size_t *n,
-                     struct mt_err *err)
+/* AUDIT blocks from byte pos (at line `line`) to the end of text. */
+static int audits_parse_from(const char *text, size_t len, size_t pos, int line0, const char *filename,
+                             struct audit_def **defs, size_t *n, struct mt_err *err)
 {
-    struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err}};
-    if (reject_nul(&p.lx, text, len) < 0) return -1;
+    struct parser p = {.lx = {.s = text, .len = len, .pos = pos, .line = line0, .file = filename, .err = err}};
     lex_skip_space(&p.lx);
     while (p.lx.pos < len) {
         p.ts.n = 0;
@@ -611,6 +641,14 @@ int audit_file_parse(const char *text, size_t len, const char *filename, struct 
     }
     free(p.ts.v);
     return 0;
+}
+
+int audit_file_parse(const char *text, size_t len, const char *filename, struct audit_def **defs, size_t *n,
+                     struct mt_err *err)
+{
+    struct lexer lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err};
+    if (reject_nul(&lx, text, len) < 0) return -1;
+    return audits_parse_from(text, len, 0, 1, filename, defs, n, err);
 }
 
 void audit_def_free(struct audit_def *a)
@@ -650,6 +688,8 @@ void model_free(struct model *m)
     free(m->end);
     free(m->kind_args);
     free(m->query);
+    for (size_t i = 0; i < m->n_inline_audits; i++) audit_def_free(&m->inline_audits[i]);
+    free(m->inline_audits);
     memset(m, 0, sizeof *m);
 }
 

@@ -26,6 +26,8 @@ const char *model_kind_name(enum model_kind k);
  * five-field cron strings for those). Intervals of incremental models have this width. */
 enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YEARLY };
 
+struct audit_def;
+
 /* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
  * columns=(a, b). Argument values are the raw SQL text between := and the next comma. */
 struct audit_call {
@@ -54,8 +56,11 @@ struct model {
     bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
+    bool disabled;         /* enabled false: not loaded (project.c), as in SQLMesh */
     char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
-    char *query;           /* text after the header (may be empty for SEED) */
+    char *query;           /* text after the header up to any inline AUDIT (may be empty for SEED) */
+    struct audit_def *inline_audits; /* AUDIT blocks after the query: this model's own audits */
+    size_t n_inline_audits;
     int query_line;        /* line where the query starts */
     int line;              /* line of MODEL */
 };

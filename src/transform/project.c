@@ -300,6 +300,10 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
             rc = -1;
             break;
         }
+        if (m.disabled) { /* `enabled false`: SQLMesh's loader skips the model */
+            model_free(&m);
+            continue;
+        }
         long dup = project_find(p, m.name);
         if (dup >= 0) {
             mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,

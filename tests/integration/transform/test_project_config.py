@@ -288,6 +288,38 @@ def test_linter_noambiguousprojections():
             s.cleanup()
 
 
+def test_enabled_false_and_inline_audits():
+    files = dict(SEED, **{
+        "config.yaml": GATEWAY,
+        # SQLMesh's loader skips a disabled model: it is not built
+        "models/off.sql": "MODEL (name s.off, kind FULL, enabled False);\nSELECT 1 AS a\n",
+        # inline audits after the query (docs/concepts/audits.md) and after a SEED header
+        "models/m.sql": "MODEL (name s.m, kind FULL, audits (small, positive(column := id)));\n"
+                        "SELECT id FROM s.items;\n\n"
+                        "AUDIT (name small);\nSELECT * FROM @this_model WHERE id > 100;\n\n"
+                        "AUDIT (name positive);\nSELECT * FROM @this_model WHERE @column <= 0;\n",
+        "models/seed2.sql": "MODEL (name s.seed2, kind SEED (path '../seeds/items.csv'), audits (few));\n\n"
+                            "AUDIT (name few);\nSELECT * FROM @this_model WHERE id > 3;\n",
+    })
+    s = project(files)
+    try:
+        out = materia(s, "run").stdout
+        assert "s.off" not in out and "3 of 3 models run" in out, out
+        assert q(s, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'off'") == [{"n": 0}]
+        assert q(s, "SELECT count(*) AS n FROM s.m") == [{"n": 3}]
+    finally:
+        s.cleanup()
+    files["models/m.sql"] = files["models/m.sql"].replace("id > 100", "id > 2")
+    s = project(files)
+    try:
+        p = materia(s, "run", check=1)
+        assert "s.m" in p.stderr and "small" in p.stderr, p.stderr
+    finally:
+        s.cleanup()
+    refused({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, enabled maybe);\nSELECT 1 AS a\n"},
+            "models/m.sql:1: expected enabled true or false")
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -336,5 +368,5 @@ if __name__ == "__main__":
           test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
           test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
-          test_variables_reach_the_models, test_linter_noambiguousprojections,
+          test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
           test_external_models_folder_declares_tables])
