@@ -494,10 +494,23 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         else
             m->disabled = !strcasecmp(v, "false");
         free(v);
-    } else if (!strcmp(key, "stamp") || !strcmp(key, "column_descriptions") ||
-               !strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties") ||
-               !strcmp(key, "gateway")) {
-        /* accepted for SQLMesh compatibility; no effect here */
+    } else if (!strcmp(key, "stamp")) {
+        /* SQLMesh: an arbitrary string whose change makes a new version (plan.c hashes it) */
+        free(m->stamp);
+        m->stamp = range_text(p, va, vb - 1);
+    } else if (!strcmp(key, "gateway")) {
+        /* the model's gateway: project.c checks it is the one in use */
+        free(m->gateway);
+        m->gateway = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+        if (!m->gateway) rc = lex_error(&p->lx, kt->line, "expected a gateway name");
+        else lower(m->gateway);
+        m->gateway_line = kt->line;
+    } else if (!strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties")) {
+        rc = lex_error(&p->lx, kt->line, "%s is not supported by materia: it writes plain DuckDB tables and views",
+                       key);
+    } else if (!strcmp(key, "column_descriptions")) {
+        /* documentation, like description: SQLMesh registers it as column comments, which
+         * materia does not (config.yaml register_comments true is refused) */
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
                        "depends_on, description, start, end, columns, owner, tags or allow_partials", key);
@@ -688,6 +701,8 @@ void model_free(struct model *m)
     free(m->end);
     free(m->kind_args);
     free(m->query);
+    free(m->stamp);
+    free(m->gateway);
     for (size_t i = 0; i < m->n_inline_audits; i++) audit_def_free(&m->inline_audits[i]);
     free(m->inline_audits);
     memset(m, 0, sizeof *m);

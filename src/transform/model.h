@@ -57,6 +57,9 @@ struct model {
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
     bool disabled;         /* enabled false: not loaded (project.c), as in SQLMesh */
+    char *stamp;           /* SQLMesh's stamp: part of the definition's hash */
+    char *gateway;         /* the model's own gateway (must be the one in use), or NULL */
+    int gateway_line;
     char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
     char *query;           /* text after the header up to any inline AUDIT (may be empty for SEED) */
     struct audit_def *inline_audits; /* AUDIT blocks after the query: this model's own audits */

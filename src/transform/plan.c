@@ -62,8 +62,10 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
     const struct model *m = &p->models[i];
     struct hash_ctx h;
     hash_init(&h);
-    char *hdr = xasprintf("kind=%s\nargs=%s\ncolumns=%s\nstart=%s\nquery=\n", model_kind_name(m->kind), m->kind_args,
-                          m->columns ? m->columns : "", m->start ? m->start : "");
+    /* stamp only when set: a model without one keeps the fingerprint it had before stamps */
+    char *hdr = xasprintf("kind=%s\nargs=%s\ncolumns=%s\nstart=%s\n%s%s%squery=\n", model_kind_name(m->kind),
+                          m->kind_args, m->columns ? m->columns : "", m->start ? m->start : "", m->stamp ? "stamp=" : "",
+                          m->stamp ? m->stamp : "", m->stamp ? "\n" : "");
     hash_update(&h, hdr, strlen(hdr));
     free(hdr);
     if (m->kind == KIND_SEED) {

@@ -300,6 +300,14 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
             rc = -1;
             break;
         }
+        if (m.gateway && (!p->conf || !p->conf->gateway || strcmp(m.gateway, p->conf->gateway))) {
+            mt_err_set(err, MT_ERR_FORMAT, "%s:%d: gateway %s is not supported by materia: every model runs on the "
+                       "gateway in use (%s)", m.file, m.gateway_line, m.gateway,
+                       p->conf && p->conf->gateway ? p->conf->gateway : "none: no config.yaml gateway");
+            model_free(&m);
+            rc = -1;
+            break;
+        }
         if (m.disabled) { /* `enabled false`: SQLMesh's loader skips the model */
             model_free(&m);
             continue;

@@ -320,6 +320,30 @@ def test_enabled_false_and_inline_audits():
             "models/m.sql:1: expected enabled true or false")
 
 
+def test_stamp_gateway_and_properties():
+    # stamp: SQLMesh makes a new version when it changes
+    files = {"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, kind FULL, stamp 'v1');\nSELECT 1 AS a\n"}
+    s = project(files)
+    try:
+        materia(s, "run")
+        with open(os.path.join(s.proj, "models", "m.sql"), "w") as f:
+            f.write(files["models/m.sql"].replace("v1", "v2"))
+        p = materia(s, "plan")
+        assert "  changed    s.m" in p.stdout, p.stdout
+    finally:
+        s.cleanup()
+    # a model's own gateway must be the one in use
+    s = project({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, kind FULL, gateway LOCAL);\nSELECT 1 AS a\n"})
+    try:
+        materia(s, "run")
+    finally:
+        s.cleanup()
+    refused({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, kind FULL,\n  gateway other);\nSELECT 1 AS a\n"},
+            "models/m.sql:2: gateway other is not supported by materia: every model runs on the gateway in use (local)")
+    refused({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, physical_properties (x = 1));\nSELECT 1 AS a\n"},
+            "models/m.sql:1: physical_properties is not supported by materia: it writes plain DuckDB tables and views")
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -369,4 +393,5 @@ if __name__ == "__main__":
           test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
           test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
+          test_stamp_gateway_and_properties,
           test_external_models_folder_declares_tables])
