@@ -311,10 +311,24 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "path") && m->kind == KIND_SEED) {
         if (vb - va != 1 || p->ts.v[va].type != T_STRING) rc = lex_error(&p->lx, t->line, "expected path 'file.csv'");
         else m->seed_path = tok_text(p, &p->ts.v[va]);
-    } else if (!strcmp(key, "batch_size") || !strcmp(key, "lookback") || !strcmp(key, "forward_only") ||
-               !strcmp(key, "disable_restatement") || !strcmp(key, "on_destructive_change") ||
-               !strcmp(key, "csv_settings") || !strcmp(key, "batch_concurrency")) {
-        /* accepted for SQLMesh compatibility; no effect here */
+    } else if (!strcmp(key, "lookback") || !strcmp(key, "on_destructive_change") || !strcmp(key, "csv_settings") ||
+               !strcmp(key, "on_additive_change")) {
+        rc = lex_error(&p->lx, t->line, "%s is not supported by materia: %s", key,
+                       !strcmp(key, "lookback") ? "a run processes only the intervals not yet processed"
+                       : !strcmp(key, "csv_settings") ? "seeds are read with DuckDB's CSV defaults (header, "
+                                                        "comma, double quote)"
+                       : "every change builds a new version (no forward-only models)");
+    } else if (!strcmp(key, "forward_only")) {
+        char *v = tok_text(p, &p->ts.v[va]);
+        if (vb - va != 1 || strcasecmp(v, "false"))
+            rc = lex_error(&p->lx, t->line, "forward_only %s is not supported by materia: every change builds a new "
+                           "version", v);
+        free(v);
+    } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement") || !strcmp(key, "batch_concurrency")) {
+        /* no different result here: disable_restatement — materia never restates;
+         * batch_concurrency — one batch runs at a time, within any limit; a SEED's batch_size —
+         * rows per insert, the same table. An INCREMENTAL_BY_TIME_RANGE batch_size (intervals per
+         * query) is not honoured yet: its missing intervals run as one query. */
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"

@@ -193,6 +193,13 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (time_column x));\nSELECT 1", "unknown INCREMENTAL_BY_UNIQUE_KEY property 'time_column': expected unique_key");
     expect_error("MODEL (name a.b, kind SEED);", "expected SEED (path 'file.csv')");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t, lookback 2));\nSELECT 1",
+                 "models/x.sql:1: lookback is not supported by materia: a run processes only the intervals");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t,\n forward_only true));\nSELECT 1",
+                 "models/x.sql:2: forward_only true is not supported by materia");
+    expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (delimiter ';')));",
+                 "csv_settings is not supported by materia: seeds are read with DuckDB's CSV defaults");
+    expect_error("MODEL (name a.b, physical_properties (a = 1));\nSELECT 1", "physical_properties is not supported");
     expect_error("MODEL (name a.b, kind SEED (path x));", "expected path 'file.csv'");
     expect_error("MODEL (name a.b, kind FULL);\n\n", "models/x.sql:1: expected a query after MODEL");
     expect_error("MODEL (name a.b, cron '*/5 * * * *');\nSELECT 1", "unsupported cron '*/5 * * * *'");
