@@ -324,11 +324,18 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
             rc = lex_error(&p->lx, t->line, "forward_only %s is not supported by materia: every change builds a new "
                            "version", v);
         free(v);
+    } else if (!strcmp(key, "batch_size") && m->kind == KIND_INCR_TIME) {
+        /* intervals per query (the runner splits each range: runner.c build) */
+        char *v = tok_text(p, &p->ts.v[va]);
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (vb - va != 1 || *end || n < 1) rc = lex_error(&p->lx, t->line, "expected batch_size N (N >= 1)");
+        else m->batch_size = n;
+        free(v);
     } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement") || !strcmp(key, "batch_concurrency")) {
         /* no different result here: disable_restatement — materia never restates;
-         * batch_concurrency — one batch runs at a time, within any limit; a SEED's batch_size —
-         * rows per insert, the same table. An INCREMENTAL_BY_TIME_RANGE batch_size (intervals per
-         * query) is not honoured yet: its missing intervals run as one query. */
+         * batch_concurrency — one batch runs at a time, within any limit; a SEED's (or unique
+         * key model's) batch_size — rows or intervals per statement, the same table. */
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"

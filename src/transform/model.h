@@ -46,6 +46,7 @@ struct model {
     char *cron;            /* as written; default @daily */
     enum cron_unit unit;
     char *time_column;     /* INCREMENTAL_BY_TIME_RANGE */
+    long batch_size;       /* INCREMENTAL_BY_TIME_RANGE: intervals per query (0: all at once) */
     struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */
     char *seed_path;       /* SEED, as written (relative to the model file) */
     char *grain;           /* raw text */

@@ -403,10 +403,22 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         }
         if (it->new_version && it->todo.n == 0) /* start is after the execution time: empty table */
             return incr_range(rc, it, rc->pl->exec_us, rc->pl->exec_us, true, rows);
+        bool first = it->new_version;
         for (size_t k = 0; k < it->todo.n; k++) {
-            int64_t n = 0;
-            if (incr_range(rc, it, it->todo.v[k].s, it->todo.v[k].e, it->new_version && k == 0, &n) < 0) return -1;
-            *rows += n;
+            /* batch_size: at most that many intervals per query, as SQLMesh's scheduler
+             * batches them (scheduler.py batch_intervals) */
+            for (int64_t s = it->todo.v[k].s, e; s < it->todo.v[k].e; s = e) {
+                e = it->todo.v[k].e;
+                if (m->kind == KIND_INCR_TIME && m->batch_size > 0) {
+                    int64_t b = s;
+                    for (long q = 0; q < m->batch_size && b < e; q++) b = cron_next(m->unit, b);
+                    if (b < e) e = b;
+                }
+                int64_t n = 0;
+                if (incr_range(rc, it, s, e, first, &n) < 0) return -1;
+                first = false;
+                *rows += n;
+            }
         }
         return 0;
     }

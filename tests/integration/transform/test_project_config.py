@@ -344,6 +344,28 @@ def test_stamp_gateway_and_properties():
             "models/m.sql:1: physical_properties is not supported by materia: it writes plain DuckDB tables and views")
 
 
+def test_incremental_batch_size():
+    # scheduler.py batch_intervals: at most batch_size intervals per query
+    files = dict(SEED, **{
+        "config.yaml": GATEWAY,
+        "models/inc.sql": "MODEL (name s.inc, kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2),\n"
+                          "  start '2024-01-27');\n"
+                          "SELECT CAST(d AS DATE) AS day, (SELECT count(*) FROM s.items) AS n\n"
+                          "FROM generate_series(@start_date, @end_date, INTERVAL 1 DAY) t(d)\n"})
+    s = project(files)
+    try:
+        materia(s, "run", env={"MATERIA_EXECUTION_TIME": "2024-02-01 00:00"})
+        batches = q(s, "SELECT strftime(start_ts, '%m-%d') AS s, strftime(end_ts, '%m-%d') AS e "
+                       "FROM _materia.intervals WHERE model = 's.inc' ORDER BY start_ts")
+        assert batches == [{"s": "01-27", "e": "01-29"}, {"s": "01-29", "e": "01-31"},
+                           {"s": "01-31", "e": "02-01"}], batches
+        assert q(s, "SELECT count(*) AS n, count(DISTINCT day) AS d FROM s.inc") == [{"n": 5, "d": 5}]
+    finally:
+        s.cleanup()
+    refused({"config.yaml": GATEWAY, "models/m.sql": "MODEL (name s.m, kind INCREMENTAL_BY_TIME_RANGE "
+             "(time_column d, batch_size 0));\nSELECT 1 AS d\n"}, "models/m.sql:1: expected batch_size N (N >= 1)")
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -393,5 +415,5 @@ if __name__ == "__main__":
           test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
           test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
-          test_stamp_gateway_and_properties,
+          test_stamp_gateway_and_properties, test_incremental_batch_size,
           test_external_models_folder_declares_tables])
