@@ -61,6 +61,9 @@ struct render_ctx {
     const struct json *vars;    /* project variables (config.yaml `variables`): a JSON object
                                    with lower-case keys, or NULL; @VAR and @name read them
                                    first, then the configuration (environment/.env) */
+    const struct strlist *bp_names, *bp_values; /* blueprint variables (lower-case names,
+                                   SQL values) of a model made from `blueprints`, or NULL;
+                                   below @DEF and the predefined names, above `variables` */
     const char *gateway;        /* @gateway; NULL renders NULL */
     const char *kind_name;      /* @model_kind_name, e.g. "FULL"; NULL renders NULL */
     columns_fn columns;         /* may be NULL: @STAR then reads DuckDB's catalog on con */

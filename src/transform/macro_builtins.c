@@ -644,10 +644,15 @@ static int b_var(struct mctx *c, const struct margs *a, struct mresult *res)
 
 static int b_blueprint_var(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    (void)a;
-    (void)res;
-    return berr(c, "@BLUEPRINT_VAR is not supported by materia: model blueprints are not implemented, so there is "
-                "no blueprint variable to read");
+    if (a->n_pos < 1 || a->n_pos > 2 || !mseq_is_string(&a->pos[0], NULL, NULL))
+        return berr(c, "Invalid blueprint variable name '%s'. Expected a string literal.",
+                    a->n_pos ? text(c, &a->pos[0]) : "");
+    const char *name = str_of(c, &a->pos[0]);
+    const struct strlist *bn = c->rc->bp_names, *bv = c->rc->bp_values;
+    for (size_t i = 0; bn && i < bn->n; i++)
+        if (!strcasecmp(bn->v[i], name)) return one_text(c, res, bv->v[i]);
+    if (a->n_pos == 2) { res->k = MR_ONE; res->one = a->pos[1]; return 0; }
+    return one_text(c, res, "NULL");
 }
 
 static int b_deduplicate(struct mctx *c, const struct margs *a, struct mresult *res)

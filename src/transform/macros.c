@@ -176,6 +176,9 @@ static char *lit(struct mctx *c, const char *s)
 static void bind_predefined(struct mctx *c)
 {
     const struct render_ctx *rc = c->rc;
+    /* blueprint variables first: everything bound after them shadows them */
+    if (rc->bp_names)
+        for (size_t i = 0; i < rc->bp_names->n; i++) bind_text(c, rc->bp_names->v[i], rc->bp_values->v[i]);
     bind_times(c, "latest", rc->exec_us);
     bind_times(c, "execution", rc->exec_us);
     bind_times(c, "start", rc->start_us);

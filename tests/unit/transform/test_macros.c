@@ -965,14 +965,37 @@ static void test_jinja_refused(void **state)
     EXPECT_ERR("SELECT 1;\njinja_statement_begin;\nJINJA_END;", want);
 }
 
+/* Blueprint variables (sqlmesh/core/model/definition.py create_models_from_blueprints):
+ * SQL values, read as @name and by @BLUEPRINT_VAR; @DEF and the predefined names shadow
+ * them, and they shadow the project's variables (MacroEvaluator.transform's precedence). */
+static void test_blueprint_variables(void **state)
+{
+    (void)state;
+    struct strlist names = {0}, values = {0};
+    strlist_push(&names, "customer");
+    strlist_push(&values, "customer1");
+    strlist_push(&names, "status");
+    strlist_push(&values, "'active'");
+    strlist_push(&names, "start_ds");
+    strlist_push(&values, "'shadowed'");
+    g_rc.bp_names = &names;
+    g_rc.bp_values = &values;
+    set_vars("{\"status\": \"from-vars\"}");
+    EXPECT("SELECT @status, @BLUEPRINT_VAR('STATUS'), @BLUEPRINT_VAR('none'), @BLUEPRINT_VAR('none', 3), @start_ds "
+           "FROM @customer.src",
+           "SELECT 'active', 'active', NULL, 3, '2020-10-28' FROM customer1.src");
+    EXPECT("@DEF(status, 'def'); SELECT @status, @{customer}_x", "SELECT 'def', customer1_x");
+    g_rc.bp_names = g_rc.bp_values = NULL;
+    strlist_free(&names);
+    strlist_free(&values);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
     EXPECT_ERR("SELECT @STAR(foo, exclude := [c], 'p_') FROM foo",
                L(1) "Positional argument cannot follow keyword argument (in @STAR)");
-    EXPECT_ERR("SELECT\n  @BLUEPRINT_VAR('region')",
-               L(2) "@BLUEPRINT_VAR is not supported by materia: model blueprints are not implemented, so there is no "
-                    "blueprint variable to read");
+    EXPECT_ERR("SELECT\n  @BLUEPRINT_VAR(region)", L(2) "Invalid blueprint variable name 'region'. Expected a string literal.");
     EXPECT_ERR("@DEF(1, 2); SELECT 1", L(1) "expected @DEF(name, value)");
     EXPECT_ERR("@DEF(x); SELECT 1", L(1) "expected @DEF(name, value)");
 }
@@ -1135,6 +1158,7 @@ int main(void)
         T(test_statements),
         T(test_python_macro_refused),
         T(test_jinja_refused),
+        T(test_blueprint_variables),
         T(test_refusals),
         T(test_syntax_errors),
         T(test_sqlmesh_diff_var_float_repr),
