@@ -1,20 +1,22 @@
 /* macro.h — the SQLMesh macro expander's internals (macro_lex.c, macro_eval.c,
- * macro_builtins.c). Nothing outside those files and macros.c includes this header.
+ * macro_const.c, macro_builtins.c). Nothing outside those files and macros.c includes it.
  *
- * How the expander works (docs/ARCHITECTURE.md §2 "The macro expander"):
+ * How the expander works (docs/ARCHITECTURE.md §2.1):
  *   1. macro_lex.c turns the query into SQL tokens (words, quoted identifiers, strings,
- *      numbers, operators, brackets) and then into a tree of nodes: plain tokens, bracket
- *      groups, macro variables (@name), macro
- *      calls (@name(arg, ...)), string templates (@'...') and identifiers with @{x} pieces.
- *      Commas stay tokens; a call's arguments are split at its top-level commas when it
- *      is evaluated, and a lambda (`x -> body`, `(x, y) -> body`) is recognised there.
+ *      numbers, operators, brackets), each keeping the white space before it, and then
+ *      into a tree of nodes: plain tokens, bracket groups, macro variables (@name), macro
+ *      calls (@name(arg, ...)), string templates (@'...') and identifiers with @{x}
+ *      pieces. Commas stay tokens; a call's arguments are split at its top-level commas
+ *      when it is evaluated, and a lambda (`x -> body`, `(x, y) -> body`) is recognised
+ *      there.
  *   2. macro_eval.c evaluates the tree bottom-up as SQLMesh's MacroEvaluator does
- *      (sqlglot's replace_tree: arguments before the call, lambda bodies only when applied),
- *      producing a new tree; a call may yield nothing, one expression or a list, and a
- *      list splices into the surrounding comma-separated items.
- *   3. Constant expressions (@IF's condition, @EVAL, @FILTER's predicate) are evaluated by
- *      DuckDB itself (`SELECT <expr>`), standing in for SQLMesh's Python evaluation.
- *   4. The tree is printed back to SQL text; DuckDB's parser then checks it (dag.c).
+ *      (sqlglot's replace_tree: arguments before the call, lambda bodies only when
+ *      applied), producing a new tree; a call may yield nothing, one expression or a
+ *      list, and a list splices into the surrounding comma-separated items.
+ *   3. macro_const.c evaluates constant expressions (@IF's condition, @EVAL, @FILTER's
+ *      predicate) with DuckDB (`SELECT <expr>`), standing in for SQLMesh's Python.
+ *   4. macro_builtins.c holds SQLMesh's built-in macros; macros.c binds the predefined
+ *      variables and prints the tree back to SQL; DuckDB's parser then checks it (dag.c).
  *
  * Memory: every node, token text and value of one render lives in the render's arena
  * (struct marena) and is released at once by marena_free. Nodes are never freed singly. */
@@ -126,8 +128,10 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out);
 int meval_arg(struct mctx *c, const struct mseq *in, struct mseq **vals, size_t *n);
 /* Applies a lambda to args (each a value). */
 int mlambda_apply(struct mctx *c, const struct mnode *lam, const struct mseq *args, size_t n, struct mseq *out);
-/* DuckDB evaluates a constant expression: *kind is 'b' (bool), 'i', 'f', 's', 'n' (NULL);
- * *text the value (for 's' unquoted). Result cached per process. */
+/* ---- macro_const.c ---- */
+/* DuckDB evaluates a constant expression: *kind is 'b' (bool), 'i', 'f', 's', 'l' (list or
+ * dict; *text its length), 'n' (NULL) or 'x' (names a column); *text the value (for 's'
+ * unquoted). Cached per process. */
 int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char **text);
 bool meval_truthy(char kind, const char *text);
 /* Python's repr() of a float (positional, shortest round trip, ".0" when whole). */
