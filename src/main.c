@@ -9,6 +9,7 @@
  * the command has returned "ok" — `materia sql --json ... > full-disk` must not exit 0
  * with truncated output. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +51,16 @@ static const struct command commands[] = {
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: materia [-p DIR] <command> [options]\n"
+            "usage: materia [-p DIR] [--gateway NAME] <command> [options]\n"
             "       materia help | --version\n\n"
             "Materia: USDA PSD coffee data, landed, transformed, served.\n\n"
             "commands:\n");
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  -p, --paths DIR  the project folder (as `sqlmesh -p`); default: the current folder when\n"
-                 "                   it holds config.yaml, else MATERIA_PROJECT_DIR\n");
+                 "                   it holds config.yaml, else MATERIA_PROJECT_DIR\n"
+                 "  --gateway NAME   config.yaml's gateway to use instead of default_gateway (as\n"
+                 "                   `sqlmesh --gateway`; also SQLMESH_GATEWAY)\n");
     fprintf(out, "\nRun 'materia <command> --help' for a command's options.\n");
 }
 
@@ -81,9 +84,23 @@ static int finish_stdout(int rc)
 static int dispatch(int argc, char **argv)
 {
     /* global options, before the command (git's `git -C DIR`, sqlmesh's `-p PATH`) */
-    const char *project_opt = NULL;
+    const char *project_opt = NULL, *gateway_opt = NULL;
     while (argc >= 2 && argv[1][0] == '-') {
         const char *a = argv[1];
+        if (!strcmp(a, "--gateway") || !strncmp(a, "--gateway=", 10)) {
+            /* sqlmesh --gateway NAME: config.yaml's gateway to use */
+            bool joined = a[9] == '=';
+            if (!joined && argc < 3) {
+                cli_error("--gateway needs a gateway name\n");
+                return MT_EXIT_USAGE;
+            }
+            gateway_opt = joined ? a + 10 : argv[2];
+            int used = joined ? 1 : 2;
+            argv[used] = argv[0];
+            argc -= used;
+            argv += used;
+            continue;
+        }
         if (!strcmp(a, "-p") || !strcmp(a, "--paths")) {
             if (argc < 3) {
                 cli_error("%s needs a folder\n", a);
@@ -140,7 +157,7 @@ static int dispatch(int argc, char **argv)
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, name) != 0) continue;
         struct mt_err err = MT_ERR_INIT;
-        if (config_load_cli(&g_config, project_opt, &err) < 0) return cli_fail(err.msg);
+        if (config_load_cli(&g_config, project_opt, gateway_opt, &err) < 0) return cli_fail(err.msg);
         log_set_level((enum log_level)g_config.s.log_level);
         int rc = commands[i].fn(argc - 1, argv + 1);
         config_free(&g_config);

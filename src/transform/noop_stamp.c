@@ -94,6 +94,9 @@ static void hash_config(struct hash_ctx *h, const struct config *cfg)
         hash_str(h, cfg->items[k].key);
         hash_str(h, cfg->items[k].value ? cfg->items[k].value : "(unset)");
     }
+    /* config.yaml's own settings are covered by its stat; which of its gateways is in use
+     * (--gateway, SQLMESH_GATEWAY) is not in the file */
+    hash_str(h, cfg->has_project && cfg->project.gateway ? cfg->project.gateway : "(no gateway)");
 }
 
 /* The digest of a stamp body as the file system and configuration are now; false when since

@@ -322,10 +322,14 @@ static int load_sources(struct config *cfg, const char *dotenv_path, struct mt_e
 
 /* Reads the project folder's config.yaml, if any, into cfg->project; its gateway's
  * database fills DUCKDB_PATH unless the environment or .env set it. Then resolves. */
-static int load_project_and_resolve(struct config *cfg, struct mt_err *err)
+static int load_project_and_resolve(struct config *cfg, const char *gateway, struct mt_err *err)
 {
     const char *dir = find_item(cfg, "MATERIA_PROJECT_DIR")->value;
-    int r = *dir ? project_config_load(dir, &cfg->project, err) : 0;
+    int r = *dir ? project_config_load(dir, gateway, &cfg->project, err) : 0;
+    if (r == 0 && gateway) {
+        mt_errf(err, "--gateway %s: the project %s has no config.yaml (gateways are config.yaml's)", gateway, dir);
+        return -1;
+    }
     if (r < 0) return -1;
     cfg->has_project = r == 1;
     struct config_item *db = find_item(cfg, "DUCKDB_PATH");
@@ -336,7 +340,7 @@ static int load_project_and_resolve(struct config *cfg, struct mt_err *err)
 
 int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
 {
-    if (load_sources(cfg, dotenv_path, err) < 0 || load_project_and_resolve(cfg, err) < 0) {
+    if (load_sources(cfg, dotenv_path, err) < 0 || load_project_and_resolve(cfg, NULL, err) < 0) {
         config_free(cfg);
         return -1;
     }
@@ -356,7 +360,7 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int config_load_cli(struct config *cfg, const char *project_opt, struct mt_err *err)
+int config_load_cli(struct config *cfg, const char *project_opt, const char *gateway_opt, struct mt_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
     char cwd[4096];
@@ -404,7 +408,7 @@ int config_load_cli(struct config *cfg, const char *project_opt, struct mt_err *
     free(cwd_conf);
     char *refusal = cfg->project_refusal;
     cfg->project_refusal = NULL;
-    if (rc == 0) rc = load_project_and_resolve(cfg, err);
+    if (rc == 0) rc = load_project_and_resolve(cfg, gateway_opt, err);
     if (rc < 0) {
         free(refusal);
         config_free(cfg);

@@ -72,7 +72,8 @@ struct config {
  * error: returns -1 with where it came from (file and line, or the environment), the key,
  * the value and what was expected in err. */
 int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err);
-/* What main() calls: finds the project as `sqlmesh -p PATH` does, then loads as above.
+/* What main() calls: finds the project as `sqlmesh -p PATH` does, then loads as above;
+ * gateway_opt (`materia --gateway NAME`) picks config.yaml's gateway.
  * The project is project_opt (`materia -p DIR`, its .env read) when given; else the
  * current folder when it holds config.yaml (or config.yml); else MATERIA_PROJECT_DIR
  * (environment, ./.env, default: the source tree). In the last case, when the current
@@ -80,7 +81,7 @@ int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)
  * would silently use another project's models: cfg->project_refusal then says so, naming
  * both folders, and config_project_check() fails with it. A config.yaml in the current
  * folder while MATERIA_PROJECT_DIR names another folder is an error here. */
-int config_load_cli(struct config *cfg, const char *project_opt, struct mt_err *err);
+int config_load_cli(struct config *cfg, const char *project_opt, const char *gateway_opt, struct mt_err *err);
 /* 0, or -1 with cfg->project_refusal in err: called before a project's models are read. */
 int config_project_check(const struct config *cfg, struct mt_err *err);
 void config_free(struct config *cfg);

@@ -37,7 +37,7 @@ int cmd_config(int argc, char **argv)
     const struct project_config *pc = &g_config.project;
     const char *f = pc->path;
     printf("# read %s\n", f);
-    if (pc->gateway) printf("gateway=%s\t(%s:%d)\n", pc->gateway, f, pc->gateway_line);
+    if (pc->gateway) printf("gateway=%s\t(%s:%d; %s)\n", pc->gateway, f, pc->gateway_line, pc->gateway_from);
     if (pc->catalog) printf("catalog=%s\t(%s:%d)\n", pc->catalog, f, pc->database_line);
     for (size_t i = 0; i < pc->n_catalogs; i++)
         printf("catalogs.%s=%s%s\t(%s:%d)\n", pc->catalogs[i].name, pc->catalogs[i].path,

@@ -33,6 +33,8 @@
 #include "util/yaml.h"
 
 struct ctx {
+    const char *gateway;    /* --gateway / SQLMESH_GATEWAY, or NULL */
+    const char *gateway_from;
     const char *file;       /* for messages: the config file's path */
     const char *dir;
     struct project_config *pc;
@@ -387,7 +389,18 @@ static int load_gateways(struct ctx *c, const struct ynode *root, struct json *g
     }
     if (gws->t != YNODE_MAP || gws->n == 0) return bad(c, gws->line, "gateways", "a map of gateway name to gateway");
     size_t pick = 0;
-    if (def && !ynode_is_null(def)) {
+    pc->gateway_from = "the first gateway";
+    if (c->gateway) {
+        pick = gws->n;
+        for (size_t i = 0; i < gws->n; i++)
+            if (!strcasecmp(gws->keys[i], c->gateway)) pick = i;
+        if (pick == gws->n)
+            /* root.py get_gateway */
+            return mt_err_set(c->err, MT_ERR_FORMAT, "%s (%s): Missing gateway with name '%s'", c->file,
+                              c->gateway_from, c->gateway);
+        pc->gateway_from = c->gateway_from;
+    } else if (def && !ynode_is_null(def)) {
+        pc->gateway_from = "default_gateway";
         const char *want = ynode_text(def);
         if (!want) return bad(c, dline, "default_gateway", "a gateway name");
         pick = gws->n;
@@ -564,7 +577,7 @@ char *project_config_file(const char *dir)
     return NULL;
 }
 
-int project_config_load(const char *dir, struct project_config *pc, struct mt_err *err)
+int project_config_load(const char *dir, const char *gateway, struct project_config *pc, struct mt_err *err)
 {
     memset(pc, 0, sizeof *pc);
     /* SQLMesh also reads a Python config (config.py: a Config object); its settings would be
@@ -605,7 +618,11 @@ int project_config_load(const char *dir, struct project_config *pc, struct mt_er
     }
     pc->dir = xstrdup(dir);
     pc->path = path;
-    struct ctx c = {.file = path, .dir = dir, .pc = pc, .err = err};
+    struct ctx c = {.file = path, .dir = dir, .pc = pc, .err = err, .gateway = gateway, .gateway_from = "--gateway"};
+    if (!gateway && getenv("SQLMESH_GATEWAY") && *getenv("SQLMESH_GATEWAY")) {
+        c.gateway = getenv("SQLMESH_GATEWAY");
+        c.gateway_from = "SQLMESH_GATEWAY in the environment";
+    }
     struct json gw_vars = {0};
     int rc = 0;
     if (root.t != YNODE_MAP) rc = bad(&c, root.line, "config", "a map of settings (gateways, model_defaults, ...)");

@@ -32,7 +32,9 @@ struct project_config {
     char *dir;              /* the project folder */
     char *path;             /* its config.yaml / config.yml */
     char *gateway;          /* the gateway in use (lower-case), or NULL when there is none */
-    int gateway_line;
+    int gateway_line;       /* its line in gateways */
+    const char *gateway_from; /* why this one: "default_gateway", "--gateway", "SQLMESH_GATEWAY"
+                                 (environment) or "the first gateway" */
     char *database;         /* the lakehouse: the connection's `database`, or the first of
                                `catalogs`; absolute; NULL when the gateway names none */
     int database_line;
@@ -52,8 +54,10 @@ struct project_config {
 };
 
 /* Finds config.yaml (then config.yml) in dir. Returns 1 and fills *pc when there is one,
- * 0 (pc zeroed) when there is none, -1 with "config.yaml:LINE: ..." in err. */
-int project_config_load(const char *dir, struct project_config *pc, struct mt_err *err);
+ * 0 (pc zeroed) when there is none, -1 with "config.yaml:LINE: ..." in err. gateway, when
+ * not NULL, names the gateway to use instead of default_gateway (`materia --gateway NAME`,
+ * as `sqlmesh --gateway`; else the environment's SQLMESH_GATEWAY, as SQLMesh's CLI reads it). */
+int project_config_load(const char *dir, const char *gateway, struct project_config *pc, struct mt_err *err);
 void project_config_free(struct project_config *pc);
 /* The config file in dir (config.yaml, else config.yml), or NULL; caller frees. */
 char *project_config_file(const char *dir);

@@ -165,6 +165,24 @@ def test_environment_wins_over_config_yaml():
 
 # ---- honoured keys, on data ------------------------------------------------------------------
 
+def test_gateway_option():
+    # sqlmesh --gateway NAME (cli/main.py; envvar SQLMESH_GATEWAY) picks another gateway
+    cfg = GATEWAY + "  other:\n    connection:\n      type: duckdb\n      database: other.duckdb\n" \
+        "default_gateway: local\n"
+    s = project(dict(SEED, **{"config.yaml": cfg}))
+    try:
+        materia(s, "--gateway", "other", "run")
+        assert q(s, "SELECT count(*) AS n FROM s.items", db="other.duckdb") == [{"n": 3}]
+        assert not os.path.exists(os.path.join(s.proj, "lake.duckdb"))
+        out = materia(s, "config", env={"SQLMESH_GATEWAY": "OTHER"}).stdout
+        assert "gateway=other\t(" in out and "SQLMESH_GATEWAY in the environment)" in out, out
+        assert f"DUCKDB_PATH={s.proj}/other.duckdb" in out, out
+        p = materia(s, "--gateway=nope", "plan", check=1)
+        assert "(--gateway): Missing gateway with name 'nope'" in p.stderr, p.stderr
+    finally:
+        s.cleanup()
+
+
 def test_catalogs_first_entry_is_the_lakehouse():
     # connection.py: the first of `catalogs` is the default catalog, the others are attached
     cfg = ("gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n"
@@ -412,7 +430,7 @@ if __name__ == "__main__":
     main([test_unknown_and_unsupported_keys_are_refused_by_name, test_non_duckdb_type_and_dialect_are_refused,
           test_connection_shape_is_checked, test_external_model_properties_are_refused,
           test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
-          test_environment_wins_over_config_yaml, test_catalogs_first_entry_is_the_lakehouse,
+          test_environment_wins_over_config_yaml, test_gateway_option, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
           test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
           test_stamp_gateway_and_properties, test_incremental_batch_size,

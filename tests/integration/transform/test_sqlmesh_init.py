@@ -93,7 +93,7 @@ def test_config_names_the_sources():
         assert line.startswith(f"DUCKDB_PATH={proj}/db.db\t({proj}/config.yaml:9)"), line
         line = next(l for l in out.splitlines() if l.startswith("MATERIA_PROJECT_DIR="))
         assert "(current folder)" in line, line
-        assert f"gateway=duckdb\t({proj}/config.yaml:3)" in out, out
+        assert f"gateway=duckdb\t({proj}/config.yaml:3; default_gateway)" in out, out
         assert "model_defaults.start=2026-11-30" in out, out
     finally:
         s.cleanup()

@@ -112,7 +112,7 @@ static int load_config(const char *text, struct project_config *pc, struct mt_er
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
-    int rc = project_config_load(dir, pc, err);
+    int rc = project_config_load(dir, NULL, pc, err);
     unlink(path);
     rmdir(dir);
     free(path);
