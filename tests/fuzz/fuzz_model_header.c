@@ -3,8 +3,7 @@
  *
  * The input is one model file's bytes; the first byte also picks whether the same bytes
  * are parsed as an audits/ file. Contract checked on every input: the parser returns 0 or
- * -1; on success the model has a lower-case "schema.table" name split into schema and
- * table, a cron, kind arguments and a query (SQL after the header); on failure err is one
+ * -1; on success the model has a "schema.table" name split into schema and table, a cron, kind arguments and a query (SQL after the header); on failure err is one
  * non-empty line starting with the file name, and the model is left zeroed. Everything
  * allocated is freed (LeakSanitizer checks). */
 #include <stdint.h>
@@ -49,12 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = model_parse(text, size, "fuzz.sql", &m, &err);
     if (rc == 0) {
         if (!m.name || !m.schema || !m.table) fuzz_fail("success without a name");
-        const char *dot = strchr(m.name, '.');
-        if (!dot) fuzz_fail("name without a schema");
-        if (strncmp(m.name, m.schema, (size_t)(dot - m.name)) || strcmp(dot + 1, m.table))
+        /* name is "schema.table" (a one-part name's schema is `default`); quoted parts keep
+         * their case and may hold dots, so the split is checked by length, not at a dot */
+        size_t ls = strlen(m.schema);
+        if (!ls || !m.table[0]) fuzz_fail("empty schema or table");
+        if (strncmp(m.name, m.schema, ls) || m.name[ls] != '.' || strcmp(m.name + ls + 1, m.table))
             fuzz_fail("schema/table do not match the name");
-        for (const char *c = m.name; *c; c++)
-            if (*c >= 'A' && *c <= 'Z') fuzz_fail("name not lower-case");
+        if (m.catalog && !m.catalog[0]) fuzz_fail("empty catalog");
         if (!m.cron || !m.kind_args || !m.query || !m.file) fuzz_fail("missing defaults");
         if (m.kind != KIND_SEED && !m.query[0]) fuzz_fail("non-seed model without a query");
         if (m.query_line < m.line) fuzz_fail("query starts before MODEL");
