@@ -116,6 +116,12 @@ int names_qualify(const struct project *p, size_t i, duckdb_connection con, cons
  * message when it is an error rule, a logged warning when a warn rule, else 0. */
 int lint_projections(const struct project *p, size_t i, const struct json *stmt, const char *sql, struct mt_err *err);
 
+/* ---- blueprints.c ---- */
+/* Expands model m (parsed from the file's bytes data/len, with a blueprints property) into
+ * one model per blueprint (*out, *n_out; caller frees). m is consumed on success. */
+int blueprints_expand(struct model *m, const char *data, size_t len, const struct project *p,
+                      const struct config *cfg, struct model **out, size_t *n_out, struct mt_err *err);
+
 /* ---- dag.c ---- */
 /* Renders every model for fingerprinting/parsing, asks DuckDB for the parse trees in one
  * batched query on con, resolves dependencies and file-input patterns, sorts the models

@@ -397,6 +397,22 @@ static int parse_cron(struct parser *p, struct model *m, int line)
  * (sqlmesh/core/constants.py DEFAULT_SCHEMA, model/definition.py schema_name). */
 static int parse_name(struct parser *p, struct model *m, size_t va, size_t vb, int line)
 {
+    /* a name with macro variables (`name @name`, `name s.t_@{v}`) is rendered per blueprint
+     * (blueprints.c); until then it is its own text */
+    for (size_t k = va; k < vb; k++)
+        if (memchr(p->lx.s + p->ts.v[k].start, '@', p->ts.v[k].end - p->ts.v[k].start)) {
+            free(m->name_template);
+            m->name_template = range_text(p, va, vb - 1);
+            free(m->name);
+            free(m->schema);
+            free(m->table);
+            free(m->catalog);
+            m->name = xstrdup(m->name_template);
+            m->schema = xstrdup("");
+            m->table = xstrdup(m->name_template);
+            m->catalog = NULL;
+            return 0;
+        }
     struct strlist parts = {0};
     int rc = 0;
     bool want_part = true;
@@ -470,6 +486,11 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         rc = lex_error(&p->lx, kt->line, "expected a value after property '%s'", key);
     } else if (!strcmp(key, "name")) {
         rc = parse_name(p, m, va, vb, kt->line);
+    } else if (!strcmp(key, "blueprints")) {
+        /* one model per blueprint: blueprints.c reads the value */
+        free(m->blueprints);
+        m->blueprints = range_text(p, va, vb - 1);
+        m->blueprints_line = kt->line;
     } else if (!strcmp(key, "kind")) {
         /* a second kind would overwrite (and leak) the first one's arguments */
         if (m->kind_args) rc = lex_error(&p->lx, kt->line, "property 'kind' given twice");
@@ -579,6 +600,9 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     int rc = parse_block(&p, "MODEL");
     if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
     if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
+    if (!rc && m->name_template && !m->blueprints)
+        rc = lex_error(&p.lx, m->line, "name %s uses macro variables: expected a blueprints property giving "
+                       "their values (one model per blueprint)", m->name_template);
     if (!rc) {
         m->cron_set = m->cron != NULL;
         m->kind_set = m->kind_args != NULL;
@@ -695,9 +719,37 @@ void audit_def_free(struct audit_def *a)
     memset(a, 0, sizeof *a);
 }
 
+int model_set_name(struct model *m, const char *text, int line, struct mt_err *err)
+{
+    struct parser p = {.lx = {.s = text, .len = strlen(text), .line = line, .file = m->file, .err = err}};
+    struct tok t;
+    int rc = 0;
+    while (rc == 0) {
+        if (lex_next(&p.lx, &t) < 0) { rc = -1; break; }
+        if (t.type == T_EOF) break;
+        t.line = line;
+        toks_push(&p.ts, &t);
+    }
+    if (rc == 0 && p.ts.n == 0) rc = lex_error(&p.lx, line, "expected name [catalog.]schema.table");
+    if (rc == 0) {
+        free(m->name_template);
+        m->name_template = NULL;
+        rc = parse_name(&p, m, 0, p.ts.n, line);
+        if (rc == 0 && m->name_template)
+            rc = lex_error(&p.lx, line, "name %s still holds a macro variable after its blueprint's values",
+                           m->name_template);
+    }
+    free(p.ts.v);
+    return rc;
+}
+
 void model_free(struct model *m)
 {
     free(m->file);
+    free(m->name_template);
+    free(m->blueprints);
+    strlist_free(&m->bp_names);
+    strlist_free(&m->bp_values);
     free(m->name);
     free(m->schema);
     free(m->table);

@@ -67,7 +67,18 @@ struct model {
     size_t n_inline_audits;
     int query_line;        /* line where the query starts */
     int line;              /* line of MODEL */
+    /* blueprints (SQLMesh's `blueprints` property, transform/blueprints.c): the header's raw
+     * name when it uses macro variables (`name @name`), the raw blueprints value, and — on
+     * each model made from a blueprint — that blueprint's variables (SQL text values) */
+    char *name_template;
+    char *blueprints;
+    int blueprints_line;
+    struct strlist bp_names, bp_values;
 };
+
+/* Sets m's name from text ("[catalog.][schema.]table", as the name property takes it);
+ * -1 with "file:line: expected name ..." in err. */
+int model_set_name(struct model *m, const char *text, int line, struct mt_err *err);
 
 /* Parses one model file's bytes. Returns 0 and fills *m, or -1 with "file:line: expected ..."
  * in err (m is left zeroed). */

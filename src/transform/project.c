@@ -255,6 +255,44 @@ static int refuse_python_models(const struct project *p, struct mt_err *err)
     return rc;
 }
 
+/* Adds parsed model m to p (m is consumed): config.yaml's defaults, then the checks every
+ * model passes; a disabled model is dropped. 0, or -1 with the reason in err. */
+static int add_model(struct project *p, struct model *m, const struct config *cfg, struct mt_err *err)
+{
+    if (p->conf && model_apply_defaults(m, p->conf, err) < 0) {
+        model_free(m);
+        return -1;
+    }
+    if (m->catalog && strcmp(m->catalog, p->catalog)) {
+        /* a model is a view and a table materia writes: only in the lakehouse */
+        mt_err_set(err, MT_ERR_FORMAT, "%s:%d: catalog %s is not supported by materia: models are built in the "
+                   "lakehouse, catalog %s (DUCKDB_PATH %s)", m->file, m->line, m->catalog, p->catalog,
+                   cfg->s.duckdb_path);
+        model_free(m);
+        return -1;
+    }
+    if (m->gateway && (!p->conf || !p->conf->gateway || strcmp(m->gateway, p->conf->gateway))) {
+        mt_err_set(err, MT_ERR_FORMAT, "%s:%d: gateway %s is not supported by materia: every model runs on the "
+                   "gateway in use (%s)", m->file, m->gateway_line, m->gateway,
+                   p->conf && p->conf->gateway ? p->conf->gateway : "none: no config.yaml gateway");
+        model_free(m);
+        return -1;
+    }
+    if (m->disabled) { /* `enabled false`: SQLMesh's loader skips the model */
+        model_free(m);
+        return 0;
+    }
+    long dup = project_find(p, m->name);
+    if (dup >= 0) {
+        mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m->file, m->line, m->name,
+                 p->models[dup].file, p->models[dup].line);
+        model_free(m);
+        return -1;
+    }
+    p->models[p->n++] = *m;
+    return 0;
+}
+
 int project_load(const struct config *cfg, struct project *p, struct mt_err *err)
 {
     memset(p, 0, sizeof *p);
@@ -284,43 +322,27 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
         if (fs_read_all(files.v[i], &data, &len, err) < 0) { rc = -1; break; }
         struct model m;
         rc = model_parse(data, len, files.v[i], &m, err);
-        free(data);
-        if (rc < 0) break;
-        if (p->conf && model_apply_defaults(&m, p->conf, err) < 0) {
-            model_free(&m);
-            rc = -1;
+        if (rc < 0) {
+            free(data);
             break;
         }
-        if (m.catalog && strcmp(m.catalog, p->catalog)) {
-            /* a model is a view and a table materia writes: only in the lakehouse */
-            mt_err_set(err, MT_ERR_FORMAT, "%s:%d: catalog %s is not supported by materia: models are built in the "
-                       "lakehouse, catalog %s (DUCKDB_PATH %s)", m.file, m.line, m.catalog, p->catalog,
-                       cfg->s.duckdb_path);
-            model_free(&m);
-            rc = -1;
-            break;
-        }
-        if (m.gateway && (!p->conf || !p->conf->gateway || strcmp(m.gateway, p->conf->gateway))) {
-            mt_err_set(err, MT_ERR_FORMAT, "%s:%d: gateway %s is not supported by materia: every model runs on the "
-                       "gateway in use (%s)", m.file, m.gateway_line, m.gateway,
-                       p->conf && p->conf->gateway ? p->conf->gateway : "none: no config.yaml gateway");
-            model_free(&m);
-            rc = -1;
-            break;
-        }
-        if (m.disabled) { /* `enabled false`: SQLMesh's loader skips the model */
-            model_free(&m);
+        if (m.blueprints) {
+            /* one model per blueprint (blueprints.c), each checked like any other */
+            struct model *bms;
+            size_t nb;
+            rc = blueprints_expand(&m, data, len, p, cfg, &bms, &nb, err);
+            if (rc == 0) {
+                p->models = xrealloc(p->models, (files.n + p->n + nb) * sizeof *p->models);
+                size_t k = 0;
+                while (k < nb && rc == 0) rc = add_model(p, &bms[k++], cfg, err);
+                while (k < nb) model_free(&bms[k++]); /* after a failure: the ones not added */
+                free(bms);
+            } else model_free(&m);
+            free(data);
             continue;
         }
-        long dup = project_find(p, m.name);
-        if (dup >= 0) {
-            mt_errf(err, "%s:%d: duplicate model name '%s' (already defined in %s:%d)", m.file, m.line, m.name,
-                     p->models[dup].file, p->models[dup].line);
-            model_free(&m);
-            rc = -1;
-            break;
-        }
-        p->models[p->n++] = m;
+        free(data);
+        rc = add_model(p, &m, cfg, err);
     }
     strlist_free(&files);
     if (rc == 0) rc = refuse_python_models(p, err);
@@ -458,4 +480,8 @@ void project_render_ctx(const struct project *p, size_t i, const struct config *
     rc->columns_ud = (void *)p;
     rc->con = p->con;
     rc->this_model = p->models[i].name;
+    if (p->models[i].bp_names.n) {
+        rc->bp_names = &p->models[i].bp_names;
+        rc->bp_values = &p->models[i].bp_values;
+    }
 }
