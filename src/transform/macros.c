@@ -187,13 +187,23 @@ static void bind_predefined(struct mctx *c)
     bind_text(c, "gateway", lit(c, rc->gateway));
     bind_text(c, "model_kind_name", lit(c, rc->kind_name));
     if (rc->this_model && rc->this_model[0]) bind_text(c, "this_model", rc->this_model);
-    /* audit arguments shadow everything else */
-    if (rc->arg_names)
-        for (size_t i = 0; i < rc->arg_names->n; i++) {
-            char *n = ma_strndup(c->a, rc->arg_names->v[i], strlen(rc->arg_names->v[i]));
-            for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
-            bind_text(c, n, rc->arg_values->v[i]);
-        }
+}
+
+/* Audit arguments shadow everything else. Their values are SQL, expanded here (SQLMesh
+ * renders them with the model), so a macro in one (`threshold := @VAR('t')`) works and a
+ * Python macro is refused by name. */
+static int bind_audit_args(struct mctx *c)
+{
+    const struct render_ctx *rc = c->rc;
+    for (size_t i = 0; rc->arg_names && i < rc->arg_names->n; i++) {
+        char *n = ma_strndup(c->a, rc->arg_names->v[i], strlen(rc->arg_names->v[i]));
+        for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
+        struct mseq raw = {0}, val = {0};
+        if (macro_parse_fragment(c->a, rc->arg_values->v[i], c->line, &raw, c->err) < 0) return -1;
+        if (meval_seq(c, &raw, &val) < 0) return -1;
+        mctx_bind(c, n, &val, NULL);
+    }
+    return 0;
 }
 
 /* Drops a comma that ends a list: before FROM at the top level (`SELECT a, FROM t`, which
@@ -228,7 +238,10 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
     struct mseq *stmts;
     size_t n;
     int ret = macro_parse(&a, sql, file, line0, &stmts, &n, err);
-    if (ret == 0) bind_predefined(&c);
+    if (ret == 0) {
+        bind_predefined(&c);
+        ret = bind_audit_args(&c);
+    }
     size_t printed = 0;
     int first_line = 0;
     for (size_t i = 0; i < n && ret == 0; i++) {

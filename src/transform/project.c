@@ -257,8 +257,33 @@ static int refuse_python_models(const struct project *p, struct mt_err *err)
 
 /* Adds parsed model m to p (m is consumed): config.yaml's defaults, then the checks every
  * model passes; a disabled model is dropped. 0, or -1 with the reason in err. */
+/* Renders every audit argument of m once, as the fixed render does, so a macro that cannot
+ * run here (a Python macro, an undefined variable) is refused when the project loads, at
+ * the audit's line, not when the audit runs after the model is built. */
+static int check_audit_args(const struct project *p, const struct model *m, const struct config *cfg,
+                            struct mt_err *err)
+{
+    struct render_ctx rc = {.cfg = cfg, .vars = p->vars, .fixed = true, .end_us = 86400 * US_PER_SEC,
+                            .exec_us = 86400 * US_PER_SEC, .bp_names = &m->bp_names, .bp_values = &m->bp_values};
+    for (size_t i = 0; i < m->n_audits; i++)
+        for (size_t k = 0; k < m->audits[i].arg_values.n; k++) {
+            const char *v = m->audits[i].arg_values.v[k];
+            if (!strchr(v, '@')) continue;
+            strbuf sb;
+            sb_init(&sb);
+            int rc_ = macro_render(v, m->file, m->audits[i].line, &rc, &sb, err);
+            sb_free(&sb);
+            if (rc_ < 0) return -1;
+        }
+    return 0;
+}
+
 static int add_model(struct project *p, struct model *m, const struct config *cfg, struct mt_err *err)
 {
+    if (check_audit_args(p, m, cfg, err) < 0) {
+        model_free(m);
+        return -1;
+    }
     if (p->conf && model_apply_defaults(m, p->conf, err) < 0) {
         model_free(m);
         return -1;

@@ -148,14 +148,7 @@ PYTHON_OR_JINJA = {
 }
 
 # Checks the current engine fails; see the module docstring.
-KNOWN_GAPS = {
-    "class a: blueprint.sql":
-        "blueprints are not implemented: 'models/blueprint.sql:2: expected name schema.table'",
-    "run: waiter_names.sql":
-        "an audit argument's Python macro (threshold := @waiter_names_threshold()) is not refused when "
-        "the model loads: DuckDB fails the audit with \"Scalar Function with name waiter_names_threshold "
-        "does not exist\" (the inline AUDIT blocks themselves now load)",
-}
+KNOWN_GAPS = {}
 
 
 class Gaps:
