@@ -97,6 +97,16 @@ void sql_split_list(const char *text, struct strlist *out);
  * and anything else it needs. */
 void project_render_ctx(const struct project *p, size_t i, const struct config *cfg, struct render_ctx *rc);
 
+/* "t" -> "main.t" (or "default.t" when that is a model), "cat.s.t" -> "s.t" when cat is
+ * the lakehouse's catalog; lower-case. Caller frees. */
+char *project_canon_name(const struct project *p, const char *name);
+
+/* ---- columns.c ---- */
+/* columns_fn over a project (ud: const struct project *): see columns.c. */
+int columns_lookup(void *ud, const char *table, struct strlist *names, struct strlist *types);
+/* Closes columns.c's scratch database (project_free calls it). */
+void columns_scratch_close(struct project *p);
+
 /* ---- names.c ---- */
 /* True when the lakehouse's catalog has the name of one of the project's schemas (DuckDB
  * then refuses two-part names as ambiguous: they need the catalog). */

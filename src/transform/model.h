@@ -123,6 +123,7 @@ struct external_model {
 struct config;
 struct json;
 struct _duckdb_connection; /* duckdb.h's duckdb_connection is a pointer to it */
+struct _duckdb_database;
 
 /* The loaded project: models sorted topologically once dag_build() has run. */
 struct project {
@@ -137,6 +138,9 @@ struct project {
     const struct project_config *conf; /* the config.yaml (owned by the config), or NULL */
     const struct json *vars;   /* conf's variables (a JSON object), or NULL */
     char *catalog;             /* the lakehouse's DuckDB catalog name (names may start with it) */
+    const struct config *cfg;  /* the configuration it was loaded with */
+    struct _duckdb_database *scratch_db; /* columns.c's in-memory database, or NULL */
+    struct _duckdb_connection *scratch_con;
     struct _duckdb_connection *con; /* the connection dag_build ran on (column lookups), or NULL */
     /* filled by dag_build(): parents[i] are indexes into models; order is topological */
     struct strlist *parent_names;   /* per model: names of parents (models or externals) */

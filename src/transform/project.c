@@ -11,9 +11,7 @@
  * line also works (Materia's own older format).
  *
  * This file also builds the macro renderer's project inputs (project_render_ctx): the
- * variables, the gateway, the model's kind name and a column lookup (project_columns) that
- * answers from external models' declared columns, models' `columns`, and else the
- * lakehouse's catalog. */
+ * variables, the gateway, the model's kind name and the column lookup (columns.c). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +52,17 @@ static void lower(char *s)
 }
 
 /* "t" -> "main.t"; "cat.s.t" -> "s.t" when cat is the lakehouse's catalog. Caller frees. */
-static char *canon_name(const struct project *p, const char *name)
+char *project_canon_name(const struct project *p, const char *name)
 {
     char *n = xstrdup(name);
     lower(n);
     const char *d1 = strchr(n, '.');
     if (!d1) {
-        char *full = xasprintf("main.%s", n);
+        char *full = xasprintf("default.%s", n); /* a one-part model's schema (SQLMesh) */
+        if (project_find(p, full) < 0) {
+            free(full);
+            full = xasprintf("main.%s", n);
+        }
         free(n);
         return full;
     }
@@ -126,7 +128,7 @@ static int load_external_file(struct project *p, const char *path, struct mt_err
         }
         if (skip) continue;
         bool for_gw = gw && !ynode_is_null(gw);
-        char *full = canon_name(p, ynode_text(name));
+        char *full = project_canon_name(p, ynode_text(name));
         struct external_model *x = NULL;
         /* loader.py: a duplicate name is an error, except that an entry for the gateway in use
          * takes the place of the gateway-less one */
@@ -191,7 +193,7 @@ static void load_external_names(struct project *p, const char *path)
         char *e = s + strlen(s);
         while (e > s && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t')) *--e = 0;
         if (*s == '#' || !*s) continue;
-        char *full = canon_name(p, s);
+        char *full = project_canon_name(p, s);
         strlist_push(&p->externals, full);
         free(full);
     }
@@ -324,6 +326,7 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
     if (config_project_check(cfg, err) < 0) return -1;
     const char *dir = cfg->s.project_dir;
     p->dir = xstrdup(dir && *dir ? dir : ".");
+    p->cfg = cfg;
     if (cfg->has_project) {
         p->conf = &cfg->project;
         p->vars = cfg->project.vars.t == JSON_OBJ ? &cfg->project.vars : NULL;
@@ -415,6 +418,7 @@ void project_free(struct project *p)
     free(p->n_parents);
     free(p->order);
     free(p->globs);
+    columns_scratch_close(p);
     free(p->rewrite);
     free(p->self_ref);
     free(p->catalog);
@@ -431,69 +435,6 @@ long project_find(const struct project *p, const char *name)
 
 /* ---- the renderer's project inputs ---- */
 
-/* columns_fn (engine.h) over a project: external models' declared columns, then a model's
- * own `columns (...)`, then — when the project has a connection — DuckDB's catalog for the
- * table as it exists now (a model's view in the lakehouse, or any other table). */
-static int project_columns(void *ud, const char *table, struct strlist *names, struct strlist *types)
-{
-    const struct project *p = ud;
-    char *full = canon_name(p, table);
-    int rc = -1;
-    for (size_t i = 0; i < p->n_ext && rc < 0; i++) {
-        const struct external_model *x = &p->ext[i];
-        if (strcmp(x->name, full) || x->col_names.n == 0) continue;
-        for (size_t k = 0; k < x->col_names.n; k++) {
-            strlist_push(names, x->col_names.v[k]);
-            strlist_push(types, x->col_types.v[k]);
-        }
-        rc = 0;
-    }
-    long m = rc < 0 ? project_find(p, full) : -1;
-    if (m >= 0 && p->models[m].columns && *p->models[m].columns) {
-        struct strlist cols = {0};
-        sql_split_list(p->models[m].columns, &cols);
-        for (size_t k = 0; k < cols.n; k++) {
-            char *c = cols.v[k], *sp = c;
-            while (*sp && *sp != ' ' && *sp != '\t') sp++;
-            char *name = xstrndup(c, (size_t)(sp - c));
-            while (*sp == ' ' || *sp == '\t') sp++;
-            strlist_push(names, name);
-            strlist_push(types, *sp ? sp : "VARCHAR");
-            free(name);
-        }
-        strlist_free(&cols);
-        rc = 0;
-    }
-    if (rc < 0 && p->con) {
-        const char *dot = strchr(full, '.');
-        strbuf q;
-        sb_init(&q);
-        sb_append(&q, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ");
-        char *schema = xstrndup(full, (size_t)(dot - full));
-        db_quote_literal(&q, schema);
-        sb_append(&q, " AND table_name = ");
-        db_quote_literal(&q, dot + 1);
-        sb_append(&q, " AND table_catalog = current_database()");
-        sb_append(&q, " ORDER BY ordinal_position");
-        free(schema);
-        duckdb_result res;
-        if (duckdb_query(p->con, q.buf, &res) != DuckDBError && duckdb_row_count(&res) > 0) {
-            for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-                char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
-                strlist_push(names, n ? n : "");
-                strlist_push(types, t ? t : "");
-                duckdb_free(n);
-                duckdb_free(t);
-            }
-            rc = 0;
-        }
-        duckdb_destroy_result(&res);
-        sb_free(&q);
-    }
-    free(full);
-    return rc;
-}
-
 void project_render_ctx(const struct project *p, size_t i, const struct config *cfg, struct render_ctx *rc)
 {
     memset(rc, 0, sizeof *rc);
@@ -501,7 +442,7 @@ void project_render_ctx(const struct project *p, size_t i, const struct config *
     rc->vars = p->vars;
     rc->gateway = p->conf ? p->conf->gateway : NULL;
     rc->kind_name = model_kind_name(p->models[i].kind);
-    rc->columns = project_columns;
+    rc->columns = columns_lookup;
     rc->columns_ud = (void *)p;
     rc->con = p->con;
     rc->this_model = p->models[i].name;

@@ -384,6 +384,28 @@ def test_incremental_batch_size():
              "(time_column d, batch_size 0));\nSELECT 1 AS d\n"}, "models/m.sql:1: expected batch_size N (N >= 1)")
 
 
+def test_star_of_models_not_built_yet():
+    # columns.c: on a fresh lakehouse the columns of an upstream model come from its query
+    # (DuckDB's DESCRIBE over empty stand-ins), as SQLMesh infers them with sqlglot; a seed
+    # without `columns` from its CSV
+    s = project({"config.yaml": GATEWAY, "seeds/items.csv": SEED["seeds/items.csv"],
+                 "models/seed.sql": "MODEL (name s.items, kind SEED (path '../seeds/items.csv'));\n",
+                 "models/a.sql": "MODEL (name s.a, kind FULL);\nSELECT id, item * 2 AS twice, day -- note\nFROM s.items\n",
+                 "models/b.sql": "MODEL (name s.b, kind FULL);\nSELECT @STAR(s.a, exclude := [day]) FROM s.a\n",
+                 "models/c.sql": "MODEL (name s.c, kind FULL);\nSELECT @STAR(s.items) FROM s.items\n"})
+    try:
+        out = materia(s, "render", "s.b").stdout
+        assert '"twice"' in out and '"day"' not in out, out
+        materia(s, "run")
+        assert q(s, "SELECT * FROM s.b ORDER BY id") == [{"id": 1, "twice": 4}, {"id": 2, "twice": 2},
+                                                         {"id": 3, "twice": 2}]
+        assert q(s, "SELECT count(*) AS n FROM s.c") == [{"n": 3}]
+        # the fingerprint does not move once the tables exist (catalog columns = inferred ones)
+        assert "nothing to do" in materia(s, "run", "--full-check").stdout
+    finally:
+        s.cleanup()
+
+
 def test_external_models_folder_declares_tables():
     files = {"config.yaml": GATEWAY,
              "external_models/sub/ext.yaml": "- name: ext.t\n  description: made by before_all\n"
@@ -433,5 +455,5 @@ if __name__ == "__main__":
           test_environment_wins_over_config_yaml, test_gateway_option, test_catalogs_first_entry_is_the_lakehouse,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
           test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
-          test_stamp_gateway_and_properties, test_incremental_batch_size,
+          test_stamp_gateway_and_properties, test_incremental_batch_size, test_star_of_models_not_built_yet,
           test_external_models_folder_declares_tables])
