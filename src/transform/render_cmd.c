@@ -173,10 +173,14 @@ int cmd_render(int argc, char **argv)
             ctx.start_us = s_us;
             ctx.end_us = e_us;
             ctx.exec_us = exec_us;
-            strbuf sb;
+            strbuf raw, sb;
+            sb_init(&raw);
             sb_init(&sb);
-            rc = macro_render(m->query, m->file, m->query_line, &ctx, &sb, &err);
+            rc = macro_render(m->query, m->file, m->query_line, &ctx, &raw, &err);
+            /* exactly what a run sends: table names as names.c makes them mean what SQLMesh means */
+            if (rc == 0) rc = names_qualify(&pl.proj, (size_t)i, d.con, raw.buf, it->physical, &sb, &err);
             if (rc == 0) printf("%s\n", sb.buf);
+            sb_free(&raw);
             sb_free(&sb);
         }
         plan_free(&pl);
