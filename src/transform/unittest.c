@@ -253,8 +253,7 @@ static int table_from_rows(struct ut *u, const char *ident, const struct strlist
             sb_append(&sql, ")");
         }
         strlist_free(&bad);
-        if (rc == 0) rc = db_exec(u->con, sql.buf, u->err);
-        if (rc < 0) mt_err_prefix(u->err, "%s: ", ident);
+        if (rc == 0 && db_exec(u->con, sql.buf, u->err) < 0) rc = mt_err_prefix(u->err, "%s:%d: %s", u->file, line, ident);
     }
     sb_free(&sql);
     return rc;
@@ -402,7 +401,7 @@ static int make_input(struct ut *u, const char *key, int line, const struct ynod
             sb_appendf(&q, " FROM (%s)", query->s);
             rc = db_exec(u->con, q.buf, u->err);
         }
-        if (rc < 0) mt_err_prefix(u->err, "%s:%d: input '%s': ", u->file, query->line, key);
+        if (rc < 0) mt_err_prefix(u->err, "%s:%d: input '%s'", u->file, query->line, key);
         sb_free(&d);
         sb_free(&q);
     } else if (rc == 0) {
@@ -537,14 +536,15 @@ static void print_rows(strbuf *out, const struct table *t, const bool *which)
             }
     }
     sb_append(out, "    ");
-    for (size_t c = 0; c < nc; c++) sb_appendf(out, "%s%-*s", c ? " | " : "", (int)w[c], t->cols.v[c]);
+    for (size_t c = 0; c < nc; c++)
+        sb_appendf(out, "%s%-*s", c ? " | " : "", c + 1 < nc ? (int)w[c] : 0, t->cols.v[c]);
     sb_append(out, "\n");
     for (size_t r = 0; r < t->nrows; r++) {
         if (!which[r]) continue;
         sb_append(out, "    ");
         for (size_t c = 0; c < nc; c++) {
             const char *v = t->cells[r * nc + c];
-            sb_appendf(out, "%s%-*s", c ? " | " : "", (int)w[c], v ? v : "NULL");
+            sb_appendf(out, "%s%-*s", c ? " | " : "", c + 1 < nc ? (int)w[c] : 0, v ? v : "NULL");
         }
         sb_append(out, "\n");
     }
@@ -627,7 +627,7 @@ static int check_output(struct ut *u, const char *label, const char *actual_sql,
     int rc = db_exec(u->con, q.buf, u->err);
     sb_free(&q);
     if (rc < 0) {
-        mt_err_prefix(u->err, "%s: running the %s: ", u->name, label);
+        mt_err_prefix(u->err, "running the %s", label);
         return -1;
     }
     struct strlist acols = {0}, atypes = {0}, ref = {0};
@@ -928,7 +928,8 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
     if (m->kind == KIND_SEED)
         return fail_at(u, ml, "Model '%s' is an unsupported model type for testing (a SEED: SQLMesh tests SQL and "
                               "Python models only)", m->name);
-    const struct ynode *inputs = ynode_get(body, "inputs", &l), *outputs = ynode_get(body, "outputs", &l),
+    int il = line;
+    const struct ynode *inputs = ynode_get(body, "inputs", &il), *outputs = ynode_get(body, "outputs", &l),
                        *vars = ynode_get(body, "vars", &l);
     if (!outputs || outputs->t != YNODE_MAP || !outputs->n) return fail_at(u, line, "Incomplete test, missing outputs%s", "");
     static const char *const ook[] = {"query", "ctes", "partial", NULL};
@@ -983,7 +984,7 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
         for (size_t k = 0; p->parent_names && k < p->parent_names[i].n && rc == 0; k++) {
             const char *dep = p->parent_names[i].v[k];
             if (!strcasecmp(dep, m->name)) continue;
-            if (!strlist_has(&given, dep)) rc = fail_at(u, inputs->line, "Incomplete test, missing input model '%s'", dep);
+            if (!strlist_has(&given, dep)) rc = fail_at(u, il, "Incomplete test, missing input model '%s'", dep);
         }
     for (size_t k = 0; inputs && k < inputs->n && rc == 0; k++)
         rc = make_input(u, inputs->keys[k], inputs->key_lines[k], &inputs->items[k]);
