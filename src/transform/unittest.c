@@ -35,6 +35,10 @@
  * mismatch the report says which rows are missing and unexpected (different row counts) or,
  * cell by cell, expected vs actual.
  *
+ * Discovery skips a folder under tests/ that is a project of its own (holds a config.yaml):
+ * SQLMesh would read every test*.yaml below tests/, but this source tree keeps SQLMesh
+ * projects, with their tests, under tests/fixtures/.
+ *
  * Every key outside this is refused by name (`file:line: <key> is not supported by materia:
  * <why>`), never ignored. */
 #include <ctype.h>
@@ -1066,6 +1070,21 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
 
 /* ---- discovery and the run ---- */
 
+/* tests/ ** / test*.yaml|yml, sorted. A folder below tests/ that holds a config.yaml,
+ * config.yml or config.py is another project (this source tree keeps SQLMesh projects as
+ * fixtures under tests/fixtures/): its tests are its own, not this project's. */
+static bool is_project_dir(const char *dir)
+{
+    static const char *const names[] = {"config.yaml", "config.yml", "config.py"};
+    for (size_t k = 0; k < 3; k++) {
+        char *f = fs_join(dir, names[k]);
+        bool there = fs_exists(f);
+        free(f);
+        if (there) return true;
+    }
+    return false;
+}
+
 static void collect_tests(const char *dir, const char *rel, struct strlist *out)
 {
     DIR *d = opendir(dir);
@@ -1081,7 +1100,9 @@ static void collect_tests(const char *dir, const char *rel, struct strlist *out)
     for (size_t k = 0; k < names.n; k++) {
         char *path = fs_join(dir, names.v[k]), *r = fs_join(rel, names.v[k]);
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) collect_tests(path, r, out);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (!is_project_dir(path)) collect_tests(path, r, out);
+        }
         else if (!strncmp(names.v[k], "test", 4)) {
             size_t n = strlen(names.v[k]);
             if ((n > 5 && !strcmp(names.v[k] + n - 5, ".yaml")) || (n > 4 && !strcmp(names.v[k] + n - 4, ".yml")))
