@@ -13,7 +13,8 @@ against SQLMesh's semantics (sqlmesh/core/test/definition.py):
   runs them: the two whose models Materia refuses (dialect hive) fail with that refusal, and
   pass once `dialect hive` is taken out of the model (their SQL is DuckDB's too) — proving
   the CTE check, @start_date/@end_date from vars and a model reading its own rows; the
-  order_items test fails because sushi.order_items is a seed stand-in for a Python model."""
+  order_items test fails because sushi.order_items is a seed stand-in for a Python model;
+- our PSD models' own unit tests (tests/test_*.yaml at the top of the source tree) pass."""
 import os
 import shutil
 
@@ -382,6 +383,25 @@ def test_sushi_tests_as_sqlmesh_runs_them():
         s.cleanup()
 
 
+def test_psd_project_unit_tests():
+    """Our own models' unit tests (tests/test_*.yaml of this source tree, the PSD project):
+    all pass; the SQLMesh projects kept under tests/fixtures/ (each with its config.yaml) are
+    projects of their own, so their tests are not this project's."""
+    s = Scratch("unittest-psd")
+    try:
+        p = s.run("test", check=0)
+        for name in ("tests/test_staging_psd_coffee.yaml::test_psd_coffee_typed_and_filtered ... ok",
+                     "tests/test_staging_psd_coffee.yaml::test_psd_coffee_attribute_names ... ok",
+                     "tests/test_foundation_coffee_balance.yaml::test_coffee_balance_newest_release_wins ... ok",
+                     "tests/test_foundation_coffee_balance.yaml::"
+                     "test_coffee_balance_backfilled_old_release_loses ... ok"):
+            assert name in p.stdout, p.stdout
+        assert "Ran 4 tests: 4 passed, 0 failed" in p.stdout, p.stdout
+        assert "fixtures" not in p.stdout, p.stdout
+    finally:
+        s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_sqlmesh_init_unchanged, test_passing_features, test_failing_diff_and_selection, test_refusals,
-          test_sushi_tests_as_sqlmesh_runs_them])
+          test_sushi_tests_as_sqlmesh_runs_them, test_psd_project_unit_tests])
