@@ -6,7 +6,9 @@
  *
  *   model    the model under test (a SQL model: SQLMesh refuses a seed "an unsupported model
  *            type for testing", and so do we — sushi's Python models are seeds here)
- *   inputs   table -> rows (a list, or {rows, columns}) or {query, columns}. Every table the
+ *   inputs   table -> rows (a list, or {rows, columns}) or {query, columns}; rows may come
+ *            from CSV (format csv: the text under rows, or path) or a YAML file (path;
+ *            relative to the project folder), as _normalize_rows reads them. Every table the
  *            model reads must be given when any input is ("Incomplete test, missing input
  *            model"); a model that reads its own rows gets an empty one.
  *   outputs  query and/or ctes (name -> rows), each a list of rows, or {rows | query,
@@ -50,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "transform/engine.h"
 #include "transform/unittest.h"
@@ -108,11 +111,132 @@ static int check_keys(struct ut *u, const struct ynode *map, const char *const *
     return 0;
 }
 
-static const struct refused_key data_refused[] = {
-    {"format", "rows from CSV or a file (format/path/csv_settings) are not implemented yet; give the rows in YAML"},
-    {"path", "rows from CSV or a file (format/path/csv_settings) are not implemented yet; give the rows in YAML"},
-    {"csv_settings", "rows from CSV or a file (format/path/csv_settings) are not implemented yet; give the rows in YAML"},
-    {NULL, NULL}};
+/* ---- rows from CSV or a file (format, path, csv_settings) ---- */
+
+static bool looks_numeric(const char *s)
+{
+    if (!*s) return false;
+    char *end;
+    (void)strtod(s, &end);
+    return *end == '\0' && !isspace((unsigned char)*s);
+}
+
+/* rows of a CSV (file, else the text): the header names the columns; values as pandas'
+ * read_csv gives them to SQLMesh — numbers typed, everything else text (a date stays a
+ * string), an empty field null. Read by DuckDB's read_csv (all_varchar, header). */
+static int csv_rows(struct ut *u, const char *file, const char *text, const char *sep, int line, struct ynode *out)
+{
+    char *tmp = NULL;
+    int rc = 0;
+    if (!file) {
+        const char *dir = getenv("TMPDIR");
+        tmp = xasprintf("%s/materia-test-XXXXXX", dir && *dir ? dir : "/tmp");
+        int fd = mkstemp(tmp);
+        size_t n = strlen(text);
+        if (fd < 0 || write(fd, text, n) != (ssize_t)n) rc = mt_errf(u->err, "%s:%d: cannot write the CSV rows to %s", u->file, line, tmp);
+        if (fd >= 0) close(fd);
+        file = tmp;
+    }
+    strbuf q;
+    sb_init(&q);
+    sb_append(&q, "SELECT * FROM read_csv(");
+    db_quote_literal(&q, file);
+    sb_append(&q, ", all_varchar = true, header = true, delim = ");
+    db_quote_literal(&q, sep);
+    sb_append(&q, ")");
+    duckdb_result res;
+    memset(out, 0, sizeof *out);
+    out->t = YNODE_SEQ;
+    out->line = line;
+    if (rc == 0 && db_query(u->con, q.buf, &res, u->err) == 0) {
+        idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
+        out->items = xcalloc(nr + 1, sizeof(struct ynode));
+        for (idx_t r = 0; r < nr; r++) {
+            struct ynode *row = &out->items[out->n++];
+            row->t = YNODE_MAP;
+            row->line = line;
+            row->keys = xcalloc(nc + 1, sizeof(char *));
+            row->key_lines = xcalloc(nc + 1, sizeof(int));
+            row->items = xcalloc(nc + 1, sizeof(struct ynode));
+            for (idx_t c = 0; c < nc; c++) {
+                struct ynode *v = &row->items[row->n];
+                row->keys[row->n] = xstrdup(duckdb_column_name(&res, c));
+                row->key_lines[row->n++] = line;
+                v->t = YNODE_SCALAR;
+                v->line = line;
+                char *x = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
+                v->s = xstrdup(x ? x : "");
+                v->quoted = x && !looks_numeric(x); /* a quoted scalar is text, never typed */
+                duckdb_free(x);
+            }
+        }
+        duckdb_destroy_result(&res);
+    } else if (rc == 0) {
+        rc = mt_err_prefix(u->err, "%s:%d: reading the CSV rows", u->file, line);
+    } else rc = -1;
+    sb_free(&q);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    return rc;
+}
+
+/* The rows of an input or output given by format/path/csv_settings (_normalize_rows):
+ * format csv reads the CSV at path (relative to the project folder) or the text under rows;
+ * format yaml (the default) with a path reads that YAML file's rows (a list, or a map with
+ * rows). *loaded receives what was built (the caller frees it with ynode_free); *rows then
+ * points into it. csv_settings: only sep/delimiter; other pandas settings are refused. */
+static int load_rows(struct ut *u, const struct ynode *spec, const struct ynode **rows, struct ynode *loaded)
+{
+    int l = spec->line, fl = spec->line, pl = spec->line, cl = spec->line;
+    const struct ynode *fmt = ynode_get(spec, "format", &fl), *path = ynode_get(spec, "path", &pl),
+                       *cs = ynode_get(spec, "csv_settings", &cl);
+    const char *f = fmt ? ynode_text(fmt) : NULL;
+    memset(loaded, 0, sizeof *loaded);
+    if (f && strcmp(f, "csv") && strcmp(f, "yaml"))
+        return fail_at(u, fl, "Unsupported data format '%s'", f);
+    bool csv = f && !strcmp(f, "csv");
+    if (cs && !csv) return refuse(u, cl, "csv_settings", "it only applies with format: csv");
+    const char *sep = ",";
+    for (size_t k = 0; cs && cs->t == YNODE_MAP && k < cs->n; k++) {
+        if ((!strcmp(cs->keys[k], "sep") || !strcmp(cs->keys[k], "delimiter")) && ynode_text(&cs->items[k]))
+            sep = ynode_text(&cs->items[k]);
+        else {
+            strbuf w;
+            sb_init(&w);
+            sb_appendf(&w, "csv_settings: %s", cs->keys[k]);
+            refuse(u, cs->key_lines[k], w.buf, "of pandas' read_csv settings only sep/delimiter are honoured");
+            sb_free(&w);
+            return -1;
+        }
+    }
+    char *file = NULL;
+    if (path) {
+        const char *ps = ynode_text(path);
+        if (!ps || !*ps) return fail_at(u, pl, "'path' must name a file%s", "");
+        file = ps[0] == '/' ? xstrdup(ps) : fs_join(u->p->dir, ps);
+    }
+    int rc = 0;
+    if (csv) {
+        const struct ynode *text = ynode_get(spec, "rows", &l);
+        if (!file && (!text || text->t != YNODE_SCALAR))
+            rc = fail_at(u, spec->line, "format csv needs the CSV text under rows, or a path%s", "");
+        else rc = csv_rows(u, file, file ? NULL : text->s, sep, file ? pl : text->line, loaded);
+        if (rc == 0) *rows = loaded;
+    } else if (file) {
+        rc = yaml_load_file(file, loaded, u->err);
+        if (rc == 0) {
+            const struct ynode *r = loaded->t == YNODE_MAP ? ynode_get(loaded, "rows", &l) : loaded;
+            if (!r || r->t != YNODE_SEQ) rc = fail_at(u, pl, "%s holds no list of rows", file);
+            else *rows = r;
+        }
+    }
+    free(file);
+    return rc;
+}
+
+static const struct refused_key data_refused[] = {{NULL, NULL}};
 
 /* ---- names and values ---- */
 
@@ -313,15 +437,20 @@ static int ensure_schema(struct ut *u, const char *canon)
 }
 
 /* One input: setUp's table for name. */
-static int make_input(struct ut *u, const char *key, int line, const struct ynode *val)
+static int make_input(struct ut *u, const char *key, int line, const struct ynode *val, struct ynode *loaded)
 {
     const struct ynode *rows = NULL, *query = NULL, *columns = NULL;
     if (val->t == YNODE_SEQ) rows = val;
     else if (val->t == YNODE_MAP) {
-        static const char *const ok[] = {"rows", "query", "columns", NULL};
+        static const char *const ok[] = {"rows", "query", "columns", "format", "path", "csv_settings", NULL};
         if (check_keys(u, val, ok, data_refused, "inputs: ") < 0) return -1;
         int l;
         rows = ynode_get(val, "rows", &l);
+        if (ynode_get(val, "format", &l) || ynode_get(val, "path", &l) || ynode_get(val, "csv_settings", &l)) {
+            if (ynode_get(val, "query", &l))
+                return fail_at(u, line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", key);
+            if (load_rows(u, val, &rows, loaded) < 0) return -1;
+        }
         query = ynode_get(val, "query", &l);
         columns = ynode_get(val, "columns", &l);
         if (rows && query) return fail_at(u, line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", key);
@@ -605,16 +734,21 @@ static int compare(struct ut *u, const char *label, const struct table *e, const
 
 /* The expected side of one output (a list of rows, or {rows | query, partial}) checked
  * against the query actual_sql. */
-static int check_output(struct ut *u, const char *label, const char *actual_sql, bool sort, const struct ynode *spec,
-                        bool partial)
+static int check_output_rows(struct ut *u, const char *label, const char *actual_sql, bool sort,
+                             const struct ynode *spec, bool partial, struct ynode *loaded)
 {
     const struct ynode *rows = NULL, *query = NULL;
     if (spec->t == YNODE_SEQ) rows = spec;
     else if (spec->t == YNODE_MAP) {
-        static const char *const ok[] = {"rows", "query", "partial", NULL};
+        static const char *const ok[] = {"rows", "query", "partial", "format", "path", "csv_settings", NULL};
         if (check_keys(u, spec, ok, data_refused, "outputs: ") < 0) return -1;
         int l;
         rows = ynode_get(spec, "rows", &l);
+        if (ynode_get(spec, "format", &l) || ynode_get(spec, "path", &l) || ynode_get(spec, "csv_settings", &l)) {
+            if (ynode_get(spec, "query", &l))
+                return fail_at(u, spec->line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", label);
+            if (load_rows(u, spec, &rows, loaded) < 0) return -1;
+        }
         query = ynode_get(spec, "query", &l);
         const struct ynode *pt = ynode_get(spec, "partial", &l);
         if (pt && pt->t == YNODE_SCALAR && !strcasecmp(pt->s, "true")) partial = true;
@@ -695,6 +829,16 @@ static int check_output(struct ut *u, const char *label, const char *actual_sql,
     strlist_free(&acols);
     strlist_free(&atypes);
     strlist_free(&ref);
+    return rc;
+}
+
+static int check_output(struct ut *u, const char *label, const char *actual_sql, bool sort, const struct ynode *spec,
+                        bool partial)
+{
+    struct ynode loaded;
+    memset(&loaded, 0, sizeof loaded);
+    int rc = check_output_rows(u, label, actual_sql, sort, spec, partial, &loaded);
+    ynode_free(&loaded);
     return rc;
 }
 
@@ -991,7 +1135,12 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
             if (!strlist_has(&given, dep)) rc = fail_at(u, il, "Incomplete test, missing input model '%s'", dep);
         }
     for (size_t k = 0; inputs && k < inputs->n && rc == 0; k++)
-        rc = make_input(u, inputs->keys[k], inputs->key_lines[k], &inputs->items[k]);
+    {
+        struct ynode loaded;
+        memset(&loaded, 0, sizeof loaded);
+        rc = make_input(u, inputs->keys[k], inputs->key_lines[k], &inputs->items[k], &loaded);
+        ynode_free(&loaded);
+    }
     strbuf self;
     sb_init(&self);
     quote_name(m->name, &self);

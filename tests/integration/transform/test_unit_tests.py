@@ -3,7 +3,8 @@ against SQLMesh's semantics (sqlmesh/core/test/definition.py):
 
 - sqlmesh init's project (tests/fixtures/sqlmesh_init) passes its tests/test_full_model.yaml
   unchanged;
-- a small project exercises the format: inputs as a list, {rows}, {query} and {columns};
+- a small project exercises the format: inputs as a list, {rows}, {query} and {columns},
+  rows from CSV (inline or a file) and from a YAML file;
   types from external_models.yaml; outputs.query and outputs.ctes; partial; vars over
   config.yaml's variables; start/end (a date end covers its day); execution_time freezing
   CURRENT_DATE; row order ignored unless the query has ORDER BY; float tolerance; NULLs;
@@ -65,7 +66,7 @@ SEED = """MODEL (name shop.seeded, kind SEED (path '../seeds/s.csv'), columns (a
 """
 
 
-def make_project(s, name, tests):
+def make_project(s, name, tests, extra=None):
     proj = os.path.join(s.dir, name)
     os.makedirs(os.path.join(proj, "models"))
     os.makedirs(os.path.join(proj, "tests"))
@@ -74,6 +75,8 @@ def make_project(s, name, tests):
              "models/totals.sql": TOTALS, "models/ranked.sql": RANKED, "models/daily.sql": DAILY,
              "models/seeded.sql": SEED, "seeds/s.csv": "a\n1\n"}
     files.update({f"tests/{k}": v for k, v in tests.items()})
+    files.update(extra or {})
+    os.makedirs(os.path.join(proj, "data"))
     for rel, text in files.items():
         with open(os.path.join(proj, rel), "w") as f:
             f.write(text)
@@ -197,6 +200,37 @@ test_daily_interval:
     end: 2024-01-03
 """
 
+CSV = """test_csv_inline:
+  model: shop.totals
+  inputs:
+    raw.orders:
+      format: csv
+      rows: |
+        id,qty,price,note
+        1,2,1.5,
+        2,1,1.0,two
+  outputs:
+    partial: true
+    query:
+      format: csv
+      rows: |
+        id,total,note
+        1,3.0,
+        2,1.0,two
+test_csv_path_and_yaml_path:
+  model: shop.totals
+  inputs:
+    raw.orders:
+      format: csv
+      csv_settings:
+        sep: ;
+      path: data/orders.csv
+  outputs:
+    partial: true
+    query:
+      path: data/expected.yaml
+"""
+
 FAILING = """test_cell:
   model: shop.totals
   inputs:
@@ -263,6 +297,11 @@ def test_passing_features():
         proj2 = make_project(s, "p2", {"test_pass.yaml": PASSING.replace(
             "    execution_time: 2024-05-06 07:08:09\n", "")})
         expect(test(proj2, "vars_and_today"), 1, "column today: exp 2024-05-06")
+        # rows from CSV (inline or a file, csv_settings sep) and from a YAML file (format, path)
+        proj3 = make_project(s, "p3", {"test_csv.yaml": CSV}, {
+            "data/orders.csv": "id;qty;price\n5;4;0.5\n",
+            "data/expected.yaml": "rows:\n  - id: 5\n    total: 2.0\n"})
+        expect(test(proj3), 0, "Ran 2 tests: 2 passed, 0 failed")
     finally:
         s.cleanup()
 
@@ -299,11 +338,12 @@ REFUSALS = [
      ":3: gateway is not supported by materia: materia runs every unit test on an in-memory DuckDB"),
     ("  model: shop.totals\n  colour: red\n  outputs:\n    query: []\n",
      ":3: colour is not supported by materia: not a key of SQLMesh's unit test format"),
-    ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: csv\n      rows: 'id\\n1'\n"
+    ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: csv\n      csv_settings:\n"
+     "        skiprows: 1\n      rows: 'id\\n1'\n  outputs:\n    query: []\n",
+     ":7: csv_settings: skiprows is not supported by materia: of pandas' read_csv settings only sep/delimiter"),
+    ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: parquet\n      rows: 'id\\n1'\n"
      "  outputs:\n    query: []\n",
-     ":5: inputs: format is not supported by materia: rows from CSV"),
-    ("  model: shop.totals\n  outputs:\n    query:\n      rows: []\n      path: x.yaml\n",
-     ":6: outputs: path is not supported by materia"),
+     ":5: Unsupported data format 'parquet'"),
     ("  model: shop.totals\n  outputs:\n    query: []\n    expected: 1\n",
      ":5: outputs: expected is not supported by materia"),
     ("  model: shop.totals\n  outputs:\n    query: []\n  vars:\n    start_ds: '2024-01-01'\n",
