@@ -211,7 +211,8 @@ bool ut_all_digits(const char *s, size_t n)
 }
 
 /* The DuckDB type sqlglot's annotate_types gives exp.convert(value) of a YAML value as
- * ruamel reads it (dates and timestamps are typed there); NULL when unknown (a null). */
+ * ruamel reads it (dates and timestamps are typed there); NULL when unknown: a null, and —
+ * unlike sqlglot — a list or a map (give the column's type in the model or the test). */
 static const char *infer_type(const struct ynode *v)
 {
     if (v->t != YNODE_SCALAR) return NULL;
@@ -241,13 +242,46 @@ static bool type_known(const char *t)
     return t && *t && strcasecmp(t, "UNKNOWN") && strcasecmp(t, "NULL");
 }
 
-/* A YAML value as a DuckDB literal of type: NULL, or CAST('text' AS type). Lists and maps are
- * refused (nested values need DuckDB literal syntax we do not generate yet). */
+/* A YAML value as JSON text (typed as SQLMesh's loader types it). */
+static void ynode_json_text(const struct ynode *v, strbuf *out)
+{
+    if (v->t == YNODE_SEQ || v->t == YNODE_MAP) {
+        sb_append_char(out, v->t == YNODE_SEQ ? '[' : '{');
+        for (size_t k = 0; k < v->n; k++) {
+            if (k) sb_append_char(out, ',');
+            if (v->t == YNODE_MAP) {
+                sb_append_json_str(out, v->keys[k]);
+                sb_append_char(out, ':');
+            }
+            ynode_json_text(&v->items[k], out);
+        }
+        sb_append_char(out, v->t == YNODE_SEQ ? ']' : '}');
+        return;
+    }
+    struct json j;
+    ynode_json(v, &j);
+    if (j.t == JSON_NULL) sb_append(out, "null");
+    else if (j.t == JSON_BOOL) sb_append(out, j.b ? "true" : "false");
+    else if (j.t == JSON_NUM && strcasecmp(j.s, ".nan") && strcasecmp(j.s, ".inf") && strcasecmp(j.s, "-.inf"))
+        sb_append(out, j.s);
+    else sb_append_json_str(out, v->s ? v->s : "");
+    json_free(&j);
+}
+
+/* A YAML value as a DuckDB literal of type: NULL, or CAST('text' AS type); a list or a map
+ * (for a LIST, STRUCT or MAP column) goes through DuckDB's JSON cast. */
 static int value_sql(struct ut *u, const struct ynode *v, const char *type, strbuf *out)
 {
-    if (v->t != YNODE_SCALAR)
-        return ut_refuse(u, v->line, "a list or map as a column value",
-                      "nested values in test rows are not implemented yet");
+    if (v->t != YNODE_SCALAR) {
+        strbuf j;
+        sb_init(&j);
+        ynode_json_text(v, &j);
+        sb_append(out, "CAST(CAST(");
+        db_quote_literal(out, j.buf);
+        sb_appendf(out, " AS JSON) AS %s)", type);
+        sb_free(&j);
+        return 0;
+    }
     if (!v->quoted && ynode_is_null(v)) {
         sb_append(out, "NULL");
         return 0;

@@ -4,7 +4,7 @@ against SQLMesh's semantics (sqlmesh/core/test/definition.py):
 - sqlmesh init's project (tests/fixtures/sqlmesh_init) passes its tests/test_full_model.yaml
   unchanged;
 - a small project exercises the format: inputs as a list, {rows}, {query} and {columns},
-  rows from CSV (inline or a file) and from a YAML file;
+  rows from CSV (inline or a file) and from a YAML file; lists and maps for LIST/STRUCT columns;
   types from external_models.yaml; outputs.query and outputs.ctes; partial; vars over
   config.yaml's variables; start/end (a date end covers its day); execution_time freezing
   CURRENT_DATE; row order ignored unless the query has ORDER BY; float tolerance; NULLs;
@@ -36,7 +36,12 @@ variables:
   min_qty: 1
 """
 
-EXTERNAL = """- name: raw.orders
+EXTERNAL = """- name: raw.tagged
+  columns:
+    id: INT
+    tags: INT[]
+    props: STRUCT(a INT, b VARCHAR)
+- name: raw.orders
   columns:
     id: INT
     qty: INT
@@ -62,6 +67,10 @@ DAILY = """MODEL (
 SELECT day, count(*) AS n FROM raw.events WHERE day BETWEEN @start_ds AND @end_ds GROUP BY day
 """
 
+TAGGED = """MODEL (name shop.tagged, kind VIEW);
+SELECT id, tags, props, len(tags) AS n_tags, props.b AS b FROM raw.tagged
+"""
+
 SEED = """MODEL (name shop.seeded, kind SEED (path '../seeds/s.csv'), columns (a INT));
 """
 
@@ -73,7 +82,7 @@ def make_project(s, name, tests, extra=None):
     os.makedirs(os.path.join(proj, "seeds"))
     files = {"config.yaml": CONFIG, "external_models.yaml": EXTERNAL + "- name: raw.events\n",
              "models/totals.sql": TOTALS, "models/ranked.sql": RANKED, "models/daily.sql": DAILY,
-             "models/seeded.sql": SEED, "seeds/s.csv": "a\n1\n"}
+             "models/seeded.sql": SEED, "models/tagged.sql": TAGGED, "seeds/s.csv": "a\n1\n"}
     files.update({f"tests/{k}": v for k, v in tests.items()})
     files.update(extra or {})
     os.makedirs(os.path.join(proj, "data"))
@@ -231,6 +240,27 @@ test_csv_path_and_yaml_path:
       path: data/expected.yaml
 """
 
+NESTED = """test_lists_and_structs:
+  model: shop.tagged
+  inputs:
+    raw.tagged:
+      - id: 1
+        tags: [3, 1, 2]
+        props: {a: 7, b: seven}
+      - id: 2
+        tags: []
+  outputs:
+    query:
+      - id: 1
+        tags: [3, 1, 2]
+        props: {a: 7, b: seven}
+        n_tags: 3
+        b: seven
+      - id: 2
+        tags: []
+        n_tags: 0
+"""
+
 FAILING = """test_cell:
   model: shop.totals
   inputs:
@@ -302,6 +332,12 @@ def test_passing_features():
             "data/orders.csv": "id;qty;price\n5;4;0.5\n",
             "data/expected.yaml": "rows:\n  - id: 5\n    total: 2.0\n"})
         expect(test(proj3), 0, "Ran 2 tests: 2 passed, 0 failed")
+        # lists and maps for LIST and STRUCT columns
+        proj4 = make_project(s, "p4", {"test_nested.yaml": NESTED})
+        expect(test(proj4), 0, "Ran 1 test: 1 passed, 0 failed")
+        proj5 = make_project(s, "p5", {"test_nested.yaml": NESTED.replace("b: seven\n      - id: 2",
+                                                                           "b: eight\n      - id: 2")})
+        expect(test(proj5), 1, "row 0, column b: exp eight, act seven")
     finally:
         s.cleanup()
 
