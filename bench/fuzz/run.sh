@@ -23,6 +23,11 @@ for bin in "$out"/tests/fuzz/fuzz_*; do
       cp "$f" "$w/corpus/$(basename "$(dirname "$f")")_$(basename "$f")"
     done
   fi
+  if [ "$t" = macro_lex ]; then  # ... and the real models' queries for the macro lexer
+    for f in "$here"/models/*/*.sql; do
+      cp "$f" "$w/corpus/$(basename "$(dirname "$f")")_$(basename "$f")"
+    done
+  fi
   dict=""
   [ -f "$here/tests/fuzz/$t.dict" ] && dict="-dict=$here/tests/fuzz/$t.dict"
   # -fork style keep-going is not used: the first crash stops a target and is reported.

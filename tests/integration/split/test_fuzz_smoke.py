@@ -78,9 +78,9 @@ def test_build_replay_and_fuzz():
         os.makedirs(arts)
         for f in files_in(os.path.join(FUZZ_SRC, "corpus", name)):
             shutil.copy(f, corpus)
-        if name == "model_header":  # the project's real models and audits are the seeds
-            for f in glob.glob(os.path.join(SRC, "models", "*", "*.sql")) + \
-                    glob.glob(os.path.join(SRC, "audits", "*.sql")):
+        if name in ("model_header", "macro_lex"):  # the project's real models are seeds
+            audits = glob.glob(os.path.join(SRC, "audits", "*.sql")) if name == "model_header" else []
+            for f in glob.glob(os.path.join(SRC, "models", "*", "*.sql")) + audits:
                 shutil.copy(f, os.path.join(corpus, os.path.basename(os.path.dirname(f)) + "_" + os.path.basename(f)))
         args = [os.path.join(bindir, t), f"-max_total_time={SECONDS}", "-timeout=10",
                 "-rss_limit_mb=2048", f"-artifact_prefix={arts}", corpus]

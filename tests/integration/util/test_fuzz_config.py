@@ -47,6 +47,7 @@ def test_moved_fuzz_source_fails_the_configure():
     s = Scratch("fuzzcfg")
     srcs = fuzz_sources()
     assert "src/extract/psd_csv.c" in srcs and "src/transform/header.c" in srcs, srcs
+    assert "src/transform/macro_lex.c" in srcs, srcs
     p = configure(scratch_project(s))
     assert p.returncode == 0, p.stdout + p.stderr
     p = configure(scratch_project(s, missing="src/extract/psd_csv.c"))

@@ -1,0 +1,1 @@
+SELECT @end_ts AS v

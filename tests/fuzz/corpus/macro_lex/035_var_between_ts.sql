@@ -1,0 +1,1 @@
+SELECT * FROM x WHERE ts BETWEEN @start_ts AND @end_ts

@@ -1,0 +1,1 @@
+SELECT @IF(@model_kind_name = 'INCREMENTAL_BY_TIME_RANGE', 'inc', 'other') AS k

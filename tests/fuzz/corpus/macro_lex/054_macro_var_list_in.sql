@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE x IN @list_var

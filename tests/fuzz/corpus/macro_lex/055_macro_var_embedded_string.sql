@@ -1,0 +1,1 @@
+SELECT @my_variable AS the_column

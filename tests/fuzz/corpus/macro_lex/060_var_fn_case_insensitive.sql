@@ -1,0 +1,1 @@
+SELECT @VAR('MY_VAR', 'd') AS v

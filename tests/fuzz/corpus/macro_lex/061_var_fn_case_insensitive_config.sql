@@ -1,0 +1,1 @@
+SELECT @VAR('my_var') AS v

@@ -1,0 +1,1 @@
+SELECT @VAR('bool_var') AS v

@@ -1,0 +1,1 @@
+SELECT @VAR('float_var') AS v

@@ -1,0 +1,1 @@
+@DEF(y, 'a b'); SELECT @y

@@ -1,0 +1,1 @@
+@DEF(x, "a b"); SELECT @x

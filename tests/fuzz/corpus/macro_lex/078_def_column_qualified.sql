@@ -1,0 +1,1 @@
+@DEF(z, a."b c"); SELECT d.@z

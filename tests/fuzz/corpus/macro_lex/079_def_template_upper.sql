@@ -1,0 +1,1 @@
+@DEF(x, "a b"); SELECT @'test_@{X}_suffix'

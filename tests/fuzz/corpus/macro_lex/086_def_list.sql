@@ -1,0 +1,1 @@
+@DEF(cols, [a, b, c]); SELECT @EACH(@cols, x -> x) FROM t

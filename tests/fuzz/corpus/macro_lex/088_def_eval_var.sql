@@ -1,0 +1,5 @@
+@DEF(x, 1);
+
+SELECT
+  @EVAL(5 + @x) as my_six
+FROM tbl

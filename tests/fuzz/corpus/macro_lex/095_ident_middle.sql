@@ -1,0 +1,1 @@
+SELECT my_@{x}_column FROM t

@@ -1,0 +1,1 @@
+SELECT @'@val1, @val2'

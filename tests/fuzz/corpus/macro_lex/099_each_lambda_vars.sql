@@ -1,0 +1,1 @@
+@DEF(y, 'c'); select @each(['a', 'b'], x -> @x + @{x}_z + @y + @{y}_@{x})

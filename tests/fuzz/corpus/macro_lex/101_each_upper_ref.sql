@@ -1,0 +1,1 @@
+select @each(['a'], x -> @X)

@@ -1,0 +1,1 @@
+select @each([(a, b), (c, d)], (x, y) -> x as y)

@@ -1,0 +1,1 @@
+select @EACH([a, b], x -> x)

@@ -1,0 +1,1 @@
+SELECT @EACH([1], a -> [@a])

@@ -1,0 +1,1 @@
+SELECT * FROM (VALUES @EACH([1, 2, 3], v -> (v)) ) AS v

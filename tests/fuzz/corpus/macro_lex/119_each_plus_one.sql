@@ -1,0 +1,1 @@
+SELECT @EACH([1, 2], x -> x + 1)

@@ -1,0 +1,1 @@
+select @if(TRUE, 1, 0)

@@ -1,0 +1,1 @@
+select @if('a' = 'b', c), d

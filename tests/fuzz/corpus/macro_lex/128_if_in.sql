@@ -1,0 +1,1 @@
+SELECT @IF('a' IN ('a', 'b'), a, b) FROM t

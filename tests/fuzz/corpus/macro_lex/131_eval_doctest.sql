@@ -1,0 +1,1 @@
+SELECT @EVAL(1 + 1)

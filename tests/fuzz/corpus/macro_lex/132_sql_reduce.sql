@@ -1,0 +1,1 @@
+SELECT @SQL(@REDUCE([100, 200, 300, 400], (x,y) -> x + y))

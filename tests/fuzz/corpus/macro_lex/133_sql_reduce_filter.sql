@@ -1,0 +1,1 @@
+SELECT @SQL(@REDUCE(@FILTER([100, 200, 300, 400], x -> x > 250), (x,y) -> x + y))

@@ -1,0 +1,1 @@
+SELECT @REDUCE([1, 2], (x, y) -> x + y)

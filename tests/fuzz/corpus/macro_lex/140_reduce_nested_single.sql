@@ -1,0 +1,1 @@
+SELECT @REDUCE([[1]], (x, y) -> x + y)

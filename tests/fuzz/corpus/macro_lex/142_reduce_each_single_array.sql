@@ -1,0 +1,1 @@
+SELECT @REDUCE(@EACH([1], a -> [@a]), (x, y) -> x + y)

@@ -1,0 +1,1 @@
+SELECT @EVAL(@REDUCE(@FILTER([1, 2, 3], x -> x > 1), (x, y) -> x + y))

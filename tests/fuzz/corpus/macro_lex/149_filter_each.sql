@@ -1,0 +1,1 @@
+SELECT @EACH(@FILTER([1, 2, 3], x -> x > 1), y -> y * 10) FROM t

@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE @OR(a > 1, NULL, b < 2)

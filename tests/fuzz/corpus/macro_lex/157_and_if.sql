@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE @AND(a > 1, @IF(1 > 2, b < 2))

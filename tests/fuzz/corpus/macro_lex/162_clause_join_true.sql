@@ -1,0 +1,1 @@
+select * from city @JOIN(@do_join) country on city.country = country.name

@@ -1,0 +1,1 @@
+select * from city @GROUP_BY(@do_group) country, population

@@ -1,0 +1,1 @@
+select * from city @LIMIT(@do_limit) 10

@@ -1,0 +1,1 @@
+select * from city @WHERE(@x > 5) population > 100 and country = 'Mexico'

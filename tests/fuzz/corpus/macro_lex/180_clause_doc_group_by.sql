@@ -1,0 +1,3 @@
+SELECT *
+FROM all_cities
+@GROUP_BY(True) city_id

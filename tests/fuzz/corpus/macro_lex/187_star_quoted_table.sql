@@ -1,0 +1,1 @@
+SELECT @STAR("foo") FROM "foo"

@@ -1,0 +1,1 @@
+@UNION(foo, bar)

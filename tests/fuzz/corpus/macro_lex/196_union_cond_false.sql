@@ -1,0 +1,1 @@
+@UNION(1 > 2, 'all', foo, bar)

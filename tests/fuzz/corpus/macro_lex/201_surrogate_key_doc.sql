@@ -1,0 +1,3 @@
+SELECT
+  @GENERATE_SURROGATE_KEY(a, b, c) AS col
+FROM foo

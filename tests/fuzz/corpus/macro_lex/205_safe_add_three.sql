@@ -1,0 +1,3 @@
+SELECT
+  @SAFE_ADD(a, b, c)
+FROM foo

@@ -1,0 +1,1 @@
+SELECT @HAVERSINE_DISTANCE(lat1, lon1, lat2, lon2, 'ft') FROM rides

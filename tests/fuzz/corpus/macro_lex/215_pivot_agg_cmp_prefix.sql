@@ -1,0 +1,1 @@
+SELECT @PIVOT(status, ['a', 'b'], agg := 'COUNT', cmp := '<>', prefix := 'not_') FROM rides

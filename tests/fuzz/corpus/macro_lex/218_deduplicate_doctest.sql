@@ -1,0 +1,1 @@
+@deduplicate(demo.table, [user_id, cast(timestamp as date)], ['timestamp desc', 'status asc'])

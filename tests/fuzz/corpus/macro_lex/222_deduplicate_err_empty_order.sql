@@ -1,0 +1,1 @@
+@deduplicate(my_table, [user_id], [])

@@ -1,0 +1,1 @@
+SELECT @resolve_template('s3://data-bucket/prod/@{catalog_name}/@{schema_name}/@{table_name}')

@@ -1,0 +1,1 @@
+SELECT @UPPER(x) + 2

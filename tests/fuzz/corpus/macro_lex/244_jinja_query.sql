@@ -1,0 +1,3 @@
+JINJA_QUERY_BEGIN;
+SELECT {{ 1 + 1 }} AS two;
+JINJA_END;

@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE ds > '{{ start_ds }}'

@@ -1,0 +1,1 @@
+SELECT @REDUCE(a, b, c, (x, y) -> x * y) FROM t

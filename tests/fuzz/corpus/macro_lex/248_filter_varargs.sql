@@ -1,0 +1,1 @@
+SELECT @EACH(@FILTER(1, 2, 3, 4, x -> x >= 3), x -> x) FROM t

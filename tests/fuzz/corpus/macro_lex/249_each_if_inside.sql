@@ -1,0 +1,1 @@
+SELECT @EACH([1, 2, 3], x -> @IF(@x > 1, big_@x, small_@x)) FROM t

@@ -1,0 +1,1 @@
+SELECT @IF(@VAR('flag'), a, b) FROM t

@@ -1,0 +1,1 @@
+@UNION('all', foo, bar, baz)

@@ -1,0 +1,2 @@
+@DEF(day, @start_ds);
+SELECT * FROM events WHERE ds = @day
