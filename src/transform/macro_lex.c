@@ -274,6 +274,13 @@ static int next_tok(struct lex *lx, struct mtok *t)
         if (n == 1)
             for (const char *const *o = ops2; *o; o++)
                 if (left >= 2 && !strncmp(rest, *o, 2)) n = 2;
+        /* an operator stops where a comment starts, as in DuckDB's scanner: slash slash star
+         * is `/` and a block comment, not `//` and `*` (else a macro in that comment would run) */
+        for (size_t k = 1; k < n; k++)
+            if (k + 1 < left && ((rest[k] == '/' && rest[k + 1] == '*') || (rest[k] == '-' && rest[k + 1] == '-'))) {
+                n = k;
+                break;
+            }
         lx->pos += n;
         switch (c) {
         case '(': t->t = MT_LP; break;
