@@ -260,9 +260,11 @@ static int next_tok(struct lex *lx, struct mtok *t)
             return lerr(lx, t->line, "Jinja (%.*s) is not supported by materia: only SQLMesh's SQL macros "
                         "can be rendered here", (int)n, t->s);
     } else if (isdigit((unsigned char)c) || (c == '.' && lx->pos + 1 < lx->len && isdigit((unsigned char)lx->s[lx->pos + 1]))) {
+        /* an exponent's sign belongs to the number only when a digit follows it, as in
+         * DuckDB's scanner: in `1e--x` the `--` starts a comment */
         while (lx->pos < lx->len && (isalnum((unsigned char)lx->s[lx->pos]) || lx->s[lx->pos] == '.' || lx->s[lx->pos] == '_'))
-            if ((lx->s[lx->pos] == 'e' || lx->s[lx->pos] == 'E') && lx->pos + 1 < lx->len &&
-                (lx->s[lx->pos + 1] == '-' || lx->s[lx->pos + 1] == '+'))
+            if ((lx->s[lx->pos] == 'e' || lx->s[lx->pos] == 'E') && lx->pos + 2 < lx->len &&
+                (lx->s[lx->pos + 1] == '-' || lx->s[lx->pos + 1] == '+') && isdigit((unsigned char)lx->s[lx->pos + 2]))
                 lx->pos += 2;
             else lx->pos++;
         t->t = MT_NUM;
