@@ -300,11 +300,18 @@ static int next_tok(struct lex *lx, struct mtok *t)
 }
 
 /* ---- parser: tokens to nodes ---- */
+/* Brackets (and macro calls) nest at most this deep. The parser, the printer and the
+ * evaluator recurse once per level, so without a bound a model file of a few thousand
+ * '(' overflows the stack instead of failing with its line; DuckDB refuses expressions
+ * deeper than 1000 (max_expression_depth) anyway. */
+#define MAX_NEST 1000
+
 struct parse {
     struct lex lx;
     struct mtok peek;
     int peek_rc;
     bool have_peek;
+    int depth;          /* brackets and calls open around the current token */
 };
 
 static int ptok(struct parse *p, struct mtok *t)
@@ -332,12 +339,23 @@ static int ppeek(struct parse *p, struct mtok **t)
  * until is MT_SEMI. *ended_by gets the token that ended the run. */
 static int parse_seq(struct parse *p, enum mtk until, int open_line, struct mseq *out, struct mtok *ended_by);
 
+/* parse_seq one level deeper, refusing to go past MAX_NEST */
+static int parse_nested(struct parse *p, enum mtk until, int open_line, struct mseq *out, struct mtok *ended_by)
+{
+    if (p->depth >= MAX_NEST)
+        return lerr(&p->lx, open_line, "brackets nest deeper than %d levels here", MAX_NEST);
+    p->depth++;
+    int rc = parse_seq(p, until, open_line, out, ended_by);
+    p->depth--;
+    return rc;
+}
+
 static int parse_group(struct parse *p, const struct mtok *open, struct mnode *node)
 {
     node->k = N_GROUP;
     node->tok = *open;
     node->inner = ma_alloc(p->lx.a, sizeof *node->inner);
-    return parse_seq(p, open->t == MT_LP ? MT_RP : MT_RB, open->line, node->inner, &node->close);
+    return parse_nested(p, open->t == MT_LP ? MT_RP : MT_RB, open->line, node->inner, &node->close);
 }
 
 static int parse_macro(struct parse *p, const struct mtok *at, struct mnode *node)
@@ -364,7 +382,7 @@ static int parse_macro(struct parse *p, const struct mtok *at, struct mnode *nod
         node->k = N_CALL;
         node->inner = ma_alloc(p->lx.a, sizeof *node->inner);
         struct mtok close;
-        return parse_seq(p, MT_RP, open.line, node->inner, &close);
+        return parse_nested(p, MT_RP, open.line, node->inner, &close);
     }
     node->k = N_VAR;
     return 0;
