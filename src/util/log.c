@@ -8,6 +8,8 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -45,6 +47,7 @@ static void cv_init(void)
     pthread_condattr_destroy(&ca);
 }
 static atomic_ullong g_dropped;
+static atomic_bool g_stalled; /* queued mode ended with the reader stalled (log_queue_stop) */
 
 void log_set_level(enum log_level level) { g_level = level; }
 void log_set_fd(int fd) { g_fd = fd; }
@@ -189,7 +192,10 @@ void log_queue_stop(long wait_ms)
         return;
     }
     /* The reader is stalled: leave the thread blocked in its write, drop what is queued.
-     * The thread exits on its own once the write returns (the queue is then empty). */
+     * The thread exits on its own once the write returns (the queue is then empty). From
+     * here on a line is written only if the reader has room for it (log_msg), so a stalled
+     * reader can never keep the process from exiting. */
+    atomic_store(&g_stalled, true);
     pthread_mutex_lock(&q.mu);
     atomic_fetch_add(&g_dropped, q.n);
     while (q.n) {
@@ -277,6 +283,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
         memcpy(copy, line, n);
         if (enqueue(copy, n)) return;
         free(copy); /* queued mode ended meanwhile */
+    }
+    if (atomic_load(&g_stalled)) {
+        /* the reader stopped reading: write only what fits now (a pipe with POLLOUT has
+         * PIPE_BUF bytes free, and such a write is whole), else drop the line */
+        struct pollfd pfd = {.fd = g_fd, .events = POLLOUT};
+        if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)) {
+            atomic_fetch_add(&g_dropped, 1);
+            return;
+        }
+        if (n > PIPE_BUF) {
+            n = PIPE_BUF;
+            line[n - 1] = '\n';
+        }
     }
     write_all(g_fd, line, n);
 }

@@ -150,7 +150,7 @@ int cmd_serve(int argc, char **argv)
     web_server_stop(&srv);
     log_info("serve: stopped");
     log_queue_stop(2000);
-    if (log_dropped()) /* synchronous again: this line is not dropped */
+    if (log_dropped()) /* synchronous again: written unless the reader is stalled (log.c) */
         log_warn("serve: %llu log line(s) were dropped (the log's reader was too slow)", log_dropped());
     return MT_EXIT_OK;
 }
