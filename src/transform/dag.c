@@ -120,6 +120,11 @@ static void walk(const struct json *v, struct refs *r)
         for (size_t i = 0; i < v->n; i++) walk(&v->items[i], r);
 }
 
+const char *dag_fixed_sql(const struct project *p, size_t i)
+{
+    return p->fixed_sql ? p->fixed_sql[i] : NULL;
+}
+
 char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, struct mt_err *err)
 {
     const struct model *m = &p->models[i];
@@ -332,8 +337,9 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
         duckdb_destroy_result(&res);
     }
     sb_free(&q);
-    for (size_t k = 0; k < n; k++) free(sqls[k]);
-    free(sqls);
+    /* kept: the plan's fingerprints hash this same fixed render (dag_fixed_sql) */
+    free(p->fixed_sql);
+    p->fixed_sql = sqls;
     /* depends_on adds to what the parser found */
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct refs none = {0};

@@ -140,6 +140,8 @@ int dag_build(struct project *p, const struct config *cfg, duckdb_connection con
 /* Expands a model's file-input globs; *fp is the SHA-256 over (path, size, mtime) of every
  * match ("" when the model has no file inputs). */
 void dag_inputs_fingerprint(const struct project *p, size_t i, char fp[HASH_HEX_LEN], size_t *nfiles);
+/* The fixed render dag_build parsed for model i (NULL before dag_build, or for a seed). */
+const char *dag_fixed_sql(const struct project *p, size_t i);
 /* The query rendered with fixed placeholder times (what fingerprints cover). */
 char *dag_render_fixed(const struct project *p, size_t i, const struct config *cfg, struct mt_err *err);
 

@@ -100,6 +100,7 @@ struct mbinding {       /* a name bound to a value: @DEF values, predefined vari
     const char *name;   /* lower-case */
     struct mseq val;
     const struct mnode *lambda; /* @DEF(name, lambda): a macro, not a value */
+    bool low;           /* a blueprint variable: found after the predefined names */
     struct mbinding *next;
 };
 
@@ -139,7 +140,10 @@ void mfloat_repr(double d, char *buf, size_t n);
 /* SQL text of a Python-like value from meval_const (exp.convert). */
 const char *mconst_sql(struct mctx *c, char kind, const char *text);
 /* Looks a name up in the local bindings (NULL when unbound). */
-const struct mbinding *mctx_lookup(const struct mctx *c, const char *lname);
+const struct mbinding *mctx_lookup(struct mctx *c, const char *lname);
+/* macros.c: binds and returns predefined variable lname (@start_ds, @this_model, ...) on
+ * first use; NULL when lname is not one. */
+const struct mbinding *macro_predefined_bind(struct mctx *c, const char *lname);
 void mctx_bind(struct mctx *c, const char *lname, const struct mseq *val, const struct mnode *lambda);
 /* @{x} / @x substitution in template text (SQLMesh's MacroStrTemplate.safe_substitute). */
 char *mtemplate(struct mctx *c, const char *text, size_t n);

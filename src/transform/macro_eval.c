@@ -52,10 +52,16 @@ static char *lower_dup(struct marena *a, const char *s, size_t n)
 }
 
 /* ---- bindings ---- */
-const struct mbinding *mctx_lookup(const struct mctx *c, const char *lname)
+const struct mbinding *mctx_lookup(struct mctx *c, const char *lname)
 {
+    /* lambda parameters, @DEF and the predefined names made so far; then a predefined name
+     * not made yet; then the low bindings (blueprint variables) */
     for (const struct mbinding *b = c->locals; b; b = b->next)
-        if (!strcmp(b->name, lname)) return b;
+        if (!b->low && !strcmp(b->name, lname)) return b;
+    const struct mbinding *pre = macro_predefined_bind(c, lname);
+    if (pre) return pre;
+    for (const struct mbinding *b = c->locals; b; b = b->next)
+        if (b->low && !strcmp(b->name, lname)) return b;
     return NULL;
 }
 

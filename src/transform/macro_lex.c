@@ -33,9 +33,11 @@ void *ma_alloc(struct marena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     struct marena_block *b = a->head;
     if (!b || b->used + n > b->cap) {
+        /* not calloc: ma_alloc zeroes what it hands out, and most of a block never is */
         size_t cap = n > 65536 ? n : 65536;
-        b = xcalloc(1, sizeof *b + cap);
+        b = xmalloc(sizeof *b + cap);
         b->cap = cap;
+        b->used = 0;
         b->next = a->head;
         a->head = b;
     }

@@ -132,34 +132,31 @@ static void bind_text(struct mctx *c, const char *name, const char *sql)
     if (macro_parse_fragment(c->a, sql, 0, &v, &e) == 0) mctx_bind(c, name, &v, NULL);
 }
 
-static void bind_times(struct mctx *c, const char *prefix, int64_t us)
+/* The SQL of predefined time variable <prefix>_<sfx> at us, or NULL when sfx is not one. */
+static const char *time_value(struct mctx *c, const char *sfx, int64_t us)
 {
-    char ds[16], ts[48], b[96], num[48];
+    char ds[16], ts[48], num[48];
     iso(us, false, ds, sizeof ds);
     iso(us, true, ts, sizeof ts);
     int64_t millis = us >= 0 ? us / 1000 : -((-us) / 1000);
-    struct { const char *sfx; char *sql; } v[] = {
-        {"ds", ma_printf(c->a, "'%s'", ds)},
-        {"ts", ma_printf(c->a, "'%s'", ts)},
-        {"tstz", ma_printf(c->a, "'%s+00:00'", ts)},
-        {"date", ma_printf(c->a, "CAST('%s' AS DATE)", ds)},
-        {"dt", ma_printf(c->a, "CAST('%s+00:00' AS TIMESTAMPTZ)", ts)},
-        {"dtntz", ma_printf(c->a, "CAST('%s' AS TIMESTAMP)", ts)},
-        {"millis", ma_printf(c->a, "%lld", (long long)millis)},
-        {"epoch", NULL},
-        {"hour", NULL},
-    };
-    /* Python: millis / 1000, printed as repr(float) */
-    mfloat_repr((double)millis / 1000.0, num, sizeof num);
-    v[7].sql = ma_strndup(c->a, num, strlen(num));
-    struct tm tm;
-    time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
-    gmtime_r(&secs, &tm);
-    v[8].sql = ma_printf(c->a, "%d", tm.tm_hour);
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        snprintf(b, sizeof b, "%s_%s", prefix, v[i].sfx);
-        bind_text(c, ma_strndup(c->a, b, strlen(b)), v[i].sql);
+    if (!strcmp(sfx, "ds")) return ma_printf(c->a, "'%s'", ds);
+    if (!strcmp(sfx, "ts")) return ma_printf(c->a, "'%s'", ts);
+    if (!strcmp(sfx, "tstz")) return ma_printf(c->a, "'%s+00:00'", ts);
+    if (!strcmp(sfx, "date")) return ma_printf(c->a, "CAST('%s' AS DATE)", ds);
+    if (!strcmp(sfx, "dt")) return ma_printf(c->a, "CAST('%s+00:00' AS TIMESTAMPTZ)", ts);
+    if (!strcmp(sfx, "dtntz")) return ma_printf(c->a, "CAST('%s' AS TIMESTAMP)", ts);
+    if (!strcmp(sfx, "millis")) return ma_printf(c->a, "%lld", (long long)millis);
+    if (!strcmp(sfx, "epoch")) { /* Python: millis / 1000, printed as repr(float) */
+        mfloat_repr((double)millis / 1000.0, num, sizeof num);
+        return ma_strndup(c->a, num, strlen(num));
     }
+    if (!strcmp(sfx, "hour")) {
+        struct tm tm;
+        time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
+        gmtime_r(&secs, &tm);
+        return ma_printf(c->a, "%d", tm.tm_hour);
+    }
+    return NULL;
 }
 
 static char *lit(struct mctx *c, const char *s)
@@ -173,20 +170,43 @@ static char *lit(struct mctx *c, const char *s)
     return r;
 }
 
+/* Predefined variables are made when first looked up (mctx_lookup calls this after the
+ * bindings above them): a render formats only the few it uses. */
+const struct mbinding *macro_predefined_bind(struct mctx *c, const char *lname)
+{
+    const struct render_ctx *rc = c->rc;
+    const char *sql = NULL;
+    static const struct { const char *prefix; size_t n; int which; } prefixes[] = {
+        {"latest_", 7, 0}, {"execution_", 10, 0}, {"start_", 6, 1}, {"end_", 4, 2}};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0] && !sql; i++)
+        if (!strncmp(lname, prefixes[i].prefix, prefixes[i].n)) {
+            int64_t us = prefixes[i].which == 0 ? rc->exec_us : prefixes[i].which == 1 ? rc->start_us : rc->end_us - 1;
+            sql = time_value(c, lname + prefixes[i].n, us);
+        }
+    if (!sql) {
+        if (!strcmp(lname, "runtime_stage"))
+            sql = rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'";
+        else if (!strcmp(lname, "gateway")) sql = lit(c, rc->gateway);
+        else if (!strcmp(lname, "model_kind_name")) sql = lit(c, rc->kind_name);
+        else if (!strcmp(lname, "this_model") && rc->this_model && rc->this_model[0]) sql = rc->this_model;
+    }
+    if (!sql) return NULL;
+    struct mseq v = {0};
+    struct mt_err e = MT_ERR_INIT;
+    if (macro_parse_fragment(c->a, sql, 0, &v, &e) < 0) return NULL;
+    mctx_bind(c, ma_strndup(c->a, lname, strlen(lname)), &v, NULL);
+    return c->locals;
+}
+
 static void bind_predefined(struct mctx *c)
 {
     const struct render_ctx *rc = c->rc;
-    /* blueprint variables first: everything bound after them shadows them */
+    /* blueprint variables sit below the predefined names and @DEF (mctx_lookup) */
     if (rc->bp_names)
-        for (size_t i = 0; i < rc->bp_names->n; i++) bind_text(c, rc->bp_names->v[i], rc->bp_values->v[i]);
-    bind_times(c, "latest", rc->exec_us);
-    bind_times(c, "execution", rc->exec_us);
-    bind_times(c, "start", rc->start_us);
-    bind_times(c, "end", rc->end_us - 1);
-    bind_text(c, "runtime_stage", rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'");
-    bind_text(c, "gateway", lit(c, rc->gateway));
-    bind_text(c, "model_kind_name", lit(c, rc->kind_name));
-    if (rc->this_model && rc->this_model[0]) bind_text(c, "this_model", rc->this_model);
+        for (size_t i = 0; i < rc->bp_names->n; i++) {
+            bind_text(c, rc->bp_names->v[i], rc->bp_values->v[i]);
+            c->locals->low = true;
+        }
 }
 
 /* Audit arguments shadow everything else. Their values are SQL, expanded here (SQLMesh

@@ -148,6 +148,7 @@ struct project {
     size_t *n_parents;
     size_t *order;
     char **globs;          /* per model: file-input patterns (";"-joined), or NULL */
+    char **fixed_sql;      /* per model: the fixed render dag_build parsed (NULL for seeds) */
     bool *rewrite;         /* per model: its rendered query needs names_qualify (names.c) */
     bool *self_ref;        /* per model: it reads its own rows (incremental only) */
 };

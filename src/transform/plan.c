@@ -81,9 +81,11 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         free(data);
         free(path);
     } else {
-        char *q = dag_render_fixed(p, i, cfg, err);
-        if (!q) return -1;
-        hash_update(&h, q, strlen(q));
+        /* the DAG's render of the model (the same fixed render), else a render of our own */
+        const char *kept = dag_fixed_sql(p, i);
+        char *q = kept ? NULL : dag_render_fixed(p, i, cfg, err);
+        if (!kept && !q) return -1;
+        hash_update(&h, kept ? kept : q, strlen(kept ? kept : q));
         free(q);
     }
     hash_final_hex(&h, out);

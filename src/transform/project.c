@@ -401,6 +401,7 @@ void project_free(struct project *p)
         if (p->parent_names) strlist_free(&p->parent_names[i]);
         if (p->parents) free(p->parents[i]);
         if (p->globs) free(p->globs[i]);
+        if (p->fixed_sql) free(p->fixed_sql[i]);
     }
     free(p->models);
     for (size_t i = 0; i < p->n_audits; i++) audit_def_free(&p->audits[i]);
@@ -418,6 +419,7 @@ void project_free(struct project *p)
     free(p->n_parents);
     free(p->order);
     free(p->globs);
+    free(p->fixed_sql);
     columns_scratch_close(p);
     free(p->rewrite);
     free(p->self_ref);
