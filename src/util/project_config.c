@@ -310,7 +310,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
         rc = bad(c, cline, "catalogs", "either database or catalogs, not both (SQLMesh: \"Cannot specify both "
                  "`database` and `catalogs`\")");
     if (rc == 0 && db) {
-        const char *path;
+        const char *path = NULL;
         rc = want_scalar(c, db, line, "database", &path);
         if (rc == 0 && (!strcmp(path, ":memory:") || !strncmp(path, "md:", 3)))
             rc = refuse(c, line, "an in-memory or MotherDuck database", "the lakehouse is a DuckDB file");
@@ -335,7 +335,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
                      "within any limit)");
         json_free(&j);
     }
-    bool b;
+    bool b = false;
     if (rc == 0 && (v = ynode_get(conn, "pre_ping", &line)) && (rc = want_bool(c, v, line, "pre_ping", &b)) == 0 && b)
         rc = refuse(c, line, "pre_ping true", "SQLMesh itself allows only false for DuckDB");
     if (rc == 0 && (v = ynode_get(conn, "pretty_sql", &line)) &&
@@ -441,7 +441,7 @@ static int load_statements(struct ctx *c, const struct ynode *root, const char *
     if (!v || ynode_is_null(v)) return 0;
     if (v->t != YNODE_SEQ) return bad(c, v->line, key, "a list of SQL statements");
     for (size_t i = 0; i < v->n; i++) {
-        const char *s;
+        const char *s = NULL;
         if (want_scalar(c, &v->items[i], v->line, key, &s) < 0) return -1;
         strlist_push(out, s);
     }
