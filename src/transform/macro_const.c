@@ -10,6 +10,7 @@
  * and 'x' for an expression that names a column — SQLMesh's Python sees a sqlglot object
  * there, which is truthy, and @EVAL gives the expression back. */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -135,8 +136,226 @@ static int top_compare(const struct mseq *expr)
     return r == 2 ? 0 : r;
 }
 
+/* ---- the common case without DuckDB ----
+ * Most macro conditions are literals compared after substitution (`3 > 2`, `'prod' =
+ * 'prod'`, `500 % 2 = 0`, `NOT FALSE AND 1 = 1`). These are evaluated here: integers
+ * (64-bit, + - * and % on non-negative operands, where Python's and DuckDB's % agree),
+ * strings (byte order, which is code point order in UTF-8), booleans, comparisons,
+ * AND/OR/NOT and parentheses. Anything else — NULL, floats, division, functions, a
+ * column, an overflow — returns "not handled" and goes to DuckDB as before. */
+struct fv {
+    char k; /* 'i', 's', 'b' */
+    long long i;
+    const char *s;
+    size_t n;
+};
+struct fp {
+    const struct mtok **t;
+    size_t n, pos;
+    struct marena *a;
+};
+
+static void flatten(struct marena *a, const struct mseq *s, const struct mtok ***v, size_t *n, size_t *cap, bool *ok)
+{
+    static const struct mtok lp = {.t = MT_LP, .s = "(", .n = 1}, rp = {.t = MT_RP, .s = ")", .n = 1};
+    for (size_t i = 0; i < s->n && *ok; i++) {
+        const struct mnode *nd = &s->v[i];
+        if (nd->k == N_GROUP && nd->tok.t != MT_LP) { *ok = false; return; }
+        if (nd->k != N_TOK && nd->k != N_GROUP) { *ok = false; return; }
+        if (*n + 2 >= *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            const struct mtok **nv = ma_alloc(a, nc * sizeof *nv);
+            if (*n) memcpy(nv, *v, *n * sizeof *nv);
+            *v = nv;
+            *cap = nc;
+        }
+        if (nd->k == N_GROUP) {
+            (*v)[(*n)++] = &lp;
+            flatten(a, nd->inner, v, n, cap, ok);
+            if (*n + 1 >= *cap) {
+                size_t nc = *cap * 2;
+                const struct mtok **nv = ma_alloc(a, nc * sizeof *nv);
+                memcpy(nv, *v, *n * sizeof *nv);
+                *v = nv;
+                *cap = nc;
+            }
+            (*v)[(*n)++] = &rp;
+        } else (*v)[(*n)++] = &nd->tok;
+    }
+}
+
+static bool tok_is(const struct mtok *t, const char *w)
+{
+    size_t n = strlen(w);
+    return t && t->n == n && !strncasecmp(t->s, w, n) && (t->t == MT_WORD || t->t == MT_OP);
+}
+static const struct mtok *fpeek(struct fp *p) { return p->pos < p->n ? p->t[p->pos] : NULL; }
+
+static bool f_or(struct fp *p, struct fv *v);
+
+static bool f_primary(struct fp *p, struct fv *v)
+{
+    const struct mtok *t = fpeek(p);
+    if (!t) return false;
+    p->pos++;
+    if (t->t == MT_LP) {
+        if (!f_or(p, v)) return false;
+        t = fpeek(p);
+        if (!t || t->t != MT_RP) return false;
+        p->pos++;
+        return true;
+    }
+    if (t->t == MT_NUM) {
+        long long x = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            if (!isdigit((unsigned char)t->s[i])) return false; /* floats, exponents: DuckDB */
+            if (__builtin_mul_overflow(x, 10, &x) || __builtin_add_overflow(x, t->s[i] - '0', &x)) return false;
+        }
+        v->k = 'i';
+        v->i = x;
+        return true;
+    }
+    if (t->t == MT_STR && t->s[0] == '\'') {
+        char *u = ma_alloc(p->a, t->n), *o = u;
+        for (size_t i = 1; i + 1 < t->n; i++) {
+            if (t->s[i] == '\'' && i + 2 < t->n && t->s[i + 1] == '\'') i++;
+            *o++ = t->s[i];
+        }
+        v->k = 's';
+        v->s = u;
+        v->n = (size_t)(o - u);
+        return true;
+    }
+    if (tok_is(t, "true") || tok_is(t, "false")) {
+        v->k = 'b';
+        v->i = tok_is(t, "true");
+        return true;
+    }
+    return false;
+}
+
+static bool f_unary(struct fp *p, struct fv *v)
+{
+    if (tok_is(fpeek(p), "-")) {
+        p->pos++;
+        if (!f_unary(p, v) || v->k != 'i' || v->i == LLONG_MIN) return false;
+        v->i = -v->i;
+        return true;
+    }
+    return f_primary(p, v);
+}
+
+static bool f_mul(struct fp *p, struct fv *v)
+{
+    if (!f_unary(p, v)) return false;
+    for (;;) {
+        const struct mtok *t = fpeek(p);
+        bool mul = tok_is(t, "*"), mod = tok_is(t, "%");
+        if (!mul && !mod) return true;
+        p->pos++;
+        struct fv r;
+        if (!f_unary(p, &r) || v->k != 'i' || r.k != 'i') return false;
+        if (mul) {
+            if (__builtin_mul_overflow(v->i, r.i, &v->i)) return false;
+        } else {
+            if (v->i < 0 || r.i <= 0) return false;
+            v->i %= r.i;
+        }
+    }
+}
+
+static bool f_add(struct fp *p, struct fv *v)
+{
+    if (!f_mul(p, v)) return false;
+    for (;;) {
+        const struct mtok *t = fpeek(p);
+        bool add = tok_is(t, "+"), sub = tok_is(t, "-");
+        if (!add && !sub) return true;
+        p->pos++;
+        struct fv r;
+        if (!f_mul(p, &r) || v->k != 'i' || r.k != 'i') return false;
+        if (add ? __builtin_add_overflow(v->i, r.i, &v->i) : __builtin_sub_overflow(v->i, r.i, &v->i)) return false;
+    }
+}
+
+static bool f_cmp(struct fp *p, struct fv *v)
+{
+    if (!f_add(p, v)) return false;
+    const struct mtok *t = fpeek(p);
+    static const char *const ops[] = {"=", "==", "<>", "!=", "<", ">", "<=", ">="};
+    size_t op = sizeof ops / sizeof ops[0];
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (t && t->t == MT_OP && tok_is(t, ops[i])) op = i;
+    if (op == sizeof ops / sizeof ops[0]) return true;
+    p->pos++;
+    struct fv r;
+    if (!f_add(p, &r) || v->k != r.k) return false; /* mixed types: DuckDB (and its casts) */
+    int c;
+    if (v->k == 's') {
+        size_t m = v->n < r.n ? v->n : r.n;
+        c = memcmp(v->s, r.s, m);
+        if (!c) c = v->n < r.n ? -1 : v->n > r.n;
+    } else c = v->i < r.i ? -1 : v->i > r.i;
+    bool res = op <= 1 ? c == 0 : op <= 3 ? c != 0 : op == 4 ? c < 0 : op == 5 ? c > 0 : op == 6 ? c <= 0 : c >= 0;
+    v->k = 'b';
+    v->i = res;
+    return true;
+}
+
+static bool f_not(struct fp *p, struct fv *v)
+{
+    if (tok_is(fpeek(p), "not")) {
+        p->pos++;
+        if (!f_not(p, v) || v->k != 'b') return false;
+        v->i = !v->i;
+        return true;
+    }
+    return f_cmp(p, v);
+}
+
+static bool f_and(struct fp *p, struct fv *v)
+{
+    if (!f_not(p, v)) return false;
+    while (tok_is(fpeek(p), "and")) {
+        p->pos++;
+        struct fv r;
+        if (!f_not(p, &r) || v->k != 'b' || r.k != 'b') return false;
+        v->i = v->i && r.i;
+    }
+    return true;
+}
+
+static bool f_or(struct fp *p, struct fv *v)
+{
+    if (!f_and(p, v)) return false;
+    while (tok_is(fpeek(p), "or")) {
+        p->pos++;
+        struct fv r;
+        if (!f_and(p, &r) || v->k != 'b' || r.k != 'b') return false;
+        v->i = v->i || r.i;
+    }
+    return true;
+}
+
+/* True when expr was evaluated here (kind and text as meval_const gives them). */
+static bool fast_eval(struct mctx *c, const struct mseq *expr, char *kind, const char **text)
+{
+    struct fp p = {.a = c->a};
+    size_t cap = 0;
+    bool ok = true;
+    flatten(c->a, expr, &p.t, &p.n, &cap, &ok);
+    struct fv v;
+    if (!ok || !p.n || !f_or(&p, &v) || p.pos != p.n) return false;
+    *kind = v.k;
+    if (v.k == 'b') *text = v.i ? "TRUE" : "FALSE";
+    else if (v.k == 'i') *text = ma_printf(c->a, "%lld", v.i);
+    else *text = ma_strndup(c->a, v.s, v.n);
+    return true;
+}
+
 int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char **text)
 {
+    if (fast_eval(c, expr, kind, text)) return 0;
     const char *sql = mseq_text(c->a, expr);
     struct cache_ent *ce = cache_slot(sql);
     if (ce->expr) {
