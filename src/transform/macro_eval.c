@@ -373,6 +373,9 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
     struct mseq *items;
     size_t n, cap = 0, kcap = 0;
     mseq_split(c->a, call->inner, &items, &n);
+    /* a trailing comma ends the list (`@AND(a, b,)`, as SQLMesh's built-in audits write
+     * them): sqlglot's _parse_csv drops the empty item after it */
+    if (n > 1 && items[n - 1].n == 0) n--;
     for (size_t i = 0; i < n; i++) {
         struct mnode lam;
         if (as_lambda(c, &items[i], &lam)) {
