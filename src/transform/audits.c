@@ -1,104 +1,109 @@
 /* audits.c — audits: queries that return bad rows; any row fails the audit.
  *
- * Built-in (SQLMesh names and argument syntax):
- *   not_null(columns := (a, b))                 rows where any column is NULL
- *   unique_values(columns := (a, b))            values of each column seen more than once
- *   unique_combination_of_columns(columns := (a, b))  duplicated combinations
- *   accepted_values(column := c, is_in := ('x', 'y'))  rows whose c is not in the list
- *   accepted_range(column := c, min_v := 0, max_v := 9[, inclusive := false])
- *   number_of_rows(threshold := 10)             fails unless the table has more rows
- *   forall(criteria := (a > 0, b < c))          rows violating any criterion
- * Custom: AUDIT (name x[, defaults (arg := value)]); in audits/ *.sql, with @this_model
- * and @arg placeholders. Audits run against the new physical version (for a refresh of an
- * INCREMENTAL_BY_TIME_RANGE model: the rows of the intervals just processed, runner.c), before the view
- * swap; a failure reports the model, the audit, the number of bad rows and up to 5 of them. */
+ * Which audit a call names, as SQLMesh resolves it (model/definition.py: `{**BUILT_IN_AUDITS,
+ * **audit_definitions}`): the model file's own inline AUDIT blocks, then audits/ *.sql, then
+ * SQLMesh's 29 built-ins (audit_builtins.c, their SQL copied from SQLMesh) and their
+ * `<name>_non_blocking` copies. Every one is rendered by the macro expander with the call's
+ * arguments over the audit's defaults bound as macro variables, @this_model the table
+ * audited and the run's processed interval (@start_ds, @end_ds, ...), as SQLMesh's
+ * render_audit_query does.
+ *
+ * Blocking (snapshot/evaluator.py _audit): a `blocking := true|false` argument at the use
+ * site wins over the audit's own `blocking` (built-ins: true; `_non_blocking` copies:
+ * false). A failing blocking audit fails the run; a failing non-blocking one is a warning
+ * (logged, and handed back for the run's message) and the run goes on, as SQLMesh's
+ * scheduler (audit_errors_to_warn) does. An audit with `skip true` is not run.
+ *
+ * Audits run against the new physical version (for a refresh of an INCREMENTAL_BY_TIME_RANGE
+ * model: the rows of the intervals just processed, runner.c), before the view swap; a
+ * failure reports the model, the audit, the number of bad rows and up to 5 of them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "transform/audit_builtins.h"
 #include "transform/engine.h"
 #include "util/err.h"
 #include "util/common.h"
 #include "util/db.h"
+#include "util/log.h"
 
-static const char *arg(const struct audit_call *a, const char *name)
+/* The definition an audit call resolves to: a custom audit_def or a built-in, seen alike. */
+struct audit_src {
+    const char *name, *file, *query, *expressions;
+    int line;
+    struct strlist defaults_n, defaults_v; /* owned copies */
+    bool blocking, skip;
+    bool builtin;
+};
+
+static void audit_src_free(struct audit_src *s)
 {
-    for (size_t i = 0; i < a->arg_names.n; i++)
-        if (!strcmp(a->arg_names.v[i], name)) return a->arg_values.v[i];
-    return NULL;
+    strlist_free(&s->defaults_n);
+    strlist_free(&s->defaults_v);
 }
 
-/* Builds the bad-rows query of a built-in audit; 1 when name is not built in. */
-static int builtin_sql(const struct model *m, const struct audit_call *a, const char *t, strbuf *q, struct mt_err *err)
+/* Resolves call a of model m. 0, or -1 with "file:line: unknown audit". */
+static int audit_resolve(const struct project *p, const struct model *m, const struct audit_call *a,
+                         struct audit_src *out, struct mt_err *err)
 {
-    struct strlist items = {0};
-    const char *n = a->name;
-    const char *cols = arg(a, "columns"), *col = arg(a, "column");
-    int rc = 0;
-#define NEED(x, what)                                                                                 \
-    if (!(x)) {                                                                                       \
-        mt_errf(err, "%s:%d: audit %s: expected argument %s", m->file, a->line, n, what);    \
-        rc = -1;                                                                                      \
-        goto out;                                                                                     \
-    }
-    if (!strcmp(n, "not_null")) {
-        NEED(cols, "columns := (...)");
-        sql_split_list(cols, &items);
-        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
-        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%s(%s) IS NULL", i ? " OR " : "", items.v[i]);
-    } else if (!strcmp(n, "unique_values")) {
-        NEED(cols, "columns := (...)");
-        sql_split_list(cols, &items);
-        for (size_t i = 0; i < items.n; i++) {
-            sb_appendf(q, "%sSELECT ", i ? " UNION ALL " : "");
-            db_quote_literal(q, items.v[i]);
-            sb_appendf(q, " AS column_name, CAST(%s AS VARCHAR) AS value, count(*) AS n FROM %s GROUP BY %s "
-                       "HAVING count(*) > 1", items.v[i], t, items.v[i]);
+    memset(out, 0, sizeof *out);
+    const struct audit_def *def = NULL;
+    for (size_t i = 0; i < m->n_inline_audits && !def; i++)
+        if (!strcmp(m->inline_audits[i].name, a->name)) def = &m->inline_audits[i];
+    for (size_t i = 0; i < p->n_audits && !def; i++)
+        if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
+    if (def) {
+        out->name = def->name;
+        out->file = def->file;
+        out->query = def->query;
+        out->line = def->query_line ? def->query_line : 1;
+        out->blocking = !def->non_blocking;
+        out->skip = def->skip;
+        for (size_t i = 0; i < def->default_names.n; i++) {
+            strlist_push(&out->defaults_n, def->default_names.v[i]);
+            strlist_push(&out->defaults_v, def->default_values.v[i]);
         }
-    } else if (!strcmp(n, "unique_combination_of_columns")) {
-        NEED(cols, "columns := (...)");
-        sql_split_list(cols, &items);
-        strbuf l;
-        sb_init(&l);
-        for (size_t i = 0; i < items.n; i++) sb_appendf(&l, "%s%s", i ? ", " : "", items.v[i]);
-        /* Grouping on the combination's 64-bit hash first is ~3x cheaper than grouping on
-         * the columns (long text keys: 33 -> 11 ms on 78k staging rows); only the hashes seen
-         * twice — duplicates, or rarely a hash collision — are then grouped exactly. */
-        sb_appendf(q, "SELECT %s, count(*) AS n FROM %s WHERE hash(%s) IN (SELECT hash(%s) FROM %s GROUP BY 1 "
-                   "HAVING count(*) > 1) GROUP BY %s HAVING count(*) > 1", l.buf, t, l.buf, l.buf, t, l.buf);
-        sb_free(&l);
-    } else if (!strcmp(n, "accepted_values")) {
-        const char *in = arg(a, "is_in");
-        NEED(col && in, "column := c, is_in := (...)");
-        sql_split_list(in, &items);
-        sb_appendf(q, "SELECT * FROM %s WHERE %s NOT IN (", t, col);
-        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%s%s", i ? ", " : "", items.v[i]);
-        sb_append(q, ")");
-    } else if (!strcmp(n, "accepted_range")) {
-        const char *lo = arg(a, "min_v"), *hi = arg(a, "max_v"), *inc = arg(a, "inclusive");
-        NEED(col && (lo || hi), "column := c and min_v := x and/or max_v := y");
-        bool strict = inc && !strcasecmp(inc, "false");
-        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
-        if (lo) sb_appendf(q, "(%s) %s (%s)", col, strict ? "<=" : "<", lo);
-        if (hi) sb_appendf(q, "%s(%s) %s (%s)", lo ? " OR " : "", col, strict ? ">=" : ">", hi);
-    } else if (!strcmp(n, "number_of_rows")) {
-        const char *th = arg(a, "threshold");
-        NEED(th, "threshold := N");
-        sb_appendf(q, "SELECT count(*) AS n FROM %s HAVING count(*) <= (%s)", t, th);
-    } else if (!strcmp(n, "forall")) {
-        const char *cr = arg(a, "criteria");
-        NEED(cr, "criteria := (...)");
-        sql_split_list(cr, &items);
-        sb_appendf(q, "SELECT * FROM %s WHERE ", t);
-        for (size_t i = 0; i < items.n; i++) sb_appendf(q, "%sNOT (%s)", i ? " OR " : "", items.v[i]);
-    } else {
-        rc = 1;
+        return 0;
     }
-#undef NEED
-out:
-    strlist_free(&items);
-    return rc;
+    bool nb = false;
+    const struct audit_builtin *b = audit_builtin_find(a->name, &nb);
+    if (!b) {
+        mt_errf(err, "%s:%d: unknown audit '%s': not built in, not defined in the model file and not in audits/ *.sql",
+                m->file, a->line, a->name);
+        return -1;
+    }
+    out->name = a->name;
+    out->file = "sqlmesh/core/audit/builtin.py";
+    out->query = b->query;
+    out->expressions = b->expressions;
+    out->line = b->line;
+    out->blocking = !nb;
+    out->builtin = true;
+    for (size_t i = 0; b->defaults[i][0]; i++) {
+        strlist_push(&out->defaults_n, b->defaults[i][0]);
+        strlist_push(&out->defaults_v, b->defaults[i][1]);
+    }
+    return 0;
+}
+
+/* Whether call a blocks: its `blocking` argument when given (true/false), else the audit's. */
+static int call_blocking(const struct model *m, const struct audit_call *a, const struct audit_src *src, bool *out,
+                         struct mt_err *err)
+{
+    *out = src->blocking;
+    for (size_t i = 0; i < a->arg_names.n; i++) {
+        if (strcmp(a->arg_names.v[i], "blocking")) continue;
+        const char *v = a->arg_values.v[i];
+        if (!strcasecmp(v, "true")) *out = true;
+        else if (!strcasecmp(v, "false")) *out = false;
+        else {
+            mt_errf(err, "%s:%d: audit %s: expected blocking := true or false, not %s", m->file, a->line, a->name, v);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void describe_call(const struct audit_call *a, strbuf *sb)
@@ -110,59 +115,99 @@ static void describe_call(const struct audit_call *a, strbuf *sb)
     sb_append_char(sb, ')');
 }
 
-/* The bad-rows query of audit a against physical, into q. */
-static int audit_query(const struct project *p, const struct model *m, const struct audit_call *a,
-                       const char *physical, const struct config *cfg, int64_t exec_us, strbuf *q, struct mt_err *err)
+/* unique_combination_of_columns reads only the rows whose combination's 64-bit hash is seen
+ * twice: grouping on the hash first is ~3x cheaper than grouping on the columns (long text
+ * keys: 33 -> 11 ms on 78k staging rows). The answer is SQLMesh's query's: a combination
+ * seen once in the table is seen at most once under any condition, and every row of a hash
+ * seen twice is kept. Only for plain column lists (no macro in them). */
+static void narrow_unique_combination(const struct audit_call *a, const char *physical, strbuf *out)
 {
-    int rc = builtin_sql(m, a, physical, q, err);
-    if (rc != 1) return rc;
-    const struct audit_def *def = NULL;
-    /* the model's own inline audits first, then audits/ (SQLMesh: inline audits are the
-     * model's, docs/concepts/audits.md "Inline audits") */
-    for (size_t i = 0; i < m->n_inline_audits && !def; i++)
-        if (!strcmp(m->inline_audits[i].name, a->name)) def = &m->inline_audits[i];
-    for (size_t i = 0; i < p->n_audits && !def; i++)
-        if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
-    if (!def) {
-        mt_errf(err, "%s:%d: unknown audit '%s': not built in, not defined in the model file and not in audits/ *.sql", m->file,
-                 a->line, a->name);
-        return -1;
+    const char *cols = NULL;
+    for (size_t i = 0; i < a->arg_names.n; i++)
+        if (!strcmp(a->arg_names.v[i], "columns")) cols = a->arg_values.v[i];
+    if (!cols || strchr(cols, '@')) {
+        sb_append(out, physical);
+        return;
     }
+    struct strlist items = {0};
+    sql_split_list(cols, &items);
+    strbuf l;
+    sb_init(&l);
+    for (size_t i = 0; i < items.n; i++) sb_appendf(&l, "%s%s", i ? ", " : "", items.v[i]);
+    sb_appendf(out, "(SELECT * FROM %s WHERE hash(%s) IN (SELECT hash(%s) FROM %s GROUP BY 1 HAVING count(*) > 1))",
+               physical, l.buf, l.buf, physical);
+    sb_free(&l);
+    strlist_free(&items);
+}
+
+/* The bad-rows query of audit call a (resolved to src) against physical, into q: the
+ * audit's query rendered with the call's arguments (less `blocking`, which is not the
+ * query's) over its defaults, and the processed interval of t. */
+static int audit_query(const struct project *p, const struct model *m, const struct audit_call *a,
+                       const struct audit_src *src, const char *physical, const struct config *cfg,
+                       const struct audit_times *t, strbuf *q, struct mt_err *err)
+{
     struct strlist names = {0}, values = {0};
     for (size_t i = 0; i < a->arg_names.n; i++) {
+        if (!strcmp(a->arg_names.v[i], "blocking")) continue;
         strlist_push(&names, a->arg_names.v[i]);
         strlist_push(&values, a->arg_values.v[i]);
     }
-    for (size_t i = 0; i < def->default_names.n; i++)
-        if (!strlist_has(&names, def->default_names.v[i])) {
-            strlist_push(&names, def->default_names.v[i]);
-            strlist_push(&values, def->default_values.v[i]);
+    for (size_t i = 0; i < src->defaults_n.n; i++)
+        if (!strlist_has(&names, src->defaults_n.v[i])) {
+            strlist_push(&names, src->defaults_n.v[i]);
+            strlist_push(&values, src->defaults_v.v[i]);
         }
+    strbuf target, text;
+    sb_init(&target);
+    sb_init(&text);
+    if (src->builtin && !strncmp(src->name, "unique_combination_of_columns", 29))
+        narrow_unique_combination(a, physical, &target);
+    else
+        sb_append(&target, physical);
+    int line = src->line;
+    if (src->expressions) {
+        /* chi_square's @def statements come before its query (builtin.py's `expressions`) */
+        sb_append(&text, src->expressions);
+        for (const char *c = src->expressions; *c; c++) line -= *c == '\n';
+    }
+    sb_append(&text, src->query);
     struct render_ctx ctx;
     project_render_ctx(p, (size_t)(m - p->models), cfg, &ctx);
-    ctx.this_model = physical;
-    ctx.end_us = ctx.exec_us = exec_us;
+    ctx.this_model = target.buf;
+    ctx.start_us = t->start_us;
+    ctx.end_us = t->end_us;
+    ctx.exec_us = t->exec_us;
     ctx.arg_names = &names;
     ctx.arg_values = &values;
+    int rc;
     if (names_collide(p) && p->con) {
         /* a lakehouse named like a schema: the audit's two-part names need the catalog too */
         strbuf raw;
         sb_init(&raw);
-        rc = macro_render(def->query, def->file, 1, &ctx, &raw, err);
+        rc = macro_render(text.buf, src->file, line, &ctx, &raw, err);
         if (rc == 0) rc = names_qualify(p, (size_t)(m - p->models), p->con, raw.buf, NULL, q, err);
         sb_free(&raw);
     } else {
-        rc = macro_render(def->query, def->file, 1, &ctx, q, err);
+        rc = macro_render(text.buf, src->file, line, &ctx, q, err);
+    }
+    if (rc < 0 && src->builtin) {
+        /* the render error names builtin.py's line: say which call it was */
+        char msg[MT_ERR_LEN];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        mt_errf(err, "%s:%d: audit %s: %s", m->file, a->line, a->name, msg);
     }
     strlist_free(&names);
     strlist_free(&values);
+    sb_free(&target);
+    sb_free(&text);
     return rc;
 }
 
-/* Runs audit a's query q on its own: the error names the model, the audit, the number of
- * bad rows and up to 5 of them. */
+/* Runs audit a's query q on its own. 0 when it returns no row; 1 when it does, with "model
+ * M, audit A(args): N bad rows: {...}" (up to 5 rows) in *bad; -1 when it cannot run. */
 static int run_one(const struct model *m, const struct audit_call *a, const char *q, duckdb_connection con,
-                   struct mt_err *err)
+                   strbuf *bad, struct mt_err *err)
 {
     strbuf sql, desc;
     sb_init(&sql);
@@ -175,22 +220,19 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
         mt_errf(err, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
         rc = -1;
     } else if (duckdb_row_count(&res) > 0) {
-        strbuf rows;
-        sb_init(&rows);
         idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
+        sb_appendf(bad, "model %s, audit %s: %lld bad rows: ", m->name, desc.buf,
+                   (long long)duckdb_value_int64(&res, 0, 0));
         for (idx_t r = 0; r < nr; r++) {
-            sb_append(&rows, r ? "; {" : "{");
+            sb_append(bad, r ? "; {" : "{");
             for (idx_t c = 1; c < nc; c++) {
                 char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
-                sb_appendf(&rows, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
+                sb_appendf(bad, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
                 duckdb_free(v);
             }
-            sb_append(&rows, "}");
+            sb_append(bad, "}");
         }
-        mt_err_set(err, MT_ERR_AUDIT, "audit failed: model %s, audit %s: %lld bad rows: %s", m->name, desc.buf,
-                 (long long)duckdb_value_int64(&res, 0, 0), rows.buf);
-        sb_free(&rows);
-        rc = -1;
+        rc = 1;
     }
     duckdb_destroy_result(&res);
     sb_free(&sql);
@@ -200,34 +242,71 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
 
 /* Every audit of m in one query first — the number of bad rows of each, in declaration order
  * — because ~20 small queries cost a run more than their scans (bench/RESULTS.md, engine
- * overhead). Only when that query fails or finds bad rows are the audits run one by one,
- * for the first failing audit's message and rows. */
+ * overhead). Only the audits that query finds bad rows in (all of them, when it cannot run)
+ * are run one by one, for their message and rows. */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
-               duckdb_connection con, int64_t exec_us, struct mt_err *err)
+               duckdb_connection con, const struct audit_times *t, strbuf *warnings, struct mt_err *err)
 {
     if (m->n_audits == 0) return 0;
-    strbuf *qs = xcalloc(m->n_audits, sizeof *qs), all;
+    size_t n = m->n_audits;
+    strbuf *qs = xcalloc(n, sizeof *qs), all;
+    struct audit_src *srcs = xcalloc(n, sizeof *srcs);
+    bool *blocking = xcalloc(n, sizeof *blocking), *bad = xcalloc(n, sizeof *bad);
     sb_init(&all);
     int rc = 0;
-    for (size_t i = 0; i < m->n_audits && rc == 0; i++) {
-        sb_init(&qs[i]);
-        rc = audit_query(p, m, &m->audits[i], physical, cfg, exec_us, &qs[i], err);
-        sb_appendf(&all, "%sSELECT %zu AS i, count(*) AS n FROM (%s\n) AS _materia_a%zu", i ? " UNION ALL " : "", i,
-                   qs[i].buf, i);
+    size_t n_run = 0;
+    for (size_t i = 0; i < n; i++) sb_init(&qs[i]);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct audit_call *a = &m->audits[i];
+        rc = audit_resolve(p, m, a, &srcs[i], err);
+        if (rc == 0) rc = call_blocking(m, a, &srcs[i], &blocking[i], err);
+        if (rc < 0 || srcs[i].skip) continue; /* skip true: SQLMesh's _audit returns skipped */
+        rc = audit_query(p, m, a, &srcs[i], physical, cfg, t, &qs[i], err);
+        sb_appendf(&all, "%sSELECT %zu AS i, count(*) AS n FROM (%s\n) AS _materia_a%zu", n_run ? " UNION ALL " : "",
+                   i, qs[i].buf, i);
+        bad[i] = true; /* unless the combined query says otherwise */
+        n_run++;
     }
-    bool bad = true; /* unless the combined query says otherwise */
-    if (rc == 0) {
+    if (rc == 0 && n_run > 0) {
         strbuf sql;
         sb_init(&sql);
-        sb_appendf(&sql, "SELECT count(*) FROM (%s) WHERE n > 0", all.buf);
-        int64_t n = 0;
-        struct mt_err e = MT_ERR_INIT;
-        if (db_query_i64(con, sql.buf, &n, NULL, &e) == 0) bad = n > 0;
+        sb_appendf(&sql, "SELECT i FROM (%s) WHERE n > 0", all.buf);
+        duckdb_result res;
+        if (duckdb_query(con, sql.buf, &res) != DuckDBError) {
+            for (size_t i = 0; i < n; i++) bad[i] = false;
+            for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+                int64_t i = duckdb_value_int64(&res, 0, r);
+                if (i >= 0 && (size_t)i < n) bad[i] = true;
+            }
+        }
+        duckdb_destroy_result(&res);
         sb_free(&sql);
     }
-    for (size_t i = 0; i < m->n_audits && rc == 0 && bad; i++) rc = run_one(m, &m->audits[i], qs[i].buf, con, err);
-    for (size_t i = 0; i < m->n_audits; i++) sb_free(&qs[i]);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!bad[i]) continue;
+        strbuf msg;
+        sb_init(&msg);
+        int r = run_one(m, &m->audits[i], qs[i].buf, con, &msg, err);
+        if (r < 0) rc = -1;
+        else if (r == 1 && blocking[i]) {
+            mt_err_set(err, MT_ERR_AUDIT, "audit failed: %s", msg.buf);
+            rc = -1;
+        } else if (r == 1) {
+            /* non-blocking: SQLMesh's scheduler warns and goes on */
+            log_msg(LOG_WARN, "transform: non-blocking audit failed: %s", msg.buf);
+            if (warnings) sb_appendf(warnings, "%snon-blocking audit failed: %s", warnings->len ? "\n" : "", msg.buf);
+        }
+        sb_free(&msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sb_free(&qs[i]);
+        audit_src_free(&srcs[i]);
+    }
     free(qs);
+    free(srcs);
+    free(blocking);
+    free(bad);
     sb_free(&all);
     return rc;
 }
+

@@ -223,10 +223,16 @@ void noop_stamp_clear(const struct config *cfg);
 bool noop_stamp_matches(const struct config *cfg, int64_t exec_us, size_t *n_models);
 
 /* ---- audits.c ---- */
-/* Runs every audit of model m against physical; -1 with model, audit and up to 5 bad rows
- * in err when one fails (or cannot run). */
+/* The times an audit is rendered with (@start_ds, @end_ds, @execution_ds, ...): the interval
+ * [start_us, end_us) the run processed for the model, as SQLMesh renders its audits. */
+struct audit_times {
+    int64_t start_us, end_us, exec_us;
+};
+/* Runs every audit of model m against physical: -1 with model, audit and up to 5 bad rows
+ * in err when a blocking one fails (or any cannot run); a failing non-blocking one is
+ * logged as a warning and appended to warnings (lines; may be NULL). */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
-               duckdb_connection con, int64_t exec_us, struct mt_err *err);
+               duckdb_connection con, const struct audit_times *t, strbuf *warnings, struct mt_err *err);
 
 /* ---- shared helpers ---- */
 /* Opens DUCKDB_PATH read-write, creating its parent folder. */

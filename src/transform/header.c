@@ -631,6 +631,23 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
 
 /* ---- AUDIT files ---- */
 
+/* An audit property's value true/false (SQLMesh's bool_validator: TRUE/FALSE or the
+ * strings 'true'/'false'). 0 with *out, or -1 with "file:line: expected <key> true or false". */
+static int audit_bool(struct parser *p, const struct tok *kt, const char *key, size_t va, size_t vb, bool *out)
+{
+    char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+    int rc = 0;
+    if (!v || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+        rc = lex_error(&p->lx, kt->line, "expected %s true or false", key);
+    else
+        *out = !strcasecmp(v, "true");
+    free(v);
+    return rc;
+}
+
+/* One property of AUDIT (...): the fields of SQLMesh's ModelAudit (audit/definition.py:
+ * name, dialect, skip, blocking, standalone, defaults) and description; each honoured or
+ * refused by name, none accepted and ignored. */
 static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct audit_def *ad = ctx;
@@ -640,6 +657,7 @@ static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
     lower(key);
     int rc = 0;
     size_t va = a + 1, vb = b;
+    bool v = false;
     if (!strcmp(key, "name")) {
         free(ad->name);
         ad->name = tok_text(p, &p->ts.v[va]);
@@ -648,12 +666,33 @@ static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
         unparen(p, &va, &vb);
         struct audit_call tmp = {0};
         rc = split_commas(p, va, vb, parse_audit_arg, &tmp);
+        strlist_free(&ad->default_names);
+        strlist_free(&ad->default_values);
         ad->default_names = tmp.arg_names;
         ad->default_values = tmp.arg_values;
-    } else if (!strcmp(key, "dialect") || !strcmp(key, "blocking") || !strcmp(key, "standalone") ||
-               !strcmp(key, "description")) {
+    } else if (!strcmp(key, "blocking")) {
+        /* false: a failure is a warning, the run goes on (audits.c) */
+        if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->non_blocking = !v;
+    } else if (!strcmp(key, "skip")) {
+        /* true: the audit is not run (SQLMesh's evaluator _audit returns skipped) */
+        if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->skip = v;
+    } else if (!strcmp(key, "standalone")) {
+        /* not run yet (as before): SQLMesh runs it as a node of its own (StandaloneAudit) */
+        rc = audit_bool(p, kt, key, va, vb, &v);
+    } else if (!strcmp(key, "dialect")) {
+        /* the query runs as DuckDB SQL: another dialect would need sqlglot's transpiler */
+        char *d = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+        if (!d || (d[0] && strcasecmp(d, "duckdb")))
+            rc = lex_error(&p->lx, kt->line, "dialect %s is not supported by materia: audits run as DuckDB SQL "
+                           "(there is no SQL transpiler)", d ? d : "");
+        free(d);
+    } else if (!strcmp(key, "description")) {
+        /* documentation: kept with the audit */
+        free(ad->description);
+        ad->description = range_text(p, va, vb - 1);
     } else {
-        rc = lex_error(&p->lx, kt->line, "unknown audit property '%s': expected name or defaults", key);
+        rc = lex_error(&p->lx, kt->line, "unknown audit property '%s': expected name, defaults, blocking, skip, "
+                       "dialect, description or standalone", key);
     }
     free(key);
     return rc;
@@ -687,7 +726,12 @@ static int audits_parse_from(const char *text, size_t len, size_t pos, int line0
         }
         size_t s = p.lx.pos, e = next_audit_kw(text, len, s);
         size_t next = e;
-        while (s < e && isspace((unsigned char)text[s])) s++;
+        ad.line = line;
+        ad.query_line = p.lx.line;
+        while (s < e && isspace((unsigned char)text[s])) {
+            if (text[s] == '\n') ad.query_line++;
+            s++;
+        }
         while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
         ad.query = xstrndup(text + s, e - s);
         for (size_t i = s; i < next; i++)
@@ -714,6 +758,7 @@ void audit_def_free(struct audit_def *a)
     free(a->name);
     free(a->file);
     free(a->query);
+    free(a->description);
     strlist_free(&a->default_names);
     strlist_free(&a->default_values);
     memset(a, 0, sizeof *a);

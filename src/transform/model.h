@@ -91,11 +91,19 @@ void model_free(struct model *m);
  * default audits come before the model's own (definition.py: default_audits + audits). */
 int model_apply_defaults(struct model *m, const struct project_config *pc, struct mt_err *err);
 
-/* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. */
+/* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. Its
+ * properties are SQLMesh's ModelAudit's (sqlmesh/core/audit/definition.py): `blocking`
+ * (default true: a failure fails the run; false: a warning), `skip` (never run),
+ * `dialect` (duckdb only), `description` (kept). */
 struct audit_def {
     char *name;
     char *file;
     char *query;
+    char *description;
+    int line;              /* line of AUDIT */
+    int query_line;        /* line the query starts on */
+    bool non_blocking;     /* blocking false */
+    bool skip;             /* skip true */
     struct strlist default_names, default_values;
 };
 /* Parses an audits/ *.sql file holding one or more AUDIT blocks; appends to *defs. */

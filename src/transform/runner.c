@@ -127,6 +127,7 @@ struct run_ctx {
      * the engine's target allows (bench/RESULTS.md, engine overhead). Each holds
      * "(...), (...)" VALUES lists, or for the two WHERE lists "(...) OR (...)" conditions. */
     strbuf models_rows, models_gone, versions_rows, retired, promotions_rows, intervals_rows;
+    strbuf audit_warnings;   /* failed non-blocking audits (lines): the ok run's message */
 };
 
 static void list_sep(strbuf *sb, const char *sep)
@@ -158,6 +159,7 @@ static void run_ctx_free(struct run_ctx *rc)
     sb_free(&rc->retired);
     sb_free(&rc->promotions_rows);
     sb_free(&rc->intervals_rows);
+    sb_free(&rc->audit_warnings);
 }
 
 static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, strbuf *out)
@@ -369,6 +371,23 @@ static void audit_target(const struct model *m, const struct plan_item *it, strb
     sb_append(out, ")");
 }
 
+/* The interval a model's audits are rendered with (@start_ds, @end_ds, ...): what this run
+ * processed — an incremental model's missing intervals (first start to last end), else the
+ * model's start to the execution time, as build() renders the query. SQLMesh renders a
+ * model's audits with the start and end it evaluated (scheduler.py evaluate -> audit). */
+static void audit_times_of(const struct run_ctx *rc, const struct model *m, const struct plan_item *it,
+                           struct audit_times *t)
+{
+    int64_t exec = rc->pl->exec_us;
+    *t = (struct audit_times){.start_us = 0, .end_us = exec, .exec_us = exec};
+    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+        if (it->todo.n == 0) t->start_us = exec;
+        else t->start_us = it->todo.v[0].s, t->end_us = it->todo.v[it->todo.n - 1].e;
+    } else if (m->kind != KIND_SEED && m->start) {
+        time_parse(m->start, &t->start_us);
+    }
+}
+
 static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
@@ -543,7 +562,9 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     strbuf target;
     sb_init(&target);
     audit_target(m, it, &target);
-    if (r == 0 && (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, pl->exec_us, err)) < 0)
+    struct audit_times at;
+    audit_times_of(rc, m, it, &at);
+    if (r == 0 && (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
         *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
     log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,
               ((clock_mono_ms() / 1e3) - tb) * 1e3);
@@ -620,7 +641,8 @@ static int commit_run(struct run_ctx *rc, const strbuf *rows, struct mt_err *err
     /* not now(): inside the run's transaction that is the time the transaction began */
     char ended[32];
     time_fmt_ts(time_now_us(), ended);
-    runlog_end_sql(&fin, rc->run_id, RUNLOG_OK, NULL, rows, false, ended);
+    runlog_end_sql(&fin, rc->run_id, RUNLOG_OK, rc->audit_warnings.len ? rc->audit_warnings.buf : NULL, rows, false,
+                   ended);
     sb_append(&fin, "COMMIT");
     double tc = clock_mono_ms();
     int r = db_exec(rc->con, fin.buf, &e);
@@ -684,6 +706,7 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     sb_init(&rc.retired);
     sb_init(&rc.promotions_rows);
     sb_init(&rc.intervals_rows);
+    sb_init(&rc.audit_warnings);
     int r = env_statements(&rc, "before_all", err);
     bool began = r == 0; /* a failed before_all stops the run before its try/finally: no after_all */
     if (r == 0) r = db_exec(con, "BEGIN TRANSACTION", err);
