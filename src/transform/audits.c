@@ -52,8 +52,8 @@ static int audit_resolve(const struct project *p, const struct model *m, const s
     const struct audit_def *def = NULL;
     for (size_t i = 0; i < m->n_inline_audits && !def; i++)
         if (!strcmp(m->inline_audits[i].name, a->name)) def = &m->inline_audits[i];
-    for (size_t i = 0; i < p->n_audits && !def; i++)
-        if (!strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
+    for (size_t i = 0; i < p->n_audits && !def; i++) /* a standalone audit is no model's (SQLMesh) */
+        if (!p->audits[i].standalone && !strcmp(p->audits[i].name, a->name)) def = &p->audits[i];
     if (def) {
         out->name = def->name;
         out->file = def->file;
@@ -310,3 +310,57 @@ int audits_run(const struct project *p, const struct model *m, const char *physi
     return rc;
 }
 
+/* Standalone audits (SQLMesh's StandaloneAudit: `standalone true` in audits/ *.sql). SQLMesh
+ * makes each a node of its own, after the tables its query reads, never blocking; materia
+ * runs them after every model of a run (so after the ones they read, whose views the run
+ * has already swapped), rendered with the run's last complete day ([exec's day - 1 day,
+ * exec's day): the interval of SQLMesh's default @daily cron) and the execution time. A
+ * failure is a warning, as SQLMesh's scheduler warns for a non-blocking audit; a query
+ * that cannot run fails the run. Differs from SQLMesh: it runs on each run that builds
+ * something, not once per cron interval. */
+int audits_run_standalone(const struct project *p, const struct config *cfg, duckdb_connection con, int64_t exec_us,
+                          strbuf *warnings, struct mt_err *err)
+{
+    const int64_t day = 86400LL * 1000000LL;
+    int64_t end = exec_us - ((exec_us % day) + day) % day;
+    for (size_t i = 0; i < p->n_audits; i++) {
+        const struct audit_def *d = &p->audits[i];
+        if (!d->standalone || d->skip) continue;
+        struct render_ctx ctx = {.cfg = cfg, .vars = p->vars, .gateway = p->conf ? p->conf->gateway : NULL, .con = con,
+                                 .start_us = end - day, .end_us = end, .exec_us = exec_us,
+                                 .arg_names = &d->default_names, .arg_values = &d->default_values};
+        strbuf q, sql;
+        sb_init(&q);
+        sb_init(&sql);
+        int rc = macro_render(d->query, d->file, d->query_line ? d->query_line : 1, &ctx, &q, err);
+        if (rc == 0) {
+            sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q.buf);
+            duckdb_result res;
+            if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
+                mt_errf(err, "standalone audit %s (%s) could not run: %s", d->name, d->file, duckdb_result_error(&res));
+                rc = -1;
+            } else if (duckdb_row_count(&res) > 0) {
+                strbuf msg;
+                sb_init(&msg);
+                sb_appendf(&msg, "standalone audit %s: %lld bad rows: ", d->name, (long long)duckdb_value_int64(&res, 0, 0));
+                for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+                    sb_append(&msg, r ? "; {" : "{");
+                    for (idx_t c = 1; c < duckdb_column_count(&res); c++) {
+                        char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
+                        sb_appendf(&msg, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
+                        duckdb_free(v);
+                    }
+                    sb_append(&msg, "}");
+                }
+                log_msg(LOG_WARN, "transform: non-blocking audit failed: %s", msg.buf);
+                if (warnings) sb_appendf(warnings, "%snon-blocking audit failed: %s", warnings->len ? "\n" : "", msg.buf);
+                sb_free(&msg);
+            }
+            duckdb_destroy_result(&res);
+        }
+        sb_free(&q);
+        sb_free(&sql);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}

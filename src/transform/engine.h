@@ -233,6 +233,10 @@ struct audit_times {
  * logged as a warning and appended to warnings (lines; may be NULL). */
 int audits_run(const struct project *p, const struct model *m, const char *physical, const struct config *cfg,
                duckdb_connection con, const struct audit_times *t, strbuf *warnings, struct mt_err *err);
+/* Runs the project's standalone audits (after a run's models, in its transaction): a
+ * failure is a warning (logged, appended to warnings); -1 only when one cannot run. */
+int audits_run_standalone(const struct project *p, const struct config *cfg, duckdb_connection con, int64_t exec_us,
+                          strbuf *warnings, struct mt_err *err);
 
 /* ---- shared helpers ---- */
 /* Opens DUCKDB_PATH read-write, creating its parent folder. */

@@ -574,7 +574,7 @@ static int reject_nul(struct lexer *lx, const char *text, size_t len)
 
 static size_t next_audit_kw(const char *text, size_t len, size_t pos);
 static int audits_parse_from(const char *text, size_t len, size_t pos, int line0, const char *filename,
-                             struct audit_def **defs, size_t *n, struct mt_err *err);
+                             bool inline_audits, struct audit_def **defs, size_t *n, struct mt_err *err);
 
 /* Where the first inline AUDIT block after the query starts (an AUDIT keyword at the start of
  * a line, then '('), or len. SQLMesh allows audits defined in the model file after its query
@@ -619,7 +619,8 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
         if (a < len) {
             int aline = q.line;
             for (size_t k = s; k < a; k++) aline += text[k] == '\n';
-            rc = audits_parse_from(text, len, a, aline, filename, &m->inline_audits, &m->n_inline_audits, err);
+            rc = audits_parse_from(text, len, a, aline, filename, true, &m->inline_audits, &m->n_inline_audits,
+                                   err);
         }
         if (m->kind != KIND_SEED && e == s)
             rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
@@ -672,13 +673,13 @@ static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
         ad->default_values = tmp.arg_values;
     } else if (!strcmp(key, "blocking")) {
         /* false: a failure is a warning, the run goes on (audits.c) */
-        if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->non_blocking = !v;
+        if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->non_blocking = !v, ad->blocking_set = true;
     } else if (!strcmp(key, "skip")) {
         /* true: the audit is not run (SQLMesh's evaluator _audit returns skipped) */
         if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->skip = v;
     } else if (!strcmp(key, "standalone")) {
-        /* not run yet (as before): SQLMesh runs it as a node of its own (StandaloneAudit) */
-        rc = audit_bool(p, kt, key, va, vb, &v);
+        /* SQLMesh's StandaloneAudit: a node of its own, never blocking (audits.c runs it) */
+        if ((rc = audit_bool(p, kt, key, va, vb, &v)) == 0) ad->standalone = v;
     } else if (!strcmp(key, "dialect")) {
         /* the query runs as DuckDB SQL: another dialect would need sqlglot's transpiler */
         char *d = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
@@ -690,6 +691,12 @@ static int parse_audit_prop(struct parser *p, size_t a, size_t b, void *ctx)
         /* documentation: kept with the audit */
         free(ad->description);
         ad->description = range_text(p, va, vb - 1);
+    } else if (!strcmp(key, "owner") || !strcmp(key, "tags") || !strcmp(key, "cron") || !strcmp(key, "cron_tz") ||
+               !strcmp(key, "start") || !strcmp(key, "end") || !strcmp(key, "stamp") ||
+               !strcmp(key, "interval_unit") || !strcmp(key, "depends_on")) {
+        /* SQLMesh's node fields, which only a standalone audit takes (StandaloneAudit) */
+        rc = lex_error(&p->lx, kt->line, "%s is not supported by materia on an audit: a standalone audit runs "
+                       "after the models of every run that builds one, not on a schedule of its own", key);
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown audit property '%s': expected name, defaults, blocking, skip, "
                        "dialect, description or standalone", key);
@@ -708,9 +715,24 @@ static size_t next_audit_kw(const char *text, size_t len, size_t pos)
     return len;
 }
 
-/* AUDIT blocks from byte pos (at line `line`) to the end of text. */
+/* A standalone audit is not blocking (SQLMesh's StandaloneAudit: "Standalone audits cannot
+ * be blocking"), and lives in audits/: in a model file an AUDIT block is that model's. */
+static int audit_check_standalone(struct parser *p, struct audit_def *ad, int line, bool inline_audits)
+{
+    if (!ad->standalone) return 0;
+    if (inline_audits)
+        return lex_error(&p->lx, line, "standalone is not supported by materia in a model file: an AUDIT block "
+                         "there is the model's own audit; put a standalone audit in audits/");
+    if (ad->blocking_set && !ad->non_blocking)
+        return lex_error(&p->lx, line, "Standalone audits cannot be blocking: '%s'", ad->name);
+    ad->non_blocking = true;
+    return 0;
+}
+
+/* AUDIT blocks from byte pos (at line `line`) to the end of text; inline_audits: in a model
+ * file, after its query. */
 static int audits_parse_from(const char *text, size_t len, size_t pos, int line0, const char *filename,
-                             struct audit_def **defs, size_t *n, struct mt_err *err)
+                             bool inline_audits, struct audit_def **defs, size_t *n, struct mt_err *err)
 {
     struct parser p = {.lx = {.s = text, .len = len, .pos = pos, .line = line0, .file = filename, .err = err}};
     lex_skip_space(&p.lx);
@@ -719,7 +741,8 @@ static int audits_parse_from(const char *text, size_t len, size_t pos, int line0
         struct audit_def ad = {.file = xstrdup(filename)};
         int line = p.lx.line;
         if (parse_block(&p, "AUDIT") < 0 || split_commas(&p, 0, p.ts.n, parse_audit_prop, &ad) < 0 ||
-            (!ad.name && lex_error(&p.lx, line, "expected a name property in AUDIT (...)") < 0)) {
+            (!ad.name && lex_error(&p.lx, line, "expected a name property in AUDIT (...)") < 0) ||
+            audit_check_standalone(&p, &ad, line, inline_audits) < 0) {
             audit_def_free(&ad);
             free(p.ts.v);
             return -1;
@@ -750,7 +773,7 @@ int audit_file_parse(const char *text, size_t len, const char *filename, struct 
 {
     struct lexer lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err};
     if (reject_nul(&lx, text, len) < 0) return -1;
-    return audits_parse_from(text, len, 0, 1, filename, defs, n, err);
+    return audits_parse_from(text, len, 0, 1, filename, false, defs, n, err);
 }
 
 void audit_def_free(struct audit_def *a)

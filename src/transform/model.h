@@ -94,7 +94,8 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
 /* A custom audit: `AUDIT (name x, defaults (...));` + a query returning bad rows. Its
  * properties are SQLMesh's ModelAudit's (sqlmesh/core/audit/definition.py): `blocking`
  * (default true: a failure fails the run; false: a warning), `skip` (never run),
- * `dialect` (duckdb only), `description` (kept). */
+ * `dialect` (duckdb only), `description` (kept), `standalone` (an audit of its own: run
+ * after the models of a run, never blocking — audits.c). */
 struct audit_def {
     char *name;
     char *file;
@@ -102,8 +103,10 @@ struct audit_def {
     char *description;
     int line;              /* line of AUDIT */
     int query_line;        /* line the query starts on */
-    bool non_blocking;     /* blocking false */
+    bool non_blocking;     /* blocking false (a standalone audit's default) */
+    bool blocking_set;     /* blocking written in the AUDIT block */
     bool skip;             /* skip true */
+    bool standalone;       /* standalone true: not a model's audit, run after the models */
     struct strlist default_names, default_values;
 };
 /* Parses an audits/ *.sql file holding one or more AUDIT blocks; appends to *defs. */

@@ -720,6 +720,8 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
         else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
         if (r == 0) runlog_model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", RUNLOG_OK, 0, -1);
     }
+    if (r == 0 && (r = audits_run_standalone(&pl.proj, cfg, con, pl.exec_us, &rc.audit_warnings, err)) < 0)
+        fail_status = RUNLOG_FAILED;
     if (r == 0) r = commit_run(&rc, &rows, err);
     if (r < 0) {
         struct mt_err e = MT_ERR_INIT;

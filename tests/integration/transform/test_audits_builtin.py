@@ -223,12 +223,48 @@ def test_audit_sees_the_processed_interval():
     s.cleanup()
 
 
+def test_standalone_audit_runs_after_the_models_and_never_blocks():
+    """SQLMesh's StandaloneAudit: its own node after the tables it reads, never blocking.
+    materia runs it after the run's models (their views already swapped) and warns."""
+    files = {"audits/price.sql": "AUDIT (\n  name price_above_zero,\n  description 'prices are positive',\n"
+                                 "  standalone true\n);\nSELECT * FROM t.items WHERE price <= 0\n"}
+    files.update(model("items", "not_null(columns := (price))", rows("id, price", "(1, 2.5)", "(2, 3.0)")))
+    s = new_scratch("audits-builtin", files)
+    p = s.run("run", "--execution-time", T0, check=0)
+    assert "standalone audit" not in p.stderr, p.stderr
+    # the rows it reads are the ones this run built: a bad price warns, the run is ok
+    write_files(s, model("items", "not_null(columns := (price))", rows("id, price", "(1, 2.5)", "(2, -1.0)")))
+    p = s.run("run", "--execution-time", T0, check=0)
+    assert "non-blocking audit failed: standalone audit price_above_zero: 1 bad rows: {id=2, price=-1.0}" \
+        in p.stderr, p.stderr
+    run = q(s, "SELECT status, message FROM _materia.runs ORDER BY started_at DESC LIMIT 1")[0]
+    assert run["status"] == "ok" and "standalone audit price_above_zero" in run["message"], run
+    assert q(s, "SELECT count(*) AS n FROM t.items WHERE price < 0") == [{"n": 1}]
+    # it is no model's audit (SQLMesh keeps standalone audits out of the models' audits)
+    write_files(s, model("items", "price_above_zero", rows("id, price", "(1, 2.5)")))
+    p = s.run("run", "--execution-time", T0, check=1)
+    assert "models/t/items.sql:1: unknown audit 'price_above_zero'" in p.stderr, p.stderr
+    s.cleanup()
+    # in a model file an AUDIT block is the model's own: standalone there is refused
+    files = model("m", "a", series("a", [1]))
+    files["models/t/m.sql"] += "\nAUDIT (name a, standalone true);\nSELECT 1\n"
+    s = new_scratch("audits-builtin", files)
+    p = s.run("run", "--execution-time", T0, check=1)
+    assert "models/t/m.sql:4: standalone is not supported by materia in a model file" in p.stderr, p.stderr
+    s.cleanup()
+
+
 def test_refused_audit_properties():
     cases = [
+        ("AUDIT (name a, standalone true, blocking true);\nSELECT 1\n",
+         "audits/x.sql:1: Standalone audits cannot be blocking: 'a'"),
+        ("AUDIT (name a, standalone true, cron '@hourly');\nSELECT 1\n",
+         "audits/x.sql:1: cron is not supported by materia on an audit: a standalone audit runs after the models"),
         ("AUDIT (name a, dialect bigquery);\nSELECT 1\n",
          "audits/x.sql:1: dialect bigquery is not supported by materia: audits run as DuckDB SQL"),
         ("AUDIT (name a, blocking maybe);\nSELECT 1\n", "audits/x.sql:1: expected blocking true or false"),
         ("AUDIT (name a, skip 1);\nSELECT 1\n", "audits/x.sql:1: expected skip true or false"),
+        ("\nAUDIT (name a,\n  owner me);\nSELECT 1\n", "audits/x.sql:3: owner is not supported by materia on an audit"),
         ("\nAUDIT (name a,\n  grain x);\nSELECT 1\n", "audits/x.sql:3: unknown audit property 'grain'"),
     ]
     for text, want in cases:
@@ -243,4 +279,5 @@ if __name__ == "__main__":
     main([test_all_29_builtins_are_sqlmesh_s, test_every_builtin_passes_good_rows,
           test_every_builtin_fails_bad_rows_non_blocking_copies_warn, test_blocking_builtins_fail_the_run,
           test_kl_divergence_as_sqlmesh, test_optional_arguments, test_blocking_argument_and_property, test_skip_true_is_not_run,
-          test_inline_audit_and_description, test_audit_sees_the_processed_interval, test_refused_audit_properties])
+          test_inline_audit_and_description, test_audit_sees_the_processed_interval,
+          test_standalone_audit_runs_after_the_models_and_never_blocks, test_refused_audit_properties])
