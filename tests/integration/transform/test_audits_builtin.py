@@ -201,6 +201,18 @@ def test_inline_audit_and_description():
     s.cleanup()
 
 
+def test_inline_audit_after_a_seed_header():
+    """A SEED model has no query: an AUDIT block after its header is its own (sushi's
+    waiter_names.sql), and runs on the seed's rows."""
+    files = {"seeds/w.csv": "id,name\n1,ann\n2,\n",
+             "models/t/w.sql": "MODEL (name t.w, kind SEED (path '../../seeds/w.csv'), audits (named));\n\n"
+                               "AUDIT (name named);\nSELECT * FROM @this_model WHERE name IS NULL\n"}
+    s = new_scratch("audits-builtin", files)
+    p = s.run("run", "--execution-time", T0, check=1)
+    assert "audit failed: model t.w, audit named: 1 bad rows: {id=2, name=NULL}" in p.stderr, p.stderr
+    s.cleanup()
+
+
 def test_audit_sees_the_processed_interval():
     """@start_ds / @end_ds in an incremental model's audit are the interval the run
     processed (SQLMesh renders audits with the evaluated start and end), not 1970-01-01."""
@@ -279,5 +291,6 @@ if __name__ == "__main__":
     main([test_all_29_builtins_are_sqlmesh_s, test_every_builtin_passes_good_rows,
           test_every_builtin_fails_bad_rows_non_blocking_copies_warn, test_blocking_builtins_fail_the_run,
           test_kl_divergence_as_sqlmesh, test_optional_arguments, test_blocking_argument_and_property, test_skip_true_is_not_run,
-          test_inline_audit_and_description, test_audit_sees_the_processed_interval,
+          test_inline_audit_and_description, test_inline_audit_after_a_seed_header,
+          test_audit_sees_the_processed_interval,
           test_standalone_audit_runs_after_the_models_and_never_blocks, test_refused_audit_properties])
