@@ -757,7 +757,7 @@ static int audits_parse_from(const char *text, size_t len, size_t pos, int line0
         }
         while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
         ad.query = xstrndup(text + s, e - s);
-        for (size_t i = s; i < next; i++)
+        for (size_t i = p.lx.pos; i < next; i++)
             if (text[i] == '\n') p.lx.line++;
         p.lx.pos = next;
         *defs = xrealloc(*defs, (*n + 1) * sizeof **defs);

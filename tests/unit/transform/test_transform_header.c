@@ -241,10 +241,42 @@ static void test_audit_files(void **state)
     assert_string_equal(defs[0].query, "SELECT * FROM @this_model WHERE @col < 0");
     assert_string_equal(defs[0].default_values.v[0], "qty");
     assert_string_equal(defs[1].name, "assert_small");
+    /* the query's line, for render errors (SQLMesh names the audit file's line) */
+    assert_int_equal(defs[0].line, 1);
+    assert_int_equal(defs[0].query_line, 2);
+    assert_int_equal(defs[1].query_line, 5);
+    assert_false(defs[0].non_blocking || defs[0].skip || defs[0].standalone);
     for (size_t i = 0; i < n; i++) audit_def_free(&defs[i]);
     free(defs);
     defs = NULL;
     n = 0;
+    /* SQLMesh's ModelAudit fields: blocking, skip, dialect, description; standalone */
+    const char *props = "AUDIT (name a, blocking false, skip TRUE, dialect duckdb, description 'd');\nSELECT 1;\n"
+                        "AUDIT (name s, standalone true);\nSELECT 2\n";
+    assert_int_equal(audit_file_parse(props, strlen(props), "audits/p.sql", &defs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_true(defs[0].non_blocking && defs[0].skip && !defs[0].standalone);
+    assert_string_equal(defs[0].description, "'d'");
+    assert_true(defs[1].standalone && defs[1].non_blocking); /* never blocking */
+    for (size_t i = 0; i < n; i++) audit_def_free(&defs[i]);
+    free(defs);
+    defs = NULL;
+    n = 0;
+    static const struct {
+        const char *text, *want;
+    } refused[] = {
+        {"AUDIT (name a, dialect bigquery);\nSELECT 1", "p.sql:1: dialect bigquery is not supported by materia"},
+        {"AUDIT (name a, blocking 0);\nSELECT 1", "p.sql:1: expected blocking true or false"},
+        {"AUDIT (name a,\n standalone true, blocking true);\nSELECT 1", "p.sql:1: Standalone audits cannot be blocking"},
+        {"AUDIT (name a, cron '@daily');\nSELECT 1", "p.sql:1: cron is not supported by materia on an audit"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(audit_file_parse(refused[i].text, strlen(refused[i].text), "p.sql", &defs, &n, &err), -1);
+        if (!strstr(err.msg, refused[i].want)) fail_msg("%s: got %s", refused[i].want, err.msg);
+        assert_int_equal(n, 0);
+    }
+    free(defs);
+    defs = NULL;
     const char *bad = "AUDIT (colour red);\nSELECT 1";
     assert_int_equal(audit_file_parse(bad, strlen(bad), "audits/b.sql", &defs, &n, &err), -1);
     assert_non_null(strstr(err.msg, "audits/b.sql:1: unknown audit property 'colour'"));
