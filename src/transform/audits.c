@@ -262,6 +262,7 @@ int audits_run(const struct project *p, const struct model *m, const char *physi
         if (rc == 0) rc = call_blocking(m, a, &srcs[i], &blocking[i], err);
         if (rc < 0 || srcs[i].skip) continue; /* skip true: SQLMesh's _audit returns skipped */
         rc = audit_query(p, m, a, &srcs[i], physical, cfg, t, &qs[i], err);
+        if (rc == 0) log_msg(LOG_DEBUG, "transform: %s: audit %s query: %s", m->name, a->name, qs[i].buf);
         sb_appendf(&all, "%sSELECT %zu AS i, count(*) AS n FROM (%s\n) AS _materia_a%zu", n_run ? " UNION ALL " : "",
                    i, qs[i].buf, i);
         bad[i] = true; /* unless the combined query says otherwise */
