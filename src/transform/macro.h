@@ -123,6 +123,11 @@ struct mctx {
     int depth;                  /* recursion guard */
 };
 
+/* Sets "file:line: message" (the node being evaluated) in c->err; returns -1. */
+int merr(struct mctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s quoted with q (' for a literal, " for an identifier), q doubled inside. */
+char *mquote(struct mctx *c, const char *s, char q);
+
 /* Evaluates seq into out. */
 int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out);
 /* Evaluates one macro-call argument into a list of values (a list-valued call yields many). */

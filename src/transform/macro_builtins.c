@@ -21,19 +21,6 @@
 #include "util/common.h"
 #include "util/db.h"
 
-static int berr(struct mctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int berr(struct mctx *c, const char *fmt, ...)
-{
-    char msg[MT_ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    mt_errf(c->err, "%s:%d: %s", c->file ? c->file : "<query>", c->line, msg);
-    for (char *p = c->err->msg; *p; p++)
-        if ((unsigned char)*p < 0x20) *p = ' ';
-    return -1;
-}
 
 /* ---- argument helpers ---- */
 /* Parameter i (0-based, after the evaluator) named name: positional or keyword; NULL when
@@ -52,7 +39,7 @@ static int check_kw(struct mctx *c, const char *macro, const struct margs *a, co
         bool ok = false;
         for (const char *const *p = allowed; p && *p; p++)
             if (!strcmp(a->kw_names[k], *p)) ok = true;
-        if (!ok) return berr(c, "@%s got an unexpected keyword argument '%s'", macro, a->kw_names[k]);
+        if (!ok) return merr(c, "@%s got an unexpected keyword argument '%s'", macro, a->kw_names[k]);
     }
     return 0;
 }
@@ -157,7 +144,7 @@ static void list_push(struct mctx *c, struct mresult *res, size_t *cap, const st
 static const struct mnode *last_lambda(struct mctx *c, const char *macro, const struct margs *a)
 {
     if (!a->n_pos || !a->lam[a->n_pos - 1]) {
-        berr(c, "@%s expects a lambda (x -> ...) as its last argument", macro);
+        merr(c, "@%s expects a lambda (x -> ...) as its last argument", macro);
         return NULL;
     }
     return a->lam[a->n_pos - 1];
@@ -192,26 +179,6 @@ static bool is_connector(const struct mseq *v)
         } else if (t->n == 2 && !strncasecmp(t->s, "or", 2)) return true;
     }
     return false;
-}
-
-static char *quote_ident(struct mctx *c, const char *s)
-{
-    strbuf sb;
-    sb_init(&sb);
-    db_quote_ident(&sb, s);
-    char *r = ma_strndup(c->a, sb.buf, sb.len);
-    sb_free(&sb);
-    return r;
-}
-
-static char *quote_lit(struct mctx *c, const char *s)
-{
-    strbuf sb;
-    sb_init(&sb);
-    db_quote_literal(&sb, s);
-    char *r = ma_strndup(c->a, sb.buf, sb.len);
-    sb_free(&sb);
-    return r;
 }
 
 /* ---- columns of a table (@STAR, @UNION) ---- */
@@ -298,7 +265,7 @@ static int columns_of(struct mctx *c, const char *macro, const char *table, stru
     if (catalog_columns(c, table, names, types) == 0) return 0;
     strlist_free(names);
     strlist_free(types);
-    return berr(c, "@%s: the columns of %s are unknown: declare it in external_models.yaml with its columns, "
+    return merr(c, "@%s: the columns of %s are unknown: declare it in external_models.yaml with its columns, "
                 "or make it a model that has been built", macro, table);
 }
 
@@ -323,7 +290,7 @@ static int b_each(struct mctx *c, const struct margs *a, struct mresult *res)
 
 static int b_if(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    if (a->n_pos < 2 || a->n_pos > 3) return berr(c, "@IF expects (condition, true_value[, false_value])");
+    if (a->n_pos < 2 || a->n_pos > 3) return merr(c, "@IF expects (condition, true_value[, false_value])");
     char k;
     const char *v;
     if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
@@ -341,7 +308,7 @@ static int b_reduce(struct mctx *c, const struct margs *a, struct mresult *res)
     struct mseq *items;
     size_t n;
     items_of(c, a->pos, a->n_pos - 1, &items, &n);
-    if (!n) return berr(c, "@REDUCE of an empty list");
+    if (!n) return merr(c, "@REDUCE of an empty list");
     struct mseq acc = items[0];
     for (size_t i = 1; i < n; i++) {
         struct mseq pair[2] = {acc, items[i]}, out;
@@ -374,7 +341,7 @@ static int b_filter(struct mctx *c, const struct margs *a, struct mresult *res)
 
 static int b_eval(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    if (a->n_pos != 1) return berr(c, "@EVAL expects one expression");
+    if (a->n_pos != 1) return merr(c, "@EVAL expects one expression");
     char k;
     const char *v;
     if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
@@ -384,7 +351,7 @@ static int b_eval(struct mctx *c, const struct margs *a, struct mresult *res)
 
 static int b_sql(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    if (a->n_pos < 1 || a->n_pos > 2) return berr(c, "@SQL expects (text[, into])");
+    if (a->n_pos < 1 || a->n_pos > 2) return merr(c, "@SQL expects (text[, into])");
     const char *s;
     size_t n;
     const char *code;
@@ -410,18 +377,18 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
     const struct mseq *rel = param(a, 0, "relation"), *alias = param(a, 1, "alias"), *excl = param(a, 2, "exclude"),
                       *pre = param(a, 3, "prefix"), *suf = param(a, 4, "suffix"), *qi = param(a, 5, "quote_identifiers"),
                       *exc2 = param(a, 6, "except_");
-    if (!rel) return berr(c, "@STAR expects a relation");
+    if (!rel) return merr(c, "@STAR expects a relation");
     if (alias && !mseq_is_word(alias, NULL, NULL) && !(alias->n >= 1 && alias->v[0].k == N_TOK && alias->v[0].tok.t == MT_WORD))
-        return berr(c, "@STAR: invalid alias '%s': expected an identifier", text(c, alias));
+        return merr(c, "@STAR: invalid alias '%s': expected an identifier", text(c, alias));
     struct mseq *ex = NULL;
     size_t nex = 0;
-    if (excl && !list_of(c, excl, &ex, &nex)) return berr(c, "@STAR: invalid exclude '%s': expected an array", text(c, excl));
-    if (!nex && exc2 && !list_of(c, exc2, &ex, &nex)) return berr(c, "@STAR: invalid except_ '%s': expected an array", text(c, exc2));
-    if (pre && !mseq_is_string(pre, NULL, NULL)) return berr(c, "@STAR: invalid prefix '%s': expected a literal", text(c, pre));
-    if (suf && !mseq_is_string(suf, NULL, NULL)) return berr(c, "@STAR: invalid suffix '%s': expected a literal", text(c, suf));
+    if (excl && !list_of(c, excl, &ex, &nex)) return merr(c, "@STAR: invalid exclude '%s': expected an array", text(c, excl));
+    if (!nex && exc2 && !list_of(c, exc2, &ex, &nex)) return merr(c, "@STAR: invalid except_ '%s': expected an array", text(c, exc2));
+    if (pre && !mseq_is_string(pre, NULL, NULL)) return merr(c, "@STAR: invalid prefix '%s': expected a literal", text(c, pre));
+    if (suf && !mseq_is_string(suf, NULL, NULL)) return merr(c, "@STAR: invalid suffix '%s': expected a literal", text(c, suf));
     bool ok;
     bool quoted = bool_of(qi, true, &ok);
-    if (!ok) return berr(c, "@STAR: invalid quote_identifiers '%s': expected a boolean", text(c, qi));
+    if (!ok) return merr(c, "@STAR: invalid quote_identifiers '%s': expected a boolean", text(c, qi));
     const char *prefix = pre ? str_of(c, pre) : "", *suffix = suf ? str_of(c, suf) : "";
     char *parts[3];
     size_t np = table_parts(c, text(c, rel), parts, 3);
@@ -448,10 +415,10 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
             if (!strcasecmp(str_of(c, &ex[k]), names.v[i])) skip = true;
         if (skip) continue;
         char *out_name = ma_printf(c->a, "%s%s%s", prefix, names.v[i], suffix);
-        char *col = quoted ? ma_printf(c->a, "%s.%s", quote_ident(c, tid), quote_ident(c, names.v[i]))
+        char *col = quoted ? ma_printf(c->a, "%s.%s", mquote(c, tid, '"'), mquote(c, names.v[i], '"'))
                            : ma_printf(c->a, "%s.%s", tid, names.v[i]);
-        char *sql = all_known ? ma_printf(c->a, "CAST(%s AS %s) AS %s", col, types.v[i], quoted ? quote_ident(c, out_name) : out_name)
-                          : ma_printf(c->a, "%s AS %s", col, quoted ? quote_ident(c, out_name) : out_name);
+        char *sql = all_known ? ma_printf(c->a, "CAST(%s AS %s) AS %s", col, types.v[i], quoted ? mquote(c, out_name, '"') : out_name)
+                          : ma_printf(c->a, "%s AS %s", col, quoted ? mquote(c, out_name, '"') : out_name);
         rc = list_push_text(c, res, &cap, sql);
     }
     strlist_free(&names);
@@ -482,7 +449,7 @@ static int b_surrogate_key(struct mctx *c, const struct margs *a, struct mresult
 
 static int safe_addsub(struct mctx *c, const struct margs *a, struct mresult *res, const char *op)
 {
-    if (!a->n_pos) return berr(c, "@SAFE_%s expects at least one field", strchr(op, '+') ? "ADD" : "SUB");
+    if (!a->n_pos) return merr(c, "@SAFE_%s expects at least one field", strchr(op, '+') ? "ADD" : "SUB");
     strbuf sb;
     sb_init(&sb);
     sb_append(&sb, "CASE WHEN ");
@@ -499,19 +466,19 @@ static int b_safe_sub(struct mctx *c, const struct margs *a, struct mresult *res
 
 static int b_safe_div(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    if (a->n_pos != 2) return berr(c, "@SAFE_DIV expects (numerator, denominator)");
+    if (a->n_pos != 2) return merr(c, "@SAFE_DIV expects (numerator, denominator)");
     return one_text(c, res, ma_printf(c->a, "%s / NULLIF(%s, 0)", paren_if_compound(c, &a->pos[0]), text(c, &a->pos[1])));
 }
 
 static int b_union(struct mctx *c, const struct margs *a, struct mresult *res)
 {
-    if (!a->n_pos) return berr(c, "At least one table is required for the @UNION macro.");
+    if (!a->n_pos) return merr(c, "At least one table is required for the @UNION macro.");
     size_t i = 0;
     char k;
     const char *v;
     if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
     bool has_cond = k == 'b', cond = has_cond && !strcmp(v, "TRUE");
-    if (has_cond && ++i >= a->n_pos) return berr(c, "Expected more arguments after the condition of the `@UNION` macro.");
+    if (has_cond && ++i >= a->n_pos) return merr(c, "Expected more arguments after the condition of the `@UNION` macro.");
     const char *kind = "ALL";
     if (mseq_is_string(&a->pos[i], NULL, NULL)) {
         kind = str_of(c, &a->pos[i]);
@@ -520,8 +487,8 @@ static int b_union(struct mctx *c, const struct margs *a, struct mresult *res)
         kind = up;
         i++;
     }
-    if (strcmp(kind, "ALL") && strcmp(kind, "DISTINCT")) return berr(c, "@UNION: invalid type '%s': expected 'ALL' or 'DISTINCT'", kind);
-    if (i >= a->n_pos) return berr(c, "At least one table is required for the @UNION macro.");
+    if (strcmp(kind, "ALL") && strcmp(kind, "DISTINCT")) return merr(c, "@UNION: invalid type '%s': expected 'ALL' or 'DISTINCT'", kind);
+    if (i >= a->n_pos) return merr(c, "At least one table is required for the @UNION macro.");
     size_t nt = a->n_pos - i;
     struct strlist *names = ma_alloc(c->a, nt * sizeof *names), *types = ma_alloc(c->a, nt * sizeof *types);
     int rc = 0;
@@ -542,7 +509,7 @@ static int b_union(struct mctx *c, const struct margs *a, struct mresult *res)
             if (!everywhere) continue;
             sb_appendf(&proj, "%sCAST(%s AS %s) AS %s", np++ ? ", " : "", names[0].v[col], types[0].v[col], names[0].v[col]);
         }
-        if (!np) rc = berr(c, "@UNION: the tables share no column of the same name and type");
+        if (!np) rc = merr(c, "@UNION: the tables share no column of the same name and type");
         size_t last = has_cond && !cond ? 1 : nt;
         for (size_t t = 0; t < last && rc == 0; t++)
             sb_appendf(&sb, "%sSELECT %s FROM %s", t ? (strcmp(kind, "ALL") ? " UNION " : " UNION ALL ") : "", proj.buf,
@@ -564,11 +531,11 @@ static int b_haversine(struct mctx *c, const struct margs *a, struct mresult *re
     if (check_kw(c, "HAVERSINE_DISTANCE", a, kws) < 0) return -1;
     const struct mseq *lat1 = param(a, 0, "lat1"), *lon1 = param(a, 1, "lon1"), *lat2 = param(a, 2, "lat2"),
                       *lon2 = param(a, 3, "lon2"), *unit = param(a, 4, "unit");
-    if (!lat1 || !lon1 || !lat2 || !lon2) return berr(c, "@HAVERSINE_DISTANCE expects (lat1, lon1, lat2, lon2[, unit])");
+    if (!lat1 || !lon1 || !lat2 || !lon2) return merr(c, "@HAVERSINE_DISTANCE expects (lat1, lon1, lat2, lon2[, unit])");
     const char *u = unit ? str_of(c, unit) : "mi", *rate;
     if (!strcmp(u, "mi")) rate = "1.0";
     else if (!strcmp(u, "km")) rate = "1.60934";
-    else return berr(c, "Invalid unit '%s'. Expected 'mi' or 'km'.", u);
+    else return merr(c, "Invalid unit '%s'. Expected 'mi' or 'km'.", u);
     const char *la1 = paren_if_compound(c, lat1), *la2 = paren_if_compound(c, lat2), *lo1 = paren_if_compound(c, lon1),
                *lo2 = paren_if_compound(c, lon2);
     return one_text(c, res, ma_printf(c->a,
@@ -587,10 +554,10 @@ static int b_pivot(struct mctx *c, const struct margs *a, struct mresult *res)
                       *quote = param(a, 9, "quote"), *dist = param(a, 10, "distinct");
     struct mseq *items;
     size_t n;
-    if (!col || !list_of(c, vals, &items, &n)) return berr(c, "@PIVOT expects (column, [values ...])");
+    if (!col || !list_of(c, vals, &items, &n)) return merr(c, "@PIVOT expects (column, [values ...])");
     bool ok1, ok2, ok3;
     bool use_alias = bool_of(alias, true, &ok1), q = bool_of(quote, true, &ok2), d = bool_of(dist, false, &ok3);
-    if (!ok1 || !ok2 || !ok3) return berr(c, "@PIVOT: alias, quote and distinct must be TRUE or FALSE");
+    if (!ok1 || !ok2 || !ok3) return merr(c, "@PIVOT: alias, quote and distinct must be TRUE or FALSE");
     const char *aggn = agg ? str_of(c, agg) : "SUM", *cmpn = cmp ? str_of(c, cmp) : "=", *prefix = pre ? str_of(c, pre) : "",
                *suffix = suf ? str_of(c, suf) : "", *thenv = tv ? text(c, tv) : "1", *elsev = ev ? text(c, ev) : "0";
     size_t cap = 0;
@@ -600,7 +567,7 @@ static int b_pivot(struct mctx *c, const struct margs *a, struct mresult *res)
                               cmpn, text(c, &items[i]), thenv, elsev);
         if (use_alias) {
             char *an = ma_printf(c->a, "%s%s%s", prefix, str_of(c, &items[i]), suffix);
-            sql = ma_printf(c->a, "%s AS %s", sql, q ? quote_ident(c, an) : an);
+            sql = ma_printf(c->a, "%s AS %s", sql, q ? mquote(c, an, '"') : an);
         }
         if (list_push_text(c, res, &cap, sql) < 0) return -1;
     }
@@ -629,7 +596,7 @@ static int b_or(struct mctx *c, const struct margs *a, struct mresult *res) { re
 static int b_var(struct mctx *c, const struct margs *a, struct mresult *res)
 {
     if (a->n_pos < 1 || a->n_pos > 2 || !mseq_is_string(&a->pos[0], NULL, NULL))
-        return berr(c, "Invalid variable name '%s'. Expected a string literal.", a->n_pos ? text(c, &a->pos[0]) : "");
+        return merr(c, "Invalid variable name '%s'. Expected a string literal.", a->n_pos ? text(c, &a->pos[0]) : "");
     const char *name = str_of(c, &a->pos[0]);
     char *lname = ma_strndup(c->a, name, strlen(name));
     for (char *p = lname; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -637,7 +604,7 @@ static int b_var(struct mctx *c, const struct margs *a, struct mresult *res)
     if (j) return one_text(c, res, mjson_sql(c->a, j, true));
     /* Materia's configuration (environment/.env), e.g. @VAR('landing_dir') — text values */
     const char *cv = macro_var_value(c->rc->cfg, name);
-    if (cv) return one_text(c, res, quote_lit(c, cv));
+    if (cv) return one_text(c, res, mquote(c, cv, '\''));
     if (a->n_pos == 2) { res->k = MR_ONE; res->one = a->pos[1]; return 0; }
     return one_text(c, res, "NULL");
 }
@@ -645,7 +612,7 @@ static int b_var(struct mctx *c, const struct margs *a, struct mresult *res)
 static int b_blueprint_var(struct mctx *c, const struct margs *a, struct mresult *res)
 {
     if (a->n_pos < 1 || a->n_pos > 2 || !mseq_is_string(&a->pos[0], NULL, NULL))
-        return berr(c, "Invalid blueprint variable name '%s'. Expected a string literal.",
+        return merr(c, "Invalid blueprint variable name '%s'. Expected a string literal.",
                     a->n_pos ? text(c, &a->pos[0]) : "");
     const char *name = str_of(c, &a->pos[0]);
     const struct strlist *bn = c->rc->bp_names, *bv = c->rc->bp_values;
@@ -662,11 +629,11 @@ static int b_deduplicate(struct mctx *c, const struct margs *a, struct mresult *
     const struct mseq *rel = param(a, 0, "relation"), *pb = param(a, 1, "partition_by"), *ob = param(a, 2, "order_by");
     struct mseq *parts, *orders;
     size_t np, no;
-    if (!rel) return berr(c, "@DEDUPLICATE expects (relation, partition_by, order_by)");
+    if (!rel) return merr(c, "@DEDUPLICATE expects (relation, partition_by, order_by)");
     if (!list_of(c, pb, &parts, &np))
-        return berr(c, "partition_by must be a list of columns: [<column>, cast(<column> as <type>)]");
+        return merr(c, "partition_by must be a list of columns: [<column>, cast(<column> as <type>)]");
     if (!list_of(c, ob, &orders, &no) || !no)
-        return berr(c, "order_by must be a list of strings, optional - nulls ordering: ['<column> <asc|desc> nulls <first|last>']");
+        return merr(c, "order_by must be a list of strings, optional - nulls ordering: ['<column> <asc|desc> nulls <first|last>']");
     strbuf sb;
     sb_init(&sb);
     sb_appendf(&sb, "SELECT * FROM %s QUALIFY ROW_NUMBER() OVER (PARTITION BY ", text(c, rel));
@@ -675,7 +642,7 @@ static int b_deduplicate(struct mctx *c, const struct margs *a, struct mresult *
     for (size_t i = 0; i < no; i++) {
         if (!mseq_is_string(&orders[i], NULL, NULL)) {
             sb_free(&sb);
-            return berr(c, "order_by must be a list of strings, optional - nulls ordering: ['<column> <asc|desc> nulls <first|last>']");
+            return merr(c, "order_by must be a list of strings, optional - nulls ordering: ['<column> <asc|desc> nulls <first|last>']");
         }
         sb_appendf(&sb, "%s%s", i ? ", " : "", str_of(c, &orders[i]));
     }
@@ -711,19 +678,19 @@ static int b_date_spine(struct mctx *c, const struct margs *a, struct mresult *r
     static const char *const kws[] = {"datepart", "start_date", "end_date", NULL};
     if (check_kw(c, "DATE_SPINE", a, kws) < 0) return -1;
     const struct mseq *dp = param(a, 0, "datepart"), *sd = param(a, 1, "start_date"), *ed = param(a, 2, "end_date");
-    if (!dp || !sd || !ed) return berr(c, "@DATE_SPINE expects (datepart, start_date, end_date)");
+    if (!dp || !sd || !ed) return merr(c, "@DATE_SPINE expects (datepart, start_date, end_date)");
     char *part = ma_strndup(c->a, str_of(c, dp), strlen(str_of(c, dp)));
     for (char *p = part; *p; p++) *p = (char)tolower((unsigned char)*p);
     if (strcmp(part, "day") && strcmp(part, "week") && strcmp(part, "month") && strcmp(part, "quarter") && strcmp(part, "year"))
-        return berr(c, "Invalid datepart '%s'. Expected: 'day', 'week', 'month', 'quarter', or 'year'", part);
+        return merr(c, "Invalid datepart '%s'. Expected: 'day', 'week', 'month', 'quarter', or 'year'", part);
     const char *s = text(c, sd), *e = text(c, ed);
     if (mseq_is_string(sd, NULL, NULL) && mseq_is_string(ed, NULL, NULL)) {
         const char *sv = str_of(c, sd), *ev = str_of(c, ed);
         long sk, ek;
         if (!valid_ymd(sv, &sk) || !valid_ymd(ev, &ek))
-            return berr(c, "Invalid date format - start_date and end_date must be in format: YYYY-MM-DD.");
+            return merr(c, "Invalid date format - start_date and end_date must be in format: YYYY-MM-DD.");
         if (sk > ek)
-            return berr(c, "Invalid date range - start_date '%s' is after end_date '%s'.", sv, ev);
+            return merr(c, "Invalid date range - start_date '%s' is after end_date '%s'.", sv, ev);
         s = ma_printf(c->a, "CAST(%s AS DATE)", s);
         e = ma_printf(c->a, "CAST(%s AS DATE)", e);
     }
@@ -740,12 +707,12 @@ static int b_resolve_template(struct mctx *c, const struct margs *a, struct mres
     static const char *const kws[] = {"template", "mode", NULL};
     if (check_kw(c, "RESOLVE_TEMPLATE", a, kws) < 0) return -1;
     const struct mseq *tpl = param(a, 0, "template"), *mode = param(a, 1, "mode");
-    if (!tpl || !mseq_is_string(tpl, NULL, NULL)) return berr(c, "@RESOLVE_TEMPLATE expects a template string");
+    if (!tpl || !mseq_is_string(tpl, NULL, NULL)) return merr(c, "@RESOLVE_TEMPLATE expects a template string");
     const char *m = mode ? str_of(c, mode) : "literal";
     if (!c->rc->this_model || !c->rc->this_model[0]) {
         /* only while loading (the fixed render) is the template kept as it is */
         if (!c->rc->fixed)
-            return berr(c, "@this_model must be present in the macro evaluation context in order to use "
+            return merr(c, "@this_model must be present in the macro evaluation context in order to use "
                         "@resolve_template");
         res->k = MR_ONE;
         res->one = *tpl;
@@ -769,19 +736,19 @@ static int b_resolve_template(struct mctx *c, const struct margs *a, struct mres
     char *r = ma_strndup(c->a, sb.buf ? sb.buf : "", sb.len);
     sb_free(&sb);
     if (!strcasecmp(m, "table")) return one_text(c, res, r);
-    return one_text(c, res, quote_lit(c, r));
+    return one_text(c, res, mquote(c, r, '\''));
 }
 
 static int b_landed_files(struct mctx *c, const struct margs *a, struct mresult *res)
 {
     if (a->n_pos != 1 || !mseq_is_string(&a->pos[0], NULL, NULL))
-        return berr(c, "expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)");
+        return merr(c, "expected @LANDED_FILES('dataset') (a folder name under LANDING_DIR)");
     strbuf sb;
     sb_init(&sb);
     struct mt_err e = MT_ERR_INIT;
     if (macro_landed_files(c->rc, str_of(c, &a->pos[0]), &sb, &e) < 0) {
         sb_free(&sb);
-        return berr(c, "%s", e.msg);
+        return merr(c, "%s", e.msg);
     }
     int rc = one_text(c, res, sb.buf);
     sb_free(&sb);
@@ -837,6 +804,6 @@ int mbuiltin_call(struct mctx *c, const char *name, const struct margs *args, st
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
         if (!strcmp(builtins[i].name, name)) return builtins[i].fn(c, args, res) < 0 ? -1 : 1;
     if (mbuiltin_is_clause(name))
-        return berr(c, "@%s(condition) must stand where its clause goes (e.g. `FROM t @%s(cond) ...`)", name, name);
+        return merr(c, "@%s(condition) must stand where its clause goes (e.g. `FROM t @%s(cond) ...`)", name, name);
     return 0;
 }

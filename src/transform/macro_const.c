@@ -22,19 +22,6 @@
 #include "util/common.h"
 #include "util/db.h"
 
-static int cerr(struct mctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int cerr(struct mctx *c, const char *fmt, ...)
-{
-    char msg[MT_ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    mt_errf(c->err, "%s:%d: %s", c->file ? c->file : "<query>", c->line, msg);
-    for (char *p = c->err->msg; *p; p++)
-        if ((unsigned char)*p < 0x20) *p = ' ';
-    return -1;
-}
 
 struct cache_ent {
     char *expr;
@@ -364,7 +351,7 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
         return 0;
     }
     duckdb_connection con = eval_con(c);
-    if (!con) return cerr(c, "cannot open DuckDB to evaluate %s", sql);
+    if (!con) return merr(c, "cannot open DuckDB to evaluate %s", sql);
     char *q = xasprintf("SELECT %s", sql);
     duckdb_result r;
     duckdb_state st = duckdb_query(con, q, &r);
@@ -383,7 +370,7 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
             k = 'b';
             val = xstrdup(top_compare(expr) > 0 ? "FALSE" : "TRUE");
         } else {
-            int rc = cerr(c, "cannot evaluate %s: %s", sql, msg ? msg : "DuckDB error");
+            int rc = merr(c, "cannot evaluate %s: %s", sql, msg ? msg : "DuckDB error");
             duckdb_destroy_result(&r);
             return rc;
         }
@@ -464,14 +451,7 @@ bool meval_truthy(char kind, const char *text)
 const char *mconst_sql(struct mctx *c, char kind, const char *text)
 {
     if (kind == 'n') return "NULL";
-    if (kind == 's') {
-        strbuf sb;
-        sb_init(&sb);
-        db_quote_literal(&sb, text);
-        char *r = ma_strndup(c->a, sb.buf, sb.len);
-        sb_free(&sb);
-        return r;
-    }
+    if (kind == 's') return mquote(c, text, '\'');
     return text;
 }
 

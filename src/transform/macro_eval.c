@@ -30,8 +30,7 @@
 
 #define MAX_DEPTH 200
 
-static int everr(struct mctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int everr(struct mctx *c, const char *fmt, ...)
+int merr(struct mctx *c, const char *fmt, ...)
 {
     char msg[MT_ERR_LEN];
     va_list ap;
@@ -293,7 +292,7 @@ int mlambda_apply(struct mctx *c, const struct mnode *lam, const struct mseq *ar
         if (mseq_list_items(c->a, &args[0], &items, &ni)) { argv = items; argc = ni; }
     }
     if (argc != lam->n_params)
-        return everr(c, "lambda (%zu parameter%s) applied to %zu argument%s", lam->n_params,
+        return merr(c, "lambda (%zu parameter%s) applied to %zu argument%s", lam->n_params,
                      lam->n_params == 1 ? "" : "s", argc, argc == 1 ? "" : "s");
     struct mseq body = {0};
     substitute(c, lam->inner, lam, argv, &body);
@@ -408,7 +407,7 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
             a->n_kw++;
             continue;
         }
-        if (a->n_kw) return everr(c, "Positional argument cannot follow keyword argument (in @%.*s)", (int)call->tok.n, call->tok.s);
+        if (a->n_kw) return merr(c, "Positional argument cannot follow keyword argument (in @%.*s)", (int)call->tok.n, call->tok.s);
         struct mseq *vals;
         size_t nv;
         if (meval_arg(c, &items[i], &vals, &nv) < 0) return -1;
@@ -425,7 +424,7 @@ static int eval_def(struct mctx *c, const struct mnode *call)
     const char *w;
     size_t wn;
     if (n != 2 || !mseq_is_word(&items[0], &w, &wn))
-        return everr(c, "expected @DEF(name, value)");
+        return merr(c, "expected @DEF(name, value)");
     char *name = lower_dup(c->a, w, wn);
     if (w[0] == '"') name = lower_dup(c->a, w + 1, wn - 2);
     struct mnode lam;
@@ -448,7 +447,7 @@ static int eval_def(struct mctx *c, const struct mnode *call)
 static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *res)
 {
     memset(res, 0, sizeof *res);
-    if (++c->depth > MAX_DEPTH) return everr(c, "macros nest deeper than %d (a recursive @DEF?)", MAX_DEPTH);
+    if (++c->depth > MAX_DEPTH) return merr(c, "macros nest deeper than %d (a recursive @DEF?)", MAX_DEPTH);
     char *name = ma_strndup(c->a, call->tok.s, call->tok.n);
     for (char *p = name; *p; p++) *p = (char)toupper((unsigned char)*p);
     int rc = 0;
@@ -462,7 +461,7 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
     const struct mbinding *b = mctx_lookup(c, lower_dup(c->a, name, strlen(name)));
     if (!(b && b->lambda) && !mbuiltin_exists(name)) {
         c->depth--;
-        return everr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
+        return merr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
                      "macros nor an @DEF in this query, and Python macros (macros/*.py) cannot run here",
                      lower_dup(c->a, call->tok.s, call->tok.n), name);
     }
@@ -474,7 +473,7 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
         else {
             /* several arguments: one tuple, as SQLMesh's lambda wrapper builds */
             if (b->lambda->n_params == args.n_pos) rc = mlambda_apply(c, b->lambda, args.pos, args.n_pos, &res->one);
-            else rc = everr(c, "@%s takes %zu argument%s, got %zu", name, b->lambda->n_params,
+            else rc = merr(c, "@%s takes %zu argument%s, got %zu", name, b->lambda->n_params,
                             b->lambda->n_params == 1 ? "" : "s", args.n_pos);
         }
         c->depth--;
@@ -521,7 +520,7 @@ static int eval_clause(struct mctx *c, const char *name, const struct mseq *in, 
     const struct mnode *call = &in->v[*i];
     struct margs args;
     if (collect_args(c, call, &args) < 0) return -1;
-    if (args.n_pos != 1) return everr(c, "@%s takes one condition, got %zu arguments", name, args.n_pos);
+    if (args.n_pos != 1) return merr(c, "@%s takes one condition, got %zu arguments", name, args.n_pos);
     char k;
     const char *v;
     if (meval_const(c, &args.pos[0], &k, &v) < 0) return -1;
@@ -557,7 +556,7 @@ static int eval_var(struct mctx *c, const struct mnode *n, struct mseq *out)
     } else {
         const struct json *j = mvar_json(c, lname);
         if (!j)
-            return everr(c, "Macro variable '%.*s' is undefined: @%s is not a predefined variable, an @DEF or a "
+            return merr(c, "Macro variable '%.*s' is undefined: @%s is not a predefined variable, an @DEF or a "
                          "project variable", (int)n->tok.n, n->tok.s, lname);
         if (value_of_text(c, mjson_sql(c->a, j, false), NULL, &v) < 0) return -1;
     }
@@ -586,7 +585,7 @@ static void push_text_token(struct mctx *c, struct mseq *out, const struct mtok 
     mseq_push(c->a, out, &nd);
 }
 
-static char *quote_with(struct mctx *c, const char *s, char q)
+char *mquote(struct mctx *c, const char *s, char q)
 {
     strbuf sb;
     sb_init(&sb);
@@ -608,7 +607,7 @@ static void eval_template_word(struct mctx *c, const struct mnode *n, struct mse
     size_t len = quoted ? n->tok.n - 2 : n->tok.n;
     char *t = mtemplate(c, s, len);
     if (!quoted && safe_identifier(t)) push_text_token(c, out, &n->tok, MT_WORD, t);
-    else push_text_token(c, out, &n->tok, MT_QID, quote_with(c, t, '"'));
+    else push_text_token(c, out, &n->tok, MT_QID, mquote(c, t, '"'));
 }
 
 /* True when @name holds a string (an @DEF'd literal or a string variable). */
@@ -653,7 +652,7 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
                 *o++ = s[k];
             }
             *o = 0;
-            push_text_token(c, out, &n->tok, MT_STR, quote_with(c, mtemplate(c, raw, strlen(raw)), '\''));
+            push_text_token(c, out, &n->tok, MT_STR, mquote(c, mtemplate(c, raw, strlen(raw)), '\''));
             break;
         }
         case N_GROUP: {

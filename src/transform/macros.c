@@ -159,16 +159,6 @@ static const char *time_value(struct mctx *c, const char *sfx, int64_t us)
     return NULL;
 }
 
-static char *lit(struct mctx *c, const char *s)
-{
-    if (!s) return "NULL";
-    strbuf sb;
-    sb_init(&sb);
-    db_quote_literal(&sb, s);
-    char *r = ma_strndup(c->a, sb.buf, sb.len);
-    sb_free(&sb);
-    return r;
-}
 
 /* Predefined variables are made when first looked up (mctx_lookup calls this after the
  * bindings above them): a render formats only the few it uses. */
@@ -186,8 +176,8 @@ const struct mbinding *macro_predefined_bind(struct mctx *c, const char *lname)
     if (!sql) {
         if (!strcmp(lname, "runtime_stage"))
             sql = rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'";
-        else if (!strcmp(lname, "gateway")) sql = lit(c, rc->gateway);
-        else if (!strcmp(lname, "model_kind_name")) sql = lit(c, rc->kind_name);
+        else if (!strcmp(lname, "gateway")) sql = (rc->gateway ? mquote(c, rc->gateway, '\'') : "NULL");
+        else if (!strcmp(lname, "model_kind_name")) sql = (rc->kind_name ? mquote(c, rc->kind_name, '\'') : "NULL");
         else if (!strcmp(lname, "this_model") && rc->this_model && rc->this_model[0]) sql = rc->this_model;
     }
     if (!sql) return NULL;
