@@ -83,7 +83,6 @@ void mtok_space_from(struct mtok *dst, const struct mtok *src);
 void mtok_space(struct mtok *dst, bool sp);
 void mseq_push(struct marena *a, struct mseq *s, const struct mnode *n);
 void mseq_append(struct marena *a, struct mseq *dst, const struct mseq *src);
-bool mseq_empty(const struct mseq *s);
 
 /* Parses SQL text into one sequence per statement (split at top-level ';'). Line numbers
  * start at line0. Errors: unbalanced brackets, Jinja, a bad macro form — "file:line: ...". */

@@ -111,11 +111,6 @@ void mseq_append(struct marena *a, struct mseq *dst, const struct mseq *src)
     for (size_t i = 0; i < src->n; i++) mseq_push(a, dst, &src->v[i]);
 }
 
-bool mseq_empty(const struct mseq *s)
-{
-    return s->n == 0;
-}
-
 /* ---- lexer ---- */
 struct lex {
     struct marena *a;
