@@ -604,15 +604,17 @@ int project_config_load(const char *dir, const char *gateway, struct project_con
         if (*q == '\n') jline++;
         else if (*q == '{' && (q[1] == '{' || q[1] == '%')) jinja = q;
     }
-    free(text);
     if (jinja) {
         mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Jinja ({{ ... }} / {%% ... %%}) is not supported by materia: config.yaml "
                    "is read as plain YAML; set the value itself, or a setting in the environment or .env", path, jline);
+        free(text);
         free(path);
         return -1;
     }
     struct ynode root;
-    if (yaml_load_file(path, &root, err) < 0) {
+    int yrc = yaml_load(text, len, path, &root, err);
+    free(text);
+    if (yrc < 0) {
         free(path);
         return -1;
     }

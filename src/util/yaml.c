@@ -90,6 +90,7 @@ static int copy_node(yaml_document_t *doc, yaml_node_t *src, struct ynode *dst, 
 int yaml_load(const char *text, size_t len, const char *name, struct ynode *root, struct mt_err *err)
 {
     memset(root, 0, sizeof *root);
+    if (memchr(text, '\0', len)) return mt_err_set(err, MT_ERR_FORMAT, "%s: NUL byte in the file", name);
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) return mt_errf(err, "%s: cannot start the YAML parser", name);
@@ -134,10 +135,6 @@ int yaml_load_file(const char *path, struct ynode *root, struct mt_err *err)
     size_t len;
     memset(root, 0, sizeof *root);
     if (fs_read_all(path, &data, &len, err) < 0) return -1;
-    if (memchr(data, '\0', len)) {
-        free(data);
-        return mt_err_set(err, MT_ERR_FORMAT, "%s: NUL byte in the file", path);
-    }
     int rc = yaml_load(data, len, path, root, err);
     free(data);
     return rc;

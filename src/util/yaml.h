@@ -33,7 +33,7 @@ struct ynode {
 /* Parses the YAML file at path into *root (an empty document is an empty map). 0, or -1
  * with "path:LINE: what" in err (code MT_ERR_FORMAT; MT_ERR_IO when it cannot be read). */
 int yaml_load_file(const char *path, struct ynode *root, struct mt_err *err);
-/* The same from bytes; name is used in messages. */
+/* The same from bytes (a NUL byte is refused); name is used in messages. */
 int yaml_load(const char *text, size_t len, const char *name, struct ynode *root, struct mt_err *err);
 void ynode_free(struct ynode *n);
 /* The value of key in a map (NULL when absent or n is not a map); *line gets the key's line. */
