@@ -269,6 +269,9 @@ static int load_catalogs(struct ctx *c, const struct ynode *cats, int line)
         if (rc < 0) return -1;
         if (i == 0) {
             if (ro) return refuse(c, cats->key_lines[0], "a read_only first catalog", "it is the lakehouse materia writes");
+            if (!strcmp(path, ":memory:") || !strncmp(path, "md:", 3))
+                return refuse(c, cats->key_lines[0], "an in-memory or MotherDuck first catalog",
+                              "it is the lakehouse, a DuckDB file");
             pc->catalog = lower_dup(cats->keys[0]);
             pc->database = abs_path(c->dir, path);
             pc->database_line = cats->key_lines[0];

@@ -96,6 +96,9 @@ def test_connection_shape_is_checked():
             "use an in-memory DuckDB database")
     refused({"config.yaml": GATEWAY + "      catalogs:\n        a: a.duckdb\n"},
             "config.yaml:6: catalogs: expected either database or catalogs, not both")
+    refused({"config.yaml": "gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n"
+                            "        mem: ':memory:'\n"},
+            "config.yaml:6: an in-memory or MotherDuck first catalog is not supported by materia: it is the lakehouse")
     refused({"config.yaml": GATEWAY + "default_gateway: prod\n"},
             "config.yaml:6: default_gateway: Missing gateway with name 'prod'")
     refused({"config.yaml": GATEWAY + "      database: again.duckdb\n"},
