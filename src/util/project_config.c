@@ -228,7 +228,7 @@ static char *file_stem(const char *path)
     return low;
 }
 
-static int load_catalogs(struct ctx *c, const struct ynode *cats, int line)
+static int load_catalogs(struct ctx *c, const struct ynode *cats)
 {
     struct project_config *pc = c->pc;
     if (cats->t != YNODE_MAP || cats->n == 0)
@@ -283,7 +283,6 @@ static int load_catalogs(struct ctx *c, const struct ynode *cats, int line)
             pcat->line = cats->key_lines[i];
         }
     }
-    (void)line;
     return 0;
 }
 
@@ -323,7 +322,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
             pc->catalog = file_stem(pc->database);
         }
     }
-    if (rc == 0 && cats) rc = load_catalogs(c, cats, cline);
+    if (rc == 0 && cats) rc = load_catalogs(c, cats);
     if (rc == 0 && !pc->database)
         rc = refuse(c, conn->line, "a connection without database or catalogs",
                     "SQLMesh would use an in-memory DuckDB database, which keeps nothing between runs");
@@ -352,7 +351,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
 }
 
 /* Variables: a map; nested values of any YAML type (no dates: quoted text is a string). */
-static int load_variables(struct ctx *c, const struct ynode *v, int line, struct json *into)
+static int load_variables(struct ctx *c, const struct ynode *v, struct json *into)
 {
     if (ynode_is_null(v)) return 0;
     if (v->t != YNODE_MAP) return bad(c, v->line, "variables", "a map of name to value");
@@ -376,11 +375,12 @@ static int load_variables(struct ctx *c, const struct ynode *v, int line, struct
         }
         ynode_json(&v->items[i], &into->items[at]);
     }
-    (void)line;
     return 0;
 }
 
-static int load_gateways(struct ctx *c, const struct ynode *root, struct json *gw_vars)
+/* *gw_vars: the variables of the gateway in use (NULL when none), for the caller to load
+ * over the root's. */
+static int load_gateways(struct ctx *c, const struct ynode *root, const struct ynode **gw_vars)
 {
     struct project_config *pc = c->pc;
     int gline = 0, dline = 0;
@@ -428,11 +428,10 @@ static int load_gateways(struct ctx *c, const struct ynode *root, struct json *g
         if (i != pick) { free(gname); continue; }
         pc->gateway = gname;
         pc->gateway_line = gws->key_lines[i];
-        int cl = 0, vl = 0;
-        const struct ynode *conn = ynode_get(g, "connection", &cl), *vars = ynode_get(g, "variables", &vl);
+        const struct ynode *conn = ynode_get(g, "connection", NULL);
         if (!conn) return bad(c, gws->key_lines[i], "gateway", "a connection");
         if (load_connection(c, conn, pc->gateway) < 0) return -1;
-        if (vars && load_variables(c, vars, vl, gw_vars) < 0) return -1;
+        *gw_vars = ynode_get(g, "variables", NULL);
     }
     return 0;
 }
@@ -608,9 +607,9 @@ int project_config_load(const char *dir, const char *gateway, struct project_con
         else if (*q == '{' && (q[1] == '{' || q[1] == '%')) jinja = q;
     }
     if (jinja) {
+        free(text);
         mt_err_set(err, MT_ERR_FORMAT, "%s:%d: Jinja ({{ ... }} / {%% ... %%}) is not supported by materia: config.yaml "
                    "is read as plain YAML; set the value itself, or a setting in the environment or .env", path, jline);
-        free(text);
         free(path);
         return -1;
     }
@@ -628,35 +627,16 @@ int project_config_load(const char *dir, const char *gateway, struct project_con
         c.gateway = getenv("SQLMESH_GATEWAY");
         c.gateway_from = "SQLMESH_GATEWAY in the environment";
     }
-    struct json gw_vars = {0};
+    const struct ynode *gw_vars = NULL;
     int rc = 0;
     if (root.t != YNODE_MAP) rc = bad(&c, root.line, "config", "a map of settings (gateways, model_defaults, ...)");
     if (rc == 0) rc = check_keys(&c, &root, root_keys, "");
     if (rc == 0) rc = load_gateways(&c, &root, &gw_vars);
     if (rc == 0) rc = load_defaults(&c, &root);
-    int vline = 0;
-    const struct ynode *vars = rc == 0 ? ynode_get(&root, "variables", &vline) : NULL;
-    if (rc == 0 && vars) rc = load_variables(&c, vars, vline, &pc->vars);
+    const struct ynode *vars = rc == 0 ? ynode_get(&root, "variables", NULL) : NULL;
+    if (rc == 0 && vars) rc = load_variables(&c, vars, &pc->vars);
     /* root.py: the gateway's variables update the root's (Context._variables) */
-    if (rc == 0 && gw_vars.t == JSON_OBJ) {
-        if (pc->vars.t != JSON_OBJ) pc->vars.t = JSON_OBJ;
-        for (size_t i = 0; i < gw_vars.n; i++) {
-            size_t at = pc->vars.n;
-            for (size_t j = 0; j < pc->vars.n; j++)
-                if (!strcmp(pc->vars.keys[j], gw_vars.keys[i])) at = j;
-            if (at == pc->vars.n) {
-                pc->vars.keys = xrealloc(pc->vars.keys, (pc->vars.n + 1) * sizeof *pc->vars.keys);
-                pc->vars.items = xrealloc(pc->vars.items, (pc->vars.n + 1) * sizeof *pc->vars.items);
-                pc->vars.keys[at] = xstrdup(gw_vars.keys[i]);
-                pc->vars.n++;
-            } else {
-                json_free(&pc->vars.items[at]);
-            }
-            pc->vars.items[at] = gw_vars.items[i];
-            memset(&gw_vars.items[i], 0, sizeof gw_vars.items[i]);
-        }
-    }
-    json_free(&gw_vars);
+    if (rc == 0 && gw_vars) rc = load_variables(&c, gw_vars, &pc->vars);
     if (rc == 0) rc = load_statements(&c, &root, "before_all", &pc->before_all, &pc->before_all_line);
     if (rc == 0) rc = load_statements(&c, &root, "after_all", &pc->after_all, &pc->after_all_line);
     if (rc == 0) rc = load_linter(&c, &root);
