@@ -87,48 +87,35 @@ static int dispatch(int argc, char **argv)
     /* global options, before the command (git's `git -C DIR`, sqlmesh's `-p PATH`) */
     const char *project_opt = NULL, *gateway_opt = NULL;
     while (argc >= 2 && argv[1][0] == '-') {
-        const char *a = argv[1];
-        if (!strcmp(a, "--gateway") || !strncmp(a, "--gateway=", 10)) {
-            /* sqlmesh --gateway NAME: config.yaml's gateway to use */
-            bool joined = a[9] == '=';
-            if (!joined && argc < 3) {
-                cli_error("--gateway needs a gateway name\n");
-                return MT_EXIT_USAGE;
-            }
-            gateway_opt = joined ? a + 10 : argv[2];
-            int used = joined ? 1 : 2;
-            argv[used] = argv[0];
-            argc -= used;
-            argv += used;
-            continue;
-        }
-        if (!strcmp(a, "-p") || !strcmp(a, "--paths")) {
-            if (argc < 3) {
-                cli_error("%s needs a folder\n", a);
-                print_usage(stderr);
-                return MT_EXIT_USAGE;
-            }
-            if (project_opt) {
-                /* sqlmesh takes several paths; materia runs one project */
-                cli_error("-p given twice: materia runs one project folder\n");
-                return MT_EXIT_USAGE;
-            }
-            project_opt = argv[2];
-            argv[2] = argv[0];
-            argc -= 2;
-            argv += 2;
-        } else if (!strncmp(a, "--paths=", 8)) {
-            if (project_opt) {
-                cli_error("-p given twice: materia runs one project folder\n");
-                return MT_EXIT_USAGE;
-            }
-            project_opt = a + 8;
-            argv[1] = argv[0];
-            argc -= 1;
-            argv += 1;
+        const char *a = argv[1], *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        const char **slot;
+        const char *what;
+        if (nl == 9 && !strncmp(a, "--gateway", 9)) {
+            slot = &gateway_opt; /* sqlmesh --gateway NAME: config.yaml's gateway to use */
+            what = "a gateway name";
+        } else if ((nl == 2 && !strncmp(a, "-p", 2) && !eq) || (nl == 7 && !strncmp(a, "--paths", 7))) {
+            slot = &project_opt; /* sqlmesh -p PATH */
+            what = "a folder";
         } else {
             break;
         }
+        if (!eq && argc < 3) {
+            cli_error("%.*s needs %s", (int)nl, a, what);
+            print_usage(stderr);
+            return MT_EXIT_USAGE;
+        }
+        if (*slot) {
+            /* sqlmesh takes several paths; materia runs one project, on one gateway */
+            cli_error("%s given twice: materia runs one %s", slot == &project_opt ? "-p" : "--gateway",
+                      slot == &project_opt ? "project folder" : "gateway");
+            return MT_EXIT_USAGE;
+        }
+        *slot = eq ? eq + 1 : argv[2];
+        int used = eq ? 1 : 2;
+        argv[used] = argv[0];
+        argc -= used;
+        argv += used;
     }
     if (argc < 2) {
         print_usage(stderr);

@@ -182,6 +182,8 @@ def test_gateway_option():
         assert f"DUCKDB_PATH={s.proj}/other.duckdb" in out, out
         p = materia(s, "--gateway=nope", "plan", check=1)
         assert "(--gateway): Missing gateway with name 'nope'" in p.stderr, p.stderr
+        p = materia(s, "--gateway", "local", "--gateway=other", "run", check=2)
+        assert "--gateway given twice: materia runs one gateway" in p.stderr, p.stderr
     finally:
         s.cleanup()
 
