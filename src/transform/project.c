@@ -180,12 +180,11 @@ done:
 }
 
 /* The older one-name-per-line `external_models` file. */
-static void load_external_names(struct project *p, const char *path)
+static int load_external_names(struct project *p, const char *path, struct mt_err *err)
 {
     char *data = NULL;
     size_t len;
-    struct mt_err err = MT_ERR_INIT;
-    if (fs_read_all(path, &data, &len, &err) < 0) return;
+    if (fs_read_all(path, &data, &len, err) < 0) return -1;
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *s = line;
@@ -198,6 +197,7 @@ static void load_external_names(struct project *p, const char *path)
         free(full);
     }
     free(data);
+    return 0;
 }
 
 static int load_externals(struct project *p, struct mt_err *err)
@@ -215,7 +215,10 @@ static int load_externals(struct project *p, struct mt_err *err)
     }
     char *plain = fs_join(p->dir, "external_models");
     struct stat st;
-    if (stat(plain, &st) == 0 && S_ISREG(st.st_mode)) load_external_names(p, plain);
+    if (stat(plain, &st) == 0 && S_ISREG(st.st_mode) && load_external_names(p, plain, err) < 0) {
+        free(plain);
+        return -1;
+    }
     struct strlist files = {0};
     collect(plain, ".yaml", true, &files);
     collect(plain, ".yml", true, &files);
