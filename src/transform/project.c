@@ -23,6 +23,7 @@
 #include "util/db.h"
 #include "util/err.h"
 #include "util/fsutil.h"
+#include "util/project_config.h"
 #include "util/yaml.h"
 
 /* Appends every file ending in ext under dir (recursively when recurse) to files. */
@@ -334,12 +335,7 @@ int project_load(const struct config *cfg, struct project *p, struct mt_err *err
         p->conf = &cfg->project;
         p->vars = cfg->project.vars.t == JSON_OBJ ? &cfg->project.vars : NULL;
     }
-    /* DuckDB names a file's catalog after its name up to the first dot */
-    const char *lake = cfg->s.duckdb_path ? cfg->s.duckdb_path : "";
-    const char *base = strrchr(lake, '/') ? strrchr(lake, '/') + 1 : lake;
-    const char *dot = strchr(base, '.');
-    p->catalog = xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
-    lower(p->catalog);
+    p->catalog = project_catalog_name(cfg->s.duckdb_path ? cfg->s.duckdb_path : "");
     struct strlist files = {0};
     char *mdir = fs_join(p->dir, "models");
     collect(mdir, ".sql", true, &files);

@@ -216,8 +216,7 @@ static int want_bool(struct ctx *c, const struct ynode *n, int line, const char 
     return ok ? 0 : bad(c, n->line, what, "true or false");
 }
 
-/* The file stem: /a/b/sqlmesh_example.duckdb -> sqlmesh_example (DuckDB's catalog name). */
-static char *file_stem(const char *path)
+char *project_catalog_name(const char *path)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
@@ -319,7 +318,7 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
         if (rc == 0) {
             pc->database = abs_path(c->dir, path);
             pc->database_line = line;
-            pc->catalog = file_stem(pc->database);
+            pc->catalog = project_catalog_name(pc->database);
         }
     }
     if (rc == 0 && cats) rc = load_catalogs(c, cats);

@@ -59,6 +59,9 @@ struct project_config {
  * as `sqlmesh --gateway`; else the environment's SQLMESH_GATEWAY, as SQLMesh's CLI reads it). */
 int project_config_load(const char *dir, const char *gateway, struct project_config *pc, struct mt_err *err);
 void project_config_free(struct project_config *pc);
+/* The catalog name DuckDB gives the database file at path: its file name up to the first
+ * dot, lower-case (/a/b/sqlmesh_example.duckdb -> sqlmesh_example). Caller frees. */
+char *project_catalog_name(const char *path);
 /* The config file in dir (config.yaml, else config.yml), or NULL; caller frees. */
 char *project_config_file(const char *dir);
 
