@@ -122,6 +122,14 @@ static int dispatch(int argc, char **argv)
         return MT_EXIT_USAGE;
     }
     const char *name = argv[1];
+    bool no_project = !strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h") ||
+                      !strcmp(name, "--version") || !strcmp(name, "version");
+    if (no_project && (project_opt || gateway_opt)) {
+        /* they would be read and then ignored */
+        cli_error("%s is not supported by materia with %s: it reads no project", project_opt ? "-p" : "--gateway",
+                  name);
+        return MT_EXIT_USAGE;
+    }
     if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
         if (argc > 2) {
             /* `materia help extract` == `materia extract --help` */

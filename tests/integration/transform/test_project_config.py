@@ -184,6 +184,8 @@ def test_gateway_option():
         assert "(--gateway): Missing gateway with name 'nope'" in p.stderr, p.stderr
         p = materia(s, "--gateway", "local", "--gateway=other", "run", check=2)
         assert "--gateway given twice: materia runs one gateway" in p.stderr, p.stderr
+        p = materia(s, "--gateway", "other", "--version", check=2)
+        assert "--gateway is not supported by materia with --version: it reads no project" in p.stderr, p.stderr
     finally:
         s.cleanup()
 
