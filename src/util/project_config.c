@@ -271,9 +271,22 @@ static int load_catalogs(struct ctx *c, const struct ynode *cats)
             if (!strcmp(path, ":memory:") || !strncmp(path, "md:", 3))
                 return refuse(c, cats->key_lines[0], "an in-memory or MotherDuck first catalog",
                               "it is the lakehouse, a DuckDB file");
-            pc->catalog = lower_dup(cats->keys[0]);
             pc->database = abs_path(c->dir, path);
             pc->database_line = cats->key_lines[0];
+            /* DuckDB names an opened file's catalog after the file: a model's three-part
+             * names must use that name, so another one would be accepted and not work */
+            pc->catalog = project_catalog_name(pc->database);
+            char *want = lower_dup(cats->keys[0]);
+            bool same = !strcmp(want, pc->catalog);
+            free(want);
+            if (!same) {
+                char why[512];
+                snprintf(why, sizeof why, "DuckDB names the lakehouse's catalog after its file (%s): name the "
+                         "entry %s, or the file %s.duckdb", pc->catalog, pc->catalog, cats->keys[0]);
+                char name[256];
+                snprintf(name, sizeof name, "first catalog name %s", cats->keys[0]);
+                return refuse(c, cats->key_lines[0], name, why);
+            }
         } else {
             struct project_catalog *pcat = &pc->catalogs[pc->n_catalogs++];
             pcat->name = lower_dup(cats->keys[i]);

@@ -193,7 +193,7 @@ def test_gateway_option():
 def test_catalogs_first_entry_is_the_lakehouse():
     # connection.py: the first of `catalogs` is the default catalog, the others are attached
     cfg = ("gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n"
-           "        lake: data/lh.duckdb\n        src:\n          type: duckdb\n          path: src.duckdb\n"
+           "        lh: data/lh.duckdb\n        src:\n          type: duckdb\n          path: src.duckdb\n"
            "          read_only: true\n")
     files = dict(SEED, **{"config.yaml": cfg,
                           "external_models.yaml": "- name: src.raw.t\n  columns:\n    a: INTEGER\n",
@@ -205,6 +205,19 @@ def test_catalogs_first_entry_is_the_lakehouse():
         materia(s, "run")
         assert q(s, "SELECT count(*) AS n FROM s.items", db="data/lh.duckdb") == [{"n": 3}]
         assert q(s, "SELECT total FROM s.m", db="data/lh.duckdb") == [{"total": 6}]
+    finally:
+        s.cleanup()
+
+
+def test_catalogs_first_entry_named_unlike_its_file_is_refused():
+    # DuckDB names the opened lakehouse's catalog after the file: another name would be
+    # accepted by config.yaml and never work in a model's three-part names
+    cfg = "gateways:\n  local:\n    connection:\n      type: duckdb\n      catalogs:\n        lake: data/lh.duckdb\n"
+    s = project(dict(SEED, **{"config.yaml": cfg}))
+    try:
+        p = materia(s, "plan", check=1)
+        assert "config.yaml:6: first catalog name lake is not supported by materia: DuckDB names the lakehouse's " \
+               "catalog after its file (lh)" in p.stderr, p.stderr
     finally:
         s.cleanup()
 
@@ -459,7 +472,7 @@ if __name__ == "__main__":
     main([test_unknown_and_unsupported_keys_are_refused_by_name, test_non_duckdb_type_and_dialect_are_refused,
           test_connection_shape_is_checked, test_external_model_properties_are_refused,
           test_models_folder_without_config_is_refused, test_config_here_and_another_project_dir_is_refused,
-          test_environment_wins_over_config_yaml, test_gateway_option, test_catalogs_first_entry_is_the_lakehouse,
+          test_environment_wins_over_config_yaml, test_gateway_option, test_catalogs_first_entry_is_the_lakehouse, test_catalogs_first_entry_named_unlike_its_file_is_refused,
           test_model_defaults_apply_and_the_model_wins, test_before_all_and_after_all_run_around_the_models,
           test_variables_reach_the_models, test_linter_noambiguousprojections, test_enabled_false_and_inline_audits,
           test_stamp_gateway_and_properties, test_incremental_batch_size, test_star_of_models_not_built_yet,
