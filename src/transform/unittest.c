@@ -299,9 +299,9 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
     if (!outputs || outputs->t != YNODE_MAP || !outputs->n) return ut_fail_at(u, line, "Incomplete test, missing outputs%s", "");
     static const char *const ook[] = {"query", "ctes", "partial", NULL};
     if (ut_check_keys(u, outputs, ook, NULL, "outputs: ") < 0) return -1;
-    const struct ynode *oq = ynode_get(outputs, "query", &l), *oc = ynode_get(outputs, "ctes", &l),
-                       *op = ynode_get(outputs, "partial", &l);
-    bool partial = op && op->t == YNODE_SCALAR && !strcasecmp(op->s, "true");
+    const struct ynode *oq = ynode_get(outputs, "query", &l), *oc = ynode_get(outputs, "ctes", &l);
+    bool partial = false;
+    if (ut_partial(u, ynode_get(outputs, "partial", &l), "outputs: ", &partial) < 0) return -1;
     if (!oq && !oc) return ut_fail_at(u, outputs->line, "Incomplete test, outputs must contain 'query' or 'ctes'%s", "");
     if (oc && oc->t != YNODE_MAP) return ut_fail_at(u, oc->line, "'ctes' must map CTE names to rows%s", "");
     if (inputs && !ynode_is_null(inputs) && inputs->t != YNODE_MAP)

@@ -214,8 +214,7 @@ static int check_output_rows(struct ut *u, const char *label, const char *actual
             if (ut_load_rows(u, spec, &rows, loaded) < 0) return -1;
         }
         query = ynode_get(spec, "query", &l);
-        const struct ynode *pt = ynode_get(spec, "partial", &l);
-        if (pt && pt->t == YNODE_SCALAR && !strcasecmp(pt->s, "true")) partial = true;
+        if (ut_partial(u, ynode_get(spec, "partial", &l), "outputs: ", &partial) < 0) return -1;
         if (rows && query) return ut_fail_at(u, spec->line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", label);
         if (!rows && !query) return ut_fail_at(u, spec->line, "Incomplete test, missing row data for '%s'", label);
         if (rows && ynode_is_null(rows)) rows = NULL;

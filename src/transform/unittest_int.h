@@ -36,6 +36,9 @@ int ut_fail_at(struct ut *u, int line, const char *fmt, const char *a);
  * from known, else "not a key of SQLMesh's unit test format"; where prefixes the key. */
 int ut_check_keys(struct ut *u, const struct ynode *map, const char *const *ok, const struct refused_key *known,
                   const char *where);
+/* A `partial` value (n, or NULL for none): a YAML boolean into *partial, else an error
+ * naming it; where prefixes the key in the message. */
+int ut_partial(struct ut *u, const struct ynode *n, const char *where, bool *partial);
 /* The rows a spec gives through format/path/csv_settings (unittest_rows.c says how); *rows
  * points into *loaded, which the caller frees with ynode_free. */
 int ut_load_rows(struct ut *u, const struct ynode *spec, const struct ynode **rows, struct ynode *loaded);

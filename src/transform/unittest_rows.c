@@ -180,6 +180,19 @@ int ut_load_rows(struct ut *u, const struct ynode *spec, const struct ynode **ro
 
 const struct refused_key ut_no_refused[] = {{NULL, NULL}};
 
+int ut_partial(struct ut *u, const struct ynode *n, const char *where, bool *partial)
+{
+    if (!n) return 0;
+    struct json j;
+    ynode_json(n, &j);
+    bool ok = n->t == YNODE_SCALAR && j.t == JSON_BOOL;
+    if (ok) *partial = j.b;
+    json_free(&j);
+    if (ok) return 0;
+    return mt_errf(u->err, "%s:%d: %spartial must be true or false, not '%s'", u->file, n->line, where,
+                   ynode_text(n) ? ynode_text(n) : "a list or a map");
+}
+
 /* ---- names and values ---- */
 
 void ut_quote_name(const char *canon, strbuf *out)

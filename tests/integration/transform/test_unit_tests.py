@@ -380,6 +380,10 @@ REFUSALS = [
     ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: parquet\n      rows: 'id\\n1'\n"
      "  outputs:\n    query: []\n",
      ":5: Unsupported data format 'parquet'"),
+    ("  model: shop.totals\n  outputs:\n    partial: maybe\n    query: []\n",
+     ":4: outputs: partial must be true or false, not 'maybe'"),
+    ("  model: shop.totals\n  outputs:\n    query:\n      rows: []\n      partial: 1\n",
+     ":6: outputs: partial must be true or false, not '1'"),
     ("  model: shop.totals\n  outputs:\n    query: []\n    expected: 1\n",
      ":5: outputs: expected is not supported by materia"),
     ("  model: shop.totals\n  outputs:\n    query: []\n  vars:\n    start_ds: '2024-01-01'\n",
