@@ -140,8 +140,9 @@ int ut_load_rows(struct ut *u, const struct ynode *spec, const struct ynode **ro
         return ut_fail_at(u, fl, "Unsupported data format '%s'", f);
     bool csv = f && !strcmp(f, "csv");
     if (cs && !csv) return ut_refuse(u, cl, "csv_settings", "it only applies with format: csv");
+    if (cs && cs->t != YNODE_MAP) return ut_fail_at(u, cl, "csv_settings must be a map of read_csv settings%s", "");
     const char *sep = ",";
-    for (size_t k = 0; cs && cs->t == YNODE_MAP && k < cs->n; k++) {
+    for (size_t k = 0; cs && k < cs->n; k++) {
         if ((!strcmp(cs->keys[k], "sep") || !strcmp(cs->keys[k], "delimiter")) && ynode_text(&cs->items[k]))
             sep = ynode_text(&cs->items[k]);
         else {
@@ -458,15 +459,22 @@ int ut_make_input(struct ut *u, const char *key, int line, const struct ynode *v
     bool all_known;
     ut_known_columns(u, canon, &names, &types, &all_known);
     for (size_t k = 0; columns && k < columns->n; k++) { /* the test's types win */
-        char *c = ut_lower_dup(columns->keys[k]);
         const char *t = ynode_text(&columns->items[k]);
+        if (!t || !*t || ynode_is_null(&columns->items[k])) {
+            int r = ut_fail_at(u, columns->key_lines[k], "the type of column '%s' must be a type name", columns->keys[k]);
+            strlist_free(&names);
+            strlist_free(&types);
+            free(canon);
+            return r;
+        }
+        char *c = ut_lower_dup(columns->keys[k]);
         long i = ut_col_index(&names, c);
         if (i >= 0) {
             free(types.v[i]);
-            types.v[i] = xstrdup(t ? t : "UNKNOWN");
+            types.v[i] = xstrdup(t);
         } else {
             strlist_push(&names, c);
-            strlist_push(&types, t ? t : "UNKNOWN");
+            strlist_push(&types, t);
         }
         free(c);
     }

@@ -377,6 +377,12 @@ REFUSALS = [
     ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: csv\n      csv_settings:\n"
      "        skiprows: 1\n      rows: 'id\\n1'\n  outputs:\n    query: []\n",
      ":7: csv_settings: skiprows is not supported by materia: of pandas' read_csv settings only sep/delimiter"),
+    ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: csv\n      csv_settings: ';'\n"
+     "      rows: 'id\\n1'\n  outputs:\n    query: []\n",
+     ":6: csv_settings must be a map of read_csv settings"),
+    ("  model: shop.totals\n  inputs:\n    raw.orders:\n      rows:\n        - id: 1\n      columns:\n"
+     "        id: ~\n  outputs:\n    query: []\n",
+     ":8: the type of column 'id' must be a type name"),
     ("  model: shop.totals\n  inputs:\n    raw.orders:\n      format: parquet\n      rows: 'id\\n1'\n"
      "  outputs:\n    query: []\n",
      ":5: Unsupported data format 'parquet'"),
