@@ -207,15 +207,8 @@ static int check_output_rows(struct ut *u, const char *label, const char *actual
         static const char *const ok[] = {"rows", "query", "partial", "format", "path", "csv_settings", NULL};
         if (ut_check_keys(u, spec, ok, ut_no_refused, "outputs: ") < 0) return -1;
         int l;
-        rows = ynode_get(spec, "rows", &l);
-        if (ynode_get(spec, "format", &l) || ynode_get(spec, "path", &l) || ynode_get(spec, "csv_settings", &l)) {
-            if (ynode_get(spec, "query", &l))
-                return ut_fail_at(u, spec->line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", label);
-            if (ut_load_rows(u, spec, &rows, loaded) < 0) return -1;
-        }
-        query = ynode_get(spec, "query", &l);
+        if (ut_rows_or_query(u, spec, spec->line, label, &rows, &query, loaded) < 0) return -1;
         if (ut_partial(u, ynode_get(spec, "partial", &l), "outputs: ", &partial) < 0) return -1;
-        if (rows && query) return ut_fail_at(u, spec->line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", label);
         if (!rows && !query) return ut_fail_at(u, spec->line, "Incomplete test, missing row data for '%s'", label);
         if (rows && ynode_is_null(rows)) rows = NULL;
         if (rows && rows->t != YNODE_SEQ) return ut_fail_at(u, rows->line, "'rows' of '%s' must be a list", label);

@@ -43,6 +43,11 @@ int ut_partial(struct ut *u, const struct ynode *n, const char *where, bool *par
  * points into *loaded, which the caller frees with ynode_free. */
 int ut_load_rows(struct ut *u, const struct ynode *spec, const struct ynode **rows, struct ynode *loaded);
 
+/* An input's or output's map: its rows (given, or loaded into *loaded by ut_load_rows) or
+ * its query, never both ("Invalid test, cannot set both ..." at line, naming label). */
+int ut_rows_or_query(struct ut *u, const struct ynode *spec, int line, const char *label, const struct ynode **rows,
+                     const struct ynode **query, struct ynode *loaded);
+
 void ut_quote_name(const char *canon, strbuf *out);   /* a.b.c -> "a"."b"."c" */
 char *ut_lower_dup(const char *s);
 bool ut_all_digits(const char *s, size_t n);

@@ -179,6 +179,18 @@ int ut_load_rows(struct ut *u, const struct ynode *spec, const struct ynode **ro
     return rc;
 }
 
+int ut_rows_or_query(struct ut *u, const struct ynode *spec, int line, const char *label, const struct ynode **rows,
+                     const struct ynode **query, struct ynode *loaded)
+{
+    int l;
+    *rows = ynode_get(spec, "rows", &l);
+    *query = ynode_get(spec, "query", &l);
+    bool file = ynode_get(spec, "format", &l) || ynode_get(spec, "path", &l) || ynode_get(spec, "csv_settings", &l);
+    if (*query && (*rows || file))
+        return ut_fail_at(u, line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", label);
+    return file ? ut_load_rows(u, spec, rows, loaded) : 0;
+}
+
 const struct refused_key ut_no_refused[] = {{NULL, NULL}};
 
 int ut_partial(struct ut *u, const struct ynode *n, const char *where, bool *partial)
@@ -435,24 +447,15 @@ int ut_make_input(struct ut *u, const char *key, int line, const struct ynode *v
         static const char *const ok[] = {"rows", "query", "columns", "format", "path", "csv_settings", NULL};
         if (ut_check_keys(u, val, ok, ut_no_refused, "inputs: ") < 0) return -1;
         int l;
-        rows = ynode_get(val, "rows", &l);
-        if (ynode_get(val, "format", &l) || ynode_get(val, "path", &l) || ynode_get(val, "csv_settings", &l)) {
-            if (ynode_get(val, "query", &l))
-                return ut_fail_at(u, line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", key);
-            if (ut_load_rows(u, val, &rows, loaded) < 0) return -1;
-        }
-        query = ynode_get(val, "query", &l);
+        if (ut_rows_or_query(u, val, line, key, &rows, &query, loaded) < 0) return -1;
         columns = ynode_get(val, "columns", &l);
-        if (rows && query) return ut_fail_at(u, line, "Invalid test, cannot set both 'query' and 'rows' for '%s'", key);
         if (rows && ynode_is_null(rows)) rows = NULL;
         if (!rows && !query) return ut_fail_at(u, line, "Incomplete test, missing row data for '%s'", key);
         if (rows && rows->t != YNODE_SEQ) return ut_fail_at(u, rows->line, "'rows' of '%s' must be a list of rows", key);
         if (query && query->t != YNODE_SCALAR) return ut_fail_at(u, query->line, "'query' of '%s' must be SQL text", key);
         if (columns && columns->t != YNODE_MAP)
             return ut_fail_at(u, columns->line, "Invalid 'columns' value for model '%s', expected a mapping name -> type", key);
-    } else if (ynode_is_null(val))
-        return ut_fail_at(u, line, "Incomplete test, missing row data for '%s'", key);
-    else return ut_fail_at(u, line, "Incomplete test, missing row data for '%s'", key);
+    } else return ut_fail_at(u, line, "Incomplete test, missing row data for '%s'", key);
 
     char *canon = project_canon_name(u->p, key);
     struct strlist names = {0}, types = {0};
