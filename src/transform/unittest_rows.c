@@ -5,6 +5,7 @@
  * from a YAML file; column types from the model, the test's `columns`, else the first row;
  * the key checks that refuse what materia does not run (unittest_int.h). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,16 +69,21 @@ static bool looks_numeric(const char *s)
  * string), an empty field null. Read by DuckDB's read_csv (all_varchar, header). */
 static int csv_rows(struct ut *u, const char *file, const char *text, const char *sep, int line, struct ynode *out)
 {
-    char *tmp = NULL;
+    char *tmp = NULL; /* the inline text's file, removed below on every path */
     int rc = 0;
     if (!file) {
         const char *dir = getenv("TMPDIR");
         tmp = xasprintf("%s/materia-test-XXXXXX", dir && *dir ? dir : "/tmp");
         int fd = mkstemp(tmp);
         size_t n = strlen(text);
-        if (fd < 0 || write(fd, text, n) != (ssize_t)n) rc = mt_errf(u->err, "%s:%d: cannot write the CSV rows to %s", u->file, line, tmp);
+        if (fd < 0 || write(fd, text, n) != (ssize_t)n)
+            rc = mt_errf(u->err, "%s:%d: cannot write the CSV rows to %s: %s", u->file, line, tmp, strerror(errno));
         if (fd >= 0) close(fd);
-        file = tmp;
+        else {
+            free(tmp); /* nothing was created */
+            tmp = NULL;
+        }
+        file = tmp ? tmp : "";
     }
     strbuf q;
     sb_init(&q);
