@@ -468,7 +468,6 @@ static char **text_slot(struct model *m, const char *key)
     if (!strcmp(key, "description")) return &m->description;
     if (!strcmp(key, "owner")) return &m->owner;
     if (!strcmp(key, "start")) return &m->start;
-    if (!strcmp(key, "end")) return &m->end;
     return NULL;
 }
 
@@ -499,6 +498,10 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1) rc = lex_error(&p->lx, kt->line, "expected a single value after '%s'", key);
         else { free(*slot); *slot = tok_text(p, &p->ts.v[va]); }
         if (!rc && !strcmp(key, "cron")) rc = parse_cron(p, m, kt->line);
+    } else if (!strcmp(key, "end")) {
+        /* SQLMesh stops a model's intervals at end; the planner (plan.c) does not read one */
+        rc = lex_error(&p->lx, kt->line, "end is not supported by materia: a model's intervals run up to the "
+                       "run's time");
     } else if (!strcmp(key, "grain") || !strcmp(key, "grains")) {
         free(m->grain);
         m->grain = range_text(p, va, vb - 1);
@@ -555,7 +558,7 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
          * materia does not (config.yaml register_comments true is refused) */
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
-                       "depends_on, description, start, end, columns, owner, tags or allow_partials", key);
+                       "depends_on, description, start, columns, owner, tags or allow_partials", key);
     }
     free(key);
     return rc;
@@ -839,7 +842,6 @@ void model_free(struct model *m)
     free(m->tags);
     free(m->columns);
     free(m->start);
-    free(m->end);
     free(m->kind_args);
     free(m->query);
     free(m->stamp);

@@ -53,7 +53,7 @@ struct model {
     struct strlist depends_on;
     struct audit_call *audits;
     size_t n_audits;
-    char *description, *owner, *tags, *columns, *start, *end;
+    char *description, *owner, *tags, *columns, *start;
     bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
