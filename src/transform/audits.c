@@ -204,25 +204,21 @@ static int audit_query(const struct project *p, const struct model *m, const str
     return rc;
 }
 
-/* Runs audit a's query q on its own. 0 when it returns no row; 1 when it does, with "model
- * M, audit A(args): N bad rows: {...}" (up to 5 rows) in *bad; -1 when it cannot run. */
-static int run_one(const struct model *m, const struct audit_call *a, const char *q, duckdb_connection con,
-                   strbuf *bad, struct mt_err *err)
+/* Runs bad-rows query q. 0 when it returns no row; 1 when it does, with "N bad rows: {...}"
+ * (up to 5 rows) appended to *bad; -1 with DuckDB's message in err when it cannot run. */
+static int bad_rows(const char *q, duckdb_connection con, strbuf *bad, struct mt_err *err)
 {
-    strbuf sql, desc;
+    strbuf sql;
     sb_init(&sql);
-    sb_init(&desc);
-    describe_call(a, &desc);
     int rc = 0;
     sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q);
     duckdb_result res;
     if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        mt_errf(err, "%s: audit %s could not run: %s", m->name, desc.buf, duckdb_result_error(&res));
+        mt_errf(err, "%s", duckdb_result_error(&res));
         rc = -1;
     } else if (duckdb_row_count(&res) > 0) {
         idx_t nr = duckdb_row_count(&res), nc = duckdb_column_count(&res);
-        sb_appendf(bad, "model %s, audit %s: %lld bad rows: ", m->name, desc.buf,
-                   (long long)duckdb_value_int64(&res, 0, 0));
+        sb_appendf(bad, "%lld bad rows: ", (long long)duckdb_value_int64(&res, 0, 0));
         for (idx_t r = 0; r < nr; r++) {
             sb_append(bad, r ? "; {" : "{");
             for (idx_t c = 1; c < nc; c++) {
@@ -236,6 +232,21 @@ static int run_one(const struct model *m, const struct audit_call *a, const char
     }
     duckdb_destroy_result(&res);
     sb_free(&sql);
+    return rc;
+}
+
+/* Runs audit a's query q on its own. 0 when it returns no row; 1 when it does, with "model
+ * M, audit A(args): N bad rows: {...}" (up to 5 rows) in *bad; -1 when it cannot run. */
+static int run_one(const struct model *m, const struct audit_call *a, const char *q, duckdb_connection con,
+                   strbuf *bad, struct mt_err *err)
+{
+    strbuf desc;
+    sb_init(&desc);
+    describe_call(a, &desc);
+    sb_appendf(bad, "model %s, audit %s: ", m->name, desc.buf);
+    struct mt_err e = MT_ERR_INIT;
+    int rc = bad_rows(q, con, bad, &e);
+    if (rc < 0) mt_errf(err, "%s: audit %s could not run: %s", m->name, desc.buf, e.msg);
     sb_free(&desc);
     return rc;
 }
@@ -330,37 +341,25 @@ int audits_run_standalone(const struct project *p, const struct config *cfg, duc
         struct render_ctx ctx = {.cfg = cfg, .vars = p->vars, .gateway = p->conf ? p->conf->gateway : NULL, .con = con,
                                  .start_us = end - day, .end_us = end, .exec_us = exec_us,
                                  .arg_names = &d->default_names, .arg_values = &d->default_values};
-        strbuf q, sql;
+        strbuf q;
         sb_init(&q);
-        sb_init(&sql);
         int rc = macro_render(d->query, d->file, d->query_line ? d->query_line : 1, &ctx, &q, err);
         if (rc == 0) {
-            sb_appendf(&sql, "SELECT count(*) OVER () AS _materia_bad, * FROM (%s\n) AS _materia_a LIMIT 5", q.buf);
-            duckdb_result res;
-            if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-                mt_errf(err, "standalone audit %s (%s) could not run: %s", d->name, d->file, duckdb_result_error(&res));
+            struct mt_err e = MT_ERR_INIT;
+            strbuf msg;
+            sb_init(&msg);
+            sb_appendf(&msg, "standalone audit %s: ", d->name);
+            int r = bad_rows(q.buf, con, &msg, &e);
+            if (r < 0) {
+                mt_errf(err, "standalone audit %s (%s) could not run: %s", d->name, d->file, e.msg);
                 rc = -1;
-            } else if (duckdb_row_count(&res) > 0) {
-                strbuf msg;
-                sb_init(&msg);
-                sb_appendf(&msg, "standalone audit %s: %lld bad rows: ", d->name, (long long)duckdb_value_int64(&res, 0, 0));
-                for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-                    sb_append(&msg, r ? "; {" : "{");
-                    for (idx_t c = 1; c < duckdb_column_count(&res); c++) {
-                        char *v = duckdb_value_is_null(&res, c, r) ? NULL : duckdb_value_varchar(&res, c, r);
-                        sb_appendf(&msg, "%s%s=%s", c > 1 ? ", " : "", duckdb_column_name(&res, c), v ? v : "NULL");
-                        duckdb_free(v);
-                    }
-                    sb_append(&msg, "}");
-                }
+            } else if (r == 1) {
                 log_msg(LOG_WARN, "transform: non-blocking audit failed: %s", msg.buf);
                 if (warnings) sb_appendf(warnings, "%snon-blocking audit failed: %s", warnings->len ? "\n" : "", msg.buf);
-                sb_free(&msg);
             }
-            duckdb_destroy_result(&res);
+            sb_free(&msg);
         }
         sb_free(&q);
-        sb_free(&sql);
         if (rc < 0) return -1;
     }
     return 0;
