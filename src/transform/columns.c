@@ -58,6 +58,28 @@ static int catalog_columns(duckdb_connection con, const char *full, struct strli
     return rc;
 }
 
+/* See engine.h. */
+bool model_columns(const struct model *m, struct strlist *names, struct strlist *types)
+{
+    if (!m->columns || !*m->columns) return false;
+    struct strlist cols = {0};
+    sql_split_list(m->columns, &cols);
+    for (size_t k = 0; k < cols.n; k++) {
+        char *c = cols.v[k], *sp = c;
+        while (*sp && *sp != ' ' && *sp != '\t') sp++;
+        char *name = xstrndup(c, (size_t)(sp - c));
+        size_t nl = strlen(name);
+        bool quoted = nl >= 2 && name[0] == '"' && name[nl - 1] == '"';
+        if (quoted) name[nl - 1] = 0;
+        while (*sp == ' ' || *sp == '\t') sp++;
+        strlist_push(names, quoted ? name + 1 : name);
+        strlist_push(types, *sp ? sp : "VARCHAR");
+        free(name);
+    }
+    strlist_free(&cols);
+    return true;
+}
+
 static int known_columns(const struct project *p, const char *full, struct strlist *names, struct strlist *types)
 {
     for (size_t i = 0; i < p->n_ext; i++) {
@@ -70,24 +92,7 @@ static int known_columns(const struct project *p, const char *full, struct strli
         return 0;
     }
     long m = project_find(p, full);
-    if (m >= 0 && p->models[m].columns && *p->models[m].columns) {
-        struct strlist cols = {0};
-        sql_split_list(p->models[m].columns, &cols);
-        for (size_t k = 0; k < cols.n; k++) {
-            char *c = cols.v[k], *sp = c;
-            while (*sp && *sp != ' ' && *sp != '\t') sp++;
-            char *name = xstrndup(c, (size_t)(sp - c));
-            size_t nl = strlen(name);
-            bool quoted = nl >= 2 && name[0] == '"' && name[nl - 1] == '"';
-            if (quoted) name[nl - 1] = 0;
-            while (*sp == ' ' || *sp == '\t') sp++;
-            strlist_push(names, quoted ? name + 1 : name);
-            strlist_push(types, *sp ? sp : "VARCHAR");
-            free(name);
-        }
-        strlist_free(&cols);
-        return 0;
-    }
+    if (m >= 0 && model_columns(&p->models[m], names, types)) return 0;
     return catalog_columns(p->con, full, names, types);
 }
 

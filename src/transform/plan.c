@@ -92,7 +92,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
     return 0;
 }
 
-static int64_t model_start_us(const struct model *m)
+int64_t model_start_us(const struct model *m)
 {
     int64_t s = 0;
     if (m->start && time_parse(m->start, &s) == 0) return s;

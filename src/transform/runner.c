@@ -90,27 +90,19 @@ static void seed_sql(const struct model *m, strbuf *sb)
     sb_append(sb, "SELECT * FROM read_csv(");
     db_quote_literal(sb, path);
     sb_append(sb, ", header = true");
-    if (m->columns && *m->columns) {
-        struct strlist cols = {0};
-        sql_split_list(m->columns, &cols);
+    struct strlist names = {0}, types = {0};
+    if (model_columns(m, &names, &types)) {
         sb_append(sb, ", columns = {");
-        for (size_t i = 0; i < cols.n; i++) {
-            char *c = cols.v[i], *sp = c;
-            while (*sp && *sp != ' ' && *sp != '\t') sp++;
-            char *name = xstrndup(c, (size_t)(sp - c));
-            size_t nl = strlen(name);
-            bool quoted = nl >= 2 && name[0] == '"' && name[nl - 1] == '"';
-            if (quoted) name[nl - 1] = 0;
-            while (*sp == ' ' || *sp == '\t') sp++;
+        for (size_t i = 0; i < names.n; i++) {
             sb_append(sb, i ? ", " : "");
-            db_quote_literal(sb, quoted ? name + 1 : name);
+            db_quote_literal(sb, names.v[i]);
             sb_append(sb, ": ");
-            db_quote_literal(sb, *sp ? sp : "VARCHAR");
-            free(name);
+            db_quote_literal(sb, types.v[i]);
         }
         sb_append(sb, "}");
-        strlist_free(&cols);
     }
+    strlist_free(&names);
+    strlist_free(&types);
     sb_append(sb, ")");
     free(path);
 }
@@ -383,8 +375,8 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         if (it->todo.n == 0) t->start_us = exec;
         else t->start_us = it->todo.v[0].s, t->end_us = it->todo.v[it->todo.n - 1].e;
-    } else if (m->kind != KIND_SEED && m->start) {
-        time_parse(m->start, &t->start_us);
+    } else if (m->kind != KIND_SEED) {
+        t->start_us = model_start_us(m);
     }
 }
 
@@ -447,8 +439,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     int r = 0;
     if (m->kind == KIND_SEED) seed_sql(m, &q);
     else {
-        int64_t s = 0;
-        if (m->start) time_parse(m->start, &s);
+        int64_t s = model_start_us(m);
         if (it->new_version && rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m]) r = create_empty(rc, it);
         if (r == 0) r = render(rc, it, s, rc->pl->exec_us, &q);
     }
