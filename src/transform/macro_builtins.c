@@ -113,20 +113,6 @@ static int one_text(struct mctx *c, struct mresult *res, const char *sql)
     return macro_parse_fragment(c->a, sql, c->line, &res->one, c->err);
 }
 
-static int list_push_text(struct mctx *c, struct mresult *res, size_t *cap, const char *sql)
-{
-    if (res->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        struct mseq *nl = ma_alloc(c->a, nc * sizeof *nl);
-        if (res->n) memcpy(nl, res->list, res->n * sizeof *nl);
-        res->list = nl;
-        *cap = nc;
-    }
-    res->k = MR_LIST;
-    memset(&res->list[res->n], 0, sizeof res->list[res->n]);
-    return macro_parse_fragment(c->a, sql, c->line, &res->list[res->n++], c->err);
-}
-
 static void list_push(struct mctx *c, struct mresult *res, size_t *cap, const struct mseq *v)
 {
     if (res->n == *cap) {
@@ -138,6 +124,14 @@ static void list_push(struct mctx *c, struct mresult *res, size_t *cap, const st
     }
     res->k = MR_LIST;
     res->list[res->n++] = *v;
+}
+
+static int list_push_text(struct mctx *c, struct mresult *res, size_t *cap, const char *sql)
+{
+    struct mseq v = {0};
+    if (macro_parse_fragment(c->a, sql, c->line, &v, c->err) < 0) return -1;
+    list_push(c, res, cap, &v);
+    return 0;
 }
 
 /* The lambda that must be the last positional argument of @EACH/@REDUCE/@FILTER. */
