@@ -370,11 +370,16 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
 {
     memset(a, 0, sizeof *a);
     struct mseq *items;
-    size_t n, cap = 0, kcap = 0;
+    size_t n, cap = 0;
     mseq_split(c->a, call->inner, &items, &n);
     /* a trailing comma ends the list (`@AND(a, b,)`, as SQLMesh's built-in audits write
      * them): sqlglot's _parse_csv drops the empty item after it */
     if (n > 1 && items[n - 1].n == 0) n--;
+    /* each item gives at most one keyword argument */
+    if (n) {
+        a->kw_names = ma_alloc(c->a, n * sizeof *a->kw_names);
+        a->kw = ma_alloc(c->a, n * sizeof *a->kw);
+    }
     for (size_t i = 0; i < n; i++) {
         struct mnode lam;
         if (as_lambda(c, &items[i], &lam)) {
@@ -389,18 +394,6 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
             struct mseq *vals;
             size_t nv;
             if (meval_arg(c, &rest, &vals, &nv) < 0) return -1;
-            if (a->n_kw == kcap) {
-                size_t nc = kcap ? kcap * 2 : 4;
-                const char **nn = ma_alloc(c->a, nc * sizeof *nn);
-                struct mseq *nk = ma_alloc(c->a, nc * sizeof *nk);
-                if (a->n_kw) {
-                    memcpy(nn, a->kw_names, a->n_kw * sizeof *nn);
-                    memcpy(nk, a->kw, a->n_kw * sizeof *nk);
-                }
-                a->kw_names = nn;
-                a->kw = nk;
-                kcap = nc;
-            }
             a->kw_names[a->n_kw] = lower_dup(c->a, items[i].v[0].tok.s, items[i].v[0].tok.n);
             if (nv == 1) a->kw[a->n_kw] = vals[0];
             else mseq_join(c->a, vals, nv, &a->kw[a->n_kw]);
