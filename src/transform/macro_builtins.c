@@ -752,29 +752,30 @@ static int b_landed_files(struct mctx *c, const struct margs *a, struct mresult 
 static const struct builtin {
     const char *name;
     builtin_fn fn;
+    bool kw;    /* takes keyword arguments (checks them with check_kw); the others refuse any */
 } builtins[] = {
-    {"AND", b_and},
-    {"BLUEPRINT_VAR", b_blueprint_var},
-    {"DATE_SPINE", b_date_spine},
-    {"DEDUPLICATE", b_deduplicate},
-    {"EACH", b_each},
-    {"EVAL", b_eval},
-    {"FILTER", b_filter},
-    {"GENERATE_SURROGATE_KEY", b_surrogate_key},
-    {"HAVERSINE_DISTANCE", b_haversine},
-    {"IF", b_if},
-    {"LANDED_FILES", b_landed_files},
-    {"OR", b_or},
-    {"PIVOT", b_pivot},
-    {"REDUCE", b_reduce},
-    {"RESOLVE_TEMPLATE", b_resolve_template},
-    {"SAFE_ADD", b_safe_add},
-    {"SAFE_DIV", b_safe_div},
-    {"SAFE_SUB", b_safe_sub},
-    {"SQL", b_sql},
-    {"STAR", b_star},
-    {"UNION", b_union},
-    {"VAR", b_var},
+    {"AND", b_and, false},
+    {"BLUEPRINT_VAR", b_blueprint_var, false},
+    {"DATE_SPINE", b_date_spine, true},
+    {"DEDUPLICATE", b_deduplicate, true},
+    {"EACH", b_each, false},
+    {"EVAL", b_eval, false},
+    {"FILTER", b_filter, false},
+    {"GENERATE_SURROGATE_KEY", b_surrogate_key, true},
+    {"HAVERSINE_DISTANCE", b_haversine, true},
+    {"IF", b_if, false},
+    {"LANDED_FILES", b_landed_files, false},
+    {"OR", b_or, false},
+    {"PIVOT", b_pivot, true},
+    {"REDUCE", b_reduce, false},
+    {"RESOLVE_TEMPLATE", b_resolve_template, true},
+    {"SAFE_ADD", b_safe_add, false},
+    {"SAFE_DIV", b_safe_div, false},
+    {"SAFE_SUB", b_safe_sub, false},
+    {"SQL", b_sql, false},
+    {"STAR", b_star, true},
+    {"UNION", b_union, false},
+    {"VAR", b_var, false},
 };
 
 static const char *const clause_names[] = {"WITH", "JOIN", "WHERE", "GROUP_BY", "HAVING", "ORDER_BY", "LIMIT", NULL};
@@ -796,7 +797,10 @@ bool mbuiltin_exists(const char *name)
 int mbuiltin_call(struct mctx *c, const char *name, const struct margs *args, struct mresult *res)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        if (!strcmp(builtins[i].name, name)) return builtins[i].fn(c, args, res) < 0 ? -1 : 1;
+        if (!strcmp(builtins[i].name, name)) {
+            if (!builtins[i].kw && check_kw(c, name, args, NULL) < 0) return -1;
+            return builtins[i].fn(c, args, res) < 0 ? -1 : 1;
+        }
     if (mbuiltin_is_clause(name))
         return merr(c, "@%s(condition) must stand where its clause goes (e.g. `FROM t @%s(cond) ...`)", name, name);
     return 0;
