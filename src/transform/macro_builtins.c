@@ -345,7 +345,14 @@ static int b_eval(struct mctx *c, const struct margs *a, struct mresult *res)
 
 static int b_sql(struct mctx *c, const struct margs *a, struct mresult *res)
 {
+    static const char *const kws[] = {"into", NULL};
+    if (check_kw(c, "SQL", a, kws) < 0) return -1;
     if (a->n_pos < 1 || a->n_pos > 2) return merr(c, "@SQL expects (text[, into])");
+    /* into names the sqlglot expression type SQLMesh parses the text as; the text is lexed
+     * as it is here whatever the type, so into is only checked to be a name or a string */
+    const struct mseq *into = param(a, 1, "into");
+    if (into && !mseq_is_string(into, NULL, NULL) && !mseq_is_word(into, NULL, NULL))
+        return merr(c, "@SQL: invalid into '%s': expected a type name", text(c, into));
     const char *s;
     size_t n;
     const char *code;
@@ -772,7 +779,7 @@ static const struct builtin {
     {"SAFE_ADD", b_safe_add, false},
     {"SAFE_DIV", b_safe_div, false},
     {"SAFE_SUB", b_safe_sub, false},
-    {"SQL", b_sql, false},
+    {"SQL", b_sql, true},
     {"STAR", b_star, true},
     {"UNION", b_union, false},
     {"VAR", b_var, false},
