@@ -404,17 +404,15 @@ static int b_star(struct mctx *c, const struct margs *a, struct mresult *res)
     /* SQLMesh casts only when every (not excluded) column's type is known
      * (columns_to_types_all_known) */
     bool all_known = true;
+    bool *skip = ma_alloc(c->a, names.n + 1);
+    const char **exn = ma_alloc(c->a, (nex + 1) * sizeof *exn);
+    for (size_t k = 0; k < nex; k++) exn[k] = str_of(c, &ex[k]);
     for (size_t i = 0; i < names.n; i++) {
-        bool skip = false;
-        for (size_t k = 0; k < nex; k++)
-            if (!strcasecmp(str_of(c, &ex[k]), names.v[i])) skip = true;
-        if (!skip && (!types.v[i][0] || !strcasecmp(types.v[i], "unknown"))) all_known = false;
+        for (size_t k = 0; k < nex && !skip[i]; k++) skip[i] = !strcasecmp(exn[k], names.v[i]);
+        if (!skip[i] && (!types.v[i][0] || !strcasecmp(types.v[i], "unknown"))) all_known = false;
     }
     for (size_t i = 0; i < names.n && rc == 0; i++) {
-        bool skip = false;
-        for (size_t k = 0; k < nex; k++)
-            if (!strcasecmp(str_of(c, &ex[k]), names.v[i])) skip = true;
-        if (skip) continue;
+        if (skip[i]) continue;
         char *out_name = ma_printf(c->a, "%s%s%s", prefix, names.v[i], suffix);
         char *col = quoted ? ma_printf(c->a, "%s.%s", mquote(c, tid, '"'), mquote(c, names.v[i], '"'))
                            : ma_printf(c->a, "%s.%s", tid, names.v[i]);
