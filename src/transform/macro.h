@@ -125,7 +125,7 @@ struct mctx {
 /* Sets "file:line: message" (the node being evaluated) in c->err; returns -1. */
 int merr(struct mctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s quoted with q (' for a literal, " for an identifier), q doubled inside. */
-char *mquote(struct mctx *c, const char *s, char q);
+char *mquote(struct mctx *c, const char *s, char q); /* db_quote_ident / db_quote_literal into the arena */
 
 /* Evaluates seq into out. */
 int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out);

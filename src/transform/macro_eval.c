@@ -582,12 +582,8 @@ char *mquote(struct mctx *c, const char *s, char q)
 {
     strbuf sb;
     sb_init(&sb);
-    sb_append_char(&sb, q);
-    for (; *s; s++) {
-        if (*s == q) sb_append_char(&sb, q);
-        sb_append_char(&sb, *s);
-    }
-    sb_append_char(&sb, q);
+    if (q == '"') db_quote_ident(&sb, s);
+    else db_quote_literal(&sb, s);
     char *r = ma_strndup(c->a, sb.buf, sb.len);
     sb_free(&sb);
     return r;
