@@ -112,19 +112,6 @@ int macro_landed_files(const struct render_ctx *rc, const char *ds, strbuf *out,
 }
 
 /* ---- predefined variables ---- */
-static void iso(int64_t us, bool with_time, char *buf, size_t n)
-{
-    time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
-    long frac = (long)(us - (int64_t)secs * US_PER_SEC);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    if (!with_time) { strftime(buf, n, "%Y-%m-%d", &tm); return; }
-    char b[40];
-    strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
-    if (frac) snprintf(buf, n, "%s.%06ld", b, frac);
-    else snprintf(buf, n, "%s", b);
-}
-
 static void bind_text(struct mctx *c, const char *name, const char *sql)
 {
     struct mseq v = {0};
@@ -135,9 +122,11 @@ static void bind_text(struct mctx *c, const char *name, const char *sql)
 /* The SQL of predefined time variable <prefix>_<sfx> at us, or NULL when sfx is not one. */
 static const char *time_value(struct mctx *c, const char *sfx, int64_t us)
 {
-    char ds[16], ts[48], num[48];
-    iso(us, false, ds, sizeof ds);
-    iso(us, true, ts, sizeof ts);
+    char ds[32], ts[32], num[48];
+    time_fmt_ds(us, ds);
+    time_fmt_ts(us, ts);
+    size_t tn = strlen(ts); /* Python's isoformat: no fraction when it is zero */
+    if (tn > 7 && !strcmp(ts + tn - 7, ".000000")) ts[tn - 7] = 0;
     int64_t millis = us >= 0 ? us / 1000 : -((-us) / 1000);
     if (!strcmp(sfx, "ds")) return ma_printf(c->a, "'%s'", ds);
     if (!strcmp(sfx, "ts")) return ma_printf(c->a, "'%s'", ts);
@@ -150,12 +139,7 @@ static const char *time_value(struct mctx *c, const char *sfx, int64_t us)
         mfloat_repr((double)millis / 1000.0, num, sizeof num);
         return ma_strndup(c->a, num, strlen(num));
     }
-    if (!strcmp(sfx, "hour")) {
-        struct tm tm;
-        time_t secs = (time_t)(us >= 0 ? us / US_PER_SEC : (us - (US_PER_SEC - 1)) / US_PER_SEC);
-        gmtime_r(&secs, &tm);
-        return ma_printf(c->a, "%d", tm.tm_hour);
-    }
+    if (!strcmp(sfx, "hour")) return ma_printf(c->a, "%d", atoi(ts + 11)); /* "YYYY-MM-DD HH..." */
     return NULL;
 }
 
