@@ -65,8 +65,7 @@ static int blueprint_vars(struct marena *a, const struct mseq *item, const struc
                     m->file, m->blueprints_line, mseq_text(a, &pairs[i]));
             return -1;
         }
-        char *key = ma_strndup(a, pairs[i].v[0].tok.s, pairs[i].v[0].tok.n);
-        for (char *c = key; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        char *key = ma_lower(a, pairs[i].v[0].tok.s, pairs[i].v[0].tok.n);
         struct mseq val = {0};
         for (size_t k = 2; k < pairs[i].n; k++) mseq_push(a, &val, &pairs[i].v[k]);
         if (val.n) mtok_space(&val.v[0].tok, false);

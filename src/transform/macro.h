@@ -37,6 +37,7 @@ struct marena {
 };
 void *ma_alloc(struct marena *a, size_t n);               /* zeroed */
 char *ma_strndup(struct marena *a, const char *s, size_t n);
+char *ma_lower(struct marena *a, const char *s, size_t n);  /* ma_strndup, lower-cased */
 char *ma_printf(struct marena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void marena_free(struct marena *a);
 

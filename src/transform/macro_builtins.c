@@ -597,8 +597,7 @@ static int b_var(struct mctx *c, const struct margs *a, struct mresult *res)
     if (a->n_pos < 1 || a->n_pos > 2 || !mseq_is_string(&a->pos[0], NULL, NULL))
         return merr(c, "Invalid variable name '%s'. Expected a string literal.", a->n_pos ? text(c, &a->pos[0]) : "");
     const char *name = str_of(c, &a->pos[0]);
-    char *lname = ma_strndup(c->a, name, strlen(name));
-    for (char *p = lname; *p; p++) *p = (char)tolower((unsigned char)*p);
+    char *lname = ma_lower(c->a, name, strlen(name));
     const struct json *j = mvar_json(c, lname);
     if (j) return one_text(c, res, mjson_sql(c->a, j, true));
     /* Materia's configuration (environment/.env), e.g. @VAR('landing_dir') — text values */
@@ -678,8 +677,8 @@ static int b_date_spine(struct mctx *c, const struct margs *a, struct mresult *r
     if (check_kw(c, "DATE_SPINE", a, kws) < 0) return -1;
     const struct mseq *dp = param(a, 0, "datepart"), *sd = param(a, 1, "start_date"), *ed = param(a, 2, "end_date");
     if (!dp || !sd || !ed) return merr(c, "@DATE_SPINE expects (datepart, start_date, end_date)");
-    char *part = ma_strndup(c->a, str_of(c, dp), strlen(str_of(c, dp)));
-    for (char *p = part; *p; p++) *p = (char)tolower((unsigned char)*p);
+    const char *dps = str_of(c, dp);
+    char *part = ma_lower(c->a, dps, strlen(dps));
     if (strcmp(part, "day") && strcmp(part, "week") && strcmp(part, "month") && strcmp(part, "quarter") && strcmp(part, "year"))
         return merr(c, "Invalid datepart '%s'. Expected: 'day', 'week', 'month', 'quarter', or 'year'", part);
     const char *s = text(c, sd), *e = text(c, ed);

@@ -43,7 +43,7 @@ int merr(struct mctx *c, const char *fmt, ...)
     return -1;
 }
 
-static char *lower_dup(struct marena *a, const char *s, size_t n)
+char *ma_lower(struct marena *a, const char *s, size_t n)
 {
     char *r = ma_strndup(a, s, n);
     for (char *p = r; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -175,7 +175,7 @@ char *mtemplate(struct mctx *c, const char *text, size_t n)
         if (e < n && (isalpha((unsigned char)text[e]) || text[e] == '_'))
             while (e < n && (isalnum((unsigned char)text[e]) || text[e] == '_')) e++;
         if (e == s || (brace && (e >= n || text[e] != '}'))) { sb_append_char(&sb, '@'); continue; }
-        char *val = template_value(c, lower_dup(c->a, text + s, e - s));
+        char *val = template_value(c, ma_lower(c->a, text + s, e - s));
         if (!val) { sb_append_char(&sb, '@'); continue; }
         sb_append(&sb, val);
         i = e - 1 + brace;
@@ -207,7 +207,7 @@ static bool as_lambda(struct mctx *c, const struct mseq *item, struct mnode *out
     out->tok = h->tok;
     if (h->k == N_TOK && h->tok.t == MT_WORD && !h->tok.tmpl) {
         out->params = ma_alloc(c->a, sizeof *out->params);
-        out->params[0] = lower_dup(c->a, h->tok.s, h->tok.n);
+        out->params[0] = ma_lower(c->a, h->tok.s, h->tok.n);
         out->n_params = 1;
     } else if (h->k == N_GROUP && h->tok.t == MT_LP) {
         struct mseq *ps;
@@ -216,7 +216,7 @@ static bool as_lambda(struct mctx *c, const struct mseq *item, struct mnode *out
         out->params = ma_alloc(c->a, (np ? np : 1) * sizeof *out->params);
         for (size_t i = 0; i < np; i++) {
             if (ps[i].n != 1 || ps[i].v[0].k != N_TOK || ps[i].v[0].tok.t != MT_WORD) return false;
-            out->params[i] = lower_dup(c->a, ps[i].v[0].tok.s, ps[i].v[0].tok.n);
+            out->params[i] = ma_lower(c->a, ps[i].v[0].tok.s, ps[i].v[0].tok.n);
         }
         out->n_params = np;
     } else return false;
@@ -394,7 +394,7 @@ static int collect_args(struct mctx *c, const struct mnode *call, struct margs *
             struct mseq *vals;
             size_t nv;
             if (meval_arg(c, &rest, &vals, &nv) < 0) return -1;
-            a->kw_names[a->n_kw] = lower_dup(c->a, items[i].v[0].tok.s, items[i].v[0].tok.n);
+            a->kw_names[a->n_kw] = ma_lower(c->a, items[i].v[0].tok.s, items[i].v[0].tok.n);
             if (nv == 1) a->kw[a->n_kw] = vals[0];
             else mseq_join(c->a, vals, nv, &a->kw[a->n_kw]);
             a->n_kw++;
@@ -418,8 +418,8 @@ static int eval_def(struct mctx *c, const struct mnode *call)
     size_t wn;
     if (n != 2 || !mseq_is_word(&items[0], &w, &wn))
         return merr(c, "expected @DEF(name, value)");
-    char *name = lower_dup(c->a, w, wn);
-    if (w[0] == '"') name = lower_dup(c->a, w + 1, wn - 2);
+    char *name = ma_lower(c->a, w, wn);
+    if (w[0] == '"') name = ma_lower(c->a, w + 1, wn - 2);
     struct mnode lam;
     if (as_lambda(c, &items[1], &lam)) {
         struct mnode *l = ma_alloc(c->a, sizeof *l);
@@ -451,12 +451,12 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
         return rc;
     }
     /* an @DEF'd lambda is a macro (it shadows a built-in of the same name, as in SQLMesh) */
-    const struct mbinding *b = mctx_lookup(c, lower_dup(c->a, name, strlen(name)));
+    const struct mbinding *b = mctx_lookup(c, ma_lower(c->a, name, strlen(name)));
     if (!(b && b->lambda) && !mbuiltin_exists(name)) {
         c->depth--;
         return merr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
                      "macros nor an @DEF in this query, and Python macros (macros/*.py) cannot run here",
-                     lower_dup(c->a, call->tok.s, call->tok.n), name);
+                     ma_lower(c->a, call->tok.s, call->tok.n), name);
     }
     struct margs args;
     if (collect_args(c, call, &args) < 0) { c->depth--; return -1; }
@@ -541,7 +541,7 @@ static int eval_clause(struct mctx *c, const char *name, const struct mseq *in, 
 /* ---- variables and templates in the tree ---- */
 static int eval_var(struct mctx *c, const struct mnode *n, struct mseq *out)
 {
-    char *lname = lower_dup(c->a, n->tok.s, n->tok.n);
+    char *lname = ma_lower(c->a, n->tok.s, n->tok.n);
     const struct mbinding *b = mctx_lookup(c, lname);
     struct mseq v = {0};
     if (b && !b->lambda) {
@@ -602,7 +602,7 @@ static void eval_template_word(struct mctx *c, const struct mnode *n, struct mse
 /* True when @name holds a string (an @DEF'd literal or a string variable). */
 static bool string_valued(struct mctx *c, const struct mnode *n)
 {
-    char *lname = lower_dup(c->a, n->tok.s, n->tok.n);
+    char *lname = ma_lower(c->a, n->tok.s, n->tok.n);
     const struct mbinding *b = mctx_lookup(c, lname);
     if (b) return !b->lambda && mseq_is_string(&b->val, NULL, NULL);
     const struct json *j = mvar_json(c, lname);
@@ -674,7 +674,7 @@ int meval_seq(struct mctx *c, const struct mseq *in, struct mseq *out)
         case N_CALL: {
             char *name = ma_strndup(c->a, n->tok.s, n->tok.n);
             for (char *p = name; *p; p++) *p = (char)toupper((unsigned char)*p);
-            if (mbuiltin_is_clause(name) && !mctx_lookup(c, lower_dup(c->a, name, strlen(name)))) {
+            if (mbuiltin_is_clause(name) && !mctx_lookup(c, ma_lower(c->a, name, strlen(name)))) {
                 if (eval_clause(c, name, in, &i, out) < 0) return -1;
                 break;
             }

@@ -190,8 +190,7 @@ static int bind_audit_args(struct mctx *c)
 {
     const struct render_ctx *rc = c->rc;
     for (size_t i = 0; rc->arg_names && i < rc->arg_names->n; i++) {
-        char *n = ma_strndup(c->a, rc->arg_names->v[i], strlen(rc->arg_names->v[i]));
-        for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
+        char *n = ma_lower(c->a, rc->arg_names->v[i], strlen(rc->arg_names->v[i]));
         struct mseq raw = {0}, val = {0};
         if (macro_parse_fragment(c->a, rc->arg_values->v[i], c->line, &raw, c->err) < 0) return -1;
         if (meval_seq(c, &raw, &val) < 0) return -1;
