@@ -418,8 +418,8 @@ static int eval_def(struct mctx *c, const struct mnode *call)
     size_t wn;
     if (n != 2 || !mseq_is_word(&items[0], &w, &wn))
         return merr(c, "expected @DEF(name, value)");
-    char *name = ma_lower(c->a, w, wn);
-    if (w[0] == '"') name = ma_lower(c->a, w + 1, wn - 2);
+    bool quoted = w[0] == '"';
+    char *name = ma_lower(c->a, w + quoted, wn - 2 * quoted);
     struct mnode lam;
     if (as_lambda(c, &items[1], &lam)) {
         struct mnode *l = ma_alloc(c->a, sizeof *l);
@@ -451,12 +451,13 @@ static int eval_call(struct mctx *c, const struct mnode *call, struct mresult *r
         return rc;
     }
     /* an @DEF'd lambda is a macro (it shadows a built-in of the same name, as in SQLMesh) */
-    const struct mbinding *b = mctx_lookup(c, ma_lower(c->a, name, strlen(name)));
+    char *lname = ma_lower(c->a, call->tok.s, call->tok.n);
+    const struct mbinding *b = mctx_lookup(c, lname);
     if (!(b && b->lambda) && !mbuiltin_exists(name)) {
         c->depth--;
         return merr(c, "Python macro @%s is not supported by materia: @%s is neither one of SQLMesh's built-in "
                      "macros nor an @DEF in this query, and Python macros (macros/*.py) cannot run here",
-                     ma_lower(c->a, call->tok.s, call->tok.n), name);
+                     lname, name);
     }
     struct margs args;
     if (collect_args(c, call, &args) < 0) { c->depth--; return -1; }
