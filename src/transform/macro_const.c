@@ -93,16 +93,18 @@ void mfloat_repr(double d, char *buf, size_t n)
     }
 }
 
+/* The render's connection, else the process's in-memory one (closed by const_cache_free,
+ * which cache_slot registered before any query); NULL after merr when it cannot open. */
 static duckdb_connection eval_con(struct mctx *c)
 {
     if (c->rc->con) return c->rc->con;
     if (!g_evaldb_open) {
         struct mt_err e = MT_ERR_INIT;
-        if (db_open(&g_evaldb, ":memory:", false, 1, &e) < 0) return NULL;
-        g_evaldb_open = true;
-        if (!g_cache) {
-            cache_slot("");   /* allocates the table and registers the cleanup */
+        if (db_open(&g_evaldb, ":memory:", false, 1, &e) < 0) {
+            merr(c, "cannot open DuckDB to evaluate constant expressions: %s", e.msg);
+            return NULL;
         }
+        g_evaldb_open = true;
     }
     return g_evaldb.con;
 }
@@ -351,7 +353,7 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
         return 0;
     }
     duckdb_connection con = eval_con(c);
-    if (!con) return merr(c, "cannot open DuckDB to evaluate %s", sql);
+    if (!con) return -1;
     char *q = xasprintf("SELECT %s", sql);
     duckdb_result r;
     duckdb_state st = duckdb_query(con, q, &r);
@@ -424,8 +426,7 @@ int meval_const(struct mctx *c, const struct mseq *expr, char *kind, const char 
         }
         }
     }
-    if (st != DuckDBError) duckdb_destroy_result(&r);
-    else duckdb_destroy_result(&r);
+    duckdb_destroy_result(&r);
     ce->expr = xstrdup(sql);
     ce->kind = k;
     ce->val = val;
