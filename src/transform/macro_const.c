@@ -144,6 +144,18 @@ struct fp {
     struct marena *a;
 };
 
+static void push_tok(struct marena *a, const struct mtok ***v, size_t *n, size_t *cap, const struct mtok *t)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const struct mtok **nv = ma_alloc(a, nc * sizeof *nv);
+        if (*n) memcpy(nv, *v, *n * sizeof *nv);
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = t;
+}
+
 static void flatten(struct marena *a, const struct mseq *s, const struct mtok ***v, size_t *n, size_t *cap, bool *ok)
 {
     static const struct mtok lp = {.t = MT_LP, .s = "(", .n = 1}, rp = {.t = MT_RP, .s = ")", .n = 1};
@@ -151,25 +163,11 @@ static void flatten(struct marena *a, const struct mseq *s, const struct mtok **
         const struct mnode *nd = &s->v[i];
         if (nd->k == N_GROUP && nd->tok.t != MT_LP) { *ok = false; return; }
         if (nd->k != N_TOK && nd->k != N_GROUP) { *ok = false; return; }
-        if (*n + 2 >= *cap) {
-            size_t nc = *cap ? *cap * 2 : 16;
-            const struct mtok **nv = ma_alloc(a, nc * sizeof *nv);
-            if (*n) memcpy(nv, *v, *n * sizeof *nv);
-            *v = nv;
-            *cap = nc;
-        }
         if (nd->k == N_GROUP) {
-            (*v)[(*n)++] = &lp;
+            push_tok(a, v, n, cap, &lp);
             flatten(a, nd->inner, v, n, cap, ok);
-            if (*n + 1 >= *cap) {
-                size_t nc = *cap * 2;
-                const struct mtok **nv = ma_alloc(a, nc * sizeof *nv);
-                memcpy(nv, *v, *n * sizeof *nv);
-                *v = nv;
-                *cap = nc;
-            }
-            (*v)[(*n)++] = &rp;
-        } else (*v)[(*n)++] = &nd->tok;
+            push_tok(a, v, n, cap, &rp);
+        } else push_tok(a, v, n, cap, &nd->tok);
     }
 }
 
