@@ -361,7 +361,7 @@ static int b_sql(struct mctx *c, const struct margs *a, struct mresult *res)
         char k;
         const char *v;
         if (meval_const(c, &a->pos[0], &k, &v) < 0) return -1;
-        code = k == 'x' || k == 'l' ? text(c, &a->pos[0]) : k == 'b' ? (!strcmp(v, "TRUE") ? "TRUE" : "FALSE") : k == 'n' ? "NULL" : v;
+        code = k == 'x' || k == 'l' ? text(c, &a->pos[0]) : k == 'n' ? "NULL" : v; /* a bool's text is TRUE/FALSE already */
     }
     const char *sql = mtemplate(c, code, strlen(code));
     struct mseq parsed = {0};
