@@ -210,16 +210,8 @@ static int catalog_columns(struct mctx *c, const char *table, struct strlist *na
 {
     char *parts[3];
     size_t np = table_parts(c, table, parts, 3);
-    if (!np) return -1;
     duckdb_connection con = c->rc->con;
-    struct db tmp;
-    bool opened = false;
-    if (!con) {
-        struct mt_err e = MT_ERR_INIT;
-        if (db_open(&tmp, ":memory:", false, 1, &e) < 0) return -1;
-        con = tmp.con;
-        opened = true;
-    }
+    if (!np || !con) return -1; /* without the render's connection there is no catalog to read */
     duckdb_prepared_statement ps = NULL;
     int rc = -1;
     const char *q = np == 1 ? "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 "
@@ -245,7 +237,6 @@ static int catalog_columns(struct mctx *c, const char *table, struct strlist *na
         duckdb_destroy_result(&r);
     }
     duckdb_destroy_prepare(&ps);
-    if (opened) db_close(&tmp);
     return rc;
 }
 
