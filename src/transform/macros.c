@@ -112,13 +112,6 @@ int macro_landed_files(const struct render_ctx *rc, const char *ds, strbuf *out,
 }
 
 /* ---- predefined variables ---- */
-static void bind_text(struct mctx *c, const char *name, const char *sql)
-{
-    struct mseq v = {0};
-    struct mt_err e = MT_ERR_INIT;
-    if (macro_parse_fragment(c->a, sql, 0, &v, &e) == 0) mctx_bind(c, name, &v, NULL);
-}
-
 /* The SQL of predefined time variable <prefix>_<sfx> at us, or NULL when sfx is not one. */
 static const char *time_value(struct mctx *c, const char *sfx, int64_t us)
 {
@@ -172,15 +165,17 @@ const struct mbinding *macro_predefined_bind(struct mctx *c, const char *lname)
     return c->locals;
 }
 
-static void bind_predefined(struct mctx *c)
+/* Blueprint variables sit below the predefined names and @DEF (mctx_lookup). */
+static int bind_blueprint_vars(struct mctx *c)
 {
     const struct render_ctx *rc = c->rc;
-    /* blueprint variables sit below the predefined names and @DEF (mctx_lookup) */
-    if (rc->bp_names)
-        for (size_t i = 0; i < rc->bp_names->n; i++) {
-            bind_text(c, rc->bp_names->v[i], rc->bp_values->v[i]);
-            c->locals->low = true;
-        }
+    for (size_t i = 0; rc->bp_names && i < rc->bp_names->n; i++) {
+        struct mseq v = {0};
+        if (macro_parse_fragment(c->a, rc->bp_values->v[i], c->line, &v, c->err) < 0) return -1;
+        mctx_bind(c, rc->bp_names->v[i], &v, NULL);
+        c->locals->low = true;
+    }
+    return 0;
 }
 
 /* Audit arguments shadow everything else. Their values are SQL, expanded here (SQLMesh
@@ -232,8 +227,8 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
     size_t n;
     int ret = macro_parse(&a, sql, file, line0, &stmts, &n, err);
     if (ret == 0) {
-        bind_predefined(&c);
-        ret = bind_audit_args(&c);
+        ret = bind_blueprint_vars(&c);
+        if (ret == 0) ret = bind_audit_args(&c);
     }
     size_t printed = 0;
     int first_line = 0;
