@@ -63,8 +63,7 @@ static int render_query(const struct query_opts *o)
     char *sql = NULL;
     size_t len = 0;
     if (fs_read_all(!strcmp(o->file, "-") ? "/dev/stdin" : o->file, &sql, &len, &err) < 0) return cli_fail(err.msg);
-    struct json vars = {0}, schema = {0};
-    bool have_vars = false, have_schema = false;
+    struct json vars = {0}, schema = {0}; /* JSON_NULL until given; json_free is safe on either */
     int64_t s_us = 0, e_us = 86400 * US_PER_SEC, x_us = 0;
     int rc = 0;
     if ((o->start && time_parse(o->start, &s_us) < 0) || (o->end && time_parse(o->end, &e_us) < 0) ||
@@ -73,24 +72,25 @@ static int render_query(const struct query_opts *o)
         return cli_usage_error(usage, "--start/--end/--execution-time: expected YYYY-MM-DD[ HH:MM[:SS]]");
     }
     if (o->vars) {
-        if (json_parse(o->vars, &vars, &err) < 0 || vars.t != JSON_OBJ) {
+        if (json_parse(o->vars, &vars, &err) < 0) {
             mt_err_prefix(&err, "--vars: expected a JSON object: ");
             rc = -1;
-        } else {
-            have_vars = true;
-            lower_keys(&vars);
-        }
+        } else if (vars.t != JSON_OBJ) {
+            rc = mt_errf(&err, "--vars: expected a JSON object, got another JSON value");
+        } else lower_keys(&vars);
     }
     if (rc == 0 && o->schema) {
-        if (json_parse(o->schema, &schema, &err) < 0 || schema.t != JSON_OBJ) {
+        if (json_parse(o->schema, &schema, &err) < 0) {
             mt_err_prefix(&err, "--schema: expected a JSON object of tables: ");
             rc = -1;
-        } else have_schema = true;
+        } else if (schema.t != JSON_OBJ) {
+            rc = mt_errf(&err, "--schema: expected a JSON object of tables, got another JSON value");
+        }
     }
     if (rc == 0) {
-        struct render_ctx ctx = {.cfg = &g_config, .vars = have_vars ? &vars : NULL, .gateway = o->gateway,
-                                 .kind_name = o->kind, .columns = have_schema ? schema_columns : NULL,
-                                 .columns_ud = have_schema ? &schema : NULL, .this_model = o->this_model,
+        struct render_ctx ctx = {.cfg = &g_config, .vars = o->vars ? &vars : NULL, .gateway = o->gateway,
+                                 .kind_name = o->kind, .columns = o->schema ? schema_columns : NULL,
+                                 .columns_ud = o->schema ? &schema : NULL, .this_model = o->this_model,
                                  .start_us = s_us, .end_us = e_us, .exec_us = x_us, .statements = true};
         strbuf sb;
         sb_init(&sb);
@@ -98,8 +98,8 @@ static int render_query(const struct query_opts *o)
         if (rc == 0) printf("%s\n", sb.buf ? sb.buf : "");
         sb_free(&sb);
     }
-    if (have_vars) json_free(&vars);
-    if (have_schema) json_free(&schema);
+    json_free(&vars); /* also a parsed value that was not an object */
+    json_free(&schema);
     free(sql);
     return rc < 0 ? cli_fail(err.msg) : MT_EXIT_OK;
 }
