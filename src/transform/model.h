@@ -54,7 +54,7 @@ struct model {
     struct audit_call *audits;
     size_t n_audits;
     char *description, *owner, *tags, *columns, *start;
-    bool allow_partials;   /* every run processes the current, incomplete interval too (plan.c) */
+    bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
     bool disabled;         /* enabled false: not loaded (project.c), as in SQLMesh */

@@ -99,14 +99,6 @@ int64_t model_start_us(const struct model *m)
     return 0;
 }
 
-/* Whether done reaches exec (the run's time is already processed). */
-static bool covers(const struct ranges *done, int64_t exec)
-{
-    for (size_t i = 0; i < done->n; i++)
-        if (done->v[i].s < exec && done->v[i].e >= exec) return true;
-    return false;
-}
-
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
                struct mt_err *err)
 {
@@ -177,9 +169,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                 bool due = cur->last_run_us < cron_floor(m->unit, exec_us);
                 it->reason = parent_data_changed ? R_DOWNSTREAM : inputs ? R_INPUTS : due ? R_DUE : R_UNCHANGED;
             } else if (incremental) {
-                /* allow_partials true: the current, incomplete interval is processed by every
-                 * run that moves past what is done (SQLMesh's allow_partials) */
-                bool partial = parent_data_changed || inputs || (m->allow_partials && !covers(&cur->done, exec_us));
+                bool partial = parent_data_changed || inputs;
                 ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, partial, &it->todo);
                 it->reason = it->todo.n == 0 ? R_UNCHANGED : parent_data_changed ? R_DOWNSTREAM
                            : inputs ? R_INPUTS : R_DUE;

@@ -56,23 +56,6 @@ def test_time_range_processes_only_missing_intervals():
     s.cleanup()
 
 
-def test_allow_partials_processes_the_current_interval_on_every_run():
-    models = dict(EVENTS)
-    models["models/raw/events.sql"] = models["models/raw/events.sql"].replace(
-        "  start '2024-01-01',\n", "  start '2024-01-01',\n  allow_partials true,\n")
-    s = new_scratch("transform-incr-partials", models)
-    land(s, "ev/a.csv", "id,qty,ts\n1,10,2024-01-01 08:00\n2,20,2024-01-03 09:00\n3,30,2024-01-03 15:00\n")
-    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
-    assert q(s, "SELECT count(*) AS n FROM raw.events") == [{"n": 2}]
-    assert s.run("run", "--execution-time", "2024-01-03 12:00", check=0).stdout.startswith("nothing to do")
-    # later the same day, no new file: the partial day is processed again, up to the new time
-    p = s.run("run", "--execution-time", "2024-01-03 20:00", check=0)
-    assert actions(p.stdout)["raw.events"] == "insert", p.stdout
-    assert intervals(s)[-1] == ("2024-01-03 00:00:00", "2024-01-03 20:00:00", 2), intervals(s)
-    assert q(s, "SELECT count(*) AS n FROM raw.events") == [{"n": 3}]
-    s.cleanup()
-
-
 def test_changing_an_incremental_model_backfills_a_new_version():
     s = new_scratch("transform-incr", EVENTS)
     land(s, "ev/a.csv", "id,qty,ts\n1,10,2024-01-01 08:00\n2,20,2024-01-02 08:00\n")
