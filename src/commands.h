@@ -15,6 +15,7 @@ int cmd_plan(int argc, char **argv);            /* transform/ */
 int cmd_run(int argc, char **argv);             /* transform/ (also `transform`) */
 int cmd_dag(int argc, char **argv);             /* transform/ */
 int cmd_render(int argc, char **argv);          /* transform/ */
+int cmd_info(int argc, char **argv);            /* transform/info_cmd.c */
 int cmd_janitor(int argc, char **argv);         /* transform/ */
 int cmd_test(int argc, char **argv);            /* transform/test_cmd.c */
 int cmd_export_serving(int argc, char **argv);  /* serving/ */

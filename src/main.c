@@ -38,6 +38,7 @@ static const struct command commands[] = {
     {"transform", cmd_run, "same as run"},
     {"dag", cmd_dag, "print the model graph (text or --format dot)"},
     {"render", cmd_render, "print a model's SQL after macro expansion"},
+    {"info", cmd_info, "show one model: definition, metadata, tables and intervals"},
     {"test", cmd_test, "run the project's SQLMesh YAML unit tests (tests/test_*.yaml)"},
     {"janitor", cmd_janitor, "drop model versions no longer referenced"},
     {"export-serving", cmd_export_serving, "publish serving.duckdb from the lakehouse (atomic swap)"},

@@ -213,8 +213,9 @@ static int split_commas(struct parser *p, size_t a, size_t b, piece_fn fn, void 
     for (size_t i = a; i <= b; i++) {
         if (i < b) {
             enum tok_type ty = p->ts.v[i].type;
-            if (ty == T_LPAREN) depth++;
-            else if (ty == T_RPAREN) depth--;
+            /* [a, b] is one value too (SQLMesh's arrays: grains [a, b], tags [x, y]) */
+            if (ty == T_LPAREN || (ty == T_OP && p->lx.s[p->ts.v[i].start] == '[')) depth++;
+            else if (ty == T_RPAREN || (ty == T_OP && p->lx.s[p->ts.v[i].start] == ']')) depth--;
             if (!(ty == T_COMMA && depth == 0)) continue;
         }
         if (i > s && fn(p, s, i, ctx) < 0) return -1;
@@ -471,6 +472,19 @@ static char **text_slot(struct model *m, const char *key)
     return NULL;
 }
 
+/* model_meta_property over the value's source text: 1 stored, 0 not metadata, -1 refused
+ * or malformed (the message made one line, as lex_error's are). */
+static int meta_property(struct parser *p, struct model *m, const char *key, size_t va, size_t vb, int line)
+{
+    char *raw = range_text(p, va, vb - 1);
+    int rc = model_meta_property(&m->meta, key, raw, p->lx.file, line, p->lx.err);
+    free(raw);
+    if (rc < 0)
+        for (char *c = p->lx.err->msg; *c; c++)
+            if ((unsigned char)*c < 0x20) *c = ' ';
+    return rc;
+}
+
 static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct model *m = ctx;
@@ -502,12 +516,6 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         /* SQLMesh stops a model's intervals at end; the planner (plan.c) does not read one */
         rc = lex_error(&p->lx, kt->line, "end is not supported by materia: a model's intervals run up to the "
                        "run's time");
-    } else if (!strcmp(key, "grain") || !strcmp(key, "grains")) {
-        free(m->grain);
-        m->grain = range_text(p, va, vb - 1);
-    } else if (!strcmp(key, "tags")) {
-        free(m->tags);
-        m->tags = range_text(p, va, vb - 1);
     } else if (!strcmp(key, "columns")) {
         unparen(p, &va, &vb);
         free(m->columns);
@@ -556,6 +564,8 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "column_descriptions")) {
         /* documentation, like description: SQLMesh registers it as column comments, which
          * materia does not (config.yaml register_comments true is refused) */
+    } else if ((rc = meta_property(p, m, key, va, vb, kt->line)) != 0) {
+        rc = rc < 0 ? -1 : 0; /* metadata (model_meta.c): stored, or refused by name */
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
                        "depends_on, description, start, columns, owner, tags or allow_partials", key);
@@ -595,6 +605,7 @@ static size_t inline_audits_at(const char *text, size_t len, size_t pos)
 int model_parse(const char *text, size_t len, const char *filename, struct model *m, struct mt_err *err)
 {
     memset(m, 0, sizeof *m);
+    model_meta_init(&m->meta);
     struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err}};
     if (reject_nul(&p.lx, text, len) < 0) return -1;
     m->file = xstrdup(filename);
@@ -829,7 +840,7 @@ void model_free(struct model *m)
     free(m->time_column);
     strlist_free(&m->unique_key);
     free(m->seed_path);
-    free(m->grain);
+    model_meta_free(&m->meta);
     strlist_free(&m->depends_on);
     for (size_t i = 0; i < m->n_audits; i++) {
         free(m->audits[i].name);
@@ -839,7 +850,6 @@ void model_free(struct model *m)
     free(m->audits);
     free(m->description);
     free(m->owner);
-    free(m->tags);
     free(m->columns);
     free(m->start);
     free(m->kind_args);

@@ -77,6 +77,9 @@ int lint_projections(const struct project *p, size_t i, const struct json *stmt,
 {
     if (!p->conf || !p->conf->lint_projections) return 0;
     const struct model *m = &p->models[i];
+    /* the model's ignored_rules (SQLMesh's linter/definition.py lint_model: rules minus
+     * select_rules(all_rules, model.ignored_rules)) */
+    if (model_meta_ignores(&m->meta, "noambiguousprojections")) return 0;
     const struct json *node = json_get(stmt, "node");
     while (node && !strcmp(json_str(node, "type"), "SET_OPERATION_NODE")) node = json_get(node, "left");
     const struct json *sel = json_get(node, "select_list");

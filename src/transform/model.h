@@ -28,6 +28,28 @@ enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YE
 
 struct audit_def;
 
+/* A model's metadata (transform/model_meta.c owns it): properties that change no row,
+ * which SQLMesh keeps out of the data hash (sqlmesh/core/model/meta.py) — stored here and
+ * shown by `materia info` (info_cmd.c), except ignored_rules, which the linter reads. */
+struct model_meta {
+    struct strlist grains;      /* grain / grains: column names or expressions */
+    struct strlist tags;        /* tags, unquoted */
+    struct strlist references;  /* references: columns joining to other models' grains */
+    struct strlist ignored_rules; /* linter rules skipped for this model (lower-case; "all") */
+    char *project;              /* project (multi-repo deployments) */
+    signed char formatting;     /* -1 unset, 0 false, 1 true (sqlmesh format's switch) */
+    signed char optimize_query; /* -1 unset, 0 false, 1 true */
+};
+/* Handles metadata property key (lower-case) with raw value text: 1 when it is one (stored in
+ * *mm), 0 when key is not a metadata property, -1 with "file:line: ..." in err when its value
+ * is malformed or the property is refused. */
+int model_meta_property(struct model_meta *mm, const char *key, const char *value, const char *file, int line,
+                        struct mt_err *err);
+void model_meta_init(struct model_meta *mm);
+void model_meta_free(struct model_meta *mm);
+/* Whether linter rule `rule` is ignored for the model (its name or "all" in ignored_rules). */
+bool model_meta_ignores(const struct model_meta *mm, const char *rule);
+
 /* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
  * columns=(a, b). Argument values are the raw SQL text between := and the next comma. */
 struct audit_call {
@@ -49,11 +71,11 @@ struct model {
     long batch_size;       /* INCREMENTAL_BY_TIME_RANGE: intervals per query (0: all at once) */
     struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */
     char *seed_path;       /* SEED, as written (relative to the model file) */
-    char *grain;           /* raw text */
+    struct model_meta meta; /* grains, tags, references, project, ... (model_meta.c) */
     struct strlist depends_on;
     struct audit_call *audits;
     size_t n_audits;
-    char *description, *owner, *tags, *columns, *start;
+    char *description, *owner, *columns, *start;
     bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */

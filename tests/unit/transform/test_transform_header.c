@@ -59,7 +59,11 @@ static void test_full_header(void **state)
     assert_int_equal(m.kind, KIND_INCR_TIME);
     assert_string_equal(m.time_column, "landed_at");
     assert_int_equal(m.unit, CRON_HOURLY);
-    assert_string_equal(m.grain, "(country_code, market_year)");
+    assert_int_equal(m.meta.grains.n, 2);
+    assert_string_equal(m.meta.grains.v[0], "country_code");
+    assert_string_equal(m.meta.grains.v[1], "market_year");
+    assert_int_equal(m.meta.tags.n, 2);
+    assert_string_equal(m.meta.tags.v[1], "b");
     assert_string_equal(m.start, "2020-01-01");
     assert_string_equal(m.description, "it's coffee");
     assert_string_equal(m.columns, "a INT, b VARCHAR");
