@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "transform/kinds.h"
 #include "transform/model.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -251,6 +252,15 @@ static int push_name(struct parser *p, size_t a, size_t b, void *ctx)
     return 0;
 }
 
+/* An expression as written (partitioned_by (a, date_trunc('day', ts))). */
+static int push_expr(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    char *s = range_text(p, a, b - 1);
+    strlist_push(ctx, s);
+    free(s);
+    return 0;
+}
+
 static int parse_audit_arg(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct audit_call *ac = ctx;
@@ -289,6 +299,56 @@ struct kind_ctx {
     strbuf canon;
 };
 
+static int audit_bool(struct parser *p, const struct tok *kt, const char *key, size_t va, size_t vb, bool *out);
+
+/* The arguments of the kinds of kind_partition.c, kind_embedded.c and seed_csv.c; 1 when key
+ * is none of theirs (SQLMesh's model/kind.py: IncrementalByPartitionKind,
+ * IncrementalUnmanagedKind, ViewKind, SeedKind). */
+static int parse_more_kind_arg(struct parser *p, struct model *m, const struct tok *t, const char *key, size_t va,
+                               size_t vb)
+{
+    bool v = false;
+    bool incr = m->kind == KIND_INCR_PARTITION || m->kind == KIND_INCR_UNMANAGED;
+    if (!strcmp(key, "materialized") && m->kind == KIND_VIEW)
+        /* SQLMesh's DuckDB adapter has no materialized views (SUPPORTS_MATERIALIZED_VIEWS is
+         * False, so base.py create_view drops the flag): a plain view there, and here; the
+         * flag is fingerprinted (kind_args), as ViewKind.data_hash_values does */
+        return audit_bool(p, t, key, va, vb, &m->materialized);
+    if (!strcmp(key, "insert_overwrite") && m->kind == KIND_INCR_UNMANAGED)
+        return audit_bool(p, t, key, va, vb, &m->insert_overwrite);
+    if (!strcmp(key, "forward_only") && m->kind == KIND_INCR_UNMANAGED)
+        return audit_bool(p, t, key, va, vb, &m->forward_only);
+    if (!strcmp(key, "forward_only") && m->kind == KIND_INCR_PARTITION) {
+        if (audit_bool(p, t, key, va, vb, &v) < 0) return -1;
+        return v ? 0 : lex_error(&p->lx, t->line, "Do not specify the `forward_only` configuration key - "
+                                 "INCREMENTAL_BY_PARTITION models are always forward_only.");
+    }
+    if (!strcmp(key, "disable_restatement") && incr)
+        return audit_bool(p, t, key, va, vb, &v); /* no effect: materia never restates */
+    if (!strcmp(key, "csv_settings") && m->kind == KIND_SEED) {
+        char *raw = range_text(p, va, vb - 1);
+        int rc = seed_csv_parse(raw, p->lx.file, t->line, &m->csv_opts, p->lx.err);
+        free(raw);
+        return rc;
+    }
+    if (!strcmp(key, "batch_size") && m->kind == KIND_SEED) {
+        /* rows per INSERT (SeedStrategy.create: the first batch replaces, the others append,
+         * in order, with the types of the whole file): the table is the same whatever its
+         * value, so materia loads the file in one statement; only a positive integer is
+         * valid (SeedKind: SQLGlotPositiveInt) */
+        char *s = tok_text(p, &p->ts.v[va]), *end;
+        long n = strtol(s, &end, 10);
+        bool ok = vb - va == 1 && !*end && n >= 1;
+        free(s);
+        return ok ? 0 : lex_error(&p->lx, t->line, "expected batch_size N (N >= 1)");
+    }
+    if (incr && (!strcmp(key, "batch_size") || !strcmp(key, "batch_concurrency")))
+        return lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
+                         m->kind == KIND_INCR_UNMANAGED ? "insert_overwrite, forward_only or disable_restatement"
+                                                        : "forward_only or disable_restatement");
+    return 1;
+}
+
 static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct kind_ctx *kc = ctx;
@@ -302,7 +362,10 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
     sb_appendf(&kc->canon, "%s=%s;", key, raw);
-    if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
+    int more = parse_more_kind_arg(p, m, t, key, va, vb);
+    if (more <= 0) {
+        rc = more;
+    } else if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
         unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d') → ts */
         if (p->ts.v[va].type != T_IDENT) rc = lex_error(&p->lx, t->line, "expected a column name after time_column");
         else { m->time_column = tok_text(p, &p->ts.v[va]); }
@@ -340,7 +403,9 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"
-                       : m->kind == KIND_SEED ? "path" : "no properties");
+                       : m->kind == KIND_SEED ? "path" : m->kind == KIND_INCR_UNMANAGED ? "insert_overwrite"
+                       : m->kind == KIND_INCR_PARTITION ? "forward_only" : m->kind == KIND_VIEW ? "materialized"
+                       : "no properties");
     }
     free(raw);
     free(key);
@@ -357,8 +422,18 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     else if (!strcasecmp(k, "SEED")) m->kind = KIND_SEED;
     else if (!strcasecmp(k, "INCREMENTAL_BY_TIME_RANGE")) m->kind = KIND_INCR_TIME;
     else if (!strcasecmp(k, "INCREMENTAL_BY_UNIQUE_KEY")) m->kind = KIND_INCR_KEY;
+    else if (!strcasecmp(k, "INCREMENTAL_BY_PARTITION")) m->kind = KIND_INCR_PARTITION, m->forward_only = true;
+    else if (!strcasecmp(k, "INCREMENTAL_UNMANAGED")) m->kind = KIND_INCR_UNMANAGED, m->forward_only = true;
+    else if (!strcasecmp(k, "EMBEDDED")) m->kind = KIND_EMBEDDED;
+    else if (!strcasecmp(k, "EXTERNAL"))
+        /* SQLMesh loads it as a symbolic model: its query never runs (snapshot/evaluator.py
+         * SymbolicStrategy) and readers read the table by its own name (snapshot/definition.py
+         * table_name) — what external_models.yaml declares */
+        rc = lex_error(&p->lx, t->line, "kind EXTERNAL is not supported by materia: such a model's query never "
+                       "runs and its table is read by name; declare the table in external_models.yaml");
     else rc = lex_error(&p->lx, t->line, "unknown kind '%s': expected VIEW, FULL, SEED, "
-                        "INCREMENTAL_BY_TIME_RANGE or INCREMENTAL_BY_UNIQUE_KEY", k);
+                        "INCREMENTAL_BY_TIME_RANGE, INCREMENTAL_BY_UNIQUE_KEY, INCREMENTAL_BY_PARTITION, "
+                        "INCREMENTAL_UNMANAGED or EMBEDDED", k);
     free(k);
     if (rc < 0) return -1;
     struct kind_ctx kc = {.m = m};
@@ -558,6 +633,12 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         if (!m->gateway) rc = lex_error(&p->lx, kt->line, "expected a gateway name");
         else lower(m->gateway);
         m->gateway_line = kt->line;
+    } else if (!strcmp(key, "partitioned_by")) {
+        /* SQLMesh's model property (meta.py partitioned_by_); kind_partition.c checks and uses it */
+        unparen(p, &va, &vb);
+        strlist_free(&m->partitioned_by);
+        rc = split_commas(p, va, vb, push_expr, &m->partitioned_by);
+        m->partitioned_by_line = kt->line;
     } else if (!strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties")) {
         rc = lex_error(&p->lx, kt->line, "%s is not supported by materia: it writes plain DuckDB tables and views",
                        key);
@@ -853,6 +934,8 @@ void model_free(struct model *m)
     free(m->columns);
     free(m->start);
     free(m->kind_args);
+    strlist_free(&m->partitioned_by);
+    free(m->csv_opts);
     free(m->query);
     free(m->stamp);
     free(m->gateway);
@@ -869,6 +952,9 @@ const char *model_kind_name(enum model_kind k)
     case KIND_SEED: return "SEED";
     case KIND_INCR_TIME: return "INCREMENTAL_BY_TIME_RANGE";
     case KIND_INCR_KEY: return "INCREMENTAL_BY_UNIQUE_KEY";
+    case KIND_INCR_PARTITION: return "INCREMENTAL_BY_PARTITION";
+    case KIND_INCR_UNMANAGED: return "INCREMENTAL_UNMANAGED";
+    case KIND_EMBEDDED: return "EMBEDDED";
     }
     return "?";
 }
@@ -903,6 +989,7 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         m->time_column = d.time_column, d.time_column = NULL;
         strlist_free(&m->unique_key);
         m->unique_key = d.unique_key, memset(&d.unique_key, 0, sizeof d.unique_key);
+        m->insert_overwrite = d.insert_overwrite, m->forward_only = d.forward_only, m->materialized = d.materialized;
         m->kind_set = true;
         model_free(&d);
         if (m->kind == KIND_SEED)

@@ -19,7 +19,8 @@
 #include "util/project_config.h"
 #include "util/strlist.h"
 
-enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
+enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY,
+                  KIND_INCR_PARTITION, KIND_INCR_UNMANAGED, KIND_EMBEDDED };
 const char *model_kind_name(enum model_kind k);
 
 /* Cron granularity: SQLMesh's @hourly/@daily/@weekly/@monthly/@yearly (and the equivalent
@@ -84,6 +85,13 @@ struct model {
     char *gateway;         /* the model's own gateway (must be the one in use), or NULL */
     int gateway_line;
     char *kind_args;       /* canonical text of the kind's arguments (fingerprinted) */
+    /* kinds of transform/kind_partition.c, kind_embedded.c, seed_csv.c: */
+    struct strlist partitioned_by; /* partitioned_by: SQL expressions as written */
+    int partitioned_by_line;
+    bool insert_overwrite; /* INCREMENTAL_UNMANAGED (insert_overwrite true) */
+    bool forward_only;     /* INCREMENTAL_BY_PARTITION (always), INCREMENTAL_UNMANAGED (default) */
+    bool materialized;     /* VIEW (materialized true) */
+    char *csv_opts;        /* SEED csv_settings as DuckDB read_csv options (", delim = ';'...") */
     char *query;           /* text after the header up to any inline AUDIT (may be empty for SEED) */
     struct audit_def *inline_audits; /* AUDIT blocks after the query: this model's own audits */
     size_t n_inline_audits;

@@ -22,10 +22,11 @@
 #include <strings.h>
 
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/db.h"
 
 /* Length of the (possibly dotted, possibly quoted) table name written at s. */
-static size_t name_span(const char *s)
+size_t name_span(const char *s) /* kinds.h */
 {
     const char *p = s;
     for (int part = 0; part < 3; part++) {

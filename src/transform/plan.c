@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -68,6 +69,11 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
                           m->stamp ? m->stamp : "", m->stamp ? "\n" : "");
     hash_update(&h, hdr, strlen(hdr));
     free(hdr);
+    /* only when set: the fingerprints of models without one stay as they were */
+    for (size_t k = 0; k < m->partitioned_by.n; k++) {
+        hash_update(&h, "partitioned_by=", 15);
+        hash_update(&h, m->partitioned_by.v[k], strlen(m->partitioned_by.v[k]) + 1);
+    }
     if (m->kind == KIND_SEED) {
         char *path = seed_abs_path(m), *data;
         size_t len;
@@ -158,7 +164,11 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
         dag_inputs_fingerprint(p, i, it->inputs_fp, &it->n_files);
         const struct model_state *cur = state_find(&pl->st, m->name);
         it->cur = cur;
-        bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY;
+        bool incremental = kind_interval_based(m->kind);
+        if (cur && strcmp(cur->fingerprint, it->fp) && kind_forward_only_check(m, err) < 0) {
+            free(item_of);
+            goto fail;
+        }
         if (!cur || strcmp(cur->fingerprint, it->fp)) {
             it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
             it->new_version = it->run = true;
@@ -173,7 +183,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                 ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, partial, &it->todo);
                 it->reason = it->todo.n == 0 ? R_UNCHANGED : parent_data_changed ? R_DOWNSTREAM
                            : inputs ? R_INPUTS : R_DUE;
-            } else if (m->kind == KIND_VIEW && parent_data_changed) {
+            } else if ((m->kind == KIND_VIEW || m->kind == KIND_EMBEDDED) && parent_data_changed) {
                 it->data_changed = true; /* nothing to build, but readers see new data */
             }
             it->run = it->reason != R_UNCHANGED;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/db.h"
 #include "util/err.h"
 #include "util/fsutil.h"
@@ -290,7 +291,7 @@ static int add_model(struct project *p, struct model *m, const struct config *cf
         model_free(m);
         return -1;
     }
-    if (p->conf && model_apply_defaults(m, p->conf, err) < 0) {
+    if ((p->conf && model_apply_defaults(m, p->conf, err) < 0) || kind_check(m, err) < 0) {
         model_free(m);
         return -1;
     }

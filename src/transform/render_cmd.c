@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "util/err.h"
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -179,6 +180,13 @@ int cmd_render(int argc, char **argv)
             rc = macro_render(m->query, m->file, m->query_line, &ctx, &raw, &err);
             /* exactly what a run sends: table names as names.c makes them mean what SQLMesh means */
             if (rc == 0) rc = names_qualify(&pl.proj, (size_t)i, d.con, raw.buf, it->physical, &sb, &err);
+            if (rc == 0 && embedded_reader(&pl.proj, (size_t)i)) { /* EMBEDDED parents inlined */
+                strbuf named = sb;
+                sb_init(&sb);
+                ctx.con = d.con;
+                rc = embedded_expand(&pl.proj, (size_t)i, &ctx, named.buf, &sb, &err);
+                sb_free(&named);
+            }
             if (rc == 0) printf("%s\n", sb.buf);
             sb_free(&raw);
             sb_free(&sb);

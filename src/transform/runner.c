@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -90,6 +91,7 @@ static void seed_sql(const struct model *m, strbuf *sb)
     sb_append(sb, "SELECT * FROM read_csv(");
     db_quote_literal(sb, path);
     sb_append(sb, ", header = true");
+    seed_csv_options(m, sb); /* csv_settings, else pandas' defaults (seed_csv.c) */
     struct strlist names = {0}, types = {0};
     if (model_columns(m, &names, &types)) {
         sb_append(sb, ", columns = {");
@@ -164,11 +166,14 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     ctx.start_us = s;
     ctx.end_us = e;
     ctx.exec_us = rc->pl->exec_us;
-    strbuf raw;
+    strbuf raw, named;
     sb_init(&raw);
+    sb_init(&named);
     int r = macro_render(m->query, m->file, m->query_line, &ctx, &raw, rc->err);
-    if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, out, rc->err);
+    if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, &named, rc->err);
+    if (r == 0) r = embedded_expand(&rc->pl->proj, it->m, &ctx, named.buf, out, rc->err); /* kind_embedded.c */
     sb_free(&raw);
+    sb_free(&named);
     return r;
 }
 
@@ -271,6 +276,9 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+    } else if (r == 0 && kind_refresh_sql(m, it->physical, q.buf, &sql)) { /* kind_partition.c */
+        r = exec_rows(rc->con, sql.buf, rows, rc->err);
+        if (r == 0 && kind_refresh_cleanup(m)) r = db_exec(rc->con, kind_refresh_cleanup(m), rc->err);
     } else if (r == 0 && m->kind == KIND_INCR_TIME) {
         sb_appendf(&sql, "DELETE FROM %s", it->physical);
         time_filter(&sql, m, s, e);
@@ -372,7 +380,7 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
 {
     int64_t exec = rc->pl->exec_us;
     *t = (struct audit_times){.start_us = 0, .end_us = exec, .exec_us = exec};
-    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+    if (kind_interval_based(m->kind)) {
         if (it->todo.n == 0) t->start_us = exec;
         else t->start_us = it->todo.v[0].s, t->end_us = it->todo.v[it->todo.n - 1].e;
     } else if (m->kind != KIND_SEED) {
@@ -383,9 +391,12 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
 static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
+    if (m->kind == KIND_EMBEDDED) return "embed";
     if (it->new_version) return "create";
     if (m->kind == KIND_INCR_TIME) return "insert";
     if (m->kind == KIND_INCR_KEY) return "upsert";
+    if (m->kind == KIND_INCR_UNMANAGED && !m->insert_overwrite) return "append";
+    if (m->kind == KIND_INCR_PARTITION || m->kind == KIND_INCR_UNMANAGED) return "overwrite";
     return "rebuild";
 }
 
@@ -400,7 +411,8 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
             return -1;
         strlist_push(&rc->schemas, m->schema);
     }
-    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+    if (m->kind == KIND_EMBEDDED) return 0; /* nothing to build (kind_embedded.c) */
+    if (kind_interval_based(m->kind)) {
         *rows = 0;
         if (key_refresh(m, it)) {
             strbuf sql;
@@ -460,7 +472,10 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     strbuf view;
     sb_init(&view);
     names_view(&rc->pl->proj, m, &view);
-    int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    /* an EMBEDDED model has no view: promoting it drops one left by an earlier kind
+     * (snapshot/evaluator.py EmbeddedStrategy.promote) */
+    int r = m->kind == KIND_EMBEDDED ? db_execf(rc->con, rc->err, "DROP VIEW IF EXISTS %s", view.buf)
+          : db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
     sb_free(&view);
     if (r < 0) return -1;
     list_sep(&rc->models_gone, ", ");

@@ -54,6 +54,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "transform/kinds.h"
 #include "transform/unittest.h"
 #include "transform/unittest_int.h"
 #include "util/db.h"
@@ -388,6 +389,12 @@ static int run_test(struct ut *u, const struct ynode *body, int line)
     sb_init(&sql);
     if (rc == 0) rc = macro_render(m->query, m->file, m->query_line, &ctx, &raw, u->err);
     if (rc == 0) rc = names_qualify(p, (size_t)i, u->con, raw.buf, self.buf, &sql, u->err);
+    if (rc == 0 && embedded_reader(p, (size_t)i)) { /* EMBEDDED parents inlined (kind_embedded.c) */
+        strbuf named = sql;
+        sb_init(&sql);
+        rc = embedded_expand(p, (size_t)i, &ctx, named.buf, &sql, u->err);
+        sb_free(&named);
+    }
     merged_vars_free(&mv, n_own);
     char *run_sql = NULL;
     if (rc == 0) {
