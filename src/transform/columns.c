@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "transform/engine.h"
+#include "transform/kinds.h"
 #include "util/db.h"
 
 #define COLUMNS_MAX_DEPTH 16
@@ -218,7 +219,9 @@ static int infer(struct project *p, const char *full, struct strlist *names, str
         sb_init(&q);
         sb_append(&q, "SELECT * FROM read_csv(");
         db_quote_literal(&q, path);
-        sb_append(&q, ", header = true)");
+        sb_append(&q, ", header = true");
+        seed_csv_options(md, &q); /* as runner.c seed_sql reads it */
+        sb_append(&q, ")");
         sql = sb_detach(&q);
         free(path);
     } else {

@@ -375,12 +375,10 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "path") && m->kind == KIND_SEED) {
         if (vb - va != 1 || p->ts.v[va].type != T_STRING) rc = lex_error(&p->lx, t->line, "expected path 'file.csv'");
         else m->seed_path = tok_text(p, &p->ts.v[va]);
-    } else if (!strcmp(key, "lookback") || !strcmp(key, "on_destructive_change") || !strcmp(key, "csv_settings") ||
+    } else if (!strcmp(key, "lookback") || !strcmp(key, "on_destructive_change") ||
                !strcmp(key, "on_additive_change")) {
         rc = lex_error(&p->lx, t->line, "%s is not supported by materia: %s", key,
                        !strcmp(key, "lookback") ? "a run processes only the intervals not yet processed"
-                       : !strcmp(key, "csv_settings") ? "seeds are read with DuckDB's CSV defaults (header, "
-                                                        "comma, double quote)"
                        : "every change builds a new version (no forward-only models)");
     } else if (!strcmp(key, "forward_only")) {
         char *v = tok_text(p, &p->ts.v[va]);

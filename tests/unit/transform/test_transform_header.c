@@ -202,7 +202,16 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t,\n forward_only true));\nSELECT 1",
                  "models/x.sql:2: forward_only true is not supported by materia");
     expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (delimiter ';')));",
-                 "csv_settings is not supported by materia: seeds are read with DuckDB's CSV defaults");
+                 "models/x.sql:1: expected '=' after the setting's name in csv_settings");
+    expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (escapechar = '\\\\')));",
+                 "models/x.sql:1: csv_settings escapechar is not supported by materia");
+    expect_error("MODEL (name a.b, kind FULL (csv_settings (delimiter = ';')));\nSELECT 1",
+                 "models/x.sql:1: unknown FULL property 'csv_settings'");
+    expect_error("MODEL (name a.b, kind EXTERNAL);\nSELECT 1", "models/x.sql:1: kind EXTERNAL is not supported by materia");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_UNMANAGED (insert_overwrite maybe));\nSELECT 1",
+                 "models/x.sql:1: expected insert_overwrite true or false");
+    expect_error("MODEL (name a.b, kind VIEW (materialized 1, x 2));\nSELECT 1",
+                 "models/x.sql:1: expected materialized true or false");
     expect_error("MODEL (name a.b, physical_properties (a = 1));\nSELECT 1", "physical_properties is not supported");
     expect_error("MODEL (name a.b, kind SEED (path x));", "expected path 'file.csv'");
     expect_error("MODEL (name a.b, kind FULL);\n\n", "models/x.sql:1: expected a query after MODEL");
