@@ -179,7 +179,10 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                 bool due = cur->last_run_us < cron_floor(m->unit, exec_us);
                 it->reason = parent_data_changed ? R_DOWNSTREAM : inputs ? R_INPUTS : due ? R_DUE : R_UNCHANGED;
             } else if (incremental) {
-                bool partial = parent_data_changed || inputs;
+                /* not these two: SQLMesh runs a model only for complete intervals, and a partial
+                 * one processed again would append its rows twice (kind_partition.c) */
+                bool partial = (parent_data_changed || inputs) && m->kind != KIND_INCR_PARTITION &&
+                               m->kind != KIND_INCR_UNMANAGED;
                 ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, partial, &it->todo);
                 it->reason = it->todo.n == 0 ? R_UNCHANGED : parent_data_changed ? R_DOWNSTREAM
                            : inputs ? R_INPUTS : R_DUE;

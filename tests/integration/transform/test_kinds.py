@@ -117,7 +117,7 @@ def test_partition_change_is_refused_as_forward_only():
 def unmanaged(args="", extra=""):
     return {"models/inc/u.sql":
             f"MODEL (\n  name inc.u,\n  kind INCREMENTAL_UNMANAGED{args},\n  start '2024-01-01'{extra}\n);\n"
-            f"SELECT ds, b, v, @end_ds AS loaded FROM {READ_P}\n"}
+            f"SELECT ds, b, v, @execution_ds AS loaded FROM {READ_P}\n"}
 
 
 def test_unmanaged_appends_every_run():
@@ -130,11 +130,17 @@ def test_unmanaged_appends_every_run():
     land(s, "p/a.csv", "ds,b,v\n2024-01-01,x,1\n2024-01-02,z,3\n")
     p = run(s, "2024-01-03 06:00")
     assert actions(p.stdout)["inc.u"] == "append", p.stdout
+    # new input later the same day: no complete interval is due, so no run (SQLMesh runs a
+    # model for complete intervals only; a partial one would be appended twice)
+    land(s, "p/b.csv", "ds,b,v\n2024-01-03,w,4\n")
     assert run(s, "2024-01-03 07:00").stdout.startswith("nothing to do")
+    import os
+    os.remove(os.path.join(s.landing, "p/b.csv"))
     # every row of each run, the repeated one included: nothing is merged or replaced
-    assert rows(s, "SELECT CAST(ds AS VARCHAR), b, v, loaded FROM inc.u ORDER BY loaded, b") == [
+    got = rows(s, "SELECT CAST(ds AS VARCHAR), b, v, loaded FROM inc.u ORDER BY loaded, b")
+    assert got == [
         ("2024-01-01", "x", 1, "2024-01-02"), ("2024-01-01", "y", 2, "2024-01-02"),
-        ("2024-01-01", "x", 1, "2024-01-03"), ("2024-01-02", "z", 3, "2024-01-03")]
+        ("2024-01-01", "x", 1, "2024-01-03"), ("2024-01-02", "z", 3, "2024-01-03")], got
     assert rows(s, "SELECT kind FROM _materia.models WHERE model = 'inc.u'") == [("INCREMENTAL_UNMANAGED",)]
     s.cleanup()
 
@@ -248,9 +254,10 @@ EMBED = {
 
 def test_embedded_is_inlined_into_its_readers():
     # SQLMesh: renderer.py _resolve_tables expands an embedded model into a subquery of its
-    # reader, nested ones too, with the reader's times (tests/core/test_model.py
-    # test_model_normalization / test_render_query with embedded; test_snapshot_evaluator.py:
-    # EmbeddedStrategy builds nothing and its promote drops the view).
+    # reader, nested ones too, with the reader's times, aliased as the model's table name
+    # unless the reference has an alias (tests/core/test_model.py test_case_sensitivity:
+    # `FROM (SELECT ...) AS "SOURCE"`); evaluator.py EmbeddedStrategy builds nothing and its
+    # promote drops the view.
     s = new_scratch("transform-kinds", EMBED)
     land(s, "p/a.csv", "ds,b,v\n2024-01-01,x,1\n2024-01-01,y,2\n2024-01-02,x,3\n")
     p = run(s, "2024-01-02 12:00")
