@@ -19,11 +19,15 @@
  * uses it on a DuckLake catalog (ALTER TABLE SET PARTITIONED BY); on a DuckDB file, which the
  * lakehouse is, it changes nothing but the fingerprint (definition.py _data_hash_values_no_sql)
  * — so here too (plan.c hashes it). It is refused where SQLMesh refuses it. */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "transform/engine.h"
 #include "transform/kinds.h"
 #include "util/db.h"
+#include "util/json.h"
 
 bool kind_interval_based(enum model_kind k)
 {
@@ -97,4 +101,65 @@ int kind_forward_only_check(const struct model *m, struct mt_err *err)
                    "materia builds every change as a new version (set forward_only false on an "
                    "INCREMENTAL_UNMANAGED model, or rename the model)", m->file, m->line, model_kind_name(m->kind),
                    m->name);
+}
+
+/* The columns named in a parse tree (COLUMN_REF nodes), each its last name part, lower-case. */
+static void column_refs(const struct json *v, struct strlist *out)
+{
+    if (v->t == JSON_OBJ && !strcmp(json_str(v, "class"), "COLUMN_REF")) {
+        const struct json *names = json_get(v, "column_names");
+        if (names && names->t == JSON_ARR && names->n && names->items[names->n - 1].t == JSON_STR) {
+            char *c = xstrdup(names->items[names->n - 1].s);
+            for (char *k = c; *k; k++) *k = (char)tolower((unsigned char)*k);
+            strlist_push(out, c);
+            free(c);
+        }
+    }
+    if (v->t == JSON_OBJ || v->t == JSON_ARR)
+        for (size_t i = 0; i < v->n; i++) column_refs(&v->items[i], out);
+}
+
+int kind_partitioned_by_check(const struct model *m, duckdb_connection con, struct mt_err *err)
+{
+    struct strlist all = {0};
+    int rc = 0;
+    for (size_t k = 0; k < m->partitioned_by.n && rc == 0; k++) {
+        strbuf q;
+        sb_init(&q);
+        sb_append(&q, "SELECT json_serialize_sql(");
+        db_quote_literal(&q, "SELECT ");
+        sb_append(&q, " || ");
+        db_quote_literal(&q, m->partitioned_by.v[k]);
+        sb_append(&q, ")");
+        char *js = NULL;
+        struct mt_err e = MT_ERR_INIT;
+        rc = db_query_str(con, q.buf, &js, &e);
+        sb_free(&q);
+        struct json j;
+        struct strlist cols = {0};
+        if (rc < 0 || json_parse(js ? js : "{}", &j, &e) < 0) {
+            rc = mt_errf(err, "%s:%d: partitioned_by %s: %s", m->file, m->partitioned_by_line, m->partitioned_by.v[k],
+                         e.msg);
+            free(js);
+            break;
+        }
+        free(js);
+        const struct json *jerr = json_get(&j, "error");
+        if (jerr && jerr->t == JSON_BOOL && jerr->b)
+            rc = mt_errf(err, "%s:%d: partitioned_by %s: %s", m->file, m->partitioned_by_line, m->partitioned_by.v[k],
+                         json_str(&j, "error_message"));
+        column_refs(&j, &cols);
+        json_free(&j);
+        /* meta.py _partition_and_cluster_validator, definition.py validate_definition */
+        if (rc == 0 && cols.n != 1)
+            rc = mt_errf(err, "%s:%d: Field '%s' %s", m->file, m->partitioned_by_line, m->partitioned_by.v[k],
+                         cols.n ? "contains multiple columns" : "does not contain a column");
+        if (rc == 0 && strlist_has(&all, cols.v[0]))
+            rc = mt_errf(err, "%s:%d: All keys in 'partitioned_by' must be unique in the model definition", m->file,
+                         m->partitioned_by_line);
+        if (rc == 0) strlist_push(&all, cols.v[0]);
+        strlist_free(&cols);
+    }
+    strlist_free(&all);
+    return rc;
 }

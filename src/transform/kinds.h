@@ -32,6 +32,9 @@ int kind_check(const struct model *m, struct mt_err *err);
 bool kind_refresh_sql(const struct model *m, const char *physical, const char *query, strbuf *sql);
 /* The SQL run after kind_refresh_sql's (temp tables dropped), or NULL. */
 const char *kind_refresh_cleanup(const struct model *m);
+/* Each partitioned_by expression names exactly one column, no column twice (parsed by
+ * DuckDB on con): 0, or -1 with SQLMesh's message. */
+int kind_partitioned_by_check(const struct model *m, struct _duckdb_connection *con, struct mt_err *err);
 /* A changed definition of a live forward-only model: -1 with the refusal in err. */
 int kind_forward_only_check(const struct model *m, struct mt_err *err);
 

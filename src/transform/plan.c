@@ -126,6 +126,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
                 mt_errf(err, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
             goto fail;
         }
+        if (m->partitioned_by.n && kind_partitioned_by_check(m, con, err) < 0) goto fail;
     }
     if (with_state && state_load(con, &pl->st, err) < 0) goto fail;
     double t3 = clock_mono_ms();

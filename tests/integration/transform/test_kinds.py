@@ -94,6 +94,14 @@ def test_partition_refusals():
             "forward_only.")
     refused({"models/p.sql": model.format(args=" (batch_size 2)", extra=", partitioned_by ds")},
             "unknown INCREMENTAL_BY_PARTITION property 'batch_size'")
+    # meta.py _partition_and_cluster_validator (test_model.py test_partitioned_by) and
+    # definition.py validate_definition: one column per expression, each column once
+    refused({"models/p.sql": model.format(args="", extra=", partitioned_by (1)")},
+            "p.sql:1: Field '1' does not contain a column")
+    refused({"models/p.sql": model.format(args="", extra=", partitioned_by (ds + x)")},
+            "p.sql:1: Field 'ds + x' contains multiple columns")
+    refused({"models/p.sql": model.format(args="", extra=", partitioned_by (ds, date_trunc('day', ds))")},
+            "p.sql:1: All keys in 'partitioned_by' must be unique in the model definition")
 
 
 def test_partition_change_is_refused_as_forward_only():
