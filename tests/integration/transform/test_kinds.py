@@ -288,6 +288,22 @@ def test_embedded_is_inlined_into_its_readers():
     s.cleanup()
 
 
+def test_a_view_made_embedded_loses_its_view():
+    # SQLMesh: evaluator.py EmbeddedStrategy.promote drops the view of the model's name
+    files = dict(EMBED)
+    files["models/e/big.sql"] = EMBED["models/e/big.sql"].replace("kind EMBEDDED", "kind VIEW")
+    s = new_scratch("transform-kinds", files)
+    land(s, "p/a.csv", "ds,b,v\n2024-01-01,y,2\n")
+    run(s, "2024-01-02 12:00")
+    assert rows(s, "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'e'") == [(1,)]
+    write_files(s, {"models/e/big.sql": EMBED["models/e/big.sql"]})
+    p = run(s, "2024-01-03 12:00")
+    assert actions(p.stdout)["e.big"] == "embed" and actions(p.stdout)["s.out"] == "create", p.stdout
+    assert rows(s, "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'e'") == [(0,)]
+    assert rows(s, "SELECT b, v FROM s.out ORDER BY b") == [("all", 1), ("y", 2)]
+    s.cleanup()
+
+
 def test_embedded_refusals():
     # SQLMesh: definition.py validate_definition "Audits are not supported for embedded models"
     # (tests/core/test_model.py test_audits_in_embedded_model); meta.py: no partitioned_by on a
@@ -330,6 +346,17 @@ def test_seed_csv_settings():
     p = run(s, "2024-01-03 12:00")
     assert actions(p.stdout)["s.seed"] == "create", p.stdout
     assert rows(s, "SELECT id, name, note FROM s.seed") == [(3, "caf\u00e9", None)]
+    s.cleanup()
+
+
+def test_seed_tab_delimiter():
+    # SQLMesh: model/seed.py CsvSettings._str_validator maps '\t' (sqlglot keeps the backslash)
+    # to a tab, as sqlglot's UNESCAPED_SEQUENCES
+    files = seed("delimiter = '\\t'")
+    files["seeds/s.csv"] = "id\tname\n1\ta,b\n"
+    s = new_scratch("transform-kinds", files)
+    run(s, "2024-01-02 12:00")
+    assert rows(s, "SELECT id, name FROM s.seed") == [(1, "a,b")]
     s.cleanup()
 
 
@@ -399,6 +426,6 @@ if __name__ == "__main__":
           test_unmanaged_appends_every_run, test_unmanaged_insert_overwrite_replaces_partitions,
           test_unmanaged_refusals_and_forward_only, test_materialized_view_is_a_view_on_duckdb,
           test_partitioned_by_on_other_kinds_changes_only_the_fingerprint, test_embedded_is_inlined_into_its_readers,
-          test_embedded_refusals, test_external_kind_in_a_model_file_is_refused, test_seed_csv_settings,
-          test_seed_reads_pandas_default_na_strings, test_seed_csv_settings_refusals,
+          test_a_view_made_embedded_loses_its_view, test_embedded_refusals, test_external_kind_in_a_model_file_is_refused, test_seed_csv_settings,
+          test_seed_tab_delimiter, test_seed_reads_pandas_default_na_strings, test_seed_csv_settings_refusals,
           test_seed_batch_size_gives_the_same_table])
