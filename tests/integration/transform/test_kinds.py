@@ -315,6 +315,22 @@ def test_embedded_refusals():
             "e.sql:1: partitioned_by field cannot be set for EMBEDDED models")
 
 
+def test_model_kind_name():
+    # SQLMesh: @model_kind_name renders the kind's ModelKindName (model/kind.py); an embedded
+    # model's query is rendered by its own model (renderer.py _expand: model.render_query)
+    files = {
+        "models/e.sql": "MODEL (name s.e, kind EMBEDDED);\nSELECT @model_kind_name AS k\n",
+        "models/p.sql": "MODEL (name s.p, kind INCREMENTAL_BY_PARTITION, partitioned_by k);\n"
+                        "SELECT @model_kind_name AS k UNION ALL SELECT k FROM s.e\n",
+        "models/u.sql": "MODEL (name s.u, kind INCREMENTAL_UNMANAGED);\nSELECT @model_kind_name AS k\n",
+    }
+    s = new_scratch("transform-kinds", files)
+    run(s, "2024-01-02 12:00")
+    assert rows(s, "SELECT k FROM s.p ORDER BY k") == [("EMBEDDED",), ("INCREMENTAL_BY_PARTITION",)]
+    assert rows(s, "SELECT k FROM s.u") == [("INCREMENTAL_UNMANAGED",)]
+    s.cleanup()
+
+
 # ---- EXTERNAL ----------------------------------------------------------------------------------
 
 def test_external_kind_in_a_model_file_is_refused():
@@ -426,6 +442,6 @@ if __name__ == "__main__":
           test_unmanaged_appends_every_run, test_unmanaged_insert_overwrite_replaces_partitions,
           test_unmanaged_refusals_and_forward_only, test_materialized_view_is_a_view_on_duckdb,
           test_partitioned_by_on_other_kinds_changes_only_the_fingerprint, test_embedded_is_inlined_into_its_readers,
-          test_a_view_made_embedded_loses_its_view, test_embedded_refusals, test_external_kind_in_a_model_file_is_refused, test_seed_csv_settings,
+          test_a_view_made_embedded_loses_its_view, test_embedded_refusals, test_model_kind_name, test_external_kind_in_a_model_file_is_refused, test_seed_csv_settings,
           test_seed_tab_delimiter, test_seed_reads_pandas_default_na_strings, test_seed_csv_settings_refusals,
           test_seed_batch_size_gives_the_same_table])
