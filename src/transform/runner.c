@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "transform/incr.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -180,16 +181,11 @@ static int create_empty(struct run_ctx *rc, const struct plan_item *it)
     return db_execf(rc->con, rc->err, "CREATE OR REPLACE TABLE %s (%s)", it->physical, m->columns);
 }
 
-static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
+/* by the time column's type, as SQLMesh (time_column.c) */
+static void time_filter(strbuf *sb, const struct model *m, int kind, int64_t s, int64_t e)
 {
     sb_append(sb, " WHERE ");
-    db_quote_ident(sb, m->time_column);
-    sb_append(sb, " >= ");
-    put_ts(sb, s);
-    sb_append(sb, " AND ");
-    db_quote_ident(sb, m->time_column);
-    sb_append(sb, " < ");
-    put_ts(sb, e);
+    time_column_filter(sb, m, (enum time_col_kind)kind, s, e);
 }
 
 /* "k1, k2" — the model's unique key, each column prefixed with alias (may be ""). */
@@ -246,7 +242,13 @@ static int null_key_check(struct run_ctx *rc, const struct model *m, const char 
  * changed keys are collected in temp._materia_touched and only those rows are audited. */
 static bool key_refresh(const struct model *m, const struct plan_item *it)
 {
-    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0;
+    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0 && !merge_needed(m);
+}
+
+/* A forward-only change with nothing to process: its table is only migrated. */
+static bool migrate_only(const struct model *m, const struct plan_item *it)
+{
+    return it->forward_only && (m->kind == KIND_FULL ? !it->fo_rebuild : m->kind != KIND_VIEW && it->todo.n == 0);
 }
 
 /* Processes one range of an incremental model into it->physical. */
@@ -260,23 +262,37 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
     int r = create && self_ref ? create_empty(rc, it) : 0;
     if (r == 0) r = render(rc, it, s, e, &q);
+    struct plan_item *mit = &rc->pl->items[it - rc->pl->items];
+    if (r == 0 && m->kind == KIND_INCR_TIME && !it->time_kind) { /* the time column's type, once a run */
+        char *rel = create ? xasprintf("(%s\n)", q.buf) : xstrdup(it->physical);
+        enum time_col_kind tk = TIME_COL_TEMPORAL;
+        r = time_column_detect(rc->con, m, rel, &tk, rc->err);
+        mit->time_kind = (int)tk;
+        free(rel);
+    }
     if (r == 0 && create && self_ref) {
         /* the empty table exists: the first range is inserted like any other */
         sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && create) {
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && m->kind == KIND_INCR_TIME) {
+        strbuf cols;
+        sb_init(&cols);
+        r = forward_only_insert_columns(rc->con, m, it->physical, q.buf, &cols, rc->err);
         sb_appendf(&sql, "DELETE FROM %s", it->physical);
-        time_filter(&sql, m, s, e);
-        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        time_filter(&sql, m, s, e);
-        r = exec_rows(rc->con, sql.buf, rows, rc->err);
+        time_filter(&sql, m, it->time_kind, s, e);
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT %s FROM (%s\n) AS _materia_q", it->physical, cols.buf, q.buf);
+        sb_free(&cols);
+        time_filter(&sql, m, it->time_kind, s, e);
+        if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err);
+    } else if (r == 0 && merge_needed(m)) {
+        r = merge_into(rc->con, &rc->pl->proj, it->m, rc->cfg, it->physical, q.buf, s, e, rc->pl->exec_us, rows, rc->err);
     } else if (r == 0) {
         /* Upsert only the keys whose rows are new or differ. The batch is materialised once;
          * the EXCEPT compares it with the physical rows of the batch's keys only (a SEMI JOIN on
@@ -292,10 +308,13 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         key_match(&sql, m);
         sb_appendf(&sql, ";\nDELETE FROM %s AS _t USING temp._materia_changed AS _c WHERE ", it->physical);
         key_match(&sql, m);
-        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM temp._materia_changed;\n"
-                   "INSERT INTO temp._materia_touched SELECT DISTINCT ", it->physical);
-        key_list(&sql, m, "");
-        sb_append(&sql, " FROM temp._materia_changed;\nSELECT count(*) AS \"Count\" FROM temp._materia_changed");
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM temp._materia_changed;\n", it->physical);
+        if (key_refresh(m, it)) { /* not on a new version's later batches: nothing audits them apart */
+            sb_append(&sql, "INSERT INTO temp._materia_touched SELECT DISTINCT ");
+            key_list(&sql, m, "");
+            sb_append(&sql, " FROM temp._materia_changed;\n");
+        }
+        sb_append(&sql, "SELECT count(*) AS \"Count\" FROM temp._materia_changed");
         if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0)
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
@@ -351,13 +370,7 @@ static void audit_target(const struct model *m, const struct plan_item *it, strb
     sb_appendf(out, "(SELECT * FROM %s WHERE ", it->physical);
     for (size_t k = 0; k < it->todo.n; k++) {
         sb_append(out, k ? " OR (" : "(");
-        db_quote_ident(out, m->time_column);
-        sb_append(out, " >= ");
-        put_ts(out, it->todo.v[k].s);
-        sb_append(out, " AND ");
-        db_quote_ident(out, m->time_column);
-        sb_append(out, " < ");
-        put_ts(out, it->todo.v[k].e);
+        time_column_filter(out, m, (enum time_col_kind)it->time_kind, it->todo.v[k].s, it->todo.v[k].e);
         sb_append(out, ")");
     }
     sb_append(out, ")");
@@ -384,6 +397,7 @@ static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
     if (it->new_version) return "create";
+    if (migrate_only(m, it)) return "migrate";
     if (m->kind == KIND_INCR_TIME) return "insert";
     if (m->kind == KIND_INCR_KEY) return "upsert";
     return "rebuild";
@@ -399,6 +413,17 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
                      "EXISTS \"%s\"", m->schema, m->schema) < 0)
             return -1;
         strlist_push(&rc->schemas, m->schema);
+    }
+    if (it->forward_only && m->kind != KIND_VIEW) {
+        /* migrate the live table to the new query's columns first (forward_only.c) */
+        strbuf q;
+        sb_init(&q);
+        int64_t s = it->todo.n ? it->todo.v[0].s : rc->pl->exec_us, e = it->todo.n ? it->todo.v[0].e : rc->pl->exec_us;
+        if (m->kind == KIND_FULL) s = model_start_us(m), e = rc->pl->exec_us;
+        int r = render(rc, it, s, e, &q);
+        if (r == 0) r = forward_only_migrate(rc->con, rc->pl, it, q.buf, &rc->audit_warnings, rc->err);
+        sb_free(&q);
+        if (r < 0 || migrate_only(m, it)) return r;
     }
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         *rows = 0;
@@ -420,7 +445,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
              * batches them (scheduler.py batch_intervals) */
             for (int64_t s = it->todo.v[k].s, e; s < it->todo.v[k].e; s = e) {
                 e = it->todo.v[k].e;
-                if (m->kind == KIND_INCR_TIME && m->batch_size > 0) {
+                if (m->batch_size > 0) {
                     int64_t b = s;
                     for (long q = 0; q < m->batch_size && b < e; q++) b = cron_next(m->unit, b);
                     if (b < e) e = b;
@@ -489,9 +514,13 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
                    it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
         if (it->cur) {
             list_sep(&rc->retired, " OR ");
+            /* by physical: after forward-only changes the live fingerprint is not the one
+             * that built the table (forward_only.c) */
             sb_append(&rc->retired, "(model = ");
             db_quote_literal(&rc->retired, m->name);
-            sb_appendf(&rc->retired, " AND fingerprint = '%s')", it->cur->fingerprint);
+            sb_append(&rc->retired, " AND physical = ");
+            db_quote_literal(&rc->retired, it->cur->physical);
+            sb_append(&rc->retired, ")");
         }
     }
     return 0;
@@ -555,7 +584,8 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     audit_target(m, it, &target);
     struct audit_times at;
     audit_times_of(rc, m, it, &at);
-    if (r == 0 && (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
+    if (r == 0 && !migrate_only(m, it) &&
+        (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
         *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
     log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,
               ((clock_mono_ms() / 1e3) - tb) * 1e3);
