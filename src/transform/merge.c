@@ -95,7 +95,10 @@ static void rewrite_aliases(const char *sql, strbuf *out)
         else if (word && is_word(s, n, "WHEN") && depth == 0) in_set = at_lhs = false;
         else if (*s == '(') depth++;
         else if (*s == ')') depth--;
-        else if (*s == ',' && in_set && depth == 0) {
+        else if (*s == ',' && depth == 0 && is_word(s + 1 + strspn(s + 1, " \t\r\n"), 4, "WHEN")) {
+            s++; /* `WHEN ..., WHEN ...`: SQLMesh's parser takes the comma between clauses */
+            continue;
+        } else if (*s == ',' && in_set && depth == 0) {
             sb_append_char(out, ',');
             s++;
             prev = ',';

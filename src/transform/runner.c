@@ -275,12 +275,12 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
-        if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+        if (r == 0 && m->kind == KIND_INCR_KEY && !merge_needed(m)) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && create) {
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
-        if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+        if (r == 0 && m->kind == KIND_INCR_KEY && !merge_needed(m)) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && m->kind == KIND_INCR_TIME) {
         strbuf cols;
         sb_init(&cols);
