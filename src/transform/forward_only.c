@@ -82,6 +82,13 @@ void forward_only_plan(struct plan *pl, size_t k, const size_t *item_of, bool pa
         ranges_missing(&cur->done, m->unit, model_start_us(m), pl->exec_us, parent_data_changed || inputs, &it->todo);
     it->fo_rebuild = m->kind == KIND_FULL &&
                      (parent_data_changed || inputs || cur->last_run_us < cron_floor(m->unit, pl->exec_us));
+    /* a table only migrated holds the same rows: its FULL children need no rebuild */
+    it->data_changed = m->kind == KIND_VIEW ? parent_data_changed : !forward_only_migrate_only(m, it);
+}
+
+bool forward_only_migrate_only(const struct model *m, const struct plan_item *it)
+{
+    return it->forward_only && (m->kind == KIND_FULL ? !it->fo_rebuild : m->kind != KIND_VIEW && it->todo.n == 0);
 }
 
 /* Columns (names, types) of a relation ("t" or "(SELECT ...)"), in order. */

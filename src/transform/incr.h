@@ -37,6 +37,8 @@ enum change_policy change_policy_of(const struct model *m, bool destructive);
 /* plan.c: item k has a new fingerprint; makes it a forward-only change when SQLMesh would
  * (keeps cur's physical, the missing intervals only). item_of: model index → item index. */
 void forward_only_plan(struct plan *pl, size_t k, const size_t *item_of, bool parent_data_changed);
+/* A forward-only change with nothing to process: its table is only migrated. */
+bool forward_only_migrate_only(const struct model *m, const struct plan_item *it);
 /* runner.c: migrates it->physical to query's columns (the on_*_change policies applied; a
  * WARN appended to warnings) and carries the processed intervals to it->fp. */
 int forward_only_migrate(duckdb_connection con, const struct plan *pl, const struct plan_item *it, const char *query,

@@ -186,7 +186,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
             it->run = it->reason != R_UNCHANGED;
         }
         if (it->run) {
-            it->data_changed = true;
+            if (!it->forward_only) it->data_changed = true; /* forward_only_plan says */
             pl->n_run++;
         }
     }

@@ -245,11 +245,6 @@ static bool key_refresh(const struct model *m, const struct plan_item *it)
     return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0 && !merge_needed(m);
 }
 
-/* A forward-only change with nothing to process: its table is only migrated. */
-static bool migrate_only(const struct model *m, const struct plan_item *it)
-{
-    return it->forward_only && (m->kind == KIND_FULL ? !it->fo_rebuild : m->kind != KIND_VIEW && it->todo.n == 0);
-}
 
 /* Processes one range of an incremental model into it->physical. */
 static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, bool create,
@@ -397,7 +392,7 @@ static const char *action_of(const struct model *m, const struct plan_item *it)
 {
     if (m->kind == KIND_VIEW) return "view";
     if (it->new_version) return "create";
-    if (migrate_only(m, it)) return "migrate";
+    if (forward_only_migrate_only(m, it)) return "migrate";
     if (m->kind == KIND_INCR_TIME) return "insert";
     if (m->kind == KIND_INCR_KEY) return "upsert";
     return "rebuild";
@@ -423,7 +418,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         int r = render(rc, it, s, e, &q);
         if (r == 0) r = forward_only_migrate(rc->con, rc->pl, it, q.buf, &rc->audit_warnings, rc->err);
         sb_free(&q);
-        if (r < 0 || migrate_only(m, it)) return r;
+        if (r < 0 || forward_only_migrate_only(m, it)) return r;
     }
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         *rows = 0;
@@ -584,7 +579,7 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     audit_target(m, it, &target);
     struct audit_times at;
     audit_times_of(rc, m, it, &at);
-    if (r == 0 && !migrate_only(m, it) &&
+    if (r == 0 && !forward_only_migrate_only(m, it) &&
         (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
         *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
     log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,

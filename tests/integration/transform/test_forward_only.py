@@ -157,16 +157,29 @@ def test_children_of_a_forward_only_change_keep_their_tables():
     child = {"models/inc/child.sql":
              "MODEL (name inc.child, kind INCREMENTAL_BY_TIME_RANGE (time_column ds), start '2023-01-01');\n"
              "SELECT * FROM inc.m WHERE ds BETWEEN @start_ds AND @end_ds\n"}
-    s = new_scratch("transform-fo", {**SRC, **model("1 AS a"), **child})
+    # a FULL child keeps its table (migrated) until it is next due or its parent's rows change,
+    # a VIEW child is re-created (snapshot/evaluator.py ViewStrategy.migrate)
+    full = {"models/inc/full.sql": "MODEL (name inc.full, kind FULL);\nSELECT * FROM inc.m\n",
+            "models/inc/v.sql": "MODEL (name inc.v, kind VIEW);\nSELECT * FROM inc.m\n"}
+    s = new_scratch("transform-fo", {**SRC, **model("1 AS a"), **child, **full})
     run(s, "2023-01-02 00:00")
     write_files(s, model("1 AS a, 2 AS b"))
     p = run(s, "2023-01-02 00:00")
-    assert actions(p.stdout) == {"inc.m": "migrate", "inc.child": "migrate"}, p.stdout
-    assert physical_tables(s) == 2
+    assert actions(p.stdout) == {"inc.m": "migrate", "inc.child": "migrate", "inc.full": "migrate",
+                                 "inc.v": "view"}, p.stdout
+    assert physical_tables(s) == 3
+    assert q(s, "SELECT count(*) AS n FROM duckdb_views() WHERE schema_name = 'materia__inc'") == [{"n": 1}]
     assert columns(s, "inc.child") == ["a", "ds", "b"]
-    run(s, "2023-01-03 00:00")
+    assert columns(s, "inc.full") == ["a", "ds", "b"]
+    assert q(s, "SELECT a, b FROM inc.full") == [{"a": 1, "b": None}]
+    assert columns(s, "inc.v") == ["a", "ds", "b"]
+    p = run(s, "2023-01-03 00:00")
+    assert actions(p.stdout) == {"raw.src": "rebuild", "inc.m": "insert", "inc.child": "insert",
+                                 "inc.full": "rebuild"}, p.stdout
     assert q(s, "SELECT ds, a, b FROM inc.child ORDER BY ds") == [
         {"ds": "2023-01-01", "a": 1, "b": None}, {"ds": "2023-01-02", "a": 1, "b": 2}]
+    assert q(s, "SELECT ds, b FROM inc.full ORDER BY ds") == [{"ds": "2023-01-01", "b": None}, {"ds": "2023-01-02", "b": 2}]
+    assert physical_tables(s) == 3
     s.cleanup()
 
 
