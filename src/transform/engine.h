@@ -178,6 +178,8 @@ struct plan_item {
      * table is rebuilt (else only migrated) */
     bool forward_only, up_new, up_nonfo, fo_rebuild;
     int time_kind;            /* time_column.c's enum time_col_kind, once known in a run */
+    bool batched;             /* runner.c commit_batches: its ranges were committed batch by batch */
+    int64_t batched_rows;
 };
 
 struct plan {

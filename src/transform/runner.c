@@ -420,6 +420,10 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         sb_free(&q);
         if (r < 0 || forward_only_migrate_only(m, it)) return r;
     }
+    if (it->batched) { /* its batches are committed already (commit_batches) */
+        *rows = it->batched_rows;
+        return 0;
+    }
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
         *rows = 0;
         if (key_refresh(m, it)) {
@@ -668,6 +672,79 @@ static int commit_run(struct run_ctx *rc, const strbuf *rows, struct mt_err *err
     return r;
 }
 
+/* Batches that survive a crash. A new version of an INCREMENTAL_BY_TIME_RANGE model with
+ * batch_size is backfilled before the run's transaction, each batch in a transaction of its
+ * own with its interval row (as SQLMesh's scheduler commits each batch). Nothing reads that
+ * table before the run's transaction promotes it, so readers still see the whole previous
+ * layer or the whole new one. Only a model none of whose parents run in this run: its
+ * batches read committed data, the same as inside the run. A killed run leaves the batches
+ * it committed, with their interval rows under the new fingerprint; the next run (same
+ * fingerprint) skips the batches those rows cover and goes on with the next. The model's
+ * audits and promotion stay in the run's transaction. */
+static bool commits_batches(const struct plan *pl, const struct plan_item *it)
+{
+    const struct model *m = &pl->proj.models[it->m];
+    if (m->kind != KIND_INCR_TIME || m->batch_size <= 0 || !it->new_version || it->todo.n == 0) return false;
+    for (size_t q = 0; q < pl->proj.n_parents[it->m]; q++)
+        for (size_t k = 0; k < pl->n; k++)
+            if (pl->items[k].m == pl->proj.parents[it->m][q] && pl->items[k].run) return false;
+    return true;
+}
+
+static int commit_batches(struct run_ctx *rc, struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    struct ranges done = {0}; /* batches a killed run committed for this fingerprint */
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "SELECT epoch_us(start_ts), epoch_us(end_ts) FROM _materia.intervals WHERE model = ");
+    db_quote_literal(&sql, m->name);
+    sb_appendf(&sql, " AND fingerprint = '%s'", it->fp);
+    duckdb_result res;
+    if (duckdb_query(rc->con, sql.buf, &res) == DuckDBError) {
+        mt_errf(rc->err, "%s", duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        sb_free(&sql);
+        return -1;
+    }
+    for (idx_t r = 0; r < duckdb_row_count(&res); r++)
+        ranges_add(&done, duckdb_value_int64(&res, 0, r), duckdb_value_int64(&res, 1, r));
+    duckdb_destroy_result(&res);
+    bool first = done.n == 0;
+    int r = db_execf(rc->con, rc->err, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT EXISTS \"%s\"",
+                     m->schema, m->schema);
+    for (size_t k = 0; r == 0 && k < it->todo.n; k++)
+        for (int64_t s = it->todo.v[k].s, e; r == 0 && s < it->todo.v[k].e; s = e) {
+            int64_t b = s;
+            for (long q = 0; q < m->batch_size && b < it->todo.v[k].e; q++) b = cron_next(m->unit, b);
+            e = b < it->todo.v[k].e ? b : it->todo.v[k].e;
+            bool covered = false;
+            for (size_t d = 0; d < done.n; d++) covered |= done.v[d].s <= s && e <= done.v[d].e;
+            if (covered) continue;
+            int64_t n = 0;
+            sb_reset(&rc->intervals_rows);
+            r = db_exec(rc->con, "BEGIN TRANSACTION", rc->err);
+            if (r == 0) r = incr_range(rc, it, s, e, first, &n);
+            sb_reset(&sql);
+            sb_appendf(&sql, "INSERT INTO _materia.intervals VALUES %s; COMMIT", rc->intervals_rows.buf);
+            if (r == 0) r = db_exec(rc->con, sql.buf, rc->err);
+            if (r < 0) {
+                struct mt_err e2 = MT_ERR_INIT;
+                db_exec(rc->con, "ROLLBACK", &e2);
+            }
+            first = false;
+            it->batched_rows += n;
+            char point[160];
+            snprintf(point, sizeof point, "after_batch_%s", m->name);
+            if (r == 0) testhook_point(point);
+        }
+    sb_reset(&rc->intervals_rows);
+    ranges_free(&done);
+    sb_free(&sql);
+    it->batched = r == 0;
+    return r;
+}
+
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
                    struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
 {
@@ -725,6 +802,13 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     sb_init(&rc.audit_warnings);
     int r = env_statements(&rc, "before_all", err);
     bool began = r == 0; /* a failed before_all stops the run before its try/finally: no after_all */
+    for (size_t k = 0; k < pl.n && r == 0; k++)
+        if (pl.items[k].run && commits_batches(&pl, &pl.items[k])) {
+            struct mt_err e = MT_ERR_INIT;
+            rc.err = &e;
+            if ((r = commit_batches(&rc, &pl.items[k])) < 0)
+                mt_errf(err, "%s: create failed: %s", pl.proj.models[pl.items[k].m].name, e.msg);
+        }
     if (r == 0) r = db_exec(con, "BEGIN TRANSACTION", err);
     enum runlog_status fail_status = RUNLOG_FAILED;
     for (size_t k = 0; k < pl.n && r == 0; k++)

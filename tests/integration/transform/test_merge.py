@@ -124,6 +124,36 @@ def test_batch_concurrency_gives_the_same_rows():
     assert got[0] == got[1] == [(f"2024-01-0{i}", i) for i in range(1, 6)], got
 
 
+def test_batches_of_a_new_version_survive_a_crash():
+    # sqlmesh/core/scheduler.py run_merged_intervals: each batch is evaluated (and its interval
+    # recorded) on its own, so a killed backfill resumes at the next batch. Here (runner.c
+    # commit_batches) for a new INCREMENTAL_BY_TIME_RANGE version with batch_size, before the
+    # run's transaction: the old layer stays what readers see until the whole run commits.
+    body = ("MODEL (name inc.t, kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2), start '2024-01-01');\n"
+            "SELECT day, n * {k} AS n FROM raw.days WHERE day BETWEEN @start_ds AND @end_ds\n")
+    child = {"models/inc/c.sql": "MODEL (name inc.c, kind FULL);\nSELECT sum(n) AS total FROM inc.t\n"}
+    s = new_scratch("transform-merge", {**DAYS, **child, "models/inc/t.sql": body.format(k=1)})
+    run(s, "2024-01-07 00:00")
+    assert q(s, "SELECT total FROM inc.c") == [{"total": 21}]
+    write_files(s, {"models/inc/t.sql": body.format(k=10)})
+    p = s.run("run", env={"MATERIA_EXECUTION_TIME": "2024-01-07 00:00", "MATERIA_CRASH_AT": "after_batch_inc.t"})
+    assert p.returncode != 0 and "MATERIA_CRASH_AT=after_batch_inc.t" in p.stderr, (p.returncode, p.stderr)
+    # readers still see the previous layer, whole
+    assert q(s, "SELECT sum(n) AS total FROM inc.t") == [{"total": 21}]
+    assert q(s, "SELECT total FROM inc.c") == [{"total": 21}]
+    live = "(SELECT fingerprint FROM _materia.models WHERE model = 'inc.t')"
+    new = f"fingerprint NOT IN {live} AND model = 'inc.t'"
+    assert q(s, f"SELECT count(*) AS n FROM _materia.intervals WHERE {new}") == [{"n": 1}]  # the first batch
+    p = run(s, "2024-01-07 00:00")
+    assert actions(p.stdout) == {"inc.t": "create", "inc.c": "create"}, p.stdout
+    assert q(s, "SELECT total FROM inc.c") == [{"total": 210}]
+    assert q(s, "SELECT sum(n) AS total, count(*) AS r FROM inc.t") == [{"total": 210, "r": 6}]
+    # the resumed run did the two batches left, not the committed one
+    assert q(s, f"SELECT count(DISTINCT run_id) AS runs, count(*) AS n FROM _materia.intervals "
+                f"WHERE model = 'inc.t' AND fingerprint IN {live}") == [{"runs": 2, "n": 3}]
+    s.cleanup()
+
+
 def test_text_time_column_with_format():
     # tests/core/test_model.py::test_convert_to_time_column (time_column (ds, '%d/%m/%Y') on a
     # text column; (di, '%Y%m%d') on an integer one), utils/date.py to_time_column; the default
