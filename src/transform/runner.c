@@ -8,7 +8,9 @@
  * new version; outside it, readers see either the whole previous layer or the whole new
  * one. A SIGKILL before COMMIT leaves the lakehouse exactly as before the run (DuckDB
  * discards the uncommitted transaction on restart); the next run marks the stale
- * 'running' row failed and redoes the work. A half-built table is never referenced. */
+ * 'running' row failed and redoes the work. A half-built table is never referenced.
+ * One exception, invisible to readers: a new version backfilled in batches commits each
+ * batch before that transaction (commit_batches), so a killed backfill resumes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +246,6 @@ static bool key_refresh(const struct model *m, const struct plan_item *it)
 {
     return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0 && !merge_needed(m);
 }
-
 
 /* Processes one range of an incremental model into it->physical. */
 static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s, int64_t e, bool create,
