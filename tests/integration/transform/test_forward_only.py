@@ -72,6 +72,30 @@ def test_ignore_additive_change_inserts_only_the_tables_columns():
     s.cleanup()
 
 
+def test_unique_key_model_ignore_destructive_change():
+    # tests/core/integration/test_model_kinds.py::test_incremental_by_unique_key_model_ignore_destructive_change
+    # (a forward_only unique-key model merges by column name: merge.c, engine_adapter/base.py merge)
+    def keyed(select):
+        return {"models/inc/m.sql":
+                "MODEL (\n  name inc.m,\n  kind INCREMENTAL_BY_UNIQUE_KEY (\n    unique_key id,\n"
+                "    forward_only true,\n    on_destructive_change ignore\n  ),\n  start '2023-01-01',\n"
+                f"  cron '@daily'\n);\nSELECT {select}, @start_ds AS ds FROM raw.src\n"}
+    s = new_scratch("transform-fo", {**SRC, **keyed("*, 1 AS id, 'test_name' AS name")})
+    run(s, "2023-01-08 00:00")
+    assert q(s, "SELECT count(*) AS n FROM inc.m") == [{"n": 1}]
+    write_files(s, keyed("*, 2 AS id, 3 AS new_column"))
+    p = run(s, "2023-01-08 00:00")
+    assert actions(p.stdout)["inc.m"] == "migrate", p.stdout
+    assert columns(s) == ["source_id", "id", "name", "ds", "new_column"]
+    assert q(s, "SELECT count(*) AS n FROM inc.m") == [{"n": 1}]
+    run(s, "2023-01-10 00:00")
+    assert q(s, "SELECT id, name, ds, new_column FROM inc.m ORDER BY id") == [
+        {"id": 1, "name": "test_name", "ds": "2023-01-01", "new_column": None},
+        {"id": 2, "name": None, "ds": "2023-01-08", "new_column": 3}]
+    assert physical_tables(s) == 1
+    s.cleanup()
+
+
 def test_destructive_change_is_an_error_by_default():
     # tests/core/test_plan.py::test_forward_only_model_on_destructive_change (ERROR, the default),
     # tests/core/test_snapshot_evaluator.py::test_on_destructive_change_runtime_check
