@@ -171,8 +171,15 @@ struct plan_item {
     enum reason reason;
     bool new_version, run, data_changed;
     struct ranges todo;       /* incremental: ranges to process */
-    char *physical;           /* "materia__s"."t__fp16" */
+    char *physical;           /* "materia__s"."t__fp16" (a forward-only change: the live one) */
     const struct model_state *cur;
+    /* forward_only.c: a forward-only change (keeps cur's table, migrated), whether a new
+     * ancestor / a non-forward-only new ancestor is in this plan, and for FULL whether the
+     * table is rebuilt (else only migrated) */
+    bool forward_only, up_new, up_nonfo, fo_rebuild;
+    int time_kind;            /* time_column.c's enum time_col_kind, once known in a run */
+    bool batched;             /* runner.c commit_batches: its ranges were committed batch by batch */
+    int64_t batched_rows;
 };
 
 struct plan {

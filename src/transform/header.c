@@ -349,6 +349,62 @@ static int parse_more_kind_arg(struct parser *p, struct model *m, const struct t
     return 1;
 }
 
+/* SQLMesh's metadata kind properties (model/kind.py metadata_hash_values): a change to them
+ * is not a new version, so they stay out of the fingerprinted kind_args. */
+static bool kind_arg_is_metadata(const char *key)
+{
+    static const char *const meta[] = {"batch_size", "batch_concurrency", "forward_only", "disable_restatement",
+                                       "on_destructive_change", "on_additive_change", "partition_by_time_column"};
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        if (!strcmp(key, meta[i])) return true;
+    return false;
+}
+
+/* unique_key (a, COALESCE(b, '')): a column is kept lower-cased in unique_key (the upsert's
+ * fast path); an expression, as SQLMesh allows, is kept as written and takes the MERGE path
+ * (merge.c). key_exprs holds every part as SQL. */
+static int push_key(struct parser *p, size_t a, size_t b, void *ctx)
+{
+    struct model *m = ctx;
+    size_t ua = a, ub = b;
+    unparen(p, &ua, &ub);
+    if (ub - ua == 1 && p->ts.v[ua].type == T_IDENT && !memchr(p->lx.s + p->ts.v[ua].start, '.', p->ts.v[ua].end - p->ts.v[ua].start)) {
+        if (push_name(p, ua, ub, &m->unique_key) < 0) return -1;
+        strbuf q;
+        sb_init(&q);
+        sb_append_char(&q, '"');
+        for (const char *c = m->unique_key.v[m->unique_key.n - 1]; *c; c++) {
+            if (*c == '"') sb_append_char(&q, '"');
+            sb_append_char(&q, *c);
+        }
+        sb_append_char(&q, '"');
+        strlist_push(&m->incr.key_exprs, q.buf);
+        sb_free(&q);
+        return 0;
+    }
+    char *e = range_text(p, a, b - 1);
+    strlist_push(&m->unique_key, e);
+    strlist_push(&m->incr.key_exprs, e);
+    free(e);
+    m->incr.key_is_expr = true;
+    return 0;
+}
+
+/* error | warn | allow | ignore (any case, bare or quoted) for on_destructive_change /
+ * on_additive_change. */
+static int parse_policy(struct parser *p, size_t va, size_t vb, const char *key, enum change_policy *out)
+{
+    char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : xstrdup("");
+    static const char *const names[] = {"error", "warn", "allow", "ignore"};
+    *out = CHANGE_DEFAULT;
+    for (size_t i = 0; i < 4; i++)
+        if (!strcasecmp(v, names[i])) *out = (enum change_policy)(CHANGE_ERROR + i);
+    free(v);
+    if (*out == CHANGE_DEFAULT)
+        return lex_error(&p->lx, p->ts.v[va].line, "expected %s ERROR, WARN, ALLOW or IGNORE", key);
+    return 0;
+}
+
 static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct kind_ctx *kc = ctx;
@@ -361,32 +417,56 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     size_t va = a + 1, vb = b;
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
-    sb_appendf(&kc->canon, "%s=%s;", key, raw);
+    if (!kind_arg_is_metadata(key)) sb_appendf(&kc->canon, "%s=%s;", key, raw);
+    bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY;
     int more = parse_more_kind_arg(p, m, t, key, va, vb);
     if (more <= 0) {
         rc = more;
     } else if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
-        unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d') → ts */
+        unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d'): the format filters a text column (time_column.c) */
         if (p->ts.v[va].type != T_IDENT) rc = lex_error(&p->lx, t->line, "expected a column name after time_column");
-        else { m->time_column = tok_text(p, &p->ts.v[va]); }
+        else if (vb - va != 1 && (vb - va != 3 || p->ts.v[va + 1].type != T_COMMA || p->ts.v[va + 2].type != T_STRING))
+            rc = lex_error(&p->lx, t->line, "expected time_column COLUMN or time_column (COLUMN, 'format')");
+        else {
+            m->time_column = tok_text(p, &p->ts.v[va]);
+            if (vb - va == 3) m->incr.time_format = tok_text(p, &p->ts.v[va + 2]);
+        }
     } else if (!strcmp(key, "unique_key") && m->kind == KIND_INCR_KEY) {
         unparen(p, &va, &vb);
-        rc = split_commas(p, va, vb, push_name, &m->unique_key);
+        rc = split_commas(p, va, vb, push_key, m);
     } else if (!strcmp(key, "path") && m->kind == KIND_SEED) {
         if (vb - va != 1 || p->ts.v[va].type != T_STRING) rc = lex_error(&p->lx, t->line, "expected path 'file.csv'");
         else m->seed_path = tok_text(p, &p->ts.v[va]);
-    } else if (!strcmp(key, "lookback") || !strcmp(key, "on_destructive_change") ||
-               !strcmp(key, "on_additive_change")) {
+    } else if (!strcmp(key, "lookback")) {
         rc = lex_error(&p->lx, t->line, "%s is not supported by materia: %s", key,
-                       !strcmp(key, "lookback") ? "a run processes only the intervals not yet processed"
-                       : "every change builds a new version (no forward-only models)");
+                       "a run processes only the intervals not yet processed");
+    } else if ((!strcmp(key, "on_destructive_change") || !strcmp(key, "on_additive_change")) && incremental) {
+        rc = parse_policy(p, va, vb, key, key[3] == 'd' ? &m->incr.on_destructive : &m->incr.on_additive);
     } else if (!strcmp(key, "forward_only")) {
+        /* a change to the model keeps its physical table (forward_only.c) */
         char *v = tok_text(p, &p->ts.v[va]);
-        if (vb - va != 1 || strcasecmp(v, "false"))
-            rc = lex_error(&p->lx, t->line, "forward_only %s is not supported by materia: every change builds a new "
-                           "version", v);
+        bool yes = !strcasecmp(v, "true"), no = !strcasecmp(v, "false");
+        if (vb - va != 1 || (!yes && !no)) rc = lex_error(&p->lx, t->line, "expected forward_only true or false");
+        else if (yes && !incremental)
+            rc = lex_error(&p->lx, t->line, "forward_only true is not supported by materia on a %s model: SQLMesh's "
+                           "forward_only is a property of incremental kinds", model_kind_name(m->kind));
+        else m->incr.forward_only = yes;
         free(v);
-    } else if (!strcmp(key, "batch_size") && m->kind == KIND_INCR_TIME) {
+    } else if ((!strcmp(key, "when_matched") || !strcmp(key, "merge_filter")) && m->kind == KIND_INCR_KEY) {
+        /* the MERGE path (merge.c); WHEN clauses go in parentheses (they hold commas) */
+        if (key[0] == 'w') {
+            unparen(p, &va, &vb);
+            char *w = range_text(p, va, vb - 1);
+            if (strncasecmp(w, "WHEN", 4) != 0)
+                rc = lex_error(&p->lx, t->line, "expected when_matched (WHEN MATCHED [AND cond] THEN UPDATE SET ... | DELETE ...)");
+            free(m->incr.when_matched);
+            m->incr.when_matched = w;
+        } else {
+            free(m->incr.merge_filter);
+            m->incr.merge_filter = xstrdup(raw);
+            m->incr.merge_filter_line = t->line;
+        }
+    } else if (!strcmp(key, "batch_size") && incremental) {
         /* intervals per query (the runner splits each range: runner.c build) */
         char *v = tok_text(p, &p->ts.v[va]);
         char *end;
@@ -394,10 +474,28 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1 || *end || n < 1) rc = lex_error(&p->lx, t->line, "expected batch_size N (N >= 1)");
         else m->batch_size = n;
         free(v);
-    } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement") || !strcmp(key, "batch_concurrency")) {
-        /* no different result here: disable_restatement — materia never restates;
-         * batch_concurrency — one batch runs at a time, within any limit; a SEED's (or unique
-         * key model's) batch_size — rows or intervals per statement, the same table. */
+    } else if (!strcmp(key, "batch_concurrency") && incremental) {
+        /* batches run one after the other in the run's one transaction (runner.c build), which is
+         * within any limit N >= 1: the rows are the same as with N at a time. SQLMesh's
+         * IncrementalByUniqueKeyKind pins it to 1 (batch_concurrency: Literal[1]). */
+        char *v = tok_text(p, &p->ts.v[va]);
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (vb - va != 1 || *end || n < 1) rc = lex_error(&p->lx, t->line, "expected batch_concurrency N (N >= 1)");
+        else if (m->kind == KIND_INCR_KEY && n != 1)
+            rc = lex_error(&p->lx, t->line, "expected batch_concurrency 1: an INCREMENTAL_BY_UNIQUE_KEY model's "
+                           "batches must run one at a time (SQLMesh: batch_concurrency Literal[1])");
+        free(v);
+    } else if (!strcmp(key, "partition_by_time_column") && m->kind == KIND_INCR_TIME) {
+        /* SQLMesh's DuckDB adapter partitions a table only in a DuckLake catalog
+         * (engine_adapter/duckdb.py _create_table); the lakehouse is a DuckDB file: no effect */
+        char *v = tok_text(p, &p->ts.v[va]);
+        if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+            rc = lex_error(&p->lx, t->line, "expected partition_by_time_column true or false");
+        free(v);
+    } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement")) {
+        /* no different result here: disable_restatement — materia never restates; a SEED's
+         * batch_size — rows per insert statement, the same table. */
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"
@@ -918,6 +1016,7 @@ void model_free(struct model *m)
     free(m->cron);
     free(m->time_column);
     strlist_free(&m->unique_key);
+    incr_opts_free(&m->incr);
     free(m->seed_path);
     model_meta_free(&m->meta);
     strlist_free(&m->depends_on);
@@ -988,6 +1087,9 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         strlist_free(&m->unique_key);
         m->unique_key = d.unique_key, memset(&d.unique_key, 0, sizeof d.unique_key);
         m->insert_overwrite = d.insert_overwrite, m->forward_only = d.forward_only, m->materialized = d.materialized;
+        incr_opts_free(&m->incr);
+        m->incr = d.incr, memset(&d.incr, 0, sizeof d.incr);
+        m->batch_size = d.batch_size;
         m->kind_set = true;
         model_free(&d);
         if (m->kind == KIND_SEED)

@@ -60,6 +60,25 @@ struct audit_call {
     int line;
 };
 
+/* What a forward-only change does with a destructive / additive schema change (SQLMesh's
+ * OnDestructiveChange / OnAdditiveChange, model/kind.py). CHANGE_DEFAULT: not written — the
+ * kind's default (incremental kinds: error / allow; others: allow), change_policy_of(). */
+enum change_policy { CHANGE_DEFAULT = 0, CHANGE_ERROR, CHANGE_WARN, CHANGE_ALLOW, CHANGE_IGNORE };
+
+/* Options of incremental kinds read by forward_only.c, merge.c and time_column.c; parsed by
+ * header.c (parse_kind_arg), owned by the model (incr_opts_free). */
+struct incr_opts {
+    bool forward_only;            /* forward_only true: a change keeps the physical table */
+    enum change_policy on_destructive, on_additive;
+    char *when_matched;           /* INCREMENTAL_BY_UNIQUE_KEY: the WHEN ... clauses, or NULL */
+    char *merge_filter;           /* INCREMENTAL_BY_UNIQUE_KEY: extra ON predicate, or NULL */
+    int merge_filter_line;
+    struct strlist key_exprs;     /* unique_key parts as SQL (columns quoted, expressions as written) */
+    bool key_is_expr;             /* a unique_key part is an expression, not a column */
+    char *time_format;            /* time_column (col, 'format'): the format, or NULL */
+};
+void incr_opts_free(struct incr_opts *o);
+
 struct model {
     char *file;            /* path as given to the parser */
     char *name;            /* schema.table: plain parts lower-case, quoted ones as written */
@@ -69,8 +88,9 @@ struct model {
     char *cron;            /* as written; default @daily */
     enum cron_unit unit;
     char *time_column;     /* INCREMENTAL_BY_TIME_RANGE */
-    long batch_size;       /* INCREMENTAL_BY_TIME_RANGE: intervals per query (0: all at once) */
+    long batch_size;       /* incremental kinds: intervals per query (0: all at once) */
     struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */
+    struct incr_opts incr;     /* forward_only, on_*_change, when_matched, merge_filter, ... */
     char *seed_path;       /* SEED, as written (relative to the model file) */
     struct model_meta meta; /* grains, tags, references, project, ... (model_meta.c) */
     struct strlist depends_on;

@@ -15,6 +15,8 @@
  *   due        cron: FULL last ran before the current tick; incremental has complete
  *              intervals not yet processed               → refresh
  *   unchanged  nothing to do
+ * A changed model SQLMesh would change forward-only keeps its live table instead of a new
+ * version (forward_only.c), with only its missing intervals to process.
  * A refresh of an incremental model processes only its missing intervals (plus the
  * current partial interval when its inputs or parents changed). */
 #include <stdio.h>
@@ -23,6 +25,7 @@
 
 #include "transform/engine.h"
 #include "transform/kinds.h"
+#include "transform/incr.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -174,7 +177,11 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
             it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
             it->new_version = it->run = true;
             if (incremental) ranges_add(&it->todo, cron_floor(m->unit, model_start_us(m)), exec_us);
+            forward_only_plan(pl, k, item_of, parent_data_changed); /* may keep cur's table instead */
         } else {
+            /* the live table: after a forward-only change it is not named by this fingerprint */
+            free(it->physical);
+            it->physical = xstrdup(cur->physical);
             bool inputs = strcmp(cur->inputs_fp, it->inputs_fp) != 0;
             if (m->kind == KIND_FULL) {
                 bool due = cur->last_run_us < cron_floor(m->unit, exec_us);
@@ -193,7 +200,7 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
             it->run = it->reason != R_UNCHANGED;
         }
         if (it->run) {
-            it->data_changed = true;
+            if (!it->forward_only) it->data_changed = true; /* forward_only_plan says */
             pl->n_run++;
         }
     }
@@ -245,7 +252,8 @@ void plan_print(const struct plan *pl, FILE *out)
         const struct plan_item *it = &pl->items[k];
         const struct model *m = &pl->proj.models[it->m];
         counts[it->reason]++;
-        fprintf(out, "  %-10s %-40s %s", reason_name(it->reason), m->name, model_kind_name(m->kind));
+        fprintf(out, "  %-10s %-40s %s%s", reason_name(it->reason), m->name, model_kind_name(m->kind),
+                it->forward_only ? " forward-only" : "");
         for (size_t r = 0; r < it->todo.n; r++) {
             char a[32], b[32];
             time_fmt_ts(it->todo.v[r].s, a);

@@ -8,7 +8,9 @@
  * new version; outside it, readers see either the whole previous layer or the whole new
  * one. A SIGKILL before COMMIT leaves the lakehouse exactly as before the run (DuckDB
  * discards the uncommitted transaction on restart); the next run marks the stale
- * 'running' row failed and redoes the work. A half-built table is never referenced. */
+ * 'running' row failed and redoes the work. A half-built table is never referenced.
+ * One exception, invisible to readers: a new version backfilled in batches commits each
+ * batch before that transaction (commit_batches), so a killed backfill resumes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include "transform/engine.h"
 #include "transform/kinds.h"
+#include "transform/incr.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -185,16 +188,11 @@ static int create_empty(struct run_ctx *rc, const struct plan_item *it)
     return db_execf(rc->con, rc->err, "CREATE OR REPLACE TABLE %s (%s)", it->physical, m->columns);
 }
 
-static void time_filter(strbuf *sb, const struct model *m, int64_t s, int64_t e)
+/* by the time column's type, as SQLMesh (time_column.c) */
+static void time_filter(strbuf *sb, const struct model *m, int kind, int64_t s, int64_t e)
 {
     sb_append(sb, " WHERE ");
-    db_quote_ident(sb, m->time_column);
-    sb_append(sb, " >= ");
-    put_ts(sb, s);
-    sb_append(sb, " AND ");
-    db_quote_ident(sb, m->time_column);
-    sb_append(sb, " < ");
-    put_ts(sb, e);
+    time_column_filter(sb, m, (enum time_col_kind)kind, s, e);
 }
 
 /* "k1, k2" — the model's unique key, each column prefixed with alias (may be ""). */
@@ -251,7 +249,7 @@ static int null_key_check(struct run_ctx *rc, const struct model *m, const char 
  * changed keys are collected in temp._materia_touched and only those rows are audited. */
 static bool key_refresh(const struct model *m, const struct plan_item *it)
 {
-    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0;
+    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0 && !merge_needed(m);
 }
 
 /* Processes one range of an incremental model into it->physical. */
@@ -265,26 +263,40 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
     int r = create && self_ref ? create_empty(rc, it) : 0;
     if (r == 0) r = render(rc, it, s, e, &q);
+    struct plan_item *mit = &rc->pl->items[it - rc->pl->items];
+    if (r == 0 && m->kind == KIND_INCR_TIME && !it->time_kind) { /* the time column's type, once a run */
+        char *rel = create ? xasprintf("(%s\n)", q.buf) : xstrdup(it->physical);
+        enum time_col_kind tk = TIME_COL_TEMPORAL;
+        r = time_column_detect(rc->con, m, rel, &tk, rc->err);
+        mit->time_kind = (int)tk;
+        free(rel);
+    }
     if (r == 0 && create && self_ref) {
         /* the empty table exists: the first range is inserted like any other */
         sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
-        if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+        if (r == 0 && m->kind == KIND_INCR_KEY && !merge_needed(m)) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && create) {
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
+        if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
-        if (r == 0 && m->kind == KIND_INCR_KEY) r = null_key_check(rc, m, it->physical);
+        if (r == 0 && m->kind == KIND_INCR_KEY && !merge_needed(m)) r = null_key_check(rc, m, it->physical);
     } else if (r == 0 && kind_refresh_sql(m, it->physical, q.buf, &sql)) { /* kind_partition.c */
         r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0 && kind_refresh_cleanup(m)) r = db_exec(rc->con, kind_refresh_cleanup(m), rc->err);
     } else if (r == 0 && m->kind == KIND_INCR_TIME) {
+        strbuf cols;
+        sb_init(&cols);
+        r = forward_only_insert_columns(rc->con, m, it->physical, q.buf, &cols, rc->err);
         sb_appendf(&sql, "DELETE FROM %s", it->physical);
-        time_filter(&sql, m, s, e);
-        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
-        time_filter(&sql, m, s, e);
-        r = exec_rows(rc->con, sql.buf, rows, rc->err);
+        time_filter(&sql, m, it->time_kind, s, e);
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT %s FROM (%s\n) AS _materia_q", it->physical, cols.buf, q.buf);
+        sb_free(&cols);
+        time_filter(&sql, m, it->time_kind, s, e);
+        if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err);
+    } else if (r == 0 && merge_needed(m)) {
+        r = merge_into(rc->con, &rc->pl->proj, it->m, rc->cfg, it->physical, q.buf, s, e, rc->pl->exec_us, rows, rc->err);
     } else if (r == 0) {
         /* Upsert only the keys whose rows are new or differ. The batch is materialised once;
          * the EXCEPT compares it with the physical rows of the batch's keys only (a SEMI JOIN on
@@ -300,10 +312,13 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         key_match(&sql, m);
         sb_appendf(&sql, ";\nDELETE FROM %s AS _t USING temp._materia_changed AS _c WHERE ", it->physical);
         key_match(&sql, m);
-        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM temp._materia_changed;\n"
-                   "INSERT INTO temp._materia_touched SELECT DISTINCT ", it->physical);
-        key_list(&sql, m, "");
-        sb_append(&sql, " FROM temp._materia_changed;\nSELECT count(*) AS \"Count\" FROM temp._materia_changed");
+        sb_appendf(&sql, ";\nINSERT INTO %s BY NAME SELECT * FROM temp._materia_changed;\n", it->physical);
+        if (key_refresh(m, it)) { /* not on a new version's later batches: nothing audits them apart */
+            sb_append(&sql, "INSERT INTO temp._materia_touched SELECT DISTINCT ");
+            key_list(&sql, m, "");
+            sb_append(&sql, " FROM temp._materia_changed;\n");
+        }
+        sb_append(&sql, "SELECT count(*) AS \"Count\" FROM temp._materia_changed");
         if (r == 0) r = exec_rows(rc->con, sql.buf, rows, rc->err);
         if (r == 0)
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
@@ -359,13 +374,7 @@ static void audit_target(const struct model *m, const struct plan_item *it, strb
     sb_appendf(out, "(SELECT * FROM %s WHERE ", it->physical);
     for (size_t k = 0; k < it->todo.n; k++) {
         sb_append(out, k ? " OR (" : "(");
-        db_quote_ident(out, m->time_column);
-        sb_append(out, " >= ");
-        put_ts(out, it->todo.v[k].s);
-        sb_append(out, " AND ");
-        db_quote_ident(out, m->time_column);
-        sb_append(out, " < ");
-        put_ts(out, it->todo.v[k].e);
+        time_column_filter(out, m, (enum time_col_kind)it->time_kind, it->todo.v[k].s, it->todo.v[k].e);
         sb_append(out, ")");
     }
     sb_append(out, ")");
@@ -393,6 +402,7 @@ static const char *action_of(const struct model *m, const struct plan_item *it)
     if (m->kind == KIND_VIEW) return "view";
     if (m->kind == KIND_EMBEDDED) return "embed";
     if (it->new_version) return "create";
+    if (forward_only_migrate_only(m, it)) return "migrate";
     if (m->kind == KIND_INCR_TIME) return "insert";
     if (m->kind == KIND_INCR_KEY) return "upsert";
     if (m->kind == KIND_INCR_UNMANAGED && !m->insert_overwrite) return "append";
@@ -412,6 +422,21 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         strlist_push(&rc->schemas, m->schema);
     }
     if (m->kind == KIND_EMBEDDED) return 0; /* nothing to build (kind_embedded.c) */
+    if (it->forward_only && m->kind != KIND_VIEW) {
+        /* migrate the live table to the new query's columns first (forward_only.c) */
+        strbuf q;
+        sb_init(&q);
+        int64_t s = it->todo.n ? it->todo.v[0].s : rc->pl->exec_us, e = it->todo.n ? it->todo.v[0].e : rc->pl->exec_us;
+        if (m->kind == KIND_FULL) s = model_start_us(m), e = rc->pl->exec_us;
+        int r = render(rc, it, s, e, &q);
+        if (r == 0) r = forward_only_migrate(rc->con, rc->pl, it, q.buf, &rc->audit_warnings, rc->err);
+        sb_free(&q);
+        if (r < 0 || forward_only_migrate_only(m, it)) return r;
+    }
+    if (it->batched) { /* its batches are committed already (commit_batches) */
+        *rows = it->batched_rows;
+        return 0;
+    }
     if (kind_interval_based(m->kind)) {
         *rows = 0;
         if (key_refresh(m, it)) {
@@ -432,7 +457,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
              * batches them (scheduler.py batch_intervals) */
             for (int64_t s = it->todo.v[k].s, e; s < it->todo.v[k].e; s = e) {
                 e = it->todo.v[k].e;
-                if (m->kind == KIND_INCR_TIME && m->batch_size > 0) {
+                if (m->batch_size > 0) {
                     int64_t b = s;
                     for (long q = 0; q < m->batch_size && b < e; q++) b = cron_next(m->unit, b);
                     if (b < e) e = b;
@@ -504,9 +529,13 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
                    it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
         if (it->cur) {
             list_sep(&rc->retired, " OR ");
+            /* by physical: after forward-only changes the live fingerprint is not the one
+             * that built the table (forward_only.c) */
             sb_append(&rc->retired, "(model = ");
             db_quote_literal(&rc->retired, m->name);
-            sb_appendf(&rc->retired, " AND fingerprint = '%s')", it->cur->fingerprint);
+            sb_append(&rc->retired, " AND physical = ");
+            db_quote_literal(&rc->retired, it->cur->physical);
+            sb_append(&rc->retired, ")");
         }
     }
     return 0;
@@ -570,7 +599,8 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     audit_target(m, it, &target);
     struct audit_times at;
     audit_times_of(rc, m, it, &at);
-    if (r == 0 && (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
+    if (r == 0 && !forward_only_migrate_only(m, it) &&
+        (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
         *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
     log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,
               ((clock_mono_ms() / 1e3) - tb) * 1e3);
@@ -658,6 +688,79 @@ static int commit_run(struct run_ctx *rc, const strbuf *rows, struct mt_err *err
     return r;
 }
 
+/* Batches that survive a crash. A new version of an INCREMENTAL_BY_TIME_RANGE model with
+ * batch_size is backfilled before the run's transaction, each batch in a transaction of its
+ * own with its interval row (as SQLMesh's scheduler commits each batch). Nothing reads that
+ * table before the run's transaction promotes it, so readers still see the whole previous
+ * layer or the whole new one. Only a model none of whose parents run in this run: its
+ * batches read committed data, the same as inside the run. A killed run leaves the batches
+ * it committed, with their interval rows under the new fingerprint; the next run (same
+ * fingerprint) skips the batches those rows cover and goes on with the next. The model's
+ * audits and promotion stay in the run's transaction. */
+static bool commits_batches(const struct plan *pl, const struct plan_item *it)
+{
+    const struct model *m = &pl->proj.models[it->m];
+    if (m->kind != KIND_INCR_TIME || m->batch_size <= 0 || !it->new_version || it->todo.n == 0) return false;
+    for (size_t q = 0; q < pl->proj.n_parents[it->m]; q++)
+        for (size_t k = 0; k < pl->n; k++)
+            if (pl->items[k].m == pl->proj.parents[it->m][q] && pl->items[k].run) return false;
+    return true;
+}
+
+static int commit_batches(struct run_ctx *rc, struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    struct ranges done = {0}; /* batches a killed run committed for this fingerprint */
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "SELECT epoch_us(start_ts), epoch_us(end_ts) FROM _materia.intervals WHERE model = ");
+    db_quote_literal(&sql, m->name);
+    sb_appendf(&sql, " AND fingerprint = '%s'", it->fp);
+    duckdb_result res;
+    if (duckdb_query(rc->con, sql.buf, &res) == DuckDBError) {
+        mt_errf(rc->err, "%s", duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        sb_free(&sql);
+        return -1;
+    }
+    for (idx_t r = 0; r < duckdb_row_count(&res); r++)
+        ranges_add(&done, duckdb_value_int64(&res, 0, r), duckdb_value_int64(&res, 1, r));
+    duckdb_destroy_result(&res);
+    bool first = done.n == 0;
+    int r = db_execf(rc->con, rc->err, "CREATE SCHEMA IF NOT EXISTS \"materia__%s\"; CREATE SCHEMA IF NOT EXISTS \"%s\"",
+                     m->schema, m->schema);
+    for (size_t k = 0; r == 0 && k < it->todo.n; k++)
+        for (int64_t s = it->todo.v[k].s, e; r == 0 && s < it->todo.v[k].e; s = e) {
+            int64_t b = s;
+            for (long q = 0; q < m->batch_size && b < it->todo.v[k].e; q++) b = cron_next(m->unit, b);
+            e = b < it->todo.v[k].e ? b : it->todo.v[k].e;
+            bool covered = false;
+            for (size_t d = 0; d < done.n; d++) covered |= done.v[d].s <= s && e <= done.v[d].e;
+            if (covered) continue;
+            int64_t n = 0;
+            sb_reset(&rc->intervals_rows);
+            r = db_exec(rc->con, "BEGIN TRANSACTION", rc->err);
+            if (r == 0) r = incr_range(rc, it, s, e, first, &n);
+            sb_reset(&sql);
+            sb_appendf(&sql, "INSERT INTO _materia.intervals VALUES %s; COMMIT", rc->intervals_rows.buf);
+            if (r == 0) r = db_exec(rc->con, sql.buf, rc->err);
+            if (r < 0) {
+                struct mt_err e2 = MT_ERR_INIT;
+                db_exec(rc->con, "ROLLBACK", &e2);
+            }
+            first = false;
+            it->batched_rows += n;
+            char point[160];
+            snprintf(point, sizeof point, "after_batch_%s", m->name);
+            if (r == 0) testhook_point(point);
+        }
+    sb_reset(&rc->intervals_rows);
+    ranges_free(&done);
+    sb_free(&sql);
+    it->batched = r == 0;
+    return r;
+}
+
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
                    struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
 {
@@ -715,6 +818,13 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
     sb_init(&rc.audit_warnings);
     int r = env_statements(&rc, "before_all", err);
     bool began = r == 0; /* a failed before_all stops the run before its try/finally: no after_all */
+    for (size_t k = 0; k < pl.n && r == 0; k++)
+        if (pl.items[k].run && commits_batches(&pl, &pl.items[k])) {
+            struct mt_err e = MT_ERR_INIT;
+            rc.err = &e;
+            if ((r = commit_batches(&rc, &pl.items[k])) < 0)
+                mt_errf(err, "%s: create failed: %s", pl.proj.models[pl.items[k].m].name, e.msg);
+        }
     if (r == 0) r = db_exec(con, "BEGIN TRANSACTION", err);
     enum runlog_status fail_status = RUNLOG_FAILED;
     for (size_t k = 0; k < pl.n && r == 0; k++)

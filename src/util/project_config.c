@@ -63,7 +63,7 @@ static const struct key_rule root_keys[] = {
     {"snapshot_ttl", "materia's janitor keeps old versions JANITOR_RETENTION_DAYS days (.env)"},
     {"environment_ttl", "materia has one environment (prod)"},
     {"ignore_patterns", "materia reads every models/**/*.sql file"},
-    {"time_column_format", "materia compares time columns as timestamps"},
+    {"time_column_format", "set the format on the model: time_column (col, 'format'); the default is SQLMesh's '%Y-%m-%d'"},
     {"users", "materia has no user accounts"},
     {"pinned_environments", "materia has one environment (prod)"},
     {"loader", "materia has one loader"},

@@ -103,6 +103,31 @@ static void test_kinds(void **state)
                            &err), 0);
     assert_int_equal(m.unique_key.n, 2);
     assert_string_equal(m.unique_key.v[1], "k2");
+    assert_false(m.incr.key_is_expr);
+    model_free(&m);
+    /* the incremental kinds' options (src/transform/forward_only.c, merge.c, time_column.c) */
+    assert_int_equal(parse("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key (COALESCE(a, ''), B),\n"
+                           " when_matched (WHEN MATCHED THEN UPDATE SET target.v = source.v), merge_filter source.v > 0,\n"
+                           " forward_only TRUE, on_destructive_change Warn, on_additive_change 'ignore', batch_size 2));\n"
+                           "SELECT 1", &m, &err), 0);
+    assert_true(m.incr.key_is_expr);
+    assert_string_equal(m.incr.key_exprs.v[0], "COALESCE(a, '')");
+    assert_string_equal(m.incr.key_exprs.v[1], "\"b\"");
+    assert_string_equal(m.incr.when_matched, "WHEN MATCHED THEN UPDATE SET target.v = source.v");
+    assert_string_equal(m.incr.merge_filter, "source.v > 0");
+    assert_true(m.incr.forward_only);
+    assert_int_equal(m.incr.on_destructive, CHANGE_WARN);
+    assert_int_equal(m.incr.on_additive, CHANGE_IGNORE);
+    assert_int_equal(m.batch_size, 2);
+    /* metadata (model/kind.py metadata_hash_values): not in the fingerprinted kind_args */
+    assert_null(strstr(m.kind_args, "forward_only"));
+    assert_null(strstr(m.kind_args, "batch_size"));
+    assert_non_null(strstr(m.kind_args, "when_matched"));
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column (ds, '%Y%m%d'),\n"
+                           " partition_by_time_column false, batch_concurrency 4));\nSELECT 1", &m, &err), 0);
+    assert_string_equal(m.time_column, "ds");
+    assert_string_equal(m.incr.time_format, "%Y%m%d");
     model_free(&m);
     assert_int_equal(parse("MODEL (name a.b, kind VIEW, cron '0 0 * * *');\nSELECT 1", &m, &err), 0);
     assert_int_equal(m.unit, CRON_DAILY);
@@ -199,8 +224,12 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, kind SEED);", "expected SEED (path 'file.csv')");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t, lookback 2));\nSELECT 1",
                  "models/x.sql:1: lookback is not supported by materia: a run processes only the intervals");
-    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t,\n forward_only true));\nSELECT 1",
-                 "models/x.sql:2: forward_only true is not supported by materia");
+    expect_error("MODEL (name a.b, kind FULL (\n forward_only true));\nSELECT 1",
+                 "models/x.sql:2: forward_only true is not supported by materia on a FULL model");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t,\n on_additive_change often));\nSELECT 1",
+                 "models/x.sql:2: expected on_additive_change ERROR, WARN, ALLOW or IGNORE");
+    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key k, batch_concurrency 3));\nSELECT 1",
+                 "models/x.sql:1: expected batch_concurrency 1");
     expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (delimiter ';')));",
                  "models/x.sql:1: expected '=' after the setting's name in csv_settings");
     expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (escapechar = '\\\\')));",
