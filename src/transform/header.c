@@ -300,6 +300,7 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     size_t va = a + 1, vb = b;
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
+    size_t canon_len = kc->canon.len;
     sb_appendf(&kc->canon, "%s=%s;", key, raw);
     if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
         unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d') → ts */
@@ -332,10 +333,25 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1 || *end || n < 1) rc = lex_error(&p->lx, t->line, "expected batch_size N (N >= 1)");
         else m->batch_size = n;
         free(v);
-    } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement") || !strcmp(key, "batch_concurrency")) {
-        /* no different result here: disable_restatement — materia never restates;
-         * batch_concurrency — one batch runs at a time, within any limit; a SEED's (or unique
-         * key model's) batch_size — rows or intervals per statement, the same table. */
+    } else if (!strcmp(key, "disable_restatement") && (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY)) {
+        /* honored by restate.c; metadata in SQLMesh (kind.py _IncrementalBy.metadata_hash_values),
+         * so not part of the fingerprinted kind arguments */
+        char *v = tok_text(p, &p->ts.v[va]);
+        if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+            rc = lex_error(&p->lx, t->line, "expected disable_restatement true or false");
+        else m->disable_restatement = !strcasecmp(v, "true");
+        free(v);
+        kc->canon.len = canon_len;
+        kc->canon.buf[canon_len] = '\0';
+    } else if (!strcmp(key, "auto_restatement_cron") || !strcmp(key, "auto_restatement_intervals")) {
+        rc = lex_error(&p->lx, t->line, "%s is not supported by materia: automatic restatement needs SQLMesh's "
+                       "arbitrary cron schedules and the per-version next_auto_restatement_ts it keeps in state "
+                       "(snapshot/definition.py apply_auto_restatements); restate with `materia run "
+                       "--restate-model` instead", key);
+    } else if (!strcmp(key, "batch_size") || !strcmp(key, "batch_concurrency")) {
+        /* no different result here: batch_concurrency — one batch runs at a time, within any
+         * limit; a SEED's (or unique key model's) batch_size — rows or intervals per
+         * statement, the same table. */
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"

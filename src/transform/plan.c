@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "transform/env.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -30,7 +31,7 @@
 
 const char *reason_name(enum reason r)
 {
-    static const char *names[] = {"unchanged", "new", "changed", "downstream", "due", "inputs", "removed"};
+    static const char *names[] = {"unchanged", "new", "changed", "downstream", "due", "inputs", "restated", "removed"};
     return names[r];
 }
 
@@ -102,8 +103,15 @@ int64_t model_start_us(const struct model *m)
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
                struct mt_err *err)
 {
+    return plan_build_env(cfg, con, with_state, exec_us, NULL, pl, err);
+}
+
+int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, const char *env,
+                   struct plan *pl, struct mt_err *err)
+{
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
+    if (env && strcmp(env, "prod")) pl->env = xstrdup(env);
     double t0 = clock_mono_ms();
     if (project_load(cfg, &pl->proj, err) < 0) return -1;
     struct project *p = &pl->proj;
@@ -121,7 +129,8 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
             goto fail;
         }
     }
-    if (with_state && state_load(con, &pl->st, err) < 0) goto fail;
+    if (with_state && (pl->env ? env_state_load(con, pl->env, &pl->st, err) : state_load(con, &pl->st, err)) < 0)
+        goto fail;
     double t3 = clock_mono_ms();
     pl->n = p->n;
     pl->items = xcalloc(p->n ? p->n : 1, sizeof *pl->items);
@@ -216,6 +225,7 @@ void plan_free(struct plan *pl)
     }
     free(pl->items);
     strlist_free(&pl->removed);
+    free(pl->env);
     state_free(&pl->st);
     project_free(&pl->proj);
     memset(pl, 0, sizeof *pl);
@@ -248,6 +258,7 @@ void plan_print(const struct plan *pl, FILE *out)
         fprintf(out, "nothing to do (%zu models unchanged)\n", pl->n);
         return;
     }
+    if (counts[R_RESTATED]) fprintf(out, "%zu restated, ", counts[R_RESTATED]);
     fprintf(out, "%zu models: %zu to run (%zu new, %zu changed, %zu downstream, %zu inputs, %zu due), "
             "%zu unchanged, %zu removed\n", pl->n, pl->n_run, counts[R_NEW], counts[R_CHANGED], counts[R_DOWNSTREAM],
             counts[R_INPUTS], counts[R_DUE], counts[R_UNCHANGED], counts[R_REMOVED]);
