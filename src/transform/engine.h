@@ -178,6 +178,7 @@ struct plan_item {
     bool recreate;            /* restated to its first interval: the first range recreates the table */
     bool restated;            /* clear is the range restated (its intervals are cleared first) */
     bool cur_shared;          /* non-prod environment: cur is prod's live version (never retired) */
+    bool reused;              /* a new fingerprint whose version already exists: promoted, not rebuilt */
     struct range clear;
 };
 

@@ -13,8 +13,10 @@
  * only the modified models). A new environment starts from prod (context.py create_from).
  * While ENV builds, references to models in a query read ENV's views (names.c, through
  * project.env_suffix). The serving export reads schema `serving` only, never serving__ENV.
- * `materia invalidate ENV` drops ENV's views and rows and retires the versions nothing
- * references any more; the janitor drops those (janitor_cmd.c). */
+ * A version that already exists is never built again (reuse_versions): running dev's change
+ * in prod promotes dev's table. `materia invalidate ENV` drops ENV's views and rows and
+ * retires the versions nothing references any more; the janitor drops those
+ * (janitor_cmd.c). */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -162,8 +164,74 @@ static bool has_pair(const struct strlist *l, const char *model, const char *fp)
     return has;
 }
 
+/* The intervals processed for version (model, fp). */
+static int version_intervals(duckdb_connection con, const char *model, const char *fp, struct ranges *out,
+                             struct mt_err *err)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "SELECT epoch_us(start_ts), epoch_us(end_ts) FROM _materia.intervals WHERE model = ");
+    db_quote_literal(&sql, model);
+    sb_append(&sql, " AND fingerprint = ");
+    db_quote_literal(&sql, fp);
+    duckdb_result res;
+    int r = db_query(con, sql.buf, &res, err);
+    sb_free(&sql);
+    if (r < 0) return -1;
+    for (idx_t i = 0; i < duckdb_row_count(&res); i++)
+        ranges_add(out, duckdb_value_int64(&res, 0, i), duckdb_value_int64(&res, 1, i));
+    duckdb_destroy_result(&res);
+    return 0;
+}
+
+/* A "new" version that already exists (built by another environment — dev's change now run
+ * in prod — or an earlier one returned to) is reused, not built again: SQLMesh promotes the
+ * existing snapshot's table (a virtual update, context.py / plan/evaluator.py), processing only
+ * its missing intervals. A FULL model is refreshed only when a parent's data changed. */
+static int reuse_versions(struct plan *pl, duckdb_connection con, struct mt_err *err)
+{
+    bool any = false;
+    for (size_t k = 0; k < pl->n; k++) any = any || pl->items[k].new_version;
+    if (!any || !table_exists(con, "SELECT 1 FROM _materia.versions LIMIT 0")) return 0;
+    struct strlist have = {0};
+    if (load_pairs(con, "SELECT DISTINCT model, fingerprint FROM _materia.versions WHERE dropped_at IS NULL", &have,
+                   err) < 0)
+        return -1;
+    const struct project *p = &pl->proj;
+    size_t *item_of = xcalloc(p->n ? p->n : 1, sizeof *item_of);
+    for (size_t k = 0; k < pl->n; k++) item_of[pl->items[k].m] = k;
+    int rc = 0;
+    for (size_t k = 0; k < pl->n && rc == 0; k++) {
+        struct plan_item *it = &pl->items[k];
+        const struct model *m = &p->models[it->m];
+        if (!it->new_version || !has_pair(&have, m->name, it->fp)) continue;
+        bool parent_changed = false;
+        for (size_t q = 0; q < p->n_parents[it->m]; q++) {
+            const struct plan_item *pi = &pl->items[item_of[p->parents[it->m][q]]];
+            parent_changed = parent_changed || (pi->data_changed && !pi->promote_only);
+        }
+        it->new_version = false;
+        it->reused = true;
+        if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+            struct ranges done = {0};
+            rc = version_intervals(con, m->name, it->fp, &done, err);
+            ranges_free(&it->todo);
+            ranges_missing(&done, m->unit, model_start_us(m), pl->exec_us, parent_changed, &it->todo);
+            ranges_free(&done);
+            it->promote_only = it->todo.n == 0;
+        } else {
+            it->promote_only = !(m->kind == KIND_FULL && parent_changed);
+        }
+        it->data_changed = !it->promote_only;
+    }
+    free(item_of);
+    strlist_free(&have);
+    return rc;
+}
+
 int env_plan_apply(struct plan *pl, duckdb_connection con, struct mt_err *err)
 {
+    if (reuse_versions(pl, con, err) < 0) return -1;
     if (!pl->env) return 0;
     struct strlist prod = {0}, mine = {0};
     if (table_exists(con, "SELECT 1 FROM _materia.models LIMIT 0") &&

@@ -19,7 +19,8 @@ int env_name_check(char *name, struct mt_err *err);
 /* Loads environment env's models (the rows env.c wrote) with their intervals; when the
  * environment does not exist, prod's (SQLMesh creates a new environment from prod). */
 int env_state_load(duckdb_connection con, const char *env, struct state *st, struct mt_err *err);
-/* After plan_build_env for a non-prod environment: a model whose version is prod's live one
+/* After plan_build_env: a new fingerprint whose version exists already is reused (promoted,
+ * refreshed only as it needs). Then, for a non-prod environment: a model whose version is prod's live one
  * is never built by the environment (prod's table stays prod's: SQLMesh's dev plans
  * backfill only the models changed in it), only pointed at by the environment's view when
  * that view is missing or points elsewhere (promote_only). */

@@ -489,14 +489,25 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     sb_appendf(mr, ", '%s', '%s', ", model_kind_name(m->kind), it->inputs_fp);
     put_ts(mr, rc->pl->exec_us);
     sb_appendf(mr, ", now()::TIMESTAMP, '%s')", rc->run_id);
-    if (it->new_version) {
+    if (it->new_version || it->reused) {
         strbuf *vr = &rc->versions_rows, *pr = rc->pl->env ? NULL : &rc->promotions_rows; /* prod's history */
-        list_sep(vr, ", ");
-        sb_append(vr, "(");
-        db_quote_literal(vr, m->name);
-        sb_appendf(vr, ", '%s', ", it->fp);
-        db_quote_literal(vr, it->physical);
-        sb_appendf(vr, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL)", model_kind_name(m->kind), rc->run_id);
+        if (it->new_version) {
+            list_sep(vr, ", ");
+            sb_append(vr, "(");
+            db_quote_literal(vr, m->name);
+            sb_appendf(vr, ", '%s', ", it->fp);
+            db_quote_literal(vr, it->physical);
+            sb_appendf(vr, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL)", model_kind_name(m->kind), rc->run_id);
+        } else { /* reused (env.c): live again */
+            strbuf u;
+            sb_init(&u);
+            sb_append(&u, "UPDATE _materia.versions SET retired_at = NULL WHERE model = ");
+            db_quote_literal(&u, m->name);
+            sb_appendf(&u, " AND fingerprint = '%s'", it->fp);
+            r = db_exec(rc->con, u.buf, rc->err);
+            sb_free(&u);
+            if (r < 0) return -1;
+        }
         if (pr) {
             list_sep(pr, ", ");
             sb_appendf(pr, "('%s', ", rc->run_id);
