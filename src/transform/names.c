@@ -15,7 +15,8 @@
  * How: DuckDB parses the query (json_serialize_sql) and gives each table reference's byte
  * offset (query_location); the name written there is replaced in the text, so the rest of
  * the query is sent exactly as rendered. Only models that need it pay for the extra parse
- * (names_need_rewrite, decided when the DAG is built). */
+ * (names_need_rewrite, decided when the DAG is built) — and every model while a run builds
+ * for a non-prod environment, whose references to models read that environment's views. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ static void collect(const struct project *p, const struct model *self, const cha
             bool lake = !*cat || !strcasecmp(cat, p->catalog);
             if (lake && p->env_suffix) env_ref(p, self, schema, table, ctes, &rep);
             if (rep.len) {
+                /* the environment's view (env_ref) */
             } else if (lake && *schema && !strcasecmp(schema, self->schema) && !strcasecmp(table, self->table) && self_physical)
                 sb_append(&rep, self_physical);
             else if (lake && !*schema && !strlist_has(ctes, table)) {

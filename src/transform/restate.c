@@ -175,8 +175,8 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
     const struct project *p = &pl->proj;
     /* context.py plan: restatements work from the deployed state (force_no_diff); materia
      * builds from the project's files, so it refuses to mix them */
-    for (size_t k = 0; k < pl->n; k++)
-        if (pl->items[k].new_version || pl->removed.n)
+    for (size_t k = 0; k < pl->n || (k == 0 && pl->removed.n); k++)
+        if (pl->removed.n || pl->items[k].new_version || pl->items[k].reused)
             return mt_errf(err, "--restate-model while the project differs from the %s environment (%s: %s) is not "
                            "supported by materia: SQLMesh restates the deployed versions and ignores local changes "
                            "(context.py plan, force_no_diff); run the changes first", pl->env ? pl->env : "prod",

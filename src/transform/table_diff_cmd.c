@@ -31,6 +31,18 @@ static const char usage[] =
     "percentage of joined rows where the column matches.\n\n"
     "  --on COL,...   the join columns (repeatable); default the model's `grain`\n";
 
+/* v as Python prints round(v, digits): trailing zeros dropped, at least one decimal
+ * ("40.0", "33.33") — the way SQLMesh's console shows its percentages. */
+static const char *pyfloat(double v, int digits, char buf[48])
+{
+    snprintf(buf, 48, "%.*f", digits, v);
+    char *dot = strchr(buf, '.');
+    if (!dot) return buf;
+    char *end = buf + strlen(buf) - 1;
+    while (end > dot + 1 && *end == '0') *end-- = '\0';
+    return buf;
+}
+
 /* The physical table env's view of model points at (*out, caller frees), or -1. */
 static int physical_of(duckdb_connection con, const char *env, const char *model, char **out, struct mt_err *err)
 {
@@ -173,18 +185,19 @@ static int diff(duckdb_connection con, const char *src_env, const char *tgt_env,
         if (s_count + t_count == 0) {
             printf("\nNeither the source nor the target table contained any records\n");
         } else {
+            char b[48];
             printf("\nRow Counts:\n");
-            if (full) printf("  FULL MATCH: %lld rows (%.2f%%)\n", (long long)full, 100.0 * 2 * (double)full / all);
+            if (full) printf("  FULL MATCH: %lld rows (%s%%)\n", (long long)full, pyfloat(200.0 * (double)full / all, 2, b));
             if (partial)
-                printf("  PARTIAL MATCH: %lld rows (%.2f%%)\n", (long long)partial, 100.0 * 2 * (double)partial / all);
-            if (s_only) printf("  %s ONLY: %lld rows (%.2f%%)\n", S, (long long)s_only, 100.0 * (double)s_only / all);
-            if (t_only) printf("  %s ONLY: %lld rows (%.2f%%)\n", T, (long long)t_only, 100.0 * (double)t_only / all);
+                printf("  PARTIAL MATCH: %lld rows (%s%%)\n", (long long)partial, pyfloat(200.0 * (double)partial / all, 2, b));
+            if (s_only) printf("  %s ONLY: %lld rows (%s%%)\n", S, (long long)s_only, pyfloat(100.0 * (double)s_only / all, 2, b));
+            if (t_only) printf("  %s ONLY: %lld rows (%s%%)\n", T, (long long)t_only, pyfloat(100.0 * (double)t_only / all, 2, b));
             printf("\nCOMMON ROWS column comparison stats:\n");
             if (cmp.n == 0) printf("  No columns with same name and data type in both tables\n");
             else printf("  %-24s %s\n", "", "pct_match");
             for (size_t c = 0; c < cmp.n; c++) {
                 if (duckdb_value_is_null(&res, 4 + c, 0)) printf("  %-24s %s\n", cmp.v[c], "-");
-                else printf("  %-24s %.1f\n", cmp.v[c], duckdb_value_double(&res, 4 + c, 0));
+                else printf("  %-24s %s\n", cmp.v[c], pyfloat(duckdb_value_double(&res, 4 + c, 0), 6, b));
             }
         }
     }

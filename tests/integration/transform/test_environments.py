@@ -117,9 +117,9 @@ def test_table_diff_prod_dev():
     assert "Schema Diff Between 'PROD' and 'DEV' environments for model 'serving.totals':" in out, out
     assert "Added Column: extra (INTEGER)" in out, out
     # BR matches fully, VN differs in total, CO is dev's only: 2 + 3 = 5 rows in all
-    assert "FULL MATCH: 1 rows (40.00%)" in out, out
-    assert "PARTIAL MATCH: 1 rows (40.00%)" in out, out
-    assert "DEV ONLY: 1 rows (20.00%)" in out, out
+    assert "FULL MATCH: 1 rows (40.0%)" in out, out
+    assert "PARTIAL MATCH: 1 rows (40.0%)" in out, out
+    assert "DEV ONLY: 1 rows (20.0%)" in out, out
     assert "PROD ONLY" not in out, out
     lines = {l.split()[0]: l.split()[1] for l in out.split("column comparison stats:")[1].splitlines()[2:] if l.strip()}
     assert lines == {"name": "100.0", "total": "50.0"}, out

@@ -139,6 +139,30 @@ def test_full_model_restated_with_start():
     s.cleanup()
 
 
+def test_prod_restatement_reaches_dev_versions():
+    # tests/core/integration/test_restatement.py::test_prod_restatement_plan_causes_dev_intervals_to_be_processed_in_next_dev_plan
+    # (context.py plan restate_all_snapshots): a prod restatement clears the range from every
+    # version of the model, so dev's own version processes it again on its next run.
+    s = new_scratch("transform-restate-dev", project())
+    land(s, "ev/1.csv", ROWS)
+    s.run("run", "--execution-time", "2024-01-03 06:00", check=0)
+    write_files(s, {"models/test/a.sql": "MODEL (name test.a, kind INCREMENTAL_BY_TIME_RANGE (time_column ts), "
+                                         "start '2024-01-01', cron '@daily');\n" + SRC.replace("SELECT id,", "SELECT id + 0 AS id,")})
+    s.run("run", "--environment", "dev", "--execution-time", "2024-01-03 06:00", check=0)
+    assert ts_of(s, "test__dev.a") == ALL4
+    land(s, "ev/1.csv", ROWS_LESS)
+    write_files(s, project())  # back to prod's definition for the prod restatement
+    s.run("run", "--restate-model", "test.a", "--start", "2024-01-01", "--end", "2024-01-01",
+          "--execution-time", "2024-01-03 06:00", check=0)
+    assert ts_of(s, "test.a") == LESS and ts_of(s, "test__dev.a") == ALL4
+    write_files(s, {"models/test/a.sql": "MODEL (name test.a, kind INCREMENTAL_BY_TIME_RANGE (time_column ts), "
+                                         "start '2024-01-01', cron '@daily');\n" + SRC.replace("SELECT id,", "SELECT id + 0 AS id,")})
+    p = s.run("run", "--environment", "dev", "--execution-time", "2024-01-03 06:00", check=0)
+    assert actions(p.stdout)["test.a"] == "insert", p.stdout
+    assert ts_of(s, "test__dev.a") == LESS
+    s.cleanup()
+
+
 def test_refusals():
     s = new_scratch("transform-restate-refuse", project())
     land(s, "ev/1.csv", ROWS)
@@ -194,4 +218,5 @@ if __name__ == "__main__":
     from harness import main
     main([test_restatement_respects_disable_restatement, test_restatement_reaches_downstream_models,
           test_restatement_selectors, test_unique_key_model_is_restated_whole, test_full_model_restated_with_start,
+          test_prod_restatement_reaches_dev_versions,
           test_refusals, test_kind_property_refusals, test_disable_restatement_is_metadata])
