@@ -63,8 +63,9 @@ static bool has_tag(const struct model *m, const char *pattern)
 }
 
 /* Adds the models one selection names to chosen (indexes into the project's models), as
- * selector.py expand_model_selections does for a name, a `*` pattern (fnmatch on the
- * model's name), tag:TAG and the +up / down+ directions. */
+ * selector.py expand_model_selections does for a name (a model's, or an external model's:
+ * then its children), a `*` pattern (fnmatch on the model's name), tag:TAG and the +up /
+ * down+ directions. */
 static int select_one(const struct project *p, const char *given, bool *chosen, struct mt_err *err)
 {
     if (strpbrk(given, "&|^()") || !strncmp(given, "git:", 4) || strstr(given, "resource_type:"))
@@ -92,6 +93,10 @@ static int select_one(const struct project *p, const char *given, bool *chosen, 
         char *canon = project_canon_name(p, s);
         long j = project_find(p, canon);
         if (j >= 0) base[j] = true;
+        /* an external model (context.py plan: "either internal or external models"): it has
+         * nothing to restate itself, its children are restated as downstream of it */
+        for (size_t i = 0; j < 0 && strlist_has(&p->externals, canon) && i < p->n; i++)
+            base[i] = strlist_has(&p->parent_names[i], canon);
         free(canon);
     }
     /* directions: every ancestor / descendant (DAG.upstream / downstream), in topological

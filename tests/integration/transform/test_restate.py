@@ -4,6 +4,8 @@ SQLMesh's restatement plans do (sqlmesh/core/plan/builder.py _build_restatements
 snapshot/definition.py get_removal_interval, context.py plan). Rows in -> rows out: the
 landed data behind a model changes, a plain run does not pick the past up, a restatement
 does, downstream too."""
+import os
+
 from tproject import actions, land, new_scratch, q, reasons, write_files
 
 SRC = ("SELECT id, ts FROM read_csv(@VAR('landing_dir') || '/ev/*.csv', columns = {'id': 'INTEGER', "
@@ -163,6 +165,36 @@ def test_prod_restatement_reaches_dev_versions():
     s.cleanup()
 
 
+def test_restating_an_external_model_restates_its_children():
+    # context.py plan: restate_models are "either internal or external models"; builder.py
+    # restates the children of the external one (tests/core/test_plan.py restatement of an
+    # external model's downstream)
+    files = {"external_models.yaml": "- name: ext.events\n  columns:\n    id: int\n    ts: timestamp\n",
+             "models/test/d.sql": "MODEL (name test.d, kind INCREMENTAL_BY_TIME_RANGE (time_column ts), "
+                                  "start '2024-01-01');\nSELECT id, ts FROM ext.events WHERE ts BETWEEN @start_ts "
+                                  "AND @end_ts\n"}
+    s = new_scratch("transform-restate-ext", files)
+    os.makedirs(os.path.dirname(s.lakehouse), exist_ok=True)
+    s.sql(s.lakehouse, "CREATE SCHEMA ext; CREATE TABLE ext.events AS SELECT * FROM (VALUES (1, TIMESTAMP "
+                       "'2024-01-01 05:00'), (2, TIMESTAMP '2024-01-02 05:00')) t(id, ts)", write=True)
+    s.run("run", "--execution-time", "2024-01-03 06:00", check=0)
+    assert [r["id"] for r in q(s, "SELECT id FROM test.d ORDER BY id")] == [1, 2]
+    s.sql(s.lakehouse, "DELETE FROM ext.events WHERE id = 1", write=True)
+    p = s.run("run", "--restate-model", "ext.events", "--execution-time", "2024-01-03 06:00", check=0)
+    assert actions(p.stdout) == {"test.d": "insert"}, p.stdout
+    assert [r["id"] for r in q(s, "SELECT id FROM test.d ORDER BY id")] == [2]
+    s.cleanup()
+
+
+def test_help_documents_the_options():
+    s = new_scratch("transform-restate-help", project())
+    for cmd in ["plan", "run"]:
+        out = s.run(cmd, "--help", check=0).stdout
+        for opt in ["--restate-model", "--start", "--end", "--environment", "disable_restatement"]:
+            assert opt in out, (cmd, opt, out)
+    s.cleanup()
+
+
 def test_refusals():
     s = new_scratch("transform-restate-refuse", project())
     land(s, "ev/1.csv", ROWS)
@@ -218,5 +250,6 @@ if __name__ == "__main__":
     from harness import main
     main([test_restatement_respects_disable_restatement, test_restatement_reaches_downstream_models,
           test_restatement_selectors, test_unique_key_model_is_restated_whole, test_full_model_restated_with_start,
-          test_prod_restatement_reaches_dev_versions,
+          test_prod_restatement_reaches_dev_versions, test_restating_an_external_model_restates_its_children,
+          test_help_documents_the_options,
           test_refusals, test_kind_property_refusals, test_disable_restatement_is_metadata])
