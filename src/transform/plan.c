@@ -241,7 +241,9 @@ void plan_print(const struct plan *pl, FILE *out)
         const struct plan_item *it = &pl->items[k];
         const struct model *m = &pl->proj.models[it->m];
         counts[it->reason]++;
-        fprintf(out, "  %-10s %-40s %s", reason_name(it->reason), m->name, model_kind_name(m->kind));
+        /* promote: an existing version the environment's view will point at (env.c) */
+        fprintf(out, "  %-10s %-40s %s", it->promote_only ? "promote" : reason_name(it->reason), m->name,
+                model_kind_name(m->kind));
         for (size_t r = 0; r < it->todo.n; r++) {
             char a[32], b[32];
             time_fmt_ts(it->todo.v[r].s, a);

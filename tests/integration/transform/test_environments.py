@@ -35,7 +35,9 @@ def test_dev_sees_its_change_prod_keeps_the_old():
     write_files(s, {"models/serving/totals.sql": CHANGED_TOTALS})
     p = s.run("plan", "dev", *EXEC, check=0)
     assert "environment dev" in p.stdout, p.stdout
-    assert reasons(p.stdout)["serving.totals"] == "changed", p.stdout
+    assert reasons(p.stdout) == {"seeds.countries": "promote", "raw.production": "promote",
+                                 "staging.production": "promote", "serving.totals": "changed",
+                                 "other.standalone": "promote"}, p.stdout
     p = s.run("run", "--environment", "dev", *EXEC, check=0)
     # unchanged models are only pointed at (prod's tables), the changed one is built
     assert actions(p.stdout) == {"seeds.countries": "promote", "raw.production": "promote",
@@ -49,8 +51,8 @@ def test_dev_sees_its_change_prod_keeps_the_old():
     assert {r["model"]: r["shared"] for r in same} == {
         "other.standalone": True, "raw.production": True, "seeds.countries": True, "serving.totals": False,
         "staging.production": True}, same
-    # prod's plan still sees the change as pending; dev's is up to date
-    assert reasons(s.run("plan", *EXEC, check=0).stdout)["serving.totals"] == "changed"
+    # prod's plan sees the change as pending — a promotion of dev's table; dev is up to date
+    assert reasons(s.run("plan", *EXEC, check=0).stdout)["serving.totals"] == "promote"
     assert s.run("run", "--environment", "dev", *EXEC, check=0).stdout.startswith("nothing to do")
     # new landed data: a dev run leaves prod's (shared) tables to prod
     land(s, "prod/2025.csv", "code,year,qty\nBR,2020,1000\n")
