@@ -17,6 +17,8 @@ int cmd_dag(int argc, char **argv);             /* transform/ */
 int cmd_render(int argc, char **argv);          /* transform/ */
 int cmd_info(int argc, char **argv);            /* transform/info_cmd.c */
 int cmd_janitor(int argc, char **argv);         /* transform/ */
+int cmd_invalidate(int argc, char **argv);      /* transform/env.c */
+int cmd_table_diff(int argc, char **argv);      /* transform/table_diff_cmd.c */
 int cmd_test(int argc, char **argv);            /* transform/test_cmd.c */
 int cmd_export_serving(int argc, char **argv);  /* serving/ */
 int cmd_serving(int argc, char **argv);         /* serving/ (status, rollback) */

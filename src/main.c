@@ -41,6 +41,8 @@ static const struct command commands[] = {
     {"info", cmd_info, "show one model: definition, metadata, tables and intervals"},
     {"test", cmd_test, "run the project's SQLMesh YAML unit tests (tests/test_*.yaml)"},
     {"janitor", cmd_janitor, "drop model versions no longer referenced"},
+    {"invalidate", cmd_invalidate, "delete a development environment (its views)"},
+    {"table_diff", cmd_table_diff, "compare a model between two environments (prod:dev)"},
     {"export-serving", cmd_export_serving, "publish serving.duckdb from the lakehouse (atomic swap)"},
     {"serving", cmd_serving, "serving snapshot status and rollback"},
     {"pipeline", cmd_pipeline, "list or run pipelines: extract, transform, export_serving, all"},

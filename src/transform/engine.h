@@ -161,7 +161,7 @@ void state_free(struct state *st);
 const struct model_state *state_find(const struct state *st, const char *model);
 
 /* ---- plan.c ---- */
-enum reason { R_UNCHANGED = 0, R_NEW, R_CHANGED, R_DOWNSTREAM, R_DUE, R_INPUTS, R_REMOVED };
+enum reason { R_UNCHANGED = 0, R_NEW, R_CHANGED, R_DOWNSTREAM, R_DUE, R_INPUTS, R_RESTATED, R_REMOVED };
 const char *reason_name(enum reason r);
 
 struct plan_item {
@@ -180,6 +180,13 @@ struct plan_item {
     int time_kind;            /* time_column.c's enum time_col_kind, once known in a run */
     bool batched;             /* runner.c commit_batches: its ranges were committed batch by batch */
     int64_t batched_rows;
+    /* restate.c / env.c */
+    bool promote_only;        /* nothing to build: only point the environment's view at it */
+    bool recreate;            /* restated to its first interval: the first range recreates the table */
+    bool restated;            /* clear is the range restated (its intervals are cleared first) */
+    bool cur_shared;          /* non-prod environment: cur is prod's live version (never retired) */
+    bool reused;              /* a new fingerprint whose version already exists: promoted, not rebuilt */
+    struct range clear;
 };
 
 struct plan {
@@ -190,10 +197,15 @@ struct plan {
     struct strlist removed;   /* models in state but no longer in the project */
     int64_t exec_us;
     size_t n_run;
+    char *env;                /* the environment planned (env.c); NULL: prod, _materia.models */
 };
 /* Loads the project, builds the DAG and compares against the state in con. */
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us,
                struct plan *pl, struct mt_err *err);
+/* plan_build against environment env (NULL or "prod": _materia.models; else env.c's rows,
+ * or prod's when the environment does not exist yet, as SQLMesh creates it from prod). */
+int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, const char *env,
+                   struct plan *pl, struct mt_err *err);
 void plan_free(struct plan *pl);
 void plan_print(const struct plan *pl, FILE *out);
 /* columns.c: the model's `columns (name TYPE, ...)` as names (quotes removed) and types
@@ -209,10 +221,19 @@ char *seed_abs_path(const struct model *m);
 void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi);
 /* Execution time: MATERIA_EXECUTION_TIME from the configuration, else now. */
 int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, struct mt_err *err);
-/* The arguments of `plan` and `run` (--execution-time TS; `run` also --full-check, when
- * full_check is not NULL): sets *exec_us (and *full_check) and returns MT_EXIT_OK, or prints
- * the usage error and returns MT_EXIT_USAGE. */
-int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us, bool *full_check);
+/* The options of `plan` and `run` (plan_cmd.c): --execution-time, --full-check (run),
+ * the environment (`plan ENV`, `run --environment ENV`), --restate-model / --start / --end. */
+struct plan_opts {
+    int64_t exec_us;
+    bool full_check;
+    char *env;                 /* lower-case; NULL for prod */
+    struct strlist restate;    /* --restate-model selections, as given */
+    const char *start, *end;   /* --start / --end as given, or NULL */
+};
+/* Parses them (is_run: `run`'s set) into *o (plan_opts_free after) and returns MT_EXIT_OK,
+ * or prints the usage error and returns MT_EXIT_USAGE. */
+int plan_cmd_args(int argc, char **argv, const char *usage, bool is_run, struct plan_opts *o);
+void plan_opts_free(struct plan_opts *o);
 
 /* ---- runner.c ---- */
 struct transform_outcome;
@@ -220,6 +241,9 @@ struct transform_outcome;
  * so), *stamp_out gets the no-op stamp's body (noop_stamp_describe; caller frees), else NULL. */
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
                    struct transform_outcome *oc, char **stamp_out, struct mt_err *err);
+/* runner_execute with `run`'s options: an environment and/or a restatement (o may be NULL). */
+int runner_execute_opts(const struct config *cfg, duckdb_connection con, const struct plan_opts *o, FILE *out,
+                        struct transform_outcome *oc, char **stamp_out, struct mt_err *err);
 
 /* ---- noop_stamp.c ---- */
 /* What a no-op plan depended on (paths, input globs, variables, the cron window), as the

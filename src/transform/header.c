@@ -324,7 +324,7 @@ static int parse_more_kind_arg(struct parser *p, struct model *m, const struct t
                                  "INCREMENTAL_BY_PARTITION models are always forward_only.");
     }
     if (!strcmp(key, "disable_restatement") && incr)
-        return audit_bool(p, t, key, va, vb, &v); /* no effect: materia never restates */
+        return audit_bool(p, t, key, va, vb, &m->disable_restatement); /* restate.c */
     if (!strcmp(key, "csv_settings") && m->kind == KIND_SEED) {
         char *raw = range_text(p, va, vb - 1);
         int rc = seed_csv_parse(raw, p->lx.file, t->line, &m->csv_opts, p->lx.err);
@@ -493,9 +493,19 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
             rc = lex_error(&p->lx, t->line, "expected partition_by_time_column true or false");
         free(v);
-    } else if (!strcmp(key, "batch_size") || !strcmp(key, "disable_restatement")) {
-        /* no different result here: disable_restatement — materia never restates; a SEED's
-         * batch_size — rows per insert statement, the same table. */
+    } else if (!strcmp(key, "disable_restatement") && incremental) {
+        /* honored by restate.c; metadata in SQLMesh (kind.py _IncrementalBy.metadata_hash_values),
+         * so not part of the fingerprinted kind arguments (kind_arg_is_metadata) */
+        char *v = tok_text(p, &p->ts.v[va]);
+        if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
+            rc = lex_error(&p->lx, t->line, "expected disable_restatement true or false");
+        else m->disable_restatement = !strcasecmp(v, "true");
+        free(v);
+    } else if (!strcmp(key, "auto_restatement_cron") || !strcmp(key, "auto_restatement_intervals")) {
+        rc = lex_error(&p->lx, t->line, "%s is not supported by materia: automatic restatement needs SQLMesh's "
+                       "arbitrary cron schedules and the per-version next_auto_restatement_ts it keeps in state "
+                       "(snapshot/definition.py apply_auto_restatements); restate with `materia run "
+                       "--restate-model` instead", key);
     } else {
         rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected %s", model_kind_name(m->kind), key,
                        m->kind == KIND_INCR_TIME ? "time_column" : m->kind == KIND_INCR_KEY ? "unique_key"

@@ -1,7 +1,8 @@
 /* janitor_cmd.c — `materia janitor [--retention-days N]`: drops physical versions that no
  * model's view references any more and that were retired more than N days ago
  * (JANITOR_RETENTION_DAYS, default 7), in one transaction with their state rows. The live
- * version of every model is never touched (it is not retired). */
+ * version of every model is never touched (it is not retired), nor one a development
+ * environment's view points at (_materia.environments, env.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@
 static const char usage[] =
     "usage: materia janitor [--retention-days N]\n\n"
     "Drops model versions (physical tables in materia__* schemas) no longer referenced by\n"
-    "any model's view and retired more than N days ago (default JANITOR_RETENTION_DAYS).\n";
+    "any model's view (prod's or an environment's) and retired more than N days ago\n"
+    "(default JANITOR_RETENTION_DAYS).\n";
 
 int cmd_janitor(int argc, char **argv)
 {
@@ -42,7 +44,8 @@ int cmd_janitor(int argc, char **argv)
     }
     char *q = xasprintf("SELECT physical, kind, model, fingerprint FROM _materia.versions v WHERE dropped_at IS NULL "
                         "AND retired_at IS NOT NULL AND retired_at <= now()::TIMESTAMP - INTERVAL %ld DAY AND NOT EXISTS "
-                        "(SELECT 1 FROM _materia.models m WHERE m.model = v.model AND m.fingerprint = v.fingerprint) "
+                        "(SELECT 1 FROM _materia.models m WHERE m.model = v.model AND m.fingerprint = v.fingerprint) AND NOT EXISTS "
+                        "(SELECT 1 FROM _materia.environments e WHERE e.model = v.model AND e.fingerprint = v.fingerprint) "
                         "ORDER BY physical", days);
     duckdb_result res;
     int rc = 0;

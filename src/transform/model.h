@@ -98,6 +98,7 @@ struct model {
     size_t n_audits;
     char *description, *owner, *columns, *start;
     bool allow_partials;
+    bool disable_restatement; /* incremental kinds' disable_restatement true (restate.c) */
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
     bool disabled;         /* enabled false: not loaded (project.c), as in SQLMesh */
@@ -212,6 +213,8 @@ struct project {
     char **fixed_sql;      /* per model: the fixed render dag_build parsed (NULL for seeds) */
     bool *rewrite;         /* per model: its rendered query needs names_qualify (names.c) */
     bool *self_ref;        /* per model: it reads its own rows (incremental only) */
+    const char *env_suffix;/* "__dev" while a run builds for a non-prod environment: references
+                              to models read that environment's views (names.c, env.c) */
 };
 
 /* Loads every model, audit and external declaration of cfg's project folder (refusing a

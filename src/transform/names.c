@@ -15,7 +15,8 @@
  * How: DuckDB parses the query (json_serialize_sql) and gives each table reference's byte
  * offset (query_location); the name written there is replaced in the text, so the rest of
  * the query is sent exactly as rendered. Only models that need it pay for the extra parse
- * (names_need_rewrite, decided when the DAG is built). */
+ * (names_need_rewrite, decided when the DAG is built) — and every model while a run builds
+ * for a non-prod environment, whose references to models read that environment's views. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,24 @@ struct edit {
     char *text;
 };
 
+/* While a run builds for a non-prod environment (p->env_suffix "__ENV"): a reference to
+ * another model reads that environment's view "<schema>__ENV"."<table>" (env.c), as
+ * SQLMesh renders references to the environment's snapshots. Appends it to rep, or nothing. */
+static void env_ref(const struct project *p, const struct model *self, const char *schema, const char *table,
+                    const struct strlist *ctes, strbuf *rep)
+{
+    if (!*schema && strlist_has(ctes, table)) return;
+    char *name = xasprintf("%s.%s", *schema ? schema : "default", table);
+    long j = project_find(p, name);
+    free(name);
+    if (j < 0 || &p->models[j] == self) return;
+    char *s = xasprintf("%s%s", p->models[j].schema, p->env_suffix);
+    db_quote_ident(rep, s);
+    sb_append_char(rep, '.');
+    db_quote_ident(rep, p->models[j].table);
+    free(s);
+}
+
 static void collect(const struct project *p, const struct model *self, const char *self_physical, const struct json *v,
                     const char *sql, size_t sql_len, bool collide, struct strlist *ctes, struct edit **ed, size_t *n)
 {
@@ -95,7 +114,10 @@ static void collect(const struct project *p, const struct model *self, const cha
             strbuf rep;
             sb_init(&rep);
             bool lake = !*cat || !strcasecmp(cat, p->catalog);
-            if (lake && *schema && !strcasecmp(schema, self->schema) && !strcasecmp(table, self->table) && self_physical)
+            if (lake && p->env_suffix) env_ref(p, self, schema, table, ctes, &rep);
+            if (rep.len) {
+                /* the environment's view (env_ref) */
+            } else if (lake && *schema && !strcasecmp(schema, self->schema) && !strcasecmp(table, self->table) && self_physical)
                 sb_append(&rep, self_physical);
             else if (lake && !*schema && !strlist_has(ctes, table)) {
                 if (!strcasecmp(self->schema, "default") && !strcasecmp(table, self->table) && self_physical)
@@ -142,7 +164,7 @@ static int edit_cmp(const void *a, const void *b)
 int names_qualify(const struct project *p, size_t i, duckdb_connection con, const char *sql, const char *self_physical,
                   strbuf *out, struct mt_err *err)
 {
-    if (!p->rewrite || !p->rewrite[i]) {
+    if ((!p->rewrite || !p->rewrite[i]) && !p->env_suffix) {
         sb_append(out, sql);
         return 0;
     }

@@ -26,6 +26,7 @@
 #include "transform/engine.h"
 #include "transform/kinds.h"
 #include "transform/incr.h"
+#include "transform/env.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -34,7 +35,7 @@
 
 const char *reason_name(enum reason r)
 {
-    static const char *names[] = {"unchanged", "new", "changed", "downstream", "due", "inputs", "removed"};
+    static const char *names[] = {"unchanged", "new", "changed", "downstream", "due", "inputs", "restated", "removed"};
     return names[r];
 }
 
@@ -111,8 +112,15 @@ int64_t model_start_us(const struct model *m)
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
                struct mt_err *err)
 {
+    return plan_build_env(cfg, con, with_state, exec_us, NULL, pl, err);
+}
+
+int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, const char *env,
+                   struct plan *pl, struct mt_err *err)
+{
     memset(pl, 0, sizeof *pl);
     pl->exec_us = exec_us;
+    if (env && strcmp(env, "prod")) pl->env = xstrdup(env);
     double t0 = clock_mono_ms();
     if (project_load(cfg, &pl->proj, err) < 0) return -1;
     struct project *p = &pl->proj;
@@ -131,7 +139,8 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
         }
         if (m->partitioned_by.n && kind_partitioned_by_check(m, con, err) < 0) goto fail;
     }
-    if (with_state && state_load(con, &pl->st, err) < 0) goto fail;
+    if (with_state && (pl->env ? env_state_load(con, pl->env, &pl->st, err) : state_load(con, &pl->st, err)) < 0)
+        goto fail;
     double t3 = clock_mono_ms();
     pl->n = p->n;
     pl->items = xcalloc(p->n ? p->n : 1, sizeof *pl->items);
@@ -237,6 +246,7 @@ void plan_free(struct plan *pl)
     }
     free(pl->items);
     strlist_free(&pl->removed);
+    free(pl->env);
     state_free(&pl->st);
     project_free(&pl->proj);
     memset(pl, 0, sizeof *pl);
@@ -252,8 +262,9 @@ void plan_print(const struct plan *pl, FILE *out)
         const struct plan_item *it = &pl->items[k];
         const struct model *m = &pl->proj.models[it->m];
         counts[it->reason]++;
-        fprintf(out, "  %-10s %-40s %s%s", reason_name(it->reason), m->name, model_kind_name(m->kind),
-                it->forward_only ? " forward-only" : "");
+        /* promote: an existing version the environment's view will point at (env.c) */
+        fprintf(out, "  %-10s %-40s %s%s", it->promote_only ? "promote" : reason_name(it->reason), m->name,
+                model_kind_name(m->kind), it->forward_only ? " forward-only" : "");
         for (size_t r = 0; r < it->todo.n; r++) {
             char a[32], b[32];
             time_fmt_ts(it->todo.v[r].s, a);
@@ -270,6 +281,7 @@ void plan_print(const struct plan *pl, FILE *out)
         fprintf(out, "nothing to do (%zu models unchanged)\n", pl->n);
         return;
     }
+    if (counts[R_RESTATED]) fprintf(out, "%zu restated, ", counts[R_RESTATED]);
     fprintf(out, "%zu models: %zu to run (%zu new, %zu changed, %zu downstream, %zu inputs, %zu due), "
             "%zu unchanged, %zu removed\n", pl->n, pl->n_run, counts[R_NEW], counts[R_CHANGED], counts[R_DOWNSTREAM],
             counts[R_INPUTS], counts[R_DUE], counts[R_UNCHANGED], counts[R_REMOVED]);

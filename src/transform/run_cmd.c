@@ -16,8 +16,9 @@
 #include "util/log.h"
 
 static const char usage[] =
-    "usage: materia run [--execution-time TS] [--full-check]\n"
-    "       materia transform [--execution-time TS] [--full-check]\n\n"
+    "usage: materia run [--execution-time TS] [--full-check] [--environment ENV]\n"
+    "                   [--restate-model MODEL ...] [--start S] [--end E]\n"
+    "       materia transform (the same options)\n\n"
     "Runs the SQL models under MATERIA_PROJECT_DIR into DUCKDB_PATH: builds what is new,\n"
     "changed, downstream of a change, due by cron, or whose input files changed; audits each\n"
     "new version; then swaps the views in one transaction. Prints one line per model and\n"
@@ -28,21 +29,38 @@ static const char usage[] =
     "stamp without opening the lakehouse, and records no run in _materia.runs.\n\n"
     "  --execution-time TS   pretend the run happens at TS (YYYY-MM-DD[ HH:MM[:SS]], UTC);\n"
     "                        default MATERIA_EXECUTION_TIME, else now\n"
-    "  --full-check          ignore the no-op stamp: open the lakehouse and plan\n";
+    "  --full-check          ignore the no-op stamp: open the lakehouse and plan\n"
+    "  --environment ENV     run into a development environment (as `sqlmesh plan ENV`\n"
+    "                        applied): views <schema>__ENV.<table>; models unchanged there\n"
+    "                        point at prod's tables and are never built by it; changed ones\n"
+    "                        (and their downstream) get new versions only ENV sees; prod and\n"
+    "                        the serving export are untouched. `materia invalidate ENV`\n"
+    "                        deletes it. Default prod.\n"
+    "  --restate-model MODEL restate MODEL and its downstream models over [--start, --end)\n"
+    "                        (repeatable; patterns as in `materia plan --help`): their\n"
+    "                        intervals are cleared and processed again, FULL/VIEW models\n"
+    "                        rebuilt; nothing else runs. disable_restatement models are\n"
+    "                        skipped with a warning.\n"
+    "  --start S, --end E    the restated range (default: earliest start to now)\n";
 
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
-    int64_t exec_us;
-    bool full_check;
-    int urc = plan_cmd_args(argc, argv, usage, &exec_us, &full_check);
+    struct plan_opts o;
+    int urc = plan_cmd_args(argc, argv, usage, true, &o);
     if (urc != MT_EXIT_OK) return urc;
+    int64_t exec_us = o.exec_us;
     struct mt_err err = MT_ERR_INIT;
     /* before the no-op stamp: a refused project must not get "nothing to do" */
-    if (config_project_check(&g_config, &err) < 0) return cli_fail(err.msg);
+    if (config_project_check(&g_config, &err) < 0) {
+        plan_opts_free(&o);
+        return cli_fail(err.msg);
+    }
     size_t n_models;
     double t0 = clock_mono_ms();
-    if (!full_check && noop_stamp_matches(&g_config, exec_us, &n_models)) {
+    /* the stamp answers for prod's plain run only */
+    if (!o.full_check && !o.env && !o.restate.n && noop_stamp_matches(&g_config, exec_us, &n_models)) {
+        plan_opts_free(&o);
         log_debug("transform: the no-op stamp matches (%.1f ms): nothing to do, lakehouse not opened",
                   clock_mono_ms() - t0);
         printf("nothing to do (%zu models unchanged)\n", n_models);
@@ -51,12 +69,14 @@ int cmd_run(int argc, char **argv)
     noop_stamp_clear(&g_config);
     struct db d;
     if (transform_open_lakehouse(&g_config, &d, &err) < 0) {
+        plan_opts_free(&o);
         return cli_fail(err.msg);
     }
     struct transform_outcome oc;
     double t1 = clock_mono_ms();
     char *stamp = NULL;
-    int rc = runner_execute(&g_config, d.con, exec_us, stdout, &oc, &stamp, &err);
+    int rc = runner_execute_opts(&g_config, d.con, &o, stdout, &oc, &stamp, &err);
+    plan_opts_free(&o);
     double t2 = clock_mono_ms();
     if (rc == 0 && oc.models_rebuilt == 0) {
         /* A no-op run only appended its 'nothing_to_do' row, which is durable in the WAL.

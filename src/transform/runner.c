@@ -19,6 +19,7 @@
 #include "transform/engine.h"
 #include "transform/kinds.h"
 #include "transform/incr.h"
+#include "transform/env.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -135,9 +136,15 @@ static void list_sep(strbuf *sb, const char *sep)
 /* The deferred state rows as SQL (empty when there are none). */
 static void deferred_sql(const struct run_ctx *rc, strbuf *out)
 {
-    if (rc->models_gone.len)
+    /* a non-prod environment's rows go to _materia.environments (env.c), prod's to models */
+    const char *env = rc->pl->env;
+    if (rc->models_gone.len && env)
+        sb_appendf(out, "DELETE FROM _materia.environments WHERE environment = '%s' AND model IN (%s);\n", env,
+                   rc->models_gone.buf);
+    else if (rc->models_gone.len)
         sb_appendf(out, "DELETE FROM _materia.models WHERE model IN (%s);\n", rc->models_gone.buf);
-    if (rc->models_rows.len) sb_appendf(out, "INSERT INTO _materia.models VALUES %s;\n", rc->models_rows.buf);
+    if (rc->models_rows.len)
+        sb_appendf(out, "INSERT INTO _materia.%s VALUES %s;\n", env ? "environments" : "models", rc->models_rows.buf);
     if (rc->retired.len)
         sb_appendf(out, "UPDATE _materia.versions SET retired_at = now()::TIMESTAMP WHERE retired_at IS NULL AND (%s);\n",
                    rc->retired.buf);
@@ -249,7 +256,7 @@ static int null_key_check(struct run_ctx *rc, const struct model *m, const char 
  * changed keys are collected in temp._materia_touched and only those rows are audited. */
 static bool key_refresh(const struct model *m, const struct plan_item *it)
 {
-    return m->kind == KIND_INCR_KEY && !it->new_version && it->todo.n > 0 && !merge_needed(m);
+    return m->kind == KIND_INCR_KEY && !it->new_version && !it->recreate && it->todo.n > 0 && !merge_needed(m);
 }
 
 /* Processes one range of an incremental model into it->physical. */
@@ -399,6 +406,7 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
 
 static const char *action_of(const struct model *m, const struct plan_item *it)
 {
+    if (it->promote_only) return "promote";
     if (m->kind == KIND_VIEW) return "view";
     if (m->kind == KIND_EMBEDDED) return "embed";
     if (it->new_version) return "create";
@@ -451,7 +459,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         }
         if (it->new_version && it->todo.n == 0) /* start is after the execution time: empty table */
             return incr_range(rc, it, rc->pl->exec_us, rc->pl->exec_us, true, rows);
-        bool first = it->new_version;
+        bool first = it->new_version || it->recreate; /* recreate: restated from its first interval */
         for (size_t k = 0; k < it->todo.n; k++) {
             /* batch_size: at most that many intervals per query, as SQLMesh's scheduler
              * batches them (scheduler.py batch_intervals) */
@@ -496,11 +504,19 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     const struct model *m = &rc->pl->proj.models[it->m];
     strbuf view;
     sb_init(&view);
-    names_view(&rc->pl->proj, m, &view);
-    /* an EMBEDDED model has no view: promoting it drops one left by an earlier kind
-     * (snapshot/evaluator.py EmbeddedStrategy.promote) */
-    int r = m->kind == KIND_EMBEDDED ? db_execf(rc->con, rc->err, "DROP VIEW IF EXISTS %s", view.buf)
+    int r;
+    if (rc->pl->env && m->kind == KIND_EMBEDDED) {
+        r = 0; /* an EMBEDDED model has no view in any environment (kind_embedded.c) */
+    } else if (rc->pl->env) {
+        env_view_sql(&rc->pl->proj, m, rc->pl->env, it->physical, &view);
+        r = db_exec(rc->con, view.buf, rc->err);
+    } else {
+        names_view(&rc->pl->proj, m, &view);
+        /* an EMBEDDED model has no view: promoting it drops one left by an earlier kind
+         * (snapshot/evaluator.py EmbeddedStrategy.promote) */
+        r = m->kind == KIND_EMBEDDED ? db_execf(rc->con, rc->err, "DROP VIEW IF EXISTS %s", view.buf)
           : db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    }
     sb_free(&view);
     if (r < 0) return -1;
     list_sep(&rc->models_gone, ", ");
@@ -508,26 +524,40 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     strbuf *mr = &rc->models_rows;
     list_sep(mr, ", ");
     sb_append(mr, "(");
+    if (rc->pl->env) sb_appendf(mr, "'%s', ", rc->pl->env);
     db_quote_literal(mr, m->name);
     sb_appendf(mr, ", '%s', '%s', ", it->fp, it->def_hash);
     db_quote_literal(mr, it->physical);
     sb_appendf(mr, ", '%s', '%s', ", model_kind_name(m->kind), it->inputs_fp);
     put_ts(mr, rc->pl->exec_us);
     sb_appendf(mr, ", now()::TIMESTAMP, '%s')", rc->run_id);
-    if (it->new_version) {
-        strbuf *vr = &rc->versions_rows, *pr = &rc->promotions_rows;
-        list_sep(vr, ", ");
-        sb_append(vr, "(");
-        db_quote_literal(vr, m->name);
-        sb_appendf(vr, ", '%s', ", it->fp);
-        db_quote_literal(vr, it->physical);
-        sb_appendf(vr, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL)", model_kind_name(m->kind), rc->run_id);
-        list_sep(pr, ", ");
-        sb_appendf(pr, "('%s', ", rc->run_id);
-        db_quote_literal(pr, m->name);
-        sb_appendf(pr, ", '%s', %s%s%s, now()::TIMESTAMP)", it->fp, it->cur ? "'" : "",
-                   it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
-        if (it->cur) {
+    if (it->new_version || it->reused) {
+        strbuf *vr = &rc->versions_rows, *pr = rc->pl->env ? NULL : &rc->promotions_rows; /* prod's history */
+        if (it->new_version) {
+            list_sep(vr, ", ");
+            sb_append(vr, "(");
+            db_quote_literal(vr, m->name);
+            sb_appendf(vr, ", '%s', ", it->fp);
+            db_quote_literal(vr, it->physical);
+            sb_appendf(vr, ", '%s', now()::TIMESTAMP, '%s', NULL, NULL)", model_kind_name(m->kind), rc->run_id);
+        } else { /* reused (env.c): live again */
+            strbuf u;
+            sb_init(&u);
+            sb_append(&u, "UPDATE _materia.versions SET retired_at = NULL WHERE model = ");
+            db_quote_literal(&u, m->name);
+            sb_appendf(&u, " AND fingerprint = '%s'", it->fp);
+            r = db_exec(rc->con, u.buf, rc->err);
+            sb_free(&u);
+            if (r < 0) return -1;
+        }
+        if (pr) {
+            list_sep(pr, ", ");
+            sb_appendf(pr, "('%s', ", rc->run_id);
+            db_quote_literal(pr, m->name);
+            sb_appendf(pr, ", '%s', %s%s%s, now()::TIMESTAMP)", it->fp, it->cur ? "'" : "",
+                       it->cur ? it->cur->fingerprint : "NULL", it->cur ? "'" : "");
+        }
+        if (it->cur && !it->cur_shared) { /* never prod's live version from another environment */
             list_sep(&rc->retired, " OR ");
             /* by physical: after forward-only changes the live fingerprint is not the one
              * that built the table (forward_only.c) */
@@ -589,7 +619,7 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     const char *action = action_of(m, it);
     struct mt_err e = MT_ERR_INIT;
     rc->err = &e;
-    int r = build(rc, it, &n);
+    int r = it->promote_only ? 0 : build(rc, it, &n);
     if (r < 0) mt_errf(err, "%s: %s failed: %s", m->name, action, e.msg);
     double tb = clock_mono_ms() / 1e3;
     if (r == 0 && key_refresh(m, it) && (r = key_refresh_rows(rc, m, it)) < 0)
@@ -599,7 +629,7 @@ static int run_model(struct run_ctx *rc, const struct plan_item *it, strbuf *row
     audit_target(m, it, &target);
     struct audit_times at;
     audit_times_of(rc, m, it, &at);
-    if (r == 0 && !forward_only_migrate_only(m, it) &&
+    if (r == 0 && !forward_only_migrate_only(m, it) && !it->promote_only &&
         (r = audits_run(&pl->proj, m, target.buf, rc->cfg, con, &at, &rc->audit_warnings, err)) < 0)
         *fail_status = err->code == MT_ERR_AUDIT ? RUNLOG_AUDIT_FAILED : RUNLOG_FAILED;
     log_debug("transform: %s: build %.1f ms, audits %.1f ms", m->name, (tb - ts) * 1e3,
@@ -764,6 +794,14 @@ static int commit_batches(struct run_ctx *rc, struct plan_item *it)
 int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec_us, FILE *out,
                    struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
 {
+    struct plan_opts o = {.exec_us = exec_us};
+    return runner_execute_opts(cfg, con, &o, out, oc, stamp_out, err);
+}
+
+int runner_execute_opts(const struct config *cfg, duckdb_connection con, const struct plan_opts *o, FILE *out,
+                        struct transform_outcome *oc, char **stamp_out, struct mt_err *err)
+{
+    int64_t exec_us = o->exec_us;
     if (stamp_out) *stamp_out = NULL;
     memset(oc, 0, sizeof *oc);
     double t0 = clock_mono_ms() / 1e3;
@@ -779,7 +817,16 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
      * failed (no other process can hold the lakehouse). */
     struct timespec planned_at; /* before the plan reads any input: see noop_stamp_describe */
     clock_gettime(CLOCK_REALTIME, &planned_at);
-    int prc = plan_build(cfg, con, true, exec_us, &pl, err);
+    int prc = plan_build_env(cfg, con, true, exec_us, o->env, &pl, err);
+    char env_suffix[80]; /* "__ENV" (env_name_check keeps names shorter) */
+    if (prc == 0) prc = env_plan_apply(&pl, con, err);
+    if (prc == 0 && o->restate.n) prc = restate_apply(&pl, con, o, err);
+    if (prc == 0 && pl.env) {
+        snprintf(env_suffix, sizeof env_suffix, "__%s", pl.env);
+        pl.proj.env_suffix = env_suffix;
+    }
+    if (pl.env || o->restate.n) stamp_out = NULL; /* the no-op stamp answers for prod's plain run only */
+    if (prc < 0) plan_free(&pl);
     if (prc == 0 && pl.n_run == 0 && pl.removed.n == 0) {
         /* the no-op run: one commit */
         double tm1 = clock_mono_ms();
@@ -826,13 +873,14 @@ int runner_execute(const struct config *cfg, duckdb_connection con, int64_t exec
                 mt_errf(err, "%s: create failed: %s", pl.proj.models[pl.items[k].m].name, e.msg);
         }
     if (r == 0) r = db_exec(con, "BEGIN TRANSACTION", err);
+    if (r == 0 && o->restate.n) r = restate_clear(&pl, con, err);
     enum runlog_status fail_status = RUNLOG_FAILED;
     for (size_t k = 0; k < pl.n && r == 0; k++)
         if (pl.items[k].run) r = run_model(&rc, &pl.items[k], &rows, out, oc, &fail_status, err);
     for (size_t k = 0; k < pl.removed.n && r == 0; k++) {
         struct mt_err e = MT_ERR_INIT;
         rc.err = &e;
-        if ((r = remove_model(&rc, pl.removed.v[k])) < 0) mt_errf(err, "%s: removing: %s", pl.removed.v[k], e.msg);
+        if ((r = pl.env ? env_remove_model(&pl, con, pl.removed.v[k], &e) : remove_model(&rc, pl.removed.v[k])) < 0) mt_errf(err, "%s: removing: %s", pl.removed.v[k], e.msg);
         else if (out) fprintf(out, "  %-7s %s\n", "remove", pl.removed.v[k]);
         if (r == 0) runlog_model_row(&rows, oc->run_id, pl.removed.v[k], "", "remove", RUNLOG_OK, 0, -1);
     }

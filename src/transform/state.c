@@ -11,6 +11,7 @@
  *   intervals(model, fingerprint, start_ts, end_ts, run_id, rows, processed_at)
  *                                         what incremental models have processed
  *   promotions(run_id, model, fingerprint, previous_fingerprint, promoted_at)
+ *   environments(environment, <models' columns>)  non-prod environments (env.c)
  * Invariant: models.physical always names a complete object — it is written in the same
  * transaction that built the object and swapped the model's view. */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "transform/env.h"
 #include "util/err.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -51,11 +53,13 @@ int state_init(duckdb_connection con, struct mt_err *err)
     struct mt_err e = MT_ERR_INIT;
     /* the common case (state exists) costs one bind instead of eight DDL commits */
     if (state_tables_exist(con, "SELECT 1 FROM " RUNLOG_TABLES ", _materia.models, "
-                                "_materia.versions, _materia.intervals, _materia.promotions LIMIT 0"))
+                                "_materia.versions, _materia.intervals, _materia.promotions, "
+                                "_materia.environments LIMIT 0"))
         return 0;
-    /* one transaction: one commit (and WAL fsync) instead of one per statement */
-    char *sql = xasprintf("BEGIN TRANSACTION; CREATE SCHEMA IF NOT EXISTS _materia; %s%s COMMIT;",
-                          runlog_ddl(), ddl);
+    /* one transaction: one commit (and WAL fsync) instead of one per statement; every table
+     * IF NOT EXISTS, so a lakehouse made before a table existed (environments) gains it here */
+    char *sql = xasprintf("BEGIN TRANSACTION; CREATE SCHEMA IF NOT EXISTS _materia; %s%s%s COMMIT;",
+                          runlog_ddl(), ddl, env_ddl);
     int rc = db_exec(con, sql, &e);
     free(sql);
     if (rc < 0) {
