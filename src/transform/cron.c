@@ -280,7 +280,7 @@ int cron_parse(const char *text, struct cron_expr *c, char *why, size_t why_len)
                                                                              p[-1] == 'L')) ||
                 ((*p == 'H' || *p == 'h') && (p == fields[i] || p[-1] == ',') && !isalpha((unsigned char)p[1])) ||
                 (i == 4 && (*p == 'L' || *p == 'l') && (p == fields[i] || isdigit((unsigned char)p[-1])))) {
-                snprintf(why, why_len, "the cron syntax '%c' is not supported by materia: use lists, ranges and "
+                snprintf(why, why_len, "cron syntax '%c' is not supported by materia: use lists, ranges and "
                          "steps", *p);
                 return -1;
             }

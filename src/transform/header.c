@@ -468,7 +468,8 @@ static int parse_cron(struct parser *p, struct model *m, int line)
 {
     char why[200];
     if (cron_parse(m->cron, &m->cronx, why, sizeof why) < 0)
-        return lex_error(&p->lx, line, "Invalid cron expression '%s': %s", m->cron, why);
+        return strstr(why, "not supported by materia") ? lex_error(&p->lx, line, "%s ('%s')", why, m->cron)
+               : lex_error(&p->lx, line, "Invalid cron expression '%s': %s", m->cron, why);
     return 0;
 }
 
