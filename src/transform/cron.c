@@ -14,7 +14,9 @@
  * Zones: IANA TZif files from /usr/share/zoneinfo, read here (version 2+ 64-bit data) into
  * a fixed table, so no TZ/tzset (process-wide, not thread-safe) and no DuckDB/ICU (the
  * no-op check must answer without loading DuckDB: noop_stamp.c). Times after a zone's last
- * transition keep its last offset (the distributed "fat" files list transitions to 2037). */
+ * transition keep its last offset (the distributed "fat" files list transitions to 2037).
+ * Wall times a DST change skips or repeats map as Python's fold=0 (wall_to_utc); croniter's
+ * own DST adjustments are not reproduced. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -169,12 +171,16 @@ static int32_t tz_offset(int tz, int64_t t)
     return z->off[lo];
 }
 
-/* wall-clock second w → UTC second (the offset in effect then) */
+/* wall-clock second w → UTC second, as Python's zoneinfo with fold=0: a repeated wall time
+ * (DST ends) is its first occurrence, a skipped one (DST starts) takes the offset before
+ * the change (02:30 on a 02:00→03:00 day is 03:30). Zone changes are days apart. */
 static int64_t wall_to_utc(int tz, int64_t w)
 {
     if (tz < 0) return w;
-    int32_t o = tz_offset(tz, w - tz_offset(tz, w));
-    return w - o;
+    int32_t before = tz_offset(tz, w - 86400), after = tz_offset(tz, w + 86400);
+    if (before == after || tz_offset(tz, w - before) == before) return w - before;
+    if (tz_offset(tz, w - after) == after) return w - after;
+    return w - before;
 }
 
 /* ---- parsing ---- */

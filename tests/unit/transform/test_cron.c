@@ -107,6 +107,10 @@ static void test_cron_tz(void **state)
     NEXT("0 0 * * *", "UTC", "2020-01-01 10:00", "2020-01-02");
     /* across the March 2020 change: midnight local stays midnight local */
     NEXT("0 0 * * *", "Europe/Berlin", "2020-03-28 23:30", "2020-03-29 22:00");
+    /* wall times DST skips or repeats: Python's fold=0 (materia's choice, cron.c) */
+    NEXT("30 2 * * *", "America/New_York", "2024-03-10 00:00", "2024-03-10 07:30"); /* 02:30 EST */
+    NEXT("30 1 * * *", "America/New_York", "2024-11-03 00:00", "2024-11-03 05:30"); /* first 01:30 */
+    NEXT("30 1 * * *", "America/New_York", "2024-11-03 05:30", "2024-11-04 06:30");
     struct cron_expr c;
     char why[200];
     assert_int_equal(cron_parse("@daily", &c, why, sizeof why), 0);

@@ -221,8 +221,10 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, allow_partials maybe);\nSELECT 1", "expected allow_partials true or false");
     expect_error("MODEL (name a.b, depends_on ('x'));\nSELECT 1", "expected a table or column name");
     expect_error("MODEL (name a.b, start);\nSELECT 1", "expected a value after property 'start'");
-    expect_error("MODEL (name a.b, kind FULL,\n end '2024-01-31');\nSELECT 1",
-                 "models/x.sql:2: end is not supported by materia: a model's intervals run up to the run's time");
+    expect_error("MODEL (name a.b, kind FULL,\n end 'the end of time');\nSELECT 1",
+                 "models/x.sql:2: 'the end of time' needs to be time-like");
+    expect_error("MODEL (name a.b, cron_tz 'Nowhere/Town');\nSELECT 1", "models/x.sql:1: cron_tz: no IANA time zone");
+    expect_error("MODEL (name a.b, interval_unit fortnight);\nSELECT 1", "interval_unit 'fortnight': expected year");
     expect_error("", "models/x.sql:1: expected MODEL");
 }
 
