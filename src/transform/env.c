@@ -25,6 +25,7 @@
 
 #include "commands.h"
 #include "transform/engine.h"
+#include "transform/schedule.h"
 #include "transform/env.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -216,7 +217,7 @@ static int reuse_versions(struct plan *pl, duckdb_connection con, struct mt_err 
             struct ranges done = {0};
             rc = version_intervals(con, m->name, it->fp, &done, err);
             ranges_free(&it->todo);
-            ranges_missing(&done, m->unit, model_start_us(m), pl->exec_us, parent_changed, &it->todo);
+            schedule_missing(m, &done, pl->exec_us, parent_changed, &it->todo);
             ranges_free(&done);
             it->promote_only = it->todo.n == 0;
         } else {

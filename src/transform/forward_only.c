@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "transform/engine.h"
+#include "transform/schedule.h"
 #include "transform/incr.h"
 #include "util/db.h"
 #include "util/log.h"
@@ -79,9 +80,9 @@ void forward_only_plan(struct plan *pl, size_t k, const size_t *item_of, bool pa
     ranges_free(&it->todo);
     bool inputs = strcmp(cur->inputs_fp, it->inputs_fp) != 0;
     if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY)
-        ranges_missing(&cur->done, m->unit, model_start_us(m), pl->exec_us, parent_data_changed || inputs, &it->todo);
+        schedule_missing(m, &cur->done, pl->exec_us, parent_data_changed || inputs, &it->todo);
     it->fo_rebuild = m->kind == KIND_FULL &&
-                     (parent_data_changed || inputs || cur->last_run_us < cron_floor(m->unit, pl->exec_us));
+                     (parent_data_changed || inputs || schedule_full_due(m, cur->last_run_us, pl->exec_us));
     /* a table only migrated holds the same rows: its FULL children need no rebuild */
     it->data_changed = m->kind == KIND_VIEW ? parent_data_changed : !forward_only_migrate_only(m, it);
 }

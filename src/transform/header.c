@@ -18,6 +18,7 @@
 
 #include "transform/kinds.h"
 #include "transform/model.h"
+#include "transform/schedule.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -437,9 +438,16 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "path") && m->kind == KIND_SEED) {
         if (vb - va != 1 || p->ts.v[va].type != T_STRING) rc = lex_error(&p->lx, t->line, "expected path 'file.csv'");
         else m->seed_path = tok_text(p, &p->ts.v[va]);
+    } else if (!strcmp(key, "lookback") && (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY)) {
+        /* kind.py _IncrementalBy.lookback (SQLGlotPositiveInt): schedule.c compute_missing */
+        char *v = tok_text(p, &p->ts.v[va]), *end;
+        m->lookback = strtol(v, &end, 10);
+        if (vb - va != 1 || *end || end == v || m->lookback < 0)
+            rc = lex_error(&p->lx, t->line, "expected lookback N (a number of intervals, 0 or more)");
+        free(v);
     } else if (!strcmp(key, "lookback")) {
         rc = lex_error(&p->lx, t->line, "%s is not supported by materia: %s", key,
-                       "a run processes only the intervals not yet processed");
+                       "only INCREMENTAL_BY_TIME_RANGE and INCREMENTAL_BY_UNIQUE_KEY take a lookback");
     } else if ((!strcmp(key, "on_destructive_change") || !strcmp(key, "on_additive_change")) && incremental) {
         rc = parse_policy(p, va, vb, key, key[3] == 'd' ? &m->incr.on_destructive : &m->incr.on_additive);
     } else if (!strcmp(key, "forward_only")) {
@@ -561,17 +569,15 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     return 0;
 }
 
+/* a cron expression as croniter reads it (cron.c); cron_tz and the interval unit derived
+ * from it are applied once every property is known (schedule.c model_schedule_finish) */
 static int parse_cron(struct parser *p, struct model *m, int line)
 {
-    static const struct { const char *a, *b; enum cron_unit u; } crons[] = {
-        {"@hourly", "0 * * * *", CRON_HOURLY}, {"@daily", "0 0 * * *", CRON_DAILY},
-        {"@weekly", "0 0 * * 1", CRON_WEEKLY}, {"@monthly", "0 0 1 * *", CRON_MONTHLY},
-        {"@yearly", "0 0 1 1 *", CRON_YEARLY},
-    };
-    for (size_t i = 0; i < sizeof crons / sizeof crons[0]; i++)
-        if (!strcasecmp(m->cron, crons[i].a) || !strcmp(m->cron, crons[i].b)) { m->unit = crons[i].u; return 0; }
-    return lex_error(&p->lx, line, "unsupported cron '%s': expected @hourly, @daily, @weekly, @monthly or @yearly",
-                     m->cron);
+    char why[200];
+    if (cron_parse(m->cron, &m->cronx, why, sizeof why) < 0)
+        return strstr(why, "not supported by materia") ? lex_error(&p->lx, line, "%s ('%s')", why, m->cron)
+               : lex_error(&p->lx, line, "Invalid cron expression '%s': %s", m->cron, why);
+    return 0;
 }
 
 /* `name [catalog.][schema.]table`, parts unquoted (case kept, as SQL's quoted identifiers)
@@ -650,6 +656,8 @@ static char **text_slot(struct model *m, const char *key)
     if (!strcmp(key, "description")) return &m->description;
     if (!strcmp(key, "owner")) return &m->owner;
     if (!strcmp(key, "start")) return &m->start;
+    if (!strcmp(key, "end")) return &m->end;
+    if (!strcmp(key, "cron_tz")) return &m->cron_tz;
     return NULL;
 }
 
@@ -693,10 +701,17 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         if (vb - va != 1) rc = lex_error(&p->lx, kt->line, "expected a single value after '%s'", key);
         else { free(*slot); *slot = tok_text(p, &p->ts.v[va]); }
         if (!rc && !strcmp(key, "cron")) rc = parse_cron(p, m, kt->line);
-    } else if (!strcmp(key, "end")) {
-        /* SQLMesh stops a model's intervals at end; the planner (plan.c) does not read one */
-        rc = lex_error(&p->lx, kt->line, "end is not supported by materia: a model's intervals run up to the "
-                       "run's time");
+        if (!rc && (!strcmp(key, "start") || !strcmp(key, "end")) &&
+            timelike_parse(*slot, 0, &(int64_t){0}, &(bool){0}) < 0)
+            rc = lex_error(&p->lx, kt->line, "'%s' needs to be time-like: expected a date, a timestamp, epoch "
+                           "milliseconds or a relative time such as '1 week ago'", *slot);
+    } else if (!strcmp(key, "interval_unit")) {
+        char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL;
+        if (!v || cron_unit_parse(v, &m->unit) < 0)
+            rc = lex_error(&p->lx, kt->line, "interval_unit '%s': expected year, month, day, hour, half_hour, "
+                           "quarter_hour or five_minute", v ? v : "");
+        m->unit_set = true;
+        free(v);
     } else if (!strcmp(key, "columns")) {
         unparen(p, &va, &vb);
         free(m->columns);
@@ -710,6 +725,7 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "allow_partials")) {
         char *v = tok_text(p, &p->ts.v[va]);
         m->allow_partials = !strcasecmp(v, "true");
+        m->allow_partials_set = true;
         if (vb - va != 1 || (strcasecmp(v, "true") && strcasecmp(v, "false")))
             rc = lex_error(&p->lx, kt->line, "expected allow_partials true or false");
         free(v);
@@ -755,7 +771,8 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         rc = rc < 0 ? -1 : 0; /* metadata (model_meta.c): stored, or refused by name */
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
-                       "depends_on, description, start, columns, owner, tags or allow_partials", key);
+                       "depends_on, description, start, end, cron_tz, interval_unit, columns, owner, tags or "
+                       "allow_partials", key);
     }
     free(key);
     return rc;
@@ -807,7 +824,11 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     if (!rc) {
         m->cron_set = m->cron != NULL;
         m->kind_set = m->kind_args != NULL;
-        if (!m->cron) m->cron = xstrdup("@daily"), m->unit = CRON_DAILY;
+        if (!m->cron) {
+            m->cron = xstrdup("@daily");
+            char why[200];
+            cron_parse(m->cron, &m->cronx, why, sizeof why);
+        }
         if (!m->kind_args) m->kind_args = xstrdup("");
         /* the query: everything after the header, without trailing ';' and blanks */
         struct lexer q = p.lx;
@@ -826,6 +847,7 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
         if (m->kind != KIND_SEED && e == s)
             rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
     }
+    if (!rc && model_schedule_finish(m, err) < 0) rc = -1;
     free(p.ts.v);
     if (rc < 0) model_free(m);
     return rc;
@@ -1040,6 +1062,8 @@ void model_free(struct model *m)
     free(m->owner);
     free(m->columns);
     free(m->start);
+    free(m->end);
+    free(m->cron_tz);
     free(m->kind_args);
     strlist_free(&m->partitioned_by);
     free(m->csv_opts);
@@ -1100,6 +1124,7 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         incr_opts_free(&m->incr);
         m->incr = d.incr, memset(&d.incr, 0, sizeof d.incr);
         m->batch_size = d.batch_size;
+        m->lookback = d.lookback;
         m->kind_set = true;
         model_free(&d);
         if (m->kind == KIND_SEED)
@@ -1113,10 +1138,28 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         if (rc < 0) return -1;
         free(m->cron);
         m->cron = d.cron, d.cron = NULL;
-        m->unit = d.unit;
+        m->cronx = d.cronx;
         m->cron_set = true;
         model_free(&d);
     }
+    /* node.py: the unit and allow_partials defaults (checked against the cron below) */
+    if (pc->d_interval_unit && !m->unit_set) {
+        char *q = xasprintf("'%s', allow_partials true", pc->d_interval_unit);
+        int rc = parse_default(pc, "interval_unit", q, pc->d_interval_unit_line, &d, err);
+        free(q);
+        if (rc < 0) return -1;
+        m->unit = d.unit;
+        m->unit_set = true;
+        model_free(&d);
+    }
+    if (pc->d_allow_partials && !m->allow_partials_set) {
+        if (parse_default(pc, "allow_partials", pc->d_allow_partials, pc->d_allow_partials_line, &d, err) < 0)
+            return -1;
+        m->allow_partials = d.allow_partials;
+        m->allow_partials_set = true;
+        model_free(&d);
+    }
+    if ((pc->d_cron || pc->d_interval_unit || pc->d_allow_partials) && model_schedule_finish(m, err) < 0) return -1;
     if (pc->d_start && !m->start) {
         m->start = xstrdup(pc->d_start);
         m->start_default = true;

@@ -1,7 +1,8 @@
 /* interval.c — time arithmetic for cron schedules and processed-interval bookkeeping.
  *
- * All times are int64 microseconds since the Unix epoch, UTC (DuckDB's epoch_us). Cron
- * units floor to the start of the hour / day / ISO week (Monday) / month / year. Interval
+ * All times are int64 microseconds since the Unix epoch, UTC (DuckDB's epoch_us). Interval
+ * units (SQLMesh's IntervalUnit, always UTC) floor to the start of the 5/15/30 minutes, hour,
+ * day, ISO week (Monday; no model's unit) / month / year; full cron expressions: cron.c. Interval
  * sets are kept sorted and merged, so "what is missing" is a sweep, not a loop per day. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,11 @@ void time_fmt_ts(int64_t us, char *buf)
 int64_t cron_floor(enum cron_unit u, int64_t us)
 {
     const int64_t H = 3600 * US_PER_SEC, D = 24 * H;
+    const int64_t M = 60 * US_PER_SEC;
     switch (u) {
+    case CRON_FIVE_MINUTE: return floordiv(us, 5 * M) * 5 * M;
+    case CRON_QUARTER_HOUR: return floordiv(us, 15 * M) * 15 * M;
+    case CRON_HALF_HOUR: return floordiv(us, 30 * M) * 30 * M;
     case CRON_HOURLY: return floordiv(us, H) * H;
     case CRON_DAILY: return floordiv(us, D) * D;
     case CRON_WEEKLY: {
@@ -104,6 +109,9 @@ int64_t cron_next(enum cron_unit u, int64_t us)
     const int64_t H = 3600 * US_PER_SEC, D = 24 * H;
     int64_t f = cron_floor(u, us);
     switch (u) {
+    case CRON_FIVE_MINUTE: return f + H / 12;
+    case CRON_QUARTER_HOUR: return f + H / 4;
+    case CRON_HALF_HOUR: return f + H / 2;
     case CRON_HOURLY: return f + H;
     case CRON_DAILY: return f + D;
     case CRON_WEEKLY: return f + 7 * D;

@@ -23,9 +23,8 @@ enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR
                   KIND_INCR_PARTITION, KIND_INCR_UNMANAGED, KIND_EMBEDDED };
 const char *model_kind_name(enum model_kind k);
 
-/* Cron granularity: SQLMesh's @hourly/@daily/@weekly/@monthly/@yearly (and the equivalent
- * five-field cron strings for those). Intervals of incremental models have this width. */
-enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YEARLY };
+/* enum cron_unit (SQLMesh's IntervalUnit) and struct cron_expr: transform/cron.h */
+#include "transform/cron.h"
 
 struct audit_def;
 
@@ -86,7 +85,11 @@ struct model {
     char *catalog;         /* as written in a three-part name, else NULL (the lakehouse) */
     enum model_kind kind;
     char *cron;            /* as written; default @daily */
-    enum cron_unit unit;
+    struct cron_expr cronx; /* cron parsed, in cron_tz (schedule.c) */
+    enum cron_unit unit;   /* interval_unit: written, else derived from the cron */
+    char *cron_tz, *end;   /* as written (NULL: UTC / no end) */
+    long lookback;         /* INCREMENTAL_BY_*: intervals re-processed before the missing ones */
+    bool unit_set, allow_partials_set; /* written in the file (else config.yaml's default) */
     char *time_column;     /* INCREMENTAL_BY_TIME_RANGE */
     long batch_size;       /* incremental kinds: intervals per query (0: all at once) */
     struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */

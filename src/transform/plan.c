@@ -27,6 +27,7 @@
 #include "transform/kinds.h"
 #include "transform/incr.h"
 #include "transform/env.h"
+#include "transform/schedule.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -68,9 +69,11 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
     struct hash_ctx h;
     hash_init(&h);
     /* stamp only when set: a model without one keeps the fingerprint it had before stamps */
-    char *hdr = xasprintf("kind=%s\nargs=%s\ncolumns=%s\nstart=%s\n%s%s%squery=\n", model_kind_name(m->kind),
+    /* and the interval unit when it is not a day (definition.py _data_hash has interval_unit) */
+    char *hdr = xasprintf("kind=%s\nargs=%s\ncolumns=%s\nstart=%s\n%s%s%s%s%s%squery=\n", model_kind_name(m->kind),
                           m->kind_args, m->columns ? m->columns : "", m->start ? m->start : "", m->stamp ? "stamp=" : "",
-                          m->stamp ? m->stamp : "", m->stamp ? "\n" : "");
+                          m->stamp ? m->stamp : "", m->stamp ? "\n" : "", m->unit != CRON_DAILY ? "unit=" : "",
+                          m->unit != CRON_DAILY ? cron_unit_name(m->unit) : "", m->unit != CRON_DAILY ? "\n" : "");
     hash_update(&h, hdr, strlen(hdr));
     free(hdr);
     /* only when set: the fingerprints of models without one stay as they were */
@@ -104,9 +107,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
 
 int64_t model_start_us(const struct model *m)
 {
-    int64_t s = 0;
-    if (m->start && time_parse(m->start, &s) == 0) return s;
-    return 0;
+    return model_start_at(m, time_now_us());
 }
 
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
@@ -129,14 +130,12 @@ int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_st
     double t2 = clock_mono_ms();
     for (size_t i = 0; i < p->n; i++) {
         const struct model *m = &p->models[i];
-        if (m->start && time_parse(m->start, &(int64_t){0}) < 0) {
-            if (m->start_default) /* config.yaml's model_defaults.start, not the model's */
-                mt_errf(err, "%s:%d: model_defaults.start '%s': expected YYYY-MM-DD (relative dates such as "
-                        "'1 week ago' are not supported by materia)", p->conf->path, p->conf->d_start_line, m->start);
-            else
-                mt_errf(err, "%s:%d: start '%s': expected YYYY-MM-DD", m->file, m->line, m->start);
-            goto fail;
-        }
+        /* config.yaml's model_defaults.start is reported where it is written */
+        char *where = m->start_default ? xasprintf("%s:%d: model_defaults.", p->conf->path, p->conf->d_start_line)
+                                       : xasprintf("%s:%d: ", m->file, m->line);
+        int rc = model_schedule_check(m, exec_us, where, err);
+        free(where);
+        if (rc < 0) goto fail;
         if (m->partitioned_by.n && kind_partitioned_by_check(m, con, err) < 0) goto fail;
     }
     if (with_state && (pl->env ? env_state_load(con, pl->env, &pl->st, err) : state_load(con, &pl->st, err)) < 0)
@@ -185,7 +184,7 @@ int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_st
         if (!cur || strcmp(cur->fingerprint, it->fp)) {
             it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
             it->new_version = it->run = true;
-            if (incremental) ranges_add(&it->todo, cron_floor(m->unit, model_start_us(m)), exec_us);
+            if (incremental) schedule_missing(m, &(struct ranges){0}, exec_us, true, &it->todo);
             forward_only_plan(pl, k, item_of, parent_data_changed); /* may keep cur's table instead */
         } else {
             /* the live table: after a forward-only change it is not named by this fingerprint */
@@ -193,14 +192,14 @@ int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_st
             it->physical = xstrdup(cur->physical);
             bool inputs = strcmp(cur->inputs_fp, it->inputs_fp) != 0;
             if (m->kind == KIND_FULL) {
-                bool due = cur->last_run_us < cron_floor(m->unit, exec_us);
+                bool due = schedule_full_due(m, cur->last_run_us, exec_us);
                 it->reason = parent_data_changed ? R_DOWNSTREAM : inputs ? R_INPUTS : due ? R_DUE : R_UNCHANGED;
             } else if (incremental) {
                 /* not these two: SQLMesh runs a model only for complete intervals, and a partial
                  * one processed again would append its rows twice (kind_partition.c) */
                 bool partial = (parent_data_changed || inputs) && m->kind != KIND_INCR_PARTITION &&
                                m->kind != KIND_INCR_UNMANAGED;
-                ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, partial, &it->todo);
+                schedule_missing(m, &cur->done, exec_us, partial, &it->todo);
                 it->reason = it->todo.n == 0 ? R_UNCHANGED : parent_data_changed ? R_DOWNSTREAM
                            : inputs ? R_INPUTS : R_DUE;
             } else if ((m->kind == KIND_VIEW || m->kind == KIND_EMBEDDED) && parent_data_changed) {
@@ -230,10 +229,10 @@ void plan_noop_window(const struct plan *pl, int64_t *lo, int64_t *hi)
     *hi = INT64_MAX;
     for (size_t k = 0; k < pl->n; k++) {
         const struct model *m = &pl->proj.models[pl->items[k].m];
-        int64_t f = cron_floor(m->unit, pl->exec_us), nx = cron_next(m->unit, pl->exec_us);
+        int64_t f = cron_expr_floor(&m->cronx, pl->exec_us), nx = cron_expr_next(&m->cronx, pl->exec_us);
         if (f > *lo) *lo = f;
         if (nx < *hi) *hi = nx;
-        int64_t st = model_start_us(m);
+        int64_t st = model_start_at(m, pl->exec_us);
         if (st > pl->exec_us && st < *hi) *hi = st;
     }
 }

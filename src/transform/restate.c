@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "transform/schedule.h"
 #include "transform/env.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -264,7 +265,7 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
                 struct ranges left = {0};
                 if (it->cur) ranges_minus(&it->cur->done, it->clear.s, it->clear.e, &left);
                 ranges_free(&it->todo);
-                ranges_missing(&left, m->unit, model_start_us(m), pl->exec_us, m->allow_partials, &it->todo);
+                schedule_missing(m, &left, pl->exec_us, false, &it->todo);
                 ranges_clip(&it->todo, it->clear.s, it->clear.e); /* the plan's range only */
                 it->recreate = left.n == 0; /* SQLMesh's is_first_insert: no interval left */
                 ranges_free(&left);

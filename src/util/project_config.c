@@ -137,8 +137,8 @@ static const struct key_rule defaults_keys[] = {
     {"virtual_properties", "materia writes plain DuckDB views"},
     {"session_properties", "materia sets no session properties"},
     {"optimize_query", "materia runs the query as written (no sqlglot optimizer)"},
-    {"allow_partials", "set allow_partials on each model"},
-    {"interval_unit", "materia's interval unit is the cron's"},
+    {"allow_partials", NULL},
+    {"interval_unit", NULL},
     {"enabled", "materia runs every model file"},
     {"formatting", "materia has no formatter"},
     {"batch_concurrency", "materia runs one batch at a time"},
@@ -521,6 +521,8 @@ static int load_defaults(struct ctx *c, const struct ynode *root)
         {"start", &pc->d_start, &pc->d_start_line}, {"cron", &pc->d_cron, &pc->d_cron_line},
         {"kind", &pc->d_kind, &pc->d_kind_line},     {"owner", &pc->d_owner, &pc->d_owner_line},
         {"audits", &pc->d_audits, &pc->d_audits_line},
+        {"interval_unit", &pc->d_interval_unit, &pc->d_interval_unit_line},
+        {"allow_partials", &pc->d_allow_partials, &pc->d_allow_partials_line},
     };
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
         if (!(v = ynode_get(d, text[i].key, text[i].line))) continue;
@@ -674,6 +676,8 @@ void project_config_free(struct project_config *pc)
     free(pc->catalogs);
     free(pc->d_dialect);
     free(pc->d_start);
+    free(pc->d_interval_unit);
+    free(pc->d_allow_partials);
     free(pc->d_cron);
     free(pc->d_kind);
     free(pc->d_owner);

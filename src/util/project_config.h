@@ -4,7 +4,7 @@
  * connection.py DuckDBConnectionConfig, model.py ModelDefaultsConfig). Materia honours:
  *   gateways.<name>.connection: type (duckdb), database, catalogs; default_gateway;
  *   gateways.<name>.variables (over the root variables, as SQLMesh's Context merges them);
- *   model_defaults: dialect (duckdb), start, cron, kind, owner, audits;
+ *   model_defaults: dialect (duckdb), start, cron, kind, owner, audits, interval_unit, allow_partials;
  *   variables; before_all; after_all; linter (see project_config.c).
  * Every other key SQLMesh knows is refused by name with the reason it cannot take effect
  * here (`config.yaml:12: gateways.duckdb.connection.secrets is not supported by materia:
@@ -45,6 +45,8 @@ struct project_config {
     /* model_defaults, as written (NULL when absent); *_line the line of each key */
     char *d_dialect, *d_start, *d_cron, *d_kind, *d_owner, *d_audits;
     int d_dialect_line, d_start_line, d_cron_line, d_kind_line, d_owner_line, d_audits_line;
+    char *d_interval_unit, *d_allow_partials; /* scheduling defaults (transform/schedule.c) */
+    int d_interval_unit_line, d_allow_partials_line;
     struct json vars;       /* JSON object, top-level keys lower-case (JSON_NULL kind: none) */
     struct strlist before_all, after_all;
     int before_all_line, after_all_line;

@@ -198,10 +198,10 @@ static void test_model_defaults(void **state)
     assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'SCD_TYPE_2'"));
     model_free(&m);
     pc.d_kind = "INCREMENTAL_BY_TIME_RANGE (time_column ds)";
-    pc.d_cron = "*/5 * * * *";
+    pc.d_cron = "* * * * *"; /* IntervalUnit.from_cron: faster than every 5 minutes */
     assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
     assert_int_equal(model_apply_defaults(&m, &pc, &err), -1);
-    assert_non_null(strstr(err.msg, ":4: unsupported cron '*/5 * * * *'"));
+    assert_non_null(strstr(err.msg, ":4: Invalid cron '* * * * *': must run at a frequency of 5 minutes or slower"));
     model_free(&m);
 }
 
@@ -222,14 +222,14 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (time_column x));\nSELECT 1", "unknown INCREMENTAL_BY_UNIQUE_KEY property 'time_column': expected unique_key");
     expect_error("MODEL (name a.b, kind SEED);", "expected SEED (path 'file.csv')");
-    expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t, lookback 2));\nSELECT 1",
-                 "models/x.sql:1: lookback is not supported by materia: a run processes only the intervals");
     expect_error("MODEL (name a.b, kind FULL (\n forward_only true));\nSELECT 1",
                  "models/x.sql:2: forward_only true is not supported by materia on a FULL model");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE (time_column t,\n on_additive_change often));\nSELECT 1",
                  "models/x.sql:2: expected on_additive_change ERROR, WARN, ALLOW or IGNORE");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (unique_key k, batch_concurrency 3));\nSELECT 1",
                  "models/x.sql:1: expected batch_concurrency 1");
+    expect_error("MODEL (name a.b, kind FULL (lookback 2));\nSELECT 1",
+                 "models/x.sql:1: lookback is not supported by materia: only INCREMENTAL_BY_TIME_RANGE and");
     expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (delimiter ';')));",
                  "models/x.sql:1: expected '=' after the setting's name in csv_settings");
     expect_error("MODEL (name a.b, kind SEED (path 'x.csv', csv_settings (escapechar = '\\\\')));",
@@ -244,14 +244,16 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a.b, physical_properties (a = 1));\nSELECT 1", "physical_properties is not supported");
     expect_error("MODEL (name a.b, kind SEED (path x));", "expected path 'file.csv'");
     expect_error("MODEL (name a.b, kind FULL);\n\n", "models/x.sql:1: expected a query after MODEL");
-    expect_error("MODEL (name a.b, cron '*/5 * * * *');\nSELECT 1", "unsupported cron '*/5 * * * *'");
+    expect_error("MODEL (name a.b, cron '0 0 * * 5#3');\nSELECT 1", "cron syntax '#' is not supported by materia");
     expect_error("MODEL (name a.b, description 'oops);\nSELECT 1", "models/x.sql:1: expected closing '");
     expect_error("MODEL (name a.b, audits (not_null(columns (a))));\nSELECT 1", "expected audit argument 'name := value'");
     expect_error("MODEL (name a.b, allow_partials maybe);\nSELECT 1", "expected allow_partials true or false");
     expect_error("MODEL (name a.b, depends_on ('x'));\nSELECT 1", "expected a table or column name");
     expect_error("MODEL (name a.b, start);\nSELECT 1", "expected a value after property 'start'");
-    expect_error("MODEL (name a.b, kind FULL,\n end '2024-01-31');\nSELECT 1",
-                 "models/x.sql:2: end is not supported by materia: a model's intervals run up to the run's time");
+    expect_error("MODEL (name a.b, kind FULL,\n end 'the end of time');\nSELECT 1",
+                 "models/x.sql:2: 'the end of time' needs to be time-like");
+    expect_error("MODEL (name a.b, cron_tz 'Nowhere/Town');\nSELECT 1", "models/x.sql:1: cron_tz: no IANA time zone");
+    expect_error("MODEL (name a.b, interval_unit fortnight);\nSELECT 1", "interval_unit 'fortnight': expected year");
     expect_error("", "models/x.sql:1: expected MODEL");
 }
 
