@@ -170,6 +170,8 @@ struct plan_item {
     size_t n_files;
     enum reason reason;
     bool new_version, run, data_changed;
+    bool keep;                /* SCD kinds' forward-only change: the new version starts from
+                                 the live version's rows and intervals (plan.c) */
     struct ranges todo;       /* incremental: ranges to process */
     char *physical;           /* "materia__s"."t__fp16" */
     const struct model_state *cur;
@@ -206,6 +208,14 @@ int plan_exec_time(const struct config *cfg, const char *override, int64_t *us, 
  * full_check is not NULL): sets *exec_us (and *full_check) and returns MT_EXIT_OK, or prints
  * the usage error and returns MT_EXIT_USAGE. */
 int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us, bool *full_check);
+
+/* ---- kind_scd2.c ---- */
+/* One run of an SCD type 2 model into physical: with create, its table is made first — a
+ * copy of from_physical's rows (a forward-only change) or, when that is NULL, empty (and
+ * the merge is then SQLMesh's first insert); with merge, query's rows are merged in as
+ * SQLMesh's _scd_type_2 does at execution time exec_us. *rows: the table's rows after. */
+int scd2_build(duckdb_connection con, const struct model *m, const char *physical, const char *from_physical,
+               bool create, bool merge, const char *query, int64_t exec_us, int64_t *rows, struct mt_err *err);
 
 /* ---- runner.c ---- */
 struct transform_outcome;

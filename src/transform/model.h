@@ -19,8 +19,25 @@
 #include "util/project_config.h"
 #include "util/strlist.h"
 
-enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY };
+enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY, KIND_SCD2_TIME, KIND_SCD2_COLUMN };
 const char *model_kind_name(enum model_kind k);
+/* SCD_TYPE_2 (an alias of SCD_TYPE_2_BY_TIME) and SCD_TYPE_2_BY_COLUMN: transform/kind_scd2.c */
+static inline bool kind_is_scd2(enum model_kind k) { return k == KIND_SCD2_TIME || k == KIND_SCD2_COLUMN; }
+
+/* The arguments of an SCD type 2 kind (SQLMesh's model/kind.py _SCDType2Kind and its two
+ * subclasses), defaults filled by the parser. Column names are as SQL identifiers (plain
+ * ones lower-case, quoted ones as written); key items and types are SQL text. */
+struct scd2_kind {
+    struct strlist key;         /* unique_key: columns or expressions, SQL text */
+    char *valid_from, *valid_to; /* valid_from_name / valid_to_name (valid_from, valid_to) */
+    char *updated_at;           /* updated_at_name (BY_TIME: default updated_at; BY_COLUMN: NULL) */
+    char *time_type;            /* time_data_type (TIMESTAMP) */
+    struct strlist columns;     /* BY_COLUMN `columns`; empty when star */
+    bool star;                  /* BY_COLUMN `columns *` */
+    bool invalidate_hard_deletes, updated_at_as_valid_from, execution_time_as_valid_from;
+    bool forward_only;          /* default true: a change keeps the live version's rows (plan.c);
+                                   false: a change builds a new table from the query alone */
+};
 
 /* Cron granularity: SQLMesh's @hourly/@daily/@weekly/@monthly/@yearly (and the equivalent
  * five-field cron strings for those). Intervals of incremental models have this width. */
@@ -46,9 +63,10 @@ struct model {
     char *cron;            /* as written; default @daily */
     enum cron_unit unit;
     char *time_column;     /* INCREMENTAL_BY_TIME_RANGE */
-    long batch_size;       /* INCREMENTAL_BY_TIME_RANGE: intervals per query (0: all at once) */
+    long batch_size;       /* INCREMENTAL_BY_TIME_RANGE, SCD kinds: intervals per query (0: all at once) */
     struct strlist unique_key; /* INCREMENTAL_BY_UNIQUE_KEY */
     char *seed_path;       /* SEED, as written (relative to the model file) */
+    struct scd2_kind scd2; /* SCD_TYPE_2_BY_TIME / _BY_COLUMN */
     char *grain;           /* raw text */
     struct strlist depends_on;
     struct audit_call *audits;

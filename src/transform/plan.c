@@ -158,11 +158,20 @@ int plan_build(const struct config *cfg, duckdb_connection con, bool with_state,
         dag_inputs_fingerprint(p, i, it->inputs_fp, &it->n_files);
         const struct model_state *cur = state_find(&pl->st, m->name);
         it->cur = cur;
-        bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY;
+        bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY || kind_is_scd2(m->kind);
         if (!cur || strcmp(cur->fingerprint, it->fp)) {
             it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
             it->new_version = it->run = true;
-            if (incremental) ranges_add(&it->todo, cron_floor(m->unit, model_start_us(m)), exec_us);
+            /* SCD kinds are forward-only by default (model/kind.py _SCDType2Kind forward_only
+             * True): SQLMesh's new snapshot of a forward-only change — own or upstream — keeps
+             * the live table and its intervals (snapshot/definition.py categorize_as: a
+             * forward-only snapshot takes the previous version's table; evaluator.py migrate
+             * alters that table to the new columns), so no history is lost and only missing intervals
+             * run, with the new query. Here: the new version starts as a copy of the live one
+             * (kind_scd2.c copy_live) with the live one's intervals (runner.c). */
+            it->keep = kind_is_scd2(m->kind) && m->scd2.forward_only && cur && !strcmp(cur->kind, model_kind_name(m->kind));
+            if (it->keep) ranges_missing(&cur->done, m->unit, model_start_us(m), exec_us, false, &it->todo);
+            else if (incremental) ranges_add(&it->todo, cron_floor(m->unit, model_start_us(m)), exec_us);
         } else {
             bool inputs = strcmp(cur->inputs_fp, it->inputs_fp) != 0;
             if (m->kind == KIND_FULL) {

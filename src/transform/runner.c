@@ -260,7 +260,11 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
     int r = create && self_ref ? create_empty(rc, it) : 0;
     if (r == 0) r = render(rc, it, s, e, &q);
-    if (r == 0 && create && self_ref) {
+    if (r == 0 && kind_is_scd2(m->kind)) {
+        /* an empty range (a new version with nothing due) only makes the table */
+        r = scd2_build(rc->con, m, it->physical, it->keep ? it->cur->physical : NULL, create, s < e, q.buf,
+                       rc->pl->exec_us, rows, rc->err);
+    } else if (r == 0 && create && self_ref) {
         /* the empty table exists: the first range is inserted like any other */
         sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, s, e);
@@ -372,7 +376,7 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
 {
     int64_t exec = rc->pl->exec_us;
     *t = (struct audit_times){.start_us = 0, .end_us = exec, .exec_us = exec};
-    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY || kind_is_scd2(m->kind)) {
         if (it->todo.n == 0) t->start_us = exec;
         else t->start_us = it->todo.v[0].s, t->end_us = it->todo.v[it->todo.n - 1].e;
     } else if (m->kind != KIND_SEED) {
@@ -386,7 +390,26 @@ static const char *action_of(const struct model *m, const struct plan_item *it)
     if (it->new_version) return "create";
     if (m->kind == KIND_INCR_TIME) return "insert";
     if (m->kind == KIND_INCR_KEY) return "upsert";
+    if (kind_is_scd2(m->kind)) return "merge";
     return "rebuild";
+}
+
+/* A forward-only SCD version keeps the live version's intervals (plan.c): recorded again
+ * under the new fingerprint. */
+static void keep_intervals(struct run_ctx *rc, const struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    for (size_t k = 0; k < it->cur->done.n; k++) {
+        strbuf *iv = &rc->intervals_rows;
+        list_sep(iv, ", ");
+        sb_append(iv, "(");
+        db_quote_literal(iv, m->name);
+        sb_appendf(iv, ", '%s', ", it->fp);
+        put_ts(iv, it->cur->done.v[k].s);
+        sb_append(iv, ", ");
+        put_ts(iv, it->cur->done.v[k].e);
+        sb_appendf(iv, ", '%s', 0, now()::TIMESTAMP)", rc->run_id);
+    }
 }
 
 /* Builds one model's physical object. */
@@ -400,8 +423,9 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
             return -1;
         strlist_push(&rc->schemas, m->schema);
     }
-    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY) {
+    if (m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY || kind_is_scd2(m->kind)) {
         *rows = 0;
+        if (it->keep) keep_intervals(rc, it);
         if (key_refresh(m, it)) {
             strbuf sql;
             sb_init(&sql);
@@ -420,7 +444,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
              * batches them (scheduler.py batch_intervals) */
             for (int64_t s = it->todo.v[k].s, e; s < it->todo.v[k].e; s = e) {
                 e = it->todo.v[k].e;
-                if (m->kind == KIND_INCR_TIME && m->batch_size > 0) {
+                if ((m->kind == KIND_INCR_TIME || kind_is_scd2(m->kind)) && m->batch_size > 0) {
                     int64_t b = s;
                     for (long q = 0; q < m->batch_size && b < e; q++) b = cron_next(m->unit, b);
                     if (b < e) e = b;
