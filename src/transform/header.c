@@ -213,8 +213,10 @@ static int split_commas(struct parser *p, size_t a, size_t b, piece_fn fn, void 
     for (size_t i = a; i <= b; i++) {
         if (i < b) {
             enum tok_type ty = p->ts.v[i].type;
-            if (ty == T_LPAREN) depth++;
-            else if (ty == T_RPAREN) depth--;
+            /* [a, b] is one value too (SQLMesh's kind lists: columns [a, b]) */
+            char c = ty == T_OP ? p->lx.s[p->ts.v[i].start] : 0;
+            if (ty == T_LPAREN || c == '[') depth++;
+            else if (ty == T_RPAREN || c == ']') depth--;
             if (!(ty == T_COMMA && depth == 0)) continue;
         }
         if (i > s && fn(p, s, i, ctx) < 0) return -1;

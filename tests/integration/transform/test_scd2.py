@@ -68,5 +68,195 @@ def test_by_time_updates_deletes_inserts():
     s.cleanup()
 
 
+def test_by_time_hard_deletes_kept_open_by_default():
+    # SQLMesh: model/kind.py _SCDType2Kind invalidate_hard_deletes False by default; base.py
+    # _scd_type_2 then has no `_exists IS NULL` branch (test_base.py
+    # test_scd_type_2_by_time_no_invalidate_hard_deletes): a deleted key's row stays current.
+    # When it comes back with a later updated_at, the old row closes at that updated_at.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT))
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n2,b,2022-01-02 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    assert rows(s) == [
+        ("1", "a", "2022-01-01 00:00:00", "1970-01-01 00:00:00", None),
+        ("2", "b", "2022-01-02 00:00:00", "1970-01-01 00:00:00", None),
+    ], rows(s)
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n2,bb,2023-01-06 00:00:00\n")
+    run(s, "2023-01-07 00:00:00")
+    assert rows(s) == [
+        ("1", "a", "2022-01-01 00:00:00", "1970-01-01 00:00:00", None),
+        ("2", "b", "2022-01-02 00:00:00", "1970-01-01 00:00:00", "2023-01-06 00:00:00"),
+        ("2", "bb", "2023-01-06 00:00:00", "2023-01-06 00:00:00", None),
+    ], rows(s)
+    s.cleanup()
+
+
+def test_by_time_deleted_key_comes_back():
+    # SQLMesh: base.py _scd_type_2's `deleted`/`latest_deleted` CTEs (test_base.py
+    # test_scd_type_2_by_time): a key closed by a hard delete that reappears starts at the
+    # later of its last valid_to and its updated_at.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_TIME (unique_key id, invalidate_hard_deletes true)",
+                                          BY_TIME_SELECT))
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n2,b,2022-01-02 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n2,b,2022-01-02 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")  # 1 deleted: closed at the execution time
+    # 1 back with an older updated_at: from its deletion; 3 new
+    land(s, "src.csv", "id,name,updated_at\n1,a2,2022-12-01 00:00:00\n2,b,2022-01-02 00:00:00\n"
+                       "3,c,2023-01-06 00:00:00\n")
+    run(s, "2023-01-07 00:00:00")
+    assert rows(s) == [
+        ("1", "a", "2022-01-01 00:00:00", "1970-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("1", "a2", "2022-12-01 00:00:00", "2023-01-05 00:00:00", None),
+        ("2", "b", "2022-01-02 00:00:00", "1970-01-01 00:00:00", None),
+        ("3", "c", "2023-01-06 00:00:00", "1970-01-01 00:00:00", None),
+    ], rows(s)
+    s.cleanup()
+
+
+def test_by_time_updated_at_as_valid_from():
+    # SQLMesh: base.py _scd_type_2 update_valid_from_start = updated_at_col when
+    # updated_at_as_valid_from (kind.py SCDType2ByTimeKind): new keys start at their
+    # updated_at instead of 1970-01-01, on the first load and later.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_TIME (unique_key id, updated_at_as_valid_from true)",
+                                          BY_TIME_SELECT))
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-01-04 00:00:00\n2,b,2022-01-03 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    assert rows(s) == [
+        ("1", "a", "2022-01-01 00:00:00", "2022-01-01 00:00:00", "2022-01-04 00:00:00"),
+        ("1", "x", "2022-01-04 00:00:00", "2022-01-04 00:00:00", None),
+        ("2", "b", "2022-01-03 00:00:00", "2022-01-03 00:00:00", None),
+    ], rows(s)
+    s.cleanup()
+
+
+def test_by_time_custom_names_and_type():
+    # SQLMesh: kind.py valid_from_name / valid_to_name / updated_at_name / time_data_type
+    # (test_base.py test_scd_type_2_by_time uses test_valid_from, test_valid_to,
+    # test_UPDATED_at): the table's managed columns are named and typed as given.
+    s = new_scratch("transform-scd2", scd(
+        "SCD_TYPE_2_BY_TIME (unique_key id, valid_from_name start_ts, valid_to_name end_ts, "
+        "updated_at_name changed, time_data_type TIMESTAMPTZ)",
+        "SELECT CAST(id AS INT) AS id, name, CAST(updated_at AS TIMESTAMPTZ) AS changed FROM raw.src"))
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    cols = q(s, "SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE schema_name = 'hist' "
+                "AND table_name = 't' ORDER BY column_index")
+    assert cols == [{"c": "id", "t": "INTEGER"}, {"c": "name", "t": "VARCHAR"}, {"c": "changed", "t": "TIMESTAMP WITH TIME ZONE"},
+                    {"c": "start_ts", "t": "TIMESTAMP WITH TIME ZONE"},
+                    {"c": "end_ts", "t": "TIMESTAMP WITH TIME ZONE"}], cols
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-01-04 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    got = q(s, "SELECT name, epoch(changed) AS changed, epoch(start_ts) AS f, epoch(end_ts) AS t "
+               "FROM hist.t ORDER BY f")
+    assert got == [{"name": "a", "changed": 1640995200.0, "f": 0.0, "t": 1641254400.0},
+                   {"name": "x", "changed": 1641254400.0, "f": 1641254400.0, "t": None}], got
+    s.cleanup()
+
+
+BY_COLUMN_SELECT = "SELECT CAST(id AS INT) AS id, name, status FROM raw.src"
+
+
+def by_column_rows(s):
+    return rows(s, cols="id, name, status")
+
+
+def test_by_column_columns_list():
+    # SQLMesh: tests/core/engine_adapter/integration/test_integration.py
+    # test_scd_type_2_by_column: its two loads and expected rows (check columns name, status;
+    # invalidate_hard_deletes true as that adapter call defaults it).
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_COLUMN (unique_key id, columns [name, status], "
+                                          "invalidate_hard_deletes true)", BY_COLUMN_SELECT, start="2022-12-31"))
+    land(s, "src.csv", "id,name,status\n1,a,active\n2,b,inactive\n3,c,active\n4,d,active\n")
+    run(s, "2023-01-01 00:00:00")
+    assert by_column_rows(s) == [
+        ("1", "a", "active", "1970-01-01 00:00:00", None),
+        ("2", "b", "inactive", "1970-01-01 00:00:00", None),
+        ("3", "c", "active", "1970-01-01 00:00:00", None),
+        ("4", "d", "active", "1970-01-01 00:00:00", None),
+    ], by_column_rows(s)
+    land(s, "src.csv", "id,name,status\n1,x,active\n3,c,active\n4,d,inactive\n5,e,inactive\n")
+    run(s, "2023-01-05 00:00:00")
+    assert by_column_rows(s) == [
+        ("1", "a", "active", "1970-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("1", "x", "active", "2023-01-05 00:00:00", None),
+        ("2", "b", "inactive", "1970-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("3", "c", "active", "1970-01-01 00:00:00", None),
+        ("4", "d", "active", "1970-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("4", "d", "inactive", "2023-01-05 00:00:00", None),
+        ("5", "e", "inactive", "2023-01-05 00:00:00", None),
+    ], by_column_rows(s)
+    s.cleanup()
+
+
+def test_by_column_only_listed_columns_count():
+    # SQLMesh: base.py _scd_type_2 row_value_check covers only the check columns, and an
+    # unchanged current row keeps its own values (COALESCE(t_col, col) in updated_rows): a
+    # change to another column is not recorded. invalidate_hard_deletes false (the kind's
+    # default; test_base.py test_scd_type_2_by_column_no_invalidate_hard_deletes): a deleted
+    # key stays current.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_COLUMN (unique_key id, columns name)", BY_COLUMN_SELECT,
+                                          start="2022-12-31"))
+    land(s, "src.csv", "id,name,status\n1,a,active\n2,b,active\n")
+    run(s, "2023-01-01 00:00:00")
+    land(s, "src.csv", "id,name,status\n1,a,inactive\n")
+    run(s, "2023-01-05 00:00:00")
+    assert by_column_rows(s) == [
+        ("1", "a", "active", "1970-01-01 00:00:00", None),
+        ("2", "b", "active", "1970-01-01 00:00:00", None),
+    ], by_column_rows(s)
+    s.cleanup()
+
+
+def test_by_column_star_and_execution_time_as_valid_from():
+    # SQLMesh: test_base.py test_scd_type_2_by_column_star_check (columns *: every column
+    # but valid_from/valid_to is checked) and base.py's update_valid_from_start: with
+    # execution_time_as_valid_from the first load's rows start at the execution time, not
+    # 1970-01-01. NULL to a value counts as a change (its IS NULL conditions); the closed
+    # row then shows the new value where the old one was NULL (updated_rows takes
+    # COALESCE(t_col, col), SQLMesh's own quirk, kept).
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_COLUMN (unique_key id, columns *, "
+                                          "execution_time_as_valid_from true)",
+                                          "SELECT CAST(id AS INT) AS id, name, NULLIF(status, '-') AS status "
+                                          "FROM raw.src", start="2022-12-31"))
+    land(s, "src.csv", "id,name,status\n1,a,-\n2,b,active\n")
+    run(s, "2023-01-01 00:00:00")
+    land(s, "src.csv", "id,name,status\n1,a,active\n2,b,inactive\n")
+    run(s, "2023-01-05 00:00:00")
+    assert by_column_rows(s) == [
+        ("1", "a", "active", "2023-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("1", "a", "active", "2023-01-05 00:00:00", None),
+        ("2", "b", "active", "2023-01-01 00:00:00", "2023-01-05 00:00:00"),
+        ("2", "b", "inactive", "2023-01-05 00:00:00", None),
+    ], by_column_rows(s)
+    s.cleanup()
+
+
+def test_by_column_updated_at_name():
+    # SQLMesh: snapshot/evaluator.py SCDType2Strategy.insert passes BY_COLUMN's
+    # updated_at_name as the execution time: a change opens and closes at the row's own
+    # updated_at, not at the run's time.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_COLUMN (unique_key id, columns [name], "
+                                          "updated_at_name updated_at)",
+                                          "SELECT CAST(id AS INT) AS id, name, CAST(updated_at AS TIMESTAMP) "
+                                          "AS updated_at FROM raw.src", start="2022-12-31"))
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-01 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-06-01 00:00:00\n2,b,2022-07-01 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    assert rows(s) == [
+        ("1", "a", "2022-01-01 00:00:00", "1970-01-01 00:00:00", "2022-06-01 00:00:00"),
+        ("1", "x", "2022-06-01 00:00:00", "2022-06-01 00:00:00", None),
+        ("2", "b", "2022-07-01 00:00:00", "2022-07-01 00:00:00", None),
+    ], rows(s)
+    s.cleanup()
+
+
 if __name__ == "__main__":
-    main([test_by_time_updates_deletes_inserts])
+    main([test_by_time_updates_deletes_inserts, test_by_time_hard_deletes_kept_open_by_default,
+          test_by_time_deleted_key_comes_back, test_by_time_updated_at_as_valid_from,
+          test_by_time_custom_names_and_type, test_by_column_columns_list, test_by_column_only_listed_columns_count,
+          test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name])
