@@ -417,7 +417,11 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     size_t va = a + 1, vb = b;
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
-    sb_appendf(&kc->canon, "%s=%s;", key, raw);
+    /* an SCD kind's forward_only, disable_restatement, on_*_change are SQLMesh metadata
+     * (kind.py metadata_hash_values): no new version when they change */
+    if (!kind_is_scd2(m->kind) || (strcmp(key, "forward_only") && strcmp(key, "disable_restatement") &&
+                                   strncmp(key, "on_", 3)))
+        sb_appendf(&kc->canon, "%s=%s;", key, raw);
     if (kind_is_scd2(m->kind) && (rc = parse_scd2_arg(p, m, t, key, va, vb)) <= 0) {
         /* handled (0 or -1); 1: not an SCD argument, an unknown property below */
     } else if (kind_is_scd2(m->kind)) {

@@ -255,8 +255,190 @@ def test_by_column_updated_at_name():
     s.cleanup()
 
 
+def physical_tables(s):
+    return q(s, "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'materia__hist'")[0]["n"]
+
+
+def test_changed_query_keeps_history():
+    # SQLMesh: model/kind.py _SCDType2Kind forward_only True; snapshot/definition.py
+    # categorize_as gives a forward-only change the previous version's table, and
+    # snapshot/evaluator.py migrate adds the new query's columns to it
+    # (tests/core/integration/test_model_kinds.py
+    # test_scd_type_2_by_time_ignore_destructive_change: after the change the table keeps
+    # its row and gains new_column; the next run merges with the new query). No interval is
+    # redone: the change shows at the next due run.
+    files = scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT)
+    s = new_scratch("transform-scd2", files)
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n2,b,2022-01-02 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-01-04 00:00:00\n2,b,2022-01-02 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    write_files(s, {"models/hist/t.sql": files["models/hist/t.sql"].replace(
+        "name, CAST", "name, upper(name) AS name_up, CAST")})
+    p = s.run("plan", env={"MATERIA_EXECUTION_TIME": "2023-01-05 00:00:00"}, check=0)
+    assert re.search(r"^  changed +hist\.t +SCD_TYPE_2_BY_TIME$", p.stdout, re.M), p.stdout
+    p = run(s, "2023-01-05 00:00:00")
+    assert re.search(r"^  create +hist\.t ", p.stdout, re.M), p.stdout
+    assert rows(s, cols="id, name, name_up") == [
+        ("1", "a", None, "1970-01-01 00:00:00", "2022-01-04 00:00:00"),
+        ("1", "x", None, "2022-01-04 00:00:00", None),
+        ("2", "b", None, "1970-01-01 00:00:00", None),
+    ], rows(s, cols="id, name, name_up")
+    assert physical_tables(s) == 2  # a new version, the live one's rows copied into it
+    assert run(s, "2023-01-05 12:00:00").stdout.startswith("nothing to do")
+    # the next due run merges with the new query (current rows with a NULL name_up take the
+    # query's value: updated_rows' COALESCE(t_name_up, name_up), as in SQLMesh)
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-01-04 00:00:00\n2,bb,2022-01-05 00:00:00\n")
+    run(s, "2023-01-06 00:00:00")
+    assert rows(s, cols="id, name, name_up") == [
+        ("1", "a", None, "1970-01-01 00:00:00", "2022-01-04 00:00:00"),
+        ("1", "x", "X", "2022-01-04 00:00:00", None),
+        ("2", "b", "BB", "1970-01-01 00:00:00", "2022-01-05 00:00:00"),
+        ("2", "bb", "BB", "2022-01-05 00:00:00", None),
+    ], rows(s, cols="id, name, name_up")
+    s.cleanup()
+
+
+def test_metadata_kind_arguments_make_no_new_version():
+    # SQLMesh: model/kind.py _SCDType2Kind metadata_hash_values holds forward_only and
+    # disable_restatement (and _Incremental's on_destructive_change / on_additive_change):
+    # changing them is a metadata change, not a new version.
+    files = scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT)
+    s = new_scratch("transform-scd2", files)
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    write_files(s, {"models/hist/t.sql": files["models/hist/t.sql"].replace(
+        "unique_key id", "unique_key id, forward_only true, disable_restatement false, on_destructive_change error")})
+    assert run(s, "2023-01-02 00:00:00").stdout.startswith("nothing to do")
+    s.cleanup()
+
+
+def test_changed_query_dropping_a_column_fails():
+    # SQLMesh: kind.py _Incremental on_destructive_change ERROR by default;
+    # snapshot/evaluator.py _check_destructive_schema_change raises for a forward-only
+    # change that drops a column of the kept table. The run fails and changes nothing.
+    files = scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT)
+    s = new_scratch("transform-scd2", files)
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    write_files(s, {"models/hist/t.sql": files["models/hist/t.sql"].replace("name, CAST", "CAST")})
+    p = run(s, "2023-01-03 00:00:00", check=1)
+    assert re.search(r"t\.sql:1: destructive change to forward-only model hist\.t: .*name dropped", p.stderr), \
+        p.stderr
+    assert rows(s) == [("1", "a", "2022-01-01 00:00:00", "1970-01-01 00:00:00", None)], rows(s)
+    s.cleanup()
+
+
+def test_forward_only_false_rebuilds():
+    # SQLMesh: forward_only false makes a change breaking (snapshot/definition.py
+    # categorize_as: a new table version), built from the query alone as a first insert
+    # (evaluator.py is_first_insert → truncate): the history is rebuilt from current rows.
+    files = scd("SCD_TYPE_2 (unique_key id, forward_only false)", BY_TIME_SELECT)
+    s = new_scratch("transform-scd2", files)
+    land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+    run(s, "2023-01-02 00:00:00")
+    land(s, "src.csv", "id,name,updated_at\n1,x,2022-01-04 00:00:00\n")
+    run(s, "2023-01-05 00:00:00")
+    assert len(rows(s)) == 2, rows(s)
+    write_files(s, {"models/hist/t.sql": files["models/hist/t.sql"].replace("name, CAST", "lower(name) AS name, CAST")})
+    run(s, "2023-01-05 00:00:00")
+    assert rows(s) == [("1", "x", "2022-01-04 00:00:00", "1970-01-01 00:00:00", None)], rows(s)
+    s.cleanup()
+
+
+def test_batch_size_merges_per_batch():
+    # SQLMesh: kind.py _SCDType2Kind batch_size; scheduler.py batch_intervals runs one
+    # evaluation (one merge) per batch of missing intervals, the first one the version's
+    # first insert. Three days missing, batch_size 1: three merges, three intervals.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2_BY_COLUMN (unique_key id, columns [name], batch_size 1)",
+                                          BY_COLUMN_SELECT))
+    land(s, "src.csv", "id,name,status\n1,a,x\n")
+    run(s, "2023-01-04 00:00:00")
+    iv = q(s, "SELECT CAST(start_ts AS VARCHAR) AS s FROM _materia.intervals WHERE model = 'hist.t' ORDER BY 1")
+    assert [r["s"] for r in iv] == ["2023-01-01 00:00:00", "2023-01-02 00:00:00", "2023-01-03 00:00:00"], iv
+    assert by_column_rows(s) == [("1", "a", "x", "1970-01-01 00:00:00", None)], by_column_rows(s)
+    s.cleanup()
+
+
+REFUSALS = [
+    # (kind text, message after "t.sql:3: ") — each property SQLMesh's kinds take that
+    # materia does not honour, and names SQLMesh's pydantic kinds reject (extra="forbid")
+    ("SCD_TYPE_2 (unique_key id, on_destructive_change allow)",
+     r"on_destructive_change allow is not supported by materia: "),
+    ("SCD_TYPE_2 (unique_key id, on_additive_change ignore)", r"on_additive_change ignore is not supported by materia: "),
+    ("SCD_TYPE_2_BY_TIME (unique_key id, auto_restatement_cron '@weekly')",
+     r"auto_restatement_cron is not supported by materia: it never restates a model"),
+    ("SCD_TYPE_2_BY_COLUMN (unique_key id, columns *, dialect hive)", r"dialect hive is not supported by materia: "),
+    ("SCD_TYPE_2 (unique_key id, lookback 2)", r"unknown SCD_TYPE_2_BY_TIME property 'lookback': expected "),
+    ("SCD_TYPE_2_BY_COLUMN (unique_key id, columns *, updated_at_as_valid_from true)",
+     r"unknown SCD_TYPE_2_BY_COLUMN property 'updated_at_as_valid_from': expected "),
+    ("SCD_TYPE_2_BY_TIME (unique_key id, execution_time_as_valid_from true)",
+     r"unknown SCD_TYPE_2_BY_TIME property 'execution_time_as_valid_from': expected "),
+    ("SCD_TYPE_2 (updated_at_name ts)", r"expected SCD_TYPE_2_BY_TIME \(unique_key COLUMN\)"),
+    ("SCD_TYPE_2_BY_COLUMN (unique_key id)", r"expected SCD_TYPE_2_BY_COLUMN \(unique_key COLUMN, columns "),
+    ("SCD_TYPE_2 (unique_key id, invalidate_hard_deletes maybe)", r"expected invalidate_hard_deletes true or false"),
+]
+
+
+def test_refusals():
+    # SQLMesh: model/kind.py _Incremental (on_destructive_change, on_additive_change,
+    # auto_restatement_cron), _SCDType2Kind (dialect, unique_key required), and
+    # SCDType2ByColumnKind (columns required).
+    for kind, msg in REFUSALS:
+        s = new_scratch("transform-scd2", scd(kind, BY_TIME_SELECT))
+        p = s.run("plan", check=None)
+        assert p.returncode != 0, (kind, p.stdout)
+        assert re.search(r"t\.sql:3: " + msg, p.stderr), (kind, p.stderr)
+        s.cleanup()
+
+
+def marketing_model():
+    """sushi's marketing.sql (tests/fixtures/sushi/models) without its post-statement, which
+    calls the Python macro @assert_has_columns (refused; test_sushi.py)."""
+    with open(os.path.join(SRC, "tests", "fixtures", "sushi", "models", "marketing.sql")) as f:
+        text = f.read()
+    at = text.index("@assert_has_columns(")
+    return text[:at].rstrip() + "\n"
+
+
+def test_sushi_marketing():
+    # SQLMesh: examples/sushi/models/marketing.sql (kind SCD_TYPE_2 (unique_key customer_id),
+    # i.e. SCD_TYPE_2_BY_TIME with updated_at) on the raw_marketing stand-in (test_sushi.py
+    # STANDINS: a SEED of raw_marketing.py's columns), two runs: the second after customer 38
+    # changes status and customer 8 is removed (kept open: invalidate_hard_deletes false).
+    fx = os.path.join(SRC, "tests", "fixtures", "sushi")
+    with open(os.path.join(fx, "models", "raw_marketing.sql")) as f:
+        raw = f.read().replace("'../seeds/raw_marketing.csv'", "'raw_marketing.csv'")
+    with open(os.path.join(fx, "seeds", "raw_marketing.csv")) as f:
+        csv = f.read()
+    files = {"models/raw_marketing.sql": raw, "models/raw_marketing.csv": csv, "models/marketing.sql": marketing_model()}
+    s = new_scratch("transform-scd2", files)
+    run(s, "2023-01-08 00:00:00")
+    total = csv.count("\n") - 1
+    assert q(s, "SELECT count(*) AS n, count(*) FILTER (valid_to IS NULL) AS cur, "
+                "count(*) FILTER (valid_from = TIMESTAMP '1970-01-01') AS epoch FROM sushi.marketing") == \
+        [{"n": total, "cur": total, "epoch": total}]
+    lines = csv.splitlines()
+    assert lines[1] == "38,active,2023-01-07 00:00:00" and lines[4] == "8,inactive,2023-01-07 00:00:00", lines[:5]
+    changed = [lines[0], "38,inactive,2023-01-08 12:00:00"] + lines[2:4] + lines[5:]
+    write_files(s, {"models/raw_marketing.csv": "\n".join(changed) + "\n"})
+    run(s, "2023-01-09 00:00:00")
+    got = q(s, "SELECT customer_id AS c, status AS s, CAST(valid_from AS VARCHAR) AS f, CAST(valid_to AS VARCHAR) AS t "
+               "FROM sushi.marketing WHERE customer_id IN (38, 8) ORDER BY customer_id, valid_from")
+    assert got == [
+        {"c": 8, "s": "inactive", "f": "1970-01-01 00:00:00", "t": None},
+        {"c": 38, "s": "active", "f": "1970-01-01 00:00:00", "t": "2023-01-08 12:00:00"},
+        {"c": 38, "s": "inactive", "f": "2023-01-08 12:00:00", "t": None},
+    ], got
+    assert q(s, "SELECT count(*) AS n FROM sushi.marketing") == [{"n": total + 1}]
+    s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_by_time_updates_deletes_inserts, test_by_time_hard_deletes_kept_open_by_default,
           test_by_time_deleted_key_comes_back, test_by_time_updated_at_as_valid_from,
           test_by_time_custom_names_and_type, test_by_column_columns_list, test_by_column_only_listed_columns_count,
-          test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name])
+          test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name,
+          test_changed_query_keeps_history, test_metadata_kind_arguments_make_no_new_version,
+          test_changed_query_dropping_a_column_fails, test_forward_only_false_rebuilds,
+          test_batch_size_merges_per_batch, test_refusals, test_sushi_marketing])
