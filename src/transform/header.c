@@ -491,6 +491,7 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     else rc = lex_error(&p->lx, t->line, "unknown kind '%s': expected VIEW, FULL, SEED, "
                         "INCREMENTAL_BY_TIME_RANGE, INCREMENTAL_BY_UNIQUE_KEY, SCD_TYPE_2, SCD_TYPE_2_BY_TIME "
                         "or SCD_TYPE_2_BY_COLUMN", k);
+    bool legacy = !strcasecmp(k, "SCD_TYPE_2");
     free(k);
     if (rc < 0) return -1;
     if (kind_is_scd2(m->kind)) {
@@ -500,6 +501,7 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
         m->scd2.time_type = xstrdup("TIMESTAMP");
         if (m->kind == KIND_SCD2_TIME) m->scd2.updated_at = xstrdup("updated_at");
         m->scd2.forward_only = true;
+        m->scd2.legacy_name = legacy;
     }
     struct kind_ctx kc = {.m = m};
     sb_init(&kc.canon);

@@ -35,6 +35,7 @@ struct scd2_kind {
     struct strlist columns;     /* BY_COLUMN `columns`; empty when star */
     bool star;                  /* BY_COLUMN `columns *` */
     bool invalidate_hard_deletes, updated_at_as_valid_from, execution_time_as_valid_from;
+    bool legacy_name;           /* written SCD_TYPE_2: @model_kind_name says so (kind.py keeps the alias) */
     bool forward_only;          /* default true: a change keeps the live version's rows (plan.c);
                                    false: a change builds a new table from the query alone */
 };

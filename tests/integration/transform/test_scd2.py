@@ -68,6 +68,19 @@ def test_by_time_updates_deletes_inserts():
     s.cleanup()
 
 
+def test_kind_name_alias():
+    # SQLMesh: model/kind.py ModelKindName.SCD_TYPE_2 is a legacy alias of
+    # SCD_TYPE_2_BY_TIME that the model keeps as written (model_kind's "ensure we get
+    # SCD_TYPE_2 as the kind name"): @model_kind_name renders it.
+    for kind, want in [("SCD_TYPE_2", "SCD_TYPE_2"), ("SCD_TYPE_2_BY_TIME", "SCD_TYPE_2_BY_TIME")]:
+        s = new_scratch("transform-scd2", scd(f"{kind} (unique_key id)", BY_TIME_SELECT.replace(
+            "FROM raw.src", ", @model_kind_name AS k FROM raw.src")))
+        land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+        run(s, "2023-01-02 00:00:00")
+        assert q(s, "SELECT k FROM hist.t") == [{"k": want}], kind
+        s.cleanup()
+
+
 def test_by_time_hard_deletes_kept_open_by_default():
     # SQLMesh: model/kind.py _SCDType2Kind invalidate_hard_deletes False by default; base.py
     # _scd_type_2 then has no `_exists IS NULL` branch (test_base.py
@@ -435,7 +448,7 @@ def test_sushi_marketing():
 
 
 if __name__ == "__main__":
-    main([test_by_time_updates_deletes_inserts, test_by_time_hard_deletes_kept_open_by_default,
+    main([test_by_time_updates_deletes_inserts, test_kind_name_alias, test_by_time_hard_deletes_kept_open_by_default,
           test_by_time_deleted_key_comes_back, test_by_time_updated_at_as_valid_from,
           test_by_time_custom_names_and_type, test_by_column_columns_list, test_by_column_only_listed_columns_count,
           test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name,
