@@ -290,121 +290,6 @@ struct kind_ctx {
     strbuf canon;
 };
 
-/* A column name token: plain identifiers lower-case (DuckDB's normalisation, as SQLMesh's),
- * quoted ones as written; NULL when the value is not one identifier. */
-static char *ident_value(const struct parser *p, size_t va, size_t vb)
-{
-    if (vb - va != 1 || p->ts.v[va].type != T_IDENT) return NULL;
-    char *s = tok_text(p, &p->ts.v[va]);
-    if (p->lx.s[p->ts.v[va].start] != '"') lower(s);
-    return s;
-}
-
-/* One unique_key item of an SCD kind: a column (kept as a quoted identifier) or an
- * expression (its SQL text), as SQLMesh's SQLGlotListOfFields takes either. */
-static int push_scd2_key(struct parser *p, size_t a, size_t b, void *ctx)
-{
-    char *id = ident_value(p, a, b);
-    if (id) {
-        strbuf sb;
-        sb_init(&sb);
-        sb_append_char(&sb, '"');
-        for (const char *c = id; *c; c++) {
-            if (*c == '"') sb_append_char(&sb, '"');
-            sb_append_char(&sb, *c);
-        }
-        sb_append_char(&sb, '"');
-        strlist_push(ctx, sb.buf);
-        sb_free(&sb);
-        free(id);
-        return 0;
-    }
-    char *e = range_text(p, a, b - 1);
-    strlist_push(ctx, e);
-    free(e);
-    return 0;
-}
-
-static int push_scd2_column(struct parser *p, size_t a, size_t b, void *ctx)
-{
-    char *id = ident_value(p, a, b);
-    if (!id) return lex_error(&p->lx, p->ts.v[a].line, "expected columns * or column names");
-    strlist_push(ctx, id);
-    free(id);
-    return 0;
-}
-
-/* The arguments of SCD_TYPE_2[_BY_TIME] / SCD_TYPE_2_BY_COLUMN: the fields of SQLMesh's
- * model/kind.py _SCDType2Kind, SCDType2ByTimeKind and SCDType2ByColumnKind (pydantic with
- * extra="forbid": any other name is an error there too). 1 when key is not one of them. */
-static int parse_scd2_arg(struct parser *p, struct model *m, const struct tok *t, const char *key, size_t va,
-                          size_t vb)
-{
-    struct scd2_kind *k = &m->scd2;
-    bool by_time = m->kind == KIND_SCD2_TIME;
-    char *v = vb - va == 1 ? tok_text(p, &p->ts.v[va]) : NULL, **slot = NULL;
-    bool *flag = NULL;
-    int rc = 0;
-    if (!strcmp(key, "unique_key")) {
-        strlist_free(&k->key);
-        unparen(p, &va, &vb);
-        rc = split_commas(p, va, vb, push_scd2_key, &k->key);
-    } else if (!strcmp(key, "valid_from_name")) slot = &k->valid_from;
-    else if (!strcmp(key, "valid_to_name")) slot = &k->valid_to;
-    else if (!strcmp(key, "updated_at_name")) slot = &k->updated_at;
-    else if (!strcmp(key, "invalidate_hard_deletes")) flag = &k->invalidate_hard_deletes;
-    else if (!strcmp(key, "forward_only")) flag = &k->forward_only;
-    else if (!strcmp(key, "updated_at_as_valid_from") && by_time) flag = &k->updated_at_as_valid_from;
-    else if (!strcmp(key, "execution_time_as_valid_from") && !by_time) flag = &k->execution_time_as_valid_from;
-    else if (!strcmp(key, "disable_restatement")) {
-        /* materia never restates a model: true (the default) and false both hold */
-        if (!v || (strcasecmp(v, "true") && strcasecmp(v, "false")))
-            rc = lex_error(&p->lx, t->line, "expected disable_restatement true or false");
-    } else if (!strcmp(key, "time_data_type")) {
-        free(k->time_type);
-        k->time_type = range_text(p, va, vb - 1);
-    } else if (!strcmp(key, "columns") && !by_time) {
-        strlist_free(&k->columns);
-        k->star = vb - va == 1 && is_op(p, va, '*');
-        unparen(p, &va, &vb);
-        if (!k->star) rc = split_commas(p, va, vb, push_scd2_column, &k->columns);
-        if (!rc && !k->star && k->columns.n == 0) rc = lex_error(&p->lx, t->line, "expected columns * or column names");
-    } else if (!strcmp(key, "batch_size")) {
-        char *end;
-        long n = v ? strtol(v, &end, 10) : 0;
-        if (!v || *end || n < 1) rc = lex_error(&p->lx, t->line, "expected batch_size N (N >= 1)");
-        else m->batch_size = n; /* runner.c build: one merge per batch of intervals */
-    } else if (!strcmp(key, "dialect")) {
-        if (!v || (v[0] && strcasecmp(v, "duckdb")))
-            rc = lex_error(&p->lx, t->line, "dialect %s is not supported by materia: models run as DuckDB SQL "
-                           "(there is no SQL transpiler)", v ? v : "");
-    } else if (!strcmp(key, "on_destructive_change") || !strcmp(key, "on_additive_change")) {
-        /* SQLMesh's defaults (error, allow) are what kind_scd2.c does to a kept table */
-        const char *dflt = key[3] == 'd' ? "error" : "allow";
-        if (!v || strcasecmp(v, dflt))
-            rc = lex_error(&p->lx, t->line, "%s %s is not supported by materia: a forward-only SCD model's table "
-                           "gets the new query's added columns and refuses a dropped or retyped one", key, v ? v : "");
-    } else if (!strcmp(key, "auto_restatement_cron")) {
-        rc = lex_error(&p->lx, t->line, "auto_restatement_cron is not supported by materia: it never restates "
-                       "a model");
-    } else {
-        free(v);
-        return 1;
-    }
-    if (slot) {
-        char *id = ident_value(p, va, vb);
-        if (!id) rc = lex_error(&p->lx, t->line, "expected a column name after %s", key);
-        else { free(*slot); *slot = id; }
-    }
-    if (flag) {
-        if (!v || (strcasecmp(v, "true") && strcasecmp(v, "false")))
-            rc = lex_error(&p->lx, t->line, "expected %s true or false", key);
-        else *flag = !strcasecmp(v, "true");
-    }
-    free(v);
-    return rc;
-}
-
 static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
 {
     struct kind_ctx *kc = ctx;
@@ -417,19 +302,10 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     size_t va = a + 1, vb = b;
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
-    /* an SCD kind's forward_only, disable_restatement, on_*_change are SQLMesh metadata
-     * (kind.py metadata_hash_values): no new version when they change */
-    if (!kind_is_scd2(m->kind) || (strcmp(key, "forward_only") && strcmp(key, "disable_restatement") &&
-                                   strncmp(key, "on_", 3)))
+    if (!kind_is_scd2(m->kind) || !scd2_kind_metadata(key)) /* SQLMesh metadata: no new version */
         sb_appendf(&kc->canon, "%s=%s;", key, raw);
-    if (kind_is_scd2(m->kind) && (rc = parse_scd2_arg(p, m, t, key, va, vb)) <= 0) {
-        /* handled (0 or -1); 1: not an SCD argument, an unknown property below */
-    } else if (kind_is_scd2(m->kind)) {
-        rc = lex_error(&p->lx, t->line, "unknown %s property '%s': expected unique_key, valid_from_name, "
-                       "valid_to_name, invalidate_hard_deletes, time_data_type, %s, batch_size, forward_only, "
-                       "disable_restatement, dialect, on_destructive_change or on_additive_change", model_kind_name(m->kind),
-                       key, m->kind == KIND_SCD2_TIME ? "updated_at_name, updated_at_as_valid_from"
-                       : "columns, execution_time_as_valid_from, updated_at_name");
+    if (kind_is_scd2(m->kind)) {
+        rc = scd2_kind_arg(m, key, raw, t->line, p->lx.err); /* kind_scd2_args.c */
     } else if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
         unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d') → ts */
         if (p->ts.v[va].type != T_IDENT) rc = lex_error(&p->lx, t->line, "expected a column name after time_column");
@@ -494,15 +370,7 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     bool legacy = !strcasecmp(k, "SCD_TYPE_2");
     free(k);
     if (rc < 0) return -1;
-    if (kind_is_scd2(m->kind)) {
-        /* model/kind.py's defaults */
-        m->scd2.valid_from = xstrdup("valid_from");
-        m->scd2.valid_to = xstrdup("valid_to");
-        m->scd2.time_type = xstrdup("TIMESTAMP");
-        if (m->kind == KIND_SCD2_TIME) m->scd2.updated_at = xstrdup("updated_at");
-        m->scd2.forward_only = true;
-        m->scd2.legacy_name = legacy;
-    }
+    if (kind_is_scd2(m->kind)) scd2_kind_init(m, legacy);
     struct kind_ctx kc = {.m = m};
     sb_init(&kc.canon);
     if (b - a > 1) {
@@ -519,11 +387,7 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     if (m->kind == KIND_INCR_KEY && m->unique_key.n == 0)
         return lex_error(&p->lx, t->line, "expected INCREMENTAL_BY_UNIQUE_KEY (unique_key COLUMN)");
     if (m->kind == KIND_SEED && !m->seed_path) return lex_error(&p->lx, t->line, "expected SEED (path 'file.csv')");
-    if (kind_is_scd2(m->kind) && m->scd2.key.n == 0)
-        return lex_error(&p->lx, t->line, "expected %s (unique_key COLUMN)", model_kind_name(m->kind));
-    if (m->kind == KIND_SCD2_COLUMN && !m->scd2.star && m->scd2.columns.n == 0)
-        return lex_error(&p->lx, t->line, "expected SCD_TYPE_2_BY_COLUMN (unique_key COLUMN, columns (COLUMN, ...) or "
-                         "columns *)");
+    if (kind_is_scd2(m->kind)) return scd2_kind_check(m, t->line, p->lx.err);
     return 0;
 }
 
@@ -976,12 +840,7 @@ void model_free(struct model *m)
     free(m->cron);
     free(m->time_column);
     strlist_free(&m->unique_key);
-    strlist_free(&m->scd2.key);
-    strlist_free(&m->scd2.columns);
-    free(m->scd2.valid_from);
-    free(m->scd2.valid_to);
-    free(m->scd2.updated_at);
-    free(m->scd2.time_type);
+    scd2_kind_free(&m->scd2);
     free(m->seed_path);
     free(m->grain);
     strlist_free(&m->depends_on);

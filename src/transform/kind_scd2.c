@@ -404,8 +404,8 @@ static int copy_live(duckdb_connection con, const struct model *m, const char *p
     for (size_t i = 0; i < on.n && rc == 0; i++) {
         long j = find(&nn, on.v[i]);
         if (j < 0 || strcmp(nt.v[j], ot.v[i]))
-            sb_appendf(&bad, "%s%s %s%s%s", bad.len ? ", " : "", on.v[i], j < 0 ? "dropped" : "retyped to ",
-                       j < 0 ? "" : nt.v[j], "");
+            sb_appendf(&bad, "%s%s %s%s", bad.len ? ", " : "", on.v[i], j < 0 ? "dropped" : "retyped to ",
+                       j < 0 ? "" : nt.v[j]);
     }
     if (rc == 0 && bad.len)
         rc = mt_errf(err, "%s:%d: destructive change to forward-only model %s: the new query's columns differ from the "

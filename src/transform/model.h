@@ -39,6 +39,15 @@ struct scd2_kind {
     bool forward_only;          /* default true: a change keeps the live version's rows (plan.c);
                                    false: a change builds a new table from the query alone */
 };
+/* kind_scd2_args.c: the kind's defaults; one `key value` argument (value: its source text),
+ * 0 or -1 with "file:line: ..." (an unknown key included); the required ones present;
+ * whether a key is SQLMesh metadata (not fingerprinted); free. */
+struct model;
+void scd2_kind_init(struct model *m, bool legacy_name);
+int scd2_kind_arg(struct model *m, const char *key, const char *value, int line, struct mt_err *err);
+int scd2_kind_check(const struct model *m, int line, struct mt_err *err);
+bool scd2_kind_metadata(const char *key);
+void scd2_kind_free(struct scd2_kind *k);
 
 /* Cron granularity: SQLMesh's @hourly/@daily/@weekly/@monthly/@yearly (and the equivalent
  * five-field cron strings for those). Intervals of incremental models have this width. */
