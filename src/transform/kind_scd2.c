@@ -439,6 +439,11 @@ int scd2_build(duckdb_connection con, const struct model *m, const char *physica
     int rc = 0;
     if (create && from_physical) rc = copy_live(con, m, physical, from_physical, query, err);
     else if (create) rc = create_table(con, m, physical, query, err);
+    if (rc == 0 && !merge) { /* the rows it starts with (a kept version's) */
+        char *sql = xasprintf("SELECT count(*) FROM %s", physical);
+        rc = db_query_i64(con, sql, rows, NULL, err);
+        free(sql);
+    }
     if (rc < 0 || !merge) return rc;
     struct scd2_sql q = {.m = m, .k = k, .vf = k->valid_from, .vt = k->valid_to, .by_col = m->kind == KIND_SCD2_COLUMN};
     if ((rc = describe(con, physical, &q.cols, &q.types, err)) == 0) {

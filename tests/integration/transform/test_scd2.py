@@ -291,7 +291,7 @@ def test_changed_query_keeps_history():
     p = s.run("plan", env={"MATERIA_EXECUTION_TIME": "2023-01-05 00:00:00"}, check=0)
     assert re.search(r"^  changed +hist\.t +SCD_TYPE_2_BY_TIME$", p.stdout, re.M), p.stdout
     p = run(s, "2023-01-05 00:00:00")
-    assert re.search(r"^  create +hist\.t ", p.stdout, re.M), p.stdout
+    assert re.search(r"^  create +hist\.t .* 3 rows$", p.stdout, re.M), p.stdout
     assert rows(s, cols="id, name, name_up") == [
         ("1", "a", None, "1970-01-01 00:00:00", "2022-01-04 00:00:00"),
         ("1", "x", None, "2022-01-04 00:00:00", None),
@@ -393,6 +393,18 @@ REFUSALS = [
 ]
 
 
+def test_reading_itself_refused():
+    # SQLMesh lets an SCD model read its own table; materia does not implement it for these
+    # kinds and says so.
+    s = new_scratch("transform-scd2", scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT + " UNION ALL "
+                                          "SELECT id, name, updated_at FROM hist.t"))
+    p = s.run("plan", check=None)
+    assert p.returncode != 0, p.stdout
+    assert re.search(r"t\.sql:6: SCD_TYPE_2_BY_TIME reading its own rows is not supported by materia: ", p.stderr), \
+        p.stderr
+    s.cleanup()
+
+
 def test_refusals():
     # SQLMesh: model/kind.py _Incremental (on_destructive_change, on_additive_change,
     # auto_restatement_cron), _SCDType2Kind (dialect, unique_key required), and
@@ -454,4 +466,4 @@ if __name__ == "__main__":
           test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name,
           test_changed_query_keeps_history, test_metadata_kind_arguments_make_no_new_version,
           test_changed_query_dropping_a_column_fails, test_forward_only_false_rebuilds,
-          test_batch_size_merges_per_batch, test_refusals, test_sushi_marketing])
+          test_batch_size_merges_per_batch, test_reading_itself_refused, test_refusals, test_sushi_marketing])
