@@ -216,6 +216,10 @@ int plan_cmd_args(int argc, char **argv, const char *usage, int64_t *exec_us, bo
  * SQLMesh's _scd_type_2 does at execution time exec_us. *rows: the table's rows after. */
 int scd2_build(duckdb_connection con, const struct model *m, const char *physical, const char *from_physical,
                bool create, bool merge, const char *query, int64_t exec_us, int64_t *rows, struct mt_err *err);
+/* Adds an SCD model's managed columns (valid_from, valid_to; with declared columns, BY_TIME's
+ * updated_at typed time_data_type) to its declared or query columns, as its table has them;
+ * nothing for another kind. */
+void scd2_columns(const struct model *m, bool declared, struct strlist *names, struct strlist *types);
 
 /* ---- runner.c ---- */
 struct transform_outcome;

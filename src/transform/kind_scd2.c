@@ -339,6 +339,22 @@ static void merge_sql(strbuf *sb, const struct scd2_sql *q, const char *physical
     sb_free(&start);
 }
 
+void scd2_columns(const struct model *m, bool declared, struct strlist *names, struct strlist *types)
+{
+    if (!kind_is_scd2(m->kind)) return;
+    const struct scd2_kind *k = &m->scd2;
+    /* model/definition.py columns_to_types: the query's or declared columns, then
+     * managed_columns (valid_from, valid_to as time_data_type) where not among them */
+    if (find(names, k->valid_from) < 0) strlist_push(names, k->valid_from), strlist_push(types, k->time_type);
+    if (find(names, k->valid_to) < 0) strlist_push(names, k->valid_to), strlist_push(types, k->time_type);
+    if (declared && m->kind == KIND_SCD2_TIME) {
+        /* SCDType2Strategy.create: columns_to_types[updated_at_name] = time_data_type */
+        long u = find(names, k->updated_at);
+        if (u < 0) strlist_push(names, k->updated_at), strlist_push(types, k->time_type);
+        else free(types->v[u]), types->v[u] = xstrdup(k->time_type);
+    }
+}
+
 /* The version's empty table (SCDType2Strategy.create). */
 static int create_table(duckdb_connection con, const struct model *m, const char *physical, const char *query,
                         struct mt_err *err)
@@ -347,15 +363,8 @@ static int create_table(duckdb_connection con, const struct model *m, const char
     struct strlist names = {0}, types = {0};
     int rc;
     if (model_columns(m, &names, &types)) {
-        /* annotated: the declared columns, then valid_from/valid_to; BY_TIME's updated_at
-         * typed time_data_type (evaluator.py columns_to_types[updated_at_name]) */
-        if (find(&names, k->valid_from) < 0) strlist_push(&names, k->valid_from), strlist_push(&types, k->time_type);
-        if (find(&names, k->valid_to) < 0) strlist_push(&names, k->valid_to), strlist_push(&types, k->time_type);
-        if (m->kind == KIND_SCD2_TIME) {
-            long u = find(&names, k->updated_at);
-            if (u < 0) strlist_push(&names, k->updated_at), strlist_push(&types, k->time_type);
-            else free(types.v[u]), types.v[u] = xstrdup(k->time_type);
-        }
+        /* annotated: the declared columns with the managed ones */
+        scd2_columns(m, true, &names, &types);
         strbuf sql;
         sb_init(&sql);
         sb_appendf(&sql, "CREATE OR REPLACE TABLE %s (", physical);

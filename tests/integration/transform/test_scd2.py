@@ -393,6 +393,25 @@ REFUSALS = [
 ]
 
 
+def test_star_sees_valid_from_and_valid_to():
+    # SQLMesh: model/definition.py columns_to_types adds kind.managed_columns (valid_from,
+    # valid_to) to the model's columns, declared or inferred; @STAR over an SCD model expands
+    # them, before the table exists as after (so the reader's fingerprint is stable).
+    for declared in ["", ",\n  columns (id INT, name VARCHAR, updated_at TIMESTAMP)"]:
+        files = scd("SCD_TYPE_2 (unique_key id)", BY_TIME_SELECT)
+        files["models/hist/t.sql"] = files["models/hist/t.sql"].replace("start '2023-01-01'",
+                                                                        "start '2023-01-01'" + declared)
+        files["models/hist/r.sql"] = "MODEL (name hist.r, kind FULL);\nSELECT @STAR(hist.t) FROM hist.t\n"
+        s = new_scratch("transform-scd2", files)
+        land(s, "src.csv", "id,name,updated_at\n1,a,2022-01-01 00:00:00\n")
+        run(s, "2023-01-02 00:00:00")
+        cols = q(s, "SELECT column_name AS c FROM duckdb_columns() WHERE schema_name = 'hist' AND table_name = 'r' "
+                    "ORDER BY column_index")
+        assert [c["c"] for c in cols] == ["id", "name", "updated_at", "valid_from", "valid_to"], (declared, cols)
+        assert run(s, "2023-01-02 00:00:00").stdout.startswith("nothing to do"), declared
+        s.cleanup()
+
+
 def test_reading_itself_refused():
     # SQLMesh lets an SCD model read its own table; materia does not implement it for these
     # kinds and says so.
@@ -466,4 +485,5 @@ if __name__ == "__main__":
           test_by_column_star_and_execution_time_as_valid_from, test_by_column_updated_at_name,
           test_changed_query_keeps_history, test_metadata_kind_arguments_make_no_new_version,
           test_changed_query_dropping_a_column_fails, test_forward_only_false_rebuilds,
-          test_batch_size_merges_per_batch, test_reading_itself_refused, test_refusals, test_sushi_marketing])
+          test_batch_size_merges_per_batch, test_star_sees_valid_from_and_valid_to,
+          test_reading_itself_refused, test_refusals, test_sushi_marketing])
