@@ -93,7 +93,10 @@ static int known_columns(const struct project *p, const char *full, struct strli
         return 0;
     }
     long m = project_find(p, full);
-    if (m >= 0 && model_columns(&p->models[m], names, types)) return 0;
+    if (m >= 0 && model_columns(&p->models[m], names, types)) {
+        scd2_columns(&p->models[m], true, names, types); /* an SCD table's valid_from/valid_to */
+        return 0;
+    }
     return catalog_columns(p->con, full, names, types);
 }
 
@@ -256,6 +259,7 @@ static int infer(struct project *p, const char *full, struct strlist *names, str
         sb_reset(&q);
         sb_appendf(&q, "SELECT column_name, column_type FROM (DESCRIBE %s\n)", sql);
         if (rc == 0) rc = result_columns(sc, q.buf, names, types);
+        if (rc == 0) scd2_columns(md, false, names, types);
         sb_free(&q);
         free(sql);
     }

@@ -188,7 +188,11 @@ static int resolve(struct project *p, size_t i, const char *name, const struct r
         /* `depends_on (itself)` declares no rows read: the cycle it is */
         rc = mt_errf(err, "%s: dependency cycle: %s -> %s", m->file, m->name, m->name);
     } else if (!external_only && !strcasecmp(full, m->name)) {
-        if (m->kind != KIND_INCR_TIME && m->kind != KIND_INCR_KEY && m->kind != KIND_FULL &&
+        if (kind_is_scd2(m->kind))
+            rc = mt_errf(err, "%s:%d: %s reading its own rows is not supported by materia: not implemented for the "
+                         "SCD type 2 kinds (only INCREMENTAL_BY_* and FULL models may read their own rows)", m->file,
+                         m->query_line, model_kind_name(m->kind));
+        else if (m->kind != KIND_INCR_TIME && m->kind != KIND_INCR_KEY && m->kind != KIND_FULL &&
             m->kind != KIND_INCR_PARTITION && m->kind != KIND_INCR_UNMANAGED)
             rc = mt_errf(err, "%s:%d: %s reads itself: only an INCREMENTAL or FULL model may read its own rows",
                          m->file, m->query_line, m->name);

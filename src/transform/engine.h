@@ -170,6 +170,8 @@ struct plan_item {
     size_t n_files;
     enum reason reason;
     bool new_version, run, data_changed;
+    bool keep;                /* SCD kinds' forward-only change: the new version starts from
+                                 the live version's rows and intervals (plan.c) */
     struct ranges todo;       /* incremental: ranges to process */
     char *physical;           /* "materia__s"."t__fp16" (a forward-only change: the live one) */
     const struct model_state *cur;
@@ -234,6 +236,18 @@ struct plan_opts {
  * or prints the usage error and returns MT_EXIT_USAGE. */
 int plan_cmd_args(int argc, char **argv, const char *usage, bool is_run, struct plan_opts *o);
 void plan_opts_free(struct plan_opts *o);
+
+/* ---- kind_scd2.c ---- */
+/* One run of an SCD type 2 model into physical: with create, its table is made first — a
+ * copy of from_physical's rows (a forward-only change) or, when that is NULL, empty (and
+ * the merge is then SQLMesh's first insert); with merge, query's rows are merged in as
+ * SQLMesh's _scd_type_2 does at execution time exec_us. *rows: the table's rows after. */
+int scd2_build(duckdb_connection con, const struct model *m, const char *physical, const char *from_physical,
+               bool create, bool merge, const char *query, int64_t exec_us, int64_t *rows, struct mt_err *err);
+/* Adds an SCD model's managed columns (valid_from, valid_to; with declared columns, BY_TIME's
+ * updated_at typed time_data_type) to its declared or query columns, as its table has them;
+ * nothing for another kind. */
+void scd2_columns(const struct model *m, bool declared, struct strlist *names, struct strlist *types);
 
 /* ---- runner.c ---- */
 struct transform_outcome;

@@ -33,14 +33,6 @@
 #include "util/db.h"
 #include "util/log.h"
 
-void incr_opts_free(struct incr_opts *o)
-{
-    free(o->when_matched);
-    free(o->merge_filter);
-    strlist_free(&o->key_exprs);
-    free(o->time_format);
-    memset(o, 0, sizeof *o);
-}
 
 static bool kind_is_incremental(const char *kind)
 {

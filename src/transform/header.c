@@ -418,10 +418,13 @@ static int parse_kind_arg(struct parser *p, size_t a, size_t b, void *ctx)
     size_t va = a + 1, vb = b;
     int rc = 0;
     char *raw = range_text(p, va, vb - 1);
-    if (!kind_arg_is_metadata(key)) sb_appendf(&kc->canon, "%s=%s;", key, raw);
+    if (kind_is_scd2(m->kind) ? !scd2_kind_metadata(key) : !kind_arg_is_metadata(key)) /* SQLMesh metadata */
+        sb_appendf(&kc->canon, "%s=%s;", key, raw);
     bool incremental = m->kind == KIND_INCR_TIME || m->kind == KIND_INCR_KEY;
-    int more = parse_more_kind_arg(p, m, t, key, va, vb);
-    if (more <= 0) {
+    int more = kind_is_scd2(m->kind) ? 1 : parse_more_kind_arg(p, m, t, key, va, vb);
+    if (kind_is_scd2(m->kind)) {
+        rc = scd2_kind_arg(m, key, raw, t->line, p->lx.err); /* kind_scd2_args.c */
+    } else if (more <= 0) {
         rc = more;
     } else if (!strcmp(key, "time_column") && m->kind == KIND_INCR_TIME) {
         unparen(p, &va, &vb); /* time_column (ts, '%Y-%m-%d'): the format filters a text column (time_column.c) */
@@ -545,11 +548,16 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
          * table_name) — what external_models.yaml declares */
         rc = lex_error(&p->lx, t->line, "kind EXTERNAL is not supported by materia: such a model's query never "
                        "runs and its table is read by name; declare the table in external_models.yaml");
+    /* SCD_TYPE_2 is SQLMesh's legacy alias of SCD_TYPE_2_BY_TIME (model/kind.py ModelKindName) */
+    else if (!strcasecmp(k, "SCD_TYPE_2") || !strcasecmp(k, "SCD_TYPE_2_BY_TIME")) m->kind = KIND_SCD2_TIME;
+    else if (!strcasecmp(k, "SCD_TYPE_2_BY_COLUMN")) m->kind = KIND_SCD2_COLUMN;
     else rc = lex_error(&p->lx, t->line, "unknown kind '%s': expected VIEW, FULL, SEED, "
                         "INCREMENTAL_BY_TIME_RANGE, INCREMENTAL_BY_UNIQUE_KEY, INCREMENTAL_BY_PARTITION, "
-                        "INCREMENTAL_UNMANAGED or EMBEDDED", k);
+                        "INCREMENTAL_UNMANAGED, EMBEDDED, SCD_TYPE_2, SCD_TYPE_2_BY_TIME or SCD_TYPE_2_BY_COLUMN", k);
+    bool legacy = !strcasecmp(k, "SCD_TYPE_2");
     free(k);
     if (rc < 0) return -1;
+    if (kind_is_scd2(m->kind)) scd2_kind_init(m, legacy);
     struct kind_ctx kc = {.m = m};
     sb_init(&kc.canon);
     if (b - a > 1) {
@@ -566,6 +574,7 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     if (m->kind == KIND_INCR_KEY && m->unique_key.n == 0)
         return lex_error(&p->lx, t->line, "expected INCREMENTAL_BY_UNIQUE_KEY (unique_key COLUMN)");
     if (m->kind == KIND_SEED && !m->seed_path) return lex_error(&p->lx, t->line, "expected SEED (path 'file.csv')");
+    if (kind_is_scd2(m->kind)) return scd2_kind_check(m, t->line, p->lx.err);
     return 0;
 }
 
@@ -809,9 +818,9 @@ static size_t inline_audits_at(const char *text, size_t len, size_t pos)
 int model_parse(const char *text, size_t len, const char *filename, struct model *m, struct mt_err *err)
 {
     memset(m, 0, sizeof *m);
-    model_meta_init(&m->meta);
     struct parser p = {.lx = {.s = text, .len = len, .line = 1, .file = filename, .err = err}};
-    if (reject_nul(&p.lx, text, len) < 0) return -1;
+    if (reject_nul(&p.lx, text, len) < 0) return -1; /* m stays zeroed (the contract) */
+    model_meta_init(&m->meta);
     m->file = xstrdup(filename);
     lex_skip_space(&p.lx);
     m->line = p.lx.line;
@@ -1034,6 +1043,15 @@ int model_set_name(struct model *m, const char *text, int line, struct mt_err *e
     return rc;
 }
 
+void incr_opts_free(struct incr_opts *o)
+{
+    free(o->when_matched);
+    free(o->merge_filter);
+    strlist_free(&o->key_exprs);
+    free(o->time_format);
+    memset(o, 0, sizeof *o);
+}
+
 void model_free(struct model *m)
 {
     free(m->file);
@@ -1049,6 +1067,7 @@ void model_free(struct model *m)
     free(m->time_column);
     strlist_free(&m->unique_key);
     incr_opts_free(&m->incr);
+    scd2_kind_free(&m->scd2);
     free(m->seed_path);
     model_meta_free(&m->meta);
     strlist_free(&m->depends_on);
@@ -1086,6 +1105,8 @@ const char *model_kind_name(enum model_kind k)
     case KIND_INCR_PARTITION: return "INCREMENTAL_BY_PARTITION";
     case KIND_INCR_UNMANAGED: return "INCREMENTAL_UNMANAGED";
     case KIND_EMBEDDED: return "EMBEDDED";
+    case KIND_SCD2_TIME: return "SCD_TYPE_2_BY_TIME";
+    case KIND_SCD2_COLUMN: return "SCD_TYPE_2_BY_COLUMN";
     }
     return "?";
 }
@@ -1125,6 +1146,7 @@ int model_apply_defaults(struct model *m, const struct project_config *pc, struc
         m->incr = d.incr, memset(&d.incr, 0, sizeof d.incr);
         m->batch_size = d.batch_size;
         m->lookback = d.lookback;
+        m->scd2 = d.scd2, memset(&d.scd2, 0, sizeof d.scd2);
         m->kind_set = true;
         model_free(&d);
         if (m->kind == KIND_SEED)

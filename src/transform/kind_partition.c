@@ -31,7 +31,8 @@
 
 bool kind_interval_based(enum model_kind k)
 {
-    return k == KIND_INCR_TIME || k == KIND_INCR_KEY || k == KIND_INCR_PARTITION || k == KIND_INCR_UNMANAGED;
+    return k == KIND_INCR_TIME || k == KIND_INCR_KEY || k == KIND_INCR_PARTITION || k == KIND_INCR_UNMANAGED ||
+           kind_is_scd2(k);
 }
 
 int kind_check(const struct model *m, struct mt_err *err)

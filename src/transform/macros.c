@@ -252,35 +252,3 @@ int macro_render(const char *sql, const char *file, int line0, const struct rend
     return ret;
 }
 
-void sql_split_list(const char *text, struct strlist *out)
-{
-    const char *s = text;
-    while (isspace((unsigned char)*s)) s++;
-    size_t len = strlen(s);
-    while (len && isspace((unsigned char)s[len - 1])) len--;
-    if (len >= 2 && ((s[0] == '(' && s[len - 1] == ')') || (s[0] == '[' && s[len - 1] == ']'))) {
-        s++;
-        len -= 2;
-    }
-    int depth = 0;
-    char q = 0;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? s[i] : ',';
-        if (q) { if (c == q) q = 0; continue; }
-        if (c == '\'' || c == '"') { q = c; continue; }
-        if (c == '(' || c == '[') depth++;
-        else if (c == ')' || c == ']') depth--;
-        else if (c == ',' && depth == 0) {
-            size_t a = start, b = i;
-            while (a < b && isspace((unsigned char)s[a])) a++;
-            while (b > a && isspace((unsigned char)s[b - 1])) b--;
-            if (b > a) {
-                char *item = xstrndup(s + a, b - a);
-                strlist_push(out, item);
-                free(item);
-            }
-            start = i + 1;
-        }
-    }
-}

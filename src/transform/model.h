@@ -20,8 +20,35 @@
 #include "util/strlist.h"
 
 enum model_kind { KIND_VIEW = 0, KIND_FULL, KIND_SEED, KIND_INCR_TIME, KIND_INCR_KEY,
-                  KIND_INCR_PARTITION, KIND_INCR_UNMANAGED, KIND_EMBEDDED };
+                  KIND_INCR_PARTITION, KIND_INCR_UNMANAGED, KIND_EMBEDDED, KIND_SCD2_TIME, KIND_SCD2_COLUMN };
 const char *model_kind_name(enum model_kind k);
+/* SCD_TYPE_2 (an alias of SCD_TYPE_2_BY_TIME) and SCD_TYPE_2_BY_COLUMN: transform/kind_scd2.c */
+static inline bool kind_is_scd2(enum model_kind k) { return k == KIND_SCD2_TIME || k == KIND_SCD2_COLUMN; }
+
+/* The arguments of an SCD type 2 kind (SQLMesh's model/kind.py _SCDType2Kind and its two
+ * subclasses), defaults filled by the parser. Column names are as SQL identifiers (plain
+ * ones lower-case, quoted ones as written); key items and types are SQL text. */
+struct scd2_kind {
+    struct strlist key;         /* unique_key: columns or expressions, SQL text */
+    char *valid_from, *valid_to; /* valid_from_name / valid_to_name (valid_from, valid_to) */
+    char *updated_at;           /* updated_at_name (BY_TIME: default updated_at; BY_COLUMN: NULL) */
+    char *time_type;            /* time_data_type (TIMESTAMP) */
+    struct strlist columns;     /* BY_COLUMN `columns`; empty when star */
+    bool star;                  /* BY_COLUMN `columns *` */
+    bool invalidate_hard_deletes, updated_at_as_valid_from, execution_time_as_valid_from;
+    bool legacy_name;           /* written SCD_TYPE_2: @model_kind_name says so (kind.py keeps the alias) */
+    bool forward_only;          /* default true: a change keeps the live version's rows (plan.c);
+                                   false: a change builds a new table from the query alone */
+};
+/* kind_scd2_args.c: the kind's defaults; one `key value` argument (value: its source text),
+ * 0 or -1 with "file:line: ..." (an unknown key included); the required ones present;
+ * whether a key is SQLMesh metadata (not fingerprinted); free. */
+struct model;
+void scd2_kind_init(struct model *m, bool legacy_name);
+int scd2_kind_arg(struct model *m, const char *key, const char *value, int line, struct mt_err *err);
+int scd2_kind_check(const struct model *m, int line, struct mt_err *err);
+bool scd2_kind_metadata(const char *key);
+void scd2_kind_free(struct scd2_kind *k);
 
 /* enum cron_unit (SQLMesh's IntervalUnit) and struct cron_expr: transform/cron.h */
 #include "transform/cron.h"
@@ -96,6 +123,7 @@ struct model {
     struct incr_opts incr;     /* forward_only, on_*_change, when_matched, merge_filter, ... */
     char *seed_path;       /* SEED, as written (relative to the model file) */
     struct model_meta meta; /* grains, tags, references, project, ... (model_meta.c) */
+    struct scd2_kind scd2; /* SCD_TYPE_2_BY_TIME / _BY_COLUMN */
     struct strlist depends_on;
     struct audit_call *audits;
     size_t n_audits;

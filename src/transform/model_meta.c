@@ -143,6 +143,41 @@ int model_meta_property(struct model_meta *mm, const char *key, const char *valu
     return 1;
 }
 
+/* (engine.h) Items of a (a, b) / [a, b] list or a lone value, split at top-level commas:
+ * here rather than in macros.c so the header's fuzz target links it without DuckDB. */
+void sql_split_list(const char *text, struct strlist *out)
+{
+    const char *s = text;
+    while (isspace((unsigned char)*s)) s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1])) len--;
+    if (len >= 2 && ((s[0] == '(' && s[len - 1] == ')') || (s[0] == '[' && s[len - 1] == ']'))) {
+        s++;
+        len -= 2;
+    }
+    int depth = 0;
+    char q = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        char c = i < len ? s[i] : ',';
+        if (q) { if (c == q) q = 0; continue; }
+        if (c == '\'' || c == '"') { q = c; continue; }
+        if (c == '(' || c == '[') depth++;
+        else if (c == ')' || c == ']') depth--;
+        else if (c == ',' && depth == 0) {
+            size_t a = start, b = i;
+            while (a < b && isspace((unsigned char)s[a])) a++;
+            while (b > a && isspace((unsigned char)s[b - 1])) b--;
+            if (b > a) {
+                char *item = xstrndup(s + a, b - a);
+                strlist_push(out, item);
+                free(item);
+            }
+            start = i + 1;
+        }
+    }
+}
+
 bool model_meta_ignores(const struct model_meta *mm, const char *rule)
 {
     return strlist_has(&mm->ignored_rules, rule) || strlist_has(&mm->ignored_rules, "all");

@@ -184,8 +184,17 @@ int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_st
         if (!cur || strcmp(cur->fingerprint, it->fp)) {
             it->reason = !cur ? R_NEW : strcmp(cur->def_hash, it->def_hash) ? R_CHANGED : R_DOWNSTREAM;
             it->new_version = it->run = true;
-            if (incremental) schedule_missing(m, &(struct ranges){0}, exec_us, true, &it->todo);
-            forward_only_plan(pl, k, item_of, parent_data_changed); /* may keep cur's table instead */
+            /* SCD kinds are forward-only by default (model/kind.py _SCDType2Kind forward_only
+             * True): SQLMesh's new snapshot of a forward-only change — own or upstream — keeps
+             * the live table and its intervals (snapshot/definition.py categorize_as: a
+             * forward-only snapshot takes the previous version's table; evaluator.py migrate
+             * alters that table to the new columns), so no history is lost and only missing intervals
+             * run, with the new query. Here: the new version starts as a copy of the live one
+             * (kind_scd2.c copy_live) with the live one's intervals (runner.c). */
+            it->keep = kind_is_scd2(m->kind) && m->scd2.forward_only && cur && !strcmp(cur->kind, model_kind_name(m->kind));
+            if (it->keep) schedule_missing(m, &cur->done, exec_us, false, &it->todo);
+            else if (incremental) schedule_missing(m, &(struct ranges){0}, exec_us, true, &it->todo);
+            if (!kind_is_scd2(m->kind)) forward_only_plan(pl, k, item_of, parent_data_changed); /* may keep cur's table */
         } else {
             /* the live table: after a forward-only change it is not named by this fingerprint */
             free(it->physical);

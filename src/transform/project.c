@@ -443,7 +443,7 @@ void project_render_ctx(const struct project *p, size_t i, const struct config *
     rc->cfg = cfg;
     rc->vars = p->vars;
     rc->gateway = p->conf ? p->conf->gateway : NULL;
-    rc->kind_name = model_kind_name(p->models[i].kind);
+    rc->kind_name = p->models[i].scd2.legacy_name ? "SCD_TYPE_2" : model_kind_name(p->models[i].kind);
     rc->columns = columns_lookup;
     rc->columns_ud = (void *)p;
     rc->con = p->con;

@@ -201,6 +201,7 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
     size_t *item_of = xcalloc(p->n ? p->n : 1, sizeof *item_of);
     for (size_t k = 0; k < pl->n; k++) item_of[pl->items[k].m] = k;
     bool *in = xcalloc(pl->n ? pl->n : 1, sizeof *in);
+    int rc_fail = 0;
     for (size_t k = 0; k < pl->n; k++) {
         struct plan_item *it = &pl->items[k];
         const struct model *m = &p->models[it->m];
@@ -226,6 +227,16 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
                     "setting to `false`.\n", m->name);
             continue;
         }
+        if (!incremental(m) && m->kind != KIND_FULL && m->kind != KIND_VIEW && m->kind != KIND_SEED) {
+            /* INCREMENTAL_BY_PARTITION / _UNMANAGED and SCD kinds with disable_restatement false:
+             * SQLMesh restates their whole history (kind.py full_history_restatement_only) by
+             * rebuilding the table, which would lose an SCD model's history or an unmanaged
+             * model's appended rows; materia refuses rather than guess */
+            rc_fail = mt_errf(err, "restating %s (%s) is not supported by materia: only INCREMENTAL_BY_TIME_RANGE, "
+                              "INCREMENTAL_BY_UNIQUE_KEY, FULL and VIEW models are restated", m->name,
+                              model_kind_name(m->kind));
+            break;
+        }
         if (m->kind == KIND_SEED) {
             log_info("transform: skipping restatement for model '%s' (a seed)", m->name);
             continue;
@@ -244,6 +255,12 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
         }
         in[k] = true;
         it->clear = w;
+    }
+    if (rc_fail < 0) {
+        free(in);
+        free(item_of);
+        free(chosen);
+        return -1;
     }
     /* what runs: the restated models and their upstream (builder.py _build_models_to_backfill) */
     bool *keep = xcalloc(p->n ? p->n : 1, sizeof *keep);

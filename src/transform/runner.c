@@ -278,7 +278,11 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
         mit->time_kind = (int)tk;
         free(rel);
     }
-    if (r == 0 && create && self_ref) {
+    if (r == 0 && kind_is_scd2(m->kind)) {
+        /* an empty range (a new version with nothing due) only makes the table */
+        r = scd2_build(rc->con, m, it->physical, it->keep ? it->cur->physical : NULL, create, s < e, q.buf,
+                       rc->pl->exec_us, rows, rc->err);
+    } else if (r == 0 && create && self_ref) {
         /* the empty table exists: the first range is inserted like any other */
         sb_appendf(&sql, "INSERT INTO %s BY NAME SELECT * FROM (%s\n) AS _materia_q", it->physical, q.buf);
         if (m->kind == KIND_INCR_TIME) time_filter(&sql, m, it->time_kind, s, e);
@@ -415,7 +419,26 @@ static const char *action_of(const struct model *m, const struct plan_item *it)
     if (m->kind == KIND_INCR_KEY) return "upsert";
     if (m->kind == KIND_INCR_UNMANAGED && !m->insert_overwrite) return "append";
     if (m->kind == KIND_INCR_PARTITION || m->kind == KIND_INCR_UNMANAGED) return "overwrite";
+    if (kind_is_scd2(m->kind)) return "merge";
     return "rebuild";
+}
+
+/* A forward-only SCD version keeps the live version's intervals (plan.c): recorded again
+ * under the new fingerprint. */
+static void keep_intervals(struct run_ctx *rc, const struct plan_item *it)
+{
+    const struct model *m = &rc->pl->proj.models[it->m];
+    for (size_t k = 0; k < it->cur->done.n; k++) {
+        strbuf *iv = &rc->intervals_rows;
+        list_sep(iv, ", ");
+        sb_append(iv, "(");
+        db_quote_literal(iv, m->name);
+        sb_appendf(iv, ", '%s', ", it->fp);
+        put_ts(iv, it->cur->done.v[k].s);
+        sb_append(iv, ", ");
+        put_ts(iv, it->cur->done.v[k].e);
+        sb_appendf(iv, ", '%s', 0, now()::TIMESTAMP)", rc->run_id);
+    }
 }
 
 /* Builds one model's physical object. */
@@ -447,6 +470,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     }
     if (kind_interval_based(m->kind)) {
         *rows = 0;
+        if (it->keep) keep_intervals(rc, it);
         if (key_refresh(m, it)) {
             strbuf sql;
             sb_init(&sql);

@@ -138,15 +138,3 @@ int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_e
     return 0;
 }
 
-static void quote_with(strbuf *sb, const char *s, char q)
-{
-    sb_append_char(sb, q);
-    for (; *s; s++) {
-        if (*s == q) sb_append_char(sb, q);
-        sb_append_char(sb, *s);
-    }
-    sb_append_char(sb, q);
-}
-
-void db_quote_ident(strbuf *sb, const char *ident) { quote_with(sb, ident, '"'); }
-void db_quote_literal(strbuf *sb, const char *text) { quote_with(sb, text, '\''); }

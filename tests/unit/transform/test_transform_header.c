@@ -136,6 +136,43 @@ static void test_kinds(void **state)
 
 /* Names as SQLMesh writes them: one part (schema `default`, constants.py DEFAULT_SCHEMA),
  * schema.table, catalog.schema.table, quoted parts (case kept). */
+/* SQLMesh's model/kind.py SCD type 2 kinds: SCD_TYPE_2 is SCD_TYPE_2_BY_TIME; defaults
+ * (valid_from, valid_to, updated_at, TIMESTAMP, forward_only true, invalidate_hard_deletes
+ * false); key items as quoted columns or expression text. */
+static void test_scd2_kinds(void **state)
+{
+    (void)state;
+    struct model m;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(parse("MODEL (name a.b, kind SCD_TYPE_2 (unique_key customer_id));\nSELECT 1", &m, &err), 0);
+    assert_int_equal(m.kind, KIND_SCD2_TIME);
+    assert_string_equal(model_kind_name(m.kind), "SCD_TYPE_2_BY_TIME");
+    assert_string_equal(m.scd2.key.v[0], "\"customer_id\"");
+    assert_string_equal(m.scd2.valid_from, "valid_from");
+    assert_string_equal(m.scd2.valid_to, "valid_to");
+    assert_string_equal(m.scd2.updated_at, "updated_at");
+    assert_string_equal(m.scd2.time_type, "TIMESTAMP");
+    assert_true(m.scd2.forward_only);
+    assert_false(m.scd2.invalidate_hard_deletes);
+    model_free(&m);
+    assert_int_equal(parse("MODEL (name a.b, kind SCD_TYPE_2_BY_COLUMN (unique_key [COALESCE(id, ''), \"Name\"],\n"
+                           "  columns *, valid_from_name VF, execution_time_as_valid_from true, forward_only false,\n"
+                           "  invalidate_hard_deletes true, time_data_type TIMESTAMPTZ, disable_restatement false));\n"
+                           "SELECT 1", &m, &err), 0);
+    assert_int_equal(m.kind, KIND_SCD2_COLUMN);
+    assert_int_equal(m.scd2.key.n, 2);
+    assert_string_equal(m.scd2.key.v[0], "COALESCE(id, '')");
+    assert_string_equal(m.scd2.key.v[1], "\"Name\"");
+    assert_true(m.scd2.star);
+    assert_string_equal(m.scd2.valid_from, "vf");
+    assert_null(m.scd2.updated_at);
+    assert_true(m.scd2.execution_time_as_valid_from);
+    assert_false(m.scd2.forward_only);
+    assert_true(m.scd2.invalidate_hard_deletes);
+    assert_string_equal(m.scd2.time_type, "TIMESTAMPTZ");
+    model_free(&m);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -192,10 +229,19 @@ static void test_model_defaults(void **state)
     assert_string_equal(m.owner, "me");
     model_free(&m);
     /* a bad default is reported at its config.yaml line */
-    pc.d_kind = "SCD_TYPE_2";
+    pc.d_kind = "MANAGED";
     assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
     assert_int_equal(model_apply_defaults(&m, &pc, &err), -1);
-    assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'SCD_TYPE_2'"));
+    assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'MANAGED'"));
+    model_free(&m);
+    /* an SCD default kind brings its arguments */
+    pc.d_kind = "SCD_TYPE_2_BY_COLUMN (unique_key id, columns [a, b], batch_size 2)";
+    assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
+    assert_int_equal(model_apply_defaults(&m, &pc, &err), 0);
+    assert_int_equal(m.kind, KIND_SCD2_COLUMN);
+    assert_int_equal(m.scd2.columns.n, 2);
+    assert_string_equal(m.scd2.key.v[0], "\"id\"");
+    assert_int_equal(m.batch_size, 2);
     model_free(&m);
     pc.d_kind = "INCREMENTAL_BY_TIME_RANGE (time_column ds)";
     pc.d_cron = "* * * * *"; /* IntervalUnit.from_cron: faster than every 5 minutes */
@@ -218,7 +264,8 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a..b);\nSELECT 1", "expected name [catalog.]schema.table");
     expect_error("MODEL (name \"a\" \"b\");\nSELECT 1", "expected name [catalog.]schema.table");
     expect_error("MODEL (\n  name a.b,\n  colour 'red'\n);\nSELECT 1", "models/x.sql:3: unknown property 'colour': expected name, kind");
-    expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_2\n);\nSELECT 1", "models/x.sql:3: unknown kind 'SCD_TYPE_2': expected VIEW, FULL, SEED");
+    expect_error("MODEL (\n  name a.b,\n  kind MANAGED\n);\nSELECT 1", "models/x.sql:3: unknown kind 'MANAGED': expected VIEW, FULL, SEED");
+    expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_2\n);\nSELECT 1", "models/x.sql:3: expected SCD_TYPE_2_BY_TIME (unique_key COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (time_column x));\nSELECT 1", "unknown INCREMENTAL_BY_UNIQUE_KEY property 'time_column': expected unique_key");
     expect_error("MODEL (name a.b, kind SEED);", "expected SEED (path 'file.csv')");
@@ -369,7 +416,7 @@ static void test_intervals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_header),     cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_full_header),     cmocka_unit_test(test_kinds), cmocka_unit_test(test_scd2_kinds),
         cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_prefixes_never_crash),
         cmocka_unit_test(test_audit_files),
         cmocka_unit_test(test_intervals),       cmocka_unit_test(test_names),
