@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "transform/model.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -170,7 +171,11 @@ static int parse_block(struct parser *p, const char *keyword)
         toks_push(&p->ts, &t);
     }
     if (lex_next(&p->lx, &t) < 0) return -1;
-    if (t.type != T_SEMI) return lex_error(&p->lx, t.line, "expected ';' after %s ( ... )", keyword);
+    /* a MODEL block that ends the file needs no ';' (sqlglot's parser splits at ';': the
+     * last chunk needs none); anything after it does (sqlglot: "Invalid expression /
+     * Unexpected token") */
+    if (t.type != T_SEMI && !(t.type == T_EOF && !strcmp(keyword, "MODEL")))
+        return lex_error(&p->lx, t.line, "expected ';' after %s ( ... )", keyword);
     p->header_end = p->lx.pos;
     return 0;
 }
@@ -611,21 +616,21 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
         m->kind_set = m->kind_args != NULL;
         if (!m->cron) m->cron = xstrdup("@daily"), m->unit = CRON_DAILY;
         if (!m->kind_args) m->kind_args = xstrdup("");
-        /* the query: everything after the header, without trailing ';' and blanks */
         struct lexer q = p.lx;
         int hdr_line = q.line;
         lex_skip_space(&q);
         m->query_line = q.line;
-        size_t s = q.pos, a = inline_audits_at(text, len, s), e = a;
-        while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
-        m->query = xstrndup(text + s, e - s);
-        if (a < len) {
+        size_t s = q.pos, a = inline_audits_at(text, len, s);
+        /* the query, pre-/post-statements and ON_VIRTUAL_UPDATE blocks (statements.c) */
+        rc = stmts_split(m, text + s, a - s, m->query_line, err);
+        if (!rc && !m->query) m->query = xstrdup("");
+        if (!rc && a < len) {
             int aline = q.line;
             for (size_t k = s; k < a; k++) aline += text[k] == '\n';
             rc = audits_parse_from(text, len, a, aline, filename, true, &m->inline_audits, &m->n_inline_audits,
                                    err);
         }
-        if (m->kind != KIND_SEED && e == s)
+        if (!rc && m->kind != KIND_SEED && !m->query[0])
             rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
     }
     free(p.ts.v);
@@ -846,6 +851,7 @@ void model_free(struct model *m)
     free(m->query);
     free(m->stamp);
     free(m->gateway);
+    model_stmts_free(m);
     for (size_t i = 0; i < m->n_inline_audits; i++) audit_def_free(&m->inline_audits[i]);
     free(m->inline_audits);
     memset(m, 0, sizeof *m);

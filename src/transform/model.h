@@ -28,6 +28,16 @@ enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YE
 
 struct audit_def;
 
+/* A statement of the model file besides its query (statements.c): text is the file's text
+ * after the header with every other statement blanked but the @DEF ones (rendered from
+ * model.stmts_line), line the line it starts on. */
+enum stmt_kind { STMT_PRE = 0, STMT_POST, STMT_ON_VIRTUAL_UPDATE };
+struct model_stmt {
+    enum stmt_kind kind;
+    char *text;
+    int line;
+};
+
 /* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
  * columns=(a, b). Argument values are the raw SQL text between := and the next comma. */
 struct audit_call {
@@ -66,6 +76,9 @@ struct model {
     struct audit_def *inline_audits; /* AUDIT blocks after the query: this model's own audits */
     size_t n_inline_audits;
     int query_line;        /* line where the query starts */
+    struct model_stmt *stmts; /* pre-/post-statements, ON_VIRTUAL_UPDATE (statements.c) */
+    size_t n_stmts;
+    int stmts_line;        /* line their texts start on */
     int line;              /* line of MODEL */
     /* blueprints (SQLMesh's `blueprints` property, transform/blueprints.c): the header's raw
      * name when it uses macro variables (`name @name`), the raw blueprints value, and — on

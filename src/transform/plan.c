@@ -1,8 +1,8 @@
 /* plan.c — fingerprints and the plan: what a run would do, and why.
  *
  * def_hash covers one model alone: kind and kind arguments, columns, start, the query
- * rendered with fixed placeholder times (so @start_ds does not change it), and for a SEED
- * the CSV's bytes. The fingerprint adds the parents' fingerprints (sorted by name), so a
+ * rendered with fixed placeholder times (so @start_ds does not change it), for a SEED
+ * the CSV's bytes, and the pre-/post-statements as written (statements.c). The fingerprint adds the parents' fingerprints (sorted by name), so a
  * change flows to every descendant. Metadata (cron, audits, description, owner, tags,
  * grain) is not fingerprinted, as in SQLMesh.
  *
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "transform/engine.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -88,6 +89,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         hash_update(&h, kept ? kept : q, strlen(kept ? kept : q));
         free(q);
     }
+    stmts_hash(m, &h); /* pre-/post-statements: SQLMesh's data hash covers them */
     hash_final_hex(&h, out);
     return 0;
 }

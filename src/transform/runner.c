@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -172,6 +173,17 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     return r;
 }
 
+/* Runs the model's pre- or post-statements (statements.c) for the interval [s, e): stage
+ * 'creating' while its table does not exist yet (a new version's first batch), else
+ * 'evaluating' — as SQLMesh's evaluator renders them (evaluator.py _evaluate_snapshot). */
+static int run_stmts(struct run_ctx *rc, const struct plan_item *it, enum stmt_kind kind, bool creating, int64_t s,
+                     int64_t e)
+{
+    struct stmts_env env = {.this_model = it->physical, .runtime_stage = creating ? "creating" : "evaluating",
+                            .start_us = s, .end_us = e, .exec_us = rc->pl->exec_us};
+    return stmts_run(&rc->pl->proj, it->m, rc->cfg, rc->con, kind, &env, rc->err);
+}
+
 /* A model that reads its own rows needs its table before its first query: created empty
  * from its declared columns (as SQLMesh's evaluator does: should_create_empty_table). */
 static int create_empty(struct run_ctx *rc, const struct plan_item *it)
@@ -258,7 +270,8 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     sb_init(&q);
     sb_init(&sql);
     bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
-    int r = create && self_ref ? create_empty(rc, it) : 0;
+    int r = run_stmts(rc, it, STMT_PRE, create, s, e); /* per batch, as SQLMesh */
+    if (r == 0 && create && self_ref) r = create_empty(rc, it);
     if (r == 0) r = render(rc, it, s, e, &q);
     if (r == 0 && create && self_ref) {
         /* the empty table exists: the first range is inserted like any other */
@@ -301,6 +314,7 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
                         rc->err);
     }
+    if (r == 0) r = run_stmts(rc, it, STMT_POST, create, s, e);
     if (r == 0) {
         strbuf *iv = &rc->intervals_rows;
         list_sep(iv, ", ");
@@ -436,10 +450,10 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     strbuf q, sql;
     sb_init(&q);
     sb_init(&sql);
-    int r = 0;
-    if (m->kind == KIND_SEED) seed_sql(m, &q);
-    else {
-        int64_t s = model_start_us(m);
+    int64_t s = m->kind == KIND_SEED ? 0 : model_start_us(m);
+    int r = run_stmts(rc, it, STMT_PRE, it->new_version, s, rc->pl->exec_us);
+    if (r == 0 && m->kind == KIND_SEED) seed_sql(m, &q);
+    else if (r == 0) {
         if (it->new_version && rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m]) r = create_empty(rc, it);
         if (r == 0) r = render(rc, it, s, rc->pl->exec_us, &q);
     }
@@ -447,6 +461,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
         r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err);
     }
+    if (r == 0) r = run_stmts(rc, it, STMT_POST, it->new_version, s, rc->pl->exec_us);
     sb_free(&q);
     sb_free(&sql);
     return r;
@@ -461,6 +476,14 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     sb_init(&view);
     names_view(&rc->pl->proj, m, &view);
     int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    if (r == 0 && it->new_version) {
+        /* ON_VIRTUAL_UPDATE statements, @this_model the view, when the view moves to a new
+         * version (SQLMesh: evaluator.py _promote_snapshot, runtime stage 'promoting') */
+        struct stmts_env env = {.this_model = view.buf, .runtime_stage = "promoting",
+                                .start_us = m->kind == KIND_SEED ? 0 : model_start_us(m),
+                                .end_us = rc->pl->exec_us, .exec_us = rc->pl->exec_us};
+        r = stmts_run(&rc->pl->proj, it->m, rc->cfg, rc->con, STMT_ON_VIRTUAL_UPDATE, &env, rc->err);
+    }
     sb_free(&view);
     if (r < 0) return -1;
     list_sep(&rc->models_gone, ", ");
