@@ -631,7 +631,9 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
                                    err);
         }
         if (!rc && m->kind != KIND_SEED && !m->query[0])
-            rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
+            rc = lex_error(&p.lx, m->n_stmts ? m->stmts[0].line : hdr_line, "expected a query after MODEL (...);%s",
+                           m->n_stmts ? " this statement is not one (SQLMesh: Model query needs to be a SELECT or a "
+                           "UNION)" : "");
     }
     free(p.ts.v);
     if (rc < 0) model_free(m);

@@ -2,7 +2,7 @@
  *
  * def_hash covers one model alone: kind and kind arguments, columns, start, the query
  * rendered with fixed placeholder times (so @start_ds does not change it), for a SEED
- * the CSV's bytes, and the pre-/post-statements as written (statements.c). The fingerprint adds the parents' fingerprints (sorted by name), so a
+ * the CSV's bytes, and the pre-/post-statements (statements.c). The fingerprint adds the parents' fingerprints (sorted by name), so a
  * change flows to every descendant. Metadata (cron, audits, description, owner, tags,
  * grain) is not fingerprinted, as in SQLMesh.
  *
@@ -89,7 +89,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         hash_update(&h, kept ? kept : q, strlen(kept ? kept : q));
         free(q);
     }
-    stmts_hash(m, &h); /* pre-/post-statements: SQLMesh's data hash covers them */
+    if (stmts_hash(p, i, cfg, &h, err) < 0) return -1; /* pre-/post-statements, as SQLMesh's data hash */
     hash_final_hex(&h, out);
     return 0;
 }

@@ -206,17 +206,33 @@ size_t stmts_count(const struct model *m, enum stmt_kind kind)
     return c;
 }
 
-void stmts_hash(const struct model *m, struct hash_ctx *h)
+int stmts_hash(const struct project *p, size_t i, const struct config *cfg, struct hash_ctx *h, struct mt_err *err)
 {
-    /* SQLMesh's data hash covers the pre- and post-statements as written (definition.py
-     * _data_hash_values_sql); on_virtual_update is metadata (_additional_metadata) */
+    /* SQLMesh's data hash covers the pre- and post-statements (definition.py
+     * _data_hash_values_sql); on_virtual_update is metadata (_additional_metadata). Each is
+     * hashed as the query is (plan.c): rendered with fixed times, which also refuses a
+     * statement that cannot render (a Python macro) when the project loads, not mid-run. */
+    const struct model *m = &p->models[i];
     for (size_t k = 0; k < m->n_stmts; k++) {
-        if (m->stmts[k].kind == STMT_ON_VIRTUAL_UPDATE) continue;
-        char *hdr = xasprintf("\n%s=", stmt_kind_name(m->stmts[k].kind));
-        hash_update(h, hdr, strlen(hdr));
-        free(hdr);
-        hash_update(h, m->stmts[k].text, strlen(m->stmts[k].text));
+        struct render_ctx ctx;
+        project_render_ctx(p, i, cfg, &ctx);
+        ctx.start_us = 0;
+        ctx.end_us = ctx.exec_us = 86400 * US_PER_SEC;
+        ctx.fixed = true;
+        ctx.statements = true;
+        strbuf sql;
+        sb_init(&sql);
+        int rc = macro_render(m->stmts[k].text, m->file, m->stmts_line, &ctx, &sql, err);
+        if (rc == 0 && m->stmts[k].kind != STMT_ON_VIRTUAL_UPDATE) {
+            char *hdr = xasprintf("\n%s=", stmt_kind_name(m->stmts[k].kind));
+            hash_update(h, hdr, strlen(hdr));
+            free(hdr);
+            hash_update(h, sql.buf ? sql.buf : "", sql.len);
+        }
+        sb_free(&sql);
+        if (rc < 0) return -1;
     }
+    return 0;
 }
 
 int stmts_run(const struct project *p, size_t i, const struct config *cfg, duckdb_connection con,

@@ -19,8 +19,10 @@ const char *stmt_kind_name(enum stmt_kind k);
 int stmts_split(struct model *m, const char *text, size_t len, int line0, struct mt_err *err);
 void model_stmts_free(struct model *m);
 size_t stmts_count(const struct model *m, enum stmt_kind kind);
-/* Adds the pre- and post-statements (what SQLMesh's data hash covers) to h. */
-void stmts_hash(const struct model *m, struct hash_ctx *h);
+/* Adds model i's pre- and post-statements (what SQLMesh's data hash covers), rendered with
+ * fixed times, to h; every statement is rendered, so one that cannot be is an error here. */
+struct project;
+int stmts_hash(const struct project *p, size_t i, const struct config *cfg, struct hash_ctx *h, struct mt_err *err);
 
 /* What statements are rendered with: @this_model, @runtime_stage, the interval. */
 struct stmts_env {

@@ -115,7 +115,19 @@ def test_header_without_semicolon():
     s.cleanup()
 
 
+def test_a_statement_that_cannot_render_is_refused_at_plan():
+    # a Python macro (sushi's marketing.sql @assert_has_columns post-statement) is refused by
+    # name when the project loads, as the query's are
+    s = new_scratch("transform-stmts", {
+        "models/s/t.sql": "MODEL (name s.t, kind FULL);\nSELECT 1 AS id;\n@assert_has_columns(s.t, {id: 'int'})\n"})
+    p = s.run("plan", "--execution-time", "2024-01-03 12:00", check=None)
+    assert p.returncode != 0
+    assert "models/s/t.sql:3: Python macro @assert_has_columns is not supported by materia" in p.stderr, p.stderr
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_pre_post_and_virtual_update_statements_run_around_the_query, test_statements_are_fingerprinted,
-          test_statements_run_per_batch, test_a_failing_statement_rolls_the_run_back, test_header_without_semicolon])
+          test_statements_run_per_batch, test_a_failing_statement_rolls_the_run_back, test_header_without_semicolon,
+          test_a_statement_that_cannot_render_is_refused_at_plan])

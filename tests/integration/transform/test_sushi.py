@@ -30,7 +30,7 @@ Classification, one line per model of examples/sushi (see CLASSES below, which t
   sushi.latest_order                (c) kind CUSTOM (materialization 'custom_full_with_custom_kind')
   sushi.disabled                    (c) enabled False
   sushi.marketing                   (c)+(b) kind SCD_TYPE_2; post-statement calls Python macro @assert_has_columns
-  sushi.customers                   (c)+(b) pre-statements; Python macro @ADD_ONE; reads marketing.valid_to (SCD_TYPE_2)
+  sushi.customers                   (c)+(b) Python macro @ADD_ONE (its pre-statements are honored); reads marketing.valid_to (SCD_TYPE_2)
   sushi.top_waiters                 (b) Python macros @ADD_ONE, @MULTIPLY, @SQL_LITERAL
   sushi.waiter_as_customer_by_day   (b)+(c) Jinja (JINJA_QUERY_BEGIN, {% %}, {{ }}); signals
   sushi.waiter_names                (b)+(c) audit argument @waiter_names_threshold() (Python); inline AUDIT
@@ -119,8 +119,6 @@ def _pymacro(name, lines):
     return (f"Python macro @{name}", lines, rf"^Python macro @{name} is not supported by materia")
 
 
-PRE_POST = r"^pre-/post-statements are not supported by materia"
-
 # (b)/(c): model file → (other model files its copy holds, [constructs, any of which may be
 # the one `materia run` refuses first]). The other files are the model's dependencies that
 # Materia builds (refused dependencies are left out: a model's own refusal comes first).
@@ -131,9 +129,8 @@ REFUSED = {
     "active_customers.sql": (["customers"], [_kind("CUSTOM")]),
     "latest_order.sql": ([], [_kind("CUSTOM")]),
     "disabled.sql": ([], [_prop("enabled", {3})]),
-    "marketing.sql": ([], [_kind("SCD_TYPE_2"), ("post-statement", {17}, PRE_POST),
-                           _pymacro("assert_has_columns", {17})]),
-    "customers.sql": ([], [("pre-statements", {14, 15, 16}, PRE_POST), _pymacro("add_one", {37})]),
+    "marketing.sql": ([], [_kind("SCD_TYPE_2"), _pymacro("assert_has_columns", {17})]),
+    "customers.sql": ([], [_pymacro("add_one", {37})]),  # its pre-statements are honored (statements.c)
     "top_waiters.sql": (["waiter_revenue_by_day.sql"], [_pymacro("add_one", {13})]),
     "waiter_as_customer_by_day.sql": (["customers"], [
         _prop("signals", {12}), ("Jinja", {18, 20}, r"^Jinja .* is not supported by materia")]),
