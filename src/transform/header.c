@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "transform/model.h"
+#include "transform/comments.h"
 #include "transform/statements.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -559,8 +560,10 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
         rc = lex_error(&p->lx, kt->line, "%s is not supported by materia: it writes plain DuckDB tables and views",
                        key);
     } else if (!strcmp(key, "column_descriptions")) {
-        /* documentation, like description: SQLMesh registers it as column comments, which
-         * materia does not (config.yaml register_comments true is refused) */
+        /* registered as column comments (comments.c) */
+        unparen(p, &va, &vb);
+        free(m->column_descriptions);
+        m->column_descriptions = va < vb ? range_text(p, va, vb - 1) : xstrdup("");
     } else {
         rc = lex_error(&p->lx, kt->line, "unknown property '%s': expected name, kind, cron, grain, audits, "
                        "depends_on, description, start, columns, owner, tags or allow_partials", key);
@@ -608,6 +611,8 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     int rc = parse_block(&p, "MODEL");
     if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
     if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
+    /* no description property: the comments before MODEL are the description (comments.c) */
+    if (!rc && !m->description) m->description = comments_leading(text, len);
     if (!rc && m->name_template && !m->blueprints)
         rc = lex_error(&p.lx, m->line, "name %s uses macro variables: expected a blueprints property giving "
                        "their values (one model per blueprint)", m->name_template);
@@ -848,6 +853,7 @@ void model_free(struct model *m)
     free(m->owner);
     free(m->tags);
     free(m->columns);
+    free(m->column_descriptions);
     free(m->start);
     free(m->kind_args);
     free(m->query);

@@ -64,6 +64,7 @@ struct model {
     struct audit_call *audits;
     size_t n_audits;
     char *description, *owner, *tags, *columns, *start;
+    char *column_descriptions; /* the property's value as written, or NULL (comments.c) */
     bool allow_partials;
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */

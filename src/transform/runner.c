@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "transform/comments.h"
 #include "transform/statements.h"
 #include "util/err.h"
 #include "transform/transform.h"
@@ -314,6 +315,7 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
                         rc->err);
     }
+    if (r == 0 && create) r = comments_register(&rc->pl->proj, it->m, rc->con, it->physical, false, rc->err);
     if (r == 0) r = run_stmts(rc, it, STMT_POST, create, s, e);
     if (r == 0) {
         strbuf *iv = &rc->intervals_rows;
@@ -461,6 +463,8 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
         r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err);
     }
+    /* a replaced table or view lost its comments (SQLMesh comments it on every replace_query) */
+    if (r == 0) r = comments_register(&rc->pl->proj, it->m, rc->con, it->physical, m->kind == KIND_VIEW, rc->err);
     if (r == 0) r = run_stmts(rc, it, STMT_POST, it->new_version, s, rc->pl->exec_us);
     sb_free(&q);
     sb_free(&sql);
@@ -476,6 +480,7 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     sb_init(&view);
     names_view(&rc->pl->proj, m, &view);
     int r = db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    if (r == 0) r = comments_register(&rc->pl->proj, it->m, rc->con, view.buf, true, rc->err);
     if (r == 0 && it->new_version) {
         /* ON_VIRTUAL_UPDATE statements, @this_model the view, when the view moves to a new
          * version (SQLMesh: evaluator.py _promote_snapshot, runtime stage 'promoting') */
