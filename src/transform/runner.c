@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "transform/engine.h"
+#include "transform/columns_cast.h"
 #include "transform/comments.h"
 #include "transform/statements.h"
 #include "util/err.h"
@@ -169,7 +170,12 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     strbuf raw;
     sb_init(&raw);
     int r = macro_render(m->query, m->file, m->query_line, &ctx, &raw, rc->err);
-    if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, out, rc->err);
+    strbuf q;
+    sb_init(&q);
+    if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, &q, rc->err);
+    /* declared columns: the query's projections as declared (columns_cast.c) */
+    if (r == 0 && !columns_cast_query(m, q.buf, out)) sb_append(out, q.buf);
+    sb_free(&q);
     sb_free(&raw);
     return r;
 }
