@@ -18,6 +18,7 @@
 
 #include "transform/model.h"
 #include "transform/comments.h"
+#include "transform/session_props.h"
 #include "transform/statements.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -559,6 +560,11 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties")) {
         rc = lex_error(&p->lx, kt->line, "%s is not supported by materia: it writes plain DuckDB tables and views",
                        key);
+    } else if (!strcmp(key, "session_properties")) {
+        /* checked as SQLMesh checks it; no effect on DuckDB, as in SQLMesh (session_props.c) */
+        char *raw = range_text(p, va, vb - 1);
+        rc = session_props_check(raw, m->file, kt->line, p->lx.err);
+        free(raw);
     } else if (!strcmp(key, "column_descriptions")) {
         /* registered as column comments (comments.c) */
         unparen(p, &va, &vb);

@@ -135,7 +135,7 @@ static const struct key_rule defaults_keys[] = {
     {"on_additive_change", "materia builds a new version on every change (no forward-only models)"},
     {"physical_properties", "materia writes plain DuckDB tables"},
     {"virtual_properties", "materia writes plain DuckDB views"},
-    {"session_properties", "materia sets no session properties"},
+    {"session_properties", "set session_properties on each model (on DuckDB they have no effect)"},
     {"optimize_query", "materia runs the query as written (no sqlglot optimizer)"},
     {"allow_partials", "set allow_partials on each model"},
     {"interval_unit", "materia's interval unit is the cron's"},

@@ -126,8 +126,32 @@ def test_a_statement_that_cannot_render_is_refused_at_plan():
     s.cleanup()
 
 
+def test_session_properties_are_checked_and_have_no_effect_on_duckdb():
+    # engine_adapter/base.py _begin_session is a no-op that DuckDBEngineAdapter does not
+    # override; model/meta.py session_properties_validator's checks and messages
+    # (test_model.py::test_session_properties_on_model_and_project, ...query_label...)
+    s = new_scratch("transform-stmts", {
+        "models/s/t.sql": "MODEL (name s.t, kind FULL,\n  session_properties (query_label = [('team', 'a')], "
+                          "threads = 4, authorization = 'me'));\nSELECT 1 AS id\n"})
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    assert q(s, "SELECT id FROM s.t") == [{"id": 1}]
+    for value, msg in [("(query_label = 'x')", "Invalid value for `session_properties.query_label`. Must be an "
+                        "array or tuple."),
+                       ("(query_label = [('a', 'b', 'c')])", "Invalid entry in `session_properties.query_label`. "
+                        "Must be tuples of string literals with length 2."),
+                       ("(authorization = 1)", "Invalid value for `session_properties.authorization`. Must be a "
+                        "string literal."),
+                       ("(threads)", "Invalid property 'threads'. Properties must be specified as key-value pairs "
+                        "<key> = <value>.")]:
+        write_files(s, {"models/s/t.sql": f"MODEL (name s.t, kind FULL,\n  session_properties {value});\nSELECT 1\n"})
+        p = s.run("plan", "--execution-time", "2024-01-03 12:00", check=None)
+        assert p.returncode == 1 and f"models/s/t.sql:2: {msg}" in p.stderr, (value, p.stderr)
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_pre_post_and_virtual_update_statements_run_around_the_query, test_statements_are_fingerprinted,
           test_statements_run_per_batch, test_a_failing_statement_rolls_the_run_back, test_header_without_semicolon,
-          test_a_statement_that_cannot_render_is_refused_at_plan])
+          test_a_statement_that_cannot_render_is_refused_at_plan,
+          test_session_properties_are_checked_and_have_no_effect_on_duckdb])
