@@ -31,44 +31,12 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-/* Text of comment c (without its markers), stripped of white space as Python's strip(). */
+/* s[0..n) stripped of white space, as Python's strip(). */
 static char *strip_dup(const char *s, size_t n)
 {
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     return xstrndup(s, n);
-}
-
-char *comments_leading(const char *text, size_t len)
-{
-    strbuf sb;
-    sb_init(&sb);
-    size_t i = 0;
-    bool any = false;
-    while (i < len) {
-        if (isspace((unsigned char)text[i])) { i++; continue; }
-        size_t b, e;
-        if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
-            b = i + 2;
-            for (e = b; e < len && text[e] != '\n'; e++) {}
-            i = e;
-        } else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
-            b = i + 2;
-            for (e = b; e + 1 < len && !(text[e] == '*' && text[e + 1] == '/'); e++) {}
-            i = e + 2 <= len ? e + 2 : len;
-            if (e + 1 >= len) e = len;
-        } else break;
-        char *c = strip_dup(text + b, e - b);
-        if (any) sb_append_char(&sb, '\n');
-        sb_append(&sb, c);
-        free(c);
-        any = true;
-    }
-    if (!any) {
-        sb_free(&sb);
-        return NULL;
-    }
-    return sb_detach(&sb);
 }
 
 /* The comment on the same line at the start of the white space before token t, or NULL. */

@@ -10,9 +10,6 @@
 #include "util/err.h"
 #include "util/strlist.h"
 
-/* The comments before the first token of text (a model file: those before MODEL), each
- * stripped, joined by newlines; NULL when there are none. Caller frees. */
-char *comments_leading(const char *text, size_t len);
 /* The model's column descriptions: column_descriptions, else its projections' comments. */
 void comments_columns(const struct model *m, struct strlist *names, struct strlist *texts);
 /* COMMENT ON the object obj (SQL text; a view when view) with model i's description and

@@ -17,7 +17,6 @@
 #include <strings.h>
 
 #include "transform/model.h"
-#include "transform/comments.h"
 #include "transform/session_props.h"
 #include "transform/statements.h"
 #include "util/err.h"
@@ -617,7 +616,7 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     int rc = parse_block(&p, "MODEL");
     if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
     if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
-    /* no description property: the comments before MODEL are the description (comments.c) */
+    /* no description property: the comments before MODEL are the description (statements.c) */
     if (!rc && !m->description) m->description = comments_leading(text, len);
     if (!rc && m->name_template && !m->blueprints)
         rc = lex_error(&p.lx, m->line, "name %s uses macro variables: expected a blueprints property giving "

@@ -20,10 +20,9 @@
  * the same kind of mask, trimmed. One difference from SQLMesh remains: a @DEF is visible to
  * the statements after it only (SQLMesh gives every statement all of the file's @DEFs).
  *
- * Running (stmts_run): each statement of a kind is rendered by the macro renderer with the
- * runtime stage and @this_model the caller gives, and run on the run's connection — inside
- * the run's one transaction (SQLMesh runs them in the model's transaction: snapshot/
- * evaluator.py _evaluate_snapshot). A statement rendering to nothing is skipped. */
+ * Running them is statements_run.c's. Nothing here touches DuckDB (header.c's fuzz target
+ * links it).
+ */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,6 @@
 #include "transform/engine.h"
 #include "transform/macro.h"
 #include "transform/statements.h"
-#include "util/db.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -206,61 +204,42 @@ size_t stmts_count(const struct model *m, enum stmt_kind kind)
     return c;
 }
 
-int stmts_hash(const struct project *p, size_t i, const struct config *cfg, struct hash_ctx *h, struct mt_err *err)
+/* s[0..n) stripped of white space, as Python's strip(). */
+static char *strip_dup(const char *s, size_t n)
 {
-    /* SQLMesh's data hash covers the pre- and post-statements (definition.py
-     * _data_hash_values_sql); on_virtual_update is metadata (_additional_metadata). Each is
-     * hashed as the query is (plan.c): rendered with fixed times, which also refuses a
-     * statement that cannot render (a Python macro) when the project loads, not mid-run. */
-    const struct model *m = &p->models[i];
-    for (size_t k = 0; k < m->n_stmts; k++) {
-        struct render_ctx ctx;
-        project_render_ctx(p, i, cfg, &ctx);
-        ctx.start_us = 0;
-        ctx.end_us = ctx.exec_us = 86400 * US_PER_SEC;
-        ctx.fixed = true;
-        ctx.statements = true;
-        strbuf sql;
-        sb_init(&sql);
-        int rc = macro_render(m->stmts[k].text, m->file, m->stmts_line, &ctx, &sql, err);
-        if (rc == 0 && m->stmts[k].kind != STMT_ON_VIRTUAL_UPDATE) {
-            char *hdr = xasprintf("\n%s=", stmt_kind_name(m->stmts[k].kind));
-            hash_update(h, hdr, strlen(hdr));
-            free(hdr);
-            hash_update(h, sql.buf ? sql.buf : "", sql.len);
-        }
-        sb_free(&sql);
-        if (rc < 0) return -1;
-    }
-    return 0;
+    while (n && isspace((unsigned char)*s)) s++, n--;
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    return xstrndup(s, n);
 }
 
-int stmts_run(const struct project *p, size_t i, const struct config *cfg, duckdb_connection con,
-              enum stmt_kind kind, const struct stmts_env *env, struct mt_err *err)
+char *comments_leading(const char *text, size_t len)
 {
-    const struct model *m = &p->models[i];
-    int rc = 0;
-    for (size_t k = 0; k < m->n_stmts && rc == 0; k++) {
-        const struct model_stmt *s = &m->stmts[k];
-        if (s->kind != kind) continue;
-        struct render_ctx ctx;
-        project_render_ctx(p, i, cfg, &ctx);
-        ctx.con = con;
-        ctx.this_model = env->this_model;
-        ctx.runtime_stage = env->runtime_stage;
-        ctx.start_us = env->start_us;
-        ctx.end_us = env->end_us;
-        ctx.exec_us = env->exec_us;
-        ctx.statements = true;
-        strbuf sql;
-        sb_init(&sql);
-        rc = macro_render(s->text, m->file, m->stmts_line, &ctx, &sql, err);
-        const char *c = sql.buf ? sql.buf : "";
-        while (*c && isspace((unsigned char)*c)) c++;
-        struct mt_err e = MT_ERR_INIT;
-        if (rc == 0 && *c && db_exec(con, c, &e) < 0)
-            rc = mt_errf(err, "%s:%d: %s failed: %s", m->file, s->line, stmt_kind_name(kind), e.msg);
-        sb_free(&sql);
+    strbuf sb;
+    sb_init(&sb);
+    size_t i = 0;
+    bool any = false;
+    while (i < len) {
+        if (isspace((unsigned char)text[i])) { i++; continue; }
+        size_t b, e;
+        if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
+            b = i + 2;
+            for (e = b; e < len && text[e] != '\n'; e++) {}
+            i = e;
+        } else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
+            b = i + 2;
+            for (e = b; e + 1 < len && !(text[e] == '*' && text[e + 1] == '/'); e++) {}
+            i = e + 2 <= len ? e + 2 : len;
+            if (e + 1 >= len) e = len;
+        } else break;
+        char *c = strip_dup(text + b, e - b);
+        if (any) sb_append_char(&sb, '\n');
+        sb_append(&sb, c);
+        free(c);
+        any = true;
     }
-    return rc < 0 ? -1 : 0;
+    if (!any) {
+        sb_free(&sb);
+        return NULL;
+    }
+    return sb_detach(&sb);
 }

@@ -1,5 +1,6 @@
-/* statements.h — a model file's pre-/post-statements and ON_VIRTUAL_UPDATE blocks
- * (statements.c says how they are split and run). */
+/* statements.h — a model file's pre-/post-statements and ON_VIRTUAL_UPDATE blocks:
+ * statements.c splits them from the file (pure: no DuckDB, fuzzed with header.c),
+ * statements_run.c fingerprints and runs them. */
 #ifndef MATERIA_TRANSFORM_STATEMENTS_H
 #define MATERIA_TRANSFORM_STATEMENTS_H
 
@@ -18,6 +19,11 @@ const char *stmt_kind_name(enum stmt_kind k);
  * -1 with "file:line: ..." in err. */
 int stmts_split(struct model *m, const char *text, size_t len, int line0, struct mt_err *err);
 void model_stmts_free(struct model *m);
+/* The comments before the first token of text (a model file: those before MODEL, which are
+ * SQLMesh's description when the model sets none: definition.py load_sql_based_model
+ * rendered_meta.comments), each stripped, joined by newlines; NULL when there are none.
+ * Caller frees. */
+char *comments_leading(const char *text, size_t len);
 size_t stmts_count(const struct model *m, enum stmt_kind kind);
 /* Adds model i's pre- and post-statements (what SQLMesh's data hash covers), rendered with
  * fixed times, to h; every statement is rendered, so one that cannot be is an error here. */
