@@ -4,7 +4,8 @@
  * rendered with fixed placeholder times (so @start_ds does not change it), for a SEED
  * the CSV's bytes, and the pre-/post-statements (statements.c). The fingerprint adds the parents' fingerprints (sorted by name), so a
  * change flows to every descendant. Metadata (cron, audits, description, owner, tags,
- * grain) is not fingerprinted, as in SQLMesh.
+ * grain, column descriptions, session_properties, ON_VIRTUAL_UPDATE statements) is not
+ * fingerprinted, as in SQLMesh.
  *
  * Reasons, in topological order, against the live environment (_materia.models):
  *   new        no live version                           → build a new version
