@@ -172,7 +172,8 @@ static void declared_descriptions(const char *raw, struct strlist *names, struct
 void comments_columns(const struct model *m, struct strlist *names, struct strlist *texts)
 {
     if (m->column_descriptions) declared_descriptions(m->column_descriptions, names, texts);
-    else if (m->query) inline_descriptions(m->query, names, texts);
+    else if (m->query && (strstr(m->query, "--") || strstr(m->query, "/*"))) /* no comment: nothing to lex */
+        inline_descriptions(m->query, names, texts);
 }
 
 int comments_register(const struct project *p, size_t i, duckdb_connection con, const char *obj, bool view,

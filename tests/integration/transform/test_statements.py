@@ -149,9 +149,26 @@ def test_session_properties_are_checked_and_have_no_effect_on_duckdb():
     s.cleanup()
 
 
+def test_which_statement_is_the_query():
+    # definition.py _split_sql_model_statements: the query is an exp.Query (a parenthesised
+    # union here); a WITH ... INSERT is not one, so it is a pre-statement; @DEF is a macro
+    # definition the query sees
+    s = new_scratch("transform-stmts", {
+        "models/s/t.sql": "MODEL (name s.t, kind FULL);\n"
+                          "CREATE TABLE IF NOT EXISTS main.w (x INT);\n"
+                          "WITH v AS (SELECT 41 AS x) INSERT INTO main.w SELECT x FROM v;\n"
+                          "@DEF(k, 1);\n"
+                          "(SELECT @k AS id) UNION ALL (SELECT x + @k FROM main.w)\n",
+        # the table its pre-statement makes is not a model: declared, as materia wants
+        "external_models.yaml": "- name: main.w\n  columns:\n    x: int\n"})
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    assert q(s, "SELECT id FROM s.t ORDER BY id") == [{"id": 1}, {"id": 42}]
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_pre_post_and_virtual_update_statements_run_around_the_query, test_statements_are_fingerprinted,
           test_statements_run_per_batch, test_a_failing_statement_rolls_the_run_back, test_header_without_semicolon,
           test_a_statement_that_cannot_render_is_refused_at_plan,
-          test_session_properties_are_checked_and_have_no_effect_on_duckdb])
+          test_session_properties_are_checked_and_have_no_effect_on_duckdb, test_which_statement_is_the_query])
