@@ -166,9 +166,32 @@ def test_which_statement_is_the_query():
     s.cleanup()
 
 
+def test_the_model_name_in_a_statement_is_its_physical_table():
+    # test_snapshot_evaluator.py::test_create_post_statements_use_non_deployable_table and
+    # ::test_on_virtual_update_statements: in a post-statement `db.test_model` is the
+    # physical table being built; in ON_VIRTUAL_UPDATE it is the view
+    def files(rows):
+        return {"models/s/t.sql": "MODEL (name s.t, kind FULL);\n"
+                f"SELECT * FROM range({rows}) AS r(id);\n"
+                "CREATE OR REPLACE TABLE main.post_n AS SELECT count(*) AS n FROM s.t;\n"
+                "ON_VIRTUAL_UPDATE_BEGIN;\n"
+                "CREATE OR REPLACE TABLE main.ovu_n AS SELECT count(*) AS n FROM s.t;\n"
+                "ON_VIRTUAL_UPDATE_END;\n"}
+    s = new_scratch("transform-stmts", files(1))
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    assert q(s, "SELECT n FROM main.post_n") == [{"n": 1}]
+    write_files(s, files(3))
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    # the new version's 3 rows, not the old view's 1
+    assert q(s, "SELECT n FROM main.post_n") == [{"n": 3}]
+    assert q(s, "SELECT n FROM main.ovu_n") == [{"n": 3}]
+    s.cleanup()
+
+
 if __name__ == "__main__":
     from harness import main
     main([test_pre_post_and_virtual_update_statements_run_around_the_query, test_statements_are_fingerprinted,
           test_statements_run_per_batch, test_a_failing_statement_rolls_the_run_back, test_header_without_semicolon,
           test_a_statement_that_cannot_render_is_refused_at_plan,
-          test_session_properties_are_checked_and_have_no_effect_on_duckdb, test_which_statement_is_the_query])
+          test_session_properties_are_checked_and_have_no_effect_on_duckdb, test_which_statement_is_the_query,
+          test_the_model_name_in_a_statement_is_its_physical_table])
