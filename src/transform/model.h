@@ -29,13 +29,13 @@ enum cron_unit { CRON_HOURLY = 0, CRON_DAILY, CRON_WEEKLY, CRON_MONTHLY, CRON_YE
 struct audit_def;
 
 /* A statement of the model file besides its query (statements.c): text is the file's text
- * after the header with every other statement blanked but the @DEF ones (rendered from
- * model.stmts_line), line the line it starts on. */
+ * after the header with every other statement blanked but the @DEF ones, rendered as if it
+ * started on text_line; line is the line the statement starts on. */
 enum stmt_kind { STMT_PRE = 0, STMT_POST, STMT_ON_VIRTUAL_UPDATE };
 struct model_stmt {
     enum stmt_kind kind;
     char *text;
-    int line;
+    int text_line, line;
 };
 
 /* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
@@ -79,7 +79,6 @@ struct model {
     int query_line;        /* line where the query starts */
     struct model_stmt *stmts; /* pre-/post-statements, ON_VIRTUAL_UPDATE (statements.c) */
     size_t n_stmts;
-    int stmts_line;        /* line their texts start on */
     int line;              /* line of MODEL */
     /* blueprints (SQLMesh's `blueprints` property, transform/blueprints.c): the header's raw
      * name when it uses macro variables (`name @name`), the raw blueprints value, and — on

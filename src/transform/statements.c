@@ -16,9 +16,9 @@
  *     (with no query — a SEED — every statement is a pre-statement).
  * Each statement is kept as a "mask": the whole text with every other statement blanked
  * (white space, line breaks kept) except the @DEF statements, so it renders with the same
- * line numbers as the file and with the macros defined before it. The query (m->query) is
- * the same kind of mask, trimmed. One difference from SQLMesh remains: a @DEF is visible to
- * the statements after it only (SQLMesh gives every statement all of the file's @DEFs).
+ * line numbers as the file; the @DEFs written after it are moved in front of the mask, as
+ * SQLMesh gives every statement all of the file's @DEFs. The query (m->query) is the same
+ * kind of text, trimmed.
  *
  * Running them is statements_run.c's. Nothing here touches DuckDB (header.c's fuzz target
  * links it).
@@ -110,10 +110,41 @@ static char *mask(const char *body, size_t len, const size_t *start, size_t n, c
     return out;
 }
 
-static void push_stmt(struct model *m, enum stmt_kind kind, char *text, int line)
+static void push_stmt(struct model *m, enum stmt_kind kind, char *text, int text_line, int line)
 {
     m->stmts = xrealloc(m->stmts, (m->n_stmts + 1) * sizeof *m->stmts);
-    m->stmts[m->n_stmts++] = (struct model_stmt){.kind = kind, .text = text, .line = line};
+    m->stmts[m->n_stmts++] = (struct model_stmt){.kind = kind, .text = text, .text_line = text_line, .line = line};
+}
+
+enum stmt_class { C_DEF, C_QUERY, C_PRE, C_POST, C_OVU, C_MARK };
+
+/* Statement k's text: the mask keeping it and the @DEFs before it, with the @DEFs after it
+ * moved in front — SQLMesh gives every statement and the query all of the file's macro
+ * definitions (definition.py macro_definitions) — and *line0 moved back by the lines they
+ * take, so the statement keeps its own line numbers. */
+static char *stmt_text(const char *body, size_t len, const size_t *start, size_t n, const enum stmt_class *cls,
+                       size_t k, bool *keep, int *line0)
+{
+    strbuf pre;
+    sb_init(&pre);
+    for (size_t d = k + 1; d < n; d++) {
+        if (cls[d] != C_DEF) continue;
+        sb_append_len(&pre, body + start[d], start[d + 1] - start[d]);
+        sb_append(&pre, "\n;\n");
+        keep[d] = false;
+    }
+    keep[k] = true;
+    char *mk = mask(body, len, start, n, keep);
+    keep[k] = false;
+    for (size_t d = k + 1; d < n; d++) keep[d] = cls[d] == C_DEF;
+    if (!pre.len) {
+        sb_free(&pre);
+        return mk;
+    }
+    for (size_t i = 0; i < pre.len; i++) *line0 -= pre.buf[i] == '\n';
+    sb_append(&pre, mk);
+    free(mk);
+    return sb_detach(&pre);
 }
 
 int stmts_split(struct model *m, const char *text, size_t len, int line0, struct mt_err *err)
@@ -124,7 +155,7 @@ int stmts_split(struct model *m, const char *text, size_t len, int line0, struct
     size_t n = 0;
     int rc = macro_parse(&a, body, m->file, line0, &st, &n, err);
     size_t *start = rc == 0 ? xcalloc(n + 1, sizeof *start) : NULL;
-    enum { C_DEF, C_QUERY, C_PRE, C_POST, C_OVU, C_MARK } *cls = rc == 0 ? xcalloc(n + 1, sizeof *cls) : NULL;
+    enum stmt_class *cls = rc == 0 ? xcalloc(n + 1, sizeof *cls) : NULL;
     bool *keep = rc == 0 ? xcalloc(n + 1, sizeof *keep) : NULL;
     long q = -1;
     int ovu_line = 0;
@@ -159,12 +190,10 @@ int stmts_split(struct model *m, const char *text, size_t len, int line0, struct
         start[n] = len;
         for (size_t k = 0; k < n; k++) keep[k] = cls[k] == C_DEF;
         if (q >= 0) {
-            keep[q] = true;
-            char *qm = mask(body, len, start, n, keep);
-            keep[q] = false;
-            /* the query: its mask without leading and trailing blanks and ';' */
-            size_t s = 0, e = len;
             int qline = line0;
+            char *qm = stmt_text(body, len, start, n, cls, (size_t)q, keep, &qline);
+            /* the query: its text without leading and trailing blanks and ';' */
+            size_t s = 0, e = strlen(qm);
             while (s < e && (isspace((unsigned char)qm[s]) || qm[s] == ';')) qline += qm[s++] == '\n';
             while (e > s && (isspace((unsigned char)qm[e - 1]) || qm[e - 1] == ';')) e--;
             free(m->query);
@@ -174,12 +203,11 @@ int stmts_split(struct model *m, const char *text, size_t len, int line0, struct
         }
         for (size_t k = 0; k < n; k++) {
             if (cls[k] != C_PRE && cls[k] != C_POST && cls[k] != C_OVU) continue;
-            keep[k] = true;
-            push_stmt(m, cls[k] == C_PRE ? STMT_PRE : cls[k] == C_POST ? STMT_POST : STMT_ON_VIRTUAL_UPDATE,
-                      mask(body, len, start, n, keep), st[k].v[0].tok.line);
-            keep[k] = false;
+            int tline = line0;
+            char *t = stmt_text(body, len, start, n, cls, k, keep, &tline);
+            push_stmt(m, cls[k] == C_PRE ? STMT_PRE : cls[k] == C_POST ? STMT_POST : STMT_ON_VIRTUAL_UPDATE, t, tline,
+                      st[k].v[0].tok.line);
         }
-        m->stmts_line = line0;
     }
     free(start);
     free(cls);

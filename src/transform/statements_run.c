@@ -36,7 +36,7 @@ int stmts_hash(const struct project *p, size_t i, const struct config *cfg, stru
         ctx.statements = true;
         strbuf sql;
         sb_init(&sql);
-        int rc = macro_render(m->stmts[k].text, m->file, m->stmts_line, &ctx, &sql, err);
+        int rc = macro_render(m->stmts[k].text, m->file, m->stmts[k].text_line, &ctx, &sql, err);
         if (rc == 0 && m->stmts[k].kind != STMT_ON_VIRTUAL_UPDATE) {
             char *hdr = xasprintf("\n%s=", stmt_kind_name(m->stmts[k].kind));
             hash_update(h, hdr, strlen(hdr));
@@ -144,7 +144,7 @@ int stmts_run(const struct project *p, size_t i, const struct config *cfg, duckd
         ctx.statements = true;
         strbuf sql;
         sb_init(&sql);
-        rc = macro_render(s->text, m->file, m->stmts_line, &ctx, &sql, err);
+        rc = macro_render(s->text, m->file, s->text_line, &ctx, &sql, err);
         strbuf run;
         sb_init(&run);
         if (rc == 0 && kind != STMT_ON_VIRTUAL_UPDATE && sql.buf) self_to_physical(p, i, sql.buf, env->this_model, &run);

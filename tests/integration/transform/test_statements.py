@@ -152,13 +152,15 @@ def test_session_properties_are_checked_and_have_no_effect_on_duckdb():
 def test_which_statement_is_the_query():
     # definition.py _split_sql_model_statements: the query is an exp.Query (a parenthesised
     # union here); a WITH ... INSERT is not one, so it is a pre-statement; @DEF is a macro
-    # definition the query sees
+    # definition every statement and the query see, wherever it is written
+    # (definition.py macro_definitions: those of pre-, post- and on_virtual_update statements)
     s = new_scratch("transform-stmts", {
         "models/s/t.sql": "MODEL (name s.t, kind FULL);\n"
                           "CREATE TABLE IF NOT EXISTS main.w (x INT);\n"
-                          "WITH v AS (SELECT 41 AS x) INSERT INTO main.w SELECT x FROM v;\n"
+                          "WITH v AS (SELECT @base AS x) INSERT INTO main.w SELECT x FROM v;\n"
                           "@DEF(k, 1);\n"
-                          "(SELECT @k AS id) UNION ALL (SELECT x + @k FROM main.w)\n",
+                          "(SELECT @k AS id) UNION ALL (SELECT x + @k FROM main.w WHERE @base = 41)\n;\n"
+                          "@DEF(base, 41)  -- after both: every statement has every @DEF (macro_definitions)\n",
         # the table its pre-statement makes is not a model: declared, as materia wants
         "external_models.yaml": "- name: main.w\n  columns:\n    x: int\n"})
     s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
