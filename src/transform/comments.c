@@ -64,10 +64,16 @@ static bool word_is(const struct mnode *nd, const char *w)
     return nd->k == N_TOK && nd->tok.t == MT_WORD && nd->tok.n == n && !strncasecmp(nd->tok.s, w, n);
 }
 
-/* A projection's output name: what follows AS, else its last identifier. */
+/* A projection's output name (sqlglot's alias_or_name): what follows AS, else the last
+ * identifier before a `::` cast (a cast's name is its operand's), else its last identifier. */
 static char *output_name(const struct mnode *v, size_t a, size_t b)
 {
     const struct mnode *nd = &v[b - 1];
+    for (size_t k = a + 1; k < b; k++)
+        if (v[k].k == N_TOK && v[k].tok.t == MT_OP && v[k].tok.n == 2 && !strncmp(v[k].tok.s, "::", 2)) {
+            nd = &v[k - 1];
+            break;
+        }
     for (size_t k = a; k + 1 < b; k++)
         if (word_is(&v[k], "as")) nd = &v[k + 1];
     if (nd->k != N_TOK || (nd->tok.t != MT_WORD && nd->tok.t != MT_QID)) return NULL;

@@ -75,6 +75,20 @@ def test_inline_comments_and_leading_description():
     s.cleanup()
 
 
+def test_inline_comments_of_casts_and_a_trailing_comma():
+    # test_model.py::test_column_descriptions: `id::int, -- primary key`, and the last
+    # projection's comment before FROM (after DuckDB's trailing comma) counts too. (Aliased:
+    # materia runs the query as written, and DuckDB names `id::int` "CAST(id AS INTEGER)",
+    # where SQLMesh's optimizer adds the alias id.)
+    s = new_scratch("transform-comments", {
+        "models/s/c.sql": "MODEL (name s.c, kind FULL);\nSELECT\n  -- this is the id column, used in ...\n"
+                          "  id::int AS id, -- primary key\n  foo::int AS foo, -- bar\n"
+                          "FROM (SELECT 1 AS id, 2 AS foo)\n"})
+    s.run("run", "--execution-time", "2024-01-03 12:00", check=0)
+    assert col_comments(s, "s", "c") == {"id": "primary key", "foo": "bar"}, col_comments(s, "s", "c")
+    s.cleanup()
+
+
 def test_register_comments_false():
     s = new_scratch("transform-comments", dict(PROPS, **{
         "config.yaml": "gateways:\n  local:\n    connection:\n      type: duckdb\n      database: lake.duckdb\n"
@@ -93,4 +107,5 @@ def test_register_comments_false():
 if __name__ == "__main__":
     from harness import main
     main([test_description_and_column_descriptions, test_inline_comments_and_leading_description,
+          test_inline_comments_of_casts_and_a_trailing_comma,
           test_register_comments_false])
