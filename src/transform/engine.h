@@ -76,6 +76,7 @@ struct render_ctx {
     const struct strlist *arg_names, *arg_values; /* audit arguments (@name), may be NULL */
     bool fixed;                 /* fingerprint/DAG render: @LANDED_FILES lists no file, so the
                                    definition's hash never depends on what has landed */
+    const char *runtime_stage;  /* @runtime_stage when set ("creating", "promoting", ...) */
     bool statements;            /* the text may hold several statements (`materia render
                                    --query`); a model's query must be one (after @DEF) */
 };

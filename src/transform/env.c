@@ -273,7 +273,7 @@ int env_plan_apply(struct plan *pl, duckdb_connection con, struct mt_err *err)
     return 0;
 }
 
-static void env_view_name(const struct project *p, const struct model *m, const char *env, bool schema_only,
+void env_view_name(const struct project *p, const struct model *m, const char *env, bool schema_only,
                           strbuf *out)
 {
     (void)p; /* "<schema>__ENV" is never the catalog's name: no catalog needed (names.c) */

@@ -29,6 +29,8 @@ int env_plan_apply(struct plan *pl, duckdb_connection con, struct mt_err *err);
  * physical": the environment's view of model m (SQLMesh's environment_suffix_target
  * 'schema' naming: snapshot/definition.py qualified_view_name). */
 void env_view_sql(const struct project *p, const struct model *m, const char *env, const char *physical, strbuf *out);
+/* The environment's view of m, "<schema>__ENV"."<table>" (schema_only: the schema alone). */
+void env_view_name(const struct project *p, const struct model *m, const char *env, bool schema_only, strbuf *out);
 /* Removes model name from environment env: drops its view and its row. */
 int env_remove_model(const struct plan *pl, duckdb_connection con, const char *name, struct mt_err *err);
 

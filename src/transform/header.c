@@ -19,6 +19,8 @@
 #include "transform/kinds.h"
 #include "transform/model.h"
 #include "transform/schedule.h"
+#include "transform/session_props.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -172,7 +174,11 @@ static int parse_block(struct parser *p, const char *keyword)
         toks_push(&p->ts, &t);
     }
     if (lex_next(&p->lx, &t) < 0) return -1;
-    if (t.type != T_SEMI) return lex_error(&p->lx, t.line, "expected ';' after %s ( ... )", keyword);
+    /* a MODEL block that ends the file needs no ';' (sqlglot's parser splits at ';': the
+     * last chunk needs none); anything after it does (sqlglot: "Invalid expression /
+     * Unexpected token") */
+    if (t.type != T_SEMI && !(t.type == T_EOF && !strcmp(keyword, "MODEL")))
+        return lex_error(&p->lx, t.line, "expected ';' after %s ( ... )", keyword);
     p->header_end = p->lx.pos;
     return 0;
 }
@@ -773,9 +779,16 @@ static int parse_property(struct parser *p, size_t a, size_t b, void *ctx)
     } else if (!strcmp(key, "physical_properties") || !strcmp(key, "virtual_properties")) {
         rc = lex_error(&p->lx, kt->line, "%s is not supported by materia: it writes plain DuckDB tables and views",
                        key);
+    } else if (!strcmp(key, "session_properties")) {
+        /* checked as SQLMesh checks it; no effect on DuckDB, as in SQLMesh (session_props.c) */
+        char *raw = range_text(p, va, vb - 1);
+        rc = session_props_check(raw, m->file, kt->line, p->lx.err);
+        free(raw);
     } else if (!strcmp(key, "column_descriptions")) {
-        /* documentation, like description: SQLMesh registers it as column comments, which
-         * materia does not (config.yaml register_comments true is refused) */
+        /* registered as column comments (comments.c) */
+        unparen(p, &va, &vb);
+        free(m->column_descriptions);
+        m->column_descriptions = va < vb ? range_text(p, va, vb - 1) : xstrdup("");
     } else if ((rc = meta_property(p, m, key, va, vb, kt->line)) != 0) {
         rc = rc < 0 ? -1 : 0; /* metadata (model_meta.c): stored, or refused by name */
     } else {
@@ -827,6 +840,8 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
     int rc = parse_block(&p, "MODEL");
     if (!rc) rc = split_commas(&p, 0, p.ts.n, parse_property, m);
     if (!rc && !m->name) rc = lex_error(&p.lx, m->line, "expected a name property in MODEL (...)");
+    /* no description property: the comments before MODEL are the description (statements.c) */
+    if (!rc && !m->description) m->description = comments_leading(text, len);
     if (!rc && m->name_template && !m->blueprints)
         rc = lex_error(&p.lx, m->line, "name %s uses macro variables: expected a blueprints property giving "
                        "their values (one model per blueprint)", m->name_template);
@@ -839,22 +854,24 @@ int model_parse(const char *text, size_t len, const char *filename, struct model
             cron_parse(m->cron, &m->cronx, why, sizeof why);
         }
         if (!m->kind_args) m->kind_args = xstrdup("");
-        /* the query: everything after the header, without trailing ';' and blanks */
         struct lexer q = p.lx;
         int hdr_line = q.line;
         lex_skip_space(&q);
         m->query_line = q.line;
-        size_t s = q.pos, a = inline_audits_at(text, len, s), e = a;
-        while (e > s && (isspace((unsigned char)text[e - 1]) || text[e - 1] == ';')) e--;
-        m->query = xstrndup(text + s, e - s);
-        if (a < len) {
+        size_t s = q.pos, a = inline_audits_at(text, len, s);
+        /* the query, pre-/post-statements and ON_VIRTUAL_UPDATE blocks (statements.c) */
+        rc = stmts_split(m, text + s, a - s, m->query_line, err);
+        if (!rc && !m->query) m->query = xstrdup("");
+        if (!rc && a < len) {
             int aline = q.line;
             for (size_t k = s; k < a; k++) aline += text[k] == '\n';
             rc = audits_parse_from(text, len, a, aline, filename, true, &m->inline_audits, &m->n_inline_audits,
                                    err);
         }
-        if (m->kind != KIND_SEED && e == s)
-            rc = lex_error(&p.lx, hdr_line, "expected a query after MODEL (...);");
+        if (!rc && m->kind != KIND_SEED && !m->query[0])
+            rc = lex_error(&p.lx, m->n_stmts ? m->stmts[0].line : hdr_line, "expected a query after MODEL (...);%s",
+                           m->n_stmts ? " this statement is not one (SQLMesh: Model query needs to be a SELECT or a "
+                           "UNION)" : "");
     }
     if (!rc && model_schedule_finish(m, err) < 0) rc = -1;
     free(p.ts.v);
@@ -1080,6 +1097,7 @@ void model_free(struct model *m)
     free(m->description);
     free(m->owner);
     free(m->columns);
+    free(m->column_descriptions);
     free(m->start);
     free(m->end);
     free(m->cron_tz);
@@ -1089,6 +1107,7 @@ void model_free(struct model *m)
     free(m->query);
     free(m->stamp);
     free(m->gateway);
+    model_stmts_free(m);
     for (size_t i = 0; i < m->n_inline_audits; i++) audit_def_free(&m->inline_audits[i]);
     free(m->inline_audits);
     memset(m, 0, sizeof *m);

@@ -152,7 +152,8 @@ const struct mbinding *macro_predefined_bind(struct mctx *c, const char *lname)
         }
     if (!sql) {
         if (!strcmp(lname, "runtime_stage"))
-            sql = rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'";
+            sql = rc->runtime_stage ? ma_printf(c->a, "'%s'", rc->runtime_stage)
+                  : rc->fixed ? "'loading'" : rc->arg_names ? "'auditing'" : "'evaluating'";
         else if (!strcmp(lname, "gateway")) sql = (rc->gateway ? mquote(c, rc->gateway, '\'') : "NULL");
         else if (!strcmp(lname, "model_kind_name")) sql = (rc->kind_name ? mquote(c, rc->kind_name, '\'') : "NULL");
         else if (!strcmp(lname, "this_model") && rc->this_model && rc->this_model[0]) sql = rc->this_model;

@@ -76,6 +76,15 @@ void model_meta_init(struct model_meta *mm);
 void model_meta_free(struct model_meta *mm);
 /* Whether linter rule `rule` is ignored for the model (its name or "all" in ignored_rules). */
 bool model_meta_ignores(const struct model_meta *mm, const char *rule);
+/* A statement of the model file besides its query (statements.c): text is the file's text
+ * after the header with every other statement blanked but the @DEF ones, rendered as if it
+ * started on text_line; line is the line the statement starts on. */
+enum stmt_kind { STMT_PRE = 0, STMT_POST, STMT_ON_VIRTUAL_UPDATE };
+struct model_stmt {
+    enum stmt_kind kind;
+    char *text;
+    int text_line, line;
+};
 
 /* One audit use on a model: `not_null(columns := (a, b))` → name not_null, args
  * columns=(a, b). Argument values are the raw SQL text between := and the next comma. */
@@ -128,6 +137,7 @@ struct model {
     struct audit_call *audits;
     size_t n_audits;
     char *description, *owner, *columns, *start;
+    char *column_descriptions; /* the property's value as written, or NULL (comments.c) */
     bool allow_partials;
     bool disable_restatement; /* incremental kinds' disable_restatement true (restate.c) */
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
@@ -148,6 +158,8 @@ struct model {
     struct audit_def *inline_audits; /* AUDIT blocks after the query: this model's own audits */
     size_t n_inline_audits;
     int query_line;        /* line where the query starts */
+    struct model_stmt *stmts; /* pre-/post-statements, ON_VIRTUAL_UPDATE (statements.c) */
+    size_t n_stmts;
     int line;              /* line of MODEL */
     /* blueprints (SQLMesh's `blueprints` property, transform/blueprints.c): the header's raw
      * name when it uses macro variables (`name @name`), the raw blueprints value, and — on

@@ -218,6 +218,7 @@ char *noop_stamp_describe(const struct config *cfg, const struct plan *pl, const
             free(f);
         }
         add_vars(&sb, m->query);
+        for (size_t k = 0; k < m->n_stmts; k++) add_vars(&sb, m->stmts[k].text); /* statements.c */
         if (p->globs && p->globs[i]) {
             char *pats = xstrdup(p->globs[i]), *save = NULL;
             for (char *g = strtok_r(pats, "\n", &save); g; g = strtok_r(NULL, "\n", &save))

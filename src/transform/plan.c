@@ -1,10 +1,11 @@
 /* plan.c — fingerprints and the plan: what a run would do, and why.
  *
  * def_hash covers one model alone: kind and kind arguments, columns, start, the query
- * rendered with fixed placeholder times (so @start_ds does not change it), and for a SEED
- * the CSV's bytes. The fingerprint adds the parents' fingerprints (sorted by name), so a
+ * rendered with fixed placeholder times (so @start_ds does not change it), for a SEED
+ * the CSV's bytes, and the pre-/post-statements (statements.c). The fingerprint adds the parents' fingerprints (sorted by name), so a
  * change flows to every descendant. Metadata (cron, audits, description, owner, tags,
- * grain) is not fingerprinted, as in SQLMesh.
+ * grain, column descriptions, session_properties, ON_VIRTUAL_UPDATE statements) is not
+ * fingerprinted, as in SQLMesh.
  *
  * Reasons, in topological order, against the live environment (_materia.models):
  *   new        no live version                           → build a new version
@@ -28,6 +29,7 @@
 #include "transform/incr.h"
 #include "transform/env.h"
 #include "transform/schedule.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "util/db.h"
 #include "util/fsutil.h"
@@ -101,6 +103,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         hash_update(&h, kept ? kept : q, strlen(kept ? kept : q));
         free(q);
     }
+    if (stmts_hash(p, i, cfg, &h, err) < 0) return -1; /* pre-/post-statements, as SQLMesh's data hash */
     hash_final_hex(&h, out);
     return 0;
 }

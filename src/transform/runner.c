@@ -20,6 +20,9 @@
 #include "transform/kinds.h"
 #include "transform/incr.h"
 #include "transform/env.h"
+#include "transform/columns_cast.h"
+#include "transform/comments.h"
+#include "transform/statements.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -180,11 +183,27 @@ static int render(struct run_ctx *rc, const struct plan_item *it, int64_t s, int
     sb_init(&raw);
     sb_init(&named);
     int r = macro_render(m->query, m->file, m->query_line, &ctx, &raw, rc->err);
+    strbuf q;
+    sb_init(&q);
     if (r == 0) r = names_qualify(&rc->pl->proj, it->m, rc->con, raw.buf, it->physical, &named, rc->err);
-    if (r == 0) r = embedded_expand(&rc->pl->proj, it->m, &ctx, named.buf, out, rc->err); /* kind_embedded.c */
+    if (r == 0) r = embedded_expand(&rc->pl->proj, it->m, &ctx, named.buf, &q, rc->err); /* kind_embedded.c */
+    /* declared columns: the query's projections as declared (columns_cast.c) */
+    if (r == 0 && !columns_cast_query(m, q.buf, out)) sb_append(out, q.buf);
+    sb_free(&q);
     sb_free(&raw);
     sb_free(&named);
     return r;
+}
+
+/* Runs the model's pre- or post-statements (statements.c) for the interval [s, e): stage
+ * 'creating' while its table does not exist yet (a new version's first batch), else
+ * 'evaluating' — as SQLMesh's evaluator renders them (evaluator.py _evaluate_snapshot). */
+static int run_stmts(struct run_ctx *rc, const struct plan_item *it, enum stmt_kind kind, bool creating, int64_t s,
+                     int64_t e)
+{
+    struct stmts_env env = {.this_model = it->physical, .runtime_stage = creating ? "creating" : "evaluating",
+                            .start_us = s, .end_us = e, .exec_us = rc->pl->exec_us};
+    return stmts_run(&rc->pl->proj, it->m, rc->cfg, rc->con, kind, &env, rc->err);
 }
 
 /* A model that reads its own rows needs its table before its first query: created empty
@@ -268,7 +287,8 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
     sb_init(&q);
     sb_init(&sql);
     bool self_ref = rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m];
-    int r = create && self_ref ? create_empty(rc, it) : 0;
+    int r = run_stmts(rc, it, STMT_PRE, create, s, e); /* per batch, as SQLMesh */
+    if (r == 0 && create && self_ref) r = create_empty(rc, it);
     if (r == 0) r = render(rc, it, s, e, &q);
     struct plan_item *mit = &rc->pl->items[it - rc->pl->items];
     if (r == 0 && m->kind == KIND_INCR_TIME && !it->time_kind) { /* the time column's type, once a run */
@@ -335,6 +355,8 @@ static int incr_range(struct run_ctx *rc, const struct plan_item *it, int64_t s,
             r = db_exec(rc->con, "DROP TABLE IF EXISTS temp._materia_changed; DROP TABLE IF EXISTS temp._materia_batch",
                         rc->err);
     }
+    if (r == 0 && create) r = comments_register(&rc->pl->proj, it->m, rc->con, it->physical, false, rc->err);
+    if (r == 0) r = run_stmts(rc, it, STMT_POST, create, s, e);
     if (r == 0) {
         strbuf *iv = &rc->intervals_rows;
         list_sep(iv, ", ");
@@ -505,10 +527,10 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     strbuf q, sql;
     sb_init(&q);
     sb_init(&sql);
-    int r = 0;
-    if (m->kind == KIND_SEED) seed_sql(m, &q);
-    else {
-        int64_t s = model_start_us(m);
+    int64_t s = m->kind == KIND_SEED ? 0 : model_start_us(m);
+    int r = run_stmts(rc, it, STMT_PRE, it->new_version, s, rc->pl->exec_us);
+    if (r == 0 && m->kind == KIND_SEED) seed_sql(m, &q);
+    else if (r == 0) {
         if (it->new_version && rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m]) r = create_empty(rc, it);
         if (r == 0) r = render(rc, it, s, rc->pl->exec_us, &q);
     }
@@ -516,6 +538,9 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
         r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err);
     }
+    /* a replaced table or view lost its comments (SQLMesh comments it on every replace_query) */
+    if (r == 0) r = comments_register(&rc->pl->proj, it->m, rc->con, it->physical, m->kind == KIND_VIEW, rc->err);
+    if (r == 0) r = run_stmts(rc, it, STMT_POST, it->new_version, s, rc->pl->exec_us);
     sb_free(&q);
     sb_free(&sql);
     return r;
@@ -532,14 +557,28 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
     if (rc->pl->env && m->kind == KIND_EMBEDDED) {
         r = 0; /* an EMBEDDED model has no view in any environment (kind_embedded.c) */
     } else if (rc->pl->env) {
-        env_view_sql(&rc->pl->proj, m, rc->pl->env, it->physical, &view);
-        r = db_exec(rc->con, view.buf, rc->err);
+        strbuf sql;
+        sb_init(&sql);
+        env_view_sql(&rc->pl->proj, m, rc->pl->env, it->physical, &sql);
+        r = db_exec(rc->con, sql.buf, rc->err);
+        sb_free(&sql);
+        env_view_name(&rc->pl->proj, m, rc->pl->env, false, &view); /* for comments and statements */
     } else {
         names_view(&rc->pl->proj, m, &view);
         /* an EMBEDDED model has no view: promoting it drops one left by an earlier kind
          * (snapshot/evaluator.py EmbeddedStrategy.promote) */
         r = m->kind == KIND_EMBEDDED ? db_execf(rc->con, rc->err, "DROP VIEW IF EXISTS %s", view.buf)
           : db_execf(rc->con, rc->err, "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", view.buf, it->physical);
+    }
+    if (r == 0 && m->kind != KIND_EMBEDDED)
+        r = comments_register(&rc->pl->proj, it->m, rc->con, view.buf, true, rc->err);
+    if (r == 0 && it->new_version && m->kind != KIND_EMBEDDED) {
+        /* ON_VIRTUAL_UPDATE statements, @this_model the view, when the view moves to a new
+         * version (SQLMesh: evaluator.py _promote_snapshot, runtime stage 'promoting') */
+        struct stmts_env env = {.this_model = view.buf, .runtime_stage = "promoting",
+                                .start_us = m->kind == KIND_SEED ? 0 : model_start_us(m),
+                                .end_us = rc->pl->exec_us, .exec_us = rc->pl->exec_us};
+        r = stmts_run(&rc->pl->proj, it->m, rc->cfg, rc->con, STMT_ON_VIRTUAL_UPDATE, &env, rc->err);
     }
     sb_free(&view);
     if (r < 0) return -1;

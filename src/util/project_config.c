@@ -135,16 +135,16 @@ static const struct key_rule defaults_keys[] = {
     {"on_additive_change", "materia builds a new version on every change (no forward-only models)"},
     {"physical_properties", "materia writes plain DuckDB tables"},
     {"virtual_properties", "materia writes plain DuckDB views"},
-    {"session_properties", "materia sets no session properties"},
+    {"session_properties", "set session_properties on each model (on DuckDB they have no effect)"},
     {"optimize_query", "materia runs the query as written (no sqlglot optimizer)"},
     {"allow_partials", NULL},
     {"interval_unit", NULL},
     {"enabled", "materia runs every model file"},
     {"formatting", "materia has no formatter"},
     {"batch_concurrency", "materia runs one batch at a time"},
-    {"pre_statements", "materia has no pre-statements"},
-    {"post_statements", "materia has no post-statements"},
-    {"on_virtual_update", "materia has no on_virtual_update statements"},
+    {"pre_statements", "materia takes pre-statements from the model file only"},
+    {"post_statements", "materia takes post-statements from the model file only"},
+    {"on_virtual_update", "materia takes ON_VIRTUAL_UPDATE statements from the model file only"},
     {NULL, NULL},
 };
 
@@ -355,9 +355,10 @@ static int load_connection(struct ctx *c, const struct ynode *conn, const char *
     if (rc == 0 && (v = ynode_get(conn, "pretty_sql", &line)) &&
         (rc = want_bool(c, v, line, "pretty_sql", &b)) == 0 && b)
         rc = refuse(c, line, "pretty_sql true", "materia sends the SQL as rendered");
+    /* false: model descriptions are not registered as DuckDB comments (transform/comments.c) */
     if (rc == 0 && (v = ynode_get(conn, "register_comments", &line)) &&
-        (rc = want_bool(c, v, line, "register_comments", &b)) == 0 && b)
-        rc = refuse(c, line, "register_comments true", "materia does not register model comments");
+        (rc = want_bool(c, v, line, "register_comments", &b)) == 0)
+        pc->no_comments = !b;
     free(prefix);
     return rc;
 }

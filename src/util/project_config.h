@@ -53,6 +53,7 @@ struct project_config {
     /* linter: noambiguousprojections is 0 (off), 1 (warn_rules) or 2 (rules: an error);
      * lint_line is the line of `linter` */
     int lint_projections, lint_line;
+    bool no_comments;       /* the connection's register_comments false (default true) */
 };
 
 /* Finds config.yaml (then config.yml) in dir. Returns 1 and fills *pc when there is one,

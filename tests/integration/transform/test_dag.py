@@ -72,11 +72,18 @@ def test_duplicate_names_and_malformed_headers_name_file_and_line():
     s.cleanup()
     s = new_scratch("transform-dag", {"models/bad.sql": "MODEL (name x.y, kind FULL);\nSELEKT 1\n"})
     p = s.run("dag", check=1)
+    # not a query: SQLMesh's loader says "Model query needs to be a SELECT or a UNION"
+    assert "models/bad.sql:2: expected a query after MODEL (...); this statement is not one" in p.stderr, p.stderr
+    s.cleanup()
+    s = new_scratch("transform-dag", {"models/bad.sql": "MODEL (name x.y, kind FULL);\nSELECT 1 FORM t\n"})
+    p = s.run("dag", check=1)
     assert "models/bad.sql:2:" in p.stderr and "syntax error" in p.stderr.lower(), p.stderr
     s.cleanup()
     s = new_scratch("transform-dag", {"models/bad.sql": "MODEL (name x.y, kind FULL);\nSELECT 1; SELECT 2\n"})
     p = s.run("dag", check=1)
-    assert "models/bad.sql:2: pre-/post-statements are not supported by materia" in p.stderr, p.stderr
+    # sqlmesh/core/model/definition.py _split_sql_model_statements (test_model.py::
+    # test_model_multiple_select_statements); other statements are pre-/post-statements
+    assert "models/bad.sql:2: Only one SELECT query is allowed per model" in p.stderr, p.stderr
     s.cleanup()
 
 

@@ -31,7 +31,7 @@ Classification, one line per model of examples/sushi (see CLASSES below, which t
   sushi.disabled                    (c) enabled False
   sushi.marketing                   (b) post-statement calls Python macro @assert_has_columns (its kind SCD_TYPE_2
                                         is honoured: test_scd2.py test_sushi_marketing builds it without that)
-  sushi.customers                   (b) pre-statements; Python macro @ADD_ONE; reads marketing.valid_to (SCD_TYPE_2)
+  sushi.customers                   (b) Python macro @ADD_ONE (its pre-statements are honored); reads marketing.valid_to
   sushi.top_waiters                 (b) Python macros @ADD_ONE, @MULTIPLY, @SQL_LITERAL
   sushi.waiter_as_customer_by_day   (b)+(c) Jinja (JINJA_QUERY_BEGIN, {% %}, {{ }}); signals
   sushi.waiter_names                (b)+(c) audit argument @waiter_names_threshold() (Python); inline AUDIT
@@ -120,8 +120,6 @@ def _pymacro(name, lines):
     return (f"Python macro @{name}", lines, rf"^Python macro @{name} is not supported by materia")
 
 
-PRE_POST = r"^pre-/post-statements are not supported by materia"
-
 # (b)/(c): model file → (other model files its copy holds, [constructs, any of which may be
 # the one `materia run` refuses first]). The other files are the model's dependencies that
 # Materia builds (refused dependencies are left out: a model's own refusal comes first).
@@ -132,9 +130,8 @@ REFUSED = {
     "active_customers.sql": (["customers"], [_kind("CUSTOM")]),
     "latest_order.sql": ([], [_kind("CUSTOM")]),
     "disabled.sql": ([], [_prop("enabled", {3})]),
-    "marketing.sql": ([], [("post-statement", {17}, PRE_POST),
-                           _pymacro("assert_has_columns", {17})]),
-    "customers.sql": ([], [("pre-statements", {14, 15, 16}, PRE_POST), _pymacro("add_one", {37})]),
+    "marketing.sql": ([], [_pymacro("assert_has_columns", {17})]),
+    "customers.sql": ([], [_pymacro("add_one", {37})]),  # its pre-statements are honored (statements.c)
     "top_waiters.sql": (["waiter_revenue_by_day.sql"], [_pymacro("add_one", {13})]),
     "waiter_as_customer_by_day.sql": (["customers"], [
         _prop("signals", {12}), ("Jinja", {18, 20}, r"^Jinja .* is not supported by materia")]),
