@@ -548,6 +548,14 @@ static int parse_kind(struct parser *p, struct model *m, size_t a, size_t b)
     else if (!strcasecmp(k, "INCREMENTAL_BY_PARTITION")) m->kind = KIND_INCR_PARTITION, m->forward_only = true;
     else if (!strcasecmp(k, "INCREMENTAL_UNMANAGED")) m->kind = KIND_INCR_UNMANAGED, m->forward_only = true;
     else if (!strcasecmp(k, "EMBEDDED")) m->kind = KIND_EMBEDDED;
+    else if (!strcasecmp(k, "MANAGED"))
+        /* model/kind.py ManagedKind: a table the engine itself keeps up to date (Snowflake
+         * dynamic tables, Databricks materialized views) */
+        rc = lex_error(&p->lx, t->line, "kind MANAGED is not supported by materia: DuckDB has no engine-managed "
+                       "tables (SQLMesh's MANAGED kind runs on Snowflake and Databricks only)");
+    else if (!strcasecmp(k, "CUSTOM"))
+        rc = lex_error(&p->lx, t->line, "kind CUSTOM is not supported by materia: custom materializations are "
+                       "Python classes (sqlmesh/core/snapshot/evaluator.py CustomMaterialization)");
     else if (!strcasecmp(k, "EXTERNAL"))
         /* SQLMesh loads it as a symbolic model: its query never runs (snapshot/evaluator.py
          * SymbolicStrategy) and readers read the table by its own name (snapshot/definition.py

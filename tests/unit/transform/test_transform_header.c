@@ -229,10 +229,10 @@ static void test_model_defaults(void **state)
     assert_string_equal(m.owner, "me");
     model_free(&m);
     /* a bad default is reported at its config.yaml line */
-    pc.d_kind = "MANAGED";
+    pc.d_kind = "SCD_TYPE_3";
     assert_int_equal(parse("MODEL (name a.b);\nSELECT 1", &m, &err), 0);
     assert_int_equal(model_apply_defaults(&m, &pc, &err), -1);
-    assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'MANAGED'"));
+    assert_non_null(strstr(err.msg, "config.yaml (model_defaults.kind):3: unknown kind 'SCD_TYPE_3'"));
     model_free(&m);
     /* an SCD default kind brings its arguments */
     pc.d_kind = "SCD_TYPE_2_BY_COLUMN (unique_key id, columns [a, b], batch_size 2)";
@@ -264,7 +264,11 @@ static void test_malformed_headers(void **state)
     expect_error("MODEL (name a..b);\nSELECT 1", "expected name [catalog.]schema.table");
     expect_error("MODEL (name \"a\" \"b\");\nSELECT 1", "expected name [catalog.]schema.table");
     expect_error("MODEL (\n  name a.b,\n  colour 'red'\n);\nSELECT 1", "models/x.sql:3: unknown property 'colour': expected name, kind");
-    expect_error("MODEL (\n  name a.b,\n  kind MANAGED\n);\nSELECT 1", "models/x.sql:3: unknown kind 'MANAGED': expected VIEW, FULL, SEED");
+    expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_3\n);\nSELECT 1", "models/x.sql:3: unknown kind 'SCD_TYPE_3': expected VIEW, FULL, SEED");
+    /* SQLMesh's kinds materia cannot run are refused by name */
+    expect_error("MODEL (name a.b, kind MANAGED);\nSELECT 1", "models/x.sql:1: kind MANAGED is not supported by materia");
+    expect_error("MODEL (name a.b, kind CUSTOM (materialization 'x'));\nSELECT 1",
+                 "models/x.sql:1: kind CUSTOM is not supported by materia");
     expect_error("MODEL (\n  name a.b,\n  kind SCD_TYPE_2\n);\nSELECT 1", "models/x.sql:3: expected SCD_TYPE_2_BY_TIME (unique_key COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_TIME_RANGE);\nSELECT 1", "expected INCREMENTAL_BY_TIME_RANGE (time_column COLUMN)");
     expect_error("MODEL (name a.b, kind INCREMENTAL_BY_UNIQUE_KEY (time_column x));\nSELECT 1", "unknown INCREMENTAL_BY_UNIQUE_KEY property 'time_column': expected unique_key");
