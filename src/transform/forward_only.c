@@ -84,30 +84,6 @@ bool forward_only_migrate_only(const struct model *m, const struct plan_item *it
     return it->forward_only && (m->kind == KIND_FULL ? !it->fo_rebuild : m->kind != KIND_VIEW && it->todo.n == 0);
 }
 
-/* Columns (names, types) of a relation ("t" or "(SELECT ...)"), in order. */
-static int describe(duckdb_connection con, const char *rel, struct strlist *names, struct strlist *types,
-                    struct mt_err *err)
-{
-    char *sql = xasprintf("SELECT column_name, column_type FROM (DESCRIBE %s)", rel);
-    duckdb_result res;
-    int rc = 0;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        mt_errf(err, "%s", duckdb_result_error(&res));
-        rc = -1;
-    } else {
-        for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-            char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
-            strlist_push(names, n);
-            strlist_push(types, t);
-            duckdb_free(n);
-            duckdb_free(t);
-        }
-    }
-    duckdb_destroy_result(&res);
-    free(sql);
-    return rc;
-}
-
 static long find_ci(const struct strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -170,8 +146,8 @@ int forward_only_migrate(duckdb_connection con, const struct plan *pl, const str
     sb_init(&d.alters);
     sb_init(&d.shown);
     char *src = xasprintf("(%s\n)", query);
-    int r = describe(con, it->physical, &tn, &tt, err);
-    if (r == 0) r = describe(con, src, &sn, &st, err);
+    int r = db_describe(con, it->physical, &tn, &tt, err);
+    if (r == 0) r = db_describe(con, src, &sn, &st, err);
     free(src);
     enum change_policy pd = change_policy_of(m, true), pa = change_policy_of(m, false);
     bool destructive = false, additive = false;
@@ -253,8 +229,8 @@ int forward_only_insert_columns(duckdb_connection con, const struct model *m, co
      * the table's columns only (base.py _get_source_queries_and_columns_to_types) */
     struct strlist tn = {0}, tt = {0}, sn = {0}, st = {0};
     char *src = xasprintf("(%s\n)", query);
-    int r = describe(con, table, &tn, &tt, err);
-    if (r == 0) r = describe(con, src, &sn, &st, err);
+    int r = db_describe(con, table, &tn, &tt, err);
+    if (r == 0) r = db_describe(con, src, &sn, &st, err);
     free(src);
     size_t n = 0;
     for (size_t c = 0; r == 0 && c < sn.n; c++)

@@ -33,29 +33,6 @@
 #include "util/err.h"
 #include "util/strbuf.h"
 
-/* A table's columns (DESCRIBE): names and DuckDB type text, in order. */
-static int describe(duckdb_connection con, const char *table, struct strlist *names, struct strlist *types,
-                    struct mt_err *err)
-{
-    char *sql = xasprintf("DESCRIBE %s", table);
-    duckdb_result res;
-    int rc = 0;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        rc = mt_errf(err, "%s", duckdb_result_error(&res));
-    } else {
-        for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-            char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
-            strlist_push(names, n);
-            strlist_push(types, t);
-            duckdb_free(n);
-            duckdb_free(t);
-        }
-    }
-    duckdb_destroy_result(&res);
-    free(sql);
-    return rc;
-}
-
 static long find(const struct strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -380,7 +357,7 @@ static int create_table(duckdb_connection con, const struct model *m, const char
         /* ctas_query: the query's columns, plus the managed ones it does not select */
         rc = db_execf(con, err, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (%s\n) AS _materia_q LIMIT 0", physical,
                       query);
-        if (rc == 0) rc = describe(con, physical, &names, &types, err);
+        if (rc == 0) rc = db_describe(con, physical, &names, &types, err);
         const char *managed[2] = {k->valid_from, k->valid_to};
         for (int i = 0; i < 2 && rc == 0; i++) {
             if (find(&names, managed[i]) >= 0) continue;
@@ -408,8 +385,8 @@ static int copy_live(duckdb_connection con, const struct model *m, const char *p
     strbuf bad;
     sb_init(&bad);
     int rc = create_table(con, m, physical, query, err);
-    if (rc == 0) rc = describe(con, physical, &nn, &nt, err);
-    if (rc == 0) rc = describe(con, from, &on, &ot, err);
+    if (rc == 0) rc = db_describe(con, physical, &nn, &nt, err);
+    if (rc == 0) rc = db_describe(con, from, &on, &ot, err);
     for (size_t i = 0; i < on.n && rc == 0; i++) {
         long j = find(&nn, on.v[i]);
         if (j < 0 || strcmp(nt.v[j], ot.v[i]))
@@ -455,7 +432,7 @@ int scd2_build(duckdb_connection con, const struct model *m, const char *physica
     }
     if (rc < 0 || !merge) return rc;
     struct scd2_sql q = {.m = m, .k = k, .vf = k->valid_from, .vt = k->valid_to, .by_col = m->kind == KIND_SCD2_COLUMN};
-    if ((rc = describe(con, physical, &q.cols, &q.types, err)) == 0) {
+    if ((rc = db_describe(con, physical, &q.cols, &q.types, err)) == 0) {
         long f = find(&q.cols, q.vf);
         if (f < 0 || find(&q.cols, q.vt) < 0)
             rc = mt_errf(err, "table %s has no %s column: an SCD type 2 table needs %s and %s", physical,

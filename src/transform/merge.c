@@ -119,30 +119,6 @@ static void rewrite_aliases(const char *sql, strbuf *out)
     }
 }
 
-/* Columns (names, types) of a relation ("t" or "(SELECT ...)"), in order. */
-static int describe(duckdb_connection con, const char *rel, struct strlist *names, struct strlist *types,
-                    struct mt_err *err)
-{
-    char *sql = xasprintf("SELECT column_name, column_type FROM (DESCRIBE %s)", rel);
-    duckdb_result res;
-    int rc = 0;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        mt_errf(err, "%s", duckdb_result_error(&res));
-        rc = -1;
-    } else {
-        for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-            char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
-            strlist_push(names, n);
-            strlist_push(types, t);
-            duckdb_free(n);
-            duckdb_free(t);
-        }
-    }
-    duckdb_destroy_result(&res);
-    free(sql);
-    return rc;
-}
-
 static long find_ci(const struct strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -194,8 +170,8 @@ int merge_into(duckdb_connection con, const struct project *p, size_t mi, const 
     sb_init(&sql);
     sb_init(&src);
     sb_appendf(&src, "(%s\n)", query);
-    int r = describe(con, table, &tn, &tt, err);
-    if (r == 0) r = describe(con, src.buf, &sn, &st, err);
+    int r = db_describe(con, table, &tn, &tt, err);
+    if (r == 0) r = db_describe(con, src.buf, &sn, &st, err);
     sb_appendf(&sql, "MERGE INTO %s AS " TGT " USING (SELECT ", table);
     for (size_t c = 0; r == 0 && c < tn.n; c++) {
         /* the table's columns, by name (base.py _get_source_queries_and_columns_to_types) */

@@ -138,3 +138,25 @@ int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_e
     return 0;
 }
 
+
+int db_describe(duckdb_connection con, const char *rel, struct strlist *names, struct strlist *types,
+                struct mt_err *err)
+{
+    char *sql = xasprintf("SELECT column_name, column_type FROM (DESCRIBE %s)", rel);
+    duckdb_result res;
+    int rc = 0;
+    if (duckdb_query(con, sql, &res) == DuckDBError) {
+        rc = mt_errf(err, "%s", duckdb_result_error(&res));
+    } else {
+        for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+            char *n = duckdb_value_varchar(&res, 0, r), *t = duckdb_value_varchar(&res, 1, r);
+            strlist_push(names, n);
+            strlist_push(types, t);
+            duckdb_free(n);
+            duckdb_free(t);
+        }
+    }
+    duckdb_destroy_result(&res);
+    free(sql);
+    return rc;
+}

@@ -17,6 +17,7 @@
 
 #include "util/strbuf.h"
 #include "util/err.h"
+#include "util/strlist.h"
 
 struct db {
     duckdb_database db;
@@ -43,6 +44,10 @@ int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *fou
 int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_err *err);
 
 /* "name" with embedded quotes doubled. */
+/* The columns of a relation (a table name or "(SELECT ...)"), in order: names and DuckDB type
+ * text appended to names/types (DESCRIBE). 0, or -1 with DuckDB's message in err. */
+int db_describe(duckdb_connection con, const char *rel, struct strlist *names, struct strlist *types,
+                struct mt_err *err);
 void db_quote_ident(strbuf *sb, const char *ident);
 /* 'text' with embedded quotes doubled. */
 void db_quote_literal(strbuf *sb, const char *text);
