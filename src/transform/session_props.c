@@ -11,40 +11,9 @@
 #include <strings.h>
 
 #include "transform/session_props.h"
+#include "transform/engine.h"
 #include "util/strbuf.h"
 #include "util/strlist.h"
-
-/* "(a, b)" / "[a, b]" / "a" into trimmed items at top-level commas (macros.c's
- * sql_split_list, kept here so header.c's fuzz target links without the renderer). */
-static void split_list(const char *text, struct strlist *out)
-{
-    const char *s = text;
-    while (isspace((unsigned char)*s)) s++;
-    size_t len = strlen(s);
-    while (len && isspace((unsigned char)s[len - 1])) len--;
-    if (len >= 2 && ((s[0] == '(' && s[len - 1] == ')') || (s[0] == '[' && s[len - 1] == ']'))) s++, len -= 2;
-    int depth = 0;
-    char q = 0;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? s[i] : ',';
-        if (q) { if (c == q) q = 0; continue; }
-        if (c == '\'' || c == '"') q = c;
-        else if (c == '(' || c == '[') depth++;
-        else if (c == ')' || c == ']') depth--;
-        else if (c == ',' && depth == 0) {
-            size_t a = start, b = i;
-            while (a < b && isspace((unsigned char)s[a])) a++;
-            while (b > a && isspace((unsigned char)s[b - 1])) b--;
-            if (b > a) {
-                char *item = xstrndup(s + a, b - a);
-                strlist_push(out, item);
-                free(item);
-            }
-            start = i + 1;
-        }
-    }
-}
 
 static bool is_literal(const char *s)
 {
@@ -73,7 +42,7 @@ static long top_eq(const char *s)
 int session_props_check(const char *raw, const char *file, int line, struct mt_err *err)
 {
     struct strlist items = {0};
-    split_list(raw, &items);
+    sql_split_list(raw, &items);
     int rc = 0;
     for (size_t k = 0; k < items.n && rc == 0; k++) {
         const char *it = items.v[k];
@@ -95,13 +64,13 @@ int session_props_check(const char *raw, const char *file, int line, struct mt_e
             }
             /* a lone (a, b) is one label; (..), (..) / [..] a list of them */
             struct strlist labels = {0}, one = {0};
-            split_list(v, &labels);
+            sql_split_list(v, &labels);
             bool single = *v == '(' && labels.n && labels.v[0][0] != '(';
             if (single) { strlist_free(&labels); strlist_push(&labels, v); }
             for (size_t l = 0; l < labels.n && rc == 0; l++) {
                 strlist_free(&one);
                 bool ok = labels.v[l][0] == '(';
-                if (ok) split_list(labels.v[l], &one);
+                if (ok) sql_split_list(labels.v[l], &one);
                 ok = ok && one.n == 2 && is_literal(one.v[0]) && is_literal(one.v[1]);
                 if (!ok)
                     rc = mt_errf(err, "%s:%d: Invalid entry in `session_properties.query_label`. Must be tuples of "
