@@ -158,6 +158,11 @@ struct state {
 };
 /* Loads the current environment (empty when the schema does not exist yet). */
 int state_load(duckdb_connection con, struct state *st, struct mt_err *err);
+/* The state read by two queries: models_sql (model, fingerprint, def_hash, physical, inputs_fp,
+ * kind, last run in µs; ordered by model) and intervals_sql (model, start µs, end µs) —
+ * state_load's for prod, env.c's for an environment. */
+int state_load_from(duckdb_connection con, const char *models_sql, const char *intervals_sql, struct state *st,
+                    struct mt_err *err);
 void state_free(struct state *st);
 const struct model_state *state_find(const struct state *st, const char *model);
 

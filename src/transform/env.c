@@ -84,55 +84,21 @@ static int64_t env_rows(duckdb_connection con, const char *env)
 int env_state_load(duckdb_connection con, const char *env, struct state *st, struct mt_err *err)
 {
     if (env_rows(con, env) == 0) return state_load(con, st, err);
-    memset(st, 0, sizeof *st);
-    strbuf sql;
-    sb_init(&sql);
-    sb_append(&sql, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, epoch_us(last_run_at) "
-                    "FROM _materia.environments WHERE environment = ");
-    db_quote_literal(&sql, env);
-    sb_append(&sql, " ORDER BY model");
-    duckdb_result res;
-    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        mt_errf(err, "reading _materia.environments: %s", duckdb_result_error(&res));
-        duckdb_destroy_result(&res);
-        sb_free(&sql);
-        return -1;
-    }
-    idx_t rows = duckdb_row_count(&res);
-    st->v = xcalloc(rows ? rows : 1, sizeof *st->v);
-    for (idx_t r = 0; r < rows; r++) {
-        struct model_state *m = &st->v[st->n++];
-        m->model = col_str(&res, 0, r);
-        m->fingerprint = col_str(&res, 1, r);
-        m->def_hash = col_str(&res, 2, r);
-        m->physical = col_str(&res, 3, r);
-        m->inputs_fp = col_str(&res, 4, r);
-        m->kind = col_str(&res, 5, r);
-        m->last_run_us = duckdb_value_is_null(&res, 6, r) ? INT64_MIN : duckdb_value_int64(&res, 6, r);
-    }
-    duckdb_destroy_result(&res);
-    sb_reset(&sql);
-    sb_append(&sql, "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
-                    "JOIN _materia.environments e ON e.model = i.model AND e.fingerprint = i.fingerprint "
-                    "AND e.environment = ");
-    db_quote_literal(&sql, env);
-    sb_append(&sql, " ORDER BY i.model, i.start_ts");
-    int rc = 0;
-    if (duckdb_query(con, sql.buf, &res) == DuckDBError) {
-        mt_errf(err, "reading _materia.intervals: %s", duckdb_result_error(&res));
-        state_free(st);
-        rc = -1;
-    } else {
-        rows = duckdb_row_count(&res);
-        for (idx_t r = 0; r < rows; r++) {
-            char *name = duckdb_value_varchar(&res, 0, r);
-            struct model_state *cur = (struct model_state *)state_find(st, name);
-            duckdb_free(name);
-            if (cur) ranges_add(&cur->done, duckdb_value_int64(&res, 1, r), duckdb_value_int64(&res, 2, r));
-        }
-    }
-    duckdb_destroy_result(&res);
-    sb_free(&sql);
+    strbuf models, intervals;
+    sb_init(&models);
+    sb_init(&intervals);
+    sb_append(&models, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, epoch_us(last_run_at) "
+                       "FROM _materia.environments WHERE environment = ");
+    db_quote_literal(&models, env);
+    sb_append(&models, " ORDER BY model");
+    sb_append(&intervals, "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
+                          "JOIN _materia.environments e ON e.model = i.model AND e.fingerprint = i.fingerprint "
+                          "AND e.environment = ");
+    db_quote_literal(&intervals, env);
+    sb_append(&intervals, " ORDER BY i.model, i.start_ts");
+    int rc = state_load_from(con, models.buf, intervals.buf, st, err); /* state.c reads both */
+    sb_free(&models);
+    sb_free(&intervals);
     return rc;
 }
 

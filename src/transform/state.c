@@ -80,14 +80,13 @@ static char *col_str(duckdb_result *res, idx_t c, idx_t r)
     return s;
 }
 
-int state_load(duckdb_connection con, struct state *st, struct mt_err *err)
+int state_load_from(duckdb_connection con, const char *models_sql, const char *intervals_sql, struct state *st,
+                    struct mt_err *err)
 {
     memset(st, 0, sizeof *st);
-    if (!state_tables_exist(con, "SELECT 1 FROM _materia.models, _materia.intervals LIMIT 0")) return 0;
     duckdb_result res;
-    if (duckdb_query(con, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, "
-                          "epoch_us(last_run_at) FROM _materia.models ORDER BY model", &res) == DuckDBError) {
-        mt_errf(err, "reading _materia.models: %s", duckdb_result_error(&res));
+    if (duckdb_query(con, models_sql, &res) == DuckDBError) {
+        mt_errf(err, "reading the models' state: %s", duckdb_result_error(&res));
         duckdb_destroy_result(&res);
         return -1;
     }
@@ -104,9 +103,7 @@ int state_load(duckdb_connection con, struct state *st, struct mt_err *err)
         m->last_run_us = duckdb_value_is_null(&res, 6, r) ? INT64_MIN : duckdb_value_int64(&res, 6, r);
     }
     duckdb_destroy_result(&res);
-    if (duckdb_query(con, "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
-                          "JOIN _materia.models m ON m.model = i.model AND m.fingerprint = i.fingerprint "
-                          "ORDER BY i.model, i.start_ts", &res) == DuckDBError) {
+    if (duckdb_query(con, intervals_sql, &res) == DuckDBError) {
         mt_errf(err, "reading _materia.intervals: %s", duckdb_result_error(&res));
         duckdb_destroy_result(&res);
         state_free(st);
@@ -122,6 +119,17 @@ int state_load(duckdb_connection con, struct state *st, struct mt_err *err)
     }
     duckdb_destroy_result(&res);
     return 0;
+}
+
+int state_load(duckdb_connection con, struct state *st, struct mt_err *err)
+{
+    memset(st, 0, sizeof *st);
+    if (!state_tables_exist(con, "SELECT 1 FROM _materia.models, _materia.intervals LIMIT 0")) return 0;
+    return state_load_from(con, "SELECT model, fingerprint, def_hash, physical, inputs_fp, kind, "
+                                "epoch_us(last_run_at) FROM _materia.models ORDER BY model",
+                           "SELECT i.model, epoch_us(i.start_ts), epoch_us(i.end_ts) FROM _materia.intervals i "
+                           "JOIN _materia.models m ON m.model = i.model AND m.fingerprint = i.fingerprint "
+                           "ORDER BY i.model, i.start_ts", st, err);
 }
 
 void state_free(struct state *st)
