@@ -339,9 +339,17 @@ static int64_t search(const struct cron_expr *c, int64_t x, int dir)
         } else if (!day_ok(c, y, m, d, day)) {
             x = dir > 0 ? (day + 1) * 86400 : day * 86400 - 60;
         } else if (!(c->hours >> h & 1)) {
-            x = day * 86400 + (int64_t)h * 3600 + (dir > 0 ? 3600 : -60);
+            /* straight to the next (previous) allowed hour of the day, else the next (previous) day */
+            uint32_t later = c->hours & ~((UINT32_C(2) << h) - 1), earlier = c->hours & ((UINT32_C(1) << h) - 1);
+            if (dir > 0) x = later ? day * 86400 + (int64_t)__builtin_ctz(later) * 3600 : (day + 1) * 86400;
+            else x = earlier ? day * 86400 + (int64_t)(31 - __builtin_clz(earlier)) * 3600 + 3540 : day * 86400 - 60;
         } else if (!(c->minutes >> mi & 1)) {
-            x += dir * 60;
+            /* the same for minutes: one step, not one per minute (a project's load asks every
+             * model's cron for its next ticks) */
+            uint64_t later = c->minutes & ~((UINT64_C(2) << mi) - 1), earlier = c->minutes & ((UINT64_C(1) << mi) - 1);
+            int64_t hour = day * 86400 + (int64_t)h * 3600;
+            if (dir > 0) x = later ? hour + (int64_t)__builtin_ctzll(later) * 60 : hour + 3600;
+            else x = earlier ? hour + (int64_t)(63 - __builtin_clzll(earlier)) * 60 : hour - 60;
         } else {
             return x;
         }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -203,12 +204,56 @@ static void test_to_datetime(void **state)
         if (timelike_parse(bad[i], now, &us, &d) == 0) fail_msg("'%s' parsed", bad[i]);
 }
 
+/* search() jumps to the next allowed hour and minute in one step (cron.c): the same ticks as
+ * walking minute by minute. Random minute/hour sets (every day and month allowed, UTC), random
+ * times over 2000–2040; the reference walks whole minutes for at most two days. */
+static bool ref_match(const struct cron_expr *c, int64_t s)
+{
+    int64_t sod = ((s % 86400) + 86400) % 86400;
+    return (c->hours >> (sod / 3600) & 1) && (c->minutes >> (sod % 3600 / 60) & 1);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void test_jump_equals_minute_walk(void **state)
+{
+    (void)state;
+    struct cron_expr c = C("* * * * *", NULL);
+    uint64_t seed = 88172645463325252ULL;
+#define RND() xorshift(&seed)
+    for (int k = 0; k < 3000; k++) {
+        c.minutes = RND() & ((UINT64_C(1) << 60) - 1);
+        c.hours = (uint32_t)RND() & ((UINT32_C(1) << 24) - 1);
+        if (k % 3 == 0) c.minutes &= RND() & RND() & RND(); /* sparse sets: long jumps */
+        if (k % 4 == 0) c.hours &= (uint32_t)(RND() & RND());
+        if (!c.minutes) c.minutes = UINT64_C(1) << (RND() % 60);
+        if (!c.hours) c.hours = UINT32_C(1) << (RND() % 24);
+        int64_t us = (int64_t)(946684800 + RND() % (40 * 366 * 86400ULL)) * 1000000 + (int64_t)(RND() % 1000000);
+        int64_t s = us / 1000000 / 60 * 60 + 60, want = INT64_MAX;
+        for (int i = 0; i < 2 * 1440 && want == INT64_MAX; i++, s += 60)
+            if (ref_match(&c, s)) want = s * 1000000;
+        assert_int_equal(cron_expr_next(&c, us), want);
+        s = (us - 1) / 1000000 / 60 * 60, want = INT64_MIN;
+        for (int i = 0; i < 2 * 1440 && want == INT64_MIN; i++, s -= 60)
+            if (ref_match(&c, s)) want = s * 1000000;
+        assert_int_equal(cron_expr_prev(&c, us), want);
+    }
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqlmesh_test_cron),      cmocka_unit_test(test_croniter_fields),
         cmocka_unit_test(test_cron_tz),                cmocka_unit_test(test_interval_unit_from_cron),
         cmocka_unit_test(test_refused_and_invalid),    cmocka_unit_test(test_to_datetime),
+        cmocka_unit_test(test_jump_equals_minute_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
