@@ -268,9 +268,12 @@ static int next_tok(struct lex *lx, struct mtok *t)
     } else {
         const char *rest = lx->s + lx->pos;
         size_t left = lx->len - lx->pos, n = 1;
-        for (const char *const *o = ops3; *o; o++)
+        /* only these start a 2- or 3-character operator (ops2, ops3); brackets and commas,
+         * most of a query's punctuation, skip the table walk */
+        bool op = c && strchr("-:<>!|=*/", c);
+        for (const char *const *o = ops3; op && *o; o++)
             if (left >= 3 && !strncmp(rest, *o, 3)) n = 3;
-        if (n == 1)
+        if (op && n == 1)
             for (const char *const *o = ops2; *o; o++)
                 if (left >= 2 && !strncmp(rest, *o, 2)) n = 2;
         /* an operator stops where a comment starts, as in DuckDB's scanner: slash slash star

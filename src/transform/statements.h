@@ -5,6 +5,7 @@
 #define MATERIA_TRANSFORM_STATEMENTS_H
 
 #include <duckdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,11 @@ const char *stmt_kind_name(enum stmt_kind k);
  * excluded) into m->query (+ query_line; left NULL when there is no query) and m->stmts.
  * -1 with "file:line: ..." in err. */
 int stmts_split(struct model *m, const char *text, size_t len, int line0, struct mt_err *err);
+/* stmts_split's two paths, apart for the test that holds them equal (test_statements.c):
+ * stmts_plain_query says text is one macro-free SELECT/FROM statement (the query is then the
+ * text trimmed, no lexing); stmts_split_lexed lexes it with the macro lexer (any text). */
+bool stmts_plain_query(const char *text, size_t len);
+int stmts_split_lexed(struct model *m, const char *text, size_t len, int line0, struct mt_err *err);
 void model_stmts_free(struct model *m);
 /* The comments before the first token of text (a model file: those before MODEL, which are
  * SQLMesh's description when the model sets none: definition.py load_sql_based_model
