@@ -220,8 +220,6 @@ void plan_print(const struct plan *pl, FILE *out);
  * (VARCHAR where none is written); false when it declares none. The one reader of that
  * property (seeds' read_csv columns, @STAR, unit tests). */
 bool model_columns(const struct model *m, struct strlist *names, struct strlist *types);
-/* A model's `start` in microseconds (0, the epoch, when it has none). */
-int64_t model_start_us(const struct model *m);
 /* A SEED model's CSV path: seed_path as written, relative to the model file. Caller frees. */
 char *seed_abs_path(const struct model *m);
 /* The execution times [*lo, *hi) around pl->exec_us in which this plan's answer cannot

@@ -142,6 +142,8 @@ struct model {
     bool disable_restatement; /* incremental kinds' disable_restatement true (restate.c) */
     bool kind_set, cron_set; /* written in the file (else the default: VIEW, @daily) */
     bool start_default;    /* start came from config.yaml's model_defaults */
+    int64_t start_inferred; /* with no start: SQLMesh's inferred start (schedule_infer_starts,
+                               set by the planner; 0 until a plan is built) */
     bool disabled;         /* enabled false: not loaded (project.c), as in SQLMesh */
     char *stamp;           /* SQLMesh's stamp: part of the definition's hash */
     char *gateway;         /* the model's own gateway (must be the one in use), or NULL */

@@ -108,11 +108,6 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
     return 0;
 }
 
-int64_t model_start_us(const struct model *m)
-{
-    return model_start_at(m, time_now_us());
-}
-
 int plan_build(const struct config *cfg, duckdb_connection con, bool with_state, int64_t exec_us, struct plan *pl,
                struct mt_err *err)
 {
@@ -141,6 +136,7 @@ int plan_build_env(const struct config *cfg, duckdb_connection con, bool with_st
         if (rc < 0) goto fail;
         if (m->partitioned_by.n && kind_partitioned_by_check(m, con, err) < 0) goto fail;
     }
+    schedule_infer_starts(p, exec_us);
     if (with_state && (pl->env ? env_state_load(con, pl->env, &pl->st, err) : state_load(con, &pl->st, err)) < 0)
         goto fail;
     double t3 = clock_mono_ms();

@@ -191,7 +191,7 @@ int restate_apply(struct plan *pl, duckdb_connection con, const struct plan_opts
     if (rc == 0 && o->end) rc = parse_time("--end", o->end, &end, &end_date, err);
     if (rc == 0 && !o->start)
         for (size_t i = 0; i < p->n; i++)
-            if (model_start_us(&p->models[i]) < start) start = model_start_us(&p->models[i]);
+            if (model_start_at(&p->models[i], pl->exec_us) < start) start = model_start_at(&p->models[i], pl->exec_us);
     if (rc == 0 && start >= end + (end_date ? 86400 * US_PER_SEC : 0))
         rc = mt_errf(err, "--start must be before --end");
     if (rc < 0) {

@@ -23,6 +23,7 @@
 #include "transform/columns_cast.h"
 #include "transform/comments.h"
 #include "transform/statements.h"
+#include "transform/schedule.h"
 #include "util/err.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -426,7 +427,7 @@ static void audit_times_of(const struct run_ctx *rc, const struct model *m, cons
         if (it->todo.n == 0) t->start_us = exec;
         else t->start_us = it->todo.v[0].s, t->end_us = it->todo.v[it->todo.n - 1].e;
     } else if (m->kind != KIND_SEED) {
-        t->start_us = model_start_us(m);
+        t->start_us = model_start_at(m, rc->pl->exec_us);
     }
 }
 
@@ -480,7 +481,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         strbuf q;
         sb_init(&q);
         int64_t s = it->todo.n ? it->todo.v[0].s : rc->pl->exec_us, e = it->todo.n ? it->todo.v[0].e : rc->pl->exec_us;
-        if (m->kind == KIND_FULL) s = model_start_us(m), e = rc->pl->exec_us;
+        if (m->kind == KIND_FULL) s = model_start_at(m, rc->pl->exec_us), e = rc->pl->exec_us;
         int r = render(rc, it, s, e, &q);
         if (r == 0) r = forward_only_migrate(rc->con, rc->pl, it, q.buf, &rc->audit_warnings, rc->err);
         sb_free(&q);
@@ -527,7 +528,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
     strbuf q, sql;
     sb_init(&q);
     sb_init(&sql);
-    int64_t s = m->kind == KIND_SEED ? 0 : model_start_us(m);
+    int64_t s = m->kind == KIND_SEED ? 0 : model_start_at(m, rc->pl->exec_us);
     int r = run_stmts(rc, it, STMT_PRE, it->new_version, s, rc->pl->exec_us);
     if (r == 0 && m->kind == KIND_SEED) seed_sql(m, &q);
     else if (r == 0) {
@@ -576,7 +577,7 @@ static int promote(struct run_ctx *rc, const struct plan_item *it)
         /* ON_VIRTUAL_UPDATE statements, @this_model the view, when the view moves to a new
          * version (SQLMesh: evaluator.py _promote_snapshot, runtime stage 'promoting') */
         struct stmts_env env = {.this_model = view.buf, .runtime_stage = "promoting",
-                                .start_us = m->kind == KIND_SEED ? 0 : model_start_us(m),
+                                .start_us = m->kind == KIND_SEED ? 0 : model_start_at(m, rc->pl->exec_us),
                                 .end_us = rc->pl->exec_us, .exec_us = rc->pl->exec_us};
         r = stmts_run(&rc->pl->proj, it->m, rc->cfg, rc->con, STMT_ON_VIRTUAL_UPDATE, &env, rc->err);
     }

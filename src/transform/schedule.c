@@ -7,8 +7,9 @@
  * Snapshot.missing_intervals, inclusive_exclusive, compute_missing_intervals), for a
  * `sqlmesh run`: start = the model's start, end = execution time, execution time = the
  * run's. compute_missing_intervals walks one interval at a time; here the same sets are
- * computed as ranges (a model without start begins in 1970, as materia always has, and
- * 5-minute intervals since then are not walked one by one).
+ * computed as ranges (a start years back with 5-minute intervals is not walked one by
+ * one). A model without start starts where SQLMesh's start_date infers it
+ * (schedule_infer_starts: its parents' earliest start, else the cron's previous tick).
  *
  * One materia rule is kept on top: when a model is a new version, or its input files or
  * parents' data changed, the current partial interval (up to the execution time) is also
@@ -186,7 +187,28 @@ int64_t model_start_at(const struct model *m, int64_t exec_us)
 {
     int64_t s;
     bool d;
-    return m->start && timelike_parse(m->start, exec_us, &s, &d) == 0 ? s : 0;
+    if (!m->start) return m->start_inferred;
+    return timelike_parse(m->start, exec_us, &s, &d) == 0 ? s : 0;
+}
+
+void schedule_infer_starts(struct project *p, int64_t exec_us)
+{
+    /* snapshot/definition.py start_date: the model's start; else the earliest start of its
+     * parents that are models (external tables are no snapshots); else, with none, the tick
+     * before the cron's floor of the end (the execution time): a new daily root model with
+     * no start processes yesterday, not every day since 1970. In topological order, so a
+     * parent's start is known before its children's. */
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = p->order[k];
+        struct model *m = &p->models[i];
+        if (m->start) continue;
+        int64_t s = INT64_MAX;
+        for (size_t j = 0; j < p->n_parents[i]; j++) {
+            int64_t ps = model_start_at(&p->models[p->parents[i][j]], exec_us);
+            if (ps < s) s = ps;
+        }
+        m->start_inferred = s != INT64_MAX ? s : cron_expr_prev(&m->cronx, cron_expr_floor(&m->cronx, exec_us));
+    }
 }
 
 int64_t model_end_at(const struct model *m, int64_t exec_us, bool *end_is_date)

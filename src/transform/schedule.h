@@ -22,10 +22,15 @@ int timelike_parse(const char *s, int64_t now_us, int64_t *us, bool *is_date);
  * and checks it against the cron as node.py _node_root_validator does. */
 int model_schedule_finish(struct model *m, struct mt_err *err);
 
-/* start/end resolved at exec_us ("1 week ago" moves with it); 0 / INT64_MAX when unset.
+/* start/end resolved at exec_us ("1 week ago" moves with it); with no start, the inferred
+ * one (start_inferred: 0 before a plan sets it); INT64_MAX with no end.
  * *end_is_date tells whether end is a date (its whole day is included). */
 int64_t model_start_at(const struct model *m, int64_t exec_us);
 int64_t model_end_at(const struct model *m, int64_t exec_us, bool *end_is_date);
+/* Sets start_inferred of every model with no start, as SQLMesh infers it at exec_us
+ * (parents' earliest start, else the cron's tick before its floor). Needs dag_build's
+ * parents and order. */
+void schedule_infer_starts(struct project *p, int64_t exec_us);
 /* node.py _date_validator and _node_root_validator: start and end time-like, end needs a
  * start, start not after end. what names where start came from for the message. */
 int model_schedule_check(const struct model *m, int64_t exec_us, const char *start_where, struct mt_err *err);

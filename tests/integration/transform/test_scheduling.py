@@ -182,6 +182,44 @@ def test_start_less_than_one_interval_before_a_run_has_nothing_missing():
     s.cleanup()
 
 
+def test_no_start_is_inferred_as_sqlmesh_does():
+    # snapshot/definition.py start_date (tests/core/test_snapshot.py test_earliest_start_date:
+    # sushi.waiter_names, a seed with no start, starts "yesterday"): a model with no start
+    # starts at its model parents' earliest start; with none, at the cron's tick before the
+    # floor of the end (the execution time) — not in 1970
+    child = ("MODEL (\n  name raw.child,\n  kind INCREMENTAL_BY_TIME_RANGE (time_column ts)\n);\n"
+             "SELECT id, ts FROM raw.events WHERE ts BETWEEN @start_ts AND @end_ts\n")
+    s = new_scratch("transform-sched", {**incr("  audits (not_null(columns := (id)))"), "models/raw/child.sql": child})
+    land(s, "ev/a.csv", "id,ts\n1,2024-01-02 10:00\n2,2024-01-09 10:00\n3,2024-01-10 08:00\n")
+    p = plan(s, "2024-01-10 12:00")
+    assert todo(p) == [("2024-01-09 00:00:00", "2024-01-10 12:00:00")], p
+    assert todo(p, "raw.child") == [("2024-01-09 00:00:00", "2024-01-10 12:00:00")], p
+    run(s, "2024-01-10 12:00")
+    assert ids(s) == [2, 3] and ids(s, "raw.child") == [2, 3], (ids(s), ids(s, "raw.child"))
+    s.cleanup()
+    # a parent's start is inherited; of two parents, the earlier start
+    other = ("MODEL (\n  name raw.other,\n  kind INCREMENTAL_BY_TIME_RANGE (time_column ts),\n  start '2024-01-05'\n);\n"
+             "SELECT 1 AS id, TIMESTAMP '2024-01-06 00:00' AS ts WHERE ts BETWEEN @start_ts AND @end_ts\n")
+    both = child.replace("FROM raw.events", "FROM (SELECT id, ts FROM raw.events UNION ALL SELECT id, ts FROM raw.other)")
+    s = new_scratch("transform-sched", {**incr("  start '2024-01-07'"), "models/raw/other.sql": other,
+                                        "models/raw/child.sql": child, "models/raw/both.sql":
+                                        both.replace("raw.child", "raw.both")})
+    p = plan(s, "2024-01-10 12:00")
+    assert todo(p, "raw.child") == [("2024-01-07 00:00:00", "2024-01-10 12:00:00")], p
+    assert todo(p, "raw.both") == [("2024-01-05 00:00:00", "2024-01-10 12:00:00")], p
+    s.cleanup()
+    # the cron's own tick: hourly, the hour before the current one
+    s = new_scratch("transform-sched", incr("  cron '@hourly'"))
+    assert todo(plan(s, "2024-01-10 12:30")) == [("2024-01-10 11:00:00", "2024-01-10 12:30:00")]
+    s.cleanup()
+    # a FULL model renders its inferred start too (@start_ds), relative to the execution time
+    s = new_scratch("transform-sched", {"models/f.sql": "MODEL (name f.full, kind FULL);\n"
+                                                         "SELECT @start_ds AS s, @end_ds AS e\n"})
+    run(s, "2024-01-10 12:00")
+    assert q(s, "SELECT s, e FROM f.full") == [{"s": "2024-01-09", "e": "2024-01-10"}], q(s, "SELECT s, e FROM f.full")
+    s.cleanup()
+
+
 def test_end_bounds_the_intervals():
     # tests/core/test_snapshot.py test_missing_intervals_node_start_end and
     # test_missing_intervals_past_end_date_with_lookback: a date end includes its day
@@ -351,7 +389,8 @@ if __name__ == "__main__":
     main([test_cron_expression_bounds_the_intervals, test_cron_steps_lists_and_weekday_names,
           test_cron_tz_runs_on_the_zones_clock, test_cron_refusals, test_interval_unit_written_and_derived,
           test_interval_unit_refusals, test_start_in_every_to_datetime_form,
-          test_start_less_than_one_interval_before_a_run_has_nothing_missing, test_end_bounds_the_intervals,
+          test_start_less_than_one_interval_before_a_run_has_nothing_missing,
+          test_no_start_is_inferred_as_sqlmesh_does, test_end_bounds_the_intervals,
           test_start_and_end_refusals, test_lookback_reprocesses_late_rows, test_lookback_unique_key_and_model_end,
           test_lookback_refusals, test_allow_partials_processes_the_cron_tick_partial_interval,
           test_allow_partials_with_a_daily_cron_changes_nothing, test_allow_partials_refusal,
