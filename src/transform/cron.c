@@ -421,12 +421,34 @@ int64_t cron_unit_seconds(enum cron_unit u)
     return 7 * 86400;
 }
 
+static bool same_fields(const struct cron_expr *a, const struct cron_expr *b)
+{
+    return a->minutes == b->minutes && a->hours == b->hours && a->days == b->days && a->months == b->months &&
+           a->dows == b->dows && a->dom_any == b->dom_any && a->dow_any == b->dow_any && a->dom_last == b->dom_last &&
+           a->tz == b->tz;
+}
+
 int cron_expr_unit(const struct cron_expr *c, int64_t now_us, enum cron_unit *u, char *why, size_t why_len)
 {
     /* utils/cron.py interval_seconds: five equal gaps after now → that gap; else
      * IntervalUnit.from_cron: the smallest gap between the next five ticks. Both in UTC. */
     struct cron_expr utc = *c;
     utc.tz = -1;
+    /* The answer depends only on the fields and on now's minute (cron_expr_next starts at
+     * the next whole minute), and a project asks it for every model, mostly with the same
+     * cron (and again for each config.yaml default): one remembered answer. The loader is
+     * single-threaded (serve never loads a project). */
+    static struct { struct cron_expr c; int64_t minute; enum cron_unit u; bool ok, set; } memo;
+    int64_t minute = fdiv(now_us, 60 * US);
+    if (memo.set && memo.minute == minute && same_fields(&memo.c, &utc)) {
+        if (memo.ok) *u = memo.u;
+        else snprintf(why, why_len, "must run at a frequency of 5 minutes or slower");
+        return memo.ok ? 0 : -1;
+    }
+    memset(&memo, 0, sizeof memo);
+    memo.c = utc;
+    memo.minute = minute;
+    memo.set = true;
     int64_t t[6];
     t[0] = cron_expr_next(&utc, now_us);
     for (int i = 1; i < 6; i++) t[i] = cron_expr_next(&utc, t[i - 1]);
@@ -435,7 +457,11 @@ int cron_expr_unit(const struct cron_expr *c, int64_t now_us, enum cron_unit *u,
         if (t[i] - t[i - 1] < gap) gap = t[i] - t[i - 1];
     gap /= US;
     for (size_t i = 0; i < sizeof UNITS / sizeof UNITS[0]; i++)
-        if (UNITS[i].seconds <= gap) { *u = UNITS[i].u; return 0; }
+        if (UNITS[i].seconds <= gap) {
+            *u = memo.u = UNITS[i].u;
+            memo.ok = true;
+            return 0;
+        }
     snprintf(why, why_len, "must run at a frequency of 5 minutes or slower");
     return -1;
 }
