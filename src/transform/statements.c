@@ -147,58 +147,114 @@ static char *stmt_text(const char *body, size_t len, const size_t *start, size_t
     return sb_detach(&pre);
 }
 
-/* The fast path's test: is text one SELECT (or FROM-first) statement with no macro in it —
- * nothing but blanks and ';' after its first top-level ';', no '@' and no Jinja brace, every
- * string, quoted name and comment closed, brackets balanced? Then the macro lexer would find
- * exactly one statement, the query, and no error, and its text is the body trimmed of blanks
- * and ';' (what the slow path makes of it). Most files are this; lexing them all at load
- * cost a project of 1,000 such models ~20 ms. Anything else answers false (the slow path
- * decides, errors included). */
+/* The fast path's test. Most model files are zero or more @DEF(...); statements and then one
+ * SELECT (or FROM-first) query, nothing after it but blanks, comments and ';'. For those the
+ * macro lexer finds the same thing every time — no pre-/post-statement, no ON_VIRTUAL_UPDATE
+ * block, the @DEFs kept in place — so the query is the body trimmed of blanks and ';' (what
+ * stmts_split_lexed makes of it, test_statements.c holds them equal). Lexing every body at
+ * load cost a project of 1,000 macro models ~100 ms. A WITH query counts when the first
+ * top-level SELECT/FROM/INSERT/UPDATE/DELETE/MERGE after its CTEs is SELECT or FROM, as
+ * is_query decides. This scanner only needs statement boundaries: strings, quoted names and comments closed, brackets balanced (and no deeper
+ * than the lexer allows), no ';' inside brackets, and nothing the lexer would refuse or read
+ * differently — a '@' not starting a name or a closed @{name}, Jinja, a brace, a dollar
+ * quote, a backslash escape, a JINJA_ word. Anything else answers false and the lexer
+ * decides, errors included. */
+static bool at_word(const char *t, size_t len, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    if (len - i < n || strncasecmp(t + i, w, n)) return false;
+    return i + n == len || !(isalnum((unsigned char)t[i + n]) || t[i + n] == '_' || t[i + n] == '$' ||
+                             (unsigned char)t[i + n] >= 0x80);
+}
+
 bool stmts_plain_query(const char *t, size_t len)
 {
-    /* a macro, Jinja (in a string too: SQLMesh's has_jinja), a dollar-quoted string, an
-     * escape in an E'' string: the lexer's to read */
-    for (const char *k = "@{}$\\"; *k; k++)
-        if (memchr(t, *k, len)) return false;
-    size_t i = 0;
+    if (memchr(t, '$', len) || memchr(t, '\\', len)) return false;
+    if (memchr(t, '{', len) && (memmem(t, len, "{{", 2) || memmem(t, len, "{%", 2))) return false;
+    /* the bytes that matter inside a statement; runs of others are skipped at once */
+    static const bool special[256] = {['-'] = 1, ['/'] = 1, ['\''] = 1, ['"'] = 1, ['@'] = 1, ['{'] = 1, ['}'] = 1,
+                                      ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1, [';'] = 1, ['j'] = 1, ['J'] = 1};
+    enum { START, DEF, DEF_END, WITH, QUERY, ENDED } st = START;
     int depth = 0;
-    bool first = true, ended = false;
+    size_t i = 0;
     while (i < len) {
         char c = t[i];
         if (c == '-' && i + 1 < len && t[i + 1] == '-') {
             while (i < len && t[i] != '\n') i++;
-        } else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
+            continue;
+        }
+        if (c == '/' && i + 1 < len && t[i + 1] == '*') {
             const char *e = memmem(t + i + 2, len - i - 2, "*/", 2);
             if (!e) return false;
             i = (size_t)(e - t) + 2;
-        } else if (isspace((unsigned char)c)) {
-            i++;
-        } else if (ended) {
-            if (c != ';') return false;
-            i++;
-        } else if (first) {
-            /* the first word: SELECT or FROM, then not a name character */
-            size_t n = len - i >= 6 && !strncasecmp(t + i, "select", 6) ? 6
-                     : len - i >= 4 && !strncasecmp(t + i, "from", 4) ? 4 : 0;
-            if (!n || (i + n < len && (isalnum((unsigned char)t[i + n]) || t[i + n] == '_' || t[i + n] == '$')))
-                return false;
-            i += n;
-            first = false;
-        } else if (c == '\'' || c == '"') {
-            for (i++; i < len && t[i] != c; i++) {}
-            if (i == len) return false;
-            i++;
-        } else {
-            if (c == '(' || c == '[') depth++;
-            if ((c == ')' || c == ']') && --depth < 0) return false;
-            if (c == ';') {
-                if (depth) return false;
-                ended = true;
-            }
-            i++;
+            continue;
         }
+        if (st == START || st == DEF_END || st == ENDED) {
+            if (isspace((unsigned char)c)) {
+                i++;
+            } else if (st != START) {
+                if (c != ';') return false;
+                st = st == ENDED ? ENDED : START;
+                i++;
+            } else if (c == '@' && len - i > 4 && !strncasecmp(t + i + 1, "def(", 4)) {
+                st = DEF;
+                i += 4; /* at its '(' */
+            } else if (at_word(t, len, i, "select") || at_word(t, len, i, "from")) {
+                st = QUERY;
+                i += (c == 's' || c == 'S') ? 6 : 4;
+            } else if (at_word(t, len, i, "with")) {
+                st = WITH; /* a query if its first top-level statement word is SELECT or FROM */
+                i += 4;
+            } else {
+                return false;
+            }
+            continue;
+        }
+        if (st == WITH && depth == 0 && isalpha((unsigned char)c) &&
+            !(isalnum((unsigned char)t[i - 1]) || t[i - 1] == '_' || (unsigned char)t[i - 1] >= 0x80)) {
+            /* is_query: the first of these words after the CTEs decides */
+            if (len - i >= 6 && !strncasecmp(t + i, "jinja_", 6)) return false;
+            if (at_word(t, len, i, "select") || at_word(t, len, i, "from")) st = QUERY;
+            else if (at_word(t, len, i, "insert") || at_word(t, len, i, "update") || at_word(t, len, i, "delete") ||
+                     at_word(t, len, i, "merge"))
+                return false;
+            while (i < len && (isalnum((unsigned char)t[i]) || t[i] == '_')) i++;
+            continue;
+        }
+        if (!special[(unsigned char)c]) {
+            i++;
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            const char *e = memchr(t + i + 1, c, len - i - 1);
+            if (!e) return false;
+            i = (size_t)(e - t);
+        } else if (c == 'j' || c == 'J') {
+            if (len - i >= 6 && !strncasecmp(t + i, "jinja_", 6)) return false;
+        } else if (c == '@') {
+            if (i + 1 < len && t[i + 1] == '{') {
+                size_t k = i + 2;
+                while (k < len && (isalnum((unsigned char)t[k]) || t[k] == '_' || t[k] == ' ')) k++;
+                if (k == len || t[k] != '}') return false;
+                i = k;
+            } else if (!(i + 1 < len && (isalpha((unsigned char)t[i + 1]) || t[i + 1] == '_' || t[i + 1] == '\'' ||
+                                         t[i + 1] == '"'))) { /* a name, or an @'...' template */
+                return false;
+            }
+        } else if (c == '{' || c == '}') {
+            return false;
+        } else if (c == '(' || c == '[') {
+            if (++depth > 900) return false;
+        } else if (c == ')' || c == ']') {
+            if (--depth < 0) return false;
+            if (depth == 0 && st == DEF) st = DEF_END;
+        } else if (c == ';') {
+            if (depth || st != QUERY) return false; /* a WITH that is no query yet: the lexer's */
+            st = ENDED;
+        }
+        i++;
     }
-    return !first && depth == 0;
+    return (st == QUERY || st == ENDED) && depth == 0;
 }
 
 int stmts_split(struct model *m, const char *text, size_t len, int line0, struct mt_err *err)
