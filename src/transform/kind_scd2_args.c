@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "transform/engine.h"
 #include "transform/model.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -66,48 +67,6 @@ static char *unquote(const char *text)
 }
 
 /* Index of the bracket closing the one at s[0], or -1 (quotes skipped). */
-static long closing(const char *s, size_t n)
-{
-    int depth = 0;
-    char q = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (q) { if (c == q) q = 0; continue; }
-        if (c == '\'' || c == '"') q = c;
-        else if (c == '(' || c == '[') depth++;
-        else if ((c == ')' || c == ']') && --depth == 0) return (long)i;
-    }
-    return -1;
-}
-
-/* Items of "(a, b)", "[a, b]" or "a": one enclosing bracket pair dropped, split at top-level
- * commas, trimmed. */
-static void split_list(const char *text, struct strlist *out)
-{
-    size_t n = strlen(text), a = 0;
-    if (n >= 2 && (text[0] == '(' || text[0] == '[') && closing(text, n) == (long)n - 1) a = 1, n--;
-    int depth = 0;
-    char q = 0;
-    size_t s = a;
-    for (size_t i = a; i <= n; i++) {
-        char c = i < n ? text[i] : ',';
-        if (q) { if (c == q) q = 0; continue; }
-        if (c == '\'' || c == '"') { q = c; continue; }
-        if (c == '(' || c == '[') depth++;
-        else if (c == ')' || c == ']') depth--;
-        if (c != ',' || depth != 0) continue;
-        size_t x = s, y = i;
-        while (x < y && isspace((unsigned char)text[x])) x++;
-        while (y > x && isspace((unsigned char)text[y - 1])) y--;
-        if (y > x) {
-            char *item = xstrndup(text + x, y - x);
-            strlist_push(out, item);
-            free(item);
-        }
-        s = i + 1;
-    }
-}
-
 void scd2_kind_init(struct model *m, bool legacy_name)
 {
     /* model/kind.py's defaults */
@@ -150,7 +109,7 @@ int scd2_kind_arg(struct model *m, const char *key, const char *value, int line,
         /* columns or expressions (SQLGlotListOfFields): a column is kept quoted, an
          * expression as its SQL text */
         struct strlist items = {0};
-        split_list(value, &items);
+        sql_split_list(value, &items);
         strlist_free(&k->key);
         for (size_t i = 0; i < items.n; i++) {
             char *id = ident(items.v[i]);
@@ -188,7 +147,7 @@ int scd2_kind_arg(struct model *m, const char *key, const char *value, int line,
         strlist_free(&k->columns);
         k->star = !strcmp(value, "*");
         struct strlist items = {0};
-        if (!k->star) split_list(value, &items);
+        if (!k->star) sql_split_list(value, &items);
         for (size_t i = 0; i < items.n && rc == 0; i++) {
             char *id = ident(items.v[i]);
             if (!id) rc = arg_error(m, line, err, "expected columns * or column names");

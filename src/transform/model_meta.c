@@ -143,15 +143,32 @@ int model_meta_property(struct model_meta *mm, const char *key, const char *valu
     return 1;
 }
 
+/* The index of the bracket closing the one at s[0], or -1 (quotes skipped). */
+static long closing(const char *s, size_t n)
+{
+    int depth = 0;
+    char q = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (q) { if (c == q) q = 0; continue; }
+        if (c == '\'' || c == '"') q = c;
+        else if (c == '(' || c == '[') depth++;
+        else if ((c == ')' || c == ']') && --depth == 0) return (long)i;
+    }
+    return -1;
+}
+
 /* (engine.h) Items of a (a, b) / [a, b] list or a lone value, split at top-level commas:
- * here rather than in macros.c so the header's fuzz target links it without DuckDB. */
+ * here rather than in macros.c so the header's fuzz target links it without DuckDB. The
+ * enclosing pair is dropped only when the first bracket closes at the end: "(a) + (b)" is
+ * one item. */
 void sql_split_list(const char *text, struct strlist *out)
 {
     const char *s = text;
     while (isspace((unsigned char)*s)) s++;
     size_t len = strlen(s);
     while (len && isspace((unsigned char)s[len - 1])) len--;
-    if (len >= 2 && ((s[0] == '(' && s[len - 1] == ')') || (s[0] == '[' && s[len - 1] == ']'))) {
+    if (len >= 2 && (s[0] == '(' || s[0] == '[') && closing(s, len) == (long)len - 1) {
         s++;
         len -= 2;
     }
