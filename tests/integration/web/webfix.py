@@ -340,3 +340,16 @@ def add_cot_tables(scratch, path):
                 "DELETE FROM _snapshot WHERE table_name IN ('cot_positioning', 'cot_index');"
                 + cot_tables_sql(csv_path) + reg + " SELECT 1", check=0)
     return path
+
+
+if __name__ == "__main__":
+    # `python3 webfix.py add-cot-tables SERVING_FILE`: the browser tests' way to the same
+    # COT fixture (tests/browser/lib.mjs addCotTables); MATERIA_BIN names the binary.
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "add-cot-tables":
+        sys.exit("usage: webfix.py add-cot-tables SERVING_FILE")
+    _s = harness.Scratch("cot-fixture")
+    try:
+        add_cot_tables(_s, sys.argv[2])
+    finally:
+        _s.cleanup()
