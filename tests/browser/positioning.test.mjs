@@ -36,7 +36,7 @@ async function download(page, sel, file) {
   return fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
 }
 
-test('positioning page and overview COT cards', { timeout: 900_000 }, async (t) => {
+test('positioning page and overview COT cards', { timeout: 600_000 }, async (t) => {
   await withDashboard('positioning', async ({ base, page, watch, scratch }) => {
     const get = async (p) => (await (await page.request.get(`${base}${p}`)).json());
     const pos = (await get('api/cot')).rows;
@@ -131,6 +131,20 @@ test('positioning page and overview COT cards', { timeout: 900_000 }, async (t) 
       assert.equal(await page.getAttribute('#window-26', 'aria-pressed'), 'true');
     });
     await shot(page, 'positioning-desktop-26w');
+
+    await t.test('period: the last 12 months', async () => {
+      await page.selectOption('#period-select', '1y');
+      await waitReady(page, 'positioning');
+      assert.match(page.url(), /period=1y/);
+      const end = Date.parse(`${latest.report_date}T00:00:00Z`);
+      const want = pos.filter((r) => Date.parse(`${r.report_date}T00:00:00Z`) >= end - 365 * 86_400_000);
+      const net = (await chartData(page))[0].datasets[0].data.filter((p) => p.y !== null);
+      assert.deepEqual(net.map((p) => p.y), want.map((r) => r.managed_money_net));
+      assert.equal(await page.locator('#cot-table tbody tr').count(), 12); // the table is always the latest weeks
+      await page.selectOption('#period-select', 'all');
+      await waitReady(page, 'positioning');
+      assert.doesNotMatch(page.url(), /period=/);
+    });
 
     await t.test('CSV links download the API CSV', async () => {
       const lines = await download(page, '#csv-positions', `${scratch.dir}/cot.csv`);
