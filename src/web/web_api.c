@@ -2,8 +2,8 @@
  * into JSON or CSV. (The /api documentation page is src/web/api_doc.html, compiled in.)
  *
  * Statements are prepared once per (snapshot, worker connection) and addressed by id; the
- * ranking metric picks one of seven fixed statements (a column name cannot be a bound
- * parameter). Columns are listed explicitly in the order of ARCHITECTURE §3, so a snapshot
+ * ranking metric picks one of seven fixed statements, the COT index window one of two (a
+ * column name cannot be a bound parameter); the COT date bounds are bound parameters. Columns are listed explicitly in the order of ARCHITECTURE §3, so a snapshot
  * missing one fails loudly instead of changing the API's shape.
  *
  * Measured costs that shape this file (bench/RESULTS.md "Web", DuckDB 1.4, 4k-row table):
