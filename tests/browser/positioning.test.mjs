@@ -141,6 +141,7 @@ test('positioning page and overview COT cards', { timeout: 600_000 }, async (t) 
       const net = (await chartData(page))[0].datasets[0].data.filter((p) => p.y !== null);
       assert.deepEqual(net.map((p) => p.y), want.map((r) => r.managed_money_net));
       assert.equal(await page.locator('#cot-table tbody tr').count(), 12); // the table is always the latest weeks
+      await shot(page, 'positioning-desktop-1y-26w');
       await page.selectOption('#period-select', 'all');
       await waitReady(page, 'positioning');
       assert.doesNotMatch(page.url(), /period=/);

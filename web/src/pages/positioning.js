@@ -58,7 +58,9 @@ function timeAxis(rows) {
           if (v >= min && v <= max) ticks.push({ value: v });
         }
       }
-      axis.ticks = ticks;
+      // at most one label per ~56 px (a phone gets every other year)
+      const step = Math.max(1, Math.ceil((ticks.length * 56) / Math.max(axis.width, 1)));
+      axis.ticks = ticks.filter((_, i) => i % step === 0);
     },
     ticks: { maxRotation: 0, callback: (v) => (yearly ? String(new Date(v).getUTCFullYear()) : shortDate.format(new Date(v))) },
     grid: { color: '#ece7e1' },
@@ -80,8 +82,8 @@ function tooltip(suffix) {
   };
 }
 
-/** Shades the extreme bands of a 0–100 index chart (under the lines) and names them (over
- *  the lines, at the right edge, on a light box so a line never hides the words). */
+/** Shades the extreme bands of a 0–100 index chart, under the lines (the bands are named
+ *  on a right-hand axis, outside the plot, so no label ever hides a point). */
 const extremeBands = {
   id: 'cotExtremeBands',
   beforeDatasetsDraw(chart) {
@@ -94,20 +96,18 @@ const extremeBands = {
     }
     ctx.restore();
   },
-  afterDatasetsDraw(chart) {
-    const { ctx, chartArea: a, scales: { y } } = chart;
-    ctx.save();
-    ctx.font = '600 11px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'right';
-    for (const [text, at, color] of [[`≥ ${EXTREME_HIGH} extreme long`, 90, '#1a7f37'], [`≤ ${EXTREME_LOW} extreme short`, 10, '#b42318']]) {
-      const w = ctx.measureText(text).width, x = a.right - 4, py = y.getPixelForValue(at);
-      ctx.fillStyle = 'rgba(255,255,255,.85)';
-      ctx.fillRect(x - w - 4, py - 8, w + 8, 16);
-      ctx.fillStyle = color;
-      ctx.fillText(text, x, py);
-    }
-    ctx.restore();
+};
+
+/** The right-hand axis that names the bands: "extreme long" at 90, "extreme short" at 10. */
+const bandAxis = {
+  position: 'right', min: 0, max: 100,
+  grid: { drawOnChartArea: false, drawTicks: false },
+  border: { display: false },
+  afterBuildTicks: (axis) => { axis.ticks = [{ value: (EXTREME_HIGH + 100) / 2 }, { value: EXTREME_LOW / 2 }]; },
+  ticks: {
+    callback: (v) => (v > 50 ? ['extreme', 'long'] : ['extreme', 'short']),
+    color: (c) => (c.tick && c.tick.value > 50 ? '#1a7f37' : '#b42318'),
+    font: { weight: '600', size: 11 },
   },
 };
 
@@ -255,7 +255,7 @@ export async function render(ctx) {
     },
     options: {
       parsing: false,
-      scales: { x: timeAxis(rows), y: { min: 0, max: 100, title: { display: true, text: 'index (0–100)' }, ticks: { stepSize: 20 } } },
+      scales: { x: timeAxis(rows), y: { min: 0, max: 100, title: { display: true, text: 'index (0–100)' }, ticks: { stepSize: 20 } }, bands: bandAxis },
       plugins: { tooltip: tooltip('index') },
     },
     plugins: [extremeBands],
