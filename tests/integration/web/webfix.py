@@ -5,6 +5,9 @@ ARCHITECTURE §3, straight from the bundled USDA sample (the zip member is extra
 temporary CSV and pivoted by `materia sql --write`). It adds a synthetic earlier release
 (values x 0.97 for market years >= 2021) so psd_revisions has real before/after pairs.
 variant() copies a built file (new inode) and gives it another snapshot_id.
+add_cot_tables() adds the COT serving tables (cot_positioning, cot_index) computed with
+plain SQL from CFTC's own files (sample/cftc-cot/, else ../shared/data/cftc-cot/), and
+`python3 webfix.py add-cot-tables FILE` does the same for the browser tests.
 
 Server runs `materia serve --addr 127.0.0.1:0`, reads the bound port from the
 "listening on http://127.0.0.1:PORT" line, logs stderr to a file, and on stop() sends
