@@ -2,8 +2,8 @@
  * into JSON or CSV. (The /api documentation page is src/web/api_doc.html, compiled in.)
  *
  * Statements are prepared once per (snapshot, worker connection) and addressed by id; the
- * ranking metric picks one of seven fixed statements (a column name cannot be a bound
- * parameter). Columns are listed explicitly in the order of ARCHITECTURE §3, so a snapshot
+ * ranking metric picks one of seven fixed statements, the COT index window one of two (a
+ * column name cannot be a bound parameter); the COT date bounds are bound parameters. Columns are listed explicitly in the order of ARCHITECTURE §3, so a snapshot
  * missing one fails loudly instead of changing the API's shape.
  *
  * Measured costs that shape this file (bench/RESULTS.md "Web", DuckDB 1.4, 4k-row table):
@@ -36,6 +36,9 @@ enum {
     Q_REVISIONS,
     Q_RELEASES,
     Q_CC_LOOKUP,
+    Q_COT,
+    Q_COT_INDEX26,
+    Q_COT_INDEX52,
     Q_RANK0, /* + index into web_metrics[] */
 };
 
@@ -50,6 +53,21 @@ enum {
     "beginning_stocks, imports, bean_imports, exports, bean_exports, domestic_consumption, "  \
     "ending_stocks, total_supply, total_distribution, stocks_to_use_pct, reporting_countries, " \
     "release_date"
+
+/* cot_positioning in the order of the serving contract (ARCHITECTURE §3): per trader
+ * category long, short, spread, net, net change, % of open interest, trader counts. */
+#define COT_CAT(c)                                                                            \
+    c "_long, " c "_short, " c "_spread, " c "_net, " c "_net_change, " c "_long_pct_oi, "    \
+    c "_short_pct_oi, " c "_traders_long, " c "_traders_short, "
+#define COT_COLS                                                                              \
+    "report_date, open_interest, open_interest_change, " COT_CAT("prod_merc") COT_CAT("swap") \
+    COT_CAT("managed_money") COT_CAT("other_rept") COT_CAT("nonrept")                         \
+    "traders_total, source_file, landed_at"
+/* cot_index for one window: the window's two index columns under window-free names, so
+ * the 26- and 52-week answers have the same shape. */
+#define COT_INDEX_SQL(w)                                                                      \
+    "SELECT report_date, managed_money_net, managed_money_index_" w "w AS managed_money_index," \
+    " prod_merc_net, prod_merc_index_" w "w AS prod_merc_index FROM cot_index"
 
 static const char *const sql_fixed[] = {
     [Q_COUNTRIES] =
@@ -68,6 +86,11 @@ static const char *const sql_fixed[] = {
                    " ORDER BY release_date DESC, landed_at DESC, etag",
     /* the snapshot's own spelling of a country code, found through a bound parameter */
     [Q_CC_LOOKUP] = "SELECT country_code FROM countries WHERE country_code = $1",
+    /* bounds always bound (open ends as WEB_YEAR_MIN-01-01 / WEB_YEAR_MAX-12-31); rows put
+     * in report_date order in C (sort_col 0), like world */
+    [Q_COT] = "SELECT " COT_COLS " FROM cot_positioning WHERE report_date BETWEEN $1 AND $2",
+    [Q_COT_INDEX26] = COT_INDEX_SQL("26"), /* ordered in C (sort_col 0) */
+    [Q_COT_INDEX52] = COT_INDEX_SQL("52"),
 };
 
 /* Rankings: one statement per whitelisted metric (web_metrics[] order). */
@@ -212,7 +235,7 @@ static void rows_fetch(struct rows *r, duckdb_result *res)
     }
 }
 
-/* Integer value of column c of (chunk, row) for ordering; NULL sorts last. */
+/* Integer (or date: days) value of column c of (chunk, row) for ordering; NULL sorts last. */
 static long long sort_key(duckdb_data_chunk ch, idx_t c, duckdb_type t, idx_t row)
 {
     duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
@@ -223,7 +246,8 @@ static long long sort_key(duckdb_data_chunk ch, idx_t c, duckdb_type t, idx_t ro
     case DUCKDB_TYPE_SMALLINT: return ((int16_t *)d)[row];
     case DUCKDB_TYPE_INTEGER: return ((int32_t *)d)[row];
     case DUCKDB_TYPE_BIGINT: return (long long)((int64_t *)d)[row];
-    default: return 0; /* not an integer column: keep storage order */
+    case DUCKDB_TYPE_DATE: return ((duckdb_date *)d)[row].days;
+    default: return 0; /* not an integer or date column: keep storage order */
     }
 }
 
@@ -558,6 +582,25 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
             rc = 500;
         }
         break;
+    case WR_COT: {
+        int lo = rt->from ? rt->from : WEB_YEAR_MIN * 10000 + 101;
+        int hi = rt->to ? rt->to : WEB_YEAR_MAX * 10000 + 1231;
+        duckdb_date_struct a = {lo / 10000, (int8_t)(lo / 100 % 100), (int8_t)(lo % 100)};
+        duckdb_date_struct b = {hi / 10000, (int8_t)(hi / 100 % 100), (int8_t)(hi % 100)};
+        if ((st = stmt(wc, watch_slot, Q_COT, e)) &&
+            (duckdb_bind_date(st, 1, duckdb_to_date(a)) == DuckDBError ||
+             duckdb_bind_date(st, 2, duckdb_to_date(b)) == DuckDBError)) {
+            snprintf(e->message, sizeof e->message, "cot: cannot bind the dates");
+            rc = 500;
+        }
+        sort_col = 0; /* report_date */
+        break;
+    }
+    case WR_COT_INDEX:
+        if (json) sb_appendf(body, "{\"window\":%d,", rt->window);
+        st = stmt(wc, watch_slot, rt->window == 26 ? Q_COT_INDEX26 : Q_COT_INDEX52, e);
+        sort_col = 0; /* report_date */
+        break;
     default:
         snprintf(e->message, sizeof e->message, "not a data route");
         rc = 500;
@@ -567,7 +610,8 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
     struct rows r;
     if (!rc) rc = run(wc, watch_slot, st, &res, &r, e);
     if (!rc) {
-        if (json && (rt->id == WR_COUNTRIES || rt->id == WR_WORLD || rt->id == WR_RELEASES))
+        if (json && (rt->id == WR_COUNTRIES || rt->id == WR_WORLD || rt->id == WR_RELEASES ||
+                     rt->id == WR_COT))
             sb_append_char(body, '{');
         if (json) sb_append(body, "\"rows\":");
         render_fetched(body, &res, &r, rt->format, sort_col);

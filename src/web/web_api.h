@@ -13,7 +13,7 @@
 #include "web/web_route.h"
 #include "web/web_snapshot.h"
 
-/* Writes the body of a data route (WR_COUNTRIES..WR_RELEASES) into body. Returns 200, or
+/* Writes the body of a data route (WEB_DATA_FIRST..WEB_DATA_LAST) into body. Returns 200, or
  * 404 (unknown country), 503 (query interrupted by the time limit) or 500 with *e set. */
 int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt, strbuf *body,
                    struct web_error *e);

@@ -3,8 +3,9 @@
  *
  * Parameter rules (ARCHITECTURE §5): country code = exactly two of [A-Z0-9]; years are
  * plain decimal integers in WEB_YEAR_MIN..WEB_YEAR_MAX; limit 1..100; metric and attribute
- * from fixed whitelists; format json|csv; any other query parameter, or one given twice,
- * is a 400 naming it. Static paths are checked segment by segment (no "..", no hidden
+ * from fixed whitelists; COT dates (from, to) exactly YYYY-MM-DD, a real calendar day with
+ * the year in WEB_YEAR_MIN..WEB_YEAR_MAX, from <= to; COT window 26 or 52; format json|csv;
+ * any other query parameter, or one given twice, is a 400 naming it. Static paths are checked segment by segment (no "..", no hidden
  * files, no backslashes) before they can reach the file system. */
 #include "web/web_route.h"
 
@@ -31,6 +32,7 @@ static const char *const route_names[WR__COUNT] = {
     [WR_HEALTH] = "health",       [WR_METRICS] = "metrics",   [WR_API_DOC] = "api",
     [WR_COUNTRIES] = "countries", [WR_BALANCE] = "balance",   [WR_WORLD] = "world",
     [WR_RANKINGS] = "rankings",   [WR_REVISIONS] = "revisions", [WR_RELEASES] = "releases",
+    [WR_COT] = "cot",             [WR_COT_INDEX] = "cot_index",
     [WR_STATIC] = "static",       [WR_NONE] = "none"};
 
 const char *web_route_name(enum web_route_id id)
@@ -149,6 +151,23 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
     return true;
 }
 
+/* Exactly YYYY-MM-DD naming a real day (leap years included), year in WEB_YEAR_MIN..MAX;
+ * *out = YYYYMMDD, so two dates compare as integers. */
+static bool parse_date(const char *s, int *out)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < WEB_YEAR_MIN || y > WEB_YEAR_MAX || m < 1 || m > 12 || d < 1) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) return false;
+    *out = y * 10000 + m * 100 + d;
+    return true;
+}
+
 static int whitelist_index(const char *const *list, const char *s)
 {
     for (int i = 0; list[i]; i++)
@@ -195,6 +214,8 @@ static int route_by_path(const char *path, size_t plen, struct web_route *r, con
     else if (!strcmp(path, "/api/world")) r->id = WR_WORLD;
     else if (!strcmp(path, "/api/rankings")) r->id = WR_RANKINGS;
     else if (!strcmp(path, "/api/releases")) r->id = WR_RELEASES;
+    else if (!strcmp(path, "/api/cot")) r->id = WR_COT;
+    else if (!strcmp(path, "/api/cot/index")) r->id = WR_COT_INDEX;
     else if (!strncmp(path, "/api/balance/", 13) && !strchr(path + 13, '/')) {
         r->id = WR_BALANCE;
         *cc = path + 13;
@@ -222,7 +243,7 @@ static int route_params(const char *query, struct web_route *r, struct web_error
     int n = 0;
     int st = parse_query(query, ps, &n, e);
     if (st) return st;
-    bool data = r->id >= WR_COUNTRIES && r->id <= WR_RELEASES;
+    bool data = r->id >= WEB_DATA_FIRST && r->id <= WEB_DATA_LAST;
     const char *v;
     if (data && (v = take(ps, n, "format"))) {
         if (!strcmp(v, "json")) r->format = WF_JSON;
@@ -254,16 +275,38 @@ static int route_params(const char *query, struct web_route *r, struct web_error
             return fail(e, 400, "market_year", "market_year must be an integer from %d to %d",
                         WEB_YEAR_MIN, WEB_YEAR_MAX);
     }
+    if (r->id == WR_COT) {
+        if ((v = take(ps, n, "from")) && !parse_date(v, &r->from))
+            return fail(e, 400, "from", "from must be a date YYYY-MM-DD (years %d to %d)",
+                        WEB_YEAR_MIN, WEB_YEAR_MAX);
+        if ((v = take(ps, n, "to")) && !parse_date(v, &r->to))
+            return fail(e, 400, "to", "to must be a date YYYY-MM-DD (years %d to %d)",
+                        WEB_YEAR_MIN, WEB_YEAR_MAX);
+        if (r->from && r->to && r->from > r->to)
+            return fail(e, 400, "from", "from must not be after to");
+    }
+    if (r->id == WR_COT_INDEX) {
+        r->window = 52;
+        if ((v = take(ps, n, "window")) &&
+            (!parse_int(v, 26, 52, &r->window) || (r->window != 26 && r->window != 52)))
+            return fail(e, 400, "window", "window must be 26 or 52 (weekly reports)");
+    }
     for (int i = 0; i < n; i++)
         if (!ps[i].used)
             return fail(e, 400, ps[i].name, "unknown query parameter '%s'", ps[i].name);
     return 0;
 }
 
+/* YYYYMMDD as "YYYY-MM-DD". */
+static void ymd_text(int ymd, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%04d-%02d-%02d", ymd / 10000, ymd / 100 % 100, ymd % 100);
+}
+
 /* Step 5: the canonical key — one per distinct answer, whatever the parameter order. */
 static void route_key(const char *path, struct web_route *r)
 {
-    bool data = r->id >= WR_COUNTRIES && r->id <= WR_RELEASES;
+    bool data = r->id >= WEB_DATA_FIRST && r->id <= WEB_DATA_LAST;
     const char *fmt = r->format == WF_CSV ? "csv" : "json";
     switch (r->id) {
     case WR_RANKINGS:
@@ -273,6 +316,16 @@ static void route_key(const char *path, struct web_route *r)
     case WR_REVISIONS:
         snprintf(r->key, sizeof r->key, "/api/revisions/%s?attribute=%s&market_year=%d&format=%s",
                  r->country, web_attributes[r->attribute], r->market_year, fmt);
+        break;
+    case WR_COT: {
+        char from[16] = "", to[16] = ""; /* YYYY-MM-DD, or empty when open */
+        if (r->from) ymd_text(r->from, from, sizeof from);
+        if (r->to) ymd_text(r->to, to, sizeof to);
+        snprintf(r->key, sizeof r->key, "/api/cot?from=%s&to=%s&format=%s", from, to, fmt);
+        break;
+    }
+    case WR_COT_INDEX:
+        snprintf(r->key, sizeof r->key, "/api/cot/index?window=%d&format=%s", r->window, fmt);
         break;
     default:
         snprintf(r->key, sizeof r->key, "%s%s%s", path, data ? "?format=" : "", data ? fmt : "");

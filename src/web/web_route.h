@@ -27,6 +27,8 @@ enum web_route_id {
     WR_RANKINGS,
     WR_REVISIONS,
     WR_RELEASES,
+    WR_COT,       /* /api/cot?from=&to= */
+    WR_COT_INDEX, /* /api/cot/index?window=26|52 */
     WR_STATIC,
     WR_NONE, /* no route matched (404) — a metrics label, never a successful match */
     WR__COUNT
@@ -37,6 +39,8 @@ enum web_format { WF_JSON = 0, WF_CSV };
 #define WEB_YEAR_MIN 1900
 #define WEB_YEAR_MAX 2100
 #define WEB_LIMIT_MAX 100
+#define WEB_DATA_FIRST WR_COUNTRIES /* the data routes: WEB_DATA_FIRST..WEB_DATA_LAST */
+#define WEB_DATA_LAST WR_COT_INDEX
 #define WEB_KEY_MAX 256
 
 struct web_route {
@@ -48,6 +52,8 @@ struct web_route {
     int year;          /* rankings: 0 = the latest market year */
     int limit;         /* rankings: 1..100 */
     int market_year;   /* revisions: 0 = all years */
+    int from, to;      /* cot: report-date bounds as YYYYMMDD, inclusive; 0 = open */
+    int window;        /* cot index: 26 or 52 weekly reports (default 52) */
     char key[WEB_KEY_MAX];       /* canonical URL: cache key and ETag input */
     char static_path[WEB_KEY_MAX]; /* WR_STATIC: path relative to the web dir */
 };

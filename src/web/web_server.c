@@ -369,8 +369,11 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     if (rt->format == WF_CSV) {
         char disp[96];
         MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
-        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s%s.csv\"",
-                 web_route_name(rt->id), rt->country[0] ? "-" : "", rt->country);
+        char suffix[16] = ""; /* the country, or the COT index window */
+        if (rt->country[0]) snprintf(suffix, sizeof suffix, "-%s", rt->country);
+        else if (rt->id == WR_COT_INDEX) snprintf(suffix, sizeof suffix, "-%dw", rt->window);
+        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s.csv\"",
+                 web_route_name(rt->id), suffix);
         MHD_add_response_header(resp, "Content-Disposition", disp);
     } else {
         MHD_add_response_header(resp, "Content-Type", "application/json");

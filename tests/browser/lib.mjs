@@ -7,7 +7,9 @@
 // requests and any request that leaves 127.0.0.1, so a test can assert there were none.
 //
 // serving.duckdb comes from the real pipeline: `materia pipeline run all` on the bundled
-// sample zip (sample/usda-psd/), with the repo's SQL models.
+// sample zip (sample/usda-psd/), with the repo's SQL models. When that run leaves no COT
+// reports in it, withDashboard adds cot_positioning and cot_index from the integration
+// tests' fixture (addCotTables: webfix.py add_cot_tables, plain SQL over CFTC's own files).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -159,6 +161,25 @@ export async function shot(page, name) {
   return file;
 }
 
+/** Reports in scratch.serving's cot_positioning, or -1 when it lacks cot_positioning or
+ *  cot_index. */
+export function cotReports(scratch) {
+  const [{ n }] = scratch.sql(scratch.serving, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name IN ('cot_positioning', 'cot_index')");
+  if (Number(n) !== 2) return -1;
+  return Number(scratch.sql(scratch.serving, 'SELECT count(*) AS n FROM cot_positioning')[0].n);
+}
+
+/** Adds cot_positioning and cot_index to scratch.serving with the integration tests'
+ *  fixture (tests/integration/web/webfix.py add_cot_tables: plain SQL over CFTC's own files),
+ *  for a pipeline that does not build them (yet). */
+export function addCotTables(scratch) {
+  const p = spawnSync('python3', [path.join(SRC, 'tests', 'integration', 'web', 'webfix.py'), 'add-cot-tables', scratch.serving], {
+    cwd: scratch.dir, encoding: 'utf8', timeout: 600_000,
+    env: { ...scratch.env, MATERIA_BIN: BIN, MATERIA_SOURCE_DIR: SRC, MATERIA_TEST_TMP: scratch.dir, PYTHONPATH: path.join(SRC, 'tests', 'integration') },
+  });
+  if (p.status !== 0) throw new Error(`webfix.py add-cot-tables: exit ${p.status}\n${p.stdout}\n${p.stderr}`);
+}
+
 /**
  * The usual test body: scratch + serving.duckdb + server + browser, then fn({base, page,
  * watch, scratch, ctx}); always tears down; asserts no page problems at the end.
@@ -168,6 +189,12 @@ export async function withDashboard(name, fn, { viewport } = {}) {
   let server = null, ctx = null, ok = false;
   try {
     makeServing(scratch);
+    // The overview reads the COT index too: a pipeline that lands no COT data (a branch
+    // before the COT models, or no COT source configured) gets the fixture's tables.
+    if (cotReports(scratch) <= 0) {
+      console.log('# serving.duckdb has no COT reports: adding them with webfix.add_cot_tables');
+      addCotTables(scratch);
+    }
     server = await startServe(scratch);
     ctx = await launch(scratch, { viewport });
     const page = ctx.pages()[0] || await ctx.newPage();

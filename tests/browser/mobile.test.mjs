@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { a11yProblems, chartData, openView, shot, withDashboard } from './lib.mjs';
 
-const VIEWS = [['#/', 'home'], ['#/rankings', 'rankings'], ['#/country/VM', 'country'], ['#/revisions/CO', 'revisions']];
+const VIEWS = [['#/', 'home'], ['#/rankings', 'rankings'], ['#/country/VM', 'country'], ['#/revisions/CO', 'revisions'], ['#/positioning', 'positioning']];
 
 test('phone viewport', { timeout: 600_000 }, async (t) => {
   await withDashboard('mobile', async ({ base, page, watch }) => {

@@ -32,6 +32,10 @@ export const api = {
     apiGet(`api/revisions/${encodeURIComponent(cc)}?attribute=${encodeURIComponent(attribute)}` +
       (marketYear ? `&market_year=${marketYear}` : '')),
   releases: () => apiGet('api/releases'),
+  cot: () => apiGet('api/cot'),
+  cotIndex: (window) => apiGet(`api/cot/index?window=${window === 26 ? 26 : 52}`),
 };
 
+export const cotCsvUrl = () => 'api/cot?format=csv';
+export const cotIndexCsvUrl = (window) => `api/cot/index?window=${window === 26 ? 26 : 52}&format=csv`;
 export const csvUrl = (cc) => `api/balance/${encodeURIComponent(cc)}?format=csv`;

@@ -10,9 +10,10 @@ import * as home from './pages/home.js';
 import * as rankings from './pages/rankings.js';
 import * as country from './pages/country.js';
 import * as revisions from './pages/revisions.js';
+import * as positioning from './pages/positioning.js';
 
-const ROUTES = { '': home, rankings, country, revisions };
-const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions' };
+const ROUTES = { '': home, rankings, country, revisions, positioning };
+const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions', positioning: 'Positioning' };
 
 export function parseHash(hash = location.hash) {
   const h = hash.replace(/^#\/?/, '');

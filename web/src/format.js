@@ -27,6 +27,19 @@ export function fmtCompact(v, units) {
   return { num: intFmt.format(n), unit };
 }
 
+/** A plain count with separators ("217,692"): COT contracts, not a quantity of coffee. */
+export const fmtInt = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : intFmt.format(v));
+
+/** A signed count: "+1,234", "−56" or "0" (a true minus sign). */
+export const fmtSignedInt = (v) => {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const s = intFmt.format(Math.abs(v));
+  return v > 0 ? `+${s}` : v < 0 ? `−${s}` : '0';
+};
+
+/** A COT index (0–100) with one decimal, or "—" where the window is not full. */
+export const fmtIndex = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : oneFmt.format(v));
+
 export const fmtPct = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${oneFmt.format(v)}%`);
 
 /** A signed change: "+1,234" or "−56". */

@@ -5,6 +5,9 @@ ARCHITECTURE §3, straight from the bundled USDA sample (the zip member is extra
 temporary CSV and pivoted by `materia sql --write`). It adds a synthetic earlier release
 (values x 0.97 for market years >= 2021) so psd_revisions has real before/after pairs.
 variant() copies a built file (new inode) and gives it another snapshot_id.
+add_cot_tables() adds the COT serving tables (cot_positioning, cot_index) computed with
+plain SQL from CFTC's own files (sample/cftc-cot/, else ../shared/data/cftc-cot/), and
+`python3 webfix.py add-cot-tables FILE` does the same for the browser tests.
 
 Server runs `materia serve --addr 127.0.0.1:0`, reads the bound port from the
 "listening on http://127.0.0.1:PORT" line, logs stderr to a file, and on stop() sends
@@ -200,3 +203,156 @@ def wait_for(pred, timeout=20, step=0.05):
             return True
         time.sleep(step)
     return False
+
+
+# ---- COT (issue 14): cot_positioning and cot_index, from CFTC's own files ------------------
+#
+# add_cot_tables() adds the two serving tables of the COT contract (ARCHITECTURE §3,
+# src/serving/contract.c) to a serving file, computed with plain SQL from the real bundled
+# CFTC files, and registers them in _snapshot with their counts and checksums. The files are
+# read from sample/cftc-cot/ when the repo has it, else from the shared data folder beside
+# the repo (../shared/data/cftc-cot/: the same bytes). Only the Coffee C lines (market code
+# 083731) of each zip member are written to a scratch CSV (the header line kept); every
+# value is then parsed, derived and windowed in SQL.
+
+COT_CODE = "083731"
+COT_CATS = ["prod_merc", "swap", "managed_money", "other_rept", "nonrept"]
+# our category -> CFTC's spelling in Positions / Pct_of_OI / Traders column names
+_COT_POS = {"prod_merc": "Prod_Merc", "swap": "Swap", "managed_money": "M_Money",
+            "other_rept": "Other_Rept", "nonrept": "NonRept"}
+
+
+def cot_source_dir():
+    """The folder of the six fut_disagg_txt_*.zip files: sample/cftc-cot/ when present."""
+    for d in (os.path.join(harness.SRC, "sample", "cftc-cot"),
+              os.path.join(harness.SRC, "..", "shared", "data", "cftc-cot")):
+        if os.path.isdir(d) and any(f.endswith(".zip") for f in os.listdir(d)):
+            return os.path.abspath(d)
+    raise AssertionError("no CFTC COT files in sample/cftc-cot/ or ../shared/data/cftc-cot/")
+
+
+def cot_coffee_csv(out_dir):
+    """Writes the Coffee C lines of every bundled zip (header once) to out_dir/cot_coffee.csv,
+    with a leading column source_file naming the zip it came from. Returns the path."""
+    import hashlib
+    src = cot_source_dir()
+    out = os.path.join(out_dir, "cot_coffee.csv")
+    if os.path.exists(out):
+        return out
+    header = None
+    with open(out + ".tmp", "w", encoding="utf-8", newline="") as dst:
+        for name in sorted(f for f in os.listdir(src) if f.endswith(".zip")):
+            path = os.path.join(src, name)
+            with open(path, "rb") as f:
+                sha = hashlib.sha256(f.read()).hexdigest()
+            year = name.split("_")[3][:4]  # fut_disagg_txt_{YYYY}[_ytd_...].zip
+            landed = f"cot/{year}/12/{sha}.csv.gzip"
+            with zipfile.ZipFile(path) as z:
+                lines = z.read("f_year.txt").decode("utf-8").split("\r\n")
+            if header is None:
+                header = lines[0]
+                dst.write('"source_file",' + header + "\n")
+            assert lines[0] == header, f"{name}: another header"
+            n = 0
+            for line in lines[1:]:
+                if f'"{COT_CODE}"' in line or f",{COT_CODE}," in line:
+                    dst.write(f'"{landed}",' + line + "\n")
+                    n += 1
+            assert n > 10, f"{name}: only {n} Coffee C lines"
+    os.replace(out + ".tmp", out)
+    return out
+
+
+def _cot_cols(c):
+    """SELECT items for one category c from the typed CTE `t` (CFTC names already mapped)."""
+    return (f"{c}_long, {c}_short, {c}_spread, {c}_long - {c}_short AS {c}_net, "
+            f"CASE WHEN gap BETWEEN 4 AND 10 THEN ({c}_long - {c}_short) - "
+            f"lag({c}_long - {c}_short) OVER w END AS {c}_net_change, "
+            f"{c}_long_pct_oi, {c}_short_pct_oi, {c}_traders_long, {c}_traders_short")
+
+
+def cot_tables_sql(csv_path):
+    """SQL that creates cot_positioning and cot_index (contract columns and types)."""
+    big = lambda col: f"CAST(trim(\"{col}\") AS BIGINT)"
+    dbl = lambda col: f"CAST(trim(\"{col}\") AS DOUBLE)"
+    def cnt(col):  # CFTC prints '.' for a suppressed trader count
+        return f"CAST(nullif(trim(\"{col}\"), '.') AS INTEGER)"
+    items = []
+    for c in COT_CATS:
+        p = _COT_POS[c]
+        sp = "Swap_" if c == "swap" else p  # Swap__Positions_Short_All: CFTC's double underscore
+        items.append(f"{big(f'{p}_Positions_Long_All')} AS {c}_long")
+        items.append(f"{big(f'{sp}_Positions_Short_All')} AS {c}_short")
+        if c in ("prod_merc", "nonrept"):
+            items.append(f"CAST(NULL AS BIGINT) AS {c}_spread")
+        else:
+            items.append(f"{big(f'{sp}_Positions_Spread_All')} AS {c}_spread")
+        items.append(f"{dbl(f'Pct_of_OI_{p}_Long_All')} AS {c}_long_pct_oi")
+        items.append(f"{dbl(f'Pct_of_OI_{p}_Short_All')} AS {c}_short_pct_oi")
+        if c == "nonrept":
+            items.append(f"CAST(NULL AS INTEGER) AS {c}_traders_long")
+            items.append(f"CAST(NULL AS INTEGER) AS {c}_traders_short")
+        else:
+            items.append(f"{cnt(f'Traders_{p}_Long_All')} AS {c}_traders_long")
+            items.append(f"{cnt(f'Traders_{p}_Short_All')} AS {c}_traders_short")
+    typed = ",\n  ".join(items)
+    cats = ",\n  ".join(_cot_cols(c) for c in COT_CATS)
+
+    def index(cat, n):
+        return (f"CASE WHEN count(*) OVER (ORDER BY report_date RANGE BETWEEN INTERVAL {n * 7 - 1} DAYS "
+                f"PRECEDING AND CURRENT ROW) >= {n} AND max({cat}_net) OVER r{n} > min({cat}_net) OVER r{n} "
+                f"THEN 100.0 * ({cat}_net - min({cat}_net) OVER r{n}) / (max({cat}_net) OVER r{n} - min({cat}_net) OVER r{n}) "
+                f"END AS {cat}_index_{n}w")
+    return f"""
+CREATE TEMP TABLE cot_raw AS SELECT * FROM read_csv('{csv_path}', header=true, all_varchar=true, quote='"');
+CREATE TEMP TABLE cot_t AS SELECT * FROM (
+  SELECT CAST("Report_Date_as_YYYY-MM-DD" AS DATE) AS report_date,
+  {big('Open_Interest_All')} AS open_interest,
+  {typed},
+  {cnt('Traders_Tot_All')} AS traders_total,
+  source_file,
+  TIMESTAMP '2023-10-14 06:00:00' AS landed_at
+  FROM cot_raw WHERE trim(CFTC_Contract_Market_Code) = '{COT_CODE}')
+  QUALIFY row_number() OVER (PARTITION BY report_date ORDER BY source_file DESC) = 1;
+CREATE TABLE cot_positioning AS SELECT report_date, open_interest,
+  CASE WHEN gap BETWEEN 4 AND 10 THEN open_interest - lag(open_interest) OVER w END AS open_interest_change,
+  {cats},
+  traders_total, source_file, landed_at
+  FROM (SELECT *, report_date - lag(report_date) OVER (ORDER BY report_date) AS gap FROM cot_t)
+  WINDOW w AS (ORDER BY report_date) ORDER BY report_date;
+CREATE TABLE cot_index AS SELECT report_date,
+  managed_money_net, {index('managed_money', 26)}, {index('managed_money', 52)},
+  prod_merc_net, {index('prod_merc', 26)}, {index('prod_merc', 52)}
+  FROM cot_positioning
+  WINDOW r26 AS (ORDER BY report_date ROWS BETWEEN 25 PRECEDING AND CURRENT ROW),
+         r52 AS (ORDER BY report_date ROWS BETWEEN 51 PRECEDING AND CURRENT ROW)
+  ORDER BY report_date;
+"""
+
+
+def add_cot_tables(scratch, path):
+    """Adds cot_positioning and cot_index to the serving file at path (built by
+    build_serving) and registers both in its _snapshot, with counts and checksums."""
+    csv_path = cot_coffee_csv(scratch.dir)
+    reg = " ".join(
+        f"INSERT INTO _snapshot SELECT min(snapshot_id), min(created_at), min(run_id), '{t}', "
+        f"(SELECT count(*) FROM {t}), ({checksum_sql(t)}) FROM _snapshot;"
+        for t in ("cot_positioning", "cot_index"))
+    scratch.run("sql", "--write", path,
+                "DROP TABLE IF EXISTS cot_positioning; DROP TABLE IF EXISTS cot_index; "
+                "DELETE FROM _snapshot WHERE table_name IN ('cot_positioning', 'cot_index');"
+                + cot_tables_sql(csv_path) + reg + " SELECT 1", check=0)
+    return path
+
+
+if __name__ == "__main__":
+    # `python3 webfix.py add-cot-tables SERVING_FILE`: the browser tests' way to the same
+    # COT fixture (tests/browser/lib.mjs addCotTables); MATERIA_BIN names the binary.
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "add-cot-tables":
+        sys.exit("usage: webfix.py add-cot-tables SERVING_FILE")
+    _s = harness.Scratch("cot-fixture")
+    try:
+        add_cot_tables(_s, sys.argv[2])
+    finally:
+        _s.cleanup()

@@ -118,6 +118,57 @@ static void test_bad_parameters(void **state)
     expect_400("/api/world", "format=js%00on", "format");
 }
 
+static void test_cot_routes(void **state)
+{
+    (void)state;
+    struct web_route r, r2;
+    struct web_error e;
+    assert_int_equal(match("GET", "/api/cot", NULL, &r, &e), 200);
+    assert_int_equal(r.id, WR_COT);
+    assert_int_equal(r.from, 0);
+    assert_int_equal(r.to, 0);
+    assert_string_equal(r.key, "/api/cot?from=&to=&format=json");
+    assert_int_equal(match("GET", "/api/cot", "to=2019-12-31&from=2019-01-01&format=csv", &r, &e), 200);
+    assert_int_equal(r.from, 20190101);
+    assert_int_equal(r.to, 20191231);
+    assert_int_equal(r.format, WF_CSV);
+    assert_string_equal(r.key, "/api/cot?from=2019-01-01&to=2019-12-31&format=csv");
+    assert_int_equal(match("GET", "/api/cot", "from=2019-01-01&to=2019-12-31&format=csv", &r2, &e), 200);
+    assert_string_equal(r.key, r2.key);
+    assert_int_equal(match("GET", "/api/cot", "from=2020-02-29&to=2020-02-29", &r, &e), 200); /* leap day */
+    assert_int_equal(match("GET", "/api/cot", "from=2000-02-29", &r, &e), 200);               /* 400-year leap */
+    assert_int_equal(match("GET", "/api/cot/index", NULL, &r, &e), 200);
+    assert_int_equal(r.id, WR_COT_INDEX);
+    assert_int_equal(r.window, 52);
+    assert_string_equal(r.key, "/api/cot/index?window=52&format=json");
+    assert_int_equal(match("GET", "/api/cot/index", "window=26", &r, &e), 200);
+    assert_int_equal(r.window, 26);
+    assert_string_equal(r.key, "/api/cot/index?window=26&format=json");
+    assert_string_equal(web_route_name(WR_COT), "cot");
+    assert_string_equal(web_route_name(WR_COT_INDEX), "cot_index");
+    expect_400("/api/cot", "from=2019-13-01", "from");
+    expect_400("/api/cot", "from=2019-02-29", "from"); /* not a leap year */
+    expect_400("/api/cot", "from=1900-02-29", "from"); /* nor is 1900 */
+    expect_400("/api/cot", "from=2019-04-31", "from");
+    expect_400("/api/cot", "from=2019-00-10", "from");
+    expect_400("/api/cot", "to=2019-01-00", "to");
+    expect_400("/api/cot", "to=2019-1-01", "to");
+    expect_400("/api/cot", "to=20190101", "to");
+    expect_400("/api/cot", "to=2019-01-01T00", "to");
+    expect_400("/api/cot", "to=+019-01-01", "to");
+    expect_400("/api/cot", "from=", "from");
+    expect_400("/api/cot", "from=1899-12-31", "from");
+    expect_400("/api/cot", "to=2101-01-01", "to");
+    expect_400("/api/cot", "from=2019-01-02&to=2019-01-01", "from");
+    expect_400("/api/cot", "window=52", "window");
+    expect_400("/api/cot/index", "window=13", "window");
+    expect_400("/api/cot/index", "window=27", "window");
+    expect_400("/api/cot/index", "window=", "window");
+    expect_400("/api/cot/index", "window=52w", "window");
+    expect_400("/api/cot/index", "from=2019-01-01", "from");
+    expect_400("/api/cot/index", "format=xml", "format");
+}
+
 static void test_404_405(void **state)
 {
     (void)state;
@@ -232,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_bad_parameters),    cmocka_unit_test(test_404_405),
         cmocka_unit_test(test_url_decode),        cmocka_unit_test(test_json_and_csv_escaping),
         cmocka_unit_test(test_etag),              cmocka_unit_test(test_content_types),
+        cmocka_unit_test(test_cot_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,12 @@
 // pages/home.js — the overview: headline figures for the latest market year (with the
 // change from the year before), world production vs consumption, ending stocks with
-// stocks-to-use, and the Arabica/Robusta split. Everything comes from /api/world.
+// stocks-to-use, and the Arabica/Robusta split, from /api/world; next to the balance-sheet
+// cards, the latest CFTC COT index of managed money (52 and 26 weeks, /api/cot/index),
+// linking to the Positioning page. A snapshot without COT data still shows the balance.
 import { api } from '../api.js';
 import { COLORS, makeChart, qtyAxis, tooltipQty } from '../charts.js';
-import { conv, esc, fmtCompact, fmtMY, fmtPct, UNITS } from '../format.js';
+import { conv, esc, fmtCompact, fmtDate, fmtIndex, fmtMY, fmtPct, fmtSignedInt, UNITS } from '../format.js';
+import { extreme, extremeBadge } from './positioning.js';
 
 // USDA's series for importing countries (consumption, imports, stocks) begin in 2003/04.
 const FULL_COVERAGE = '2003';
@@ -28,9 +31,37 @@ function card(label, key, cur, prev, units, isPct = false) {
     + `<p class="value">${esc(value)}<span class="unit">${esc(unit)}</span></p><p class="delta">${delta}</p></div>`;
 }
 
+/** The COT index cards (52 and 26 weeks) of the latest report, or a note when the
+ *  snapshot has none. idx = [answer for 52, answer for 26] (null on error). */
+function cotCards(idx, units) {
+  const [i52, i26] = idx;
+  const last = i52 && i52.rows.length ? i52.rows[i52.rows.length - 1] : null;
+  if (!last || !i26) return '<p class="note" id="cot-none">No CFTC positioning data in this snapshot.</p>';
+  const l26 = i26.rows.find((r) => r.report_date === last.report_date) || {};
+  const q = units === 'mt' ? '&units=mt' : '';
+  const one = (n, v) => {
+    const ex = extreme(v);
+    const delta = v === null || v === undefined
+      ? `<span class="muted">fewer than ${n} reports in the last ${n} weeks</span>`
+      : `${extremeBadge(v).trim() || '<span class="muted">within 20–80</span>'}`;
+    return `<div class="card${ex ? ` extreme-${ex}` : ''}" data-metric="cot_index_${n}w">`
+      + `<p class="label"><a href="#/positioning?window=${n}${q}">COT index, managed money · ${n} weeks</a></p>`
+      + `<p class="value">${esc(fmtIndex(v))}<span class="unit">/ 100</span></p><p class="delta">${delta}</p></div>`;
+  };
+  return `<h2>Futures positioning <span class="muted" style="font-weight:400">(CFTC, week of ${esc(fmtDate(last.report_date))})</span></h2>
+    <div class="cards" id="cot-headline">
+      ${one(52, last.managed_money_index)}
+      ${one(26, l26.managed_money_index)}
+      <div class="card" data-metric="managed_money_net"><p class="label">Managed money net</p>
+        <p class="value">${esc(fmtSignedInt(last.managed_money_net))}<span class="unit">contracts</span></p>
+        <p class="delta"><a id="cot-link" href="#/positioning${q ? `?${q.slice(1)}` : ''}">Positioning →</a></p></div>
+    </div>`;
+}
+
 export async function render(ctx) {
   const { units } = ctx;
-  const world = await api.world();
+  const soft = (p) => p.catch(() => null); // COT is a second source: its absence is no error here
+  const [world, ...idx] = await Promise.all([api.world(), soft(api.cotIndex(52)), soft(api.cotIndex(26))]);
   if (ctx.stale()) return;
   // Leading years that only a handful of countries report (PSD's 1960) are not a world total.
   const all = world.rows.filter((r) => r.production);
@@ -61,6 +92,7 @@ export async function render(ctx) {
       ${card('Ending stocks', 'ending_stocks', cur, prev, units)}
       ${card('Stocks-to-use', 'stocks_to_use_pct', cur, prev, units, true)}
     </div>
+    ${cotCards(idx, units)}
     <div class="grid">
       <section class="panel wide" aria-labelledby="h-pc">
         <div class="panel-head"><h2 id="h-pc">Production vs consumption</h2></div>
