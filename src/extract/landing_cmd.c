@@ -86,9 +86,7 @@ int cmd_landing(int argc, char **argv)
             val = argv[++i];
         } else if (!strncmp(argv[i], "--source=", 9)) {
             val = argv[i] + 9;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(usage_landing, "unknown option '%s'", argv[i]);
-        } else {
+        } else { /* an unknown option too, as before --source existed */
             return cli_usage_error(usage_landing, "unexpected argument '%s'", argv[i]);
         }
         if (!(only = source_find(val)))
