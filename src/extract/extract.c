@@ -177,7 +177,9 @@ static int extract_url(const struct config *cfg, const struct extract_source *sr
     if (fr.not_modified) {
         log_info("extract: %s: 304 Not Modified (ETag %s)", url, fo.if_none_match);
         rc = 0;
-    } else if ((same = landing_find_etag(&set, fr.etag))) {
+    } else if ((same = landing_find_etag(&set, fr.etag)) &&
+               /* several URLs: an ETag names content only at the URL that sent it */
+               (!src->meta_names_source || (same->url && !strcmp(same->url, url)))) {
         log_info("extract: %s: ETag %s already landed as %s", url, fr.etag, same->rel_path);
         rc = 0;
     } else if ((rc = land_body(src, su, landing_dir, &set, &fr, fo.max_bytes, out, err)) < 0) {
