@@ -1,8 +1,9 @@
 /* decode.c — see decode.h.
  *
  * Zip: the whole body is in memory, so libzip reads it through a buffer source (no temp
- * file). The archive must contain exactly one member whose name ends in ".csv" (any case,
- * directories ignored); its declared size is checked against the cap before reading, and
+ * file). The archive must contain exactly one member whose name ends in the source's
+ * suffix (".csv" for PSD, ".txt" for COT's f_year.txt; any case, directories ignored);
+ * its declared size is checked against the cap before reading, and
  * the read itself stops at cap + 1 bytes, so a member that lies about its size cannot get
  * past the cap either. libzip verifies the member's CRC as it reads.
  *
@@ -57,14 +58,14 @@ static bool looks_like_html(const char *p, size_t len)
     return i < len && p[i] == '<';
 }
 
-static bool name_is_csv(const char *name)
+static bool name_is_member(const char *name, const char *suffix)
 {
-    size_t n = strlen(name);
-    return n > 4 && name[n - 1] != '/' && !strcasecmp(name + n - 4, ".csv");
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && name[n - 1] != '/' && !strcasecmp(name + n - k, suffix);
 }
 
-static int decode_zip(const char *body, size_t len, size_t max_bytes, struct decoded *out,
-                      struct mt_err *err)
+static int decode_zip(const char *body, size_t len, size_t max_bytes, const char *suffix,
+                      struct decoded *out, struct mt_err *err)
 {
     zip_error_t zerr;
     zip_error_init(&zerr);
@@ -87,17 +88,17 @@ static int decode_zip(const char *body, size_t len, size_t max_bytes, struct dec
     zip_int64_t n = zip_get_num_entries(za, 0), found = -1, ncsv = 0;
     for (zip_int64_t i = 0; i < n; i++) {
         const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
-        if (name && name_is_csv(name)) {
+        if (name && name_is_member(name, suffix)) {
             ncsv++;
             found = i;
         }
     }
     if (ncsv == 0) {
-        mt_errf(err, "zip has no .csv member (%lld entries)", (long long)n);
+        mt_errf(err, "zip has no %s member (%lld entries)", suffix, (long long)n);
         goto done;
     }
     if (ncsv > 1) {
-        mt_errf(err, "zip has %lld .csv members, expected one", (long long)ncsv);
+        mt_errf(err, "zip has %lld %s members, expected one", (long long)ncsv, suffix);
         goto done;
     }
     zip_stat_t st;
@@ -253,6 +254,12 @@ int decode_gzip_compress(const void *data, size_t len, unsigned char **out, size
 int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *out,
                 struct mt_err *err)
 {
+    return decode_body_member(body, len, max_bytes, ".csv", out, err);
+}
+
+int decode_body_member(const char *body, size_t len, size_t max_bytes, const char *suffix,
+                       struct decoded *out, struct mt_err *err)
+{
     memset(out, 0, sizeof *out);
     if (len == 0) {
         mt_errf(err, "empty response body");
@@ -261,7 +268,7 @@ int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *
     out->format = decode_detect(body, len);
     switch (out->format) {
     case DECODE_ZIP:
-        return decode_zip(body, len, max_bytes, out, err);
+        return decode_zip(body, len, max_bytes, suffix, out, err);
     case DECODE_GZIP:
         return decode_gunzip(body, len, max_bytes, &out->csv, &out->csv_len, err);
     default:

@@ -1,7 +1,8 @@
-/* decode.h — turn a downloaded body into the CSV bytes of a PSD release.
+/* decode.h — turn a downloaded body into the CSV bytes of a release (any source).
  *
  * The body's format is detected from its first bytes, never from the URL or a
- * Content-Type: "PK\3\4"/"PK\5\6" is a zip (libzip; its one .csv member is the release),
+ * Content-Type: "PK\3\4"/"PK\5\6" is a zip (libzip; its one member ending in the source's
+ * suffix, .csv or .txt, is the release),
  * 1f 8b is gzip (zlib; concatenated members allowed), anything else is taken as plain CSV
  * (an HTML page is recognised and named as such in the error). Uncompressed output is
  * capped at max_bytes: a decompression bomb fails cleanly once it passes the cap. */
@@ -31,6 +32,9 @@ const char *decode_format_name(enum decode_format f);
  * copied). Returns 0, or -1 with a one-line reason in err (no URL: the caller adds it). */
 int decode_body(const char *body, size_t len, size_t max_bytes, struct decoded *out,
                 struct mt_err *err);
+/* The same for a source whose zip member ends in suffix (decode_body: ".csv"). */
+int decode_body_member(const char *body, size_t len, size_t max_bytes, const char *suffix,
+                       struct decoded *out, struct mt_err *err);
 void decoded_free(struct decoded *d);
 
 /* Gzip-compresses data into a malloc'd buffer (header mtime 0, so the output depends only

@@ -1,14 +1,21 @@
-/* extract.c — extract_psd(): the extract stage end to end (docs/ARCHITECTURE.md §1).
+/* extract.c — the extract stage end to end, for any source (source.h; ARCHITECTURE §1).
  *
- * Steps, each failing with "<url>: <problem>" and leaving LANDING_DIR untouched:
- *   1. scan the landing area (what is already landed, and the newest release's ETag);
- *   2. fetch PSD_SOURCE_URL, conditional on that ETag (fetch.c: timeouts, retries);
+ * For each of the source's URLs (PSD: one; COT: one per year), steps each failing with
+ * "<url>: <problem>" and leaving LANDING_DIR untouched for that URL:
+ *   1. scan the source's landing folder (what is already landed, and the newest ETag
+ *      landed from this URL — PSD: the newest release's, as before);
+ *   2. fetch the URL, conditional on that ETag (fetch.c: timeouts, retries);
  *   3. a 304, or an ETag already landed, is "unchanged";
- *   4. decode the body (decode.c: zip / gzip / plain CSV by magic bytes, capped);
- *   5. validate the CSV (psd_csv.c) and hash it; content already landed is "unchanged";
+ *   4. decode the body (decode.c: zip / gzip / plain by magic bytes, capped; a zip's member
+ *      is the one ending in the source's suffix);
+ *   5. validate it (the source's validator) and hash it; content already landed is
+ *      "unchanged";
  *   6. date it — Last-Modified, else the zip member's mtime, else now — and land it
  *      atomically (landing.c: meta first, data file last).
- * Only one extract runs at a time (LANDING_DIR.extract.lock, flock).
+ * Only one extract runs at a time (LANDING_DIR.extract.lock, flock, held for a source's
+ * whole run). The URLs of one source are independent: one failing (a 404, a bad file)
+ * lands nothing for that URL, the others are still fetched and landed, and the run
+ * returns -1 naming the failed ones — never a silent partial set.
  * The ETag sent as If-None-Match is only ever one a server sent: a release named by its
  * SHA-256 (no server ETag, e.g. file://) sends none, and step 5 catches the repeat. */
 #include "extract/extract.h"
@@ -23,7 +30,7 @@
 #include "extract/decode.h"
 #include "extract/fetch.h"
 #include "extract/landing.h"
-#include "extract/psd_csv.h"
+#include "extract/source.h"
 #include "util/common.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -73,19 +80,23 @@ static int extract_lock(const char *landing_dir, struct mt_err *err)
 
 /* A downloaded body: decoded, validated, and landed unless the same content already has
  * (set). 0 (landed or already there; out says which), or -1 with err. */
-static int land_body(const char *url, const char *landing_dir, const struct landing_set *set,
+static int land_body(const struct extract_source *src, const struct source_url *su,
+                     const char *landing_dir, const struct landing_set *set,
                      const struct fetch_result *fr, size_t max_bytes, struct extract_outcome *out,
                      struct mt_err *err)
 {
+    const char *url = su->url;
     struct decoded dec;
     memset(&dec, 0, sizeof dec);
     int rc = -1;
     int64_t rows = 0;
-    if (decode_body(fr->body.buf, fr->body.len, max_bytes, &dec, err) < 0) goto done;
-    if (psd_csv_validate(dec.csv, dec.csv_len, &rows, err) < 0) {
-        if (dec.format == DECODE_PLAIN && err->code == MT_ERR_FORMAT)
+    if (decode_body_member(fr->body.buf, fr->body.len, max_bytes, src->member_suffix, &dec,
+                           err) < 0)
+        goto done;
+    if (src->validate(dec.csv, dec.csv_len, &rows, err) < 0) {
+        if (dec.format == DECODE_PLAIN && err->code == MT_ERR_FORMAT && src->plain_hint)
             /* nothing recognisable at all: say so before the CSV detail */
-            mt_err_prefix(err, "not a zip, gzip or PSD CSV file");
+            mt_err_prefix(err, "%s", src->plain_hint);
         else
             mt_err_prefix(err, "%s", dec.member ? dec.member : "CSV");
         goto done;
@@ -103,6 +114,8 @@ static int land_body(const char *url, const char *landing_dir, const struct land
     const char *date_source;
     release_date(fr, &dec, &tm, &date_source);
     struct landing_new ln = {
+        .source = src,
+        .source_year = su->year,
         .etag_raw = fr->etag,
         .url = url,
         .last_modified = fr->last_modified,
@@ -126,12 +139,15 @@ done:
     return rc;
 }
 
-int extract_psd(const struct config *cfg, struct extract_outcome *out, struct mt_err *err)
+/* One URL of src, under the extract lock. 0 or -1 with "<url>: <problem>" in err. */
+static int extract_url(const struct config *cfg, const struct extract_source *src,
+                       const struct source_url *su, struct extract_outcome *out,
+                       struct mt_err *err)
 {
     memset(out, 0, sizeof *out);
-    /* every value below was checked by config_load (util/config.c's table) */
-    const char *url = cfg->s.psd_source_url;
+    const char *url = su->url;
     const char *landing_dir = cfg->s.landing_dir;
+    /* every value below was checked by config_load (util/config.c's table) */
     struct fetch_opts fo = {
         .url = url,
         .connect_timeout_s = cfg->s.extract_connect_timeout_s,
@@ -141,20 +157,18 @@ int extract_psd(const struct config *cfg, struct extract_outcome *out, struct mt
         .max_bytes = (size_t)cfg->s.extract_max_bytes,
         .progress = isatty(STDERR_FILENO) == 1,
     };
-    int lock = extract_lock(landing_dir, err);
-    if (lock < 0) return mt_err_prefix(err, "%s", url);
     struct landing_set set;
-    if (landing_scan(landing_dir, &set, err) < 0) {
-        fs_lock_release(lock);
-        return mt_err_prefix(err, "%s", url);
-    }
-    const struct landing_release *newest = landing_newest(&set);
+    if (landing_scan_source(landing_dir, src, &set, err) < 0) return mt_err_prefix(err, "%s", url);
+    /* PSD has one URL: its newest release is the one to ask about, whatever URL it came
+     * from (as before sources existed). A source with several URLs asks about the newest
+     * release landed from this very URL. */
+    const struct landing_release *newest =
+        src->meta_names_source ? landing_newest_for_url(&set, url) : landing_newest(&set);
     if (newest && newest->has_meta && strcmp(newest->etag, newest->sha256) != 0)
         fo.if_none_match = newest->etag;
 
     struct fetch_result fr;
     int rc = -1;
-    fetch_global_init();
     if (fetch_url(&fo, &fr, err) < 0) {
         mt_err_prefix(err, "%s", url);
         goto done;
@@ -163,16 +177,86 @@ int extract_psd(const struct config *cfg, struct extract_outcome *out, struct mt
     if (fr.not_modified) {
         log_info("extract: %s: 304 Not Modified (ETag %s)", url, fo.if_none_match);
         rc = 0;
-    } else if ((same = landing_find_etag(&set, fr.etag))) {
+    } else if ((same = landing_find_etag(&set, fr.etag)) &&
+               /* several URLs: an ETag names content only at the URL that sent it */
+               (!src->meta_names_source || (same->url && !strcmp(same->url, url)))) {
         log_info("extract: %s: ETag %s already landed as %s", url, fr.etag, same->rel_path);
         rc = 0;
-    } else if ((rc = land_body(url, landing_dir, &set, &fr, fo.max_bytes, out, err)) < 0) {
+    } else if ((rc = land_body(src, su, landing_dir, &set, &fr, fo.max_bytes, out, err)) < 0) {
         mt_err_prefix(err, "%s", url);
     }
 done:
     fetch_result_free(&fr);
-    fetch_global_cleanup();
     landing_set_free(&set);
+    return rc;
+}
+
+void extract_report_free(struct extract_report *rep)
+{
+    for (size_t i = 0; i < rep->n; i++) {
+        free(rep->v[i].url);
+        extract_outcome_free(&rep->v[i].out);
+    }
+    free(rep->v);
+    memset(rep, 0, sizeof *rep);
+}
+
+int extract_source_run(const struct config *cfg, const struct extract_source *src,
+                       struct extract_report *rep, struct mt_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->source = src;
+    struct source_url *urls = NULL;
+    size_t n = src->urls(cfg, &urls);
+    if (n == 0) {
+        source_urls_free(urls, n);
+        return mt_errf(err, "%s: no URL to fetch", src->name);
+    }
+    int lock = extract_lock(cfg->s.landing_dir, err);
+    if (lock < 0) {
+        mt_err_prefix(err, "%s", urls[0].url);
+        source_urls_free(urls, n);
+        return -1;
+    }
+    rep->v = xmalloc(n * sizeof *rep->v);
+    memset(rep->v, 0, n * sizeof *rep->v);
+    rep->n = n;
+    struct mt_err first = MT_ERR_INIT;
+    fetch_global_init();
+    for (size_t i = 0; i < n; i++) {
+        struct extract_url_result *u = &rep->v[i];
+        u->url = urls[i].url;
+        urls[i].url = NULL;
+        u->year = urls[i].year;
+        struct mt_err e = MT_ERR_INIT;
+        struct source_url su = {u->url, u->year};
+        if (extract_url(cfg, src, &su, &u->out, &e) < 0) {
+            u->failed = true;
+            snprintf(u->error, sizeof u->error, "%s", e.msg);
+            if (rep->failed++ == 0) first = e;
+        } else if (u->out.landed) {
+            rep->landed++;
+        }
+    }
+    fetch_global_cleanup();
     fs_lock_release(lock);
+    source_urls_free(urls, n);
+    if (rep->failed == 0) return 0;
+    *err = first;
+    if (rep->n > 1)
+        mt_err_prefix(err, "%zu of %zu URLs failed, first", rep->failed, rep->n);
+    return -1;
+}
+
+int extract_psd(const struct config *cfg, struct extract_outcome *out, struct mt_err *err)
+{
+    struct extract_report rep;
+    int rc = extract_source_run(cfg, &source_psd, &rep, err);
+    memset(out, 0, sizeof *out);
+    if (rc == 0 && rep.n == 1) {
+        *out = rep.v[0].out;
+        memset(&rep.v[0].out, 0, sizeof rep.v[0].out);
+    }
+    extract_report_free(&rep);
     return rc;
 }

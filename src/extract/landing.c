@@ -1,9 +1,9 @@
 /* landing.c — see landing.h.
  *
- * Scan: LANDING_DIR/psd/<4 digits>/<2 digits>/<stem>.csv.gzip, hidden files (our own
+ * Scan: LANDING_DIR/<source>/<4 digits>/<2 digits>/<stem>.csv.gzip, hidden files (our own
  * temporaries, ".<name>.tmp.XXXXXX") skipped. Each data file is paired with
  * <stem>.meta.json when that exists and parses; otherwise the release is described from
- * the file itself (gunzip, count rows, hash). The set is sorted by landed_at, then path.
+ * the file itself (gunzip, count rows with the source's validator, hash). The set is sorted by landed_at, then path.
  *
  * Write: the release's directory chain is created as needed and remembered, so a failure
  * can remove exactly the directories this call created (rmdir only ever removes empty
@@ -29,7 +29,7 @@
 
 #include "extract/decode.h"
 #include "extract/landing_meta.h"
-#include "extract/psd_csv.h"
+#include "extract/source.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -78,8 +78,8 @@ static void iso_utc(time_t t, long ms, char out[32])
 }
 
 /* Describes a data file that has no (readable) meta file. */
-static void describe_from_data(struct landing_release *r, const char *year, const char *month,
-                               const char *stem)
+static void describe_from_data(const struct extract_source *src, struct landing_release *r,
+                               const char *year, const char *month, const char *stem)
 {
     struct stat st;
     char iso[32] = "";
@@ -99,7 +99,7 @@ static void describe_from_data(struct landing_release *r, const char *year, cons
         r->csv_bytes = (int64_t)csvlen;
         hash_sha256_hex(csv, csvlen, r->sha256);
         int64_t rows = 0;
-        if (psd_csv_validate(csv, csvlen, &rows, &err) == 0) {
+        if (src->validate(csv, csvlen, &rows, &err) == 0) {
             r->rows = rows;
         } else { /* not a valid release, but still landed: count lines after the header */
             rows = 0;
@@ -114,16 +114,18 @@ static void describe_from_data(struct landing_release *r, const char *year, cons
     free(csv);
 }
 
-static void scan_file(struct landing_set *s, const char *landing_dir, const char *year,
-                      const char *month, const char *name)
+static void scan_file(const struct extract_source *src, struct landing_set *s,
+                      const char *landing_dir, const char *year, const char *month,
+                      const char *name)
 {
     size_t stem_len = strlen(name) - strlen(DATA_SUFFIX);
     char *stem = xstrndup(name, stem_len);
     struct landing_release r;
     memset(&r, 0, sizeof r);
-    r.rel_path = xasprintf("psd/%s/%s/%s", year, month, name);
+    r.rel_path = xasprintf("%s/%s/%s/%s", src->name, year, month, name);
     r.data_path = fs_join(landing_dir, r.rel_path);
-    char *meta_path = xasprintf("%s/psd/%s/%s/%s" META_SUFFIX, landing_dir, year, month, stem);
+    char *meta_path = xasprintf("%s/%s/%s/%s/%s" META_SUFFIX, landing_dir, src->name, year,
+                                month, stem);
 
     struct mt_err err = MT_ERR_INIT;
     char *json = NULL;
@@ -150,11 +152,14 @@ static void scan_file(struct landing_set *s, const char *landing_dir, const char
         r.landed_at = m.landed_at;
         snprintf(r.sha256, sizeof r.sha256, "%s", m.sha256);
         free(m.sha256);
+        free(m.source);
+        r.source_year = m.source_year;
         r.csv_bytes = m.csv_bytes;
         r.gzip_bytes = m.gzip_bytes;
         r.rows = m.rows;
     } else {
-        describe_from_data(&r, year, month, stem);
+        r.source_year = -1;
+        describe_from_data(src, &r, year, month, stem);
     }
     free(json);
     free(meta_path);
@@ -198,14 +203,20 @@ static int cmp_release(const void *a, const void *b)
 
 int landing_scan(const char *landing_dir, struct landing_set *out, struct mt_err *err)
 {
+    return landing_scan_source(landing_dir, &source_psd, out, err);
+}
+
+int landing_scan_source(const char *landing_dir, const struct extract_source *src,
+                        struct landing_set *out, struct mt_err *err)
+{
     memset(out, 0, sizeof *out);
-    char *psd = fs_join(landing_dir, "psd");
+    char *sdir = fs_join(landing_dir, src->name);
     char **years = NULL;
     size_t ny = 0;
-    int rc = list_dir(psd, &years, &ny, err);
+    int rc = list_dir(sdir, &years, &ny, err);
     for (size_t i = 0; rc == 0 && i < ny; i++) {
         if (!all_digits(years[i], 4)) continue;
-        char *ydir = xasprintf("%s/%s", psd, years[i]);
+        char *ydir = xasprintf("%s/%s", sdir, years[i]);
         char **months = NULL;
         size_t nm = 0;
         rc = list_dir(ydir, &months, &nm, err);
@@ -217,7 +228,7 @@ int landing_scan(const char *landing_dir, struct landing_set *out, struct mt_err
             rc = list_dir(mdir, &files, &nf, err);
             for (size_t f = 0; rc == 0 && f < nf; f++)
                 if (ends_with(files[f], DATA_SUFFIX))
-                    scan_file(out, landing_dir, years[i], months[k], files[f]);
+                    scan_file(src, out, landing_dir, years[i], months[k], files[f]);
             free_names(files, nf);
             free(mdir);
         }
@@ -225,7 +236,7 @@ int landing_scan(const char *landing_dir, struct landing_set *out, struct mt_err
         free(ydir);
     }
     free_names(years, ny);
-    free(psd);
+    free(sdir);
     if (rc < 0) {
         landing_set_free(out);
         return -1;
@@ -259,6 +270,13 @@ const struct landing_release *landing_find_etag(const struct landing_set *s, con
 {
     for (size_t i = 0; etag && i < s->n; i++)
         if (s->v[i].has_meta && !strcmp(s->v[i].etag, etag)) return &s->v[i];
+    return NULL;
+}
+
+const struct landing_release *landing_newest_for_url(const struct landing_set *s, const char *url)
+{
+    for (size_t i = s->n; i-- > 0;)
+        if (s->v[i].has_meta && s->v[i].url && !strcmp(s->v[i].url, url)) return &s->v[i];
     return NULL;
 }
 
@@ -312,7 +330,8 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
     if (r->etag_raw) landing_sanitize_etag(r->etag_raw, name);
     if (!name[0]) snprintf(name, sizeof name, "%s", r->sha256);
 
-    char *dir = xasprintf("%s/psd/%04d/%02d", landing_dir, r->year, r->month);
+    const char *folder = r->source ? r->source->name : "psd";
+    char *dir = xasprintf("%s/%s/%04d/%02d", landing_dir, folder, r->year, r->month);
     char *dpath = xasprintf("%s/%s" DATA_SUFFIX, dir, name);
     char *mpath = xasprintf("%s/%s" META_SUFFIX, dir, name);
     char *created[16];
@@ -347,6 +366,10 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
     m.csv_bytes = (int64_t)r->csv_len;
     m.gzip_bytes = (int64_t)gzlen;
     m.rows = r->rows;
+    if (r->source && r->source->meta_names_source) {
+        m.source = (char *)r->source->name;
+        m.source_year = r->source_year > 0 ? r->source_year : -1;
+    }
     json = landing_meta_format(&m); /* m borrows every string: not freed */
 
     if (mkdirs_tracked(dir, created, &ncreated, 16, err) < 0) goto out;

@@ -1,43 +1,71 @@
-/* landing_cmd.c — `materia landing list`: the landed releases, newest last.
+/* landing_cmd.c — `materia landing list [--source S]`: the landed releases, newest last.
  *
- * Reads the meta files (landing.h); a data file without one is described from the file
- * itself. Output is tab-separated with a header line, one release per line:
+ * Reads the meta files (landing.h) of every source's folder, or of S's only; a data file
+ * without one is described from the file itself. Output is tab-separated with a header
+ * line, one release per line, all sources merged by landed_at (then path):
  *   release_date  etag  bytes  rows  landed_at  file
- * bytes is the size of the landed .csv.gzip; file is relative to LANDING_DIR. */
+ * bytes is the size of the landed .csv.gzip; file is relative to LANDING_DIR and starts
+ * with the source's folder (psd/..., cot/...). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "util/err.h"
 #include "extract/landing.h"
+#include "extract/source.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
+#include "util/strbuf.h"
 
 static const char usage_landing[] =
-    "usage: materia landing list [--help]\n"
+    "usage: materia landing list [--source psd|cot] [--help]\n"
     "\n"
     "List the releases landed under LANDING_DIR, oldest first, newest last:\n"
     "release_date, etag, bytes (of the .csv.gzip), rows, landed_at, file (tab-separated,\n"
-    "with a header line).\n";
+    "with a header line; file is relative to LANDING_DIR and starts with the source).\n"
+    "Every source by default; --source S lists S's only.\n";
 
-static int landing_list(void)
+static int cmp_ptr(const void *a, const void *b)
+{
+    const struct landing_release *x = *(const struct landing_release *const *)a;
+    const struct landing_release *y = *(const struct landing_release *const *)b;
+    int c = strcmp(x->landed_at, y->landed_at);
+    return c ? c : strcmp(x->rel_path, y->rel_path);
+}
+
+static int landing_list(const struct extract_source *only)
 {
     const char *dir = g_config.s.landing_dir;
-    struct landing_set set;
-    struct mt_err err = MT_ERR_INIT;
-    if (landing_scan(dir, &set, &err) < 0) {
-        cli_error("landing list: %s", err.msg);
-        return MT_EXIT_FAIL;
+    struct landing_set sets[8];
+    size_t nsets = 0, total = 0;
+    int rc = MT_EXIT_OK;
+    for (size_t i = 0; i < extract_sources_n && nsets < MT_ARRAY_LEN(sets); i++) {
+        if (only && extract_sources[i] != only) continue;
+        struct mt_err err = MT_ERR_INIT;
+        if (landing_scan_source(dir, extract_sources[i], &sets[nsets], &err) < 0) {
+            cli_error("landing list: %s", err.msg);
+            rc = MT_EXIT_FAIL;
+            break;
+        }
+        total += sets[nsets++].n;
     }
-    printf("release_date\tetag\tbytes\trows\tlanded_at\tfile\n");
-    for (size_t i = 0; i < set.n; i++) {
-        const struct landing_release *r = &set.v[i];
-        printf("%s\t%s\t%lld\t%lld\t%s\t%s\n", r->release_date, r->etag,
-               (long long)r->gzip_bytes, (long long)r->rows, r->landed_at, r->rel_path);
+    if (rc == MT_EXIT_OK) {
+        const struct landing_release **v = xmalloc((total ? total : 1) * sizeof *v);
+        size_t k = 0;
+        for (size_t s = 0; s < nsets; s++)
+            for (size_t i = 0; i < sets[s].n; i++) v[k++] = &sets[s].v[i];
+        if (k > 1) qsort(v, k, sizeof *v, cmp_ptr);
+        printf("release_date\tetag\tbytes\trows\tlanded_at\tfile\n");
+        for (size_t i = 0; i < k; i++)
+            printf("%s\t%s\t%lld\t%lld\t%s\t%s\n", v[i]->release_date, v[i]->etag,
+                   (long long)v[i]->gzip_bytes, (long long)v[i]->rows, v[i]->landed_at,
+                   v[i]->rel_path);
+        free(v);
     }
-    landing_set_free(&set);
-    return MT_EXIT_OK;
+    for (size_t s = 0; s < nsets; s++) landing_set_free(&sets[s]);
+    return rc;
 }
 
 int cmd_landing(int argc, char **argv)
@@ -50,6 +78,19 @@ int cmd_landing(int argc, char **argv)
         return cli_usage_error(usage_landing, "unknown action '%s'", argv[1]);
     }
     if (cli_wants_help(argc - 1, argv + 1)) return cli_help(usage_landing);
-    if (argc > 2) return cli_usage_error(usage_landing, "unexpected argument '%s'", argv[2]);
-    return landing_list();
+    const struct extract_source *only = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *val = NULL;
+        if (!strcmp(argv[i], "--source")) {
+            if (i + 1 >= argc) return cli_usage_error(usage_landing, "--source needs a source (psd or cot)");
+            val = argv[++i];
+        } else if (!strncmp(argv[i], "--source=", 9)) {
+            val = argv[i] + 9;
+        } else { /* an unknown option too, as before --source existed */
+            return cli_usage_error(usage_landing, "unexpected argument '%s'", argv[i]);
+        }
+        if (!(only = source_find(val)))
+            return cli_usage_error(usage_landing, "unknown source '%s' (psd or cot)", val);
+    }
+    return landing_list(only);
 }

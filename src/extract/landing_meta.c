@@ -18,7 +18,7 @@
 void landing_meta_init(struct landing_meta *m)
 {
     memset(m, 0, sizeof *m);
-    m->csv_bytes = m->gzip_bytes = m->rows = -1;
+    m->csv_bytes = m->gzip_bytes = m->rows = m->source_year = -1;
 }
 
 void landing_meta_free(struct landing_meta *m)
@@ -29,6 +29,7 @@ void landing_meta_free(struct landing_meta *m)
     free(m->release_date);
     free(m->landed_at);
     free(m->sha256);
+    free(m->source);
     landing_meta_init(m);
 }
 
@@ -75,15 +76,18 @@ int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, str
                       : !strcmp(k, "last_modified") ? &m->last_modified
                       : !strcmp(k, "release_date") ? &m->release_date
                       : !strcmp(k, "landed_at") ? &m->landed_at
-                      : !strcmp(k, "sha256") ? &m->sha256 : NULL;
+                      : !strcmp(k, "sha256") ? &m->sha256
+                      : !strcmp(k, "source") ? &m->source : NULL;
         int64_t *nfield = !strcmp(k, "csv_bytes") ? &m->csv_bytes
                         : !strcmp(k, "gzip_bytes") ? &m->gzip_bytes
-                        : !strcmp(k, "rows") ? &m->rows : NULL;
+                        : !strcmp(k, "rows") ? &m->rows
+                        : !strcmp(k, "source_year") ? &m->source_year : NULL;
         if (sfield) {
             free(*sfield);
             *sfield = NULL;
             if (take_str(v, sfield) < 0) rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s is not a string", k);
         } else if (nfield) {
+            if (v->t == JSON_NULL && nfield == &m->source_year) continue; /* no {YYYY} */
             if (take_int(v, nfield) < 0) rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s is not a whole number", k);
         } else if (v->t == JSON_ARR || v->t == JSON_OBJ) {
             rc = mt_err_set(err, MT_ERR_FORMAT, "invalid meta: %s holds a nested value", k);
@@ -115,7 +119,12 @@ char *landing_meta_format(const struct landing_meta *m)
     put_str(&sb, "sha256", m->sha256, false);
     sb_appendf(&sb, "  \"csv_bytes\": %lld,\n", (long long)m->csv_bytes);
     sb_appendf(&sb, "  \"gzip_bytes\": %lld,\n", (long long)m->gzip_bytes);
-    sb_appendf(&sb, "  \"rows\": %lld\n", (long long)m->rows);
+    sb_appendf(&sb, "  \"rows\": %lld%s\n", (long long)m->rows, m->source ? "," : "");
+    if (m->source) {
+        put_str(&sb, "source", m->source, false);
+        if (m->source_year >= 0) sb_appendf(&sb, "  \"source_year\": %lld\n", (long long)m->source_year);
+        else sb_append(&sb, "  \"source_year\": null\n");
+    }
     sb_append(&sb, "}\n");
     return sb_detach(&sb);
 }

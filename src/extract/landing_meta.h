@@ -1,7 +1,8 @@
 /* landing_meta.h — the {etag}.meta.json sidecar of a landed release (ARCHITECTURE.md §1).
  *
  * Keys: etag, url, last_modified (string or null), release_date, landed_at, sha256,
- * csv_bytes, gzip_bytes, rows. The writer emits exactly these; the reader accepts any
+ * csv_bytes, gzip_bytes, rows; and, for a source other than PSD (source set), source and
+ * source_year (the URL's {YYYY}, or null). The writer emits exactly these; the reader accepts any
  * flat JSON object (unknown keys ignored, missing ones left NULL / -1), so a meta file
  * written by a later version with extra keys still reads. */
 #ifndef MATERIA_EXTRACT_LANDING_META_H
@@ -14,6 +15,8 @@
 struct landing_meta {
     char *etag, *url, *last_modified, *release_date, *landed_at, *sha256; /* owned or NULL */
     int64_t csv_bytes, gzip_bytes, rows; /* -1 when absent */
+    char *source;        /* owned or NULL; the writer emits source/source_year only when set */
+    int64_t source_year; /* -1 when absent (written as null) */
 };
 
 void landing_meta_init(struct landing_meta *m);

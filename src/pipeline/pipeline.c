@@ -1,6 +1,11 @@
 /* pipeline.c — see pipeline.h. Steps and the decision to export.
  *
- * `all` is extract -> transform -> export_serving. Export runs only when extract landed a
+ * `all` is extract -> transform -> export_serving. The extract step runs every source
+ * EXTRACT_SOURCES selects (extract/source.h), one after the other, each logged on its own
+ * line ("extract <source>: ..."), then one summary line for the step. A source that fails
+ * does not stop the others, nor transform and export: the other sources' data is still
+ * transformed and served, and the run then ends failed naming the source(s). Only when
+ * every source failed does the step fail and stop the run (nothing new can follow). Export runs only when extract landed a
  * release, transform rebuilt a model, or there is no serving file yet; otherwise it is
  * skipped and, if no step did anything, the pipeline reports "nothing to do" (exit 3).
  * The lakehouse connection opened here is the only one: transform writes through it and
@@ -17,6 +22,7 @@
 #include "util/hash.h"
 
 #include "extract/extract.h"
+#include "extract/source.h"
 #include "serving/export.h"
 #include "transform/transform.h"
 #include "util/clock.h"
@@ -39,7 +45,7 @@ static const struct {
     int n;
     const char *summary;
 } pipelines[] = {
-    {"extract", {STEP_EXTRACT}, 1, "land a new USDA PSD release, if any"},
+    {"extract", {STEP_EXTRACT}, 1, "land a new release of every source (EXTRACT_SOURCES), if any"},
     {"transform", {STEP_TRANSFORM}, 1, "run the SQL models into the lakehouse"},
     {"export_serving", {STEP_EXPORT}, 1, "publish serving.duckdb from the lakehouse"},
     {"all", {STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT}, 3,
@@ -107,8 +113,96 @@ static void runs_end(duckdb_connection con, const char *run_id, enum runlog_stat
 struct run_state {
     bool changed;    /* a release landed or a model was rebuilt */
     bool did_work;   /* any step did something */
-    char note[MT_ERR_LEN];
+    bool source_failed; /* a source failed while others did not: the run ends failed */
+    char note[MT_ERR_LEN]; /* which source(s) failed, and why (the run log's message) */
 };
+
+/* The extract step: every selected source (see the file comment). 0, or -1 with err when
+ * every source failed. */
+static int run_extract(const struct config *cfg, const char *pipeline, struct run_state *st,
+                       double t0, struct mt_err *err)
+{
+    size_t nsrc = 0, nfailed = 0, landed = 0;
+    strbuf failed, kinds;
+    sb_init(&failed);
+    sb_init(&kinds);
+    struct mt_err first = MT_ERR_INIT;
+    const char *one_path = NULL;
+    int64_t one_rows = 0, one_bytes = 0;
+    char *one_path_owned = NULL;
+    for (size_t i = 0; i < extract_sources_n; i++) {
+        const struct extract_source *src = extract_sources[i];
+        if (!source_enabled(cfg, src)) continue;
+        nsrc++;
+        double s0 = clock_mono_ms() / 1e3;
+        struct extract_report rep;
+        struct mt_err e = MT_ERR_INIT;
+        int rc = extract_source_run(cfg, src, &rep, &e);
+        for (size_t k = 0; k < rep.n; k++) {
+            const struct extract_url_result *u = &rep.v[k];
+            char year[16] = "";
+            if (u->year) snprintf(year, sizeof year, " %04d", u->year);
+            if (u->out.landed) {
+                log_info("pipeline %s: extract %s%s: landed %s (%lld rows, %lld bytes)", pipeline, src->name,
+                         year, u->out.path, (long long)u->out.rows, (long long)u->out.bytes);
+                free(one_path_owned);
+                one_path_owned = xstrdup(u->out.path);
+                one_rows = u->out.rows;
+                one_bytes = u->out.bytes;
+            } else if (u->failed) {
+                log_error("pipeline %s: extract %s%s: failed: %s", pipeline, src->name, year, u->error);
+            }
+        }
+        double dt = clock_mono_ms() / 1e3 - s0;
+        if (rc < 0) {
+            log_error("pipeline %s: extract %s: failed (%zu of %zu URLs) in %.1fs: %s", pipeline, src->name,
+                      rep.failed ? rep.failed : 1, rep.n ? rep.n : 1, dt, e.msg);
+            sb_appendf(&failed, "%s%s", nfailed ? ", " : "", src->name);
+            if (nfailed++ == 0) first = e;
+        } else if (rep.landed) {
+            log_info("pipeline %s: extract %s: ok, landed %zu of %zu in %.1fs", pipeline, src->name, rep.landed,
+                     rep.n, dt);
+        } else {
+            log_info("pipeline %s: extract %s: nothing to do, unchanged (%.1fs)", pipeline, src->name, dt);
+        }
+        if (rep.landed) sb_appendf(&kinds, "%s%s %zu", kinds.len ? ", " : "", src->name, rep.landed);
+        landed += rep.landed;
+        extract_report_free(&rep);
+    }
+    one_path = one_path_owned;
+    double dt = clock_mono_ms() / 1e3 - t0;
+    int rc = 0;
+    if (landed) st->changed = st->did_work = true;
+    if (nsrc == 0) {
+        mt_errf(err, "EXTRACT_SOURCES selects no source");
+        rc = -1;
+    } else if (nfailed == nsrc) {
+        /* every source failed: the step fails as it always did (one source: its message) */
+        *err = first;
+        if (nsrc > 1) mt_err_prefix(err, "every source failed (%s), first", failed.buf);
+        rc = -1;
+    } else {
+        if (nfailed) {
+            st->source_failed = true;
+            snprintf(st->note, sizeof st->note, "source %.60s failed: %.900s", failed.buf, first.msg);
+            log_error("pipeline %s: step extract: failed for %s; the other sources go on to transform and "
+                      "export (%.1fs)", pipeline, failed.buf, dt);
+        } else if (landed == 1) {
+            log_info("pipeline %s: step extract: ok, landed %s (%lld rows, %lld bytes) in %.1fs", pipeline,
+                     one_path ? one_path : "?", (long long)one_rows, (long long)one_bytes, dt);
+        } else if (landed) {
+            log_info("pipeline %s: step extract: ok, landed %zu releases (%s) in %.1fs", pipeline, landed,
+                     kinds.buf, dt);
+        } else {
+            log_info("pipeline %s: step extract: nothing to do, %s unchanged (%.1fs)", pipeline,
+                     nsrc == 1 ? "release" : "every source", dt);
+        }
+    }
+    free(one_path_owned);
+    sb_free(&failed);
+    sb_free(&kinds);
+    return rc;
+}
 
 /* One step; returns 0 or -1 (reason in err). Logs its summary line. */
 static int run_step(const struct config *cfg, const char *pipeline, enum step step, duckdb_connection lake,
@@ -118,17 +212,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
     const char *name = step_names[step];
     int rc = 0;
     if (step == STEP_EXTRACT) {
-        struct extract_outcome eo;
-        rc = extract_psd(cfg, &eo, err);
-        if (rc == 0 && eo.landed) {
-            st->changed = st->did_work = true;
-            log_info("pipeline %s: step %s: ok, landed %s (%lld rows, %lld bytes) in %.1fs", pipeline, name,
-                     eo.path ? eo.path : "?", (long long)eo.rows, (long long)eo.bytes, clock_mono_ms() / 1e3 - t0);
-        } else if (rc == 0) {
-            log_info("pipeline %s: step %s: nothing to do, release unchanged (%.1fs)", pipeline, name,
-                     clock_mono_ms() / 1e3 - t0);
-        }
-        extract_outcome_free(&eo);
+        rc = run_extract(cfg, pipeline, st, t0, err);
     } else if (step == STEP_TRANSFORM) {
         struct transform_outcome to;
         rc = transform_run(cfg, lake, &to, err);
@@ -206,6 +290,12 @@ int pipeline_run(const struct config *cfg, const char *name)
         testhook_point(point);
     }
     if (rc == MT_EXIT_OK && !st.did_work) rc = MT_EXIT_NOTHING;
+    if ((rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING) && st.source_failed) {
+        /* the other sources' data went through; the run still failed, and says which */
+        log_error("pipeline %s: %s", name, st.note);
+        mt_errf(&err, "%s", st.note);
+        rc = MT_EXIT_FAIL;
+    }
     enum runlog_status status = rc == MT_EXIT_OK ? RUNLOG_OK : rc == MT_EXIT_NOTHING ? RUNLOG_NOTHING_TO_DO
                                                                                   : RUNLOG_FAILED;
     runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err.msg);

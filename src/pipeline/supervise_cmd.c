@@ -2,7 +2,11 @@
  *
  * Holds an flock on SUPERVISE_LOCK for its whole life (a second supervisor exits 1 at
  * once), runs the `all` pipeline at start when serving is missing and then daily at
- * SUPERVISE_AT (UTC HH:MM), retrying a failed run with exponential backoff. Logs go to
+ * SUPERVISE_AT (UTC HH:MM), retrying a failed run with exponential backoff. `all` extracts
+ * every source EXTRACT_SOURCES names (PSD and COT by default) before transform and
+ * export; a run where one source failed is a failed run (the other sources' data is
+ * already served), so it is retried like any other — a retry re-asks the failed source
+ * and finds the others unchanged. Logs go to
  * stdout, one line per step with a level, for journald. SIGTERM/SIGINT set
  * pipeline_stop_requested: a running step is finished, the next one is not started, and
  * the process exits 0 — so systemd's stop never leaves a partial file.
@@ -30,10 +34,11 @@
 static const char usage[] =
     "usage: materia supervise [--once] [--interval-seconds N] [--at HH:MM] [--pipeline NAME]\n"
     "                         [--retries N] [--backoff-seconds N]\n\n"
-    "Runs the `all` pipeline daily at SUPERVISE_AT (UTC, HH:MM), and at start when the\n"
-    "serving file is missing. Holds an flock on SUPERVISE_LOCK (a second supervisor exits\n"
-    "1). A failed run is retried with exponential backoff. Logs to stdout. SIGTERM/SIGINT\n"
-    "finish the current step and exit 0.\n\n"
+    "Runs the `all` pipeline (extract every source in EXTRACT_SOURCES, transform, export)\n"
+    "daily at SUPERVISE_AT (UTC, HH:MM), and at start when the serving file is missing.\n"
+    "Holds an flock on SUPERVISE_LOCK (a second supervisor exits 1). A failed run (one\n"
+    "source failing is one) is retried with exponential backoff. Logs to stdout.\n"
+    "SIGTERM/SIGINT finish the current step and exit 0.\n\n"
     "  --once                run the pipeline once now (with retries), then exit\n"
     "  --interval-seconds N  run every N seconds instead of daily (tests, demos)\n"
     "  --at HH:MM            daily UTC time (default SUPERVISE_AT)\n"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -32,10 +33,15 @@ enum setting_type {
     SET_BOOL,     /* on/off (also 1/0, true/false, yes/no) */
     SET_ENUM,     /* one of choices (case-insensitive); the field gets its index */
     SET_HHMM,     /* HH:MM, 00:00 to 23:59 */
+    SET_URL_YYYY, /* a SET_URL that contains {YYYY} */
+    SET_YEARS,    /* "auto" or years and ranges: 2017,2019-2021 (config_years) */
+    SET_SOURCES,  /* "all" or a comma list of choices */
 };
 
 static const char *const access_log_choices[] = {"all", "errors", "off", NULL};
 static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
+/* extract's sources (src/extract/source.c lists the same names) */
+static const char *const source_choices[] = {"psd", "cot", NULL};
 
 #define F(field) offsetof(struct settings, field)
 
@@ -58,6 +64,12 @@ static const struct setting_def {
      "the serving snapshot the web app reads"},
     {"PSD_SOURCE_URL", SET_URL, "https://apps.fas.usda.gov/psdonline/downloads/psd_coffee_csv.zip", 0, 0,
      NULL, F(psd_source_url), "USDA PSD coffee download (https://, http:// or file://)"},
+    {"COT_SOURCE_URL", SET_URL_YYYY, "https://www.cftc.gov/files/dea/history/fut_disagg_txt_{YYYY}.zip", 0, 0,
+     NULL, F(cot_source_url), "CFTC COT yearly file; {YYYY} becomes each of COT_YEARS (https://, http:// or file://)"},
+    {"COT_YEARS", SET_YEARS, "auto", 0, 0, NULL, F(cot_years),
+     "COT years to fetch: auto (this year and last, UTC), or years and ranges like 2017,2019-2021"},
+    {"EXTRACT_SOURCES", SET_SOURCES, "all", 0, 0, source_choices, F(extract_sources),
+     "sources `extract all` and the pipeline fetch: all, or a comma list of psd, cot"},
     {"MATERIA_PROJECT_DIR", SET_STRING, MATERIA_SOURCE_DIR, 0, 0, NULL, F(project_dir),
      "folder holding models/, audits/ and seeds/"},
     {"MATERIA_WEB_DIR", SET_STRING, MATERIA_SOURCE_DIR "/web/dist", 0, 0, NULL, F(web_dir),
@@ -152,6 +164,62 @@ static bool parse_whole(const char *v, long *out)
     return true;
 }
 
+int config_years(const char *spec, int years[CONFIG_YEARS_MAX], int *n)
+{
+    *n = 0;
+    if (!strcasecmp(spec, "auto")) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        years[0] = tm.tm_year + 1900 - 1;
+        years[1] = tm.tm_year + 1900;
+        *n = 2;
+        return 0;
+    }
+    bool seen[CONFIG_YEAR_LAST - CONFIG_YEAR_FIRST + 1] = {false};
+    const char *p = spec;
+    for (;;) {
+        while (*p == ' ') p++;
+        char *end;
+        long lo, hi;
+        if (!isdigit((unsigned char)*p)) return -1;
+        lo = hi = strtol(p, &end, 10);
+        p = end;
+        while (*p == ' ') p++;
+        if (*p == '-') {
+            p++;
+            while (*p == ' ') p++;
+            if (!isdigit((unsigned char)*p)) return -1;
+            hi = strtol(p, &end, 10);
+            p = end;
+            while (*p == ' ') p++;
+        }
+        if (lo < CONFIG_YEAR_FIRST || hi > CONFIG_YEAR_LAST || lo > hi) return -1;
+        for (long y = lo; y <= hi; y++) seen[y - CONFIG_YEAR_FIRST] = true;
+        if (*p == '\0') break;
+        if (*p++ != ',') return -1;
+    }
+    for (int y = CONFIG_YEAR_FIRST; y <= CONFIG_YEAR_LAST; y++)
+        if (seen[y - CONFIG_YEAR_FIRST]) years[(*n)++] = y;
+    return 0;
+}
+
+bool config_list_has(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *s = p;
+        while (*p && *p != ',') p++;
+        const char *e = p;
+        while (e > s && e[-1] == ' ') e--;
+        if ((size_t)(e - s) == nl && !strncasecmp(s, name, nl)) return true;
+        if ((size_t)(e - s) == 3 && !strncasecmp(s, "all", 3)) return true;
+    }
+    return false;
+}
+
 /* Checks one value against its definition and stores it into s. Returns NULL, or what
  * was expected (for the error). */
 static const char *setting_parse(const struct setting_def *d, const char *v, struct settings *s,
@@ -165,10 +233,44 @@ static const char *setting_parse(const struct setting_def *d, const char *v, str
         *(const char **)field = v;
         return NULL;
     case SET_URL:
+    case SET_URL_YYYY:
         if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7) && strncmp(v, "file://", 7))
             return "an https://, http:// or file:// URL";
+        if (d->type == SET_URL_YYYY && !strstr(v, "{YYYY}"))
+            return "a URL containing {YYYY} (replaced by each year)";
         *(const char **)field = v;
         return NULL;
+    case SET_YEARS: {
+        int years[CONFIG_YEARS_MAX], ny;
+        if (config_years(v, years, &ny) < 0) {
+            snprintf(why, whylen, "auto, or years and ranges from %d to %d like 2017,2019-2021",
+                     CONFIG_YEAR_FIRST, CONFIG_YEAR_LAST);
+            return why;
+        }
+        *(const char **)field = v;
+        return NULL;
+    }
+    case SET_SOURCES: {
+        /* every comma-separated word is "all" or a choice, and there is at least one */
+        const char *p = v;
+        int words = 0;
+        while (*p) {
+            while (*p == ' ') p++;
+            const char *w = p;
+            while (*p && *p != ',') p++;
+            const char *e = p;
+            while (e > w && e[-1] == ' ') e--;
+            bool ok = (e - w == 3 && !strncasecmp(w, "all", 3));
+            for (int i = 0; !ok && d->choices[i]; i++)
+                ok = (size_t)(e - w) == strlen(d->choices[i]) && !strncasecmp(w, d->choices[i], (size_t)(e - w));
+            if (!ok) return "all, or a comma list of psd, cot";
+            words++;
+            if (*p == ',') p++;
+        }
+        if (!words) return "all, or a comma list of psd, cot";
+        *(const char **)field = v;
+        return NULL;
+    }
     case SET_INT_AUTO:
         if (!strcasecmp(v, "auto")) {
             *(long *)field = SETTING_AUTO;

@@ -45,6 +45,7 @@ enum access_log_mode { ACCESS_LOG_ALL = 0, ACCESS_LOG_ERRORS, ACCESS_LOG_OFF };
  * Strings are never NULL and point into the config's items. */
 struct settings {
     const char *landing_dir, *duckdb_path, *serving_duckdb_path, *psd_source_url;
+    const char *cot_source_url, *cot_years, *extract_sources; /* checked; see config_years */
     const char *project_dir, *web_dir, *http_addr, *supervise_at, *supervise_lock;
     long http_threads, http_max_connections /* or SETTING_AUTO */,
         http_per_ip_connections /* or SETTING_AUTO; 0 = no cap */, http_timeout_s,
@@ -98,5 +99,15 @@ const char *config_describe(const char *key);
 
 /* Process-wide configuration, loaded once by main() before a command runs. */
 extern struct config g_config;
+
+/* COT_YEARS: "auto" (the previous and the current UTC year) or a comma list of years and
+ * ranges ("2017,2019-2021", spaces allowed) from CONFIG_YEAR_FIRST to CONFIG_YEAR_LAST.
+ * Fills years ascending, each once. Returns 0, or -1 for a value that is neither. */
+#define CONFIG_YEAR_FIRST 1986
+#define CONFIG_YEAR_LAST 2099
+#define CONFIG_YEARS_MAX (CONFIG_YEAR_LAST - CONFIG_YEAR_FIRST + 1)
+int config_years(const char *spec, int years[CONFIG_YEARS_MAX], int *n);
+/* Whether a comma list (EXTRACT_SOURCES) names name, or "all" (case-insensitive). */
+bool config_list_has(const char *list, const char *name);
 
 #endif

@@ -2,7 +2,9 @@
 
 Each test file is one CTest test: it runs the real `materia` binary ($MATERIA_BIN) in a
 fresh scratch directory under $MATERIA_TEST_TMP, with a clean environment pointing
-LANDING_DIR / DUCKDB_PATH / SERVING_DUCKDB_PATH into that directory.
+LANDING_DIR / DUCKDB_PATH / SERVING_DUCKDB_PATH into that directory. EXTRACT_SOURCES is
+psd there (the pipeline never reaches for cftc.gov from a test); a test of the COT source
+sets EXTRACT_SOURCES and COT_SOURCE_URL itself (COT_SAMPLE_URL: the bundled files).
 """
 import os
 import signal
@@ -15,6 +17,11 @@ import traceback
 BIN = os.environ.get("MATERIA_BIN", "materia")
 SRC = os.environ.get("MATERIA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 SAMPLE_ZIP = os.path.join(SRC, "sample", "usda-psd", "psd_coffee_csv.zip")
+COT_SAMPLE_DIR = os.path.join(SRC, "sample", "cftc-cot")
+# the six bundled COT files as CFTC names them, one per year (sample/cftc-cot/by-year links)
+COT_SAMPLE_URL = "file://" + os.path.join(COT_SAMPLE_DIR, "by-year", "fut_disagg_txt_{YYYY}.zip")
+COT_SAMPLE_YEARS = "2017-2021,2023"
+
 TMP_ROOT = os.environ.get("MATERIA_TEST_TMP", tempfile.gettempdir())
 
 
@@ -28,9 +35,10 @@ class Scratch:
         self.lakehouse = os.path.join(self.dir, "lakehouse.duckdb")
         self.serving = os.path.join(self.dir, "serving.duckdb")
         self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("LANDING_DIR", "DUCKDB_PATH", "SERVING_DUCKDB_PATH", "PSD_SOURCE_URL")}
+                    if k not in ("LANDING_DIR", "DUCKDB_PATH", "SERVING_DUCKDB_PATH", "PSD_SOURCE_URL",
+                                 "COT_SOURCE_URL", "COT_YEARS", "EXTRACT_SOURCES")}
         self.env.update(LANDING_DIR=self.landing, DUCKDB_PATH=self.lakehouse,
-                        SERVING_DUCKDB_PATH=self.serving, MATERIA_PROJECT_DIR=SRC)
+                        SERVING_DUCKDB_PATH=self.serving, MATERIA_PROJECT_DIR=SRC, EXTRACT_SOURCES="psd")
 
     def run(self, *args, env=None, check=None, timeout=600, input=None):
         """Runs materia with args in the scratch dir; returns CompletedProcess (text)."""
