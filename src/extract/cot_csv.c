@@ -82,15 +82,30 @@ static bool span_eq(struct span f, const char *s)
     return f.n == strlen(s) && !memcmp(f.p, s, f.n);
 }
 
+/* At most 80 bytes of f for a message, control bytes and '"' written as \xHH: the error is
+ * one line whatever the file holds (a quoted header field may hold a line break). */
+static const char *shown(struct span f, char out[80 * 4 + 1])
+{
+    size_t o = 0;
+    for (size_t i = 0; i < f.n && i < 80; i++) {
+        unsigned char ch = (unsigned char)f.p[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '"') o += (size_t)snprintf(out + o, 5, "\\x%02X", ch);
+        else out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static int check_header(struct cursor *c, struct mt_err *err)
 {
     size_t k = 0;
     for (;;) {
         struct span f;
         if (read_field(c, &f, err) < 0) return -1;
+        char buf[80 * 4 + 1];
         if (k < COT_CSV_COLUMNS && !span_eq(f, cot_csv_columns[k]))
-            return mt_err_set(err, MT_ERR_FORMAT, "header column %zu is \"%.*s\", expected \"%s\"",
-                              k + 1, (int)(f.n > 80 ? 80 : f.n), f.p, cot_csv_columns[k]);
+            return mt_err_set(err, MT_ERR_FORMAT, "header column %zu is \"%s\", expected \"%s\"", k + 1,
+                              shown(f, buf), cot_csv_columns[k]);
         k++;
         if (c->p < c->end && *c->p == ',') { c->p++; continue; }
         break;
