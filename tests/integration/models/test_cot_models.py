@@ -16,6 +16,7 @@ file to read), runs the real `materia run`, and checks the serving layer through
   bytes changes nothing; a corrected re-publication wins for its weeks, an older
   publication landed later does not;
 - a renamed header column stops the run naming the file; a broken identity fails the audit;
+- the web fixture's independent SQL (webfix.build_cot_tables) gives the same rows;
 - export carries the COT tables with checksums and `serve` accepts the file; a landing
   without COT files still runs and exports (empty COT tables).
 """
@@ -26,9 +27,14 @@ import json
 import os
 import urllib.request
 
+import sys
+
 import cot_fixtures as fx
 import psd_fixtures as pfx
 from harness import Scratch, Serve, main
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "web"))
+import webfix  # noqa: E402  (the web tests' independent builder of the COT tables)
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -198,6 +204,18 @@ def test_six_files_end_to_end():
     check_six_files(q, files)
     raw = q("""SELECT source_year, count(*) AS n FROM raw.cot_coffee GROUP BY ALL ORDER BY ALL""")
     assert [(r["source_year"], r["n"]) for r in raw] == sorted(fx.WEEKS.items()), raw
+    # the web tests' fixture computes both tables independently (plain SQL on the zips'
+    # Coffee C lines, the index by a self-join): every row equal, landed_at aside
+    wf = os.path.join(s.dir, "webfix.duckdb")
+    s.sql(wf, "SELECT 1", write=True)
+    s.sql(wf, "CREATE TABLE _snapshot (snapshot_id VARCHAR, created_at TIMESTAMP, run_id VARCHAR, "
+              "table_name VARCHAR, row_count BIGINT, checksum VARCHAR)", write=True)
+    webfix.build_cot_tables(s, wf)
+    for t, ex in (("cot_positioning", " EXCLUDE (landed_at)"), ("cot_index", "")):
+        diff = s.sql(s.lakehouse, f"ATTACH '{wf}' AS wf (READ_ONLY); "
+                                  f"(SELECT *{ex} FROM serving.{t} EXCEPT SELECT *{ex} FROM wf.{t}) UNION ALL "
+                                  f"(SELECT *{ex} FROM wf.{t} EXCEPT SELECT *{ex} FROM serving.{t})")
+        assert diff == [], (t, diff[:3])
     s.cleanup()
 
 
