@@ -18,9 +18,9 @@
  * or moved column is never read into the wrong field); only the data files landed in the
  * interval are read (@LANDED_FILES('cot')); incremental on landed_at with allow_partials.
  *
- * The read_csv glob spans every source's folder (`*` /YYYY/MM), not only cot/: read_csv fails
- * on a glob that matches nothing, and a landing without any COT file yet (PSD only) must give
- * zero rows, not a failed run. The constant `filename IN @LANDED_FILES('cot')` list prunes the
+ * The read_csv glob takes any source folder in place of cot/ (every source's YYYY/MM files):
+ * read_csv fails on a glob that matches nothing, and a landing without any COT file yet (PSD
+ * only) must give zero rows, not a failed run. The constant `filename IN @LANDED_FILES('cot')` list prunes the
  * scan to this interval's COT files before any file is opened, so other sources' files are
  * never parsed (with the interval's list empty, `IN (NULL)`, nothing is read at all).
  * The Coffee C filter sits in the scan like raw.psd_coffee's commodity filter: the other ~14,000
