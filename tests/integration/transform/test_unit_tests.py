@@ -481,11 +481,11 @@ def test_psd_project_unit_tests():
                      "tests/test_foundation_coffee_balance.yaml::test_coffee_balance_newest_release_wins ... ok",
                      "tests/test_foundation_coffee_balance.yaml::"
                      "test_coffee_balance_backfilled_old_release_loses ... ok",
-                     "tests/test_staging_cot_coffee.yaml::"
+                     "tests/test_cot_staging.yaml::"
                      "test_cot_coffee_parsed_and_latest_publication_wins ... ok",
-                     "tests/test_staging_cot_coffee.yaml::"
+                     "tests/test_cot_staging.yaml::"
                      "test_cot_coffee_backfilled_older_publication_loses ... ok",
-                     "tests/test_serving_cot_index.yaml::"
+                     "tests/test_cot_index.yaml::"
                      "test_cot_index_windows_gaps_and_flat_ranges ... ok"):
             assert name in p.stdout, p.stdout
         assert "Ran 7 tests: 7 passed, 0 failed" in p.stdout, p.stdout
