@@ -46,9 +46,11 @@ def land_psd(s):
              (fx.utcnow() - 30 * HOUR).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def land_files(s, names, start):
-    """Lands names in order, one minute apart from start (a datetime, UTC)."""
-    return [fx.land(s.landing, n, start + datetime.timedelta(minutes=i)) for i, n in enumerate(names)]
+def land_files(s, names, landed_at):
+    """Lands names, all at landed_at (a datetime, UTC). A landing after a run must be "now":
+    a landed_at in an interval a run has already processed whole (yesterday, once it is
+    past midnight) is never loaded, as with any incremental-by-time model."""
+    return [fx.land(s.landing, n, landed_at) for n in names]
 
 
 def run_ok(s):
@@ -227,7 +229,7 @@ def test_adding_2023_later_changes_only_its_weeks_and_relanding_changes_nothing(
     q = q_of(s)
     before = {t: rows_by_date(q, t) for t in ("cot_positioning", "cot_index")}
     assert len(before["cot_positioning"]) == 220
-    land_files(s, fx.FILES[5:], fx.utcnow() - HOUR)
+    land_files(s, fx.FILES[5:], fx.utcnow())
     p = run_ok(s)
     assert "staging.cot_coffee" in p.stdout, p.stdout
     after = {t: rows_by_date(q, t) for t in ("cot_positioning", "cot_index")}
@@ -294,7 +296,8 @@ def test_latest_publication_wins():
     fixed = corrected_2020(100)
     _, mtime = fx.csv_bytes(fx.FILES[3])
     fx._CSV["corrected"] = (fixed, mtime + datetime.timedelta(days=7))
-    second = fx.land(s.landing, "corrected", fx.utcnow() - 2 * HOUR, data=fixed)
+    second_at = fx.utcnow()
+    second = fx.land(s.landing, "corrected", second_at, data=fixed)
     assert second.startswith("cot/2020/04/"), second
     run_ok(s)
     now = rows_by_date(q, "cot_positioning")
@@ -304,7 +307,9 @@ def test_latest_publication_wins():
     assert {d for d in now if now[d] != base[d]} == {d for d in now if d.startswith("2020-")}
     # the first publication landed again later (another ETag): older release date, loses
     fx._CSV["original-again"] = fx.csv_bytes(fx.FILES[3])
-    fx.land(s.landing, "original-again", fx.utcnow() - HOUR, etag="W-old-copy")
+    again_at = fx.utcnow()
+    assert again_at > second_at  # a run (seconds) lies between: landed later
+    fx.land(s.landing, "original-again", again_at, etag="W-old-copy")
     run_ok(s)
     assert rows_by_date(q, "cot_positioning") == now
     assert first != second
@@ -358,7 +363,7 @@ def test_export_and_serve_carry_cot():
     assert p.returncode == 0, p.stderr
     # with the six files: both tables exported with their counts and checksums, and
     # `materia serve` accepts the file (it checks the contract and every checksum)
-    land_files(s, fx.FILES, fx.utcnow() - HOUR)
+    land_files(s, fx.FILES, fx.utcnow())
     run_ok(s)
     p = s.run("export-serving")
     assert p.returncode == 0, p.stderr
