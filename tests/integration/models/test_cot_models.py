@@ -16,7 +16,7 @@ file to read), runs the real `materia run`, and checks the serving layer through
   bytes changes nothing; a corrected re-publication wins for its weeks, an older
   publication landed later does not;
 - a renamed header column stops the run naming the file; a broken identity fails the audit;
-- the web fixture's independent SQL (webfix.build_cot_tables) gives the same rows;
+- the web fixture's independent SQL (webfix.add_cot_tables) gives the same rows;
 - export carries the COT tables with checksums and `serve` accepts the file; a landing
   without COT files still runs and exports (empty COT tables).
 """
@@ -206,14 +206,14 @@ def test_six_files_end_to_end():
     check_six_files(q, files)
     raw = q("""SELECT source_year, count(*) AS n FROM raw.cot_coffee GROUP BY ALL ORDER BY ALL""")
     assert [(r["source_year"], r["n"]) for r in raw] == sorted(fx.WEEKS.items()), raw
-    # the web tests' fixture computes both tables independently (plain SQL on the zips'
-    # Coffee C lines, the index by a self-join): every row equal, landed_at aside
+    # the web tests' fixture computes both tables independently (webfix.add_cot_tables: plain
+    # SQL on the zips' Coffee C lines): every row equal, provenance (source_file naming the
+    # zip, a fixed landed_at) aside
     wf = os.path.join(s.dir, "webfix.duckdb")
-    s.sql(wf, "SELECT 1", write=True)
     s.sql(wf, "CREATE TABLE _snapshot (snapshot_id VARCHAR, created_at TIMESTAMP, run_id VARCHAR, "
               "table_name VARCHAR, row_count BIGINT, checksum VARCHAR)", write=True)
-    webfix.build_cot_tables(s, wf)
-    for t, ex in (("cot_positioning", " EXCLUDE (landed_at)"), ("cot_index", "")):
+    webfix.add_cot_tables(s, wf)
+    for t, ex in (("cot_positioning", " EXCLUDE (source_file, landed_at)"), ("cot_index", "")):
         diff = s.sql(s.lakehouse, f"ATTACH '{wf}' AS wf (READ_ONLY); "
                                   f"(SELECT *{ex} FROM serving.{t} EXCEPT SELECT *{ex} FROM wf.{t}) UNION ALL "
                                   f"(SELECT *{ex} FROM wf.{t} EXCEPT SELECT *{ex} FROM serving.{t})")

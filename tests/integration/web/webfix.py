@@ -140,102 +140,16 @@ def build_serving(scratch, path, snapshot_id="snap-A"):
     if os.path.exists(tmp):
         os.remove(tmp)
     scratch.run("sql", "--write", tmp, serving_sql(csv, snapshot_id), check=0)
-    build_cot_tables(scratch, tmp)
+    add_cot_tables(scratch, tmp)  # the contract lists the COT tables too
     os.replace(tmp, path)
     shutil.copyfile(path, cache)
     _BASE[key] = cache
     return path
 
 
-# ---- COT (helper "models", issue 14): serving.cot_positioning and serving.cot_index ----
+# The COT tables of the serving contract (src/serving/contract.c): build_serving adds them
+# with add_cot_tables (below), and reseal_sql covers them.
 COT_TABLES = ["cot_positioning", "cot_index"]
-COT_DIR = os.path.join(harness.SRC, "sample", "cftc-cot")
-COT_CATS = [("prod_merc", "Prod_Merc", "Prod_Merc"), ("swap", "Swap", "Swap"),
-            ("managed_money", "M_Money", "M_Money"), ("other_rept", "Other_Rept", "Other_Rept"),
-            ("nonrept", "NonRept", "NonRept")]
-
-
-def build_cot_tables(scratch, path):
-    """Adds cot_positioning and cot_index (ARCHITECTURE §3) to the serving file at path, with
-    their _snapshot rows, computed here from the bundled CFTC zips (sample/cftc-cot/) with
-    plain SQL — independently of models/: the Coffee C lines (code 083731) of each f_year.txt
-    go to a small CSV read by header name; the index is a self-join over report numbers."""
-    import glob
-    import hashlib
-    zips = sorted(glob.glob(os.path.join(COT_DIR, "fut_disagg_txt_*.zip")))
-    assert zips, f"no CFTC files in {COT_DIR} (sample/cftc-cot/)"
-    files = []
-    for i, zp in enumerate(zips):
-        with zipfile.ZipFile(zp) as z:
-            info = z.getinfo("f_year.txt")
-            data = z.read(info)
-        lines = data.split(b"\r\n")
-        keep = [lines[0]] + [ln for ln in lines[1:] if b",083731," in ln]
-        out = os.path.join(scratch.dir, f"cot-{i}.csv")
-        with open(out, "wb") as f:
-            f.write(b"\n".join(keep) + b"\n")
-        y, m = info.date_time[0], info.date_time[1]
-        files.append((out, f"cot/{y:04d}/{m:02d}/{hashlib.sha256(data).hexdigest()}.csv.gzip",
-                      f"2026-01-01 00:{i:02d}:00"))
-    src = " UNION ALL ".join(
-        f"SELECT *, '{sf}' AS source_file, TIMESTAMP '{ts}' AS landed_at FROM "
-        f"read_csv('{p}', header=true, all_varchar=true)" for p, sf, ts in files)
-    num = lambda col, ty="BIGINT": f"TRY_CAST(trim(\"{col}\") AS {ty})"  # noqa: E731 ('.' -> NULL)
-    cols = []
-    for c, pos, k in COT_CATS:
-        short = "Swap__Positions_Short_All" if c == "swap" else f"{pos}_Positions_Short_All"
-        spread = {"swap": "Swap__Positions_Spread_All"}.get(c, f"{pos}_Positions_Spread_All")
-        has_spread = c not in ("prod_merc", "nonrept")
-        cols += [f"{num(pos + '_Positions_Long_All')} AS {c}_long", f"{num(short)} AS {c}_short",
-                 (f"{num(spread)}" if has_spread else "CAST(NULL AS BIGINT)") + f" AS {c}_spread",
-                 f"{num('Pct_of_OI_' + k + '_Long_All', 'DOUBLE')} AS {c}_long_pct_oi",
-                 f"{num('Pct_of_OI_' + k + '_Short_All', 'DOUBLE')} AS {c}_short_pct_oi",
-                 (f"{num('Traders_' + k + '_Long_All', 'INTEGER')}" if c != "nonrept" else "CAST(NULL AS INTEGER)")
-                 + f" AS {c}_traders_long",
-                 (f"{num('Traders_' + k + '_Short_All', 'INTEGER')}" if c != "nonrept" else "CAST(NULL AS INTEGER)")
-                 + f" AS {c}_traders_short"]
-    order = ["report_date", "open_interest", "open_interest_change"]
-    for c, _, _ in COT_CATS:
-        order += [f"{c}_long", f"{c}_short", f"{c}_spread", f"{c}_net", f"{c}_net_change",
-                  f"{c}_long_pct_oi", f"{c}_short_pct_oi", f"{c}_traders_long", f"{c}_traders_short"]
-    order += ["traders_total", "source_file", "landed_at"]
-    changes = ", ".join(
-        f"CASE WHEN date_diff('day', p.report_date, t.report_date) BETWEEN 4 AND 10 "
-        f"THEN (t.{c}_long - t.{c}_short) - (p.{c}_long - p.{c}_short) END AS {c}_net_change, "
-        f"t.{c}_long - t.{c}_short AS {c}_net" for c, _, _ in COT_CATS)
-    index = []
-    for c in ("managed_money", "prod_merc"):
-        index += [f"{c}_net"]
-        for n in (26, 52):
-            index.append(
-                f"(SELECT CASE WHEN count(*) = {n} AND date_diff('day', min(w.report_date), "
-                f"x.report_date) < {7 * n} AND max(w.{c}_net) > min(w.{c}_net) THEN "
-                f"100.0 * (x.{c}_net - min(w.{c}_net)) / (max(w.{c}_net) - min(w.{c}_net)) END "
-                f"FROM numbered w WHERE w.rn BETWEEN x.rn - {n - 1} AND x.rn) AS {c}_index_{n}w")
-    sql = f"""
-CREATE TEMP TABLE cot_src AS
-  SELECT CAST("Report_Date_as_YYYY-MM-DD" AS DATE) AS report_date,
-    {num('Open_Interest_All')} AS open_interest, {', '.join(cols)},
-    {num('Traders_Tot_All', 'INTEGER')} AS traders_total, source_file, landed_at
-  FROM ({src}) WHERE CFTC_Contract_Market_Code = '083731'
-  QUALIFY row_number() OVER (PARTITION BY report_date ORDER BY landed_at DESC) = 1;
-CREATE TEMP TABLE cot_num AS SELECT *, row_number() OVER (ORDER BY report_date) AS rn FROM cot_src;
-CREATE TABLE cot_positioning AS SELECT {', '.join(order)} FROM (
-  SELECT t.*,
-    CASE WHEN date_diff('day', p.report_date, t.report_date) BETWEEN 4 AND 10
-      THEN t.open_interest - p.open_interest END AS open_interest_change, {changes}
-  FROM cot_num t LEFT JOIN cot_num p ON p.rn = t.rn - 1) ORDER BY report_date;
-CREATE TEMP TABLE numbered AS SELECT report_date, managed_money_net, prod_merc_net,
-  row_number() OVER (ORDER BY report_date) AS rn FROM cot_positioning;
-CREATE TABLE cot_index AS SELECT x.report_date, {', '.join(index)}
-  FROM numbered x ORDER BY x.report_date;
-INSERT INTO _snapshot SELECT any_value(snapshot_id), any_value(created_at), any_value(run_id),
-  'cot_positioning', (SELECT count(*) FROM cot_positioning), ({checksum_sql('cot_positioning')}) FROM _snapshot;
-INSERT INTO _snapshot SELECT any_value(snapshot_id), any_value(created_at), any_value(run_id),
-  'cot_index', (SELECT count(*) FROM cot_index), ({checksum_sql('cot_index')}) FROM _snapshot;
-SELECT count(*) FROM cot_positioning;
-"""
-    scratch.run("sql", "--write", path, sql, check=0)
 
 
 def variant(scratch, src, dst, snapshot_id, sql_extra="", reseal=True):
