@@ -12,7 +12,8 @@
 #include "serving/snapshot.h"
 #include "util/db.h"
 
-#define T(name, cols) {name, cols, MT_ARRAY_LEN(cols)}
+#define T(name, cols) {name, cols, MT_ARRAY_LEN(cols), false}
+#define T_MAY_BE_EMPTY(name, cols) {name, cols, MT_ARRAY_LEN(cols), true}
 
 #define QTY_COLS                                                                                \
     {"production", "DOUBLE"}, {"arabica_production", "DOUBLE"}, {"robusta_production", "DOUBLE"}, \
@@ -43,6 +44,27 @@ static const struct serving_column countries[] = {
     {"country_code", "VARCHAR"}, {"country_name", "VARCHAR"}, {"iso2", "VARCHAR"},
     {"iso3", "VARCHAR"},         {"iso_numeric", "VARCHAR"},  {"region", "VARCHAR"},
 };
+/* CFTC Commitments of Traders, Coffee C (models/serving/cot_*.sql). Per trader category:
+ * long, short, spread (NULL for prod_merc and nonrept), net, net change, percent of open
+ * interest long/short, trader counts long/short (NULL for nonrept). */
+#define COT_CATEGORY(c)                                                                      \
+    {c "_long", "BIGINT"}, {c "_short", "BIGINT"}, {c "_spread", "BIGINT"},                  \
+    {c "_net", "BIGINT"}, {c "_net_change", "BIGINT"}, {c "_long_pct_oi", "DOUBLE"},         \
+    {c "_short_pct_oi", "DOUBLE"}, {c "_traders_long", "INTEGER"},                           \
+    {c "_traders_short", "INTEGER"}
+static const struct serving_column cot_positioning[] = {
+    {"report_date", "DATE"}, {"open_interest", "BIGINT"}, {"open_interest_change", "BIGINT"},
+    COT_CATEGORY("prod_merc"), COT_CATEGORY("swap"), COT_CATEGORY("managed_money"),
+    COT_CATEGORY("other_rept"), COT_CATEGORY("nonrept"),
+    {"traders_total", "INTEGER"}, {"source_file", "VARCHAR"}, {"landed_at", "TIMESTAMP"},
+};
+static const struct serving_column cot_index[] = {
+    {"report_date", "DATE"},
+    {"managed_money_net", "BIGINT"}, {"managed_money_index_26w", "DOUBLE"},
+    {"managed_money_index_52w", "DOUBLE"},
+    {"prod_merc_net", "BIGINT"}, {"prod_merc_index_26w", "DOUBLE"},
+    {"prod_merc_index_52w", "DOUBLE"},
+};
 static const struct serving_column snapshot[] = {
     {"snapshot_id", "VARCHAR"}, {"created_at", "TIMESTAMP"}, {"run_id", "VARCHAR"},
     {"table_name", "VARCHAR"},  {"row_count", "BIGINT"},     {"checksum", "VARCHAR"},
@@ -51,9 +73,17 @@ static const struct serving_column snapshot[] = {
 const struct serving_table serving_contract[] = {
     T("coffee_balance", coffee_balance), T("world_balance", world_balance),
     T("psd_revisions", psd_revisions),   T("releases", releases),
-    T("countries", countries),           T("_snapshot", snapshot),
+    T("countries", countries),           T_MAY_BE_EMPTY("cot_positioning", cot_positioning),
+    T_MAY_BE_EMPTY("cot_index", cot_index), T("_snapshot", snapshot),
 };
 const size_t serving_contract_len = MT_ARRAY_LEN(serving_contract);
+
+bool serving_table_may_be_empty(const char *name)
+{
+    for (size_t t = 0; t < serving_contract_len; t++)
+        if (!strcmp(serving_contract[t].name, name)) return serving_contract[t].may_be_empty;
+    return false;
+}
 
 /* One catalog query for the whole file; the comparison is done here so the error can say
  * exactly which table or column differs. */

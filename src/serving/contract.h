@@ -12,6 +12,7 @@
 
 #include <duckdb.h>
 #include "util/err.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 struct serving_column {
@@ -23,10 +24,18 @@ struct serving_table {
     const char *name;
     const struct serving_column *cols;
     size_t ncols;
+    /* A table of a source that may not have landed anything yet (COT): export publishes it
+     * empty rather than refusing, so one source's absence never blocks another's data. The
+     * other tables must have rows (an empty one means a broken run). */
+    bool may_be_empty;
 };
 
 extern const struct serving_table serving_contract[];
 extern const size_t serving_contract_len;
+
+/* Whether export may publish the table `name` with no rows (see may_be_empty above); false
+ * for a name the contract does not list. */
+bool serving_table_may_be_empty(const char *name);
 
 /* Checks the tables of schema main on con against the contract, then that _snapshot lists
  * every contract table. Returns 0, or -1 with the first difference in err (names a table

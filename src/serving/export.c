@@ -7,7 +7,8 @@
  *   lock <stem>.lock (flock) — two exports never interleave
  *   remove a stray <stem>_new.duckdb(.wal) — debris of a crashed export, never reused
  *   refuse unless the newest transform run is ok/nothing_to_do, and unless every serving
- *     table has rows — checked before anything is written, so a refusal changes nothing
+ *     table has rows (but those contract.h lets be empty: a source not landed yet) —
+ *     checked before anything is written, so a refusal changes nothing
  *   ATTACH the new file from the lakehouse connection, CREATE TABLE new.main.t AS SELECT *
  *     FROM serving.t for each table and view, write _snapshot, DETACH
  *   open the new file, CHECKPOINT, close — no .wal may remain (it would not travel with
@@ -30,6 +31,7 @@
 
 #include "util/hash.h"
 
+#include "serving/contract.h"
 #include "serving/snapshot.h"
 #include "util/common.h"
 #include "util/db.h"
@@ -105,7 +107,8 @@ static int check_transform(duckdb_connection lake, struct export_job *j, struct 
     return rc;
 }
 
-/* Every table and view of schema serving, each with rows > 0, with its source checksum. */
+/* Every table and view of schema serving, each with rows > 0 (unless the contract lets it
+ * be empty), with its source checksum. */
 static int list_tables(duckdb_connection lake, struct export_job *j, struct mt_err *err)
 {
     struct mt_err e2 = MT_ERR_INIT;
@@ -150,7 +153,7 @@ static int list_tables(duckdb_connection lake, struct export_job *j, struct mt_e
             mt_errf(err, "lakehouse: serving.%s: %s", t->name, e2.msg);
             return -1;
         }
-        if (t->rows == 0) {
+        if (t->rows == 0 && !serving_table_may_be_empty(t->name)) { /* contract.h */
             mt_errf(err, "refusing to export: serving.%s is empty", t->name);
             return -1;
         }

@@ -85,6 +85,19 @@ def test_serve_never_opens_the_lakehouse():
                        "country_name, 2000 AS market_year, 'production' AS attribute, DATE "
                        "'2022-12-20' AS release_date, 1.0::DOUBLE AS value, NULL::DOUBLE AS previous_value, "
                        "NULL::DOUBLE AS change", write=True)
+    # the COT tables, empty (a source not landed yet: the contract lets export publish them so)
+    cot = ["NULL::DATE AS report_date", "NULL::BIGINT AS open_interest", "NULL::BIGINT AS open_interest_change"]
+    for c in ("prod_merc", "swap", "managed_money", "other_rept", "nonrept"):
+        cot += [f"NULL::BIGINT AS {c}_{k}" for k in ("long", "short", "spread", "net", "net_change")]
+        cot += [f"NULL::DOUBLE AS {c}_{k}_pct_oi" for k in ("long", "short")]
+        cot += [f"NULL::INTEGER AS {c}_traders_{k}" for k in ("long", "short")]
+    cot += ["NULL::INTEGER AS traders_total", "NULL::VARCHAR AS source_file", "NULL::TIMESTAMP AS landed_at"]
+    s.sql(s.lakehouse, f"CREATE VIEW serving.cot_positioning AS SELECT {', '.join(cot)} WHERE false; "
+                       "CREATE VIEW serving.cot_index AS SELECT NULL::DATE AS report_date, "
+                       "NULL::BIGINT AS managed_money_net, NULL::DOUBLE AS managed_money_index_26w, "
+                       "NULL::DOUBLE AS managed_money_index_52w, NULL::BIGINT AS prod_merc_net, "
+                       "NULL::DOUBLE AS prod_merc_index_26w, NULL::DOUBLE AS prod_merc_index_52w WHERE false",
+          write=True)
     s.run("export-serving", check=0)
     srv = Server(s, s.serving)
     try:

@@ -470,7 +470,7 @@ def test_sushi_tests_as_sqlmesh_runs_them():
 
 
 def test_psd_project_unit_tests():
-    """Our own models' unit tests (tests/test_*.yaml of this source tree, the PSD project):
+    """Our own models' unit tests (tests/test_*.yaml of this source tree, PSD's and COT's):
     all pass; the SQLMesh projects kept under tests/fixtures/ (each with its config.yaml) are
     projects of their own, so their tests are not this project's."""
     s = Scratch("unittest-psd")
@@ -480,9 +480,15 @@ def test_psd_project_unit_tests():
                      "tests/test_staging_psd_coffee.yaml::test_psd_coffee_attribute_names ... ok",
                      "tests/test_foundation_coffee_balance.yaml::test_coffee_balance_newest_release_wins ... ok",
                      "tests/test_foundation_coffee_balance.yaml::"
-                     "test_coffee_balance_backfilled_old_release_loses ... ok"):
+                     "test_coffee_balance_backfilled_old_release_loses ... ok",
+                     "tests/test_cot_staging.yaml::"
+                     "test_cot_coffee_parsed_and_latest_publication_wins ... ok",
+                     "tests/test_cot_staging.yaml::"
+                     "test_cot_coffee_backfilled_older_publication_loses ... ok",
+                     "tests/test_cot_index.yaml::"
+                     "test_cot_index_windows_gaps_and_flat_ranges ... ok"):
             assert name in p.stdout, p.stdout
-        assert "Ran 4 tests: 4 passed, 0 failed" in p.stdout, p.stdout
+        assert "Ran 7 tests: 7 passed, 0 failed" in p.stdout, p.stdout
         assert "fixtures" not in p.stdout, p.stdout
     finally:
         s.cleanup()

@@ -186,7 +186,7 @@ def make_lakehouse(s):
     fixture = s.dir + "/.fixture-snap-A.duckdb"
     webfix.build_serving(s, s.dir + "/fixture.duckdb", "snap-A")
     copies = " ".join(f"CREATE TABLE serving.{t} AS SELECT * FROM f.{t};"
-                      for t in ["coffee_balance", "world_balance", "psd_revisions", "releases", "countries"])
+                      for t in webfix.TABLES + webfix.COT_TABLES)
     s.run("sql", "--write", s.lakehouse,
           f"ATTACH '{fixture}' AS f (READ_ONLY); CREATE SCHEMA serving; {copies} "
           "CREATE SCHEMA _materia; CREATE TABLE _materia.runs(run_id VARCHAR PRIMARY KEY, kind VARCHAR, "

@@ -59,7 +59,8 @@ def checksum_sql(table):
 def reseal_sql():
     """Recomputes _snapshot's counts and checksums after a fixture's data was changed."""
     return " ".join(f"UPDATE _snapshot SET row_count = (SELECT count(*) FROM {t}), "
-                    f"checksum = ({checksum_sql(t)}) WHERE table_name = '{t}';" for t in TABLES)
+                    f"checksum = ({checksum_sql(t)}) WHERE table_name = '{t}';"
+                    for t in TABLES + COT_TABLES)
 
 
 def serving_sql(csv_path, snapshot_id):
@@ -139,10 +140,16 @@ def build_serving(scratch, path, snapshot_id="snap-A"):
     if os.path.exists(tmp):
         os.remove(tmp)
     scratch.run("sql", "--write", tmp, serving_sql(csv, snapshot_id), check=0)
+    add_cot_tables(scratch, tmp)  # the contract lists the COT tables too
     os.replace(tmp, path)
     shutil.copyfile(path, cache)
     _BASE[key] = cache
     return path
+
+
+# The COT tables of the serving contract (src/serving/contract.c): build_serving adds them
+# with add_cot_tables (below), and reseal_sql covers them.
+COT_TABLES = ["cot_positioning", "cot_index"]
 
 
 def variant(scratch, src, dst, snapshot_id, sql_extra="", reseal=True):
