@@ -7,9 +7,7 @@
 // requests and any request that leaves 127.0.0.1, so a test can assert there were none.
 //
 // serving.duckdb comes from the real pipeline: `materia pipeline run all` on the bundled
-// sample zip (sample/usda-psd/), with the repo's SQL models. When that run leaves no COT
-// reports in it, withDashboard adds cot_positioning and cot_index from the integration
-// tests' fixture (addCotTables: webfix.py add_cot_tables, plain SQL over CFTC's own files).
+// samples (sample/usda-psd/, sample/cftc-cot/), with the repo's SQL models.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,7 +54,13 @@ export class Scratch {
 
 /** Produce scratch.serving with the real pipeline on the bundled sample zip. */
 export function makeServing(scratch) {
-  scratch.run(['pipeline', 'run', 'all'], { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` });
+  // both sources from the bundled files (sample/usda-psd, sample/cftc-cot): never the network
+  scratch.run(['pipeline', 'run', 'all'], {
+    PSD_SOURCE_URL: `file://${SAMPLE_ZIP}`,
+    EXTRACT_SOURCES: 'psd,cot',
+    COT_SOURCE_URL: `file://${path.join(SRC, 'sample', 'cftc-cot', 'by-year')}/fut_disagg_txt_{YYYY}.zip`,
+    COT_YEARS: '2017-2021,2023',
+  });
   if (!fs.existsSync(scratch.serving)) throw new Error(`pipeline run all made no ${scratch.serving}`);
 }
 
@@ -169,17 +173,6 @@ export function cotReports(scratch) {
   return Number(scratch.sql(scratch.serving, 'SELECT count(*) AS n FROM cot_positioning')[0].n);
 }
 
-/** Adds cot_positioning and cot_index to scratch.serving with the integration tests'
- *  fixture (tests/integration/web/webfix.py add_cot_tables: plain SQL over CFTC's own files),
- *  for a pipeline that does not build them (yet). */
-export function addCotTables(scratch) {
-  const p = spawnSync('python3', [path.join(SRC, 'tests', 'integration', 'web', 'webfix.py'), 'add-cot-tables', scratch.serving], {
-    cwd: scratch.dir, encoding: 'utf8', timeout: 600_000,
-    env: { ...scratch.env, MATERIA_BIN: BIN, MATERIA_SOURCE_DIR: SRC, MATERIA_TEST_TMP: scratch.dir, PYTHONPATH: path.join(SRC, 'tests', 'integration') },
-  });
-  if (p.status !== 0) throw new Error(`webfix.py add-cot-tables: exit ${p.status}\n${p.stdout}\n${p.stderr}`);
-}
-
 /**
  * The usual test body: scratch + serving.duckdb + server + browser, then fn({base, page,
  * watch, scratch, ctx}); always tears down; asserts no page problems at the end.
@@ -189,12 +182,9 @@ export async function withDashboard(name, fn, { viewport } = {}) {
   let server = null, ctx = null, ok = false;
   try {
     makeServing(scratch);
-    // The overview reads the COT index too: a pipeline that lands no COT data (a branch
-    // before the COT models, or no COT source configured) gets the fixture's tables.
-    if (cotReports(scratch) <= 0) {
-      console.log('# serving.duckdb has no COT reports: adding them with webfix.add_cot_tables');
-      addCotTables(scratch);
-    }
+    // the real pipeline's COT tables, not a fixture: 261 weekly reports in the six files
+    const n = cotReports(scratch);
+    if (n !== 261) throw new Error(`serving.duckdb has ${n} COT reports after pipeline run all, expected 261`);
     server = await startServe(scratch);
     ctx = await launch(scratch, { viewport });
     const page = ctx.pages()[0] || await ctx.newPage();

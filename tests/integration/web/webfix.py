@@ -6,8 +6,8 @@ temporary CSV and pivoted by `materia sql --write`). It adds a synthetic earlier
 (values x 0.97 for market years >= 2021) so psd_revisions has real before/after pairs.
 variant() copies a built file (new inode) and gives it another snapshot_id.
 add_cot_tables() adds the COT serving tables (cot_positioning, cot_index) computed with
-plain SQL from CFTC's own files (sample/cftc-cot/, else ../shared/data/cftc-cot/), and
-`python3 webfix.py add-cot-tables FILE` does the same for the browser tests.
+plain SQL from CFTC's own files (sample/cftc-cot/); build_serving calls it, since the
+serving contract lists those tables.
 
 Server runs `materia serve --addr 127.0.0.1:0`, reads the bound port from the
 "listening on http://127.0.0.1:PORT" line, logs stderr to a file, and on stop() sends
@@ -216,9 +216,8 @@ def wait_for(pred, timeout=20, step=0.05):
 #
 # add_cot_tables() adds the two serving tables of the COT contract (ARCHITECTURE §3,
 # src/serving/contract.c) to a serving file, computed with plain SQL from the real bundled
-# CFTC files, and registers them in _snapshot with their counts and checksums. The files are
-# read from sample/cftc-cot/ when the repo has it, else from the shared data folder beside
-# the repo (../shared/data/cftc-cot/: the same bytes). Only the Coffee C lines (market code
+# CFTC files (sample/cftc-cot/), and registers them in _snapshot with their counts and
+# checksums. Only the Coffee C lines (market code
 # 083731) of each zip member are written to a scratch CSV (the header line kept); every
 # value is then parsed, derived and windowed in SQL.
 
@@ -230,12 +229,10 @@ _COT_POS = {"prod_merc": "Prod_Merc", "swap": "Swap", "managed_money": "M_Money"
 
 
 def cot_source_dir():
-    """The folder of the six fut_disagg_txt_*.zip files: sample/cftc-cot/ when present."""
-    for d in (os.path.join(harness.SRC, "sample", "cftc-cot"),
-              os.path.join(harness.SRC, "..", "shared", "data", "cftc-cot")):
-        if os.path.isdir(d) and any(f.endswith(".zip") for f in os.listdir(d)):
-            return os.path.abspath(d)
-    raise AssertionError("no CFTC COT files in sample/cftc-cot/ or ../shared/data/cftc-cot/")
+    """The folder of the six bundled fut_disagg_txt_*.zip files."""
+    d = os.path.join(harness.SRC, "sample", "cftc-cot")
+    assert any(f.endswith(".zip") for f in os.listdir(d)), f"no CFTC COT files in {d}"
+    return os.path.abspath(d)
 
 
 def cot_coffee_csv(out_dir):
@@ -350,16 +347,3 @@ def add_cot_tables(scratch, path):
                 "DELETE FROM _snapshot WHERE table_name IN ('cot_positioning', 'cot_index');"
                 + cot_tables_sql(csv_path) + reg + " SELECT 1", check=0)
     return path
-
-
-if __name__ == "__main__":
-    # `python3 webfix.py add-cot-tables SERVING_FILE`: the browser tests' way to the same
-    # COT fixture (tests/browser/lib.mjs addCotTables); MATERIA_BIN names the binary.
-    import sys
-    if len(sys.argv) != 3 or sys.argv[1] != "add-cot-tables":
-        sys.exit("usage: webfix.py add-cot-tables SERVING_FILE")
-    _s = harness.Scratch("cot-fixture")
-    try:
-        add_cot_tables(_s, sys.argv[2])
-    finally:
-        _s.cleanup()
