@@ -6,9 +6,11 @@
 # Each round, in a fresh directory, with the bundled files (sample/cftc-cot/by-year/, file://):
 #   full         `materia extract cot` (COT_YEARS=2017-2021,2023: the six files) then
 #                `materia run` on an empty lakehouse — wall time of the two together
-#   incremental  a lakehouse built from the five older files, then the 2023 year-to-date file
-#                arrives (what a weekly rewrite of the current year's file is: one new file
-#                for that year): `materia extract cot` then `materia run`
+#   incremental  a lakehouse built from the five older files and the 2023 year-to-date file
+#                without its last week (2023-10-10, every market's rows removed: the file as
+#                CFTC published it a week earlier), then the real 2023 file arrives — CFTC's
+#                weekly rewrite of the current year's file: `materia extract cot` then
+#                `materia run`
 # The PSD source is landed first (not timed) so the project's PSD models have their input and
 # both runs build the whole project, as the pipeline does; the COT models' own share comes
 # from _materia.run_models (seconds per model of that run).
@@ -22,6 +24,23 @@ URL="file://$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_{YYYY}.zip"
 unset MATERIA_PROJECT_DIR
 export MATERIA_PROJECT_DIR=$ROOT MATERIA_LOG_LEVEL=warn COT_SOURCE_URL=$URL
 export PSD_SOURCE_URL="file://$ROOT/sample/usda-psd/psd_coffee_csv.zip"
+
+# the week-earlier 2023 file, and a folder addressing it as the 2023 file beside the others
+PREV=$OUT/prev; mkdir -p "$PREV"
+python3 - "$ROOT/sample/cftc-cot/fut_disagg_txt_2023_ytd_2023-10-10.zip" "$PREV/fut_disagg_txt_2023.zip" <<'PY'
+import sys, zipfile
+src, dst = sys.argv[1:]
+with zipfile.ZipFile(src) as z:
+    info = z.infolist()[0]
+    lines = z.read(info).split(b"\r\n")
+kept = [l for l in lines if b",2023-10-10," not in l]
+assert len(kept) < len(lines), "no 2023-10-10 rows to drop"
+with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(info, b"\r\n".join(kept))
+PY
+for y in 2017 2018 2019 2020 2021; do
+    ln -sf "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_$y.zip")" "$PREV/fut_disagg_txt_$y.zip"
+done
 
 now_ms() { date +%s%3N; }
 # cot_share DIR: seconds of the COT models in the newest run of DIR's lakehouse
@@ -38,7 +57,8 @@ for r in $(seq 1 "$ROUNDS"); do
         export LANDING_DIR=$D/landing DUCKDB_PATH=$D/lake.duckdb SERVING_DUCKDB_PATH=$D/serving.duckdb
         "$MATERIA" extract psd >/dev/null
         if [ $what = incremental ]; then
-            COT_YEARS=2017-2021 "$MATERIA" extract cot >/dev/null
+            COT_SOURCE_URL="file://$PREV/fut_disagg_txt_{YYYY}.zip" COT_YEARS=2017-2021,2023 \
+                "$MATERIA" extract cot >/dev/null
             "$MATERIA" run >/dev/null
         fi
         load=$(bench_load)
