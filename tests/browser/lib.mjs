@@ -29,12 +29,17 @@ export class Scratch {
     this.dir = fs.mkdtempSync(path.join(TMP_ROOT, `browser-${name}-`));
     this.serving = path.join(this.dir, 'serving.duckdb');
     this.env = { ...process.env };
-    for (const k of ['LANDING_DIR', 'DUCKDB_PATH', 'SERVING_DUCKDB_PATH', 'PSD_SOURCE_URL', 'MATERIA_HTTP_ADDR', 'MATERIA_WEB_DIR']) delete this.env[k];
+    for (const k of ['LANDING_DIR', 'DUCKDB_PATH', 'SERVING_DUCKDB_PATH', 'PSD_SOURCE_URL', 'MATERIA_HTTP_ADDR', 'MATERIA_WEB_DIR',
+      'EXTRACT_SOURCES', 'COT_SOURCE_URL', 'COT_YEARS']) delete this.env[k];
     Object.assign(this.env, {
       LANDING_DIR: path.join(this.dir, 'landing'),
       DUCKDB_PATH: path.join(this.dir, 'lakehouse.duckdb'),
       SERVING_DUCKDB_PATH: this.serving,
       MATERIA_PROJECT_DIR: SRC,
+      // every run reads CFTC's bundled files (sample/cftc-cot), never the network
+      EXTRACT_SOURCES: 'psd,cot',
+      COT_SOURCE_URL: `file://${path.join(SRC, 'sample', 'cftc-cot', 'by-year')}/fut_disagg_txt_{YYYY}.zip`,
+      COT_YEARS: '2017-2021,2023',
     });
   }
 
@@ -54,13 +59,8 @@ export class Scratch {
 
 /** Produce scratch.serving with the real pipeline on the bundled sample zip. */
 export function makeServing(scratch) {
-  // both sources from the bundled files (sample/usda-psd, sample/cftc-cot): never the network
-  scratch.run(['pipeline', 'run', 'all'], {
-    PSD_SOURCE_URL: `file://${SAMPLE_ZIP}`,
-    EXTRACT_SOURCES: 'psd,cot',
-    COT_SOURCE_URL: `file://${path.join(SRC, 'sample', 'cftc-cot', 'by-year')}/fut_disagg_txt_{YYYY}.zip`,
-    COT_YEARS: '2017-2021,2023',
-  });
+  // both sources from the bundled files (sample/usda-psd; sample/cftc-cot: Scratch's env)
+  scratch.run(['pipeline', 'run', 'all'], { PSD_SOURCE_URL: `file://${SAMPLE_ZIP}` });
   if (!fs.existsSync(scratch.serving)) throw new Error(`pipeline run all made no ${scratch.serving}`);
 }
 
