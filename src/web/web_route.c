@@ -298,9 +298,10 @@ static int route_params(const char *query, struct web_route *r, struct web_error
 }
 
 /* YYYYMMDD as "YYYY-MM-DD". */
-static void ymd_text(int ymd, char *out, size_t outlen)
+static const char *ymd_text(int ymd, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%04d-%02d-%02d", ymd / 10000, ymd / 100 % 100, ymd % 100);
+    return out;
 }
 
 /* Step 5: the canonical key — one per distinct answer, whatever the parameter order. */
@@ -318,10 +319,12 @@ static void route_key(const char *path, struct web_route *r)
                  r->country, web_attributes[r->attribute], r->market_year, fmt);
         break;
     case WR_COT: {
-        char from[16] = "", to[16] = ""; /* YYYY-MM-DD, or empty when open */
-        if (r->from) ymd_text(r->from, from, sizeof from);
-        if (r->to) ymd_text(r->to, to, sizeof to);
-        snprintf(r->key, sizeof r->key, "/api/cot?from=%s&to=%s&format=%s", from, to, fmt);
+        /* an open bound is left out, not written empty: the key must match again as a
+         * request (fuzz_web_route's round trip), and `from=` is refused */
+        char from[24] = "", to[24] = "", d[16];
+        if (r->from) snprintf(from, sizeof from, "from=%s&", ymd_text(r->from, d, sizeof d));
+        if (r->to) snprintf(to, sizeof to, "to=%s&", ymd_text(r->to, d, sizeof d));
+        snprintf(r->key, sizeof r->key, "/api/cot?%s%sformat=%s", from, to, fmt);
         break;
     }
     case WR_COT_INDEX:
