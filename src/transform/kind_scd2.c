@@ -110,19 +110,12 @@ static void by_column_filter(strbuf *sb, const struct scd2_sql *q)
     const struct strlist *check = q->k->star ? &q->unmanaged : &q->k->columns;
     for (size_t i = 0; i < check->n; i++) {
         const char *c = check->v[i];
+        /* SQLMesh spells out a <> b OR (b IS NULL AND a IS NOT NULL) OR (b IS NOT NULL AND
+         * a IS NULL): DuckDB's IS DISTINCT FROM, the same truth table */
         sb_append(sb, i ? " OR " : "");
         qcol(sb, "joined", "", c);
-        sb_append(sb, " <> ");
+        sb_append(sb, " IS DISTINCT FROM ");
         qcol(sb, "joined", "t_", c);
-        sb_append(sb, " OR (");
-        qcol(sb, "joined", "t_", c);
-        sb_append(sb, " IS NULL AND NOT ");
-        qcol(sb, "joined", "", c);
-        sb_append(sb, " IS NULL) OR (NOT ");
-        qcol(sb, "joined", "t_", c);
-        sb_append(sb, " IS NULL AND ");
-        qcol(sb, "joined", "", c);
-        sb_append(sb, " IS NULL)");
     }
     sb_append(sb, "))");
 }
