@@ -36,12 +36,16 @@ enum setting_type {
     SET_URL_YYYY, /* a SET_URL that contains {YYYY} */
     SET_YEARS,    /* "auto" or years and ranges: 2017,2019-2021 (config_years) */
     SET_SOURCES,  /* "all" or a comma list of choices */
+    SET_OPT_URL,  /* empty (the feature is off) or a URL starting with one of choices */
+    SET_OPT_STRING, /* any text, empty meaning the feature is off */
 };
 
 static const char *const access_log_choices[] = {"all", "errors", "off", NULL};
 static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
 /* extract's sources (src/extract/source.c lists the same names) */
 static const char *const source_choices[] = {"psd", "cot", NULL};
+static const char *const web_url_schemes[] = {"https://", "http://", NULL};
+static const char *const smtp_url_schemes[] = {"smtp://", "smtps://", NULL};
 
 #define F(field) offsetof(struct settings, field)
 
@@ -114,7 +118,42 @@ static const struct setting_def {
      "supervise: flock file"},
     {"MATERIA_LOG_LEVEL", SET_ENUM, "info", 0, 0, log_level_choices, F(log_level),
      "debug, info, warn or error"},
+    /* accounts (issue 15): src/accounts/ */
+    {"APP_DB_PATH", SET_STRING, "data/app.sqlite", 0, 0, NULL, F(app_db_path),
+     "serve: the account database (SQLite, written only by serve and `materia users`)"},
+    {"PUBLIC_BASE_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(public_base_url),
+     "the site's address as people reach it (links in mail, Secure cookies when https://, "
+     "the Origin check); empty: http://MATERIA_HTTP_ADDR"},
+    {"SMTP_URL", SET_OPT_URL, "", 0, 0, smtp_url_schemes, F(smtp_url),
+     "mail server for sign-in links and alerts (smtp://host:port, smtps://host:port); "
+     "empty: links are written to the log instead"},
+    {"SMTP_USERNAME", SET_OPT_STRING, "", 0, 0, NULL, F(smtp_username),
+     "SMTP login name; empty: no authentication"},
+    {"SMTP_PASSWORD", SET_OPT_STRING, "", 0, 0, NULL, F(smtp_password),
+     "SMTP password (a secret: `materia config` does not print it)"},
+    {"MAIL_FROM", SET_STRING, "Materia <noreply@localhost>", 0, 0, NULL, F(mail_from),
+     "sender of sign-in links and alerts"},
+    {"SESSION_IDLE_HOURS", SET_INT, "72", 1, 8760, NULL, F(session_idle_hours),
+     "a session unused this long expires"},
+    {"SESSION_MAX_DAYS", SET_INT, "30", 1, 365, NULL, F(session_max_days),
+     "a session expires this long after sign-in, used or not"},
+    {"API_RATE_ANON_PER_MIN", SET_INT, "60", 1, 1000000, NULL, F(api_rate_anon_per_min),
+     "API requests per minute per client address without a key"},
+    {"API_RATE_FREE_PER_MIN", SET_INT, "600", 1, 1000000, NULL, F(api_rate_free_per_min),
+     "API requests per minute per key on the free plan"},
+    {"API_RATE_PRO_PER_MIN", SET_INT, "6000", 1, 1000000, NULL, F(api_rate_pro_per_min),
+     "API requests per minute per key on the pro plan"},
+    {"STRIPE_WEBHOOK_SECRET", SET_OPT_STRING, "", 0, 0, NULL, F(stripe_webhook_secret),
+     "Stripe webhook signing secret (whsec_...; a secret: not printed); empty: the billing "
+     "webhook answers 503"},
+    {"STRIPE_CHECKOUT_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(stripe_checkout_url),
+     "Stripe Payment Link for the pro plan; empty: no upgrade link is shown"},
 };
+
+bool config_is_secret(const char *key)
+{
+    return !strcmp(key, "SMTP_PASSWORD") || !strcmp(key, "STRIPE_WEBHOOK_SECRET");
+}
 
 static struct config_item *find_item(const struct config *cfg, const char *key)
 {
@@ -268,6 +307,22 @@ static const char *setting_parse(const struct setting_def *d, const char *v, str
             if (*p == ',') p++;
         }
         if (!words) return "all, or a comma list of psd, cot";
+        *(const char **)field = v;
+        return NULL;
+    }
+    case SET_OPT_STRING:
+        *(const char **)field = v;
+        return NULL;
+    case SET_OPT_URL: {
+        bool ok = !*v;
+        for (int i = 0; !ok && d->choices[i]; i++)
+            ok = !strncasecmp(v, d->choices[i], strlen(d->choices[i])) && v[strlen(d->choices[i])];
+        if (!ok) {
+            size_t k = (size_t)snprintf(why, whylen, "empty, or a URL starting with");
+            for (int i = 0; d->choices[i] && k < whylen; i++)
+                k += (size_t)snprintf(why + k, whylen - k, "%s %s", i ? " or" : "", d->choices[i]);
+            return why;
+        }
         *(const char **)field = v;
         return NULL;
     }

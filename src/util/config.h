@@ -56,6 +56,11 @@ struct settings {
         extract_max_bytes;
     long janitor_retention_days;
     int log_level;            /* enum log_level (util/log.h) */
+    /* accounts (issue 15); the optional ones are "" when off */
+    const char *app_db_path, *public_base_url, *smtp_url, *smtp_username, *smtp_password,
+        *mail_from, *stripe_webhook_secret, *stripe_checkout_url;
+    long session_idle_hours, session_max_days, api_rate_anon_per_min, api_rate_free_per_min,
+        api_rate_pro_per_min;
 };
 
 struct config {
@@ -94,6 +99,8 @@ const char *config_source_name(enum config_source s);
 /* Where a key's value came from, for people: "environment", ".env:12", "config.yaml:9",
  * "-p", "current folder", "default". Caller frees. */
 char *config_source_describe(const struct config *cfg, const struct config_item *it);
+/* Whether a known key holds a secret (SMTP_PASSWORD, STRIPE_WEBHOOK_SECRET): never printed. */
+bool config_is_secret(const char *key);
 /* Description of a known key, or NULL. */
 const char *config_describe(const char *key);
 

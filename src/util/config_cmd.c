@@ -29,7 +29,12 @@ int cmd_config(int argc, char **argv)
         /* config.yaml values name their line (the file is the project's, not ./.env) */
         char *src = it->source == CONFIG_YAML ? config_source_describe(&g_config, it)
                                               : xstrdup(config_source_name(it->source));
-        printf("%s=%s\t(%s)\t# %s\n", it->key, it->value, src, config_describe(it->key));
+        /* a secret is never printed (a pasted `materia config` must not leak it): only
+         * whether it is set */
+        bool secret = config_is_secret(it->key);
+        printf("%s=%s\t(%s)\t# %s\n", it->key,
+               secret ? (*it->value ? "(set, not shown)" : "") : it->value, src,
+               config_describe(it->key));
         free(src);
     }
     if (g_config.project_refusal) printf("# project refused: %s\n", g_config.project_refusal);
