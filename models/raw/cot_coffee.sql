@@ -20,13 +20,27 @@
  *
  * The read_csv glob takes any source folder in place of cot/ (every source's YYYY/MM files):
  * read_csv fails on a glob that matches nothing, and a landing without any COT file yet (PSD
- * only) must give zero rows, not a failed run. The constant `filename IN @LANDED_FILES('cot')` list prunes the
- * scan to this interval's COT files before any file is opened, so other sources' files are
- * never parsed (with the interval's list empty, `IN (NULL)`, nothing is read at all).
- * The Coffee C filter sits in the scan like raw.psd_coffee's commodity filter: the other ~14,000
- * rows a year of a 17 MB file are dropped as they are parsed, and the header line (whose
- * fourth field is the text 'CFTC_Contract_Market_Code') passes it. A header whose fourth name
- * is not that text leaves the file without a header row, which fails the check the same way. */
+ * only) must give zero rows, not a failed run. The constant `filename IN @LANDED_FILES('cot')`
+ * list prunes the scan to this interval's COT files before any file is opened, so other
+ * sources' files are never parsed (with the interval's list empty, `IN (NULL)`, nothing is
+ * read at all).
+ *
+ * Why lines first, fields second: a year file is ~14,000 rows of every market CFTC reports,
+ * and splitting all 191 fields of every row cost 0.9 s of a 1.8 s weekly run (bench/cot,
+ * bench/RESULTS.md) to keep ~50 rows. So each line is read whole (one VARCHAR column, a
+ * delimiter CFTC never writes, quoting off), the lines that cannot be Coffee C rows or the
+ * header are dropped by a text test, and only the survivors are split, by an RFC 4180
+ * field pattern. A split is trusted only if its fields joined by commas give the line back
+ * and there are 191 of them; a Coffee C line that fails this fails the run naming the file
+ * (read_csv would have refused it too). Each field is then what read_csv gives a VARCHAR
+ * column: quotes removed, "" inside a quoted field one quote, an empty field NULL, padding
+ * kept. What changes from a full CSV parse: a line break inside a quoted field is not
+ * supported (CFTC writes none; extract's validator accepts them, so such a Coffee C row fails
+ * here, loudly), and a malformed row of another market is not read at all, so it cannot fail
+ * the run (extract validated every landed file whole).
+ * The header line (CFTC quotes its names; whose fourth field is the text
+ * 'CFTC_Contract_Market_Code') passes the text test; a header whose fourth name is not that
+ * text leaves the file without a header row, which fails the check the same way. */
 MODEL (
   name raw.cot_coffee,
   kind INCREMENTAL_BY_TIME_RANGE (
@@ -84,88 +98,52 @@ tagged AS (
 in_interval AS (
   SELECT * FROM tagged WHERE landed_at BETWEEN @start_ts AND @end_ts
 ),
-data_rows AS (
-  SELECT filename AS data_path, * EXCLUDE (filename)
+lines AS (
+  -- each line of this interval's COT files as one text value (see the header): the
+  -- delimiter is a byte CFTC never writes and quoting is off, so no field is split here
+  SELECT filename AS data_path, line
   FROM read_csv(
     @VAR('landing_dir') || '/*/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip',
     compression = 'gzip',
     header = false,
     auto_detect = false,
-    delim = ',',
-    quote = '"',
-    escape = '"',
-    columns = {
-      'Market_and_Exchange_Names': 'VARCHAR', 'As_of_Date_In_Form_YYMMDD': 'VARCHAR', 'Report_Date_as_YYYY-MM-DD': 'VARCHAR',
-      'CFTC_Contract_Market_Code': 'VARCHAR', 'CFTC_Market_Code': 'VARCHAR', 'CFTC_Region_Code': 'VARCHAR',
-      'CFTC_Commodity_Code': 'VARCHAR', 'Open_Interest_All': 'VARCHAR', 'Prod_Merc_Positions_Long_All': 'VARCHAR',
-      'Prod_Merc_Positions_Short_All': 'VARCHAR', 'Swap_Positions_Long_All': 'VARCHAR', 'Swap__Positions_Short_All': 'VARCHAR',
-      'Swap__Positions_Spread_All': 'VARCHAR', 'M_Money_Positions_Long_All': 'VARCHAR', 'M_Money_Positions_Short_All': 'VARCHAR',
-      'M_Money_Positions_Spread_All': 'VARCHAR', 'Other_Rept_Positions_Long_All': 'VARCHAR', 'Other_Rept_Positions_Short_All': 'VARCHAR',
-      'Other_Rept_Positions_Spread_All': 'VARCHAR', 'Tot_Rept_Positions_Long_All': 'VARCHAR', 'Tot_Rept_Positions_Short_All': 'VARCHAR',
-      'NonRept_Positions_Long_All': 'VARCHAR', 'NonRept_Positions_Short_All': 'VARCHAR', 'Open_Interest_Old': 'VARCHAR',
-      'Prod_Merc_Positions_Long_Old': 'VARCHAR', 'Prod_Merc_Positions_Short_Old': 'VARCHAR', 'Swap_Positions_Long_Old': 'VARCHAR',
-      'Swap__Positions_Short_Old': 'VARCHAR', 'Swap__Positions_Spread_Old': 'VARCHAR', 'M_Money_Positions_Long_Old': 'VARCHAR',
-      'M_Money_Positions_Short_Old': 'VARCHAR', 'M_Money_Positions_Spread_Old': 'VARCHAR', 'Other_Rept_Positions_Long_Old': 'VARCHAR',
-      'Other_Rept_Positions_Short_Old': 'VARCHAR', 'Other_Rept_Positions_Spread_Old': 'VARCHAR', 'Tot_Rept_Positions_Long_Old': 'VARCHAR',
-      'Tot_Rept_Positions_Short_Old': 'VARCHAR', 'NonRept_Positions_Long_Old': 'VARCHAR', 'NonRept_Positions_Short_Old': 'VARCHAR',
-      'Open_Interest_Other': 'VARCHAR', 'Prod_Merc_Positions_Long_Other': 'VARCHAR', 'Prod_Merc_Positions_Short_Other': 'VARCHAR',
-      'Swap_Positions_Long_Other': 'VARCHAR', 'Swap__Positions_Short_Other': 'VARCHAR', 'Swap__Positions_Spread_Other': 'VARCHAR',
-      'M_Money_Positions_Long_Other': 'VARCHAR', 'M_Money_Positions_Short_Other': 'VARCHAR', 'M_Money_Positions_Spread_Other': 'VARCHAR',
-      'Other_Rept_Positions_Long_Other': 'VARCHAR', 'Other_Rept_Positions_Short_Other': 'VARCHAR', 'Other_Rept_Positions_Spread_Other': 'VARCHAR',
-      'Tot_Rept_Positions_Long_Other': 'VARCHAR', 'Tot_Rept_Positions_Short_Other': 'VARCHAR', 'NonRept_Positions_Long_Other': 'VARCHAR',
-      'NonRept_Positions_Short_Other': 'VARCHAR', 'Change_in_Open_Interest_All': 'VARCHAR', 'Change_in_Prod_Merc_Long_All': 'VARCHAR',
-      'Change_in_Prod_Merc_Short_All': 'VARCHAR', 'Change_in_Swap_Long_All': 'VARCHAR', 'Change_in_Swap_Short_All': 'VARCHAR',
-      'Change_in_Swap_Spread_All': 'VARCHAR', 'Change_in_M_Money_Long_All': 'VARCHAR', 'Change_in_M_Money_Short_All': 'VARCHAR',
-      'Change_in_M_Money_Spread_All': 'VARCHAR', 'Change_in_Other_Rept_Long_All': 'VARCHAR', 'Change_in_Other_Rept_Short_All': 'VARCHAR',
-      'Change_in_Other_Rept_Spread_All': 'VARCHAR', 'Change_in_Tot_Rept_Long_All': 'VARCHAR', 'Change_in_Tot_Rept_Short_All': 'VARCHAR',
-      'Change_in_NonRept_Long_All': 'VARCHAR', 'Change_in_NonRept_Short_All': 'VARCHAR', 'Pct_of_Open_Interest_All': 'VARCHAR',
-      'Pct_of_OI_Prod_Merc_Long_All': 'VARCHAR', 'Pct_of_OI_Prod_Merc_Short_All': 'VARCHAR', 'Pct_of_OI_Swap_Long_All': 'VARCHAR',
-      'Pct_of_OI_Swap_Short_All': 'VARCHAR', 'Pct_of_OI_Swap_Spread_All': 'VARCHAR', 'Pct_of_OI_M_Money_Long_All': 'VARCHAR',
-      'Pct_of_OI_M_Money_Short_All': 'VARCHAR', 'Pct_of_OI_M_Money_Spread_All': 'VARCHAR', 'Pct_of_OI_Other_Rept_Long_All': 'VARCHAR',
-      'Pct_of_OI_Other_Rept_Short_All': 'VARCHAR', 'Pct_of_OI_Other_Rept_Spread_All': 'VARCHAR', 'Pct_of_OI_Tot_Rept_Long_All': 'VARCHAR',
-      'Pct_of_OI_Tot_Rept_Short_All': 'VARCHAR', 'Pct_of_OI_NonRept_Long_All': 'VARCHAR', 'Pct_of_OI_NonRept_Short_All': 'VARCHAR',
-      'Pct_of_Open_Interest_Old': 'VARCHAR', 'Pct_of_OI_Prod_Merc_Long_Old': 'VARCHAR', 'Pct_of_OI_Prod_Merc_Short_Old': 'VARCHAR',
-      'Pct_of_OI_Swap_Long_Old': 'VARCHAR', 'Pct_of_OI_Swap_Short_Old': 'VARCHAR', 'Pct_of_OI_Swap_Spread_Old': 'VARCHAR',
-      'Pct_of_OI_M_Money_Long_Old': 'VARCHAR', 'Pct_of_OI_M_Money_Short_Old': 'VARCHAR', 'Pct_of_OI_M_Money_Spread_Old': 'VARCHAR',
-      'Pct_of_OI_Other_Rept_Long_Old': 'VARCHAR', 'Pct_of_OI_Other_Rept_Short_Old': 'VARCHAR', 'Pct_of_OI_Other_Rept_Spread_Old': 'VARCHAR',
-      'Pct_of_OI_Tot_Rept_Long_Old': 'VARCHAR', 'Pct_of_OI_Tot_Rept_Short_Old': 'VARCHAR', 'Pct_of_OI_NonRept_Long_Old': 'VARCHAR',
-      'Pct_of_OI_NonRept_Short_Old': 'VARCHAR', 'Pct_of_Open_Interest_Other': 'VARCHAR', 'Pct_of_OI_Prod_Merc_Long_Other': 'VARCHAR',
-      'Pct_of_OI_Prod_Merc_Short_Other': 'VARCHAR', 'Pct_of_OI_Swap_Long_Other': 'VARCHAR', 'Pct_of_OI_Swap_Short_Other': 'VARCHAR',
-      'Pct_of_OI_Swap_Spread_Other': 'VARCHAR', 'Pct_of_OI_M_Money_Long_Other': 'VARCHAR', 'Pct_of_OI_M_Money_Short_Other': 'VARCHAR',
-      'Pct_of_OI_M_Money_Spread_Other': 'VARCHAR', 'Pct_of_OI_Other_Rept_Long_Other': 'VARCHAR', 'Pct_of_OI_Other_Rept_Short_Other': 'VARCHAR',
-      'Pct_of_OI_Other_Rept_Spread_Other': 'VARCHAR', 'Pct_of_OI_Tot_Rept_Long_Other': 'VARCHAR', 'Pct_of_OI_Tot_Rept_Short_Other': 'VARCHAR',
-      'Pct_of_OI_NonRept_Long_Other': 'VARCHAR', 'Pct_of_OI_NonRept_Short_Other': 'VARCHAR', 'Traders_Tot_All': 'VARCHAR',
-      'Traders_Prod_Merc_Long_All': 'VARCHAR', 'Traders_Prod_Merc_Short_All': 'VARCHAR', 'Traders_Swap_Long_All': 'VARCHAR',
-      'Traders_Swap_Short_All': 'VARCHAR', 'Traders_Swap_Spread_All': 'VARCHAR', 'Traders_M_Money_Long_All': 'VARCHAR',
-      'Traders_M_Money_Short_All': 'VARCHAR', 'Traders_M_Money_Spread_All': 'VARCHAR', 'Traders_Other_Rept_Long_All': 'VARCHAR',
-      'Traders_Other_Rept_Short_All': 'VARCHAR', 'Traders_Other_Rept_Spread_All': 'VARCHAR', 'Traders_Tot_Rept_Long_All': 'VARCHAR',
-      'Traders_Tot_Rept_Short_All': 'VARCHAR', 'Traders_Tot_Old': 'VARCHAR', 'Traders_Prod_Merc_Long_Old': 'VARCHAR',
-      'Traders_Prod_Merc_Short_Old': 'VARCHAR', 'Traders_Swap_Long_Old': 'VARCHAR', 'Traders_Swap_Short_Old': 'VARCHAR',
-      'Traders_Swap_Spread_Old': 'VARCHAR', 'Traders_M_Money_Long_Old': 'VARCHAR', 'Traders_M_Money_Short_Old': 'VARCHAR',
-      'Traders_M_Money_Spread_Old': 'VARCHAR', 'Traders_Other_Rept_Long_Old': 'VARCHAR', 'Traders_Other_Rept_Short_Old': 'VARCHAR',
-      'Traders_Other_Rept_Spread_Old': 'VARCHAR', 'Traders_Tot_Rept_Long_Old': 'VARCHAR', 'Traders_Tot_Rept_Short_Old': 'VARCHAR',
-      'Traders_Tot_Other': 'VARCHAR', 'Traders_Prod_Merc_Long_Other': 'VARCHAR', 'Traders_Prod_Merc_Short_Other': 'VARCHAR',
-      'Traders_Swap_Long_Other': 'VARCHAR', 'Traders_Swap_Short_Other': 'VARCHAR', 'Traders_Swap_Spread_Other': 'VARCHAR',
-      'Traders_M_Money_Long_Other': 'VARCHAR', 'Traders_M_Money_Short_Other': 'VARCHAR', 'Traders_M_Money_Spread_Other': 'VARCHAR',
-      'Traders_Other_Rept_Long_Other': 'VARCHAR', 'Traders_Other_Rept_Short_Other': 'VARCHAR', 'Traders_Other_Rept_Spread_Other': 'VARCHAR',
-      'Traders_Tot_Rept_Long_Other': 'VARCHAR', 'Traders_Tot_Rept_Short_Other': 'VARCHAR', 'Conc_Gross_LE_4_TDR_Long_All': 'VARCHAR',
-      'Conc_Gross_LE_4_TDR_Short_All': 'VARCHAR', 'Conc_Gross_LE_8_TDR_Long_All': 'VARCHAR', 'Conc_Gross_LE_8_TDR_Short_All': 'VARCHAR',
-      'Conc_Net_LE_4_TDR_Long_All': 'VARCHAR', 'Conc_Net_LE_4_TDR_Short_All': 'VARCHAR', 'Conc_Net_LE_8_TDR_Long_All': 'VARCHAR',
-      'Conc_Net_LE_8_TDR_Short_All': 'VARCHAR', 'Conc_Gross_LE_4_TDR_Long_Old': 'VARCHAR', 'Conc_Gross_LE_4_TDR_Short_Old': 'VARCHAR',
-      'Conc_Gross_LE_8_TDR_Long_Old': 'VARCHAR', 'Conc_Gross_LE_8_TDR_Short_Old': 'VARCHAR', 'Conc_Net_LE_4_TDR_Long_Old': 'VARCHAR',
-      'Conc_Net_LE_4_TDR_Short_Old': 'VARCHAR', 'Conc_Net_LE_8_TDR_Long_Old': 'VARCHAR', 'Conc_Net_LE_8_TDR_Short_Old': 'VARCHAR',
-      'Conc_Gross_LE_4_TDR_Long_Other': 'VARCHAR', 'Conc_Gross_LE_4_TDR_Short_Other': 'VARCHAR', 'Conc_Gross_LE_8_TDR_Long_Other': 'VARCHAR',
-      'Conc_Gross_LE_8_TDR_Short_Other': 'VARCHAR', 'Conc_Net_LE_4_TDR_Long_Other': 'VARCHAR', 'Conc_Net_LE_4_TDR_Short_Other': 'VARCHAR',
-      'Conc_Net_LE_8_TDR_Long_Other': 'VARCHAR', 'Conc_Net_LE_8_TDR_Short_Other': 'VARCHAR', 'Contract_Units': 'VARCHAR',
-      'CFTC_Contract_Market_Code_Quotes': 'VARCHAR', 'CFTC_Market_Code_Quotes': 'VARCHAR', 'CFTC_Commodity_Code_Quotes': 'VARCHAR',
-      'CFTC_SubGroup_Code': 'VARCHAR', 'FutOnly_or_Combined': 'VARCHAR'
-    },
+    delim = chr(1),
+    quote = '',
+    escape = '',
+    columns = {'line': 'VARCHAR'},
     filename = true
   )
   -- the constant list of this interval's COT files (see the header): DuckDB prunes the
   -- multi-file scan with it; in_interval below stays the exact filter
   WHERE filename IN @LANDED_FILES('cot')
-    AND CFTC_Contract_Market_Code IN ('083731', 'CFTC_Contract_Market_Code')
+    -- a superset of the Coffee C rows and the header line, tested on the text before any
+    -- field is split: the code 083731 is in every Coffee C row, quoted or not
+    AND (contains(line, '083731') OR contains(line, 'CFTC_Contract_Market_Code'))
+),
+split AS (
+  -- RFC 4180 fields: each one follows a comma (one is put before the line), so no match
+  -- is empty and an empty first field is kept; a field is either quoted ("" inside is one
+  -- quote) or runs to the next comma
+  SELECT
+    data_path,
+    line,
+    regexp_extract_all(',' || line, ',("(?:[^"]|"")*"|[^,]*)', 1) AS raw_fields
+  FROM lines
+),
+data_rows AS (
+  SELECT
+    data_path,
+    -- the fields put back together give the line back only if every quote was where
+    -- RFC 4180 allows it (a stray quote drops text from the split: refused below)
+    len(raw_fields) = 191 AND array_to_string(raw_fields, ',') = line AS well_formed,
+    len(raw_fields) AS n_fields,
+    -- as read_csv reads a VARCHAR column: quotes removed, an empty field is NULL, the
+    -- padding kept
+    list_transform(
+      raw_fields,
+      x -> nullif(CASE WHEN starts_with(x, '"') THEN replace(x[2:-2], '""', '"') ELSE x END, '')
+    ) AS f
+  FROM split
 ),
 file_headers AS (
   -- one row per file: how many header lines it has and whether each is exactly CFTC's 191
@@ -173,7 +151,7 @@ file_headers AS (
   SELECT
     data_path,
     count(*) AS n_headers,
-    bool_and(concat_ws(',', *COLUMNS(* EXCLUDE (data_path))) = (
+    bool_and(well_formed AND array_to_string(f, ',') = (
       'Market_and_Exchange_Names,As_of_Date_In_Form_YYMMDD,Report_Date_as_YYYY-MM-DD,CFTC_Contract_Market_Code,CFTC_Market_Code,'
       || 'CFTC_Region_Code,CFTC_Commodity_Code,Open_Interest_All,Prod_Merc_Positions_Long_All,Prod_Merc_Positions_Short_All,'
       || 'Swap_Positions_Long_All,Swap__Positions_Short_All,Swap__Positions_Spread_All,M_Money_Positions_Long_All,M_Money_Positions_Short_All,'
@@ -215,7 +193,7 @@ file_headers AS (
       || 'FutOnly_or_Combined'
     )) AS header_exact
   FROM data_rows
-  WHERE CFTC_Contract_Market_Code = 'CFTC_Contract_Market_Code'
+  WHERE f[4] = 'CFTC_Contract_Market_Code'
   GROUP BY data_path
 ),
 checked AS (
@@ -229,10 +207,204 @@ SELECT
   t.etag,
   t.landed_at,
   t.source_year,
-  d.* EXCLUDE (data_path)
+  d.f[1] AS Market_and_Exchange_Names,
+  d.f[2] AS As_of_Date_In_Form_YYMMDD,
+  d.f[3] AS "Report_Date_as_YYYY-MM-DD",
+  d.f[4] AS CFTC_Contract_Market_Code,
+  d.f[5] AS CFTC_Market_Code,
+  d.f[6] AS CFTC_Region_Code,
+  d.f[7] AS CFTC_Commodity_Code,
+  d.f[8] AS Open_Interest_All,
+  d.f[9] AS Prod_Merc_Positions_Long_All,
+  d.f[10] AS Prod_Merc_Positions_Short_All,
+  d.f[11] AS Swap_Positions_Long_All,
+  d.f[12] AS Swap__Positions_Short_All,
+  d.f[13] AS Swap__Positions_Spread_All,
+  d.f[14] AS M_Money_Positions_Long_All,
+  d.f[15] AS M_Money_Positions_Short_All,
+  d.f[16] AS M_Money_Positions_Spread_All,
+  d.f[17] AS Other_Rept_Positions_Long_All,
+  d.f[18] AS Other_Rept_Positions_Short_All,
+  d.f[19] AS Other_Rept_Positions_Spread_All,
+  d.f[20] AS Tot_Rept_Positions_Long_All,
+  d.f[21] AS Tot_Rept_Positions_Short_All,
+  d.f[22] AS NonRept_Positions_Long_All,
+  d.f[23] AS NonRept_Positions_Short_All,
+  d.f[24] AS Open_Interest_Old,
+  d.f[25] AS Prod_Merc_Positions_Long_Old,
+  d.f[26] AS Prod_Merc_Positions_Short_Old,
+  d.f[27] AS Swap_Positions_Long_Old,
+  d.f[28] AS Swap__Positions_Short_Old,
+  d.f[29] AS Swap__Positions_Spread_Old,
+  d.f[30] AS M_Money_Positions_Long_Old,
+  d.f[31] AS M_Money_Positions_Short_Old,
+  d.f[32] AS M_Money_Positions_Spread_Old,
+  d.f[33] AS Other_Rept_Positions_Long_Old,
+  d.f[34] AS Other_Rept_Positions_Short_Old,
+  d.f[35] AS Other_Rept_Positions_Spread_Old,
+  d.f[36] AS Tot_Rept_Positions_Long_Old,
+  d.f[37] AS Tot_Rept_Positions_Short_Old,
+  d.f[38] AS NonRept_Positions_Long_Old,
+  d.f[39] AS NonRept_Positions_Short_Old,
+  d.f[40] AS Open_Interest_Other,
+  d.f[41] AS Prod_Merc_Positions_Long_Other,
+  d.f[42] AS Prod_Merc_Positions_Short_Other,
+  d.f[43] AS Swap_Positions_Long_Other,
+  d.f[44] AS Swap__Positions_Short_Other,
+  d.f[45] AS Swap__Positions_Spread_Other,
+  d.f[46] AS M_Money_Positions_Long_Other,
+  d.f[47] AS M_Money_Positions_Short_Other,
+  d.f[48] AS M_Money_Positions_Spread_Other,
+  d.f[49] AS Other_Rept_Positions_Long_Other,
+  d.f[50] AS Other_Rept_Positions_Short_Other,
+  d.f[51] AS Other_Rept_Positions_Spread_Other,
+  d.f[52] AS Tot_Rept_Positions_Long_Other,
+  d.f[53] AS Tot_Rept_Positions_Short_Other,
+  d.f[54] AS NonRept_Positions_Long_Other,
+  d.f[55] AS NonRept_Positions_Short_Other,
+  d.f[56] AS Change_in_Open_Interest_All,
+  d.f[57] AS Change_in_Prod_Merc_Long_All,
+  d.f[58] AS Change_in_Prod_Merc_Short_All,
+  d.f[59] AS Change_in_Swap_Long_All,
+  d.f[60] AS Change_in_Swap_Short_All,
+  d.f[61] AS Change_in_Swap_Spread_All,
+  d.f[62] AS Change_in_M_Money_Long_All,
+  d.f[63] AS Change_in_M_Money_Short_All,
+  d.f[64] AS Change_in_M_Money_Spread_All,
+  d.f[65] AS Change_in_Other_Rept_Long_All,
+  d.f[66] AS Change_in_Other_Rept_Short_All,
+  d.f[67] AS Change_in_Other_Rept_Spread_All,
+  d.f[68] AS Change_in_Tot_Rept_Long_All,
+  d.f[69] AS Change_in_Tot_Rept_Short_All,
+  d.f[70] AS Change_in_NonRept_Long_All,
+  d.f[71] AS Change_in_NonRept_Short_All,
+  d.f[72] AS Pct_of_Open_Interest_All,
+  d.f[73] AS Pct_of_OI_Prod_Merc_Long_All,
+  d.f[74] AS Pct_of_OI_Prod_Merc_Short_All,
+  d.f[75] AS Pct_of_OI_Swap_Long_All,
+  d.f[76] AS Pct_of_OI_Swap_Short_All,
+  d.f[77] AS Pct_of_OI_Swap_Spread_All,
+  d.f[78] AS Pct_of_OI_M_Money_Long_All,
+  d.f[79] AS Pct_of_OI_M_Money_Short_All,
+  d.f[80] AS Pct_of_OI_M_Money_Spread_All,
+  d.f[81] AS Pct_of_OI_Other_Rept_Long_All,
+  d.f[82] AS Pct_of_OI_Other_Rept_Short_All,
+  d.f[83] AS Pct_of_OI_Other_Rept_Spread_All,
+  d.f[84] AS Pct_of_OI_Tot_Rept_Long_All,
+  d.f[85] AS Pct_of_OI_Tot_Rept_Short_All,
+  d.f[86] AS Pct_of_OI_NonRept_Long_All,
+  d.f[87] AS Pct_of_OI_NonRept_Short_All,
+  d.f[88] AS Pct_of_Open_Interest_Old,
+  d.f[89] AS Pct_of_OI_Prod_Merc_Long_Old,
+  d.f[90] AS Pct_of_OI_Prod_Merc_Short_Old,
+  d.f[91] AS Pct_of_OI_Swap_Long_Old,
+  d.f[92] AS Pct_of_OI_Swap_Short_Old,
+  d.f[93] AS Pct_of_OI_Swap_Spread_Old,
+  d.f[94] AS Pct_of_OI_M_Money_Long_Old,
+  d.f[95] AS Pct_of_OI_M_Money_Short_Old,
+  d.f[96] AS Pct_of_OI_M_Money_Spread_Old,
+  d.f[97] AS Pct_of_OI_Other_Rept_Long_Old,
+  d.f[98] AS Pct_of_OI_Other_Rept_Short_Old,
+  d.f[99] AS Pct_of_OI_Other_Rept_Spread_Old,
+  d.f[100] AS Pct_of_OI_Tot_Rept_Long_Old,
+  d.f[101] AS Pct_of_OI_Tot_Rept_Short_Old,
+  d.f[102] AS Pct_of_OI_NonRept_Long_Old,
+  d.f[103] AS Pct_of_OI_NonRept_Short_Old,
+  d.f[104] AS Pct_of_Open_Interest_Other,
+  d.f[105] AS Pct_of_OI_Prod_Merc_Long_Other,
+  d.f[106] AS Pct_of_OI_Prod_Merc_Short_Other,
+  d.f[107] AS Pct_of_OI_Swap_Long_Other,
+  d.f[108] AS Pct_of_OI_Swap_Short_Other,
+  d.f[109] AS Pct_of_OI_Swap_Spread_Other,
+  d.f[110] AS Pct_of_OI_M_Money_Long_Other,
+  d.f[111] AS Pct_of_OI_M_Money_Short_Other,
+  d.f[112] AS Pct_of_OI_M_Money_Spread_Other,
+  d.f[113] AS Pct_of_OI_Other_Rept_Long_Other,
+  d.f[114] AS Pct_of_OI_Other_Rept_Short_Other,
+  d.f[115] AS Pct_of_OI_Other_Rept_Spread_Other,
+  d.f[116] AS Pct_of_OI_Tot_Rept_Long_Other,
+  d.f[117] AS Pct_of_OI_Tot_Rept_Short_Other,
+  d.f[118] AS Pct_of_OI_NonRept_Long_Other,
+  d.f[119] AS Pct_of_OI_NonRept_Short_Other,
+  d.f[120] AS Traders_Tot_All,
+  d.f[121] AS Traders_Prod_Merc_Long_All,
+  d.f[122] AS Traders_Prod_Merc_Short_All,
+  d.f[123] AS Traders_Swap_Long_All,
+  d.f[124] AS Traders_Swap_Short_All,
+  d.f[125] AS Traders_Swap_Spread_All,
+  d.f[126] AS Traders_M_Money_Long_All,
+  d.f[127] AS Traders_M_Money_Short_All,
+  d.f[128] AS Traders_M_Money_Spread_All,
+  d.f[129] AS Traders_Other_Rept_Long_All,
+  d.f[130] AS Traders_Other_Rept_Short_All,
+  d.f[131] AS Traders_Other_Rept_Spread_All,
+  d.f[132] AS Traders_Tot_Rept_Long_All,
+  d.f[133] AS Traders_Tot_Rept_Short_All,
+  d.f[134] AS Traders_Tot_Old,
+  d.f[135] AS Traders_Prod_Merc_Long_Old,
+  d.f[136] AS Traders_Prod_Merc_Short_Old,
+  d.f[137] AS Traders_Swap_Long_Old,
+  d.f[138] AS Traders_Swap_Short_Old,
+  d.f[139] AS Traders_Swap_Spread_Old,
+  d.f[140] AS Traders_M_Money_Long_Old,
+  d.f[141] AS Traders_M_Money_Short_Old,
+  d.f[142] AS Traders_M_Money_Spread_Old,
+  d.f[143] AS Traders_Other_Rept_Long_Old,
+  d.f[144] AS Traders_Other_Rept_Short_Old,
+  d.f[145] AS Traders_Other_Rept_Spread_Old,
+  d.f[146] AS Traders_Tot_Rept_Long_Old,
+  d.f[147] AS Traders_Tot_Rept_Short_Old,
+  d.f[148] AS Traders_Tot_Other,
+  d.f[149] AS Traders_Prod_Merc_Long_Other,
+  d.f[150] AS Traders_Prod_Merc_Short_Other,
+  d.f[151] AS Traders_Swap_Long_Other,
+  d.f[152] AS Traders_Swap_Short_Other,
+  d.f[153] AS Traders_Swap_Spread_Other,
+  d.f[154] AS Traders_M_Money_Long_Other,
+  d.f[155] AS Traders_M_Money_Short_Other,
+  d.f[156] AS Traders_M_Money_Spread_Other,
+  d.f[157] AS Traders_Other_Rept_Long_Other,
+  d.f[158] AS Traders_Other_Rept_Short_Other,
+  d.f[159] AS Traders_Other_Rept_Spread_Other,
+  d.f[160] AS Traders_Tot_Rept_Long_Other,
+  d.f[161] AS Traders_Tot_Rept_Short_Other,
+  d.f[162] AS Conc_Gross_LE_4_TDR_Long_All,
+  d.f[163] AS Conc_Gross_LE_4_TDR_Short_All,
+  d.f[164] AS Conc_Gross_LE_8_TDR_Long_All,
+  d.f[165] AS Conc_Gross_LE_8_TDR_Short_All,
+  d.f[166] AS Conc_Net_LE_4_TDR_Long_All,
+  d.f[167] AS Conc_Net_LE_4_TDR_Short_All,
+  d.f[168] AS Conc_Net_LE_8_TDR_Long_All,
+  d.f[169] AS Conc_Net_LE_8_TDR_Short_All,
+  d.f[170] AS Conc_Gross_LE_4_TDR_Long_Old,
+  d.f[171] AS Conc_Gross_LE_4_TDR_Short_Old,
+  d.f[172] AS Conc_Gross_LE_8_TDR_Long_Old,
+  d.f[173] AS Conc_Gross_LE_8_TDR_Short_Old,
+  d.f[174] AS Conc_Net_LE_4_TDR_Long_Old,
+  d.f[175] AS Conc_Net_LE_4_TDR_Short_Old,
+  d.f[176] AS Conc_Net_LE_8_TDR_Long_Old,
+  d.f[177] AS Conc_Net_LE_8_TDR_Short_Old,
+  d.f[178] AS Conc_Gross_LE_4_TDR_Long_Other,
+  d.f[179] AS Conc_Gross_LE_4_TDR_Short_Other,
+  d.f[180] AS Conc_Gross_LE_8_TDR_Long_Other,
+  d.f[181] AS Conc_Gross_LE_8_TDR_Short_Other,
+  d.f[182] AS Conc_Net_LE_4_TDR_Long_Other,
+  d.f[183] AS Conc_Net_LE_4_TDR_Short_Other,
+  d.f[184] AS Conc_Net_LE_8_TDR_Long_Other,
+  d.f[185] AS Conc_Net_LE_8_TDR_Short_Other,
+  d.f[186] AS Contract_Units,
+  d.f[187] AS CFTC_Contract_Market_Code_Quotes,
+  d.f[188] AS CFTC_Market_Code_Quotes,
+  d.f[189] AS CFTC_Commodity_Code_Quotes,
+  d.f[190] AS CFTC_SubGroup_Code,
+  d.f[191] AS FutOnly_or_Combined
 FROM data_rows AS d
 JOIN checked AS t ON t.data_path = d.data_path
-WHERE d.CFTC_Contract_Market_Code = '083731'
+WHERE d.f[4] = '083731'
+  AND (d.well_formed OR error(
+    'landing file ' || t.source_file || ': a Coffee C line has ' || d.n_fields ||
+    ' fields or a misplaced quote, not CFTC''s 191 comma-separated fields; move the file out ' ||
+    'of the landing folder or fix it, then run again'))
   AND (t.header_ok OR error(
     'landing file ' || t.source_file ||
     ': the CSV header is not the 191 columns of CFTC''s Disaggregated Futures-Only file in ' ||

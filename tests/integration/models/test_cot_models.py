@@ -332,6 +332,61 @@ def test_renamed_header_column_fails_naming_the_file():
         s.cleanup()
 
 
+def test_raw_keeps_every_field_as_published():
+    # raw.cot_coffee splits only the lines that can be Coffee C rows (its header says why):
+    # each of the 191 fields must be what a full CSV parse gives (Python's csv module here;
+    # quotes removed, "" one quote, an empty field NULL, padding kept), for every row of two
+    # files, one of them with quoted codes and commas inside quotes (Contract_Units)
+    s = Scratch("cot")
+    land_psd(s)
+    names = [fx.FILES[0], fx.FILES[-1]]
+    land_files(s, names, fx.utcnow() - HOUR)
+    run_ok(s)
+    want = {}
+    for name in names:
+        data, _ = fx.csv_bytes(name)
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        header = rows[0]
+        assert len(header) == 191
+        for r in rows[1:]:
+            if len(r) == 191 and r[3] == "083731":
+                want[(fx.source_year(name), r[2])] = {h: (v if v != "" else None) for h, v in zip(header, r)}
+    assert any("," in v["Contract_Units"] for v in want.values())
+    cols = ", ".join(f'"{h}"' for h in header)
+    got = {}
+    for r in s.sql(s.lakehouse, f"SELECT source_year, {cols} FROM raw.cot_coffee"):
+        y = r.pop("source_year")
+        got[(y, r["Report_Date_as_YYYY-MM-DD"])] = r
+    assert len(got) == len(want) == fx.WEEKS[2017] + fx.WEEKS[2023], (len(got), len(want))
+    bad = [(k, h, got[k][h], want[k][h]) for k in want for h in header if got[k][h] != want[k][h]]
+    assert bad == [], bad[:5]
+    s.cleanup()
+
+
+def test_malformed_coffee_line_fails_naming_the_file():
+    # a Coffee C line that is not 191 well-quoted fields stops the run naming the file: one
+    # field too many, and a stray quote inside the (quoted) market name
+    for how in ("extra_field", "stray_quote"):
+        s = Scratch("cot")
+        land_psd(s)
+        data, _ = fx.csv_bytes(fx.FILES[0])
+        lines = data.split(b"\r\n")
+        hit = [i for i, line in enumerate(lines) if b",2017-06-06,083731," in line]
+        assert len(hit) == 1
+        line = lines[hit[0]]
+        if how == "extra_field":
+            lines[hit[0]] = line + b",1"
+        else:
+            assert line.startswith(b'"COFFEE C - ICE FUTURES U.S."')
+            lines[hit[0]] = b'"COFFEE C - ICE "FUTURES U.S."' + line[len(b'"COFFEE C - ICE FUTURES U.S."'):]
+        rel = fx.land(s.landing, fx.FILES[0], fx.utcnow() - HOUR, data=b"\r\n".join(lines))
+        p = s.run("run")
+        assert p.returncode != 0, (how, p.stdout)
+        assert f"landing file {rel}: a Coffee C line has" in p.stderr, (how, p.stderr)
+        assert s.sql(s.lakehouse, "SELECT count(*) AS n FROM _materia.runs WHERE status = 'ok'") == [{"n": 0}]
+        s.cleanup()
+
+
 def test_broken_identity_fails_the_audit():
     s = Scratch("cot")
     land_psd(s)
@@ -388,5 +443,7 @@ if __name__ == "__main__":
           test_adding_2023_later_changes_only_its_weeks_and_relanding_changes_nothing,
           test_latest_publication_wins,
           test_renamed_header_column_fails_naming_the_file,
+          test_raw_keeps_every_field_as_published,
+          test_malformed_coffee_line_fails_naming_the_file,
           test_broken_identity_fails_the_audit,
           test_export_and_serve_carry_cot])
