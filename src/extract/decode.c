@@ -45,6 +45,7 @@ void decoded_free(struct decoded *d)
 {
     if (!d->csv_is_body) free(d->csv);
     free(d->member);
+    free(d->gzip);
     memset(d, 0, sizeof *d);
 }
 
@@ -62,6 +63,46 @@ static bool name_is_member(const char *name, const char *suffix)
 {
     size_t n = strlen(name), k = strlen(suffix);
     return n > k && name[n - 1] != '/' && !strcasecmp(name + n - k, suffix);
+}
+
+/* The deflated member `idx` (stat st, already read and CRC-checked by zip_fread) rewrapped
+ * as a gzip file: RFC 1952's 10-byte header (mtime 0, OS Unix, as decode_gzip_compress
+ * writes), the member's raw deflate data as stored in the zip (RFC 1951 in both formats),
+ * then CRC-32 and length mod 2^32, little-endian. Sets out->gzip, or leaves it NULL when the
+ * member is not plainly deflated (stored, another method, encrypted) or its raw bytes
+ * cannot be read — landing then compresses the CSV itself. */
+static void rewrap_member(zip_t *za, zip_int64_t idx, const zip_stat_t *st, size_t csv_len,
+                          struct decoded *out)
+{
+    const zip_uint64_t need = ZIP_STAT_COMP_METHOD | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE |
+                              ZIP_STAT_ENCRYPTION_METHOD | ZIP_STAT_SIZE;
+    if ((st->valid & need) != need || st->comp_method != ZIP_CM_DEFLATE ||
+        st->encryption_method != ZIP_EM_NONE || st->size != csv_len || st->comp_size > SIZE_MAX - 18)
+        return;
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, ZIP_FL_COMPRESSED);
+    if (!zf) return;
+    size_t n = (size_t)st->comp_size;
+    unsigned char *g = xmalloc(n + 18);
+    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    memcpy(g, head, sizeof head);
+    size_t got = 0;
+    while (got < n) {
+        zip_int64_t r = zip_fread(zf, g + 10 + got, n - got);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    zip_fclose(zf);
+    if (got != n) {
+        free(g);
+        return;
+    }
+    uint32_t crc = st->crc, isize = (uint32_t)(csv_len & 0xffffffffu);
+    for (int i = 0; i < 4; i++) {
+        g[10 + n + i] = (unsigned char)(crc >> (8 * i));
+        g[14 + n + i] = (unsigned char)(isize >> (8 * i));
+    }
+    out->gzip = g;
+    out->gzip_len = n + 18;
 }
 
 static int decode_zip(const char *body, size_t len, size_t max_bytes, const char *suffix,
@@ -141,6 +182,7 @@ static int decode_zip(const char *body, size_t len, size_t max_bytes, const char
         out->csv = sb_detach(&sb);
         out->member = xstrdup(st.name);
         out->member_mtime = (st.valid & ZIP_STAT_MTIME) ? st.mtime : 0;
+        rewrap_member(za, found, &st, out->csv_len, out);
     } else {
         sb_free(&sb);
     }

@@ -23,6 +23,11 @@ struct decoded {
     bool csv_is_body;   /* plain: csv aliases the body (not owned, not freed) */
     char *member;       /* zip: the CSV member's name (owned), else NULL */
     time_t member_mtime; /* zip: the member's modification time, else 0 */
+    /* zip with a deflated member: the member as a gzip file made from the zip's own
+     * deflate stream (header, the stream byte for byte, CRC-32 and size) — what landing
+     * stores, without compressing 17 MB again; else NULL (landing compresses csv) */
+    unsigned char *gzip;
+    size_t gzip_len;
 };
 
 enum decode_format decode_detect(const void *data, size_t len);

@@ -17,14 +17,26 @@
  * lands nothing for that URL, the others are still fetched and landed, and the run
  * returns -1 naming the failed ones — never a silent partial set.
  * The ETag sent as If-None-Match is only ever one a server sent: a release named by its
- * SHA-256 (no server ETag, e.g. file://) sends none, and step 5 catches the repeat. */
+ * SHA-256 (no server ETag, e.g. file://) sends none, and step 5 catches the repeat.
+ * A file:// URL has its own validator instead, checked before step 2: the local file's size
+ * and modification time (nanoseconds), taken before it is read and kept in the meta of the
+ * release landed from it. When the newest release landed from this very URL recorded the
+ * same pair, the file is "unchanged" without being read — what a 304 is for HTTP (a file
+ * rewritten in place gets a new mtime; CFTC's year files are 17 MB each, and re-reading and
+ * hashing the unchanged years was most of a weekly extract). Any difference, or no recorded
+ * pair, falls through to the full read, where step 5 still decides by content. */
 #include "extract/extract.h"
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+
+#include <curl/curl.h>
 #include <unistd.h>
 
 #include "extract/decode.h"
@@ -82,8 +94,8 @@ static int extract_lock(const char *landing_dir, struct mt_err *err)
  * (set). 0 (landed or already there; out says which), or -1 with err. */
 static int land_body(const struct extract_source *src, const struct source_url *su,
                      const char *landing_dir, const struct landing_set *set,
-                     const struct fetch_result *fr, size_t max_bytes, struct extract_outcome *out,
-                     struct mt_err *err)
+                     const struct fetch_result *fr, size_t max_bytes, const char *file_stat,
+                     struct extract_outcome *out, struct mt_err *err)
 {
     const char *url = su->url;
     struct decoded dec;
@@ -126,6 +138,9 @@ static int land_body(const struct extract_source *src, const struct source_url *
         .csv_len = dec.csv_len,
         .rows = rows,
         .sha256 = sha,
+        .file_stat = file_stat,
+        .gzip = dec.gzip,
+        .gzip_len = dec.gzip_len,
     };
     if (landing_write(landing_dir, &ln, &out->path, &out->bytes, err) < 0) goto done;
     out->landed = true;
@@ -137,6 +152,31 @@ static int land_body(const struct extract_source *src, const struct source_url *
 done:
     decoded_free(&dec);
     return rc;
+}
+
+/* For a file:// URL: "<bytes>:<seconds>.<nanoseconds>" of the file it names (following
+ * links), into out; false for any other URL or a file that cannot be stat'ed (the fetch
+ * then reports the problem). */
+static bool file_url_stat(const char *url, char *out, size_t outlen)
+{
+    if (strncasecmp(url, "file://", 7) != 0) return false;
+    CURLU *u = curl_url();
+    char *path = NULL, *host = NULL;
+    bool ok = false;
+    struct stat st;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK &&
+        (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host ||
+         !strcasecmp(host, "localhost")) &&
+        stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        snprintf(out, outlen, "%lld:%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                 st.st_mtim.tv_nsec);
+        ok = true;
+    }
+    curl_free(path);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
 }
 
 /* One URL of src, under the extract lock. 0 or -1 with "<url>: <problem>" in err. */
@@ -167,6 +207,17 @@ static int extract_url(const struct config *cfg, const struct extract_source *sr
     if (newest && newest->has_meta && strcmp(newest->etag, newest->sha256) != 0)
         fo.if_none_match = newest->etag;
 
+    /* file://: taken before the file is read, so a rewrite during the read is seen next time */
+    char fstat_buf[64];
+    const char *fstat = file_url_stat(url, fstat_buf, sizeof fstat_buf) ? fstat_buf : NULL;
+    const struct landing_release *same_url = landing_newest_for_url(&set, url);
+    if (fstat && same_url && same_url->file_stat && !strcmp(same_url->file_stat, fstat)) {
+        log_info("extract: %s: unchanged (size and modification time %s as when %s was landed)",
+                 url, fstat, same_url->rel_path);
+        landing_set_free(&set);
+        return 0;
+    }
+
     struct fetch_result fr;
     int rc = -1;
     if (fetch_url(&fo, &fr, err) < 0) {
@@ -182,7 +233,7 @@ static int extract_url(const struct config *cfg, const struct extract_source *sr
                (!src->meta_names_source || (same->url && !strcmp(same->url, url)))) {
         log_info("extract: %s: ETag %s already landed as %s", url, fr.etag, same->rel_path);
         rc = 0;
-    } else if ((rc = land_body(src, su, landing_dir, &set, &fr, fo.max_bytes, out, err)) < 0) {
+    } else if ((rc = land_body(src, su, landing_dir, &set, &fr, fo.max_bytes, fstat, out, err)) < 0) {
         mt_err_prefix(err, "%s", url);
     }
 done:

@@ -153,6 +153,7 @@ static void scan_file(const struct extract_source *src, struct landing_set *s,
         snprintf(r.sha256, sizeof r.sha256, "%s", m.sha256);
         free(m.sha256);
         free(m.source);
+        r.file_stat = m.file_stat;
         r.source_year = m.source_year;
         r.csv_bytes = m.csv_bytes;
         r.gzip_bytes = m.gzip_bytes;
@@ -256,6 +257,7 @@ void landing_set_free(struct landing_set *s)
         free(r->last_modified);
         free(r->release_date);
         free(r->landed_at);
+        free(r->file_stat);
     }
     free(s->v);
     memset(s, 0, sizeof *s);
@@ -347,7 +349,13 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
                  dpath);
         goto out;
     }
-    if (decode_gzip_compress(r->csv, r->csv_len, &gz, &gzlen, err) < 0) goto out;
+    if (r->gzip) {
+        gz = xmalloc(r->gzip_len);
+        memcpy(gz, r->gzip, r->gzip_len);
+        gzlen = r->gzip_len;
+    } else if (decode_gzip_compress(r->csv, r->csv_len, &gz, &gzlen, err) < 0) {
+        goto out;
+    }
 
     struct landing_meta m;
     landing_meta_init(&m);
@@ -370,6 +378,7 @@ int landing_write(const char *landing_dir, const struct landing_new *r, char **d
         m.source = (char *)r->source->name;
         m.source_year = r->source_year > 0 ? r->source_year : -1;
     }
+    m.file_stat = (char *)r->file_stat;
     json = landing_meta_format(&m); /* m borrows every string: not freed */
 
     if (mkdirs_tracked(dir, created, &ncreated, 16, err) < 0) goto out;

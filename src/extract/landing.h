@@ -34,6 +34,7 @@ struct landing_release {
     char sha256[HASH_HEX_LEN]; /* of the uncompressed CSV ("" if unreadable) */
     int64_t csv_bytes, gzip_bytes, rows; /* rows -1 if unknown */
     int64_t source_year;  /* meta's source_year, -1 when absent */
+    char *file_stat;      /* meta's file_stat (file:// URLs), NULL when absent */
     bool has_meta;
 };
 
@@ -75,6 +76,11 @@ struct landing_new {
     size_t csv_len;
     int64_t rows;
     const char *sha256;         /* hex of csv */
+    const char *file_stat;      /* file:// URLs: the local file's size and mtime (meta), or NULL */
+    /* csv already gzipped (decode.h: a zip member's own deflate stream rewrapped), or NULL:
+     * landing_write then compresses csv itself */
+    const unsigned char *gzip;
+    size_t gzip_len;
 };
 
 /* Lands one release atomically: meta first, then the data file (both tmp + fsync +

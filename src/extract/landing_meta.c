@@ -30,6 +30,7 @@ void landing_meta_free(struct landing_meta *m)
     free(m->landed_at);
     free(m->sha256);
     free(m->source);
+    free(m->file_stat);
     landing_meta_init(m);
 }
 
@@ -77,7 +78,8 @@ int landing_meta_parse(const char *json, size_t len, struct landing_meta *m, str
                       : !strcmp(k, "release_date") ? &m->release_date
                       : !strcmp(k, "landed_at") ? &m->landed_at
                       : !strcmp(k, "sha256") ? &m->sha256
-                      : !strcmp(k, "source") ? &m->source : NULL;
+                      : !strcmp(k, "source") ? &m->source
+                      : !strcmp(k, "file_stat") ? &m->file_stat : NULL;
         int64_t *nfield = !strcmp(k, "csv_bytes") ? &m->csv_bytes
                         : !strcmp(k, "gzip_bytes") ? &m->gzip_bytes
                         : !strcmp(k, "rows") ? &m->rows
@@ -119,12 +121,14 @@ char *landing_meta_format(const struct landing_meta *m)
     put_str(&sb, "sha256", m->sha256, false);
     sb_appendf(&sb, "  \"csv_bytes\": %lld,\n", (long long)m->csv_bytes);
     sb_appendf(&sb, "  \"gzip_bytes\": %lld,\n", (long long)m->gzip_bytes);
-    sb_appendf(&sb, "  \"rows\": %lld%s\n", (long long)m->rows, m->source ? "," : "");
+    sb_appendf(&sb, "  \"rows\": %lld%s\n", (long long)m->rows, m->source || m->file_stat ? "," : "");
     if (m->source) {
         put_str(&sb, "source", m->source, false);
-        if (m->source_year >= 0) sb_appendf(&sb, "  \"source_year\": %lld\n", (long long)m->source_year);
-        else sb_append(&sb, "  \"source_year\": null\n");
+        if (m->source_year >= 0) sb_appendf(&sb, "  \"source_year\": %lld", (long long)m->source_year);
+        else sb_append(&sb, "  \"source_year\": null");
+        sb_append(&sb, m->file_stat ? ",\n" : "\n");
     }
+    if (m->file_stat) put_str(&sb, "file_stat", m->file_stat, true);
     sb_append(&sb, "}\n");
     return sb_detach(&sb);
 }

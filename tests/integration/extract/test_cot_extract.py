@@ -94,6 +94,53 @@ def test_2023_after_the_others_lands_one_file():
     s.cleanup()
 
 
+def test_file_url_unchanged_by_size_and_mtime():
+    """A file:// URL's validator is the file's size and modification time (src/extract/
+    extract.c): the same pair as when it was landed is 'unchanged' without reading the file;
+    a new mtime makes extract read it, and its content decides."""
+    s = Scratch("cot")
+    folder = os.path.join(s.dir, "mirror")
+    os.makedirs(folder)
+    for y in (2020, 2021):
+        with open(os.path.join(COT_SAMPLE_DIR, SAMPLE[y]), "rb") as f, \
+             open(os.path.join(folder, f"fut_disagg_txt_{y}.zip"), "wb") as g:
+            g.write(f.read())
+    env = cot_env(url=f"file://{folder}/fut_disagg_txt_{{YYYY}}.zip", years="2020-2021")
+    env["MATERIA_LOG_LEVEL"] = "info"
+    p = s.run("extract", "cot", env=env, check=0)
+    assert all(v != "unchanged" for v in outcomes(p).values()), p.stdout
+    path = os.path.join(folder, "fut_disagg_txt_2020.zip")
+    st = os.stat(path)
+    metas = [os.path.join(s.landing, f[: -len(".csv.gzip")] + ".meta.json") for f in data_files(s)]
+    stats = sorted(json.load(open(m))["file_stat"] for m in metas)
+    assert f"{st.st_size}:{st.st_mtime_ns // 10**9}.{st.st_mtime_ns % 10**9:09d}" in stats, stats
+    before = landed_files(s)
+    # same size and mtime, different bytes (a byte of the deflate stream flipped: reading it
+    # would fail the zip's CRC): unchanged, so it was not read
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    with open(path, "wb") as f:
+        f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    p = s.run("extract", "cot", env=env, check=0)
+    assert outcomes(p) == {2020: "unchanged", 2021: "unchanged"}, p.stdout
+    assert p.stderr.count("unchanged (size and modification time") == 2, p.stderr
+    assert landed_files(s) == before
+    # a new mtime: read, and the corrupt zip fails naming the URL, landing nothing
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    p = s.run("extract", "cot", env=env, check=1)
+    assert [l for l in errors(p) if "fut_disagg_txt_2020.zip" in l], p.stderr
+    assert landed_files(s) == before
+    # the published bytes back with yet another mtime: read, content already landed
+    with open(os.path.join(COT_SAMPLE_DIR, SAMPLE[2020]), "rb") as f, open(path, "wb") as g:
+        g.write(f.read())
+    p = s.run("extract", "cot", env=env, check=0)
+    assert outcomes(p) == {2020: "unchanged", 2021: "unchanged"}, p.stdout
+    assert "already landed as cot/" in p.stderr, p.stderr
+    assert landed_files(s) == before
+    s.cleanup()
+
+
 def test_http_conditional_get_per_year_and_a_weekly_rewrite():
     """Each year's URL is asked with the ETag landed from it; a rewritten current-year file
     (new ETag, new content) is a new landing beside the old one."""
@@ -257,6 +304,7 @@ def test_extract_all_runs_every_source():
 
 if __name__ == "__main__":
     main([test_lands_each_real_file_once_then_nothing, test_2023_after_the_others_lands_one_file,
+          test_file_url_unchanged_by_size_and_mtime,
           test_http_conditional_get_per_year_and_a_weekly_rewrite, test_wrong_header,
           test_renamed_column, test_truncated_zip, test_no_coffee_c_rows,
           test_zip_without_the_txt_member, test_http_errors_name_the_url,

@@ -327,6 +327,59 @@ static void test_decode_plain_and_html(void **state)
 
 /* ---- meta JSON ------------------------------------------------------------------------ */
 
+/* A deflated zip member comes with the same bytes as a gzip file made from the zip's own
+ * deflate stream (landing stores it instead of compressing again); a stored member gets
+ * none. The rewrapped file must inflate to exactly the CSV. */
+static void test_decode_zip_rewraps_the_deflate_stream(void **state)
+{
+    (void)state;
+    strbuf csv;
+    sb_init(&csv);
+    sb_append(&csv, HEADER "\r\n");
+    for (int i = 0; i < 2000; i++) sb_appendf(&csv, "%s%d\r\n", ROW, i);
+    for (int method = 0; method < 2; method++) {
+        zip_error_t ze;
+        zip_error_init(&ze);
+        zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+        zip_t *za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+        zip_source_keep(src);
+        zip_source_t *s = zip_source_buffer(za, csv.buf, csv.len, 0);
+        zip_int64_t idx = zip_file_add(za, "f_year.txt", s, 0);
+        assert_true(idx >= 0);
+        assert_int_equal(zip_set_file_compression(za, (zip_uint64_t)idx, method ? ZIP_CM_STORE : ZIP_CM_DEFLATE, 0), 0);
+        assert_int_equal(zip_close(za), 0);
+        assert_int_equal(zip_source_open(src), 0);
+        zip_source_seek(src, 0, SEEK_END);
+        zip_int64_t sz = zip_source_tell(src);
+        zip_source_seek(src, 0, SEEK_SET);
+        char *z = xmalloc((size_t)sz);
+        assert_int_equal(zip_source_read(src, z, (zip_uint64_t)sz), sz);
+        zip_source_close(src);
+        zip_source_free(src);
+        zip_error_fini(&ze);
+        struct decoded d;
+        struct mt_err err = MT_ERR_INIT;
+        assert_int_equal(decode_body_member(z, (size_t)sz, 1 << 24, ".txt", &d, &err), 0);
+        assert_int_equal(d.csv_len, csv.len);
+        if (method == 0) {
+            assert_non_null(d.gzip);
+            assert_true(d.gzip_len < csv.len / 4); /* the zip's stream, not a copy of the text */
+            assert_memory_equal(d.gzip, "\x1f\x8b\x08", 3);
+            char *back;
+            size_t blen;
+            assert_int_equal(decode_gunzip(d.gzip, d.gzip_len, 1 << 24, &back, &blen, &err), 0);
+            assert_int_equal(blen, csv.len);
+            assert_memory_equal(back, csv.buf, blen);
+            free(back);
+        } else {
+            assert_null(d.gzip);
+        }
+        decoded_free(&d);
+        free(z);
+    }
+    sb_free(&csv);
+}
+
 static void test_meta_roundtrip(void **state)
 {
     (void)state;
@@ -353,6 +406,18 @@ static void test_meta_roundtrip(void **state)
     assert_int_equal(r.csv_bytes, 8271017);
     assert_int_equal(r.gzip_bytes, 394070);
     assert_int_equal(r.rows, 77957);
+    assert_null(r.file_stat);
+    landing_meta_free(&r);
+    free(json);
+    /* a file:// landing of a source: source, source_year and file_stat, all read back */
+    m.source = "cot";
+    m.source_year = 2023;
+    m.file_stat = "15774607:1764640000.000000789";
+    json = landing_meta_format(&m);
+    assert_int_equal(landing_meta_parse(json, strlen(json), &r, &err), 0);
+    assert_string_equal(r.source, "cot");
+    assert_int_equal(r.source_year, 2023);
+    assert_string_equal(r.file_stat, m.file_stat);
     landing_meta_free(&r);
     free(json);
     const char *extra = "{\"etag\":\"\\u00e9\\ud83d\\ude00\",\"future\":true,\"n\":1.5,\"rows\":3}";
@@ -542,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_csv_never_reads_past_len),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_decode_zip),
+        cmocka_unit_test(test_decode_zip_rewraps_the_deflate_stream),
         cmocka_unit_test(test_decode_gzip_roundtrip_and_cap),
         cmocka_unit_test(test_decode_plain_and_html),
         cmocka_unit_test(test_meta_roundtrip),
