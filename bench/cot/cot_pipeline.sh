@@ -6,11 +6,19 @@
 # Each round, in a fresh directory, with the bundled files (sample/cftc-cot/by-year/, file://):
 #   full         `materia extract cot` (COT_YEARS=2017-2021,2023: the six files) then
 #                `materia run` on an empty lakehouse — wall time of the two together
-#   incremental  a lakehouse built from the five older files and the 2023 year-to-date file
-#                without its last week (2023-10-10, every market's rows removed: the file as
-#                CFTC published it a week earlier), then the real 2023 file arrives — CFTC's
-#                weekly rewrite of the current year's file: `materia extract cot` then
-#                `materia run`
+#   incremental  the weekly case. One folder of year files is the URL throughout
+#                (file://$D/cur/fut_disagg_txt_{YYYY}.zip, links to the bundled files), as
+#                CFTC's URLs are. Set up, untimed: the 2023 file is the one CFTC published a
+#                week earlier (2023-10-10, every market's rows removed); both sources are
+#                extracted; every landing's landed_at is moved eight days back and the run
+#                is made a week back (--execution-time: the landings' day is complete by
+#                then, so models without allow_partials take it too), because in production
+#                the older years were landed in earlier weeks, not minutes before. Timed:
+#                the 2023 link is switched to the real file — CFTC's weekly rewrite of the
+#                current year's file (a new mtime, new content) — then `materia extract cot`
+#                and `materia run`.
+#   sameday      as incremental without moving anything back: every file was landed today,
+#                so the day's raw interval is re-read whole (the worst case, for comparison)
 # The PSD source is landed first (not timed) so the project's PSD models have their input and
 # both runs build the whole project, as the pipeline does; the COT models' own share comes
 # from _materia.run_models (seconds per model of that run).
@@ -25,9 +33,9 @@ unset MATERIA_PROJECT_DIR
 export MATERIA_PROJECT_DIR=$ROOT MATERIA_LOG_LEVEL=warn COT_SOURCE_URL=$URL
 export PSD_SOURCE_URL="file://$ROOT/sample/usda-psd/psd_coffee_csv.zip"
 
-# the week-earlier 2023 file, and a folder addressing it as the 2023 file beside the others
+# the week-earlier 2023 file
 PREV=$OUT/prev; mkdir -p "$PREV"
-python3 - "$ROOT/sample/cftc-cot/fut_disagg_txt_2023_ytd_2023-10-10.zip" "$PREV/fut_disagg_txt_2023.zip" <<'PY'
+python3 - "$ROOT/sample/cftc-cot/fut_disagg_txt_2023_ytd_2023-10-10.zip" "$PREV/fut_disagg_txt_2023.zip" <<'PY2'
 import sys, zipfile
 src, dst = sys.argv[1:]
 with zipfile.ZipFile(src) as z:
@@ -37,10 +45,23 @@ kept = [l for l in lines if b",2023-10-10," not in l]
 assert len(kept) < len(lines), "no 2023-10-10 rows to drop"
 with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr(info, b"\r\n".join(kept))
-PY
-for y in 2017 2018 2019 2020 2021; do
-    ln -sf "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_$y.zip")" "$PREV/fut_disagg_txt_$y.zip"
-done
+PY2
+
+# age_landing DIR DAYS: every meta's landed_at moved DAYS back (the setup's "earlier weeks")
+age_landing() {
+    python3 - "$1" "$2" <<'PY2'
+import datetime, glob, json, os, sys
+root, days = sys.argv[1], int(sys.argv[2])
+n = 0
+for p in glob.glob(os.path.join(root, "*", "*", "*", "*.meta.json")):
+    m = json.load(open(p))
+    t = datetime.datetime.strptime(m["landed_at"][:19], "%Y-%m-%dT%H:%M:%S")
+    m["landed_at"] = (t - datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    json.dump(m, open(p, "w"), indent=2)
+    n += 1
+assert n >= 7, f"only {n} meta files under {root}"
+PY2
+}
 
 now_ms() { date +%s%3N; }
 # cot_share DIR: seconds of the COT models in the newest run of DIR's lakehouse
@@ -52,18 +73,28 @@ cot_share() {
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-    for what in full incremental; do
-        D=$OUT/$what-$r; mkdir -p "$D"
+    for what in full incremental sameday; do
+        D=$OUT/$what-$r; mkdir -p "$D/cur"
         export LANDING_DIR=$D/landing DUCKDB_PATH=$D/lake.duckdb SERVING_DUCKDB_PATH=$D/serving.duckdb
+        for y in 2017 2018 2019 2020 2021 2023; do
+            ln -sfn "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_$y.zip")" "$D/cur/fut_disagg_txt_$y.zip"
+        done
+        export COT_SOURCE_URL="file://$D/cur/fut_disagg_txt_{YYYY}.zip" COT_YEARS=2017-2021,2023
         "$MATERIA" extract psd >/dev/null
-        if [ $what = incremental ]; then
-            COT_SOURCE_URL="file://$PREV/fut_disagg_txt_{YYYY}.zip" COT_YEARS=2017-2021,2023 \
-                "$MATERIA" extract cot >/dev/null
-            "$MATERIA" run >/dev/null
+        if [ $what != full ]; then
+            ln -sfn "$PREV/fut_disagg_txt_2023.zip" "$D/cur/fut_disagg_txt_2023.zip"
+            "$MATERIA" extract cot >/dev/null
+            if [ $what = incremental ]; then
+                age_landing "$D/landing" 8
+                "$MATERIA" run --execution-time "$(date -u -d '7 days ago' '+%Y-%m-%d %H:%M:%S')" >/dev/null
+            else
+                "$MATERIA" run >/dev/null
+            fi
+            ln -sfn "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_2023.zip")" "$D/cur/fut_disagg_txt_2023.zip"
         fi
         load=$(bench_load)
         t0=$(now_ms)
-        COT_YEARS=2017-2021,2023 "$MATERIA" extract cot >"$D/extract.txt"
+        "$MATERIA" extract cot >"$D/extract.txt"
         t1=$(now_ms)
         "$MATERIA" run >"$D/run.txt"
         t2=$(now_ms)
