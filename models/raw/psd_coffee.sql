@@ -98,7 +98,11 @@ data_rows AS (
     Unit_Description AS unit_description,
     Value AS value
   FROM read_csv(
-    @VAR('landing_dir') || '/psd/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip',
+    -- every source's folder, not psd/ only: read_csv fails on a glob that matches nothing,
+    -- and a landing with no PSD file yet (EXTRACT_SOURCES=cot) must give zero rows, not a
+    -- failed run; the constant file list below prunes the other sources' files before
+    -- any is opened (as in raw.cot_coffee)
+    @VAR('landing_dir') || '/*/[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.csv.gzip',
     compression = 'gzip',
     header = false,
     auto_detect = false,

@@ -387,6 +387,21 @@ def test_malformed_coffee_line_fails_naming_the_file():
         s.cleanup()
 
 
+def test_run_without_any_psd_landing():
+    # EXTRACT_SOURCES=cot, or PSD's site down on the first day: the run builds the COT
+    # tables and leaves the PSD ones empty instead of failing in raw.psd_coffee's scan; the
+    # export still refuses (the contract requires the PSD tables), naming the table
+    s = Scratch("cot")
+    land_files(s, fx.FILES, fx.utcnow() - HOUR)
+    run_ok(s)
+    q = q_of(s)
+    assert q("SELECT count(*) AS n FROM raw.psd_coffee") == [{"n": 0}]
+    assert q("SELECT count(*) AS n FROM serving.cot_positioning") == [{"n": 261}]
+    p = s.run("export-serving")
+    assert p.returncode == 1 and "refusing to export: serving.coffee_balance is empty" in p.stderr, p.stderr
+    s.cleanup()
+
+
 def test_broken_identity_fails_the_audit():
     s = Scratch("cot")
     land_psd(s)
@@ -445,5 +460,6 @@ if __name__ == "__main__":
           test_renamed_header_column_fails_naming_the_file,
           test_raw_keeps_every_field_as_published,
           test_malformed_coffee_line_fails_naming_the_file,
+          test_run_without_any_psd_landing,
           test_broken_identity_fails_the_audit,
           test_export_and_serve_carry_cot])
