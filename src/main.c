@@ -31,8 +31,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"extract", cmd_extract, "download and land a USDA PSD release (extract psd)"},
-    {"landing", cmd_landing, "list landed releases (landing list)"},
+    {"extract", cmd_extract, "download and land each source's new publications (extract psd|cot|all)"},
+    {"landing", cmd_landing, "list landed releases (landing list [--source S])"},
     {"plan", cmd_plan, "show what a transform run would do, and why"},
     {"run", cmd_run, "run the SQL models into the lakehouse"},
     {"transform", cmd_run, "same as run"},
@@ -57,7 +57,7 @@ static void print_usage(FILE *out)
     fprintf(out,
             "usage: materia [-p DIR] [--gateway NAME] <command> [options]\n"
             "       materia help | --version\n\n"
-            "Materia: USDA PSD coffee data, landed, transformed, served.\n\n"
+            "Materia: coffee market data (USDA PSD, CFTC COT), landed, transformed, served.\n\n"
             "commands:\n");
     for (size_t i = 0; i < MT_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
