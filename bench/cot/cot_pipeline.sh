@@ -94,11 +94,13 @@ for r in $(seq 1 "$ROUNDS"); do
         fi
         load=$(bench_load)
         t0=$(now_ms)
-        "$MATERIA" extract cot >"$D/extract.txt"
+        /usr/bin/time -f "%U %S" -o "$D/extract.cpu" "$MATERIA" extract cot >"$D/extract.txt"
         t1=$(now_ms)
-        "$MATERIA" run >"$D/run.txt"
+        /usr/bin/time -f "%U %S" -o "$D/run.cpu" "$MATERIA" run >"$D/run.txt"
         t2=$(now_ms)
+        # CPU seconds (user + system) of the two: what the machine's load does not inflate
+        cpu=$(cat "$D/extract.cpu" "$D/run.cpu" | awk '{s += $1 + $2} END {printf "%.2f", s}')
         echo "$what round $r: extract cot $((t1 - t0)) ms + run $((t2 - t1)) ms = $((t2 - t0)) ms" \
-             "(COT models $(cot_share "$D") s of the run; load $load)"
+             "(CPU $cpu s; COT models $(cot_share "$D") s of the run; load $load)"
     done
 done | tee "$OUT/results.txt"
