@@ -25,5 +25,6 @@ int cmd_serving(int argc, char **argv);         /* serving/ (status, rollback) *
 int cmd_pipeline(int argc, char **argv);        /* pipeline/ */
 int cmd_supervise(int argc, char **argv);       /* pipeline/ */
 int cmd_serve(int argc, char **argv);           /* web/ */
+int cmd_alerts(int argc, char **argv);          /* accounts/alerts_cmd.c */
 
 #endif

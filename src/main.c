@@ -47,6 +47,7 @@ static const struct command commands[] = {
     {"serving", cmd_serving, "serving snapshot status and rollback"},
     {"pipeline", cmd_pipeline, "list or run pipelines: extract, transform, export_serving, all"},
     {"supervise", cmd_supervise, "run the daily pipeline loop (for systemd)"},
+    {"alerts", cmd_alerts, "preview the release alert a user would get (alerts preview EMAIL)"},
     {"serve", cmd_serve, "the dashboard and JSON API over serving.duckdb"},
     {"config", cmd_config, "print the effective configuration and where it came from"},
     {"sql", cmd_sql, "run SQL against a DuckDB file (read-only unless --write)"},

@@ -52,8 +52,8 @@ const struct appdb_migration appdb_migrations[] = {
      ");\n"
      "CREATE TABLE watchlist (\n"
      "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
-     "  country TEXT NOT NULL,                    -- USDA PSD country code, or 'WORLD'\n"
-     "  metric TEXT NOT NULL,                     -- a serving.coffee_balance column\n"
+     "  country TEXT NOT NULL,                    -- USDA PSD country code (serving.countries)\n"
+     "  metric TEXT NOT NULL,                     -- a serving.psd_revisions attribute (production, ...)\n"
      "  PRIMARY KEY (user_id, country, metric)\n"
      ");\n"
      "CREATE TABLE api_keys (\n"
@@ -94,11 +94,11 @@ const struct appdb_migration appdb_migrations[] = {
      "CREATE INDEX audit_log_user ON audit_log (user_id, at);\n"
      "CREATE TABLE alert_sends (                  -- one digest per user per release, at most\n"
      "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
-     "  snapshot_id TEXT NOT NULL,                -- the serving snapshot whose changes it reports\n"
+     "  release_key TEXT NOT NULL,                -- the PSD release it reports: <release_date>/<etag>\n"
      "  state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),\n"
      "  started_at INTEGER NOT NULL,              -- recorded before the mail is handed to SMTP\n"
      "  sent_at INTEGER,\n"
-     "  PRIMARY KEY (user_id, snapshot_id)\n"
+     "  PRIMARY KEY (user_id, release_key)\n"
      ");\n"},
 };
 
