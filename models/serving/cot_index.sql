@@ -14,11 +14,12 @@
  *     stays inside);
  *   - max_W(net) = min_W(net) (no range to normalise over).
  * So 0 = the most short (least long) the category was over the window, 100 = the most
- * long; the window includes d itself. Computed on the whole history (FULL): a few hundred
- * rows, and a new or corrected week moves the next 51 reports' windows. */
+ * long; the window includes d itself. Computed on the whole history: a few hundred rows, and a
+ * new or corrected week moves the next 51 reports' windows. A VIEW (foundation.cot_positioning's
+ * header says why); the export stores it as a table in serving.duckdb. */
 MODEL (
   name serving.cot_index,
-  kind FULL,
+  kind VIEW,
   cron '@daily',
   grain (report_date),
   audits (

@@ -8,10 +8,11 @@
  * open_interest_change vs the previous report when it is 7 days ± 3 earlier (else NULL),
  * c_long_pct_oi / c_short_pct_oi in percent (0–100, as CFTC publishes them), trader counts
  * (NULL where CFTC prints `.`, and for nonrept). source_file is the landing file the row
- * came from (relative to LANDING_DIR), landed_at when it landed. */
+ * came from (relative to LANDING_DIR), landed_at when it landed. A VIEW (read the header of
+ * foundation.cot_positioning for why); the export stores it as a table in serving.duckdb. */
 MODEL (
   name serving.cot_positioning,
-  kind FULL,
+  kind VIEW,
   cron '@daily',
   grain (report_date),
   audits (

@@ -25,6 +25,7 @@ import datetime
 import io
 import json
 import os
+import re
 import urllib.request
 
 import sys
@@ -334,9 +335,10 @@ def test_renamed_header_column_fails_naming_the_file():
 
 def test_raw_keeps_every_field_as_published():
     # raw.cot_coffee splits only the lines that can be Coffee C rows (its header says why):
-    # each of the 191 fields must be what a full CSV parse gives (Python's csv module here;
-    # quotes removed, "" one quote, an empty field NULL, padding kept), for every row of two
-    # files, one of them with quoted codes and commas inside quotes (Contract_Units)
+    # each field it keeps (under CFTC's name) must be what a full CSV parse gives (Python's
+    # csv module here; quotes removed, "" one quote, an empty field NULL, padding kept), for
+    # every row of two files, one of them with quoted codes and commas inside quotes
+    # (Contract_Units); and it keeps every field staging reads
     s = Scratch("cot")
     land_psd(s)
     names = [fx.FILES[0], fx.FILES[-1]]
@@ -352,13 +354,23 @@ def test_raw_keeps_every_field_as_published():
             if len(r) == 191 and r[3] == "083731":
                 want[(fx.source_year(name), r[2])] = {h: (v if v != "" else None) for h, v in zip(header, r)}
     assert any("," in v["Contract_Units"] for v in want.values())
-    cols = ", ".join(f'"{h}"' for h in header)
+    kept = [r["column_name"] for r in s.sql(s.lakehouse, "SELECT column_name FROM information_schema.columns "
+                                                        "WHERE table_schema = 'raw' AND table_name = 'cot_coffee' "
+                                                        "ORDER BY ordinal_position")]
+    assert kept[:5] == ["source_file", "release_date", "etag", "landed_at", "source_year"], kept
+    fields = kept[5:]
+    assert set(fields) <= set(header) and [h for h in header if h in fields] == fields, fields
+    with open(os.path.join(os.environ["MATERIA_SOURCE_DIR"], "models", "staging", "cot_coffee.sql")) as f:
+        staging = f.read()
+    read_by_staging = {h for h in header if re.search(r'(?<![A-Za-z0-9_])"?' + re.escape(h) + r'"?(?![A-Za-z0-9_])', staging)}
+    assert read_by_staging <= set(fields), read_by_staging - set(fields)
+    cols = ", ".join(f'"{h}"' for h in fields)
     got = {}
     for r in s.sql(s.lakehouse, f"SELECT source_year, {cols} FROM raw.cot_coffee"):
         y = r.pop("source_year")
         got[(y, r["Report_Date_as_YYYY-MM-DD"])] = r
     assert len(got) == len(want) == fx.WEEKS[2017] + fx.WEEKS[2023], (len(got), len(want))
-    bad = [(k, h, got[k][h], want[k][h]) for k in want for h in header if got[k][h] != want[k][h]]
+    bad = [(k, h, got[k][h], want[k][h]) for k in want for h in fields if got[k][h] != want[k][h]]
     assert bad == [], bad[:5]
     s.cleanup()
 
