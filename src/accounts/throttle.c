@@ -59,16 +59,20 @@ int throttle_take(struct throttle *t, const struct throttle_rule *rule, const ch
     uint64_t h = fnv1a(full);
     pthread_mutex_lock(&t->mu);
     struct slot *hit = NULL, *victim = NULL;
-    double victim_score = INFINITY;
+    double v_fill = INFINITY, v_at = INFINITY;
     for (int i = 0; i < THROTTLE_PROBE && !hit; i++) {
         struct slot *s = &t->slots[(h + (uint64_t)i) % THROTTLE_SLOTS];
         if (s->used && !strcmp(s->key, full)) {
             hit = s;
             break;
         }
-        /* reuse order: an empty slot, then a full bucket, then the one idle longest */
-        double score = !s->used ? -2 : level(s, now) >= s->burst ? -1 : s->at;
-        if (score < victim_score) victim_score = score, victim = s;
+        /* Reuse order: an empty slot; then the fullest bucket (forgetting it loses the least:
+         * a forgotten bucket comes back full), the one idle longest among equals. A drained
+         * bucket — someone being held back — is the last to go, so a flood of fresh keys
+         * cannot wash it out. */
+        double fill = !s->used ? -1.0 : -(level(s, now) / s->burst);
+        double at = s->used ? s->at : -INFINITY;
+        if (fill < v_fill || (fill == v_fill && at < v_at)) v_fill = fill, v_at = at, victim = s;
     }
     if (!hit) {
         hit = victim;

@@ -5,8 +5,9 @@
  * takes one; an empty bucket refuses and says when the next token arrives (Retry-After).
  * Buckets are keyed by text ("link-ip:127.0.0.1", "link-acct:a@b.example"), in a fixed table
  * of THROTTLE_SLOTS slots (open addressing over THROTTLE_PROBE neighbours): memory is bounded
- * whatever the traffic. When every neighbour is taken, the one idle longest is reused — a
- * full bucket first, since forgetting it changes nothing. The table lives as long as the
+ * whatever the traffic. When every neighbour is taken, the fullest bucket is reused
+ * (forgetting it changes least; a drained one, someone being held back, goes last). The
+ * table lives as long as the
  * server (a restart forgets it: these are abuse brakes, not quotas).
  *
  * Time is a parameter (seconds, any monotonic origin): tests pass a fake clock. Safe to
