@@ -681,9 +681,12 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     long long us = (clock_mono_ns() - rq->start_ns) / 1000;
     if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
     web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
+    /* An account route's query may carry a secret (a sign-in link's token): never logged. */
+    const char *q = rq->account ? strchr(rq->uri, '?') : NULL;
+    int ulen = q ? (int)(q - rq->uri) : (int)strlen(rq->uri);
     if (access_logged(srv, rq))
-        log_info("access %s %s %d %zu %lldus snapshot=%s id=%llx%s", rq->method[0] ? rq->method : "-",
-                 rq->uri, rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-", rq->id,
+        log_info("access %s %.*s%s %d %zu %lldus snapshot=%s id=%llx%s", rq->method[0] ? rq->method : "-",
+                 ulen, rq->uri, q ? "?(query not logged)" : "", rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-", rq->id,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     else
         atomic_fetch_add(&srv->access_skipped, 1);
