@@ -295,7 +295,40 @@ def test_mail_failure_and_no_smtp():
     s.cleanup()
 
 
+def test_client_address_behind_proxy():
+    """Per-address throttles key on the client: behind a trusted proxy, the X-Forwarded-For
+    entry it added; otherwise the connecting address, whatever X-Forwarded-For claims."""
+    def links(srv, xff, n):
+        out = []
+        for i in range(n):
+            r = srv.browser().post("/account/link", {"email": f"p{len(xff)}-{i}-{xff.count(',')}@example.com"},
+                                   headers={"X-Forwarded-For": xff})
+            out.append(r.status)
+        return out
+    s = Scratch("acct-proxy")
+    sink = SmtpSink()
+    srv = AccountServer(s, sink, env={"MATERIA_TRUSTED_PROXIES": "127.0.0.1"})
+    assert links(srv, "203.0.113.7", 11) == [202] * 10 + [429]
+    assert links(srv, "198.51.100.1", 1) == [202]                   # another client
+    # what the client wrote left of the proxy's entry does not change who it is
+    assert links(srv, "198.51.100.99, 203.0.113.7", 1) == [429]
+    srv.stop()
+    # no trusted proxy: the header is the client's own claim and is ignored
+    srv = AccountServer(s, sink, name="serve2")
+    statuses = [srv.browser().post("/account/link", {"email": f"q{i}@example.com"},
+                                   headers={"X-Forwarded-For": f"192.0.2.{i}"}).status for i in range(11)]
+    assert statuses == [202] * 10 + [429], statuses
+    srv.stop()
+    # a value that cannot take effect is refused by name
+    p = s.run("serve", "--addr", "127.0.0.1:0", env={"MATERIA_TRUSTED_PROXIES": "nginx",
+                                                     "APP_DB_PATH": os.path.join(s.dir, "app.sqlite")})
+    assert p.returncode != 0 and "MATERIA_TRUSTED_PROXIES: 'nginx' is not an IPv4 address" in p.stderr, p.stderr
+    sink.close()
+    s.cleanup()
+
+
 if __name__ == "__main__":
     main([test_signup_link_session_settings_signout, test_same_answer_registered_or_not, test_csrf_and_origin,
           test_link_throttling, test_expired_and_reused_link, test_disable_blocks_signin,
-          test_rotation_password_and_signout_everywhere, test_request_limits, test_mail_failure_and_no_smtp])
+          test_rotation_password_and_signout_everywhere, test_request_limits, test_mail_failure_and_no_smtp,
+          test_client_address_behind_proxy])
