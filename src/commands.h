@@ -26,5 +26,7 @@ int cmd_pipeline(int argc, char **argv);        /* pipeline/ */
 int cmd_supervise(int argc, char **argv);       /* pipeline/ */
 int cmd_serve(int argc, char **argv);           /* web/ */
 int cmd_alerts(int argc, char **argv);          /* accounts/alerts_cmd.c */
+int cmd_users(int argc, char **argv);           /* accounts/users_cmd.c */
+int cmd_appdb(int argc, char **argv);           /* accounts/users_cmd.c */
 
 #endif
