@@ -47,7 +47,7 @@ static const struct command commands[] = {
     {"serving", cmd_serving, "serving snapshot status and rollback"},
     {"pipeline", cmd_pipeline, "list or run pipelines: extract, transform, export_serving, all"},
     {"supervise", cmd_supervise, "run the daily pipeline loop (for systemd)"},
-    {"alerts", cmd_alerts, "preview the release alert a user would get (alerts preview EMAIL)"},
+    {"alerts", cmd_alerts, "release alerts: preview one user's digest, or send them (alerts preview|send)"},
     {"serve", cmd_serve, "the dashboard and JSON API over serving.duckdb"},
     {"users", cmd_users, "the site's accounts: list, disable, enable, delete"},
     {"appdb", cmd_appdb, "the account database: online backup"},

@@ -47,7 +47,14 @@ static int load_release(duckdb_connection serving, struct alert_batch *b, struct
     sb_append(&sql, "SELECT country_code, country_name, attribute, market_year, previous_value, value "
                     "FROM psd_revisions WHERE release_date = ");
     db_quote_literal(&sql, b->rel.release_date);
-    sb_append(&sql, " AND change IS NOT NULL AND change <> 0 "
+    sb_append(&sql, " AND change IS NOT NULL AND change <> 0 ");
+    /* the watchlist's 'WORLD': the sum over the countries the release revised against the
+     * previous release (a country's first value is not a change, so it is left out) */
+    sb_append(&sql, "UNION ALL SELECT 'WORLD', 'World', attribute, market_year, sum(previous_value), "
+                    "sum(value) FROM psd_revisions WHERE release_date = ");
+    db_quote_literal(&sql, b->rel.release_date);
+    sb_append(&sql, " AND previous_value IS NOT NULL GROUP BY attribute, market_year "
+                    "HAVING sum(change) <> 0 "
                     "ORDER BY country_name, attribute, market_year");
     int rc = db_query(serving, sql.buf, &r, err);
     sb_free(&sql);
@@ -210,7 +217,8 @@ void alerts_render(const struct alert_release *rel, const struct alert_digest *d
         put_number(&sb, c->new_value, false);
         sb_append(&sb, " (");
         put_number(&sb, c->new_value - c->old_value, true);
-        sb_appendf(&sb, ")\n  %s/#/country/%s\n", base_url, c->country_code);
+        if (!strcmp(c->country_code, "WORLD")) sb_appendf(&sb, ")\n  %s/#/\n", base_url);
+        else sb_appendf(&sb, ")\n  %s/#/country/%s\n", base_url, c->country_code);
     }
     sb_appendf(&sb, "\nHow every estimate moved: %s/#/revisions\n"
                     "Change what you watch, or stop these mails: %s/#/settings\n",

@@ -6,7 +6,8 @@
  * account database (users, watchlist, alert_sends). The newest release is the one with the
  * latest release_date (then landed_at); its changes are the psd_revisions rows of that
  * release_date whose change is not zero (a key's first release has no previous value and is
- * not a change). A user gets the digest when not disabled, signed up before the release was
+ * not a change). The watchlist's country 'WORLD' matches the sum of the revised countries'
+ * values (old and new) per attribute and market year. A user gets the digest when not disabled, signed up before the release was
  * landed (nobody is told old news on sign-up), and at least one watchlist entry (country,
  * attribute) has a change.
  *
@@ -88,5 +89,15 @@ struct alert_send_report {
 int alerts_send(sqlite3 *app, const struct alert_batch *b, const char *base_url,
                 alert_send_fn send, void *ud, int64_t now, struct alert_send_report *rep,
                 struct mt_err *err);
+
+struct config;
+
+/* The whole job, as the pipeline's alerts step and `materia alerts send` run it: the digests
+ * of the newest release in SERVING_DUCKDB_PATH for every eligible user of APP_DB_PATH, sent
+ * over SMTP (accounts/mail.h: SMTP_URL, or the log without one) with the protocol above.
+ * *no_db is set (and 0 returned, nothing done) when APP_DB_PATH does not exist yet: no
+ * account, nobody to alert. 0 with rep, or -1 with err. */
+int alerts_run(const struct config *cfg, int64_t now, struct alert_send_report *rep,
+               bool *no_db, struct mt_err *err);
 
 #endif

@@ -52,7 +52,7 @@ const struct appdb_migration appdb_migrations[] = {
      ");\n"
      "CREATE TABLE watchlist (\n"
      "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
-     "  country TEXT NOT NULL,                    -- USDA PSD country code (serving.countries)\n"
+     "  country TEXT NOT NULL,                    -- USDA PSD country code, or 'WORLD' (the sum)\n"
      "  metric TEXT NOT NULL,                     -- a serving.psd_revisions attribute (production, ...)\n"
      "  PRIMARY KEY (user_id, country, metric)\n"
      ");\n"

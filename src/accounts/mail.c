@@ -102,6 +102,13 @@ static void log_instead(const char *to, const char *subject, const char *text)
 int mail_send(const struct mail_cfg *cfg, const char *to, const char *subject, const char *text,
               long long now, struct mt_err *err)
 {
+    return mail_send_ex(cfg, to, subject, text, now, NULL, err);
+}
+
+int mail_send_ex(const struct mail_cfg *cfg, const char *to, const char *subject, const char *text,
+                 long long now, bool *maybe_sent, struct mt_err *err)
+{
+    if (maybe_sent) *maybe_sent = false;
     char *msg = mail_format(cfg, to, subject, text, now, err);
     if (!msg) return -1;
     if (!cfg->smtp_url || !*cfg->smtp_url) {
@@ -142,7 +149,11 @@ int mail_send(const struct mail_cfg *cfg, const char *to, const char *subject, c
     curl_easy_cleanup(c);
     sodium_memzero(msg, strlen(msg)); /* it holds a sign-in link */
     free(msg);
-    if (rc != CURLE_OK)
+    if (rc != CURLE_OK) {
+        /* curl reads the message only once the server has accepted MAIL FROM, RCPT TO and
+         * DATA: a failure before any byte of it was read cannot have delivered it */
+        if (maybe_sent) *maybe_sent = up.pos > 0;
         return mt_errf(err, "mail: sending to the SMTP server failed: %s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    }
     return 0;
 }

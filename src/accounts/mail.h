@@ -11,6 +11,9 @@
 #ifndef MATERIA_ACCOUNTS_MAIL_H
 #define MATERIA_ACCOUNTS_MAIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "util/err.h"
 
 #define MAIL_TIMEOUT_S 20
@@ -31,6 +34,11 @@ char *mail_format(const struct mail_cfg *cfg, const char *to, const char *subjec
  * password or the message). */
 int mail_send(const struct mail_cfg *cfg, const char *to, const char *subject, const char *text,
               long long now, struct mt_err *err);
+/* mail_send, also telling a failure that may have delivered the message (*maybe_sent: the
+ * server had accepted DATA and curl had sent some of the message) from one that certainly
+ * did not (a refused connection, login, sender or recipient). maybe_sent may be NULL. */
+int mail_send_ex(const struct mail_cfg *cfg, const char *to, const char *subject, const char *text,
+                 long long now, bool *maybe_sent, struct mt_err *err);
 /* The envelope address of a From value: "Name <a@b>" → "a@b"; "a@b" → "a@b". 0, or -1. */
 int mail_address(const char *from, char *out, size_t outlen);
 

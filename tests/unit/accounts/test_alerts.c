@@ -87,7 +87,9 @@ static void test_who_gets_what(void **state)
     assert_int_equal(alerts_compute(f->app, f->serving.con, NULL, &b, &err), 0);
     assert_true(b.has_release);
     assert_string_equal(b.rel.key, "2023-01-12/e2");
-    assert_int_equal(b.n_changes, 2); /* Colombia's 0 and Peru's first value are not changes */
+    /* Colombia's 0 and Peru's first value are not changes; the world sums: production
+     * (Brazil + Colombia) 74,600 -> 76,300, exports (Vietnam) 28,000 -> 27,500 */
+    assert_int_equal(b.n_changes, 4);
     /* ana: Brazil production + Vietnam exports; bo: Vietnam exports (Brazil exports moved
      * in the older release only); late signed up after the landing; off is disabled; none
      * watches only non-changes */
@@ -103,6 +105,17 @@ static void test_who_gets_what(void **state)
     assert_non_null(strstr(body, "- Brazil, production, 2022/23: 62,600 -> 64,300 (+1,700)\n"
                                  "  https://coffee.example/#/country/BR\n"));
     assert_non_null(strstr(body, "- Vietnam, exports, 2022/23: 28,000 -> 27,500 (-500)\n"));
+    assert_null(strstr(body, "World"));
+    free(subject);
+    free(body);
+    alert_batch_free(&b);
+    /* the world: Brazil + Colombia production (Peru's first value left out) */
+    assert_int_equal(appdb_exec(f->app, "INSERT INTO watchlist VALUES (2, 'WORLD', 'production')", &err), 0);
+    assert_int_equal(alerts_compute(f->app, f->serving.con, "bo@example.com", &b, &err), 0);
+    assert_int_equal(b.d[0].n, 2);
+    alerts_render(&b.rel, &b.d[0], "https://coffee.example", &subject, &body);
+    assert_non_null(strstr(body, "- World, production, 2022/23: 74,600 -> 76,300 (+1,700)\n"
+                                 "  https://coffee.example/#/\n"));
     free(subject);
     free(body);
     alert_batch_free(&b);
