@@ -92,7 +92,8 @@ int alerts_send(sqlite3 *app, const struct alert_batch *b, const char *base_url,
 
 struct config;
 
-/* The whole job, as the pipeline's alerts step and `materia alerts send` run it: the digests
+/* The whole job as `materia alerts send` runs it (serve runs the same steps on the snapshot
+ * it serves: web/web_alerts.h): the digests
  * of the newest release in SERVING_DUCKDB_PATH for every eligible user of APP_DB_PATH, sent
  * over SMTP (accounts/mail.h: SMTP_URL, or the log without one) with the protocol above.
  * *no_db is set (and 0 returned, nothing done) when APP_DB_PATH does not exist yet: no

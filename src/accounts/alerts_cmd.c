@@ -1,7 +1,8 @@
 /* alerts_cmd.c — `materia alerts preview EMAIL` (the release digest that user would get from
  * the current serving snapshot, and whether it was already sent: sends and records nothing)
- * and `materia alerts send` (what the pipeline's alerts step runs: alerts_run). Both read
- * SERVING_DUCKDB_PATH read-only and APP_DB_PATH. */
+ * and `materia alerts send` (alerts_run: the same job `materia serve` runs by itself for
+ * every new snapshot it serves, web/web_alerts.h — this is the operator's way to run it by
+ * hand). Both read SERVING_DUCKDB_PATH read-only and APP_DB_PATH. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,8 @@ static const char usage[] =
     "recorded.\n\n"
     "send mails every user whose watchlist the release touches (SMTP_URL; without one the\n"
     "mails are written to the log) — at most once per user per release, even across a crash\n"
-    "(a mail whose delivery is unknown is never sent again). The pipeline's alerts step\n"
-    "runs it after each export.\n";
+    "(a mail whose delivery is unknown is never sent again). `materia serve` does this by\n"
+    "itself within seconds of serving a new snapshot; send is for running it by hand.\n";
 
 /* The site's address for links: PUBLIC_BASE_URL without a trailing slash, else
  * http://MATERIA_HTTP_ADDR. Caller frees. */

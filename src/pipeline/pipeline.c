@@ -1,11 +1,6 @@
 /* pipeline.c — see pipeline.h. Steps and the decision to export.
  *
- * `all` is extract -> transform -> export_serving -> alerts. The alerts step runs only
- * after this run published a snapshot (in `all`; the `alerts` pipeline runs it anyway): it
- * mails each user the digest of the newest release's changes on their watchlist, at most
- * once per user per release (accounts/alerts.h), and without an account database it does
- * nothing. A digest that could not be sent leaves the run failed (the data is served all
- * the same), naming how many. The extract step runs every source
+ * `all` is extract -> transform -> export_serving. The extract step runs every source
  * EXTRACT_SOURCES selects (extract/source.h), one after the other, each logged on its own
  * line ("extract <source>: ..."), then one summary line for the step. A source that fails
  * does not stop the others, nor transform and export: the other sources' data is still
@@ -26,7 +21,6 @@
 
 #include "util/hash.h"
 
-#include "accounts/alerts.h"
 #include "extract/extract.h"
 #include "extract/source.h"
 #include "serving/export.h"
@@ -42,22 +36,20 @@
 
 volatile sig_atomic_t pipeline_stop_requested = 0;
 
-enum step { STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT, STEP_ALERTS };
-static const char *const step_names[] = {"extract", "transform", "export_serving", "alerts"};
+enum step { STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT };
+static const char *const step_names[] = {"extract", "transform", "export_serving"};
 
 static const struct {
     const char *name;
-    enum step steps[4];
+    enum step steps[3];
     int n;
     const char *summary;
 } pipelines[] = {
     {"extract", {STEP_EXTRACT}, 1, "land a new release of every source (EXTRACT_SOURCES), if any"},
     {"transform", {STEP_TRANSFORM}, 1, "run the SQL models into the lakehouse"},
     {"export_serving", {STEP_EXPORT}, 1, "publish serving.duckdb from the lakehouse"},
-    {"alerts", {STEP_ALERTS}, 1, "mail each user the newest release's changes on their watchlist (once)"},
-    {"all", {STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT, STEP_ALERTS}, 4,
-     "extract, transform, export_serving, alerts (export only when something changed, alerts "
-     "only after an export)"},
+    {"all", {STEP_EXTRACT, STEP_TRANSFORM, STEP_EXPORT}, 3,
+     "extract, transform, export_serving (export only when something changed)"},
 };
 
 static void on_stop_signal(int sig)
@@ -122,7 +114,6 @@ struct run_state {
     bool changed;    /* a release landed or a model was rebuilt */
     bool did_work;   /* any step did something */
     bool source_failed; /* a source failed while others did not: the run ends failed */
-    bool exported;   /* this run published a snapshot */
     char note[MT_ERR_LEN]; /* which source(s) failed, and why (the run log's message) */
 };
 
@@ -235,28 +226,6 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         } else if (err->code == MT_ERR_AUDIT) {
             log_error("pipeline %s: step %s: audit failed", pipeline, name);
         }
-    } else if (step == STEP_ALERTS) {
-        if (!strcmp(pipeline, "all") && !st->exported) {
-            log_info("pipeline %s: step %s: skipped, no new snapshot", pipeline, name);
-            return 0;
-        }
-        struct alert_send_report rep;
-        bool no_db;
-        rc = alerts_run(cfg, (int64_t)time(NULL), &rep, &no_db, err);
-        if (rc == 0 && no_db) {
-            log_info("pipeline %s: step %s: nothing to do, no account database", pipeline, name);
-        } else if (rc == 0) {
-            if (rep.sent) st->did_work = true;
-            log_info("pipeline %s: step %s: ok, %zu sent, %zu already sent, %zu not sent, %zu delivery "
-                     "unknown (%.1fs)", pipeline, name, rep.sent, rep.already, rep.not_sent, rep.unknown,
-                     clock_mono_ms() / 1e3 - t0);
-            if (rep.not_sent || rep.unknown) {
-                st->source_failed = true;
-                size_t used = strlen(st->note);
-                snprintf(st->note + used, sizeof st->note - used, "%salerts: %zu digest(s) not sent, %zu of "
-                         "unknown delivery (see the log)", used ? "; " : "", rep.not_sent, rep.unknown);
-            }
-        }
     } else {
         bool want = strcmp(pipeline, "all") != 0 || st->changed || serving_export_needed(cfg, lake);
         if (!want) {
@@ -266,7 +235,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         struct export_outcome xo;
         rc = serving_export(cfg, lake, &xo, err);
         if (rc == 0) {
-            st->did_work = st->exported = true;
+            st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
                      name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
         }

@@ -38,6 +38,7 @@
 #include "util/strbuf.h"
 #include "web/web_accept.h"
 #include "web/web_account.h"
+#include "web/web_alerts.h"
 #include "web/web_api.h"
 #include "web/web_guard.h"
 #include "web/web_metrics.h"
@@ -856,8 +857,16 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
             web_accept_close(&srv->acceptor);
             goto fail_watchdog;
         }
+        if (web_alerts_start(&srv->reader, o->app_db_path, base, err) < 0) {
+            web_account_stop();
+            MHD_stop_daemon(srv->daemon);
+            srv->daemon = NULL;
+            web_accept_close(&srv->acceptor);
+            goto fail_watchdog;
+        }
     }
     if (web_accept_start(&srv->acceptor, srv->daemon, &srv->guard, limit, err) < 0) {
+        web_alerts_stop();
         web_account_stop();
         MHD_stop_daemon(srv->daemon);
         srv->daemon = NULL;
@@ -895,6 +904,7 @@ void web_server_stop(struct web_server *srv)
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     web_accept_close(&srv->acceptor);
+    web_alerts_stop();  /* before the reader goes: it may hold a snapshot reference */
     web_account_stop(); /* after the daemon: no request holds a connection of the pool now */
     web_guard_stop(&srv->guard);
     web_watchdog_stop();

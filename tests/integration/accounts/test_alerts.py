@@ -1,7 +1,7 @@
-"""Release alerts end to end (issue 15; src/accounts/alerts.h): a user signed up over real
-HTTP with a watchlist gets one digest of the newest release's changes through a real SMTP
-exchange (`materia alerts send`, what the pipeline's alerts step runs); a second send
-sends nothing; `materia alerts preview` shows the digest and that it was sent; and a crash
+"""Release alerts end to end (issue 15; src/accounts/alerts.h): `materia serve` mails the
+digest by itself once it serves a new snapshot (src/web/web_alerts.h); a user signed up over
+real HTTP with a watchlist gets one digest of the newest release's changes through a real
+SMTP exchange (`materia alerts send`, the same job by hand); a second send sends nothing; `materia alerts preview` shows the digest and that it was sent; and a crash
 between handing a mail to SMTP and recording it (crash point alerts_after_send, SIGKILL)
 never mails that user twice, while the next run still mails the others.
 
@@ -16,6 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from acctfix import AccountServer, SmtpSink  # noqa: E402
 from harness import Scratch, main  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web"))
+import webfix  # noqa: E402
 
 
 def make_serving(s, path, landed_epoch):
@@ -77,6 +80,42 @@ def test_digest_sent_once_and_previewed():
     s.cleanup()
 
 
+def test_serve_mails_the_digest_of_a_new_snapshot():
+    # serve starts with no snapshot; a user signs up with a watchlist; then a real snapshot
+    # (the web tests' fixture: the USDA sample and an earlier release at 0.97, its release
+    # re-dated to after the sign-up) is renamed into place as export does, and serve's
+    # alerts thread (a poll every 10 s) mails the digest by itself
+    s = Scratch("alerts-serve")
+    sink = SmtpSink()
+    serving = os.path.join(s.dir, "serving.duckdb")
+    base = webfix.build_serving(s, os.path.join(s.dir, "base.duckdb"))
+    srv = AccountServer(s, sink, env={"SERVING_DUCKDB_PATH": serving})
+    try:
+        signed_up_with_watchlist(srv, "ana@example.com", [{"country": "BR", "metric": "production"}])
+        webfix.variant(s, base, serving, "snap-alerts",
+                       "UPDATE releases SET landed_at = now()::TIMESTAMP + INTERVAL 1 MINUTE "
+                       "WHERE release_date = (SELECT max(release_date) FROM releases);")
+        want = s.sql(serving, "SELECT market_year, previous_value, value FROM psd_revisions "
+                              "WHERE country_code = 'BR' AND attribute = 'production' AND change <> 0 "
+                              "AND release_date = (SELECT max(release_date) FROM releases) ORDER BY market_year")
+        assert want, "the fixture has no revised Brazil production"
+        digests = lambda: [m for m in sink.to("ana@example.com") if "release of" in m["msg"]["Subject"]]
+        webfix.wait_for(lambda: digests(), timeout=60, step=0.2)
+        assert len(digests()) == 1, [m["msg"]["Subject"] for m in sink.messages]
+        lines = digest_lines(digests()[0])
+        assert len(lines) == len(want), (lines, want)
+        for line, w in zip(lines, want):
+            assert line.startswith(f"- Brazil, production, {w['market_year']}/{(w['market_year'] + 1) % 100:02d}: "), line
+            assert f"{w['previous_value']:,.0f} -> {w['value']:,.0f}" in line, (line, w)
+        with srv.db() as con:
+            assert con.execute("SELECT state FROM alert_sends").fetchall() == [("sent",)]
+    finally:
+        log = srv.stop()
+    assert "alerts: snapshot snap-alerts, release " in log and ": 1 sent" in log, log[-3000:]
+    sink.close()
+    s.cleanup()
+
+
 def test_crash_between_send_and_record_never_mails_twice():
     s = Scratch("alerts-crash")
     sink = SmtpSink()
@@ -103,4 +142,5 @@ def test_crash_between_send_and_record_never_mails_twice():
 
 
 if __name__ == "__main__":
-    main([test_digest_sent_once_and_previewed, test_crash_between_send_and_record_never_mails_twice])
+    main([test_digest_sent_once_and_previewed, test_serve_mails_the_digest_of_a_new_snapshot,
+          test_crash_between_send_and_record_never_mails_twice])

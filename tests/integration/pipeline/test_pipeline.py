@@ -19,8 +19,8 @@ def test_list_names_every_pipeline():
     s = Scratch("pipeline")
     p = s.run("pipeline", "list", check=0)
     names = [l.split()[0] for l in p.stdout.splitlines()]
-    assert names == ["extract", "transform", "export_serving", "alerts", "all"], p.stdout
-    assert "extract -> transform -> export_serving -> alerts" in p.stdout
+    assert names == ["extract", "transform", "export_serving", "all"], p.stdout
+    assert "extract -> transform -> export_serving" in p.stdout
     s.run("pipeline", "run", "nope", check=2)
     s.run("pipeline", "run", check=2)
     s.run("pipeline", "frob", check=2)
