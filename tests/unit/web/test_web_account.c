@@ -2,7 +2,8 @@
  * without a server: requests are structs with a fake header table, over a real account
  * database. Which paths are the account side's, 404 and 405 (with Allow), 401 before
  * anything else, the CSRF token (header or form field, this session's only) and the
- * Origin/Referer check against PUBLIC_BASE_URL or the Host, and the reply builder. */
+ * Origin/Referer check against PUBLIC_BASE_URL or the Host, the reply builder, and
+ * MATERIA_TRUSTED_PROXIES' parser (web_client.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "util/config.h"
 #include "util/fsutil.h"
 #include "web/web_account.h"
+#include "web/web_server.h"
 
 #define T0 1700000000LL
 
@@ -260,12 +262,30 @@ static void test_reply_builder(void **state)
     account_reply_free(&r);
 }
 
+static void test_trusted_proxies(void **state)
+{
+    (void)state;
+    uint32_t a[WEB_MAX_PROXIES];
+    int n = -1;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(web_parse_proxies("", a, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(web_parse_proxies(" 127.0.0.1, 10.0.0.2 ,", a, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(web_parse_proxies("127.0.0.1,nginx", a, &n, &err), -1);
+    assert_string_equal(err.msg, "MATERIA_TRUSTED_PROXIES: 'nginx' is not an IPv4 address");
+    assert_int_equal(web_parse_proxies("::1", a, &n, &err), -1);
+    assert_int_equal(web_parse_proxies("1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9",
+                                       a, &n, &err), -1);
+    assert_string_equal(err.msg, "MATERIA_TRUSTED_PROXIES: at most 8 addresses");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),      cmocka_unit_test(test_404_405_401),
         cmocka_unit_test(test_me_and_csrf), cmocka_unit_test(test_origin),
-        cmocka_unit_test(test_reply_builder),
+        cmocka_unit_test(test_reply_builder), cmocka_unit_test(test_trusted_proxies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
