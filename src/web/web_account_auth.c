@@ -215,6 +215,11 @@ static int start_session(const struct account_req *rq, long long user_id, const 
     sodium_memzero(token, sizeof token);
     if (audit_add(rq->db, rq->now, user_id, "signin", rq->ip, how, &err) < 0)
         log_error("serve: account: %s", err.msg);
+    /* Expired sessions and links are deleted when seen; the ones never seen again go here,
+     * at each sign-in (the tables stay the size of the live ones). */
+    struct sess_limits lim = web_account_limits();
+    if (sessions_purge(rq->db, rq->now, &lim, &err) < 0 || signin_purge(rq->db, rq->now, &err) < 0)
+        log_error("serve: account: purge: %s", err.msg);
     return 0;
 }
 

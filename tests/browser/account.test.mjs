@@ -80,6 +80,12 @@ test('sign-in and settings', { timeout: 600_000 }, async (t) => {
       await page.click('#account-link');
       await waitReady(page, 'signin');
       await shot(page, 'account-signin');
+      // the password can be shown while typed (ASVS 2.1.12)
+      await page.fill('#pw-password', 'typed secret');
+      await page.check('input[data-show="pw-password"]');
+      assert.equal(await page.getAttribute('#pw-password', 'type'), 'text');
+      await page.uncheck('input[data-show="pw-password"]');
+      assert.equal(await page.getAttribute('#pw-password', 'type'), 'password');
       await page.fill('#link-email', 'Ana@Example.com');
       await page.click('#link-form button[type="submit"]');
       await page.waitForSelector('#link-status[data-state="sent"]');

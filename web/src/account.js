@@ -72,3 +72,13 @@ export function applyTheme() {
   if (current) document.documentElement.dataset.theme = prefs().theme;
   else delete document.documentElement.dataset.theme;
 }
+
+/** "Show password" boxes: <input type="checkbox" data-show="<password input id>">. */
+export function showToggles(root) {
+  for (const box of root.querySelectorAll('input[data-show]')) {
+    box.addEventListener('change', () => {
+      const field = root.querySelector(`#${box.dataset.show}`);
+      if (field) field.type = box.checked ? 'text' : 'password';
+    });
+  }
+}

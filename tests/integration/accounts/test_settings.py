@@ -92,5 +92,48 @@ def test_delete_account():
     s.cleanup()
 
 
+def test_operator_commands():
+    """`materia users` and `materia appdb backup`: help, refusals by name, delete with --yes
+    (the same removal as the route), and serve refusing an account database it cannot open."""
+    s = Scratch("acct-cli")
+    sink = SmtpSink()
+    srv = AccountServer(s, sink)
+    srv.browser().sign_in("op@example.com")
+    b = srv.browser()
+    b.sign_in("other@example.com")
+    env = {"APP_DB_PATH": srv.app_db}
+    p = s.run("users", "--help", env=env, check=0)
+    assert "materia users delete EMAIL --yes" in p.stdout, p.stdout
+    p = s.run("users", "delete", "op@example.com", env=env, check=2)
+    assert "permanent: add --yes" in p.stderr, p.stderr
+    p = s.run("users", "disable", "nobody@example.com", env=env, check=1)
+    assert "no user with email nobody@example.com" in p.stderr, p.stderr
+    p = s.run("users", "frobnicate", env=env, check=2)
+    assert "unknown action 'frobnicate'" in p.stderr, p.stderr
+    p = s.run("users", "delete", "OP@example.com", "--yes", env=env, check=0)
+    assert p.stdout.startswith("deleted op@example.com: 1 session(s)"), p.stdout
+    p = s.run("users", "list", env=env, check=0)
+    lines = p.stdout.splitlines()
+    assert lines[0].split("\t") == ["id", "email", "plan", "created", "status", "password", "sessions", "api_keys"]
+    assert [l.split("\t")[1] for l in lines[1:]] == ["other@example.com"], lines
+    assert b.get("/account/me").status == 200
+    # an online copy while serve runs
+    dest = os.path.join(s.dir, "copies", "app.sqlite")
+    p = s.run("appdb", "backup", dest, env=env, check=0)
+    assert os.stat(dest).st_mode & 0o077 == 0
+    p = s.run("users", "list", "--json", env={"APP_DB_PATH": dest}, check=0)
+    assert '"email":"other@example.com"' in p.stdout, p.stdout
+    p = s.run("appdb", "backup", "--db", os.path.join(s.dir, "none.sqlite"), dest, check=1)
+    assert "no account database there" in p.stderr and not os.path.exists(os.path.join(s.dir, "none.sqlite")), p.stderr
+    srv.stop()
+    # serve cannot open APP_DB_PATH: it does not start, and says which setting
+    blocker = os.path.join(s.dir, "a-file")
+    open(blocker, "w").close()
+    p = s.run("serve", "--addr", "127.0.0.1:0", env={"APP_DB_PATH": os.path.join(blocker, "app.sqlite")}, check=1)
+    assert "APP_DB_PATH" in p.stderr, p.stderr
+    sink.close()
+    s.cleanup()
+
+
 if __name__ == "__main__":
-    main([test_email_change_by_confirmation, test_delete_account])
+    main([test_email_change_by_confirmation, test_delete_account, test_operator_commands])

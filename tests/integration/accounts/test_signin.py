@@ -262,6 +262,9 @@ def test_request_limits():
     assert r.status == 405 and r.header("allow") == "POST", r.headers
     r = srv.raw("GET", "/account/nope")
     assert r.status == 404 and r.header("cache-control") == "no-store", r.status
+    # the account answers carry the site's security headers too
+    assert "frame-ancestors 'none'" in r.header("content-security-policy"), r.headers
+    assert r.header("x-content-type-options") == "nosniff" and r.header("x-frame-options") == "DENY", r.headers
     r = srv.raw("POST", "/account/me", body=b"{}", headers=o)
     assert r.status == 413, r.status                # a GET route takes no body
     # the data routes refuse a body as before

@@ -5,7 +5,7 @@
 // (here / everywhere) and account deletion. Every form posts JSON with the CSRF token
 // (account.js) and shows the server's answer, success or refusal, next to it.
 import { api } from '../api.js';
-import { forget, get, me, post, applyTheme } from '../account.js';
+import { forget, get, me, post, applyTheme, showToggles } from '../account.js';
 import { esc, fmtDate, METRICS } from '../format.js';
 
 const ERR = (r) => `<span class="bad">${esc(r.error)}</span>`;
@@ -126,6 +126,7 @@ export async function render(ctx) {
       <p class="note">${who.has_password ? 'A password is set. Setting a new one signs out your other sessions.' : 'Optional: sign in with a password as well as by email link. At least 12 characters.'}</p>
       <form id="pw-form" class="inline-form" novalidate>
         <label class="field">New password <input type="password" id="new-password" autocomplete="new-password" minlength="12" maxlength="128" required></label>
+        <label class="check"><input type="checkbox" data-show="new-password"> Show password</label>
         <button type="submit" class="button">Set password</button>
       </form>
       <p id="pw-status" role="status" class="note"></p>
@@ -146,6 +147,7 @@ export async function render(ctx) {
       <p id="delete-status" role="status" class="note"></p>
     </section>`;
   const $ = (s) => ctx.main.querySelector(s);
+  showToggles(ctx.main);
 
   $('#prefs-form').addEventListener('submit', async (e) => {
     e.preventDefault();

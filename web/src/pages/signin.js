@@ -1,7 +1,7 @@
 // pages/signin.js — #/signin: sign in or sign up with a link by email (POST /account/link,
 // the same answer whether or not the address is registered), or with a password
 // (POST /account/signin). #/signin?link=invalid is where a used or expired link lands.
-import { me, post } from '../account.js';
+import { me, post, showToggles } from '../account.js';
 import { esc } from '../format.js';
 
 export async function render(ctx) {
@@ -32,10 +32,12 @@ export async function render(ctx) {
       <form id="pw-form" novalidate>
         <label class="field">Email address <input type="email" id="pw-email" autocomplete="username" required maxlength="254"></label>
         <label class="field">Password <input type="password" id="pw-password" autocomplete="current-password" required maxlength="128"></label>
+        <label class="check"><input type="checkbox" data-show="pw-password"> Show password</label>
         <button type="submit" class="button">Sign in</button>
       </form>
       <p id="pw-status" role="status" class="note"></p>
     </section>`;
+  showToggles(ctx.main);
   const linkStatus = ctx.main.querySelector('#link-status');
   ctx.main.querySelector('#link-form').addEventListener('submit', async (e) => {
     e.preventDefault();
