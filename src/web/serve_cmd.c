@@ -24,6 +24,7 @@
 #include "util/common.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "web/web_keys.h"
 #include "web/web_server.h"
 #include "web/web_watchdog.h"
 
@@ -130,9 +131,17 @@ int cmd_serve(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
 
+    /* KEYS (issue 15): the account database for the /api gate, opened here until the account
+     * routes open it at serve start (web_keys.h) */
+    if (web_keys_start(g_config.s.app_db_path, &err) < 0) {
+        log_error("%s", err.msg);
+        log_queue_stop(2000);
+        return MT_EXIT_FAIL;
+    }
     struct web_server srv;
     if (web_server_start(&srv, &o, &err) < 0) {
         log_error("%s", err.msg);
+        web_keys_stop();
         log_queue_stop(2000);
         return MT_EXIT_FAIL;
     }
@@ -148,6 +157,7 @@ int cmd_serve(int argc, char **argv)
     log_info("serve: %s received, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     web_server_quiesce(&srv, 10000);
     web_server_stop(&srv);
+    web_keys_stop();
     log_info("serve: stopped");
     log_queue_stop(2000);
     if (log_dropped()) /* synchronous again: written unless the reader is stalled (log.c) */
