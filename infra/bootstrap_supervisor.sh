@@ -5,7 +5,7 @@
 #
 # Steps, each skipped when already done (safe to run again after any change):
 #   1. the `materia` system user and group
-#   2. /data/materia/{landing,} owned by materia; /etc/materia for the rclone config
+#   2. /data/materia/{landing,app,backup,} owned by materia; /etc/materia for the rclone config
 #   3. the checkout in /opt/materia (clone, or fast-forward pull)
 #   4. packages + DuckDB (scripts/bootstrap) and the Release build
 #   5. /opt/materia/.env from .env.example (never overwrites an existing .env)
@@ -42,8 +42,10 @@ fi
 
 # 2. folders
 install -d -o materia -g materia -m 0755 "$data" "$data/landing"
+# the account database and its backups hold personal data: the owner only
+install -d -o materia -g materia -m 0700 "$data/app" "$data/backup"
 install -d -o root -g materia -m 0750 /etc/materia
-say "folders ready: $data, $data/landing, /etc/materia"
+say "folders ready: $data, $data/landing, $data/app, $data/backup, /etc/materia"
 
 # 3. checkout
 command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }

@@ -25,5 +25,7 @@ int cmd_serving(int argc, char **argv);         /* serving/ (status, rollback) *
 int cmd_pipeline(int argc, char **argv);        /* pipeline/ */
 int cmd_supervise(int argc, char **argv);       /* pipeline/ */
 int cmd_serve(int argc, char **argv);           /* web/ */
+int cmd_users(int argc, char **argv);           /* accounts/users_cmd.c */
+int cmd_appdb(int argc, char **argv);           /* accounts/users_cmd.c */
 
 #endif

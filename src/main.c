@@ -48,6 +48,8 @@ static const struct command commands[] = {
     {"pipeline", cmd_pipeline, "list or run pipelines: extract, transform, export_serving, all"},
     {"supervise", cmd_supervise, "run the daily pipeline loop (for systemd)"},
     {"serve", cmd_serve, "the dashboard and JSON API over serving.duckdb"},
+    {"users", cmd_users, "the site's accounts: list, disable, enable, delete"},
+    {"appdb", cmd_appdb, "the account database: online backup"},
     {"config", cmd_config, "print the effective configuration and where it came from"},
     {"sql", cmd_sql, "run SQL against a DuckDB file (read-only unless --write)"},
 };

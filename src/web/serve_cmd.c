@@ -97,6 +97,7 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
     o->head_timeout_s = (int)st->http_head_timeout_s;
     o->query_timeout_ms = st->query_timeout_ms;
     o->access_sample = (int)st->access_log_sample;
+    o->app_db_path = st->app_db_path;
     return 0;
 }
 

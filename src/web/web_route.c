@@ -33,7 +33,7 @@ static const char *const route_names[WR__COUNT] = {
     [WR_COUNTRIES] = "countries", [WR_BALANCE] = "balance",   [WR_WORLD] = "world",
     [WR_RANKINGS] = "rankings",   [WR_REVISIONS] = "revisions", [WR_RELEASES] = "releases",
     [WR_COT] = "cot",             [WR_COT_INDEX] = "cot_index",
-    [WR_STATIC] = "static",       [WR_NONE] = "none"};
+    [WR_STATIC] = "static",       [WR_ACCOUNT] = "account",   [WR_NONE] = "none"};
 
 const char *web_route_name(enum web_route_id id)
 {

@@ -30,6 +30,7 @@ enum web_route_id {
     WR_COT,       /* /api/cot?from=&to= */
     WR_COT_INDEX, /* /api/cot/index?window=26|52 */
     WR_STATIC,
+    WR_ACCOUNT, /* /account/... and /billing/webhook (web_account.h): matched by web_server.c */
     WR_NONE, /* no route matched (404) — a metrics label, never a successful match */
     WR__COUNT
 };

@@ -37,6 +37,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "web/web_accept.h"
+#include "web/web_account.h"
 #include "web/web_api.h"
 #include "web/web_guard.h"
 #include "web/web_keys.h"
@@ -58,6 +59,9 @@ struct req {
     bool headers_seen;
     bool answered;
     bool close;                 /* answer with Connection: close (framing refused) */
+    bool account;               /* an account route (web_account.h): no snapshot, no cache */
+    strbuf body;                /* an account route's POST body, as it arrives */
+    size_t body_over;           /* bytes dropped past WEB_ACCOUNT_MAX_BODY (then 413) */
 };
 
 static atomic_ullong next_request_id;
@@ -406,6 +410,60 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     return r;
 }
 
+/* ---- account routes -------------------------------------------------------------------- */
+
+static const char *account_header(void *hctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)hctx, MHD_HEADER_KIND, name);
+}
+
+/* An account route (web_account.h): no snapshot, never the response cache, always
+ * Cache-Control: no-store (these answers are per person). */
+static enum MHD_Result answer_account(struct MHD_Connection *c, struct req *rq, const char *url,
+                                      const char *method)
+{
+    char ip[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, sizeof ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip, sizeof ip);
+    }
+    const char *q = strchr(rq->uri, '?');
+    struct account_req arq = {
+        .method = method,
+        .path = url,
+        .query = q && q[1] ? q + 1 : NULL,
+        .body = rq->body.buf && rq->body.len ? rq->body.buf : NULL,
+        .body_len = rq->body.buf ? rq->body.len : 0,
+        .ip = ip,
+        .now = (long long)time(NULL),
+        .header_fn = account_header,
+        .hctx = c,
+    };
+    arq.db = web_account_db_acquire();
+    struct account_reply out;
+    account_reply_init(&out);
+    web_account_dispatch(&arq, &out);
+    web_account_db_release(arq.db);
+    size_t len = out.body.len;
+    struct MHD_Response *resp = response_owning(len, sb_detach(&out.body));
+    if (!resp) {
+        account_reply_free(&out);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", out.content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (int i = 0; i < out.n_headers; i++) MHD_add_response_header(resp, out.headers[i][0], out.headers[i][1]);
+    if (rq->close) MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result r = queue(c, rq, out.status, resp, len);
+    MHD_destroy_response(resp);
+    account_reply_free(&out);
+    return r;
+}
+
 /* ---- MHD callbacks --------------------------------------------------------------------- */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -500,9 +558,26 @@ static enum MHD_Result check_head(struct MHD_Connection *c, struct req *rq, cons
         rq->close = true;
         return send_error(c, rq, 431, "request URI too long", "");
     }
-    /* No route takes a body. An announced one is refused now rather than read: with the
-     * method's own answer (405) when the method is wrong, else 413. */
+    /* Only the POST routes of the account side take a body (at most WEB_ACCOUNT_MAX_BODY
+     * bytes: a larger announced one is refused before it is read; a chunked one when it grows
+     * past it, in on_request). Every other route refuses an announced body now rather than
+     * read it: with the method's own answer (405) when the method is wrong, else 413. */
     bool body = f.n_te || (f.cl && strtoull(f.cl, NULL, 10) > 0);
+    if (web_account_path(url)) {
+        rq->account = true;
+        rq->route = WR_ACCOUNT;
+        if (!body) return MHD_YES;
+        if (!web_account_takes_body(method, url)) {
+            rq->close = true;
+            return send_error(c, rq, 413, "this route takes no request body", "");
+        }
+        if (f.cl && strtoull(f.cl, NULL, 10) > WEB_ACCOUNT_MAX_BODY) {
+            rq->close = true;
+            return send_error(c, rq, 413, "request body too large (at most 65536 bytes)", "");
+        }
+        sb_init(&rq->body);
+        return MHD_YES;
+    }
     if (body) {
         rq->close = true;
         if (f.cl && strtoull(f.cl, NULL, 10) > WEB_MAX_BODY)
@@ -525,7 +600,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct web_server *srv = cls;
     struct req *rq = *req_cls;
-    (void)upload_data;
     if (!rq) return MHD_NO;
     if (rq->answered) { /* a body arriving after we answered: drop it */
         *upload_data_size = 0;
@@ -539,13 +613,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(rq->method, sizeof rq->method, "%s", method);
         return check_head(c, rq, url, method, version);
     }
-    if (*upload_data_size) { /* unreachable: a body was refused in check_head */
+    if (*upload_data_size) {
+        if (!rq->account) { /* unreachable: a body was refused in check_head */
+            *upload_data_size = 0;
+            return MHD_NO;
+        }
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
-        return MHD_NO;
+        /* A chunked body past the cap: libmicrohttpd takes no answer before the body has
+         * been read, so the rest is read and dropped and the 413 comes at the end — up to
+         * four times the cap; beyond that the connection is closed without one. */
+        if (rq->body_over || rq->body.len + n > WEB_ACCOUNT_MAX_BODY) {
+            rq->body_over += n;
+            return rq->body_over > 4 * (size_t)WEB_ACCOUNT_MAX_BODY ? MHD_NO : MHD_YES;
+        }
+        sb_append_len(&rq->body, upload_data, n);
+        return MHD_YES;
     }
     size_t hbytes = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hbytes);
     if (hbytes > WEB_MAX_HEADERS) return send_error(c, rq, 431, "request headers too large", "");
+
+    if (rq->body_over) {
+        rq->close = true;
+        return send_error(c, rq, 413, "request body too large (at most 65536 bytes)", "");
+    }
+    if (rq->account) return answer_account(c, rq, url, method);
 
     /* 2. Route and parameters. */
     const char *q = strchr(rq->uri, '?');
@@ -606,6 +699,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     else
         atomic_fetch_add(&srv->access_skipped, 1);
     web_snapshot_release(rq->snap);
+    sb_free(&rq->body);
     free(rq->uri);
     free(rq);
     atomic_fetch_sub(&srv->inflight, 1);
@@ -686,7 +780,18 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         web_accept_close(&srv->acceptor);
         goto fail_watchdog;
     }
+    if (o->app_db_path) {
+        char base[96];
+        snprintf(base, sizeof base, "http://%s:%u", srv->host, srv->port);
+        if (web_account_start(o->app_db_path, threads, base, err) < 0) {
+            MHD_stop_daemon(srv->daemon);
+            srv->daemon = NULL;
+            web_accept_close(&srv->acceptor);
+            goto fail_watchdog;
+        }
+    }
     if (web_accept_start(&srv->acceptor, srv->daemon, &srv->guard, limit, err) < 0) {
+        web_account_stop();
         MHD_stop_daemon(srv->daemon);
         srv->daemon = NULL;
         web_accept_close(&srv->acceptor);
@@ -723,6 +828,7 @@ void web_server_stop(struct web_server *srv)
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     web_accept_close(&srv->acceptor);
+    web_account_stop(); /* after the daemon: no request holds a connection of the pool now */
     web_guard_stop(&srv->guard);
     web_watchdog_stop();
     web_reader_free(&srv->reader);

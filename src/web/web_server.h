@@ -33,6 +33,8 @@ struct web_server_opts {
     int access_sample;        /* log 1 in N successful requests (errors always) */
     long query_timeout_ms;    /* per-query limit (0 = none) */
     bool cache;               /* per-snapshot response cache */
+    const char *app_db_path;  /* APP_DB_PATH: the account routes' database (NULL: none —
+                               * the account routes then answer 503) */
 };
 
 struct web_server {

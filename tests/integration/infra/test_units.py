@@ -125,6 +125,18 @@ def test_units_carry_the_server_settings():
     assert cmd["dest"] == "${MATERIA_BACKUP_REMOTE}", cmd
     # copy never deletes; hidden files (extract's temporaries) never reach the bucket
     assert cmd["flags"].get("--exclude") == ".*" and cmd["flags"].get("--immutable") is True, cmd
+    # the account database: serve writes it in a folder of its own (the only one it may
+    # write); the backup takes an online copy of exactly that file, then copies the copy
+    web_env = dict(e.split("=", 1) for e in web["Environment"])
+    app_db = web_env["APP_DB_PATH"]
+    assert app_db.startswith("/data/materia/app/") and web["ReadWritePaths"] == ["/data/materia/app"], web
+    words = shlex.split(bak["ExecStart"][1])
+    assert words[:4] == ["/opt/materia/build/release/materia", "appdb", "backup", "--db"], words
+    assert words[4] == app_db and os.path.dirname(words[5]) == "/data/materia/backup", words
+    app = rclone_command(bak["ExecStart"][2])
+    assert app["subcommand"] == "copy" and app["source"] == "/data/materia/backup", app
+    assert app["dest"] == "${MATERIA_BACKUP_APP_REMOTE}" and app["flags"].get("--exclude") == ".*", app
+    assert bak["ReadWritePaths"] == ["/data/materia/backup"], bak
     timer = unit_settings(read("backup/materia-backup.timer"))
     assert timer["Unit"] == ["materia-backup.service"]
 
