@@ -132,13 +132,7 @@ int cmd_serve(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
 
-    /* KEYS (issue 15): the account database for the /api gate, opened here until the account
-     * routes open it at serve start (web_keys.h) */
-    if (web_keys_start(g_config.s.app_db_path, &err) < 0) {
-        log_error("%s", err.msg);
-        log_queue_stop(2000);
-        return MT_EXIT_FAIL;
-    }
+    web_keys_start(); /* the /api rate limiter (issue 15, web_keys.h) */
     struct web_server srv;
     if (web_server_start(&srv, &o, &err) < 0) {
         log_error("%s", err.msg);
