@@ -6,6 +6,7 @@ are written straight into that database with Python's sqlite3 module, as an oper
 tool would: the server opened (and migrated) it first, and WAL lets both write.
 """
 import base64
+import json
 import hashlib
 import os
 import secrets
@@ -58,3 +59,56 @@ def server(scratch, env=None, name="serve"):
     e = {"APP_DB_PATH": app_db(scratch)}
     e.update(env or {})
     return webfix.Server(scratch, env=e, name=name)
+
+
+def wait_for(pred, timeout=20, step=0.05):
+    return webfix.wait_for(pred, timeout=timeout, step=step)
+
+
+class Session:
+    """A signed-in browser over real HTTP, through AUTH's flow: POST /account/link (with no
+    SMTP_URL the mail is written to the server's log), GET /account/verify?token=... (303 +
+    the session cookie), GET /account/me (the CSRF token)."""
+
+    def __init__(self, srv, email):
+        import re
+        self.srv = srv
+        self.origin = f"http://127.0.0.1:{srv.port}"
+        st, _, body = srv.request("/account/link", method="POST", body=json.dumps({"email": email}),
+                                  headers={"Content-Type": "application/json", "Origin": self.origin})
+        assert st == 202, (st, body)
+        pat = re.compile(r"/account/verify\?token=([A-Za-z0-9_-]+)")
+        found = []
+
+        def link_logged():
+            found[:] = [m.group(1) for line in srv.logtext().splitlines() if email in line
+                        for m in pat.finditer(line)]
+            return bool(found)
+        assert wait_for(link_logged), "no sign-in link in the log:\n" + srv.logtext()[-2000:]
+        st, h, body = srv.request("/account/verify?token=" + found[-1])
+        assert st == 303, (st, body)
+        cookie = h["set-cookie"].split(";", 1)[0]
+        assert cookie.startswith("materia_session="), h["set-cookie"]
+        self.cookie = cookie
+        me = self.get("/account/me")
+        self.csrf = me["csrf_token"]
+        self.email = email
+
+    def headers(self, csrf=True, extra=None):
+        h = {"Cookie": self.cookie, "Origin": self.origin, "Content-Type": "application/json"}
+        if csrf:
+            h["X-CSRF-Token"] = self.csrf
+        h.update(extra or {})
+        return h
+
+    def get(self, path, want=200):
+        st, _, body = self.srv.request(path, headers={"Cookie": self.cookie})
+        assert st == want, (path, st, body[:300])
+        return json.loads(body)
+
+    def post(self, path, obj, want=200, csrf=True):
+        st, h, body = self.srv.request(path, method="POST", body=json.dumps(obj),
+                                       headers=self.headers(csrf=csrf))
+        assert st == want, (path, st, body[:300])
+        assert h.get("cache-control") == "no-store", h
+        return json.loads(body) if body else None
