@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/audit.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -167,10 +168,15 @@ static int sub_row_get(sqlite3 *db, long long uid, struct sub_row *r, struct mt_
 /* Writes the user's subscriptions row and makes users.plan follow it. keep_period: keep the
  * stored current_period_end when the row is about the same subscription (the caller has
  * none to give). */
-static int sub_row_put(sqlite3 *db, long long uid, const char *sub_id, const char *status,
-                       long long period_end, bool keep_period, long long created, struct mt_err *err)
+static int plan_of_user(sqlite3 *db, long long uid, char plan[8], struct mt_err *err);
+
+static int sub_row_put(sqlite3 *db, const char *event_id, long long now, long long uid, const char *sub_id,
+                       const char *status, long long period_end, bool keep_period, long long created,
+                       struct mt_err *err)
 {
     const char *plan = billing_plan_of_status(status);
+    char before[8];
+    if (plan_of_user(db, uid, before, err) < 0) return -1;
     sqlite3_stmt *st;
     if (prep(db, "INSERT INTO subscriptions (user_id, stripe_subscription_id, status, plan, "
                  "current_period_end, event_created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -192,7 +198,12 @@ static int sub_row_put(sqlite3 *db, long long uid, const char *sub_id, const cha
     if (prep(db, "UPDATE users SET plan = ?2 WHERE id = ?1", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, uid);
     sqlite3_bind_text(st, 2, plan, -1, SQLITE_STATIC);
-    return step_done(db, st, "write plan", err);
+    if (step_done(db, st, "write plan", err) < 0) return -1;
+    if (strcmp(before, plan) == 0) return 0;
+    /* a plan change is audited in the same transaction (what changed and which event did it) */
+    char detail[320];
+    snprintf(detail, sizeof detail, "%s -> %s (Stripe event %.255s, status %s)", before, plan, event_id, status);
+    return audit_add(db, now, uid, "plan_change", NULL, detail, err);
 }
 
 static int record_event(sqlite3 *db, const char *id, const char *type, long long created, long long now,
@@ -233,7 +244,8 @@ struct event {
     const struct json *obj; /* data.object */
 };
 
-static int apply_checkout(sqlite3 *db, const struct event *ev, struct billing_result *res, struct mt_err *err)
+static int apply_checkout(sqlite3 *db, const struct event *ev, long long now, struct billing_result *res,
+                          struct mt_err *err)
 {
     long long uid = user_id_of_ref(jstr(ev->obj, "client_reference_id"));
     const char *customer = jstr(ev->obj, "customer");
@@ -270,11 +282,11 @@ static int apply_checkout(sqlite3 *db, const struct event *ev, struct billing_re
     if (row.exists && (row.event_created >= ev->created ||
                        (strcmp(row.sub_id, sub) == 0 && status_terminal(row.status))))
         return 0;
-    return sub_row_put(db, uid, sub, "active", 0, true, ev->created, err);
+    return sub_row_put(db, ev->id, now, uid, sub, "active", 0, true, ev->created, err);
 }
 
-static int apply_subscription(sqlite3 *db, const struct event *ev, bool deleted, struct billing_result *res,
-                              struct mt_err *err)
+static int apply_subscription(sqlite3 *db, const struct event *ev, bool deleted, long long now,
+                              struct billing_result *res, struct mt_err *err)
 {
     const char *sub = jstr(ev->obj, "id"), *customer = jstr(ev->obj, "customer"), *status = jstr(ev->obj, "status");
     if (!sub || !customer || !status)
@@ -305,7 +317,7 @@ static int apply_subscription(sqlite3 *db, const struct event *ev, bool deleted,
         return 0;
     }
     res->outcome = BILLING_APPLIED;
-    return sub_row_put(db, uid, sub, status, period_end, period_end == 0, ev->created, err);
+    return sub_row_put(db, ev->id, now, uid, sub, status, period_end, period_end == 0, ev->created, err);
 }
 
 static int parse_event(const struct json *root, struct event *ev, struct mt_err *err)
@@ -340,8 +352,8 @@ static int apply_in_tx(sqlite3 *db, const struct event *ev, long long now, struc
     if ((checkout || subscription) && (!ev->obj || ev->obj->t != JSON_OBJ))
         return mt_err_set(err, MT_ERR_FORMAT, "billing: event %s (%s) has no data.object", ev->id, ev->type);
     int rc = 0;
-    if (checkout) rc = apply_checkout(db, ev, res, err);
-    else if (subscription) rc = apply_subscription(db, ev, strcmp(ev->type + 22, "deleted") == 0, res, err);
+    if (checkout) rc = apply_checkout(db, ev, now, res, err);
+    else if (subscription) rc = apply_subscription(db, ev, strcmp(ev->type + 22, "deleted") == 0, now, res, err);
     else res->outcome = BILLING_IGNORED;
     if (rc < 0 || res->outcome == BILLING_UNMATCHED) return rc;
     if (record_event(db, ev->id, ev->type, ev->created, now, res->user_id, err) < 0) return -1;

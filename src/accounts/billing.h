@@ -22,7 +22,8 @@
  *    decides the plan (active or trialing: pro; anything else: free; deleted: canceled,
  *    free); current_period_end is kept for the billing page;
  *  - any other type: recorded and acknowledged (IGNORED), so Stripe stops sending it.
- * users.plan always equals the plan of the user's subscriptions row (free without one). */
+ * users.plan always equals the plan of the user's subscriptions row (free without one), and
+ * every change of it is an audit_log row (plan_change: old -> new, the event id, the status). */
 #ifndef MATERIA_ACCOUNTS_BILLING_H
 #define MATERIA_ACCOUNTS_BILLING_H
 

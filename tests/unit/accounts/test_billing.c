@@ -181,6 +181,13 @@ static void test_subscription_lifecycle_sets_the_plan(void **state)
     free(p);
     assert_string_equal(q_text(f->db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "canceled free");
     assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 7"), "free");
+    /* every plan change audited, none for the update that kept pro */
+    assert_string_equal(q_text(f->db, "SELECT group_concat(detail, ' | ') FROM (SELECT detail FROM audit_log "
+                                      "WHERE user_id = 7 AND action = 'plan_change' ORDER BY id)"),
+                        "free -> pro (Stripe event evt_s1, status trialing) | "
+                        "pro -> free (Stripe event evt_s3, status past_due) | "
+                        "free -> pro (Stripe event evt_s4, status active) | "
+                        "pro -> free (Stripe event evt_s5, status canceled)");
 }
 
 static void test_reversed_order_keeps_the_newest_state(void **state)
