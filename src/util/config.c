@@ -121,6 +121,10 @@ static const struct setting_def {
     /* accounts (issue 15): src/accounts/ */
     {"APP_DB_PATH", SET_STRING, "data/app.sqlite", 0, 0, NULL, F(app_db_path),
      "serve: the account database (SQLite, written only by serve and `materia users`)"},
+    {"MATERIA_TRUSTED_PROXIES", SET_OPT_STRING, "", 0, 0, NULL, F(trusted_proxies),
+     "serve: comma list of IPv4 addresses of the reverse proxies in front (e.g. 127.0.0.1 for "
+     "nginx on this host): from them, X-Forwarded-For names the client for per-address "
+     "limits; empty: the connecting address is the client"},
     {"PUBLIC_BASE_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(public_base_url),
      "the site's address as people reach it (links in mail, Secure cookies when https://, "
      "the Origin check); empty: http://MATERIA_HTTP_ADDR"},

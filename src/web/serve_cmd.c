@@ -42,7 +42,9 @@ static const char *const usage =
     "configuration: MATERIA_HTTP_ADDR, MATERIA_HTTP_THREADS, MATERIA_HTTP_MAX_CONNECTIONS,\n"
     "MATERIA_HTTP_PER_IP_CONNECTIONS, MATERIA_HTTP_TIMEOUT_S, MATERIA_HTTP_HEAD_TIMEOUT_S,\n"
     "MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE (on/off), MATERIA_ACCESS_LOG (all/errors/off),\n"
-    "MATERIA_ACCESS_LOG_SAMPLE, MATERIA_LOG_QUEUE_LINES, SERVING_DUCKDB_PATH, MATERIA_WEB_DIR. Every value is checked\n"
+    "MATERIA_ACCESS_LOG_SAMPLE, MATERIA_LOG_QUEUE_LINES, SERVING_DUCKDB_PATH, MATERIA_WEB_DIR,\n"
+    "MATERIA_TRUSTED_PROXIES, and the account settings (APP_DB_PATH, PUBLIC_BASE_URL, SMTP_*,\n"
+    "MAIL_FROM, SESSION_*; see `materia config`). Every value is checked\n"
     "at start; one that cannot take effect is refused by name. Stops gracefully on SIGTERM\n"
     "or SIGINT.\n";
 
@@ -98,6 +100,7 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
     o->query_timeout_ms = st->query_timeout_ms;
     o->access_sample = (int)st->access_log_sample;
     o->app_db_path = st->app_db_path;
+    o->trusted_proxies = st->trusted_proxies;
     return 0;
 }
 

@@ -72,6 +72,15 @@ void web_account_set_cookie(struct account_reply *out, const char *token)
                  secure ? "; Secure" : "");
     account_reply_header(out, "Set-Cookie", v);
     sodium_memzero(v, sizeof v);
+    /* A marker the page's script can read (the session cookie is HttpOnly): without it the
+     * dashboard does not ask /account/me at all, so an anonymous visit costs no request and
+     * shows no 401. It says nothing a request could not learn; it grants nothing. */
+    if (token)
+        snprintf(v, sizeof v, "materia_signed_in=1; Path=/; SameSite=Lax; Max-Age=%lld%s",
+                 g_config.s.session_max_days * 86400LL, secure ? "; Secure" : "");
+    else
+        snprintf(v, sizeof v, "materia_signed_in=; Path=/; SameSite=Lax; Max-Age=0%s", secure ? "; Secure" : "");
+    account_reply_header(out, "Set-Cookie", v);
 }
 
 int web_account_throttled(const struct account_req *rq, const struct throttle_rule *rule, const char *key,

@@ -26,7 +26,8 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
 /* SESSION_IDLE_HOURS / SESSION_MAX_DAYS in seconds. */
 struct sess_limits web_account_limits(void);
 /* Sets the session cookie (token) or, with token NULL, clears it. HttpOnly, SameSite=Lax,
- * Path=/, Secure when PUBLIC_BASE_URL is https://. */
+ * Path=/, Secure when PUBLIC_BASE_URL is https://. With it, the marker cookie
+ * materia_signed_in=1 (readable by the page's script: no secret) is set or cleared. */
 void web_account_set_cookie(struct account_reply *out, const char *token);
 
 /* Mails a sign-in (or email-change) link for email: a new login_tokens row, the mail (or

@@ -114,6 +114,83 @@ int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port,
     return 0;
 }
 
+int web_parse_proxies(const char *list, uint32_t *out, int *n, struct mt_err *err)
+{
+    *n = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        size_t len = strcspn(p, ", ");
+        char one[64];
+        if (len >= sizeof one) return mt_errf(err, "MATERIA_TRUSTED_PROXIES: an entry is too long");
+        memcpy(one, p, len);
+        one[len] = '\0';
+        struct in_addr ia;
+        if (inet_pton(AF_INET, one, &ia) != 1)
+            return mt_errf(err, "MATERIA_TRUSTED_PROXIES: '%s' is not an IPv4 address", one);
+        if (*n >= WEB_MAX_PROXIES)
+            return mt_errf(err, "MATERIA_TRUSTED_PROXIES: at most %d addresses", WEB_MAX_PROXIES);
+        out[(*n)++] = ia.s_addr;
+        p += len;
+    }
+    return 0;
+}
+
+static bool trusted_v4(const struct web_server *srv, uint32_t a)
+{
+    for (int i = 0; i < srv->n_trusted; i++)
+        if (srv->trusted[i] == a) return true;
+    return false;
+}
+
+void web_client_ip(const struct web_server *srv, struct MHD_Connection *c, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "-");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)outlen);
+        return;
+    }
+    if (sa->sa_family != AF_INET) return;
+    uint32_t peer = ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr;
+    struct in_addr ia = {peer};
+    inet_ntop(AF_INET, &ia, out, (socklen_t)outlen);
+    if (!trusted_v4(srv, peer)) return;
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff) return;
+    /* right to left: the first entry that is not one of our proxies is the client */
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',') start--;
+        const char *s = start, *e = end;
+        while (s < e && (*s == ' ' || *s == '\t')) s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+        char one[INET6_ADDRSTRLEN];
+        size_t len = (size_t)(e - s);
+        struct in_addr a4;
+        struct in6_addr a6;
+        if (!len || len >= sizeof one) return; /* malformed: keep the proxy's own address */
+        memcpy(one, s, len);
+        one[len] = '\0';
+        if (inet_pton(AF_INET, one, &a4) == 1) {
+            if (!trusted_v4(srv, a4.s_addr)) {
+                snprintf(out, outlen, "%s", one);
+                return;
+            }
+        } else if (inet_pton(AF_INET6, one, &a6) == 1) {
+            snprintf(out, outlen, "%s", one);
+            return;
+        } else {
+            return;
+        }
+        end = start > xff ? start - 1 : xff;
+    }
+}
+
 /* ---- responses ------------------------------------------------------------------------- */
 
 /* The dashboard loads only its own scripts (no inline script, no eval); inline style
@@ -419,18 +496,11 @@ static const char *account_header(void *hctx, const char *name)
 
 /* An account route (web_account.h): no snapshot, never the response cache, always
  * Cache-Control: no-store (these answers are per person). */
-static enum MHD_Result answer_account(struct MHD_Connection *c, struct req *rq, const char *url,
-                                      const char *method)
+static enum MHD_Result answer_account(struct web_server *srv, struct MHD_Connection *c, struct req *rq,
+                                      const char *url, const char *method)
 {
-    char ip[INET6_ADDRSTRLEN] = "-";
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, sizeof ip);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip, sizeof ip);
-    }
+    char ip[INET6_ADDRSTRLEN];
+    web_client_ip(srv, c, ip, sizeof ip);
     const char *q = strchr(rq->uri, '?');
     struct account_req arq = {
         .method = method,
@@ -638,7 +708,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->close = true;
         return send_error(c, rq, 413, "request body too large (at most 65536 bytes)", "");
     }
-    if (rq->account) return answer_account(c, rq, url, method);
+    if (rq->account) return answer_account(srv, c, rq, url, method);
 
     /* 2. Route and parameters. */
     const char *q = strchr(rq->uri, '?');
@@ -692,9 +762,12 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     long long us = (clock_mono_ns() - rq->start_ns) / 1000;
     if (!rq->answered) rq->status = 0; /* refused by MHD itself (e.g. oversize) or aborted */
     web_metrics_observe(rq->route, rq->status, (uint64_t)us, rq->bytes, rq->cache_hit);
+    /* An account route's query may carry a secret (a sign-in link's token): never logged. */
+    const char *q = rq->account ? strchr(rq->uri, '?') : NULL;
+    int ulen = q ? (int)(q - rq->uri) : (int)strlen(rq->uri);
     if (access_logged(srv, rq))
-        log_info("access %s %s %d %zu %lldus snapshot=%s id=%llx%s", rq->method[0] ? rq->method : "-",
-                 rq->uri, rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-", rq->id,
+        log_info("access %s %.*s%s %d %zu %lldus snapshot=%s id=%llx%s", rq->method[0] ? rq->method : "-",
+                 ulen, rq->uri, q ? "?(query not logged)" : "", rq->status, rq->bytes, us, rq->snap ? rq->snap->snapshot_id : "-", rq->id,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     else
         atomic_fetch_add(&srv->access_skipped, 1);
@@ -729,6 +802,11 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
     srv->cache = o->cache;
     srv->access_log = o->access_log;
     srv->access_sample = o->access_sample;
+    if (web_parse_proxies(o->trusted_proxies, srv->trusted, &srv->n_trusted, err) < 0) {
+        free(srv->web_dir);
+        srv->web_dir = NULL;
+        return -1;
+    }
     web_snapshot_set_cache_free(cached_free);
     if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err) < 0) {
         free(srv->web_dir);

@@ -19,6 +19,8 @@
 #include "util/err.h"
 #include "web/web_snapshot.h"
 
+#define WEB_MAX_PROXIES 8       /* MATERIA_TRUSTED_PROXIES entries */
+
 struct web_server_opts {
     const char *addr;         /* host:port (IPv4 literal or "localhost"); port 0 = any */
     const char *serving_path; /* SERVING_DUCKDB_PATH */
@@ -33,6 +35,7 @@ struct web_server_opts {
     int access_sample;        /* log 1 in N successful requests (errors always) */
     long query_timeout_ms;    /* per-query limit (0 = none) */
     bool cache;               /* per-snapshot response cache */
+    const char *trusted_proxies; /* MATERIA_TRUSTED_PROXIES: "a.b.c.d,..." or "" */
     const char *app_db_path;  /* APP_DB_PATH: the account routes' database (NULL: none —
                                * the account routes then answer 503) */
 };
@@ -51,6 +54,8 @@ struct web_server {
     char host[64];
     atomic_int inflight;      /* requests between URI callback and completion */
     struct web_accept acceptor; /* the listening socket and its accept thread */
+    uint32_t trusted[WEB_MAX_PROXIES]; /* MATERIA_TRUSTED_PROXIES, network order */
+    int n_trusted;
 };
 
 #define WEB_MAX_URI 2048        /* longer request targets → 431 */
@@ -61,6 +66,15 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
 /* Stops accepting connections; waits up to wait_ms for in-flight requests to finish. */
 void web_server_quiesce(struct web_server *srv, long wait_ms);
 void web_server_stop(struct web_server *srv);
+
+/* Parses MATERIA_TRUSTED_PROXIES ("a.b.c.d, ..."; "" = none) into out[0..*n) (network
+ * order). 0, or -1 with err naming the entry that is not an IPv4 address. */
+int web_parse_proxies(const char *list, uint32_t *out, int *n, struct mt_err *err);
+/* The client's address as text for a connection: the peer address, or — when the peer is a
+ * trusted proxy — the last X-Forwarded-For entry that is not one (the one the proxy added;
+ * entries further left are whatever the client sent). out needs 46 bytes. */
+struct MHD_Connection;
+void web_client_ip(const struct web_server *srv, struct MHD_Connection *c, char *out, size_t outlen);
 
 /* Parses "host:port" into a dotted IPv4 host and a port. Returns 0 or -1 with err. */
 int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, struct mt_err *err);

@@ -1,9 +1,11 @@
-// app.js — the dashboard's shell: hash routing, URL state, the units switch and the
-// freshness footer. The whole view state lives in the hash (#/country/BR?units=mt&sort=
+// app.js — the dashboard's shell: hash routing, URL state, the units switch, the
+// freshness footer and the signed-in user's preferences (account.js: the default units,
+// the country #/country opens on, the theme; the nav's Sign in / Settings link). The whole view state lives in the hash (#/country/BR?units=mt&sort=
 // exports&dir=asc) so any view can be shared as a link; changing state means changing the
 // hash, and every hashchange re-renders the view from it. Pages are modules under pages/
 // exporting render(ctx); a newer render makes older, still-loading ones give up (ctx.stale).
 import { api } from './api.js';
+import { applyTheme, me, prefs } from './account.js';
 import { destroyCharts } from './charts.js';
 import { esc, fmtDate, fmtDateTime } from './format.js';
 import * as home from './pages/home.js';
@@ -11,9 +13,12 @@ import * as rankings from './pages/rankings.js';
 import * as country from './pages/country.js';
 import * as revisions from './pages/revisions.js';
 import * as positioning from './pages/positioning.js';
+import * as signin from './pages/signin.js';
+import * as settings from './pages/settings.js';
 
-const ROUTES = { '': home, rankings, country, revisions, positioning };
-const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions', positioning: 'Positioning' };
+const ROUTES = { '': home, rankings, country, revisions, positioning, signin, settings };
+const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions', positioning: 'Positioning',
+  signin: 'Sign in', settings: 'Settings' };
 
 export function parseHash(hash = location.hash) {
   const h = hash.replace(/^#\/?/, '');
@@ -45,7 +50,20 @@ export function setQuery(updates) {
   location.hash = buildHash(cur.route, cur.param, cur.q);
 }
 
-export const unitsOf = (q) => (q.get('units') === 'mt' ? 'mt' : 'bags');
+/** The units of a view: the URL's when it says, else the signed-in user's default. */
+export const unitsOf = (q) => (q.get('units') === 'mt' ? 'mt' : q.get('units') === 'bags' ? 'bags' : prefs().units);
+
+/** The units switch and the nav links for the current view. */
+function drawChrome(st, units) {
+  for (const b of document.querySelectorAll('.units button')) b.setAttribute('aria-pressed', String(b.dataset.units === units));
+  for (const a of document.querySelectorAll('.nav a')) {
+    if (a.dataset.route === (st.route || 'home')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (a.dataset.account) continue; // the account link carries no view state
+    const q = new URLSearchParams();
+    if (units !== prefs().units) q.set('units', units);
+    a.setAttribute('href', buildHash(a.dataset.route === 'home' ? '' : a.dataset.route, '', q));
+  }
+}
 
 let renderSeq = 0;
 async function render() {
@@ -55,13 +73,7 @@ async function render() {
   const main = document.getElementById('main');
   const units = unitsOf(st.q);
   delete main.dataset.ready;
-  for (const b of document.querySelectorAll('.units button')) b.setAttribute('aria-pressed', String(b.dataset.units === units));
-  for (const a of document.querySelectorAll('.nav a')) {
-    if (a.dataset.route === (st.route || 'home')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
-    const q = new URLSearchParams();
-    if (units === 'mt') q.set('units', 'mt');
-    a.setAttribute('href', buildHash(a.dataset.route === 'home' ? '' : a.dataset.route, '', q));
-  }
+  drawChrome(st, units);
   destroyCharts();
   if (!page) {
     main.innerHTML = `<h1>Not found</h1><p class="lede">There is no page “${esc(st.route)}”. <a href="#/">Go to the overview</a>.</p>`;
@@ -70,8 +82,10 @@ async function render() {
   }
   document.title = `${TITLES[st.route]} — Materia coffee balance`;
   main.innerHTML = '<p class="loading">Loading…</p>';
+  // #/country with no code opens on the user's default country
+  const param = st.param || (st.route === 'country' ? prefs().country : '');
   const ctx = {
-    main, param: st.param, q: st.q, units,
+    main, param, q: st.q, units,
     stale: () => seq !== renderSeq,
     setQuery, navigate,
     setTitle: (t) => { document.title = `${t} — Materia coffee balance`; },
@@ -101,10 +115,31 @@ async function freshness() {
   }
 }
 
-function init() {
+/** The nav's account link: Sign in, or Settings when someone is signed in. */
+async function accountLink() {
+  const who = await me();
+  const a = document.getElementById('account-link');
+  a.textContent = who ? 'Settings' : 'Sign in';
+  a.setAttribute('href', who ? '#/settings' : '#/signin');
+  a.dataset.route = who ? 'settings' : 'signin';
+  a.title = who ? `Signed in as ${who.email}` : 'Sign in or create an account';
+}
+
+async function init() {
   for (const b of document.querySelectorAll('.units button')) {
-    b.addEventListener('click', () => setQuery({ units: b.dataset.units === 'mt' ? 'mt' : null }));
+    b.addEventListener('click', () => setQuery({ units: b.dataset.units === prefs().units ? null : b.dataset.units }));
   }
+  // preferences first, so the first view is drawn with them
+  await me();
+  applyTheme();
+  await accountLink();
+  // signed in or out, preferences saved: the chrome follows; the settings page keeps its
+  // own state (and its messages), any other view is drawn again
+  document.addEventListener('account-changed', async () => {
+    await accountLink();
+    const st = parseHash();
+    if (st.route === 'settings') drawChrome(st, unitsOf(st.q)); else render();
+  });
   let lastRoute = parseHash().route;
   window.addEventListener('hashchange', () => {
     const { route } = parseHash();
