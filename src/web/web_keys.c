@@ -29,6 +29,7 @@
 #include "util/strbuf.h"
 #include "web/web_account.h"
 #include "web/web_route.h"
+#include "web/web_server.h"
 
 #define KEYS_MAX_BUCKETS 100000 /* ~200 bytes each: 20 MB at most */
 
@@ -45,15 +46,15 @@ void web_keys_stop(void)
     limiter = NULL;
 }
 
-/* "ip:<address>": IPv4 as is, IPv6 by its /64 (one subscriber's usual allocation). */
-static void client_bucket(struct MHD_Connection *c, char *out, size_t outlen)
+/* "ip:<client>": the client address web_server.h's web_client_ip gives (the peer, or the
+ * X-Forwarded-For entry a trusted proxy added: MATERIA_TRUSTED_PROXIES), IPv6 by its /64
+ * (one subscriber's usual allocation, so a client cannot walk its own addresses). */
+static void client_bucket(const struct web_server *srv, struct MHD_Connection *c, char *out, size_t outlen)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char a[INET6_ADDRSTRLEN] = "unknown";
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, a, sizeof a);
-    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-        struct in6_addr x = ((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr;
+    char a[INET6_ADDRSTRLEN];
+    web_client_ip(srv, c, a, sizeof a);
+    struct in6_addr x;
+    if (strchr(a, ':') && inet_pton(AF_INET6, a, &x) == 1) {
         memset(x.s6_addr + 8, 0, 8);
         inet_ntop(AF_INET6, &x, a, sizeof a);
     }
@@ -97,7 +98,8 @@ static const char *bearer_token(const char *h)
     return *h ? h : NULL;
 }
 
-struct MHD_Response *web_keys_gate(struct MHD_Connection *c, unsigned long long rid, int *status, size_t *bytes)
+struct MHD_Response *web_keys_gate(const struct web_server *srv, struct MHD_Connection *c, unsigned long long rid,
+                                   int *status, size_t *bytes)
 {
     if (!limiter) return NULL;
     const struct settings *s = &g_config.s;
@@ -124,7 +126,7 @@ struct MHD_Response *web_keys_gate(struct MHD_Connection *c, unsigned long long 
         rate = pro ? s->api_rate_pro_per_min : s->api_rate_free_per_min;
         who = pro ? "the pro plan" : "the free plan";
     } else {
-        client_bucket(c, bucket, sizeof bucket);
+        client_bucket(srv, c, bucket, sizeof bucket);
         rate = s->api_rate_anon_per_min;
         who = "anonymous clients (an API key raises it)";
     }

@@ -11,8 +11,8 @@
  *  - no Authorization header: the bucket is "ip:<client address>" (an IPv6 client's /64)
  *    at API_RATE_ANON_PER_MIN;
  *  - an empty bucket: 429 with Retry-After (whole seconds) and a JSON error.
- * The client address is the TCP peer's: X-Forwarded-For is not trusted (behind a proxy
- * every anonymous client shares the proxy's bucket, which errs on the strict side). */
+ * The client address is web_client_ip's (web_server.h): the TCP peer, or behind a proxy
+ * listed in MATERIA_TRUSTED_PROXIES the client its X-Forwarded-For names. */
 #ifndef MATERIA_WEB_KEYS_H
 #define MATERIA_WEB_KEYS_H
 
@@ -31,7 +31,9 @@ void web_keys_stop(void);
  * and body size (the caller adds the common security headers, queues it and destroys it).
  * rid is the request id the error body carries. Without web_keys_start (the server run
  * alone by its unit tests) every request proceeds. */
-struct MHD_Response *web_keys_gate(struct MHD_Connection *c, unsigned long long rid, int *status, size_t *bytes);
+struct web_server;
+struct MHD_Response *web_keys_gate(const struct web_server *srv, struct MHD_Connection *c, unsigned long long rid,
+                                   int *status, size_t *bytes);
 
 /* The account routes (web_account.c's table, web_account.h's handler type):
  *   GET  /account/keys         signed in   [{"id","name","prefix","created_at","last_used_at","revoked_at"}]

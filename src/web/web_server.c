@@ -421,7 +421,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     /* the /api gate (issue 15, web_keys.h): API key and rate limit, before the cache and outside its keys */
     int gate_status;
     size_t gate_bytes;
-    struct MHD_Response *deny = web_keys_gate(c, rq->id, &gate_status, &gate_bytes);
+    struct MHD_Response *deny = web_keys_gate(srv, c, rq->id, &gate_status, &gate_bytes);
     if (deny) {
         add_security_headers(deny);
         enum MHD_Result r = queue(c, rq, gate_status, deny, gate_bytes);

@@ -116,6 +116,30 @@ def test_cached_answer_is_the_same_for_key_and_anonymous():
     assert st3 == 304
 
 
+def test_anonymous_buckets_per_client_behind_a_trusted_proxy():
+    """Behind nginx every request comes from 127.0.0.1: with MATERIA_TRUSTED_PROXIES the
+    X-Forwarded-For client has its own bucket; without it the header is ignored (a client
+    cannot pick its own bucket by sending one)."""
+    proxied = keysfix.server(S, env={"API_RATE_ANON_PER_MIN": "2", "MATERIA_TRUSTED_PROXIES": "127.0.0.1"},
+                             name="proxied")
+    direct = keysfix.server(S, env={"API_RATE_ANON_PER_MIN": "2"}, name="direct")
+    try:
+        for client in ["203.0.113.7", "203.0.113.8"]:
+            xff = {"X-Forwarded-For": client}
+            codes = [proxied.request("/api/countries", headers=xff)[0] for _ in range(3)]
+            assert codes == [200, 200, 429], (client, codes)
+        # IPv6 clients share a bucket per /64
+        codes = [proxied.request("/api/countries", headers={"X-Forwarded-For": f"2001:db8:1:2::{i}"})[0]
+                 for i in range(1, 4)]
+        assert codes == [200, 200, 429], codes
+        codes = [direct.request("/api/countries", headers={"X-Forwarded-For": f"198.51.100.{i}"})[0]
+                 for i in range(1, 4)]
+        assert codes == [200, 200, 429], codes
+    finally:
+        proxied.stop()
+        direct.stop()
+
+
 def test_stop():
     text = SRV.stop()
     for k in ("mk_",):
@@ -126,4 +150,5 @@ if __name__ == "__main__":
     main([test_live_key_accepted_and_use_recorded, test_bad_keys_are_401_never_anonymous,
           test_revoked_key_is_401, test_disabled_user_key_is_401,
           test_anonymous_rate_then_429_with_retry_after, test_plan_sets_the_key_rate_and_follows_a_change,
-          test_cached_answer_is_the_same_for_key_and_anonymous, test_stop])
+          test_cached_answer_is_the_same_for_key_and_anonymous,
+          test_anonymous_buckets_per_client_behind_a_trusted_proxy, test_stop])
