@@ -8,6 +8,7 @@ tool would: the server opened (and migrated) it first, and WAL lets both write.
 import base64
 import json
 import hashlib
+import http.client
 import os
 import secrets
 import sqlite3
@@ -85,11 +86,18 @@ class Session:
                         for m in pat.finditer(line)]
             return bool(found)
         assert wait_for(link_logged), "no sign-in link in the log:\n" + srv.logtext()[-2000:]
-        st, h, body = srv.request("/account/verify?token=" + found[-1])
-        assert st == 303, (st, body)
-        cookie = h["set-cookie"].split(";", 1)[0]
-        assert cookie.startswith("materia_session="), h["set-cookie"]
-        self.cookie = cookie
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        try:
+            c.request("GET", "/account/verify?token=" + found[-1])
+            r = c.getresponse()
+            body = r.read()
+            cookies = [v.split(";", 1)[0] for k, v in r.getheaders() if k.lower() == "set-cookie"]
+        finally:
+            c.close()
+        assert r.status == 303, (r.status, body)
+        session = [x for x in cookies if x.startswith("materia_session=")]
+        assert len(session) == 1, cookies
+        self.cookie = session[0]
         me = self.get("/account/me")
         self.csrf = me["csrf_token"]
         self.email = email
