@@ -43,7 +43,7 @@ export class Scratch {
     });
     // a browser test's page loads all come from 127.0.0.1: the anonymous /api rate limit
     // (issue 15) is lifted to its maximum, as in tests/integration/harness.py
-    if (!this.env.API_RATE_ANON_PER_MIN) this.env.API_RATE_ANON_PER_MIN = '1000000';
+    if (!this.env.API_RATE_ANON_PER_MIN) this.env.API_RATE_ANON_PER_MIN = '100000000';
   }
 
   /** Run materia synchronously; throws with its output unless it exits 0. */

@@ -11,7 +11,7 @@ import webfix
 
 S = Scratch("acct-keys")
 webfix.build_serving(S, S.serving, "snap-A")
-# anonymous: 3/min; free plan: 5/min; pro: the maximum, 1,000,000/min (16,667 tokens a second:
+# anonymous: 3/min; free plan: 5/min; pro: 1,000,000/min (16,667 tokens a second:
 # any request's own latency refills one)
 SRV = keysfix.server(S, env={"API_RATE_ANON_PER_MIN": "3", "API_RATE_FREE_PER_MIN": "5",
                              "API_RATE_PRO_PER_MIN": "1000000"})
