@@ -158,7 +158,11 @@ int appdb_open(const char *path, sqlite3 **out, struct mt_err *err)
 
 void appdb_close(sqlite3 *db)
 {
-    if (db) sqlite3_close(db);
+    if (!db) return;
+    /* a statement a module keeps prepared across calls (apikeys.c's verify query) ends with
+     * its connection: sqlite3_close refuses a connection with statements still open */
+    for (sqlite3_stmt *st; (st = sqlite3_next_stmt(db, NULL)) != NULL;) sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 int appdb_backup(const char *src_path, const char *dst_path, struct mt_err *err)

@@ -34,6 +34,8 @@ int appdb_open(const char *path, sqlite3 **out, struct mt_err *err);
 /* As appdb_open, but migrates only up to version `target` (tests of every earlier
  * version's upgrade path). */
 int appdb_open_at(const char *path, int target, sqlite3 **out, struct mt_err *err);
+/* Finalizes any statement still prepared on db (kept across calls, as apikeys.c does) and
+ * closes it. */
 void appdb_close(sqlite3 *db);
 
 /* PRAGMA user_version, or -1 with err. */

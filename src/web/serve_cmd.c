@@ -24,6 +24,7 @@
 #include "util/common.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "web/web_keys.h"
 #include "web/web_server.h"
 #include "web/web_watchdog.h"
 
@@ -134,9 +135,11 @@ int cmd_serve(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
 
+    web_keys_start(); /* the /api rate limiter (issue 15, web_keys.h) */
     struct web_server srv;
     if (web_server_start(&srv, &o, &err) < 0) {
         log_error("%s", err.msg);
+        web_keys_stop();
         log_queue_stop(2000);
         return MT_EXIT_FAIL;
     }
@@ -152,6 +155,7 @@ int cmd_serve(int argc, char **argv)
     log_info("serve: %s received, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     web_server_quiesce(&srv, 10000);
     web_server_stop(&srv);
+    web_keys_stop();
     log_info("serve: stopped");
     log_queue_stop(2000);
     if (log_dropped()) /* synchronous again: written unless the reader is stalled (log.c) */

@@ -20,6 +20,7 @@
 #include "util/config.h"
 #include "util/log.h"
 #include "web/web_account_handlers.h"
+#include "web/web_keys.h"
 
 /* ---- the table ------------------------------------------------------------------------- */
 
@@ -35,6 +36,11 @@ const struct account_route web_account_routes[] = {
     {"POST", "/account/email", ACCOUNT_CSRF, account_email},
     {"POST", "/account/password", ACCOUNT_CSRF, account_password},
     {"POST", "/account/delete", ACCOUNT_CSRF, account_delete},
+    {"GET", "/account/keys", ACCOUNT_SIGNED_IN, keys_list},
+    {"POST", "/account/keys", ACCOUNT_CSRF, keys_create},
+    {"POST", "/account/keys/revoke", ACCOUNT_CSRF, keys_revoke},
+    {"GET", "/account/billing", ACCOUNT_SIGNED_IN, keys_billing},
+    {"POST", "/billing/webhook", 0, keys_webhook},
     {NULL, NULL, 0, NULL},
 };
 

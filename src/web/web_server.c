@@ -41,6 +41,7 @@
 #include "web/web_alerts.h"
 #include "web/web_api.h"
 #include "web/web_guard.h"
+#include "web/web_keys.h"
 #include "web/web_metrics.h"
 #include "web/web_route.h"
 #include "web/web_watchdog.h"
@@ -341,6 +342,16 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
                                    struct req *rq, const struct web_route *rt)
 {
     struct web_snapshot *s = rq->snap;
+    /* the /api gate (issue 15, web_keys.h): API key and rate limit, before the cache and outside its keys */
+    int gate_status;
+    size_t gate_bytes;
+    struct MHD_Response *deny = web_keys_gate(srv, c, rq->id, &gate_status, &gate_bytes);
+    if (deny) {
+        add_security_headers(deny);
+        enum MHD_Result r = queue(c, rq, gate_status, deny, gate_bytes);
+        MHD_destroy_response(deny);
+        return r;
+    }
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
     if (srv->cache) {
         struct cached *hit = web_cache_get(&s->cache, rt->key);

@@ -41,6 +41,9 @@ export class Scratch {
       COT_SOURCE_URL: `file://${path.join(SRC, 'sample', 'cftc-cot', 'by-year')}/fut_disagg_txt_{YYYY}.zip`,
       COT_YEARS: '2017-2021,2023',
     });
+    // a browser test's page loads all come from 127.0.0.1: the anonymous /api rate limit
+    // (issue 15) is lifted to its maximum, as in tests/integration/harness.py
+    if (!this.env.API_RATE_ANON_PER_MIN) this.env.API_RATE_ANON_PER_MIN = '100000000';
   }
 
   /** Run materia synchronously; throws with its output unless it exits 0. */

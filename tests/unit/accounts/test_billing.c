@@ -1,0 +1,350 @@
+/* test_billing.c — Stripe events applied to the account database (src/accounts/billing.h):
+ * checkout links the customer and grants pro; subscription statuses set the plan and
+ * users.plan follows; a replayed event id changes nothing; events delivered in reverse
+ * order leave the newest state (ties broken by the lifecycle); a subscription event for a
+ * customer not linked yet is not recorded, so its redelivery applies; unknown types are
+ * recorded and acknowledged; payloads that are not events are refused and leave nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts/appdb.h"
+#include "accounts/billing.h"
+#include "util/err.h"
+#include "util/fsutil.h"
+#include "util/strbuf.h"
+
+#define NOW 1800000000LL
+
+struct fx {
+    sqlite3 *db;
+    char *dir;
+    long long uid;
+};
+
+static long long q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* the text of a one-row query, "" for NULL, into a static buffer */
+static const char *q_text(sqlite3 *db, const char *sql)
+{
+    static char buf[256];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    const char *root = getenv("MATERIA_TEST_TMP");
+    struct mt_err err = MT_ERR_INIT;
+    if (!root) root = "/tmp";
+    assert_int_equal(fs_mkdir_p(root, &err), 0);
+    f->dir = xasprintf("%s/billing-XXXXXX", root);
+    assert_non_null(mkdtemp(f->dir));
+    char *path = xasprintf("%s/app.sqlite", f->dir);
+    assert_int_equal(appdb_open(path, &f->db, &err), 0);
+    free(path);
+    assert_int_equal(appdb_exec(f->db, "INSERT INTO users (id, email, created_at) VALUES (7, 'a@example.com', 1), "
+                                       "(8, 'b@example.com', 1)", &err), 0);
+    f->uid = 7;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    appdb_close(f->db);
+    char *cmd = xasprintf("rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static enum billing_outcome apply(struct fx *f, const char *payload, const char *want_plan)
+{
+    struct billing_result r;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(billing_apply(f->db, payload, NOW, &r, &err), 0);
+    assert_string_equal(r.plan, want_plan);
+    return r.outcome;
+}
+
+static char *checkout(const char *evt, long long created, const char *ref, const char *cus, const char *paid)
+{
+    return xasprintf("{\"id\":\"%s\",\"object\":\"event\",\"type\":\"checkout.session.completed\",\"created\":%lld,"
+                     "\"data\":{\"object\":{\"id\":\"cs_1\",\"object\":\"checkout.session\",\"client_reference_id\":\"%s\","
+                     "\"customer\":\"%s\",\"subscription\":\"sub_1\",\"payment_status\":\"%s\",\"mode\":\"subscription\"}}}",
+                     evt, created, ref, cus, paid);
+}
+
+static char *sub_event(const char *evt, const char *what, long long created, const char *sub, const char *status,
+                       long long period_end)
+{
+    return xasprintf("{\"id\":\"%s\",\"object\":\"event\",\"type\":\"customer.subscription.%s\",\"created\":%lld,"
+                     "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"subscription\",\"customer\":\"cus_A\","
+                     "\"status\":\"%s\",\"current_period_end\":%lld}}}",
+                     evt, what, created, sub, status, period_end);
+}
+
+static void link_customer(struct fx *f)
+{
+    char *p = checkout("evt_co", 1000, "7", "cus_A", "unpaid");
+    assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
+    free(p);
+}
+
+static void test_checkout_links_customer_and_grants_pro(void **state)
+{
+    struct fx *f = *state;
+    char *p = checkout("evt_1", 1000, "7", "cus_A", "paid");
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    assert_string_equal(q_text(f->db, "SELECT stripe_customer_id FROM users WHERE id = 7"), "cus_A");
+    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 7"), "pro");
+    assert_string_equal(q_text(f->db, "SELECT status || ' ' || stripe_subscription_id FROM subscriptions WHERE user_id = 7"),
+                        "active sub_1");
+    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 8"), "free");
+    /* the same delivery again: a replay, nothing new recorded */
+    assert_int_equal(apply(f, p, "pro"), BILLING_REPLAY);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 1);
+    assert_int_equal(q_int(f->db, "SELECT user_id FROM billing_events WHERE event_id = 'evt_1'"), 7);
+    free(p);
+}
+
+static void test_checkout_for_unknown_user_is_recorded_and_ignored(void **state)
+{
+    struct fx *f = *state;
+    char *p = checkout("evt_x", 1000, "99", "cus_Z", "paid");
+    assert_int_equal(apply(f, p, ""), BILLING_IGNORED);
+    free(p);
+    p = checkout("evt_y", 1000, "not-a-number", "cus_Z", "paid");
+    assert_int_equal(apply(f, p, ""), BILLING_IGNORED);
+    free(p);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 2);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM users WHERE stripe_customer_id IS NOT NULL"), 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+}
+
+static void test_a_customer_is_never_moved_to_another_user(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    char *p = checkout("evt_2", 1001, "8", "cus_A", "paid");
+    assert_int_equal(apply(f, p, "free"), BILLING_IGNORED); /* about user 8, who stays free */
+    free(p);
+    assert_string_equal(q_text(f->db, "SELECT coalesce(stripe_customer_id, '-') FROM users WHERE id = 8"), "-");
+    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 8"), "free");
+}
+
+static void test_subscription_lifecycle_sets_the_plan(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    char *p = sub_event("evt_s1", "created", 2000, "sub_1", "trialing", 3000);
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    free(p);
+    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 3000);
+    p = sub_event("evt_s2", "updated", 2100, "sub_1", "active", 4000);
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    free(p);
+    p = sub_event("evt_s3", "updated", 2200, "sub_1", "past_due", 4000);
+    assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
+    free(p);
+    assert_string_equal(q_text(f->db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "past_due free");
+    p = sub_event("evt_s4", "updated", 2300, "sub_1", "active", 5000);
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    free(p);
+    /* deleted: canceled and free, whatever status the object carries */
+    p = sub_event("evt_s5", "deleted", 2400, "sub_1", "active", 5000);
+    assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
+    free(p);
+    assert_string_equal(q_text(f->db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "canceled free");
+    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 7"), "free");
+    /* every plan change audited, none for the update that kept pro */
+    assert_string_equal(q_text(f->db, "SELECT group_concat(detail, ' | ') FROM (SELECT detail FROM audit_log "
+                                      "WHERE user_id = 7 AND action = 'plan_change' ORDER BY id)"),
+                        "free -> pro (Stripe event evt_s1, status trialing) | "
+                        "pro -> free (Stripe event evt_s3, status past_due) | "
+                        "free -> pro (Stripe event evt_s4, status active) | "
+                        "pro -> free (Stripe event evt_s5, status canceled)");
+}
+
+static void test_reversed_order_keeps_the_newest_state(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    /* created (active) at 2000, updated (past_due) at 2100, delivered newest first */
+    char *newer = sub_event("evt_b", "updated", 2100, "sub_1", "past_due", 4000);
+    char *older = sub_event("evt_a", "created", 2000, "sub_1", "active", 3000);
+    assert_int_equal(apply(f, newer, "free"), BILLING_APPLIED);
+    assert_int_equal(apply(f, older, "free"), BILLING_OUTDATED);
+    assert_string_equal(q_text(f->db, "SELECT status FROM subscriptions WHERE user_id = 7"), "past_due");
+    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
+    /* the outdated one is recorded: its redelivery is a replay */
+    assert_int_equal(apply(f, older, "free"), BILLING_REPLAY);
+    free(newer);
+    free(older);
+    /* a deletion delivered before a same-subscription update that is older */
+    char *del = sub_event("evt_d", "deleted", 2300, "sub_1", "canceled", 4000);
+    char *upd = sub_event("evt_c", "updated", 2200, "sub_1", "active", 4000);
+    assert_int_equal(apply(f, del, "free"), BILLING_APPLIED);
+    assert_int_equal(apply(f, upd, "free"), BILLING_OUTDATED);
+    free(del);
+    free(upd);
+    /* a paid checkout older than the subscription state does not override it */
+    char *co = checkout("evt_co2", 1500, "7", "cus_A", "paid");
+    assert_int_equal(apply(f, co, "free"), BILLING_APPLIED); /* applied: the link, not the plan */
+    free(co);
+    assert_string_equal(q_text(f->db, "SELECT status FROM subscriptions WHERE user_id = 7"), "canceled");
+}
+
+static void test_same_second_ties_follow_the_lifecycle(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    /* .created (incomplete) and .updated (active) in one second, updated delivered first */
+    char *upd = sub_event("evt_u", "updated", 2000, "sub_1", "active", 4000);
+    char *cre = sub_event("evt_c", "created", 2000, "sub_1", "incomplete", 4000);
+    assert_int_equal(apply(f, upd, "pro"), BILLING_APPLIED);
+    assert_int_equal(apply(f, cre, "pro"), BILLING_OUTDATED);
+    free(upd);
+    free(cre);
+    /* canceled is final for the same subscription, even against a same-second update */
+    char *del = sub_event("evt_d", "deleted", 2100, "sub_1", "canceled", 4000);
+    char *upd2 = sub_event("evt_u2", "updated", 2100, "sub_1", "active", 4000);
+    assert_int_equal(apply(f, del, "free"), BILLING_APPLIED);
+    assert_int_equal(apply(f, upd2, "free"), BILLING_OUTDATED);
+    free(del);
+    free(upd2);
+    /* a NEW subscription after the canceled one grants pro again */
+    char *sub2 = sub_event("evt_n", "created", 2200, "sub_2", "active", 6000);
+    assert_int_equal(apply(f, sub2, "pro"), BILLING_APPLIED);
+    free(sub2);
+}
+
+static void test_unlinked_customer_is_not_recorded_and_redelivery_applies(void **state)
+{
+    struct fx *f = *state;
+    char *s = sub_event("evt_s", "updated", 2000, "sub_1", "active", 4000);
+    struct billing_result r;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(billing_apply(f->db, s, NOW, &r, &err), 0);
+    assert_int_equal(r.outcome, BILLING_UNMATCHED);
+    assert_int_equal(r.user_id, 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 0);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+    link_customer(f); /* the checkout (created 1000, unpaid) arrives */
+    assert_int_equal(apply(f, s, "pro"), BILLING_APPLIED);
+    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
+    free(s);
+}
+
+static void test_period_end_from_items_in_newer_api_versions(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    const char *p = "{\"id\":\"evt_i\",\"type\":\"customer.subscription.updated\",\"created\":2000,\"data\":{\"object\":"
+                    "{\"id\":\"sub_1\",\"customer\":\"cus_A\",\"status\":\"active\",\"items\":{\"data\":"
+                    "[{\"id\":\"si_1\",\"current_period_end\":7777}]}}}}";
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    struct billing_state bs;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(billing_state_get(f->db, 7, &bs, &err), 0);
+    assert_string_equal(bs.plan, "pro");
+    assert_string_equal(bs.status, "active");
+    assert_int_equal(bs.current_period_end, 7777);
+    assert_int_equal(billing_state_get(f->db, 8, &bs, &err), 0);
+    assert_string_equal(bs.plan, "free");
+    assert_string_equal(bs.status, "");
+    assert_int_equal(billing_state_get(f->db, 99, &bs, &err), -1);
+}
+
+static void test_unknown_types_recorded_and_acknowledged(void **state)
+{
+    struct fx *f = *state;
+    const char *p = "{\"id\":\"evt_u\",\"type\":\"invoice.paid\",\"created\":5,\"data\":{\"object\":{}}}";
+    assert_int_equal(apply(f, p, ""), BILLING_IGNORED);
+    assert_int_equal(apply(f, p, ""), BILLING_REPLAY);
+    assert_string_equal(q_text(f->db, "SELECT type FROM billing_events WHERE event_id = 'evt_u'"), "invoice.paid");
+    const char *q = "{\"id\":\"evt_v\",\"type\":\"customer.subscription.paused\",\"created\":5}";
+    assert_int_equal(apply(f, q, ""), BILLING_IGNORED);
+}
+
+static void test_payloads_that_are_not_events_leave_nothing(void **state)
+{
+    struct fx *f = *state;
+    link_customer(f);
+    const char *bad[] = {
+        "",
+        "not json",
+        "[1,2]",
+        "{\"type\":\"invoice.paid\",\"created\":5}",                      /* no id */
+        "{\"id\":\"evt_1\",\"created\":5}",                               /* no type */
+        "{\"id\":5,\"type\":\"invoice.paid\",\"created\":5}",              /* id not a string */
+        "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"created\":\"5\"}",  /* created a string */
+        "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"created\":5.5}",
+        "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"created\":-5}",
+        "{\"id\":\"evt_1\",\"type\":\"customer.subscription.updated\",\"created\":5}", /* no object */
+        "{\"id\":\"evt_1\",\"type\":\"customer.subscription.updated\",\"created\":5,\"data\":{\"object\":"
+        "{\"id\":\"sub_1\",\"status\":\"active\"}}}", /* no customer */
+    };
+    long long before = q_int(f->db, "SELECT count(*) FROM billing_events");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct billing_result r;
+        struct mt_err err = MT_ERR_INIT;
+        assert_int_equal(billing_apply(f->db, bad[i], NOW, &r, &err), -1);
+        assert_int_equal(err.code, MT_ERR_FORMAT);
+        assert_true(err.msg[0] != '\0');
+    }
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), before);
+    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+}
+
+static void test_plan_of_status(void **state)
+{
+    (void)state;
+    assert_string_equal(billing_plan_of_status("active"), "pro");
+    assert_string_equal(billing_plan_of_status("trialing"), "pro");
+    const char *free_ones[] = {"past_due", "canceled", "unpaid", "incomplete", "incomplete_expired", "paused", "", NULL};
+    for (size_t i = 0; i < sizeof free_ones / sizeof free_ones[0]; i++)
+        assert_string_equal(billing_plan_of_status(free_ones[i]), "free");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_checkout_links_customer_and_grants_pro, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkout_for_unknown_user_is_recorded_and_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_customer_is_never_moved_to_another_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_lifecycle_sets_the_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reversed_order_keeps_the_newest_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_second_ties_follow_the_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlinked_customer_is_not_recorded_and_redelivery_applies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_period_end_from_items_in_newer_api_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_types_recorded_and_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payloads_that_are_not_events_leave_nothing, setup, teardown),
+        cmocka_unit_test(test_plan_of_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
