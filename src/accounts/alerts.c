@@ -13,14 +13,6 @@
 #include "util/strbuf.h"
 #include "util/testhook.h"
 
-static char *col_str(duckdb_result *r, idx_t c, idx_t row)
-{
-    if (duckdb_value_is_null(r, c, row)) return xstrdup("");
-    char *v = duckdb_value_varchar(r, c, row);
-    char *out = xstrdup(v ? v : "");
-    duckdb_free(v);
-    return out;
-}
 
 /* The newest release and its changes from the serving snapshot. */
 static int load_release(duckdb_connection serving, struct alert_batch *b, struct mt_err *err)
@@ -36,8 +28,8 @@ static int load_release(duckdb_connection serving, struct alert_batch *b, struct
         return 0;
     }
     b->has_release = true;
-    b->rel.release_date = col_str(&r, 0, 0);
-    b->rel.etag = col_str(&r, 1, 0);
+    b->rel.release_date = db_value_text(&r, 0, 0);
+    b->rel.etag = db_value_text(&r, 1, 0);
     b->rel.landed_at = duckdb_value_int64(&r, 2, 0);
     b->rel.key = xasprintf("%s/%s", b->rel.release_date, b->rel.etag);
     duckdb_destroy_result(&r);
@@ -63,9 +55,9 @@ static int load_release(duckdb_connection serving, struct alert_batch *b, struct
     b->changes = n ? xmalloc(n * sizeof *b->changes) : NULL;
     for (idx_t i = 0; i < n; i++) {
         struct alert_change *c = &b->changes[i];
-        c->country_code = col_str(&r, 0, i);
-        c->country_name = col_str(&r, 1, i);
-        c->attribute = col_str(&r, 2, i);
+        c->country_code = db_value_text(&r, 0, i);
+        c->country_name = db_value_text(&r, 1, i);
+        c->attribute = db_value_text(&r, 2, i);
         c->market_year = (int)duckdb_value_int32(&r, 3, i);
         c->old_value = duckdb_value_double(&r, 4, i);
         c->new_value = duckdb_value_double(&r, 5, i);

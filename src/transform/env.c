@@ -57,14 +57,6 @@ static bool table_exists(duckdb_connection con, const char *probe)
     return ok;
 }
 
-static char *col_str(duckdb_result *res, idx_t c, idx_t r)
-{
-    if (duckdb_value_is_null(res, c, r)) return xstrdup("");
-    char *v = duckdb_value_varchar(res, c, r);
-    char *s = xstrdup(v ? v : "");
-    duckdb_free(v);
-    return s;
-}
 
 /* Rows of environment env in _materia.environments (0 when it does not exist). */
 static int64_t env_rows(duckdb_connection con, const char *env)
@@ -112,7 +104,7 @@ static int load_pairs(duckdb_connection con, const char *sql, struct strlist *ou
         return -1;
     }
     for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-        char *a = col_str(&res, 0, r), *b = col_str(&res, 1, r);
+        char *a = db_value_text(&res, 0, r), *b = db_value_text(&res, 1, r);
         char *pair = xasprintf("%s\t%s", a, b);
         strlist_push(out, pair);
         free(pair);
@@ -330,7 +322,7 @@ int cmd_invalidate(int argc, char **argv)
     struct project p = {.catalog = NULL};
     sb_append(&sql, "BEGIN TRANSACTION;\n");
     for (idx_t r = 0; rc == 0 && r < n; r++) {
-        char *name = col_str(&res, 0, r);
+        char *name = db_value_text(&res, 0, r);
         const char *dot = strchr(name, '.');
         if (dot) {
             struct model m = {.schema = xstrndup(name, (size_t)(dot - name)), .table = xstrdup(dot + 1)};

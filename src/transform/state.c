@@ -71,14 +71,6 @@ int state_init(duckdb_connection con, struct mt_err *err)
     return 0;
 }
 
-static char *col_str(duckdb_result *res, idx_t c, idx_t r)
-{
-    if (duckdb_value_is_null(res, c, r)) return xstrdup("");
-    char *v = duckdb_value_varchar(res, c, r);
-    char *s = xstrdup(v ? v : "");
-    duckdb_free(v);
-    return s;
-}
 
 int state_load_from(duckdb_connection con, const char *models_sql, const char *intervals_sql, struct state *st,
                     struct mt_err *err)
@@ -94,12 +86,12 @@ int state_load_from(duckdb_connection con, const char *models_sql, const char *i
     st->v = xcalloc(rows ? rows : 1, sizeof *st->v);
     for (idx_t r = 0; r < rows; r++) {
         struct model_state *m = &st->v[st->n++];
-        m->model = col_str(&res, 0, r);
-        m->fingerprint = col_str(&res, 1, r);
-        m->def_hash = col_str(&res, 2, r);
-        m->physical = col_str(&res, 3, r);
-        m->inputs_fp = col_str(&res, 4, r);
-        m->kind = col_str(&res, 5, r);
+        m->model = db_value_text(&res, 0, r);
+        m->fingerprint = db_value_text(&res, 1, r);
+        m->def_hash = db_value_text(&res, 2, r);
+        m->physical = db_value_text(&res, 3, r);
+        m->inputs_fp = db_value_text(&res, 4, r);
+        m->kind = db_value_text(&res, 5, r);
         m->last_run_us = duckdb_value_is_null(&res, 6, r) ? INT64_MIN : duckdb_value_int64(&res, 6, r);
     }
     duckdb_destroy_result(&res);

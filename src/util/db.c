@@ -160,3 +160,12 @@ int db_describe(duckdb_connection con, const char *rel, struct strlist *names, s
     free(sql);
     return rc;
 }
+
+char *db_value_text(duckdb_result *res, idx_t col, idx_t row)
+{
+    if (duckdb_value_is_null(res, col, row)) return xstrdup("");
+    char *v = duckdb_value_varchar(res, col, row);
+    char *s = xstrdup(v ? v : "");
+    duckdb_free(v);
+    return s;
+}

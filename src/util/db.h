@@ -42,6 +42,9 @@ int db_execf(duckdb_connection con, struct mt_err *err, const char *fmt, ...)
 int db_query_i64(duckdb_connection con, const char *sql, int64_t *out, bool *found,
                  struct mt_err *err);
 int db_query_str(duckdb_connection con, const char *sql, char **out, struct mt_err *err);
+/* The value at (col, row) of res as text (duckdb_value_varchar's rendering), "" for NULL;
+ * malloc'd, caller frees. */
+char *db_value_text(duckdb_result *res, idx_t col, idx_t row);
 
 /* "name" with embedded quotes doubled. */
 /* The columns of a relation (a table name or "(SELECT ...)"), in order: names and DuckDB type
