@@ -176,6 +176,11 @@ test('correctness of the analyst dashboard (issue 16)', { timeout: 600_000 }, as
       await openView(page, base, '#/country/BR', 'country');
       assert.equal(await page.locator('#balance-table tr[data-year="2023"] th .my-status[data-status="forecast"]').count(), 1);
       assert.equal(await page.locator('#balance-table tr[data-year="2022"] th .my-status').count(), 0);
+      // the revisions table: the status of the market year in each release
+      await openView(page, base, '#/revisions/BR', 'revisions');
+      assert.deepEqual(await page.locator('#revisions-table tbody td.my-status').allTextContents(), ['USDA forecast']);
+      await openView(page, base, '#/revisions/BR?market_year=2022', 'revisions');
+      assert.deepEqual(await page.locator('#revisions-table tbody td.my-status').allTextContents(), ['USDA estimate']);
     });
 
     await t.test('Other production in the country table: Arabica + Robusta + Other = production', async () => {

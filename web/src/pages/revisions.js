@@ -6,7 +6,7 @@
 // lists what has been landed.
 import { api } from '../api.js';
 import { makeChart, qtyAxis, tooltipQty } from '../charts.js';
-import { conv, esc, fmtDate, fmtMY, fmtQty, fmtSigned, METRICS, UNITS } from '../format.js';
+import { conv, esc, fmtDate, fmtMY, fmtQty, fmtSigned, METRICS, myStatus, UNITS } from '../format.js';
 
 const ATTRS = ['production', 'arabica_production', 'robusta_production', 'exports', 'imports', 'domestic_consumption', 'ending_stocks', 'beginning_stocks'];
 const RELEASE_COLORS = ['#6b3a17', '#0072b2', '#d55e00', '#009e73', '#cc3d8f', '#8c8c8c'];
@@ -35,7 +35,8 @@ export async function render(ctx) {
     return `<tr><th scope="row">${esc(fmtDate(r.release_date))}</th><td data-raw="${r.value ?? ''}">${fmtQty(r.value, units)}</td>`
       + `<td>${r.previous_value === null ? '<span class="muted" title="The first value this system stored for this key; USDA may have published earlier estimates before it">first stored value</span>' : fmtQty(r.previous_value, units)}</td>`
       + `<td class="${cls}">${r.change === null ? '—' : fmtSigned(r.change, units)}</td>`
-      + `<td class="${cls}">${pct === null ? '—' : `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`}</td></tr>`;
+      + `<td class="${cls}">${pct === null ? '—' : `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`}</td>`
+      + `<td class="my-status" data-status="${myStatus(my, r.release_date) || ''}">${esc(myStatus(my, r.release_date) ? `USDA ${myStatus(my, r.release_date)}` : '—')}</td></tr>`;
   }).join('');
   const single = relDates.length <= 1;
   ctx.main.innerHTML = `
@@ -58,7 +59,7 @@ export async function render(ctx) {
         <div class="chart" id="chart-vintages"></div></section>
       <section class="panel wide" aria-labelledby="h-tab"><h2 id="h-tab">Releases for ${fmtMY(my)}</h2>
         <div class="table-wrap"><table id="revisions-table"><caption>${esc(attrLabel)} of ${esc(name)} for market year ${fmtMY(my)}, ${esc(u.long)}, newest release first</caption>
-          <thead><tr><th scope="col">Release</th><th scope="col">Value</th><th scope="col">Previous</th><th scope="col">Change</th><th scope="col">Change %</th></tr></thead>
+          <thead><tr><th scope="col">Release</th><th scope="col">Value</th><th scope="col">Previous</th><th scope="col">Change</th><th scope="col">Change %</th><th scope="col" title="Forecast while the market year had not ended at the release (October–September coffee year); estimate after">Status</th></tr></thead>
           <tbody>${tableRows}</tbody></table></div></section>
     </div>` : `<p class="empty">No ${esc(attrLabel.toLowerCase())} estimates for ${esc(name)}.</p>`}
     <section class="panel" aria-labelledby="h-rel" style="margin-top:16px"><h2 id="h-rel">Landed releases</h2>
