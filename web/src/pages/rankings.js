@@ -67,7 +67,8 @@ export async function render(ctx) {
       ${partial ? 'Shares are of the total over the countries reporting that year.' : 'Shares are of the world total (all reporting countries).'}
       ${status === 'forecast' ? `<span class="my-status" data-status="forecast">${fmtMY(year)} is a USDA forecast</span> in the ${esc(fmtDate(wrow.release_date))} release.` : ''}</p>
     ${partial ? `<p class="note coverage" id="coverage-note" role="note"><strong>Coverage before ${brk}:</strong> for ${fmtMY(year)} PSD holds
-      ${wrow ? wrow.reporting_countries : 'only the'} producing countries (from ${brk}, ${cov.most}); importing countries’ series begin in ${brk}.
+      ${wrow ? wrow.reporting_countries : 'only the'} producing countries; from ${brk}, when importing countries’ series begin,
+      ${(world.rows.find((r) => r.market_year === cov.fullFrom) || {}).reporting_countries ?? '—'} or more.
       Producer and exporter shares are of the reporting producing countries, and the importer and consumer lists are hidden.
       <a href="#/methodology">Methodology</a></p>` : ''}
     <div class="controls">
