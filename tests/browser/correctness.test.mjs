@@ -233,6 +233,17 @@ test('correctness of the analyst dashboard (issue 16)', { timeout: 600_000 }, as
         assert.ok(await p.locator('#headline [data-stu="cons"]').isVisible());
         assert.ok(await p.locator('#headline [data-stu="use"]').isVisible());
         await shot(p, 'correct-home-phone-dark');
+        // the dark theme itself (a signed-in user's choice: data-theme="dark"), drawn again:
+        // chart text and grid take the dark palette, the bands still match their legend
+        await p.evaluate(() => { document.documentElement.dataset.theme = 'dark'; location.hash = '#/?from=2003'; });
+        await waitReady(p, 'home');
+        const d = await p.evaluate(() => ({ color: window.Chart.defaults.color, grid: window.Chart.defaults.borderColor,
+          muted: getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() }));
+        assert.equal(d.color, d.muted);
+        assert.equal(d.color, '#b7aca4');
+        const dark = await areaAndLegend(p, 'chart-split');
+        assert.ok(close(dark.area, dark.legend), `dark: area rgb(${dark.area}) vs legend rgb(${dark.legend})`);
+        await shot(p, 'correct-home-phone-dark-theme');
       });
       await t.test('phone: rankings before 2002/03', async () => {
         await openView(p, base, '#/rankings?year=2001', 'rankings');

@@ -6,7 +6,7 @@ import { fmtMY, myStatus, UNITS } from './format.js';
 
 export const COLORS = {
   production: '#7a4419', consumption: '#0072b2', exports: '#e69f00', imports: '#56b4e9',
-  stocks: '#009e73', ratio: '#cc3d8f', arabica: '#0072b2', robusta: '#d55e00', other: '#8c8c8c',
+  stocks: '#009e73', ratio: '#cc3d8f', ratio2: '#9467bd', arabica: '#0072b2', robusta: '#d55e00', other: '#8c8c8c',
   supply: '#6b3a17',
 };
 
@@ -14,11 +14,15 @@ const live = new Set();
 
 function theme() {
   const C = window.Chart;
-  if (!C || C.__materiaThemed) return;
-  C.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+  if (!C) return;
+  // text and grid colours follow the page's theme (styles.css --muted / --line, light or
+  // dark) each time a chart is made, so a theme switch and a re-render recolour them
+  const css = getComputedStyle(document.documentElement);
+  C.defaults.color = css.getPropertyValue('--muted').trim() || '#5c534d';
+  C.defaults.borderColor = css.getPropertyValue('--line').trim() || '#ece7e1';
+  if (C.__materiaThemed) return;
+  C.defaults.font.family = css.fontFamily;
   C.defaults.font.size = 12;
-  C.defaults.color = '#5c534d';
-  C.defaults.borderColor = '#ece7e1';
   C.defaults.animation = false;
   C.defaults.maintainAspectRatio = false;
   C.defaults.responsive = true;

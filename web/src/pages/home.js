@@ -155,7 +155,7 @@ export async function render(ctx) {
         datasets: [
           { type: 'bar', label: 'Ending stocks', data: series('ending_stocks'), backgroundColor: COLORS.stocks, yAxisID: 'y', order: 2 },
           { type: 'line', label: `${STU.cons.short} %`, data: rows.map((r) => (okStu(r) ? stuCons(r) : null)), borderColor: COLORS.ratio, backgroundColor: COLORS.ratio, pointRadius: 0, borderWidth: 2, yAxisID: 'pct', order: 1 },
-          { type: 'line', label: `${STU.use.short} %`, data: rows.map((r) => (okStu(r) ? r.stocks_to_use_pct : null)), borderColor: COLORS.supply, backgroundColor: COLORS.supply, borderDash: [5, 3], pointRadius: 0, borderWidth: 2, yAxisID: 'pct', order: 1 },
+          { type: 'line', label: `${STU.use.short} %`, data: rows.map((r) => (okStu(r) ? r.stocks_to_use_pct : null)), borderColor: COLORS.ratio2, backgroundColor: COLORS.ratio2, borderDash: [5, 3], pointRadius: 0, borderWidth: 2, yAxisID: 'pct', order: 1 },
         ],
       },
       options: {
