@@ -58,9 +58,9 @@ export const fmtMY = (y) => (y === null || y === undefined ? '—' : `${Number(y
 /** A market-year axis/table label for any value that may already be a label. */
 export const myLabel = (y) => (typeof y === 'string' && y.includes('/') ? y : fmtMY(y));
 
-/** CSV header for the market-year column, and its value ("2022/23"): CSV files speak the
- *  same year language as the screen. */
-export const MY_CSV_HEADER = 'market_year';
+/** A market year in a CSV file the dashboard writes ("2022/23"), under the header
+ *  market_year_label as in the API's own CSV (/api/balance, /api/world): files speak the
+ *  screen's year language. */
 export const csvMY = (y) => fmtMY(y);
 
 /** Coverage of PSD's world sums, decided from the data (serving.world_balance's
