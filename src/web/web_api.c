@@ -42,14 +42,22 @@ enum {
     Q_RANK0, /* + index into web_metrics[] */
 };
 
+/* market_year_label: the dashboard's market-year language ("2022/23" for PSD's 2023), so a
+ * CSV opened in a spreadsheet says what the screen says; market_year stays PSD's integer. */
+#define MY_LABEL                                                                              \
+    "CAST(market_year - 1 AS VARCHAR) || '/' || right(CAST(market_year AS VARCHAR), 2)"       \
+    " AS market_year_label, " /* no '%': CC_SQL_BALANCE is a printf format */
+
 #define BALANCE_COLS                                                                         \
-    "country_code, country_name, iso3, region, market_year, production, arabica_production, " \
+    "country_code, country_name, iso3, region, market_year, " MY_LABEL                      \
+    "production, arabica_production, "                                                       \
     "robusta_production, other_production, beginning_stocks, imports, bean_imports, exports, " \
     "bean_exports, domestic_consumption, ending_stocks, total_supply, total_distribution, "   \
     "stocks_to_use_pct, release_date"
 
 #define WORLD_COLS                                                                            \
-    "market_year, production, arabica_production, robusta_production, other_production, "    \
+    "market_year, " MY_LABEL "production, arabica_production, robusta_production, "          \
+    "other_production, "                                                                      \
     "beginning_stocks, imports, bean_imports, exports, bean_exports, domestic_consumption, "  \
     "ending_stocks, total_supply, total_distribution, stocks_to_use_pct, reporting_countries, " \
     "release_date"

@@ -15,10 +15,11 @@ import * as revisions from './pages/revisions.js';
 import * as positioning from './pages/positioning.js';
 import * as signin from './pages/signin.js';
 import * as settings from './pages/settings.js';
+import * as methodology from './pages/methodology.js';
 
-const ROUTES = { '': home, rankings, country, revisions, positioning, signin, settings };
+const ROUTES = { '': home, rankings, country, revisions, positioning, signin, settings, methodology };
 const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions', positioning: 'Positioning',
-  signin: 'Sign in', settings: 'Settings' };
+  signin: 'Sign in', settings: 'Settings', methodology: 'Methodology' };
 
 export function parseHash(hash = location.hash) {
   const h = hash.replace(/^#\/?/, '');

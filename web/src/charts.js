@@ -2,11 +2,11 @@
 // makeChart() draws into a <canvas> inside a sized .chart box and remembers the chart so
 // destroyCharts() can free them all when the view changes (no leaked listeners). Each
 // canvas gets role="img" and an aria-label that says what it shows.
-import { UNITS } from './format.js';
+import { fmtMY, myStatus, UNITS } from './format.js';
 
 export const COLORS = {
   production: '#7a4419', consumption: '#0072b2', exports: '#e69f00', imports: '#56b4e9',
-  stocks: '#009e73', ratio: '#cc3d8f', arabica: '#0072b2', robusta: '#d55e00', other: '#8c8c8c',
+  stocks: '#009e73', ratio: '#cc3d8f', ratio2: '#9467bd', arabica: '#0072b2', robusta: '#d55e00', other: '#8c8c8c',
   supply: '#6b3a17',
 };
 
@@ -14,11 +14,15 @@ const live = new Set();
 
 function theme() {
   const C = window.Chart;
-  if (!C || C.__materiaThemed) return;
-  C.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+  if (!C) return;
+  // text and grid colours follow the page's theme (styles.css --muted / --line, light or
+  // dark) each time a chart is made, so a theme switch and a re-render recolour them
+  const css = getComputedStyle(document.documentElement);
+  C.defaults.color = css.getPropertyValue('--muted').trim() || '#5c534d';
+  C.defaults.borderColor = css.getPropertyValue('--line').trim() || '#ece7e1';
+  if (C.__materiaThemed) return;
+  C.defaults.font.family = css.fontFamily;
   C.defaults.font.size = 12;
-  C.defaults.color = '#5c534d';
-  C.defaults.borderColor = '#ece7e1';
   C.defaults.animation = false;
   C.defaults.maintainAspectRatio = false;
   C.defaults.responsive = true;
@@ -57,6 +61,58 @@ export function tooltipQty(units) {
   };
 }
 
+/** Market-year labels for a chart's x axis: "2022/23", the same language as the tables. */
+export const myLabels = (years) => years.map((y) => fmtMY(y));
+
+/** Tooltip title for a market-year axis: "2022/23 · USDA forecast (release 20 Dec 2022)"
+ *  where the year had not ended at the release (format.js myStatus). statusOf(index) gives
+ *  [market_year, release_date] of the point. */
+export function myTitle(statusOf) {
+  return (items) => {
+    if (!items.length) return '';
+    const [y, rel] = statusOf(items[0].dataIndex);
+    const st = myStatus(y, rel);
+    return st === 'forecast' ? `${fmtMY(y)} · USDA forecast` : st === 'estimate' ? `${fmtMY(y)} · USDA estimate` : fmtMY(y);
+  };
+}
+
+/** The series break (coverage change) drawn on a chart: a dashed vertical line before the
+ *  x label `at` with the text "coverage change". Enable per chart with
+ *  options.plugins.seriesBreak = { at: '2002/03' } (a label of the x axis); makeChart
+ *  records it on the canvas as data-series-break so a test can read it. */
+export const seriesBreakPlugin = {
+  id: 'seriesBreak',
+  afterDatasetsDraw(chart, _args, opts) {
+    if (!opts || !opts.at) return;
+    const i = chart.data.labels.indexOf(opts.at);
+    if (i < 0) return;
+    const x = chart.scales.x;
+    const px = i > 0 ? (x.getPixelForValue(i) + x.getPixelForValue(i - 1)) / 2 : x.getPixelForValue(i);
+    const { top, bottom } = chart.chartArea;
+    const { ctx } = chart;
+    const ink = getComputedStyle(document.documentElement).getPropertyValue('--ink').trim() || '#1f1a17';
+    ctx.save();
+    ctx.strokeStyle = ink;
+    ctx.globalAlpha = 0.75;
+    ctx.setLineDash([4, 3]);
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(px, top);
+    ctx.lineTo(px, bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = ink;
+    ctx.font = `11px ${window.Chart.defaults.font.family}`;
+    ctx.textBaseline = 'top';
+    const text = opts.text || 'coverage change';
+    const w = ctx.measureText(text).width;
+    ctx.textAlign = px + 4 + w > chart.chartArea.right ? 'right' : 'left';
+    ctx.fillText(text, ctx.textAlign === 'right' ? px - 4 : px + 4, top + 2);
+    ctx.restore();
+  },
+};
+
 /** Create a chart in `box` (an element with class .chart); `label` is its accessible name. */
 export function makeChart(box, label, config) {
   theme();
@@ -65,7 +121,12 @@ export function makeChart(box, label, config) {
   canvas.setAttribute('aria-label', label);
   canvas.textContent = label;
   box.replaceChildren(canvas);
-  const chart = new window.Chart(canvas, config);
+  const brk = config.options?.plugins?.seriesBreak?.at;
+  if (brk) {
+    canvas.dataset.seriesBreak = brk;
+    canvas.setAttribute('aria-label', `${label} A dashed line marks the series break (coverage change) at ${brk}.`);
+  }
+  const chart = new window.Chart(canvas, { ...config, plugins: [...(config.plugins || []), seriesBreakPlugin] });
   live.add(chart);
   return chart;
 }

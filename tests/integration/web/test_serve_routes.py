@@ -58,7 +58,9 @@ def test_balance_br():
     years = [r["market_year"] for r in rows]
     assert years == sorted(years) and years[-1] == 2023
     r22 = next(r for r in rows if r["market_year"] == 2022)
-    assert len(r22) == 20 and r22["production"] == 58100, r22
+    assert len(r22) == 21 and r22["production"] == 58100, r22
+    # issue 16: the market year in the dashboard's spelling beside PSD's integer
+    assert list(r22)[4:6] == ["market_year", "market_year_label"] and r22["market_year_label"] == "2021/22"
     assert abs(r22["production"] - r22["arabica_production"] - r22["robusta_production"] - r22["other_production"]) < 1e-6
     assert r22["release_date"] == "2022-12-20"
     # NULL as null: a country/year where consumption + exports is 0 has no stocks_to_use_pct
@@ -69,6 +71,7 @@ def test_balance_br():
 def test_world_rankings_revisions_releases():
     d, _ = get_json("/api/world")
     assert d["rows"][0]["market_year"] == 1960 and "reporting_countries" in d["rows"][0]
+    assert [r["market_year_label"] for r in d["rows"] if r["market_year"] in (1960, 2000, 2023)] == ["1959/60", "1999/00", "2022/23"]
     d, _ = get_json("/api/rankings")
     assert d["metric"] == "production" and d["year"] == 2023 and len(d["rows"]) == 10
     assert d["rows"][0]["rank"] == 1 and d["rows"][0]["country_code"] == "BR"

@@ -3,28 +3,33 @@
 // balance sheet by market year as a table sortable on every column (sort state in the
 // URL), and a CSV download straight from the API (/api/balance/{cc}?format=csv).
 import { api, csvUrl } from '../api.js';
-import { COLORS, makeChart, qtyAxis, tooltipQty } from '../charts.js';
-import { conv, esc, fmtCompact, fmtMY, fmtPct, fmtQty, UNITS } from '../format.js';
+import { COLORS, makeChart, myLabels, myTitle, qtyAxis, tooltipQty } from '../charts.js';
+import { conv, esc, fmtCompact, fmtDate, fmtMY, fmtPct, fmtQty, myStatus, STU, stuCons, UNITS } from '../format.js';
 
 const COLS = [
   { key: 'market_year', label: 'Market year', kind: 'year' },
   { key: 'production', label: 'Production' },
   { key: 'arabica_production', label: 'Arabica' },
   { key: 'robusta_production', label: 'Robusta' },
+  { key: 'other_production', label: 'Other' },
   { key: 'beginning_stocks', label: 'Beginning stocks' },
   { key: 'imports', label: 'Imports' },
   { key: 'total_supply', label: 'Total supply' },
   { key: 'exports', label: 'Exports' },
   { key: 'domestic_consumption', label: 'Consumption' },
   { key: 'ending_stocks', label: 'Ending stocks' },
-  { key: 'stocks_to_use_pct', label: 'Stocks-to-use', kind: 'pct' },
+  { key: 'stu_cons_pct', label: STU.cons.short, kind: 'pct', title: STU.cons.formula },
+  { key: 'stocks_to_use_pct', label: STU.use.short, kind: 'pct', title: STU.use.formula },
 ];
 const DEFAULT_CC = 'BR';
 let refocusSort = null;
 
 function cell(col, r, units) {
   const v = r[col.key];
-  if (col.kind === 'year') return `<th scope="row">${fmtMY(v)}</th>`;
+  if (col.kind === 'year') {
+    const st = myStatus(v, r.release_date);
+    return `<th scope="row">${fmtMY(v)}${st === 'forecast' ? ' <abbr class="my-status" data-status="forecast" title="USDA forecast in the release of this snapshot">F</abbr>' : ''}</th>`;
+  }
   if (col.kind === 'pct') return `<td>${fmtPct(v)}</td>`;
   return `<td data-col="${col.key}" data-raw="${v ?? ''}">${fmtQty(v, units)}</td>`;
 }
@@ -43,7 +48,7 @@ function sortRows(rows, key, dir) {
 function tableHtml(rows, units, sort, dir, name) {
   const head = COLS.map((c) => {
     const aria = c.key === sort ? (dir === 'asc' ? 'ascending' : 'descending') : 'none';
-    return `<th scope="col" aria-sort="${aria}"><button type="button" data-sort="${c.key}">${esc(c.label)}</button></th>`;
+    return `<th scope="col" aria-sort="${aria}"${c.title ? ` title="${esc(c.title)}"` : ''}><button type="button" data-sort="${c.key}">${esc(c.label)}</button></th>`;
   }).join('');
   const body = sortRows(rows, sort, dir).map((r) => `<tr data-year="${r.market_year}">${COLS.map((c) => cell(c, r, units)).join('')}</tr>`).join('');
   return `<table id="balance-table"><caption>Balance sheet of ${esc(name)} by market year, ${esc(UNITS[units].long)} (select a column heading to sort)</caption>`
@@ -62,7 +67,7 @@ export async function render(ctx) {
   }
   const data = await api.balance(cc);
   if (ctx.stale()) return;
-  const rows = data.rows;
+  const rows = data.rows.map((r) => ({ ...r, stu_cons_pct: stuCons(r) }));
   const name = data.country.country_name;
   const sort = COLS.some((c) => c.key === q.get('sort')) ? q.get('sort') : 'market_year';
   const dir = q.get('dir') === 'asc' ? 'asc' : 'desc';
@@ -89,13 +94,13 @@ export async function render(ctx) {
       <a class="button" id="csv-link" href="${csvUrl(cc)}" download="materia-balance-${esc(cc)}.csv">⬇ Download CSV <span class="muted" style="font-weight:400">(1000 bags)</span></a>
       <a class="button" href="#/revisions/${encodeURIComponent(cc)}${units === 'mt' ? '?units=mt' : ''}">Revisions</a>
     </div>
-    ${cur ? `<h2>Market year ${fmtMY(cur.market_year)}</h2><div class="cards" id="headline">${cards}</div>` : ''}
+    ${cur ? `<h2 id="h-latest">Market year ${fmtMY(cur.market_year)}${myStatus(cur.market_year, cur.release_date) === 'forecast' ? ` <span class="muted" style="font-weight:400">(<span class="my-status" data-status="forecast">USDA forecast</span> in the ${esc(fmtDate(cur.release_date))} release)</span>` : ''}</h2><div class="cards" id="headline">${cards}</div>` : ''}
     <div class="grid">
       <section class="panel" aria-labelledby="h-prod"><h2 id="h-prod">Production by type</h2><div class="chart" id="chart-production"></div></section>
       <section class="panel" aria-labelledby="h-use"><h2 id="h-use">Trade, consumption and stocks</h2><div class="chart" id="chart-use"></div></section>
     </div>
     <section class="panel" aria-labelledby="h-table">
-      <div class="panel-head"><h2 id="h-table">Balance sheet</h2><span class="note">Supply = beginning stocks + production + imports; distribution = exports + consumption + ending stocks.</span></div>
+      <div class="panel-head"><h2 id="h-table">Balance sheet</h2><span class="note">Production = Arabica + Robusta + Other; supply = beginning stocks + production + imports; distribution = exports + consumption + ending stocks. F = USDA forecast (market year not ended at the release). <a href="#/methodology">Methodology</a></span></div>
       <div class="table-wrap" id="table-box">${tableHtml(rows, units, sort, dir, name)}</div>
     </section>`;
   ctx.main.querySelector('#country-select').addEventListener('change', (e) => {
@@ -116,7 +121,9 @@ export async function render(ctx) {
     ctx.main.querySelector(`button[data-sort="${refocusSort}"]`)?.focus();
     refocusSort = null;
   }
-  const labels = rows.map((r) => String(r.market_year));
+  const labels = myLabels(rows.map((r) => r.market_year));
+  const title = myTitle((i) => [rows[i].market_year, rows[i].release_date]);
+  const tip = { ...tooltipQty(units), callbacks: { ...tooltipQty(units).callbacks, title } };
   const s = (k) => rows.map((r) => conv(r[k], units));
   const u = UNITS[units];
   makeChart(ctx.main.querySelector('#chart-production'), `Stacked bar chart of ${name}'s Arabica, Robusta and other production by market year, in ${u.long}`, {
@@ -129,7 +136,7 @@ export async function render(ctx) {
         { label: 'Other', data: s('other_production'), backgroundColor: COLORS.other },
       ],
     },
-    options: { scales: { x: { stacked: true, ticks: { maxTicksLimit: 10 } }, y: { ...qtyAxis(units), stacked: true } }, plugins: { tooltip: tooltipQty(units) } },
+    options: { scales: { x: { stacked: true, ticks: { maxTicksLimit: 10 } }, y: { ...qtyAxis(units), stacked: true } }, plugins: { tooltip: tip } },
   });
   makeChart(ctx.main.querySelector('#chart-use'), `Line chart of ${name}'s exports, imports, consumption and ending stocks by market year, in ${u.long}`, {
     type: 'line',
@@ -142,6 +149,6 @@ export async function render(ctx) {
         { label: 'Ending stocks', data: s('ending_stocks'), borderColor: COLORS.stocks, backgroundColor: COLORS.stocks, borderDash: [5, 3] },
       ].map((d) => ({ ...d, pointRadius: 0, borderWidth: 2, tension: 0.15 })),
     },
-    options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tooltipQty(units) } },
+    options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tip } },
   });
 }

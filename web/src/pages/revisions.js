@@ -6,7 +6,7 @@
 // lists what has been landed.
 import { api } from '../api.js';
 import { makeChart, qtyAxis, tooltipQty } from '../charts.js';
-import { conv, esc, fmtDate, fmtMY, fmtQty, fmtSigned, METRICS, UNITS } from '../format.js';
+import { conv, esc, fmtDate, fmtMY, fmtQty, fmtSigned, METRICS, myStatus, UNITS } from '../format.js';
 
 const ATTRS = ['production', 'arabica_production', 'robusta_production', 'exports', 'imports', 'domestic_consumption', 'ending_stocks', 'beginning_stocks'];
 const RELEASE_COLORS = ['#6b3a17', '#0072b2', '#d55e00', '#009e73', '#cc3d8f', '#8c8c8c'];
@@ -33,15 +33,16 @@ export async function render(ctx) {
     const pct = r.previous_value ? 100 * r.change / r.previous_value : null;
     const cls = r.change > 0 ? 'pos' : r.change < 0 ? 'neg' : '';
     return `<tr><th scope="row">${esc(fmtDate(r.release_date))}</th><td data-raw="${r.value ?? ''}">${fmtQty(r.value, units)}</td>`
-      + `<td>${r.previous_value === null ? '<span class="muted">first estimate</span>' : fmtQty(r.previous_value, units)}</td>`
+      + `<td>${r.previous_value === null ? '<span class="muted" title="The first value this system stored for this key; USDA may have published earlier estimates before it">first stored value</span>' : fmtQty(r.previous_value, units)}</td>`
       + `<td class="${cls}">${r.change === null ? '—' : fmtSigned(r.change, units)}</td>`
-      + `<td class="${cls}">${pct === null ? '—' : `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`}</td></tr>`;
+      + `<td class="${cls}">${pct === null ? '—' : `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`}</td>`
+      + `<td class="my-status" data-status="${myStatus(my, r.release_date) || ''}">${esc(myStatus(my, r.release_date) ? `USDA ${myStatus(my, r.release_date)}` : '—')}</td></tr>`;
   }).join('');
   const single = relDates.length <= 1;
   ctx.main.innerHTML = `
     <h1>Revisions</h1>
     <p class="lede">USDA revises each market year’s estimates in every release until the year is closed.
-      Follow one estimate from its first publication to the latest release.</p>
+      Follow one estimate from the first value stored here to the latest release.</p>
     <div class="controls">
       <label class="field" for="rev-country">Country
         <select id="rev-country">${list.map((c) => `<option value="${esc(c.country_code)}"${c.country_code === cc ? ' selected' : ''}>${esc(c.country_name)}</option>`).join('')}</select></label>
@@ -50,7 +51,7 @@ export async function render(ctx) {
       <label class="field" for="rev-year">Market year
         <select id="rev-year">${years.map((y) => `<option value="${y}"${y === my ? ' selected' : ''}>${fmtMY(y)}</option>`).join('')}</select></label>
     </div>
-    ${single ? `<p class="note" id="single-release" role="status">This snapshot holds ${relDates.length ? `one release (${esc(fmtDate(relDates[0]))})` : 'no release'}: every estimate below is a first estimate. Revisions appear as further USDA releases are landed.</p>` : ''}
+    ${single ? `<p class="note" id="single-release" role="status">This snapshot holds ${relDates.length ? `one release (${esc(fmtDate(relDates[0]))})` : 'no release'}: every value below is the first stored value (the first this system stored, not necessarily USDA’s first estimate). Revisions appear as further USDA releases are landed.</p>` : ''}
     ${rows.length ? `<div class="grid" style="margin-top:12px">
       <section class="panel" aria-labelledby="h-path"><h2 id="h-path">${esc(name)} ${esc(attrLabel.toLowerCase())}, ${fmtMY(my)}: estimate by release</h2>
         <div class="chart" id="chart-path"></div></section>
@@ -58,7 +59,7 @@ export async function render(ctx) {
         <div class="chart" id="chart-vintages"></div></section>
       <section class="panel wide" aria-labelledby="h-tab"><h2 id="h-tab">Releases for ${fmtMY(my)}</h2>
         <div class="table-wrap"><table id="revisions-table"><caption>${esc(attrLabel)} of ${esc(name)} for market year ${fmtMY(my)}, ${esc(u.long)}, newest release first</caption>
-          <thead><tr><th scope="col">Release</th><th scope="col">Estimate</th><th scope="col">Previous</th><th scope="col">Change</th><th scope="col">Change %</th></tr></thead>
+          <thead><tr><th scope="col">Release</th><th scope="col">Value</th><th scope="col">Previous</th><th scope="col">Change</th><th scope="col">Change %</th><th scope="col" title="Forecast while the market year had not ended at the release (October–September coffee year); estimate after">Status</th></tr></thead>
           <tbody>${tableRows}</tbody></table></div></section>
     </div>` : `<p class="empty">No ${esc(attrLabel.toLowerCase())} estimates for ${esc(name)}.</p>`}
     <section class="panel" aria-labelledby="h-rel" style="margin-top:16px"><h2 id="h-rel">Landed releases</h2>
@@ -73,13 +74,13 @@ export async function render(ctx) {
     type: 'line',
     data: {
       labels: path.map((r) => fmtDate(r.release_date)),
-      datasets: [{ label: `${fmtMY(my)} estimate`, data: path.map((r) => conv(r.value, units)), borderColor: '#6b3a17', backgroundColor: '#6b3a17', pointRadius: 5, borderWidth: 2, stepped: false }],
+      datasets: [{ label: path.length === 1 ? `${fmtMY(my)}: first stored value` : `${fmtMY(my)} value by release`, data: path.map((r) => conv(r.value, units)), borderColor: '#6b3a17', backgroundColor: '#6b3a17', pointRadius: 5, borderWidth: 2, stepped: false }],
     },
     options: { scales: { x: { offset: true }, y: qtyAxis(units, { beginAtZero: false, grace: '10%' }) }, plugins: { tooltip: tooltipQty(units) } },
   });
   const recentYears = years.slice(0, 12).reverse();
   const newest = relDates.slice(-RELEASE_COLORS.length);
-  makeChart(ctx.main.querySelector('#chart-vintages'), `Line chart of ${name}'s ${attrLabel} for market years ${recentYears[0]} to ${recentYears[recentYears.length - 1]} as published by the ${newest.length} newest releases, in ${u.long}`, {
+  makeChart(ctx.main.querySelector('#chart-vintages'), `Line chart of ${name}'s ${attrLabel} for market years ${fmtMY(recentYears[0])} to ${fmtMY(recentYears[recentYears.length - 1])} as published by the ${newest.length} newest releases, in ${u.long}`, {
     type: 'line',
     data: {
       labels: recentYears.map(fmtMY),
