@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -115,6 +116,16 @@ enum web_coding web_coding_choose(const char *ae, unsigned available)
         }
     }
     return best_q > 0 ? (enum web_coding)best : WC_IDENTITY;
+}
+
+void web_etag_coded(const char *etag, enum web_coding c, char *out, size_t outlen)
+{
+    size_t n = strlen(etag);
+    if (c == WC_IDENTITY || n < 2 || etag[n - 1] != '"') {
+        snprintf(out, outlen, "%s", etag);
+        return;
+    }
+    snprintf(out, outlen, "%.*s-%s\"", (int)(n - 1), etag, web_coding_name(c));
 }
 
 /* ---- compression ------------------------------------------------------------------------ */

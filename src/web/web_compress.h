@@ -33,6 +33,13 @@ const char *web_coding_name(enum web_coding c);
  * case-insensitive; an element with a malformed q-value is ignored. */
 enum web_coding web_coding_choose(const char *accept_encoding, unsigned available);
 
+/* The entity tag of the `c`-coded form of a representation whose identity form has the
+ * strong tag `etag` ("\"abc\"" → "\"abc-gzip\"", "\"abc-br\""; identity: unchanged).
+ * RFC 9110 §8.8.3: a content-coded response is a different representation, so its strong
+ * validator must differ from the identity one's (a cache may otherwise combine ranges of
+ * both). out needs strlen(etag) + 6 bytes. */
+void web_etag_coded(const char *etag, enum web_coding c, char *out, size_t outlen);
+
 /* Levels: static files are compressed once per file and get the best ratio; API bodies are
  * compressed on every cache miss (a client can cause one per distinct URL), so a fast
  * level. */

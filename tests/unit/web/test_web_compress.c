@@ -92,6 +92,18 @@ static void test_choose_star_and_identity(void **state)
     assert_string_equal(web_coding_name(WC_IDENTITY), "identity");
 }
 
+static void test_etag_coded(void **state)
+{
+    (void)state;
+    char out[64];
+    web_etag_coded("\"abc\"", WC_IDENTITY, out, sizeof out);
+    assert_string_equal(out, "\"abc\"");
+    web_etag_coded("\"abc\"", WC_GZIP, out, sizeof out);
+    assert_string_equal(out, "\"abc-gzip\"");
+    web_etag_coded("\"abc\"", WC_BR, out, sizeof out);
+    assert_string_equal(out, "\"abc-br\"");
+}
+
 static char *sample(size_t n)
 {
     char *s = malloc(n + 1);
@@ -182,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_choose_basics),
         cmocka_unit_test(test_choose_qvalues),
         cmocka_unit_test(test_choose_star_and_identity),
+        cmocka_unit_test(test_etag_coded),
         cmocka_unit_test(test_roundtrips),
         cmocka_unit_test(test_identity_is_not_a_compression),
     };
