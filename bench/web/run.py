@@ -96,9 +96,10 @@ def children(pid):
         return []
 
 
-def wrk(url, duration, conns=64, timeout_s=None):
+def wrk(url, duration, conns=64, timeout_s=None, headers=()):
     """One wrk run (2 threads); req/s, p50/p99 ms, requests, non-2xx and socket errors.
-    wrk gets the hard open-file limit (-c1000 needs more than 1024 descriptors)."""
+    wrk gets the hard open-file limit (-c1000 needs more than 1024 descriptors). headers:
+    "Name: value" strings sent with every request (wrk -H)."""
     import resource
 
     def nofile():
@@ -107,6 +108,8 @@ def wrk(url, duration, conns=64, timeout_s=None):
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", url]
     if timeout_s:
         cmd[4:4] = ["--timeout", f"{timeout_s}s"]
+    for h in headers:
+        cmd[1:1] = ["-H", h]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, preexec_fn=nofile).stdout
 
     def lat(p):
