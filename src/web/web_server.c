@@ -883,6 +883,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         web_accept_close(&srv->acceptor);
         goto fail_watchdog;
     }
+    web_static_warm(&srv->statics, srv->web_dir);
     return 0;
 fail_watchdog:
     web_watchdog_stop();

@@ -5,6 +5,7 @@
  * first request of each file after a start or a rebuild). */
 #include "web/web_static.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -34,7 +35,17 @@ void web_static_init(struct web_static *ws, void (*add_headers)(struct MHD_Respo
     web_cache_init(&ws->files, 4096, WEB_STATIC_BUDGET, file_free);
 }
 
-void web_static_free(struct web_static *ws) { web_cache_free(&ws->files); }
+void web_static_free(struct web_static *ws)
+{
+    if (ws->warming) {
+        atomic_store(&ws->stop, true);
+        pthread_join(ws->warmer, NULL);
+        ws->warming = false;
+    }
+    free(ws->warm_dir);
+    ws->warm_dir = NULL;
+    web_cache_free(&ws->files);
+}
 
 bool web_static_compressible(const char *rel)
 {
@@ -202,4 +213,49 @@ int web_static_get(struct web_static *ws, const char *dir, const char *rel,
     *fd = f;
     sb_free(&key);
     return 1;
+}
+
+/* ---- warming ---------------------------------------------------------------------------- */
+
+/* Every regular file under dir/rel (rel "" at the top), depth-first, names as the router
+ * accepts them (no hidden files); at most 8 levels. */
+static void warm_tree(struct web_static *ws, const char *rel, int depth)
+{
+    if (depth > 8 || atomic_load(&ws->stop)) return;
+    char *path = rel[0] ? xasprintf("%s/%s", ws->warm_dir, rel) : xstrdup(ws->warm_dir);
+    DIR *d = opendir(path);
+    free(path);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) && !atomic_load(&ws->stop)) {
+        if (e->d_name[0] == '.') continue;
+        char *sub = rel[0] ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+        if (strlen(sub) < WEB_KEY_MAX) {
+            if (e->d_type == DT_DIR) {
+                warm_tree(ws, sub, depth + 1);
+            } else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) {
+                const struct web_static_file *f;
+                int fd;
+                char etag[64];
+                struct mt_err err = MT_ERR_INIT;
+                if (web_static_get(ws, ws->warm_dir, sub, &f, &fd, etag, sizeof etag, &err) == 1) close(fd);
+            }
+        }
+        free(sub);
+    }
+    closedir(d);
+}
+
+static void *warm_main(void *arg)
+{
+    warm_tree(arg, "", 0);
+    return NULL;
+}
+
+void web_static_warm(struct web_static *ws, const char *dir)
+{
+    if (ws->warming) return;
+    ws->warm_dir = xstrdup(dir);
+    atomic_store(&ws->stop, false);
+    ws->warming = pthread_create(&ws->warmer, NULL, warm_main, ws) == 0;
 }

@@ -18,6 +18,8 @@
 #ifndef MATERIA_WEB_STATIC_H
 #define MATERIA_WEB_STATIC_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -41,11 +43,21 @@ struct web_static_file {
 
 struct web_static {
     struct web_cache files; /* "path\nstat key" -> struct web_static_file */
+    pthread_t warmer;       /* web_static_warm's thread */
+    bool warming;           /* warmer started (joined by web_static_free) */
+    atomic_bool stop;       /* asks the warmer to finish early */
+    char *warm_dir;
 };
 
 /* add_headers: called on every response built (the server's security headers). */
 void web_static_init(struct web_static *ws, void (*add_headers)(struct MHD_Response *));
+/* Stops the warmer (after the file it is on) and frees every entry. */
 void web_static_free(struct web_static *ws);
+/* Compresses every file under dir in a background thread, so that the first visitor after
+ * a start does not wait for brotli's best level (about a second for the chart library on
+ * this machine) and no worker thread is tied up doing it. Files added later are compressed
+ * on their first request, as always. */
+void web_static_warm(struct web_static *ws, const char *dir);
 
 /* The file rel (a validated relative path, web_route.h) under dir: *out points at the
  * cached version, valid until web_static_free. Returns 0, 404 (no such regular file), or
