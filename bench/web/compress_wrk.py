@@ -10,7 +10,10 @@ Rounds alternate server by server within each coding, so a drift of the machine'
 lands on both alike; the table shows each server's median run by req/s and the 1-minute
 load average around each run.
 
-  python3 bench/web/compress_wrk.py [--bin build/release/materia] [--duration 10] [--rounds 3] [-c 64]
+  python3 bench/web/compress_wrk.py [--bin build/release/materia] [--before OLD_BIN] [--duration 10]
+                                    [--rounds 3] [-c 64]
+--before adds a materia without compression (e.g. main before issue 16) to the identity
+row, in the same alternation: what the change costs an identity answer.
 Needs: wrk, nginx (nginx-light), a release build (built when missing).
 """
 import argparse
@@ -38,6 +41,7 @@ def fetch(port, ae):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", help="materia binary (default build/release/materia)")
+    ap.add_argument("--before", help="an older materia binary, measured on identity too")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("-c", "--conns", type=int, default=64)
@@ -50,10 +54,16 @@ def main():
     try:
         serving = webbench.make_fixture(binp, work)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASAN", "LSAN", "UBSAN", "MATERIA_"))}
-        env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=work)
+        empty = os.path.join(work, "webdir")  # no dashboard files: serve compresses what it finds there at start
+        os.makedirs(empty, exist_ok=True)
+        env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=empty)
         procs["materia"] = (subprocess.Popen([binp, "serve", "--addr", "127.0.0.1:18101"], env=env, cwd=work,
                                              stdout=devnull, stderr=devnull), 18101)
         webbench.wait_http(f"http://127.0.0.1:18101{ROUTE}")
+        if a.before:
+            procs["before"] = (subprocess.Popen([os.path.abspath(a.before), "serve", "--addr", "127.0.0.1:18103"],
+                                                env=env, cwd=work, stdout=devnull, stderr=devnull), 18103)
+            webbench.wait_http(f"http://127.0.0.1:18103{ROUTE}")
         static = os.path.join(work, "static")
         os.makedirs(static)
         locs = []
@@ -92,10 +102,12 @@ http {{
         before = webbench.wait_http("http://127.0.0.1:18101/metrics").decode()
         rows = []
         for name, ae in CODINGS:
-            runs = {"materia": [], "nginx": []}
+            runs = {s: [] for s in procs if s != "before" or ae is None}
             hdr = [f"Accept-Encoding: {ae}"] if ae else ["Accept-Encoding: identity"]
             for _ in range(a.rounds):
                 for srv, (p, port) in procs.items():
+                    if srv not in runs:
+                        continue
                     url = f"http://127.0.0.1:{port}{ROUTE}" if srv == "materia" else f"http://127.0.0.1:{port}/{name}{ROUTE}"
                     l0 = os.getloadavg()[0]
                     r = webbench.wrk(url, a.duration, conns=a.conns, headers=hdr)
@@ -120,6 +132,10 @@ http {{
             m, n = med["materia"], med["nginx"]
             print(f"| {name} | {size} | {m['rps']:.0f} | {n['rps']:.0f} | {m['rps'] / n['rps']:.2f} | {m['p99']:.2f} | "
                   f"{n['p99']:.2f} | {m['load']:.1f}/{n['load']:.1f} |")
+            if "before" in med:
+                b = med["before"]
+                print(f"| {name}, materia before | {size} | {b['rps']:.0f} | {n['rps']:.0f} | {b['rps'] / n['rps']:.2f} | "
+                      f"{b['p99']:.2f} | {n['p99']:.2f} | {b['load']:.1f}/{n['load']:.1f} |")
     finally:
         for p, _ in procs.values():
             p.send_signal(signal.SIGTERM)

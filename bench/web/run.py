@@ -139,7 +139,9 @@ def main():
     procs = {}
     try:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(("ASAN", "LSAN", "UBSAN"))}
-        base_env.update(SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2", MATERIA_WEB_DIR=work)
+        webdir = os.path.join(work, "webdir")  # empty: serve compresses the files it finds there at start
+        os.makedirs(webdir, exist_ok=True)
+        base_env.update(SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2", MATERIA_WEB_DIR=webdir)
         devnull = open(os.devnull, "w")
         for name, port, cache in [("materia (cache on)", 18080, "on"), ("materia (cache off)", 18081, "off")]:
             env = dict(base_env, MATERIA_CACHE=cache)

@@ -217,9 +217,15 @@ int web_static_get(struct web_static *ws, const char *dir, const char *rel,
 
 /* ---- warming ---------------------------------------------------------------------------- */
 
-/* Every regular file under dir/rel (rel "" at the top), depth-first, names as the router
- * accepts them (no hidden files); at most 8 levels. */
-static void warm_tree(struct web_static *ws, const char *rel, int depth)
+#define WARM_MAX_FILES 2048
+#define WARM_MAX_BYTES (32u << 20)
+
+/* Every compressible regular file under dir/rel (rel "" at the top), depth-first, names as
+ * the router accepts them (no hidden files); at most 8 levels, WARM_MAX_FILES files and
+ * WARM_MAX_BYTES bytes read (a MATERIA_WEB_DIR pointed at the wrong folder costs a bounded
+ * amount of work; the rest is done on request). Other files (images) wait for a request:
+ * they are sent as they are anyway. */
+static void warm_tree(struct web_static *ws, const char *rel, int depth, size_t *files, size_t *bytes)
 {
     if (depth > 8 || atomic_load(&ws->stop)) return;
     char *path = rel[0] ? xasprintf("%s/%s", ws->warm_dir, rel) : xstrdup(ws->warm_dir);
@@ -227,18 +233,23 @@ static void warm_tree(struct web_static *ws, const char *rel, int depth)
     free(path);
     if (!d) return;
     struct dirent *e;
-    while ((e = readdir(d)) && !atomic_load(&ws->stop)) {
+    while ((e = readdir(d)) && !atomic_load(&ws->stop) && *files < WARM_MAX_FILES && *bytes < WARM_MAX_BYTES) {
         if (e->d_name[0] == '.') continue;
         char *sub = rel[0] ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
         if (strlen(sub) < WEB_KEY_MAX) {
             if (e->d_type == DT_DIR) {
-                warm_tree(ws, sub, depth + 1);
-            } else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) {
+                warm_tree(ws, sub, depth + 1, files, bytes);
+            } else if ((e->d_type == DT_REG || e->d_type == DT_UNKNOWN) && web_static_compressible(sub)) {
                 const struct web_static_file *f;
                 int fd;
                 char etag[64];
                 struct mt_err err = MT_ERR_INIT;
-                if (web_static_get(ws, ws->warm_dir, sub, &f, &fd, etag, sizeof etag, &err) == 1) close(fd);
+                int st = web_static_get(ws, ws->warm_dir, sub, &f, &fd, etag, sizeof etag, &err);
+                if (st == 1) close(fd);
+                if (st == 0) {
+                    (*files)++;
+                    *bytes += f->len[WC_IDENTITY];
+                }
             }
         }
         free(sub);
@@ -248,7 +259,8 @@ static void warm_tree(struct web_static *ws, const char *rel, int depth)
 
 static void *warm_main(void *arg)
 {
-    warm_tree(arg, "", 0);
+    size_t files = 0, bytes = 0;
+    warm_tree(arg, "", 0, &files, &bytes);
     return NULL;
 }
 
