@@ -57,7 +57,9 @@ def main():
     devnull = open(os.devnull, "w")
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASAN", "LSAN", "UBSAN", "MATERIA_"))}
-        env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=work)
+        empty = os.path.join(work, "webdir")  # no dashboard files: serve compresses what it finds there at start
+        os.makedirs(empty, exist_ok=True)
+        env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=empty)
         for name, binp, port in [("materia before", before, 18090), ("materia after", after, 18091)]:
             procs[name] = (subprocess.Popen([binp, "serve", "--addr", f"127.0.0.1:{port}"], env=env, cwd=work,
                                             stdout=devnull, stderr=devnull, preexec_fn=raise_nofile), port)

@@ -99,7 +99,7 @@ def children(pid):
 def wrk(url, duration, conns=64, timeout_s=None, headers=None):
     """One wrk run (2 threads); req/s, p50/p99 ms, requests, non-2xx and socket errors.
     wrk gets the hard open-file limit (-c1000 needs more than 1024 descriptors). headers:
-    extra request headers ("Name: value")."""
+    "Name: value" strings sent with every request (wrk -H)."""
     import resource
 
     def nofile():
@@ -108,8 +108,8 @@ def wrk(url, duration, conns=64, timeout_s=None, headers=None):
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", url]
     if timeout_s:
         cmd[4:4] = ["--timeout", f"{timeout_s}s"]
-    for h in headers or []:
-        cmd[4:4] = ["-H", h]
+    for h in headers or ():
+        cmd[1:1] = ["-H", h]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, preexec_fn=nofile).stdout
 
     def lat(p):
@@ -139,7 +139,9 @@ def main():
     procs = {}
     try:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(("ASAN", "LSAN", "UBSAN"))}
-        base_env.update(SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2", MATERIA_WEB_DIR=work,
+        webdir = os.path.join(work, "webdir")  # empty: serve compresses the files it finds there at start
+        os.makedirs(webdir, exist_ok=True)
+        base_env.update(SERVING_DUCKDB_PATH=serving, MATERIA_HTTP_THREADS="2", MATERIA_WEB_DIR=webdir,
                         API_RATE_ANON_PER_MIN="100000000")  # the limiter is on, at its maximum
         devnull = open(os.devnull, "w")
         for name, port, cache in [("materia (cache on)", 18080, "on"), ("materia (cache off)", 18081, "off")]:

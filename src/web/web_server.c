@@ -40,6 +40,7 @@
 #include "web/web_account.h"
 #include "web/web_alerts.h"
 #include "web/web_api.h"
+#include "web/web_compress.h"
 #include "web/web_guard.h"
 #include "web/web_keys.h"
 #include "web/web_metrics.h"
@@ -67,18 +68,22 @@ struct req {
 
 static atomic_ullong next_request_id;
 
-/* A cached response: the shared MHD_Response (headers included), its body size and its
- * ETag (so a cache hit computes no hash). */
+/* A cached response: one shared MHD_Response (headers included) per content coding, each
+ * with its body size and ETag, so a cache hit computes no hash and compresses nothing. The
+ * coded forms are made once, when the entry is built (web_compress.h); a coding whose form
+ * would not be smaller is not offered (resp NULL). */
 struct cached {
-    struct MHD_Response *resp;
-    size_t bytes;
-    char etag[48];
+    struct MHD_Response *resp[WC__COUNT];
+    size_t bytes[WC__COUNT];
+    char etag[WC__COUNT][48];
+    unsigned available;
 };
 
 static void cached_free(void *v)
 {
     struct cached *c = v;
-    MHD_destroy_response(c->resp);
+    for (int i = 0; i < WC__COUNT; i++)
+        if (c->resp[i]) MHD_destroy_response(c->resp[i]);
     free(c);
 }
 
@@ -213,6 +218,8 @@ static enum MHD_Result refuse_framing(struct MHD_Connection *c, struct req *rq, 
     return send_error(c, rq, status, message, "");
 }
 
+/* A 304. It carries what the 200 would have (RFC 9110 §15.4.5): ETag, Cache-Control and —
+ * every answer that varies by coding does — Vary. */
 static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *rq,
                                          const char *etag, const char *cache_control)
 {
@@ -221,6 +228,7 @@ static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *r
     add_security_headers(resp);
     MHD_add_response_header(resp, "ETag", etag);
     MHD_add_response_header(resp, "Cache-Control", cache_control);
+    MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     add_snapshot_header(resp, rq);
     enum MHD_Result r = queue(c, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
     MHD_destroy_response(resp);
@@ -292,38 +300,60 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
                "# HELP materia_access_log_lines_skipped_total Access-log lines left out by "
                "MATERIA_ACCESS_LOG / MATERIA_ACCESS_LOG_SAMPLE.\n"
                "# TYPE materia_access_log_lines_skipped_total counter\n"
-               "materia_access_log_lines_skipped_total %llu\n",
+               "materia_access_log_lines_skipped_total %llu\n"
+               "# HELP materia_http_compressions_total Bodies compressed (static files once per "
+               "version, API answers once per snapshot and URL with the cache on; a cached hit "
+               "compresses nothing).\n"
+               "# TYPE materia_http_compressions_total counter\n"
+               "materia_http_compressions_total{coding=\"gzip\"} %llu\n"
+               "materia_http_compressions_total{coding=\"br\"} %llu\n"
+               "# HELP materia_http_compressed_input_bytes_total Bytes fed to the compressors.\n"
+               "# TYPE materia_http_compressed_input_bytes_total counter\n"
+               "materia_http_compressed_input_bytes_total{coding=\"gzip\"} %llu\n"
+               "materia_http_compressed_input_bytes_total{coding=\"br\"} %llu\n",
                web_guard_open(&srv->guard), atomic_load(&srv->guard.reaped_deadline),
                atomic_load(&srv->guard.reaped_pressure), atomic_load(&srv->acceptor.accepted),
                atomic_load(&srv->acceptor.refused), log_dropped(),
-               atomic_load(&srv->access_skipped));
+               atomic_load(&srv->access_skipped), atomic_load(&web_compress_count[WC_GZIP]),
+               atomic_load(&web_compress_count[WC_BR]), atomic_load(&web_compress_bytes_in[WC_GZIP]),
+               atomic_load(&web_compress_bytes_in[WC_BR]));
     return send_body(c, rq, 200, &sb, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 
+static const char *accept_encoding(struct MHD_Connection *c)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+}
+
+/* A dashboard file: from memory, in the coding Accept-Encoding picks (web_static.h). */
 static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connection *c,
                                      struct req *rq, const struct web_route *rt)
 {
-    char *path = xasprintf("%s/%s", srv->web_dir, rt->static_path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0) close(fd);
-        return send_error(c, rq, 404, "not found", "");
-    }
-    /* Hashed build outputs under assets/ never change: cache for a year. Anything else
-     * (index.html above all) is revalidated on every use. */
-    bool immutable = !strncmp(rt->static_path, "assets/", 7);
-    const char *cc = immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    const struct web_static_file *f;
+    int fd;
     char etag[64];
-    snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
-             (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec);
+    struct mt_err err = MT_ERR_INIT;
+    int st = web_static_get(&srv->statics, srv->web_dir, rt->static_path, &f, &fd, etag, sizeof etag, &err);
+    if (st == 404) return send_error(c, rq, 404, "not found", "");
+    if (st < 0) return send_error_detail(c, rq, 500, "cannot send the file", "", err.msg);
+    const char *cc = web_static_cache_control(rt->static_path);
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (st == 0) {
+        enum web_coding coding = web_coding_choose(accept_encoding(c), f->available);
+        if (web_etag_matches(inm, f->etag[coding])) return send_not_modified(c, rq, f->etag[coding], cc);
+        return queue(c, rq, 200, f->resp[coding], f->len[coding]);
+    }
+    /* Not kept in memory (too large, or the budget is spent): from disk, as it is. */
     if (web_etag_matches(inm, etag)) {
         close(fd);
         return send_not_modified(c, rq, etag, cc);
     }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    struct stat sst;
+    if (fstat(fd, &sst) < 0) {
+        close(fd);
+        return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sst.st_size, fd);
     if (!resp) {
         close(fd);
         return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
@@ -332,10 +362,54 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
     MHD_add_response_header(resp, "Content-Type", web_content_type(rt->static_path));
     MHD_add_response_header(resp, "Cache-Control", cc);
     MHD_add_response_header(resp, "ETag", etag);
-    add_snapshot_header(resp, rq);
-    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)st.st_size);
+    MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)sst.st_size);
     MHD_destroy_response(resp);
     return r;
+}
+
+/* Adds the headers every form of a data answer carries. */
+static void add_data_headers(struct MHD_Response *resp, struct req *rq, const struct web_route *rt,
+                             const char *etag, enum web_coding coding)
+{
+    if (rt->format == WF_CSV) {
+        char disp[96];
+        MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
+        char suffix[16] = ""; /* the country, or the COT index window */
+        if (rt->country[0]) snprintf(suffix, sizeof suffix, "-%s", rt->country);
+        else if (rt->id == WR_COT_INDEX) snprintf(suffix, sizeof suffix, "-%dw", rt->window);
+        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s.csv\"",
+                 web_route_name(rt->id), suffix);
+        MHD_add_response_header(resp, "Content-Disposition", disp);
+    } else {
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+    }
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+    if (coding != WC_IDENTITY) MHD_add_response_header(resp, "Content-Encoding", web_coding_name(coding));
+    add_snapshot_header(resp, rq);
+}
+
+/* The `coding` form of body (not taken over) as a response with its headers, or NULL when
+ * it would not be smaller than the body or cannot be made (the identity form is sent). */
+static struct MHD_Response *coded_response(struct req *rq, const struct web_route *rt,
+                                           const strbuf *body, enum web_coding coding,
+                                           const char *etag, size_t *len)
+{
+    if (body->len < 256) return NULL; /* a header's worth: not worth a coding */
+    strbuf z;
+    sb_init(&z);
+    struct mt_err err = MT_ERR_INIT;
+    if (web_compress(coding, WCL_FAST, body->buf, body->len, &z, &err) < 0 || z.len >= body->len) {
+        if (err.msg[0]) log_warn("serve: request %llx: %s", rq->id, err.msg);
+        sb_free(&z);
+        return NULL;
+    }
+    *len = z.len; /* before sb_detach, which zeroes it */
+    struct MHD_Response *resp = response_owning(*len, sb_detach(&z));
+    if (resp) add_data_headers(resp, rq, rt, etag, coding);
+    return resp;
 }
 
 static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection *c,
@@ -353,19 +427,25 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         return r;
     }
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    const char *ae = accept_encoding(c);
     if (srv->cache) {
         struct cached *hit = web_cache_get(&s->cache, rt->key);
-        if (hit && web_etag_matches(inm, hit->etag))
-            return send_not_modified(c, rq, hit->etag, "no-cache");
         if (hit) {
+            enum web_coding k = web_coding_choose(ae, hit->available);
+            if (web_etag_matches(inm, hit->etag[k])) return send_not_modified(c, rq, hit->etag[k], "no-cache");
             rq->cache_hit = 1;
-            return queue(c, rq, 200, hit->resp, hit->bytes);
+            return queue(c, rq, 200, hit->resp[k], hit->bytes[k]);
         }
         rq->cache_hit = 0;
     }
-    char etag[48];
-    web_etag(s->snapshot_id, rt->key, etag, sizeof etag);
-    if (web_etag_matches(inm, etag)) return send_not_modified(c, rq, etag, "no-cache");
+    /* The ETag of each form: the identity one names the snapshot and the canonical URL;
+     * coded forms append their coding (web_etag_coded: strong validators, distinct per
+     * representation as RFC 9110 §8.8.3 requires). */
+    char etag[WC__COUNT][48];
+    web_etag(s->snapshot_id, rt->key, etag[WC_IDENTITY], sizeof etag[WC_IDENTITY]);
+    for (int k = WC_GZIP; k <= WC_BR; k++) web_etag_coded(etag[WC_IDENTITY], (enum web_coding)k, etag[k], sizeof etag[k]);
+    enum web_coding want = web_coding_choose(ae, WC_ALL);
+    if (web_etag_matches(inm, etag[want])) return send_not_modified(c, rq, etag[want], "no-cache");
     strbuf body;
     sb_init(&body);
     struct web_error e = {0};
@@ -379,35 +459,40 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         return send_error(c, rq, status, e.message, e.parameter);
     }
     if (rt->format == WF_JSON) sb_append_char(&body, '\n');
+    /* Cache on: every form now, once for this snapshot and URL. Cache off: the asked-for
+     * coding only (each request pays for its own). */
+    struct cached cv = {0};
+    for (int k = WC_GZIP; k <= WC_BR; k++) {
+        if (!srv->cache && k != (int)want) continue;
+        cv.resp[k] = coded_response(rq, rt, &body, (enum web_coding)k, etag[k], &cv.bytes[k]);
+        if (cv.resp[k]) cv.available |= WC_MASK(k);
+    }
     size_t len = body.len;
-    struct MHD_Response *resp = response_owning(len, sb_detach(&body));
-    if (!resp) return MHD_NO;
-    if (rt->format == WF_CSV) {
-        char disp[96];
-        MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
-        char suffix[16] = ""; /* the country, or the COT index window */
-        if (rt->country[0]) snprintf(suffix, sizeof suffix, "-%s", rt->country);
-        else if (rt->id == WR_COT_INDEX) snprintf(suffix, sizeof suffix, "-%dw", rt->window);
-        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s.csv\"",
-                 web_route_name(rt->id), suffix);
-        MHD_add_response_header(resp, "Content-Disposition", disp);
-    } else {
-        MHD_add_response_header(resp, "Content-Type", "application/json");
+    cv.bytes[WC_IDENTITY] = len;
+    size_t total = len + cv.bytes[WC_GZIP] + cv.bytes[WC_BR];
+    cv.resp[WC_IDENTITY] = response_owning(len, sb_detach(&body));
+    if (!cv.resp[WC_IDENTITY]) {
+        for (int i = WC_GZIP; i <= WC_BR; i++)
+            if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
+        return MHD_NO;
     }
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "ETag", etag);
-    add_snapshot_header(resp, rq);
+    add_data_headers(cv.resp[WC_IDENTITY], rq, rt, etag[WC_IDENTITY], WC_IDENTITY);
+    cv.available |= WC_MASK(WC_IDENTITY);
+    for (int k = 0; k < WC__COUNT; k++) snprintf(cv.etag[k], sizeof cv.etag[k], "%s", etag[k]);
+    enum web_coding k = web_coding_choose(ae, cv.available);
     if (srv->cache) {
-        struct cached *cv = xmalloc(sizeof *cv);
-        cv->resp = resp;
-        cv->bytes = len;
-        snprintf(cv->etag, sizeof cv->etag, "%s", etag);
-        struct cached *in = web_cache_put(&s->cache, rt->key, cv, len);
-        if (in) return queue(c, rq, 200, in->resp, in->bytes); /* the cache owns it now */
-        free(cv);
+        struct cached *heap = xmalloc(sizeof *heap);
+        *heap = cv;
+        struct cached *in = web_cache_put(&s->cache, rt->key, heap, total);
+        if (in) { /* the cache owns it now (or another thread's equal entry) */
+            k = web_coding_choose(ae, in->available);
+            return queue(c, rq, 200, in->resp[k], in->bytes[k]);
+        }
+        free(heap);
     }
-    enum MHD_Result r = queue(c, rq, 200, resp, len);
-    MHD_destroy_response(resp);
+    enum MHD_Result r = queue(c, rq, 200, cv.resp[k], cv.bytes[k]);
+    for (int i = 0; i < WC__COUNT; i++)
+        if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
     return r;
 }
 
@@ -732,7 +817,9 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         return -1;
     }
     web_snapshot_set_cache_free(cached_free);
+    web_static_init(&srv->statics, add_security_headers);
     if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err) < 0) {
+        web_static_free(&srv->statics);
         free(srv->web_dir);
         srv->web_dir = NULL;
         return -1;
@@ -807,6 +894,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         web_accept_close(&srv->acceptor);
         goto fail_watchdog;
     }
+    web_static_warm(&srv->statics, srv->web_dir);
     return 0;
 fail_watchdog:
     web_watchdog_stop();
@@ -814,6 +902,7 @@ fail_guard:
     web_guard_stop(&srv->guard);
 fail:
     web_reader_free(&srv->reader);
+    web_static_free(&srv->statics);
     free(srv->web_dir);
     srv->web_dir = NULL;
     return -1;
@@ -843,6 +932,7 @@ void web_server_stop(struct web_server *srv)
     web_guard_stop(&srv->guard);
     web_watchdog_stop();
     web_reader_free(&srv->reader);
+    web_static_free(&srv->statics); /* after the daemon: no connection holds a response now */
     free(srv->web_dir);
     srv->web_dir = NULL;
 }

@@ -18,6 +18,7 @@
 #include "web/web_guard.h"
 #include "util/err.h"
 #include "web/web_snapshot.h"
+#include "web/web_static.h"
 
 #define WEB_MAX_PROXIES 8       /* MATERIA_TRUSTED_PROXIES entries */
 
@@ -45,6 +46,7 @@ struct web_server {
     struct web_reader reader;
     struct web_guard guard;
     char *web_dir;
+    struct web_static statics; /* the static files, compressed once (web_static.h) */
     enum access_log_mode access_log;
     int access_sample;
     atomic_ullong access_seq;     /* successful requests seen by the sampler */

@@ -1,0 +1,104 @@
+"""web/build.mjs (issue 16): content-hashed asset names. Builds a copy of web/ (src/ and
+build.mjs, the real node_modules linked) in a scratch directory and checks that
+index.html names only files the build wrote, each under assets/ (what `materia serve`
+caches as immutable); our files sit in one directory named by the hash of their contents,
+vendor files carry their own content hash; the vendor reference inside map.js is rewritten;
+the manifest lists every asset; every module app.js imports statically is modulepreloaded;
+and a change to one of our files renames our directory while the vendor names stay."""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from harness import SRC, Scratch, main
+
+S = Scratch("web-build")
+WEB = os.path.join(S.dir, "web")
+
+
+def build():
+    p = subprocess.run(["node", "build.mjs"], cwd=WEB, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    dist = os.path.join(WEB, "dist")
+    with open(os.path.join(dist, "index.html")) as f:
+        html = f.read()
+    with open(os.path.join(dist, "manifest.json")) as f:
+        manifest = json.load(f)
+    return dist, html, manifest
+
+
+def setup():
+    os.makedirs(WEB)
+    shutil.copytree(os.path.join(SRC, "web", "src"), os.path.join(WEB, "src"))
+    shutil.copy(os.path.join(SRC, "web", "build.mjs"), WEB)
+    shutil.copy(os.path.join(SRC, "web", "package.json"), WEB)
+    os.symlink(os.path.realpath(os.path.join(SRC, "web", "node_modules")), os.path.join(WEB, "node_modules"))
+
+
+def refs(html):
+    return re.findall(r'(?:src|href)="([^"#:]+)"', html)
+
+
+def test_hashed_names():
+    dist, html, manifest = build()
+    r = refs(html)
+    local = [x for x in r if x != "api"]  # the footer's link to the API page
+    assert len(local) >= 8, r
+    ourdir = None
+    for ref in local:
+        assert ref.startswith("assets/"), f"{ref}: not under assets/ (would not be cached)"
+        assert os.path.isfile(os.path.join(dist, ref)), f"{ref}: named by index.html, not built"
+        m = re.match(r"assets/vendor/.+\.([0-9a-f]{12})\.(js|json)$", ref)
+        if m:
+            with open(os.path.join(dist, ref), "rb") as f:
+                assert hashlib.sha256(f.read()).hexdigest()[:12] == m.group(1), ref
+        else:
+            d = re.match(r"(assets/[0-9a-f]{12})/", ref)
+            assert d, ref
+            assert ourdir in (None, d.group(1)), (ourdir, ref)
+            ourdir = d.group(1)
+    # the module graph is preloaded: every page module, format.js, api.js
+    pre = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    for mod in ("format.js", "api.js", "pages/home.js", "pages/country.js"):
+        assert f"{ourdir}/{mod}" in pre, (mod, pre)
+    assert f'<script type="module" src="{ourdir}/app.js">' in html
+    # the map's fetch names the hashed atlas
+    with open(os.path.join(dist, ourdir, "map.js")) as f:
+        mapjs = f.read()
+    atlas = manifest["vendor"]["vendor/countries-110m.json"]["path"]
+    assert f"'{atlas}'" in mapjs and "'vendor/" not in mapjs, atlas
+    assert manifest["vendor"]["vendor/chart.umd.min.js"]["package"].startswith("chart.js@")
+    assert manifest["assets"]["app.js"] == f"{ourdir}/app.js"
+    for p in list(manifest["assets"].values()) + [v["path"] for v in manifest["vendor"].values()]:
+        assert os.path.isfile(os.path.join(dist, p)), p
+    # nothing but index.html, the manifest and the licences outside assets/
+    for d, _, files in os.walk(dist):
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), dist)
+            assert rel.startswith("assets/") or rel in ("index.html", "manifest.json") or \
+                re.match(r"vendor/[\w.-]+\.LICENSE\.txt$", rel), rel
+
+
+def test_change_renames_our_directory_only():
+    _, html1, m1 = build()
+    with open(os.path.join(WEB, "src", "format.js"), "a") as f:
+        f.write("\n// a change\n")
+    _, html2, m2 = build()
+    assert m1["assets"]["app.js"] != m2["assets"]["app.js"], "our directory must change"
+    assert m1["vendor"] == m2["vendor"], "vendor names must not change"
+    _, html3, m3 = build()
+    assert html2 == html3 and m2 == m3, "the build is deterministic"
+
+
+def test_unknown_vendor_reference_fails():
+    with open(os.path.join(WEB, "src", "map.js"), "a") as f:
+        f.write("\nexport const x = 'vendor/nope.js';\n")
+    p = subprocess.run(["node", "build.mjs"], cwd=WEB, capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0 and "vendor/nope.js" in p.stderr, p.stderr
+
+
+if __name__ == "__main__":
+    setup()
+    main([test_hashed_names, test_change_renames_our_directory_only, test_unknown_vendor_reference_fails])
