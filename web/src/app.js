@@ -12,6 +12,7 @@ import * as home from './pages/home.js';
 import * as rankings from './pages/rankings.js';
 import * as country from './pages/country.js';
 import * as countries from './pages/countries.js';
+import * as compare from './pages/compare.js';
 import * as revisions from './pages/revisions.js';
 import * as positioning from './pages/positioning.js';
 import * as signin from './pages/signin.js';
@@ -23,8 +24,8 @@ const CODE_ROUTES = new Set(['country', 'revisions']);
 let countryRows = null; // /api/countries' rows once loaded (links are made unambiguous with them)
 const loadCountries = () => api.countries().then((c) => { countryRows = c.rows; return c.rows; });
 
-const ROUTES = { '': home, rankings, countries, country, revisions, positioning, signin, settings };
-const TITLES = { '': 'Overview', rankings: 'Rankings', countries: 'Countries', country: 'Country', revisions: 'Revisions', positioning: 'Positioning',
+const ROUTES = { '': home, rankings, countries, country, compare, revisions, positioning, signin, settings };
+const TITLES = { '': 'Overview', rankings: 'Rankings', countries: 'Countries', country: 'Country', compare: 'Compare', revisions: 'Revisions', positioning: 'Positioning',
   signin: 'Sign in', settings: 'Settings' };
 
 export function parseHash(hash = location.hash) {
