@@ -140,6 +140,22 @@ test('country codes and the country index', { timeout: 600_000 }, async (t) => {
       });
     }
 
+    await t.test('phone: the nav is one row (it scrolls sideways), every link reachable', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const [hash, ready] of [['#/', 'home'], ['#/positioning', 'positioning']]) {
+        await openView(page, base, hash, ready);
+        const tops = await page.locator('.nav li').evaluateAll((lis) => lis.map((li) => Math.round(li.getBoundingClientRect().top)));
+        assert.equal(new Set(tops).size, 1, `nav rows at ${tops.join(', ')}`);
+        const cur = await page.locator('.nav a[aria-current="page"]').boundingBox();
+        assert.ok(cur && cur.x >= 0 && cur.x + cur.width <= 390, `${ready}: the current link is in view`);
+        const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
+        assert.ok(sw <= iw, `page is ${sw}px wide in ${iw}px`);
+        await shot(page, `explore-nav-phone-${ready}`);
+      }
+      await page.click('.nav a[data-route="countries"]');
+      await waitReady(page, 'countries');
+    });
+
     await t.test('no console errors, failed requests or outside requests', () => {
       assert.deepEqual(watch.problems(), []);
     });
