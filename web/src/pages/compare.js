@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { makeChart, qtyAxis } from '../charts.js';
 import { resolveCode } from '../codes.js';
+import { addExports } from '../export.js';
 import { conv, esc, fmtMY, fmtPct, METRICS, UNITS } from '../format.js';
 
 export const COMPARE_METRICS = ['production', 'arabica_production', 'robusta_production', 'other_production', 'exports', 'imports',
@@ -50,7 +51,7 @@ export async function render(ctx) {
       + ` <button type="button" data-remove="${esc(r.country_code)}" aria-label="Remove ${esc(r.country_name)}">×</button></li>`).join('')}</ul>
     <section class="panel" aria-labelledby="h-cmp">
       <h2 id="h-cmp">${esc(LABEL[metric])}${isPct ? '' : ` <span class="muted" style="font-weight:400">(${esc(u.short)})</span>`}</h2>
-      ${picked.length ? '<div class="chart tall" id="chart-compare"></div>' : '<p class="empty">Add a country to draw the chart.</p>'}
+      ${picked.length ? `<div class="chart tall" id="chart-compare" data-export="${metric}"></div>` : '<p class="empty">Add a country to draw the chart.</p>'}
     </section>`;
   ctx.main.querySelector('#metric-select').addEventListener('change', (e) => ctx.setQuery({ m: e.target.value === 'production' ? null : e.target.value }));
   ctx.main.querySelector('#add-country').addEventListener('change', (e) => {
@@ -61,7 +62,7 @@ export async function render(ctx) {
     const b = e.target.closest('button[data-remove]');
     if (b) setCodes(picked.filter((r) => r.country_code !== b.dataset.remove));
   });
-  if (!picked.length) return;
+  if (!picked.length) { addExports(ctx, 'compare'); return; }
   const labels = years.map(fmtMY);
   const datasets = picked.map((r, i) => {
     const by = new Map(data[i].rows.map((x) => [x.market_year, x[metric]]));
@@ -85,4 +86,5 @@ export async function render(ctx) {
       },
     },
   });
+  addExports(ctx, 'compare');
 }

@@ -4,6 +4,7 @@
 // in the URL (#/countries?q=viet&region=Asia) without redrawing the page while typing.
 import { api } from '../api.js';
 import { canonicalHash } from '../codes.js';
+import { addExports } from '../export.js';
 import { esc, fmtMY, fmtQty, UNITS } from '../format.js';
 
 const REGION_ORDER = ['South America', 'Central America and Caribbean', 'Northern America', 'Africa', 'Asia', 'Oceania', 'Europe'];
@@ -38,9 +39,9 @@ export async function render(ctx) {
       + `<td>${fmtMY(r.latest_market_year)}</td></tr>`).join('');
     return `<section class="panel region" data-region="${esc(g)}" aria-labelledby="rg-${esc(g.replace(/\W+/g, '-'))}">
       <h2 id="rg-${esc(g.replace(/\W+/g, '-'))}">${esc(g)} <span class="muted count" style="font-weight:400"></span></h2>
-      <div class="table-wrap"><table class="countries"><caption class="sr">Countries of ${esc(g)}</caption>
+      <div class="table-wrap"><table class="countries" data-export="${esc(g)}"><caption class="sr">Countries of ${esc(g)}</caption>
       <thead><tr><th scope="col" class="name">Country</th><th scope="col">USDA code</th><th scope="col">ISO-2</th><th scope="col">ISO-3</th>
-      <th scope="col">Production, ${esc(u.short)}</th><th scope="col">Latest year</th></tr></thead><tbody>${items}</tbody></table></div></section>`;
+      <th scope="col">Production (${esc(u.short)})</th><th scope="col">Latest year</th></tr></thead><tbody>${items}</tbody></table></div></section>`;
   }).join('');
   ctx.main.innerHTML = `
     <h1>Countries</h1>
@@ -91,4 +92,5 @@ export async function render(ctx) {
     if (first && only.length === 1) first.querySelector('a').click();
   });
   apply();
+  addExports(ctx, 'countries');
 }
