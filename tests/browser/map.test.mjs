@@ -74,7 +74,7 @@ test('world map', { timeout: 600_000 }, async (t) => {
       await openView(page, base, '#/rankings', 'rankings');
       for (const [inset, ccs] of [['central-america', CENTRAL], ['east-africa', EAST]]) {
         for (const cc of ccs) {
-          const box = await page.locator(`#map figure[data-inset="${inset}"] path.has-data[data-cc="${cc}"]`).boundingBox();
+          const box = await page.locator(`.insets figure[data-inset="${inset}"] path.has-data[data-cc="${cc}"]`).boundingBox();
           assert.ok(box, `${cc} in the ${inset} inset`);
           assert.ok(Math.max(box.width, box.height) >= 12, `${cc} is ${box.width.toFixed(1)}x${box.height.toFixed(1)} px in the inset`);
           const world = await page.locator(`#map svg.world path.has-data[data-cc="${cc}"]`).boundingBox();
@@ -96,7 +96,7 @@ test('world map', { timeout: 600_000 }, async (t) => {
         await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [p] });
         await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       };
-      const sel = '#map figure[data-inset="east-africa"] path.has-data[data-cc="ET"]';
+      const sel = '.insets figure[data-inset="east-africa"] path.has-data[data-cc="ET"]';
       await tap(sel);
       await page.waitForFunction(() => { const e = document.querySelector("#map .map-tip"); return e && !e.hidden; });
       assert.match(await page.locator('#map .map-tip').textContent(), /^Ethiopia: Production .*Tap again to open/);

@@ -69,12 +69,7 @@ function drawChrome(st, units) {
   for (const a of document.querySelectorAll('.nav a')) {
     // a country's page belongs to the Countries section
     const section = st.route === 'country' ? 'countries' : (st.route || 'home');
-    if (a.dataset.route === section) {
-      a.setAttribute('aria-current', 'page');
-      // on a phone the nav scrolls sideways: keep the current section in view
-      const nav = a.closest('nav');
-      if (nav && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, a.offsetLeft - (nav.clientWidth - a.offsetWidth) / 2);
-    } else a.removeAttribute('aria-current');
+    if (a.dataset.route === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     if (a.dataset.account) continue; // the account link carries no view state
     const q = new URLSearchParams();
     if (units !== prefs().units) q.set('units', units);

@@ -249,6 +249,7 @@ export function addExports(ctx, page) {
     if (chart) blocks.push({ box, kind: 'chart', chart, name: nameOf(box, i), label: canvas.getAttribute('aria-label') || '' });
   });
   all('.map').forEach((box, i) => {
+    if (box.classList.contains('insets')) return; // part of the map before it
     const svg = box.querySelector('svg');
     if (svg) blocks.push({ box, kind: 'map', svg, name: svg.dataset.exportName || box.id || `map-${i + 1}`, label: svg.getAttribute('aria-label') || 'map' });
   });
@@ -257,6 +258,7 @@ export function addExports(ctx, page) {
   });
   for (const b of blocks) {
     if (b.box.nextElementSibling && b.box.nextElementSibling.classList.contains('export-bar')) continue; // already has one
+    if (b.kind === 'map' && b.box.nextElementSibling?.classList.contains('insets') && b.box.nextElementSibling.nextElementSibling?.classList.contains('export-bar')) continue;
     const what = b.kind === 'table' ? 'this table' : b.kind === 'map' ? 'this map' : 'this chart';
     const bar = toolbar(what);
     bar.dataset.block = slug(b.name);

@@ -138,8 +138,11 @@ export async function drawMap(box, values, { units, title, onPick }) {
     <div class="map-stage"><svg class="world" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(title)}" data-coloured="${world.coloured}" data-metric="${metric}" data-metric-label="${esc(label)}">`
     + `<path class="sphere" d="${sphere}"/>${world.parts.join('')}</svg>
       <div class="map-tip" role="status" aria-live="polite" hidden></div></div>
-    <div class="insets">${insets}</div>
     <ul class="legend" aria-label="Map legend">${legend}<li><span class="sw" style="background:${NO_DATA}"></span>none reported</li></ul>`;
+  // the insets follow the map's box (its one svg stays the world map)
+  for (let n = box.nextElementSibling; n && (n.classList.contains('insets') || n.classList.contains('export-bar')); n = box.nextElementSibling) n.remove();
+  box.insertAdjacentHTML('afterend', `<div class="insets map" data-insets-of="${esc(box.id)}">${insets}</div>`);
+  const insetBox = box.nextElementSibling;
   box.querySelector('#map-metric').addEventListener('change', (e) => {
     const qq = viewQ();
     if (e.target.value === 'production') qq.delete('map'); else qq.set('map', e.target.value);
@@ -150,7 +153,7 @@ export async function drawMap(box, values, { units, title, onPick }) {
   const tip = box.querySelector('.map-tip');
   let tipCc = null, lastPointer = 'mouse', pressing = false;
   const ring = (p) => {
-    for (const r of box.querySelectorAll('path.focus-ring')) r.remove();
+    for (const r of [...box.querySelectorAll('path.focus-ring'), ...insetBox.querySelectorAll('path.focus-ring')]) r.remove();
     if (!p) return;
     const o = document.createElementNS('http://www.w3.org/2000/svg', 'path');
     o.setAttribute('d', p.getAttribute('d'));
@@ -175,7 +178,7 @@ export async function drawMap(box, values, { units, title, onPick }) {
     tip.classList.toggle('flip', left > sb.width * 0.7);
   };
   const pathAt = (e) => e.target.closest && e.target.closest('path.country');
-  for (const svg of box.querySelectorAll('svg')) {
+  for (const svg of [...box.querySelectorAll('svg'), ...insetBox.querySelectorAll('svg')]) {
     // a press focuses the shape before its click: that focus must not count as the first tap
     svg.addEventListener('pointerdown', (e) => { lastPointer = e.pointerType || 'mouse'; pressing = true; });
     svg.addEventListener('pointermove', (e) => {
@@ -209,5 +212,8 @@ export async function drawMap(box, values, { units, title, onPick }) {
   const mapSvg = box.querySelector('svg.world');
   mapSvg.dataset.exportName = metric;
   addExports({ main: box, units }, 'map');
+  // its buttons go below the insets
+  const bar = box.nextElementSibling && box.nextElementSibling.classList.contains('export-bar') ? box.nextElementSibling : null;
+  if (bar) insetBox.after(bar);
   return world.coloured;
 }
