@@ -75,6 +75,16 @@ export function chartRows(chart, units) {
     return UNITS[units].short;
   };
   const heads = chart.data.datasets.map((d) => `${d.label} (${unitOf(d)})`);
+  const pointData = !labels.length && chart.data.datasets.some((d) => d.data.some((v) => v && typeof v === 'object' && 'x' in v));
+  if (pointData) {
+    // {x, y} points (a time axis in ms): one row per x, dates as YYYY-MM-DD
+    const xs = [...new Set(chart.data.datasets.flatMap((d) => d.data.filter(Boolean).map((v) => v.x)))].sort((a, b) => a - b);
+    const isDate = xs.length && xs[0] > 1e11;
+    const out = [[isDate ? 'Date' : (chart.scales.x?.options?.title?.text || 'x'), ...heads]];
+    const maps = chart.data.datasets.map((d) => new Map(d.data.filter(Boolean).map((v) => [v.x, v.y])));
+    for (const x of xs) out.push([isDate ? new Date(x).toISOString().slice(0, 10) : x, ...maps.map((m) => (m.has(x) && m.get(x) !== null ? m.get(x) : ''))]);
+    return out;
+  }
   const xTitle = chart.scales.x?.options?.title?.display ? chart.scales.x.options.title.text : 'Market year';
   const out = [[xTitle, ...heads]];
   labels.forEach((l, i) => {

@@ -3,6 +3,7 @@
 // balance sheet by market year as a table sortable on every column (sort state in the
 // URL), and a CSV download straight from the API (/api/balance/{cc}?format=csv).
 import { api, csvUrl } from '../api.js';
+import { addExports } from '../export.js';
 import { COLORS, makeChart, qtyAxis, tooltipQty } from '../charts.js';
 import { conv, esc, fmtCompact, fmtMY, fmtPct, fmtQty, UNITS } from '../format.js';
 
@@ -144,4 +145,5 @@ export async function render(ctx) {
     },
     options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tooltipQty(units) } },
   });
+  addExports(ctx, `country-${cc}`);
 }

@@ -4,6 +4,7 @@
 // cards, the latest CFTC COT index of managed money (52 and 26 weeks, /api/cot/index),
 // linking to the Positioning page. A snapshot without COT data still shows the balance.
 import { api } from '../api.js';
+import { addExports } from '../export.js';
 import { COLORS, makeChart, qtyAxis, tooltipQty } from '../charts.js';
 import { conv, esc, fmtCompact, fmtDate, fmtIndex, fmtMY, fmtPct, fmtSignedInt, UNITS } from '../format.js';
 import { extreme, extremeBadge } from './positioning.js';
@@ -157,4 +158,5 @@ export async function render(ctx) {
       },
       options: { scales: { y: { ...qtyAxis(units), stacked: true }, x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tooltipQty(units) } },
     });
+  addExports(ctx, 'overview');
 }
