@@ -7,6 +7,7 @@
 import { api } from './api.js';
 import { applyTheme, me, prefs } from './account.js';
 import { destroyCharts } from './charts.js';
+import { accountThemeChanged, applyScheme, initScheme } from './theme.js';
 import { esc, fmtDate, fmtDateTime } from './format.js';
 import * as home from './pages/home.js';
 import * as rankings from './pages/rankings.js';
@@ -174,9 +175,20 @@ async function init() {
   for (const b of document.querySelectorAll('.units button')) {
     b.addEventListener('click', () => setQuery({ units: b.dataset.units === prefs().units ? null : b.dataset.units }));
   }
-  // preferences first, so the first view is drawn with them
+  // the system's scheme (or this browser's choice) at once, then the account's preferences,
+  // so the first view is drawn with them
+  // (a change of scheme redraws a view with charts: their colours are set when made)
+  initScheme(() => { if (document.querySelector('#main canvas')) render(); });
   await me();
   applyTheme();
+  applyScheme();
+  // account.js sets data-theme (sign-in, sign-out, a theme saved in Settings): a newly saved
+  // light or dark is the newest explicit choice, so it replaces the switch's
+  new MutationObserver((records) => {
+    const t = document.documentElement.dataset.theme;
+    if (records.every((r) => r.oldValue === (t ?? null))) return; // set again, unchanged
+    if (t === 'light' || t === 'dark') accountThemeChanged(); else applyScheme();
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'], attributeOldValue: true });
   await accountLink();
   // signed in or out, preferences saved: the chrome follows; the settings page keeps its
   // own state (and its messages), any other view is drawn again
