@@ -14,6 +14,12 @@ const CONFLICTS = ['CF', 'CG', 'CH', 'CI', 'GB', 'MA', 'NI', 'PA', 'RS', 'YE', '
 const SIZES = [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]];
 
 const h1 = (page) => page.locator('main h1').textContent();
+// the unknown-code page is its route's view (main[data-ready=route]) with data-code="unknown"
+async function openUnknown(page, base, route, code) {
+  await page.goto(`${base}#/${route}/${code}`);
+  await page.waitForSelector(`main[data-ready="${route}"][data-code="unknown"]`, { timeout: 30_000 });
+}
+const waitCountry = (page) => page.waitForSelector('main[data-ready="country"]:not([data-code])', { timeout: 30_000 });
 
 test('country codes and the country index', { timeout: 600_000 }, async (t) => {
   await withDashboard('explore', async ({ base, page, watch }) => {
@@ -55,13 +61,13 @@ test('country codes and the country index', { timeout: 600_000 }, async (t) => {
         assert.match(await page.locator('main').textContent(), /Vietnam/);
       });
       await t.test(`${size}: DE is unknown, and points to the European Union`, async () => {
-        await openView(page, base, '#/country/DE', 'unknown-code');
+        await openUnknown(page, base, 'country', 'DE');
         assert.equal(await h1(page), 'Unknown country');
         assert.match(await page.locator('#code-eu').textContent(), /Germany .*European Union/);
-        await page.click('#code-eu a');
-        await waitReady(page, 'country');
-        assert.equal(await page.locator('#country-name').textContent(), 'European Union');
         await shot(page, `explore-unknown-DE-${size}`);
+        await page.click('#code-eu a');
+        await waitCountry(page);
+        assert.equal(await page.locator('#country-name').textContent(), 'European Union');
       });
     }
     await page.setViewportSize(SIZES[0][1]);
@@ -83,7 +89,7 @@ test('country codes and the country index', { timeout: 600_000 }, async (t) => {
 
     await t.test('the unknown-code page on every route that takes a code', async () => {
       for (const route of ['country', 'revisions']) {
-        await openView(page, base, `#/${route}/XX`, 'unknown-code');
+        await openUnknown(page, base, route, 'XX');
         assert.equal(await h1(page), 'Unknown country');
         assert.ok(await page.locator('main a[href="#/countries"]').count());
       }
@@ -98,8 +104,8 @@ test('country codes and the country index', { timeout: 600_000 }, async (t) => {
       assert.equal(await page.locator('#country-name').textContent(), 'China');
       await openView(page, base, '#/country/SZ', 'country');
       await page.selectOption('#country-select', 'CH');
-      await waitReady(page, 'country');
-      assert.equal(await page.locator('#country-name').textContent(), 'China');
+      await page.waitForFunction(() => document.querySelector('main[data-ready="country"] #country-name')?.textContent === 'China');
+      assert.match(page.url(), /#\/country\/CH\?code=usda$/);
     });
 
     for (const [size, viewport] of SIZES) {

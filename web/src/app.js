@@ -86,6 +86,7 @@ async function render() {
   const main = document.getElementById('main');
   const units = unitsOf(st.q);
   delete main.dataset.ready;
+  delete main.dataset.code;
   drawChrome(st, units);
   destroyCharts();
   if (!page) {
@@ -105,7 +106,11 @@ async function render() {
       const res = routeCode(param, st.param ? st.q : new URLSearchParams('code=usda'), rows);
       if (res.kind !== 'ok') {
         main.innerHTML = '';
-        main.dataset.ready = codeAnswer(main, st.route, param, res, st.q, rows);
+        const kind = codeAnswer(main, st.route, param, res, st.q, rows);
+        // the unknown-code page is the route's own view (ready = the route, as it always was);
+        // data-code says which answer it is
+        main.dataset.code = kind === 'ambiguous-code' ? 'ambiguous' : 'unknown';
+        main.dataset.ready = kind === 'ambiguous-code' ? kind : st.route;
         document.title = `${res.kind === 'ambiguous' ? 'Which country?' : 'Unknown country'} — Materia coffee balance`;
         return;
       }
