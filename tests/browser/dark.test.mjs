@@ -112,6 +112,10 @@ test('light and dark', { timeout: 600_000 }, async (t) => {
       const stroke = await page.evaluate(() => getComputedStyle(document.querySelector('#map path.focus-ring')).stroke);
       const sea = await page.evaluate(() => getComputedStyle(document.querySelector('#map path.sphere')).fill);
       assert.ok(contrast(stroke, sea) >= 3, `focus ring ${stroke} on ${sea}`);
+      // the legend's "none reported" swatch is the colour the map uses for it
+      const [sw, none] = await page.evaluate(() => [getComputedStyle(document.querySelector('#map .legend .sw.nodata')).backgroundColor,
+        getComputedStyle(document.querySelector('#map svg.world path.country:not(.has-data)')).fill]);
+      assert.equal(sw, none);
       await shot(page, 'dark-map-focus');
     });
 

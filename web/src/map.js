@@ -138,7 +138,7 @@ export async function drawMap(box, values, { units, title, onPick }) {
     <div class="map-stage"><svg class="world" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(title)}" data-coloured="${world.coloured}" data-metric="${metric}" data-metric-label="${esc(label)}">`
     + `<path class="sphere" d="${sphere}"/>${world.parts.join('')}</svg>
       <div class="map-tip" role="status" aria-live="polite" hidden></div></div>
-    <ul class="legend" aria-label="Map legend">${legend}<li><span class="sw" style="background:${NO_DATA}"></span>none reported</li></ul>`;
+    <ul class="legend" aria-label="Map legend">${legend}<li><span class="sw nodata" style="background:${NO_DATA}"></span>none reported</li></ul>`;
   // the insets follow the map's box (its one svg stays the world map)
   for (let n = box.nextElementSibling; n && (n.classList.contains('insets') || n.classList.contains('export-bar')); n = box.nextElementSibling) n.remove();
   box.insertAdjacentHTML('afterend', `<div class="insets map" data-insets-of="${esc(box.id)}">${insets}</div>`);
