@@ -7,18 +7,27 @@
 import { api } from './api.js';
 import { applyTheme, me, prefs } from './account.js';
 import { destroyCharts } from './charts.js';
+import { accountThemeChanged, applyScheme, initScheme } from './theme.js';
 import { esc, fmtDate, fmtDateTime } from './format.js';
 import * as home from './pages/home.js';
 import * as rankings from './pages/rankings.js';
 import * as country from './pages/country.js';
+import * as countries from './pages/countries.js';
+import * as compare from './pages/compare.js';
 import * as revisions from './pages/revisions.js';
 import * as positioning from './pages/positioning.js';
 import * as signin from './pages/signin.js';
 import * as settings from './pages/settings.js';
 import * as methodology from './pages/methodology.js';
+import { codeAnswer, canonicalHash, needsScheme, routeCode } from './codes.js';
 
-const ROUTES = { '': home, rankings, country, revisions, positioning, signin, settings, methodology };
-const TITLES = { '': 'Overview', rankings: 'Rankings', country: 'Country', revisions: 'Revisions', positioning: 'Positioning',
+// Routes whose path parameter is a country code (USDA's, or an ISO alias: codes.js).
+const CODE_ROUTES = new Set(['country', 'revisions']);
+let countryRows = null; // /api/countries' rows once loaded (links are made unambiguous with them)
+const loadCountries = () => api.countries().then((c) => { countryRows = c.rows; return c.rows; });
+
+const ROUTES = { '': home, rankings, countries, country, compare, revisions, positioning, signin, settings, methodology };
+const TITLES = { '': 'Overview', rankings: 'Rankings', countries: 'Countries', country: 'Country', compare: 'Compare', revisions: 'Revisions', positioning: 'Positioning',
   signin: 'Sign in', settings: 'Settings', methodology: 'Methodology' };
 
 export function parseHash(hash = location.hash) {
@@ -39,6 +48,8 @@ export function navigate(route, param = '', extra = {}) {
   const q = new URLSearchParams();
   if (cur.q.get('units')) q.set('units', cur.q.get('units'));
   for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, v);
+  // the app's own codes are USDA's: one that is also another country's ISO code says so
+  if (CODE_ROUTES.has(route) && param && countryRows && needsScheme(param, countryRows)) q.set('code', 'usda');
   location.hash = buildHash(route, param, q);
 }
 
@@ -58,7 +69,9 @@ export const unitsOf = (q) => (q.get('units') === 'mt' ? 'mt' : q.get('units') =
 function drawChrome(st, units) {
   for (const b of document.querySelectorAll('.units button')) b.setAttribute('aria-pressed', String(b.dataset.units === units));
   for (const a of document.querySelectorAll('.nav a')) {
-    if (a.dataset.route === (st.route || 'home')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    // a country's page belongs to the Countries section
+    const section = st.route === 'country' ? 'countries' : (st.route || 'home');
+    if (a.dataset.route === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     if (a.dataset.account) continue; // the account link carries no view state
     const q = new URLSearchParams();
     if (units !== prefs().units) q.set('units', units);
@@ -74,6 +87,7 @@ async function render() {
   const main = document.getElementById('main');
   const units = unitsOf(st.q);
   delete main.dataset.ready;
+  delete main.dataset.code;
   drawChrome(st, units);
   destroyCharts();
   if (!page) {
@@ -83,8 +97,31 @@ async function render() {
   }
   document.title = `${TITLES[st.route]} — Materia coffee balance`;
   main.innerHTML = '<p class="loading">Loading…</p>';
-  // #/country with no code opens on the user's default country
-  const param = st.param || (st.route === 'country' ? prefs().country : '');
+  // #/country with no code opens on the user's default country (a USDA code)
+  let param = st.param || (st.route === 'country' ? prefs().country : '');
+  if (CODE_ROUTES.has(st.route) && param) {
+    let rows;
+    try { rows = await loadCountries(); } catch (err) { rows = null; }
+    if (seq !== renderSeq) return;
+    if (rows) {
+      const res = routeCode(param, st.param ? st.q : new URLSearchParams('code=usda'), rows);
+      if (res.kind !== 'ok') {
+        main.innerHTML = '';
+        const kind = codeAnswer(main, st.route, param, res, st.q, rows);
+        // the unknown-code page is the route's own view (ready = the route, as it always was);
+        // data-code says which answer it is
+        main.dataset.code = kind === 'ambiguous-code' ? 'ambiguous' : 'unknown';
+        main.dataset.ready = kind === 'ambiguous-code' ? kind : st.route;
+        document.title = `${res.kind === 'ambiguous' ? 'Which country?' : 'Unknown country'} — Materia coffee balance`;
+        return;
+      }
+      if (res.alias) {
+        // an ISO alias: the address bar shows the country's unambiguous USDA form
+        history.replaceState(null, '', canonicalHash(st.route, res.row.country_code, st.q, rows));
+      }
+      param = res.row.country_code;
+    }
+  }
   const ctx = {
     main, param, q: st.q, units,
     stale: () => seq !== renderSeq,
@@ -93,11 +130,25 @@ async function render() {
   };
   try {
     await page.render(ctx);
+    if (ctx.stale()) return;
+    await unambiguousLinks(main);
     if (!ctx.stale()) main.dataset.ready = st.route || 'home';
   } catch (err) {
     if (ctx.stale()) return;
     main.innerHTML = `<div class="error" role="alert"><strong>Could not load this view.</strong> ${esc(err.message)}</div>`;
     main.dataset.ready = 'error';
+  }
+}
+
+/** Pages link to countries by USDA code (#/country/CH); where that code is another
+ *  country's ISO code too, the link gets code=usda so it opens what the page meant. */
+async function unambiguousLinks(root) {
+  let rows = countryRows;
+  if (!rows) { try { rows = await loadCountries(); } catch { return; } }
+  for (const a of root.querySelectorAll('a[href^="#/"]')) {
+    const h = parseHash(a.getAttribute('href'));
+    if (!CODE_ROUTES.has(h.route) || !h.param || h.q.get('code')) continue;
+    if (needsScheme(h.param, rows)) a.setAttribute('href', canonicalHash(h.route, h.param, h.q, rows));
   }
 }
 
@@ -130,9 +181,20 @@ async function init() {
   for (const b of document.querySelectorAll('.units button')) {
     b.addEventListener('click', () => setQuery({ units: b.dataset.units === prefs().units ? null : b.dataset.units }));
   }
-  // preferences first, so the first view is drawn with them
+  // the system's scheme (or this browser's choice) at once, then the account's preferences,
+  // so the first view is drawn with them
+  // (a change of scheme redraws a view with charts: their colours are set when made)
+  initScheme(() => { if (document.querySelector('#main canvas')) render(); });
   await me();
   applyTheme();
+  applyScheme();
+  // account.js sets data-theme (sign-in, sign-out, a theme saved in Settings): a newly saved
+  // light or dark is the newest explicit choice, so it replaces the switch's
+  new MutationObserver((records) => {
+    const t = document.documentElement.dataset.theme;
+    if (records.every((r) => r.oldValue === (t ?? null))) return; // set again, unchanged
+    if (t === 'light' || t === 'dark') accountThemeChanged(); else applyScheme();
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'], attributeOldValue: true });
   await accountLink();
   // signed in or out, preferences saved: the chrome follows; the settings page keeps its
   // own state (and its messages), any other view is drawn again

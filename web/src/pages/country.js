@@ -3,6 +3,7 @@
 // balance sheet by market year as a table sortable on every column (sort state in the
 // URL), and a CSV download straight from the API (/api/balance/{cc}?format=csv).
 import { api, csvUrl } from '../api.js';
+import { addExports } from '../export.js';
 import { COLORS, makeChart, myLabels, myTitle, qtyAxis, tooltipQty } from '../charts.js';
 import { conv, esc, fmtCompact, fmtDate, fmtMY, fmtPct, fmtQty, myStatus, STU, stuCons, UNITS } from '../format.js';
 
@@ -151,4 +152,5 @@ export async function render(ctx) {
     },
     options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tip } },
   });
+  addExports(ctx, `country-${cc}`);
 }

@@ -4,6 +4,7 @@
 // cards, the latest CFTC COT index of managed money (52 and 26 weeks, /api/cot/index),
 // linking to the Positioning page. A snapshot without COT data still shows the balance.
 import { api } from '../api.js';
+import { addExports } from '../export.js';
 import { COLORS, makeChart, myLabels, myTitle, qtyAxis, tooltipQty } from '../charts.js';
 import { conv, coverageOf, esc, fmtCompact, fmtDate, fmtIndex, fmtMY, fmtPct, fmtSignedInt, myStatus, STU, stuCons, UNITS } from '../format.js';
 import { extreme, extremeBadge } from './positioning.js';
@@ -187,4 +188,5 @@ export async function render(ctx) {
         plugins: { tooltip: { ...tooltipQty(units), callbacks: { ...tooltipQty(units).callbacks, title: myTitle((i) => [splitRows[i].market_year, splitRows[i].release_date]) } } },
       },
     });
+  addExports(ctx, 'overview');
 }

@@ -9,6 +9,7 @@
 // units switch does not apply. Time is a linear axis of dates, so a missing stretch of
 // reports (the sample has no 2022) shows as a gap, never as adjacent weeks.
 import { api, cotCsvUrl, cotIndexCsvUrl } from '../api.js';
+import { addExports } from '../export.js';
 import { makeChart } from '../charts.js';
 import { esc, fmtDate, fmtIndex, fmtInt, fmtSignedInt } from '../format.js';
 
@@ -260,4 +261,5 @@ export async function render(ctx) {
     },
     plugins: [extremeBands],
   });
+  addExports(ctx, 'positioning');
 }

@@ -3,6 +3,7 @@
 // Lists come from /api/rankings; the map joins a 100-row production ranking to
 // /api/countries' iso_numeric (world-atlas ids).
 import { api } from '../api.js';
+import { addExports } from '../export.js';
 import { drawMap } from '../map.js';
 import { coverageOf, esc, fmtDate, fmtMY, fmtPct, fmtQty, myStatus, UNITS } from '../format.js';
 
@@ -102,4 +103,5 @@ export async function render(ctx) {
     title: `World map of coffee production by country, market year ${fmtMY(year)}`,
     onPick: (cc) => ctx.navigate('country', cc),
   });
+  addExports(ctx, `rankings-${fmtMY(year).replace('/', '-')}`);
 }

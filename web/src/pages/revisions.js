@@ -5,6 +5,7 @@
 // table of that market year's releases with the change each one made. /api/releases
 // lists what has been landed.
 import { api } from '../api.js';
+import { addExports } from '../export.js';
 import { makeChart, qtyAxis, tooltipQty } from '../charts.js';
 import { conv, esc, fmtDate, fmtMY, fmtQty, fmtSigned, METRICS, myStatus, UNITS } from '../format.js';
 
@@ -92,4 +93,5 @@ export async function render(ctx) {
     },
     options: { scales: { y: qtyAxis(units, { beginAtZero: false, grace: '5%' }) }, plugins: { tooltip: tooltipQty(units) } },
   });
+  addExports(ctx, `revisions-${cc}-${attribute}`);
 }
