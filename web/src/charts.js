@@ -15,11 +15,9 @@ const live = new Set();
 function theme() {
   const C = window.Chart;
   if (!C) return;
-  // text and grid colours follow the page's theme (styles.css --muted / --line, light or
-  // dark) each time a chart is made, so a theme switch and a re-render recolour them
+  // text and grid colours: theme.js owns them (Chart.defaults.color / borderColor follow the
+  // light or dark scheme there), so a scheme switch and a re-render recolour every chart
   const css = getComputedStyle(document.documentElement);
-  C.defaults.color = css.getPropertyValue('--muted').trim() || '#5c534d';
-  C.defaults.borderColor = css.getPropertyValue('--line').trim() || '#ece7e1';
   if (C.__materiaThemed) return;
   C.defaults.font.family = css.fontFamily;
   C.defaults.font.size = 12;
