@@ -10,15 +10,6 @@ import { destroyCharts } from './charts.js';
 import { accountThemeChanged, applyScheme, initScheme } from './theme.js';
 import { esc, fmtDate, fmtDateTime } from './format.js';
 import * as home from './pages/home.js';
-import * as rankings from './pages/rankings.js';
-import * as country from './pages/country.js';
-import * as countries from './pages/countries.js';
-import * as compare from './pages/compare.js';
-import * as revisions from './pages/revisions.js';
-import * as positioning from './pages/positioning.js';
-import * as signin from './pages/signin.js';
-import * as settings from './pages/settings.js';
-import * as methodology from './pages/methodology.js';
 import { codeAnswer, canonicalHash, needsScheme, routeCode } from './codes.js';
 
 // Routes whose path parameter is a country code (USDA's, or an ISO alias: codes.js).
@@ -26,7 +17,21 @@ const CODE_ROUTES = new Set(['country', 'revisions']);
 let countryRows = null; // /api/countries' rows once loaded (links are made unambiguous with them)
 const loadCountries = () => api.countries().then((c) => { countryRows = c.rows; return c.rows; });
 
-const ROUTES = { '': home, rankings, countries, country, compare, revisions, positioning, signin, settings, methodology };
+// The overview's module is loaded with the app; every other page when it is first opened
+// (issue 16: the overview's first visit carried every page's code).
+const lazy = (load) => { let p = null; return () => (p ||= load().catch((e) => { p = null; throw e; })); };
+const ROUTES = {
+  '': () => Promise.resolve(home),
+  rankings: lazy(() => import('./pages/rankings.js')),
+  countries: lazy(() => import('./pages/countries.js')),
+  country: lazy(() => import('./pages/country.js')),
+  compare: lazy(() => import('./pages/compare.js')),
+  revisions: lazy(() => import('./pages/revisions.js')),
+  positioning: lazy(() => import('./pages/positioning.js')),
+  signin: lazy(() => import('./pages/signin.js')),
+  settings: lazy(() => import('./pages/settings.js')),
+  methodology: lazy(() => import('./pages/methodology.js')),
+};
 const TITLES = { '': 'Overview', rankings: 'Rankings', countries: 'Countries', country: 'Country', compare: 'Compare', revisions: 'Revisions', positioning: 'Positioning',
   signin: 'Sign in', settings: 'Settings', methodology: 'Methodology' };
 
@@ -83,14 +88,14 @@ let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;
   const st = parseHash();
-  const page = ROUTES[st.route];
+  const loadPage = ROUTES[st.route];
   const main = document.getElementById('main');
   const units = unitsOf(st.q);
   delete main.dataset.ready;
   delete main.dataset.code;
   drawChrome(st, units);
   destroyCharts();
-  if (!page) {
+  if (!loadPage) {
     main.innerHTML = `<h1>Not found</h1><p class="lede">There is no page “${esc(st.route)}”. <a href="#/">Go to the overview</a>.</p>`;
     document.title = 'Not found — Materia';
     return;
@@ -129,6 +134,8 @@ async function render() {
     setTitle: (t) => { document.title = `${t} — Materia coffee balance`; },
   };
   try {
+    const page = await loadPage();
+    if (ctx.stale()) return;
     await page.render(ctx);
     if (ctx.stale()) return;
     await unambiguousLinks(main);

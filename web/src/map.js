@@ -10,6 +10,32 @@ import { api } from './api.js';
 import { addExports } from './export.js';
 import { esc, fmtQty, UNITS } from './format.js';
 
+// The map's libraries load with the map, not with every page (issue 16: the overview's first
+// visit carried them for nothing). In order: d3-geo needs d3-array. The build rewrites each
+// vendor name below to its hashed file.
+const LIBS = ['vendor/d3-array.min.js', 'vendor/d3-geo.min.js', 'vendor/topojson-client.min.js'];
+let libsPromise = null;
+// async = false: the three download at once and run in this order (an inserted script's
+// ordered execution), so the map waits one round trip for them, not three
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.async = false;
+    s.onload = () => resolve();
+    s.onerror = () => reject(new Error(`map: could not load ${src}`));
+    document.head.appendChild(s);
+  });
+}
+function loadLibs() {
+  if (window.d3 && window.d3.geoPath && window.topojson) return Promise.resolve();
+  if (!libsPromise) {
+    libsPromise = Promise.all(LIBS.map(loadScript));
+    libsPromise.catch(() => { libsPromise = null; });
+  }
+  return libsPromise;
+}
+
 let atlasPromise = null;
 function loadAtlas() {
   if (!atlasPromise) {
@@ -105,7 +131,7 @@ export async function drawMap(box, values, { units, title, onPick }) {
   const q = viewQ();
   const metric = MAP_METRICS[q.get('map')] ? q.get('map') : 'production';
   const [atlas, countries, other] = await Promise.all([loadAtlas(), api.countries(),
-    metric === 'production' ? null : api.rankings(metric, Number(q.get('year')) || '', 100)]);
+    metric === 'production' ? null : api.rankings(metric, Number(q.get('year')) || '', 100), loadLibs()]);
   if (other) {
     const iso = new Map(countries.rows.map((c) => [c.country_code, c.iso_numeric]));
     values = new Map();
