@@ -1,7 +1,7 @@
 // export.test.mjs — downloads in Chromium against a real `materia serve`: CSV of a chart, a
 // table and the map in the units on screen with the USDA release date in the file name;
 // PNG of a chart (a real PNG at twice the drawn size); SVG of a chart (vector: one path
-// per series, the tick labels as text) and of the map. Desktop and phone (the buttons are
+// per series, the tick labels as text) and of the map (legend included), the map's PNG. Desktop and phone (the buttons are
 // on screen). Screenshots: screenshots/export-*.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -68,7 +68,7 @@ test('exports', { timeout: 600_000 }, async (t) => {
       assert.ok(ok, 'the SVG loads as an image');
     });
 
-    await t.test('map SVG and CSV', async () => {
+    await t.test('map SVG (with its legend), PNG and CSV', async () => {
       await openView(page, base, '#/rankings', 'rankings');
       await page.waitForSelector('#map svg.world');
       let f = await grab(page, '.export-bar[data-block="production"] button[data-export="svg"]');
@@ -76,6 +76,17 @@ test('exports', { timeout: 600_000 }, async (t) => {
       const svg = f.buf.toString('utf8');
       assert.ok((svg.match(/fill="rgb\(/g) || []).length > 100, 'every shape carries its own fill');
       assert.ok(!/tabindex|focus-ring/.test(svg));
+      // the legend travels with the file: every break and "none reported", as on screen
+      const legend = await page.locator('#map .legend li').allTextContents();
+      assert.equal(legend.length, 6);
+      const xmlText = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      for (const text of legend) assert.ok(svg.includes(`>${xmlText(text)}</text>`), `legend "${text}" missing from the map SVG`);
+      f = await grab(page, '.export-bar[data-block="production"] button[data-export="png"]');
+      assert.equal(f.name, `materia-map-production-1000bags-${release}.png`);
+      assert.deepEqual([...f.buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const [, , vbw, vbh] = svg.match(/viewBox="([^"]+)"/)[1].split(/\s+/).map(Number);
+      assert.equal(f.buf.readUInt32BE(16), vbw * 2, 'PNG width: twice the map SVG');
+      assert.equal(f.buf.readUInt32BE(20), vbh * 2, 'PNG height: twice the map SVG, legend band included');
       f = await grab(page, '.export-bar[data-block="production"] button[data-export="csv"]');
       const rows = csvRows(f.buf);
       assert.deepEqual(rows[0], ['Country', 'USDA code', 'Production (1000 bags)']);

@@ -1,9 +1,11 @@
 // export.js — downloads of what a view shows, made in the browser from what is on screen:
 //   CSV of every table and every chart, in the units on screen (the numbers as drawn, the
 //     unit in the column heading), with the USDA release date in the file name;
-//   PNG of every chart (its canvas at twice the screen resolution, on the page's background);
+//   PNG of every chart (its canvas at twice the screen resolution, on the page's background)
+//     and of the map (its SVG, legend included, drawn at twice its size);
 //   SVG of every chart: a real vector drawing rebuilt from the chart's own geometry (grid,
-//     tick labels, axis titles, lines, bars, legend), and of the map (its own SVG).
+//     tick labels, axis titles, lines, bars, legend), and of the map (its own SVG with its
+//     legend).
 // One call per page, at the end of its render: addExports(ctx, 'name'). It adds a small
 // toolbar to each .panel that holds a chart, the map or a table. File names:
 //   materia-<page>-<block>-<units>-<release date>.<ext>, e.g.
@@ -191,7 +193,9 @@ export function chartSvg(chart, title = '') {
     + `<title>${xml(title)}</title>${p.join('')}</svg>\n`;
 }
 
-/** The map's SVG as a standalone file: computed fill and stroke written onto each shape. */
+/** The map's SVG as a standalone file: computed fill and stroke written onto each shape,
+ *  and the legend on screen (its swatches and breaks) drawn in a band under the map, so the
+ *  file can be read on its own. */
 export function mapSvg(svg, title = '') {
   const copy = svg.cloneNode(true);
   const src = svg.querySelectorAll('path'), dst = copy.querySelectorAll('path');
@@ -203,12 +207,58 @@ export function mapSvg(svg, title = '') {
     for (const a of ['tabindex', 'role', 'class']) dst[i].removeAttribute(a);
   });
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  const vb = (svg.getAttribute('viewBox') || '0 0 960 470').split(/\s+/);
+  const vb = (svg.getAttribute('viewBox') || '0 0 960 470').split(/\s+/).map(Number);
+  const items = [...(svg.closest('.map')?.querySelectorAll('.legend li') || [])].map((li) => ({
+    color: getComputedStyle(li.querySelector('.sw') || li).backgroundColor, text: li.textContent.trim(),
+  }));
+  const band = items.length ? 34 : 0;
   copy.setAttribute('width', vb[2]);
-  copy.setAttribute('height', vb[3]);
+  copy.setAttribute('height', vb[3] + band);
+  copy.setAttribute('viewBox', `${vb[0]} ${vb[1]} ${vb[2]} ${vb[3] + band}`);
   for (const el of copy.querySelectorAll('[data-focus], .map-tip')) el.remove();
+  const ns = 'http://www.w3.org/2000/svg';
+  const bgRect = document.createElementNS(ns, 'rect');
+  for (const [k, v] of [['x', vb[0]], ['y', vb[1]], ['width', vb[2]], ['height', vb[3] + band], ['fill', bg()]]) bgRect.setAttribute(k, v);
+  copy.prepend(bgRect);
+  if (items.length) {
+    const g = document.createElementNS(ns, 'g');
+    g.setAttribute('class', 'legend');
+    const ink = getComputedStyle(document.body).color || '#333';
+    const step = vb[2] / items.length;
+    items.forEach((it, i) => {
+      const x = vb[0] + i * step + 8, y = vb[1] + vb[3] + 10;
+      const sw = document.createElementNS(ns, 'rect');
+      for (const [k, v] of [['x', x], ['y', y], ['width', 14], ['height', 14], ['fill', it.color], ['stroke', ink], ['stroke-width', 0.5]]) sw.setAttribute(k, v);
+      const t = document.createElementNS(ns, 'text');
+      for (const [k, v] of [['x', x + 20], ['y', y + 11], ['fill', ink], ['font-family', 'sans-serif'], ['font-size', 12]]) t.setAttribute(k, v);
+      t.textContent = it.text;
+      g.append(sw, t);
+    });
+    copy.append(g);
+  }
   if (title && !copy.querySelector(':scope > title')) copy.insertAdjacentHTML('afterbegin', `<title>${xml(title)}</title>`);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}\n`;
+}
+
+/** PNG of the map: its standalone SVG (mapSvg, legend included) drawn at twice its size. */
+export function mapPng(svg, title = '') {
+  const text = mapSvg(svg, title);
+  const [, , w, h] = text.match(/viewBox="([^"]+)"/)[1].split(/\s+/).map(Number);
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => {
+      const scale = 2;
+      const c = document.createElement('canvas');
+      c.width = w * scale;
+      c.height = h * scale;
+      c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+      URL.revokeObjectURL(url);
+      c.toBlob(resolve, 'image/png');
+    };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('map PNG: the SVG did not load as an image')); };
+    img.src = url;
+  });
 }
 
 /** The rows of the map's countries: name, USDA code, value in the units on screen. */
@@ -281,6 +331,7 @@ export function addExports(ctx, page) {
       button(bar, 'png', what, async () => download(await fileName(page, b.name, units, 'png'), await chartPng(b.chart)));
       button(bar, 'svg', what, async () => download(await fileName(page, b.name, units, 'svg'), new Blob([chartSvg(b.chart, b.label)], { type: 'image/svg+xml' })));
     } else if (b.kind === 'map') {
+      button(bar, 'png', what, async () => download(await fileName(page, b.name, units, 'png'), await mapPng(b.svg, b.label)));
       button(bar, 'svg', what, async () => download(await fileName(page, b.name, units, 'svg'), new Blob([mapSvg(b.svg, b.label)], { type: 'image/svg+xml' })));
     }
     b.box.after(bar);
