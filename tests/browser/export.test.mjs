@@ -93,6 +93,30 @@ test('exports', { timeout: 600_000 }, async (t) => {
       assert.deepEqual(rows[1], ['Brazil', 'BR', '62600']);
     });
 
+    await t.test('chart SVG carries what the chart draws beside its series: extreme bands, series break', async () => {
+      await openView(page, base, '#/positioning', 'positioning');
+      let f = await grab(page, '.export-bar[data-block="index"] button[data-export="svg"]');
+      let svg = f.buf.toString('utf8');
+      const geo = await page.evaluate(() => {
+        const y = window.Chart.getChart(document.querySelector('#chart-index canvas')).scales.y;
+        return Object.fromEntries([100, 80, 20, 0].map((v) => [v, y.getPixelForValue(v)]));
+      });
+      const band = (side) => {
+        const m = svg.match(new RegExp(`<rect class="extreme-${side}" x="[^"]+" y="([^"]+)" width="[^"]+" height="([^"]+)"`));
+        assert.ok(m, `no ${side} band in the index chart's SVG`);
+        return { y: Number(m[1]), h: Number(m[2]) };
+      };
+      const long = band('long'), short = band('short');
+      assert.ok(Math.abs(long.y - geo[100]) < 0.11 && Math.abs(long.h - (geo[80] - geo[100])) < 0.11, `long band ${JSON.stringify(long)} vs ${JSON.stringify(geo)}`);
+      assert.ok(Math.abs(short.y - geo[20]) < 0.11 && Math.abs(short.h - (geo[0] - geo[20])) < 0.11, `short band ${JSON.stringify(short)} vs ${JSON.stringify(geo)}`);
+      assert.ok(svg.indexOf('class="extreme-long"') < svg.indexOf('fill="none"'), 'the bands lie under the lines');
+      for (const w of ['extreme', 'long', 'short']) assert.ok(svg.includes(`>${w}</text>`), `band label "${w}"`);
+      await openView(page, base, '#/', 'home');
+      f = await grab(page, '.export-bar[data-block="prodcons"] button[data-export="svg"]');
+      svg = f.buf.toString('utf8');
+      assert.match(svg, /<g class="series-break"><line [^>]*stroke-dasharray="4 3"\/><text [^>]*>coverage change<\/text><\/g>/);
+    });
+
     await t.test('table CSV (country index) as on screen', async () => {
       await openView(page, base, '#/countries?region=South%20America&units=mt', 'countries');
       const f = await grab(page, '.export-bar[data-block="south-america"] button[data-export="csv"]');

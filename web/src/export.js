@@ -155,6 +155,10 @@ export function chartSvg(chart, title = '') {
       }
     }
   }
+  // what the chart's own plugins draw (extreme bands, the series break), in their layers
+  const layers = (chart.config.plugins || []).filter((pl) => typeof pl.svg === 'function')
+    .map((pl) => pl.svg(chart, chart.options.plugins?.[pl.id], xml) || {});
+  for (const l of layers) if (l.under) p.push(l.under);
   chart.data.datasets.forEach((d, i) => {
     const meta = chart.getDatasetMeta(i);
     if (!meta || meta.hidden || !chart.isDatasetVisible(i)) return;
@@ -178,6 +182,7 @@ export function chartSvg(chart, title = '') {
       p.push(`<path d="${path}" fill="none" stroke="${xml(colorOf(d.borderColor))}" stroke-width="${d.borderWidth || 2}" stroke-linejoin="round"${dash}/>`);
     }
   });
+  for (const l of layers) if (l.over) p.push(l.over);
   const lg = chart.legend;
   if (lg && lg.options.display !== false && lg.legendItems && lg.legendHitBoxes) {
     const bw = lg.options.labels.boxWidth || 12, bh = lg.options.labels.boxHeight || bw;

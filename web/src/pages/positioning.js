@@ -84,18 +84,29 @@ function tooltip(suffix) {
 }
 
 /** Shades the extreme bands of a 0–100 index chart, under the lines (the bands are named
- *  on a right-hand axis, outside the plot, so no label ever hides a point). */
+ *  on a right-hand axis, outside the plot, so no label ever hides a point); svg() gives the
+ *  same bands to the chart's SVG export (export.js chartSvg). */
+const BANDS = [[EXTREME_HIGH, 100, 'rgba(26,127,55,.10)', 'long'], [0, EXTREME_LOW, 'rgba(180,35,24,.09)', 'short']];
+const bandRects = (chart) => BANDS.map(([lo, hi, fill, side]) => {
+  const { chartArea: a, scales: { y } } = chart;
+  const top = y.getPixelForValue(hi);
+  return { x: a.left, y: top, w: a.right - a.left, h: y.getPixelForValue(lo) - top, fill, side };
+});
 const extremeBands = {
   id: 'cotExtremeBands',
   beforeDatasetsDraw(chart) {
-    const { ctx, chartArea: a, scales: { y } } = chart;
+    const { ctx } = chart;
     ctx.save();
-    for (const [lo, hi, fill] of [[EXTREME_HIGH, 100, 'rgba(26,127,55,.10)'], [0, EXTREME_LOW, 'rgba(180,35,24,.09)']]) {
-      const top = y.getPixelForValue(hi);
-      ctx.fillStyle = fill;
-      ctx.fillRect(a.left, top, a.right - a.left, y.getPixelForValue(lo) - top);
+    for (const r of bandRects(chart)) {
+      ctx.fillStyle = r.fill;
+      ctx.fillRect(r.x, r.y, r.w, r.h);
     }
     ctx.restore();
+  },
+  svg(chart) {
+    return {
+      under: bandRects(chart).map((r) => `<rect class="extreme-${r.side}" x="${r.x.toFixed(1)}" y="${r.y.toFixed(1)}" width="${r.w.toFixed(1)}" height="${r.h.toFixed(1)}" fill="${r.fill}"/>`).join(''),
+    };
   },
 };
 
