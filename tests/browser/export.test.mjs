@@ -111,6 +111,10 @@ test('exports', { timeout: 600_000 }, async (t) => {
       assert.ok(Math.abs(short.y - geo[20]) < 0.11 && Math.abs(short.h - (geo[0] - geo[20])) < 0.11, `short band ${JSON.stringify(short)} vs ${JSON.stringify(geo)}`);
       assert.ok(svg.indexOf('class="extreme-long"') < svg.indexOf('fill="none"'), 'the bands lie under the lines');
       for (const w of ['extreme', 'long', 'short']) assert.ok(svg.includes(`>${w}</text>`), `band label "${w}"`);
+      // the positioning table's CSV names the unit of its quantity columns (on screen it is in the caption)
+      f = await grab(page, '.export-bar[data-block="cot-table"] button[data-export="csv"]');
+      const head = csvRows(f.buf)[0];
+      assert.deepEqual(head.slice(0, 4), ['Report date', 'Open interest (contracts)', 'Δ (contracts)', 'Managed money net (contracts)']);
       await openView(page, base, '#/', 'home');
       f = await grab(page, '.export-bar[data-block="prodcons"] button[data-export="svg"]');
       svg = f.buf.toString('utf8');

@@ -56,11 +56,20 @@ function plain(text) {
   return /^[+-]?\d+(\.\d+)?$/.test(n) ? String(Number(n)) : text.trim();
 }
 
-/** Rows of a <table> as on screen: header cells' text, body cells as plain numbers. */
-export function tableRows(table) {
+/** Rows of a <table> as on screen: header cells' text, body cells as plain numbers. A
+ *  quantity column whose heading names no unit (the unit is in the caption) is marked
+ *  <th data-qty> (in the units on screen) or <th data-unit="contracts">, and its heading in
+ *  the file gets that unit: a CSV must say its unit in every quantity column. */
+export function tableRows(table, units) {
   const out = [];
   const head = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1] : null;
-  if (head) out.push([...head.cells].map((c) => c.textContent.replace(/[↕▲▼]/g, '').trim()));
+  if (head) {
+    out.push([...head.cells].map((c) => {
+      const text = c.textContent.replace(/[↕▲▼]/g, '').trim();
+      const unit = c.dataset.unit || (c.dataset.qty !== undefined ? UNITS[units].short : '');
+      return unit ? `${text} (${unit})` : text;
+    }));
+  }
   for (const tb of table.tBodies) {
     for (const tr of tb.rows) if (!tr.hidden) out.push([...tr.cells].map((c) => plain(c.textContent)));
   }
@@ -328,7 +337,7 @@ export function addExports(ctx, page) {
     const bar = toolbar(what);
     bar.dataset.block = slug(b.name);
     const csv = async () => {
-      const rows = b.kind === 'table' ? tableRows(b.table) : b.kind === 'map' ? mapRows(b.svg, units, b.svg.dataset.metricLabel || 'Production') : chartRows(b.chart, units);
+      const rows = b.kind === 'table' ? tableRows(b.table, units) : b.kind === 'map' ? mapRows(b.svg, units, b.svg.dataset.metricLabel || 'Production') : chartRows(b.chart, units);
       download(await fileName(page, b.name, units, 'csv'), new Blob([toCsv(rows)], { type: 'text/csv;charset=utf-8' }));
     };
     button(bar, 'csv', what, csv);

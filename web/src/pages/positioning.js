@@ -224,9 +224,9 @@ export async function render(ctx) {
       <section class="panel wide" aria-labelledby="h-weeks">
         <h2 id="h-weeks">Latest ${weeks.length} weeks</h2>
         <div class="table-wrap"><table id="cot-table"><caption>Net positions in contracts and week-on-week changes (Δ), newest report first; COT index of managed money over ${window} weeks</caption>
-          <thead><tr><th scope="col">Report date</th><th scope="col">Open interest</th><th scope="col">Δ</th>
-            <th scope="col">Managed money net</th><th scope="col">Δ</th><th scope="col">Producer/ merchant net</th><th scope="col">Δ</th>
-            <th scope="col">Swap dealers net</th><th scope="col">Other reportables net</th><th scope="col">Non-reportable net</th>
+          <thead><tr><th scope="col">Report date</th><th scope="col" data-unit="contracts">Open interest</th><th scope="col" data-unit="contracts">Δ</th>
+            <th scope="col" data-unit="contracts">Managed money net</th><th scope="col" data-unit="contracts">Δ</th><th scope="col" data-unit="contracts">Producer/ merchant net</th><th scope="col" data-unit="contracts">Δ</th>
+            <th scope="col" data-unit="contracts">Swap dealers net</th><th scope="col" data-unit="contracts">Other reportables net</th><th scope="col" data-unit="contracts">Non-reportable net</th>
             <th scope="col">MM index (${window} w)</th></tr></thead>
           <tbody>${tableRows}</tbody></table></div>
         <p class="note">Source: CFTC Commitments of Traders, disaggregated futures-only report, ICE Futures U.S. Coffee C (market code 083731).</p>
