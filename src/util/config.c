@@ -637,3 +637,15 @@ char *config_source_describe(const struct config *cfg, const struct config_item 
         return xasprintf("%s:%d", cfg->project.path ? cfg->project.path : "config.yaml", it->line);
     return xstrdup(config_source_name(it->source));
 }
+
+char *config_site_base(const struct settings *s, const char *local)
+{
+    char *tmp = NULL;
+    const char *b = s->public_base_url && *s->public_base_url ? s->public_base_url : local;
+    if (!b || !*b) b = tmp = xasprintf("http://%s", s->http_addr);
+    size_t n = strlen(b);
+    while (n > 0 && b[n - 1] == '/') n--;
+    char *out = xasprintf("%.*s", (int)n, b);
+    free(tmp);
+    return out;
+}

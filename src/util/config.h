@@ -116,5 +116,11 @@ extern struct config g_config;
 int config_years(const char *spec, int years[CONFIG_YEARS_MAX], int *n);
 /* Whether a comma list (EXTRACT_SOURCES) names name, or "all" (case-insensitive). */
 bool config_list_has(const char *list, const char *name);
+/* The site's address for links in mail and alerts, without a trailing slash:
+ * PUBLIC_BASE_URL, else `local` (serve's own listening address, its port resolved), else
+ * http://MATERIA_HTTP_ADDR — never a request's Host header, which whoever asks chooses.
+ * The one place this rule lives (sign-in links, alert digests, `materia alerts`). Caller
+ * frees. */
+char *config_site_base(const struct settings *s, const char *local);
 
 #endif
