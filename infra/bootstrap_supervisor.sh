@@ -2,20 +2,22 @@
 # bootstrap_supervisor.sh — idempotent set-up of a Materia server (Debian 12), as root.
 #
 #   infra/bootstrap_supervisor.sh [--repo URL] [--branch NAME] [--role pipeline|replica]
-#                                 [--env FILE]
+#                                 [--env FILE] [--rclone-conf FILE]
 #
 # Steps, each skipped when already done (safe to run again after any change):
 #   1. the `materia` system user and group
 #   2. /data/materia/{landing,app,backup,} owned by materia; /etc/materia for the rclone config
 #   3. the checkout in /opt/materia (clone, or fast-forward pull)
 #   4. packages + DuckDB (scripts/bootstrap) and the Release build
-#   5. /opt/materia/.env from --env FILE, else .env.example (never overwrites an existing .env)
-#   6. the systemd units, their paths rewritten to the three locations below (a unit is
+#   5. /opt/materia/.env from --env FILE, else .env.example, and (pipeline) /etc/materia/rclone.conf
+#      from --rclone-conf FILE, else its example: never over an existing file
+#   6. the systemd units, their paths rewritten to the locations below (a unit is
 #      rewritten only when it differs), daemon-reload when one changed, enable --now:
 #      pipeline (default): supervisor, web, backup + timer;
 #      replica: materia-replica (`materia serve --follow $SERVING_PUBLISH_URL`) only
 # The repository is --repo, else MATERIA_REPO_URL, else the project's GitHub URL; the branch
-# --branch, else MATERIA_BRANCH, else main; the role --role, else MATERIA_ROLE.
+# --branch, else MATERIA_BRANCH, else main; the role --role, else MATERIA_ROLE; the seeds
+# --env/--rclone-conf, else MATERIA_ENV_FILE/MATERIA_RCLONE_FILE (cloud-init: infra/pulumi).
 # MATERIA_ROOT, MATERIA_DATA, MATERIA_ETC and MATERIA_SYSTEMD_DIR override the locations
 # (/opt/materia, /data/materia, /etc/materia, /etc/systemd/system); MATERIA_NO_SYSTEMCTL=1
 # skips systemctl (a dry run in a container); MATERIA_SKIP_BUILD=1 skips step 4 (tests:
@@ -28,13 +30,15 @@ repo=${MATERIA_REPO_URL:-https://github.com/materia-coffee/materia.git}
 branch=${MATERIA_BRANCH:-main}
 role=${MATERIA_ROLE:-pipeline}
 env_seed=${MATERIA_ENV_FILE:-}
+rclone_seed=${MATERIA_RCLONE_FILE:-}
 while [ $# -gt 0 ]; do
   case "$1" in
     --repo) repo=$2; shift 2 ;;
     --branch) branch=$2; shift 2 ;;
     --role) role=$2; shift 2 ;;
     --env) env_seed=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --rclone-conf) rclone_seed=$2; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bootstrap_supervisor: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -55,6 +59,8 @@ case "$role" in
 esac
 [ -z "$repo" ] && die "the repository URL is empty (--repo or MATERIA_REPO_URL)"
 [ -z "$env_seed" ] || [ -f "$env_seed" ] || die "--env (or MATERIA_ENV_FILE) $env_seed: no such file"
+[ -z "$rclone_seed" ] || [ -f "$rclone_seed" ] || die "--rclone-conf (or MATERIA_RCLONE_FILE) $rclone_seed: no such file"
+[ -z "$rclone_seed" ] || [ "$role" = pipeline ] || die "--rclone-conf: a $role runs no backup (role pipeline only)"
 for d in "$root" "$data" "$etc" "$unitdir"; do
   # written into the units with sed: plain absolute paths only
   [[ "$d" =~ ^/[A-Za-z0-9/._-]*$ ]] || die "locations must be absolute paths of [A-Za-z0-9/._-]: '$d'"
@@ -106,8 +112,13 @@ if [ ! -f "$root/.env" ]; then
   fi
 fi
 if [ "$role" = pipeline ] && [ ! -f "$etc/rclone.conf" ]; then
-  install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf"
-  say "wrote $etc/rclone.conf from the example: fill in the R2 credentials"
+  if [ -n "$rclone_seed" ]; then
+    install -o materia -g materia -m 0600 "$rclone_seed" "$etc/rclone.conf"
+    say "wrote $etc/rclone.conf from $rclone_seed"
+  else
+    install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf"
+    say "wrote $etc/rclone.conf from the example: fill in the R2 credentials"
+  fi
 fi
 
 if [ "$role" = replica ] && ! grep -Eq '^SERVING_PUBLISH_URL=.+' "$root/.env"; then

@@ -223,9 +223,19 @@ def test_pipeline_server_first_run_then_idempotent():
 def test_repo_option_wins_over_environment():
     r = Root("bootstrap-repo")
     missing = os.path.join(r.dir, "no-such-repo")
-    p, calls = r.run("--repo", r.origin, MATERIA_REPO_URL=missing)
+    # cloud-init's way (infra/pulumi): the seeds of .env and rclone.conf by environment
+    env_seed, rclone_seed = os.path.join(r.dir, "seed.env"), os.path.join(r.dir, "seed-rclone.conf")
+    with open(env_seed, "w") as f:
+        f.write("SERVING_PUBLISH_URL=s3://materia-serving/serving/\n")
+    with open(rclone_seed, "w") as f:
+        f.write("[r2]\ntype = s3\n")
+    p, calls = r.run("--repo", r.origin, MATERIA_REPO_URL=missing, MATERIA_ENV_FILE=env_seed,
+                     MATERIA_RCLONE_FILE=rclone_seed)
     clones = [c for c in calls if "clone" in c]
     assert len(clones) == 1 and clones[0][-2] == r.origin, clones
+    with open(r.root + "/.env") as f, open(r.etc + "/rclone.conf") as g:
+        assert (f.read(), g.read()) == ("SERVING_PUBLISH_URL=s3://materia-serving/serving/\n", "[r2]\ntype = s3\n")
+    assert mode(r.root + "/.env") == 0o640 and mode(r.etc + "/rclone.conf") == 0o600
     # and the environment alone is used: a missing repository fails the clone, no unit installed
     r2 = Root("bootstrap-env")
     p, calls = r2.run(want=128, MATERIA_REPO_URL=missing)
@@ -272,6 +282,8 @@ def test_bad_arguments_refused():
     assert "'web': pipeline or replica" in p.stderr, p.stderr
     p, _ = r.run("--env", "/nonexistent/seed.env", want=1, MATERIA_REPO_URL=r.origin)
     assert "/nonexistent/seed.env: no such file" in p.stderr, p.stderr
+    p, _ = r.run("--role", "replica", "--rclone-conf", SCRIPT, want=1, MATERIA_REPO_URL=r.origin)
+    assert "a replica runs no backup" in p.stderr, p.stderr
     p, calls = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_ROOT="relative/materia")
     assert "absolute paths" in p.stderr and calls == [], (p.stderr, calls)
     r.cleanup()
