@@ -8,7 +8,7 @@
 #   1. the `materia` system user and group
 #   2. /data/materia/{landing,app,backup,} owned by materia; /etc/materia for the rclone config
 #   3. the checkout in /opt/materia (clone, or fast-forward pull)
-#   4. packages + DuckDB (scripts/bootstrap) and the Release build
+#   4. node/npm from Debian if missing, packages + DuckDB (scripts/bootstrap), the Release build
 #   5. /opt/materia/.env from --env FILE, else .env.example, and (pipeline) /etc/materia/rclone.conf
 #      from --rclone-conf FILE, else its example: never over an existing file
 #   6. the systemd units, their paths rewritten to the locations below (a unit is
@@ -95,6 +95,9 @@ fi
 if [ "${MATERIA_SKIP_BUILD:-0}" = 1 ]; then
   say "build skipped (MATERIA_SKIP_BUILD=1): no packages, no $root/build/release/materia"
 else
+  # scripts/bootstrap assumes node/npm (DuckDB comes through `npm pack`, the dashboard is
+  # built with node), which a Debian 12 server image lacks: Debian's own packages
+  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
   "$root/scripts/bootstrap"
   runuser -u materia -- cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
   runuser -u materia -- cmake --build "$root/build/release" -j2 >/dev/null
