@@ -7,7 +7,6 @@ import { materia } from "./materia";
 import { readSettings } from "./settings";
 
 // isConfigSecret is exported by the SDK's runtime but not declared in its types
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
 
 const cfg = new pulumi.Config("materia");
