@@ -40,7 +40,7 @@ def compose(env_text, *args, want=0):
 
 def service_blocks(config):
     """`docker-compose config` output split by service: {name: its lines as one string}."""
-    body = config.split("\nservices:\n", 1)[1] if not config.startswith("services:\n") else config[len("services:\n"):]
+    body = ("\n" + config).split("\nservices:\n", 1)[1]
     out, name = {}, None
     for line in body.splitlines():
         if not line.startswith(" "):
