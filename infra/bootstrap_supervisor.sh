@@ -33,6 +33,10 @@ env_seed=${MATERIA_ENV_FILE:-}
 rclone_seed=${MATERIA_RCLONE_FILE:-}
 while [ $# -gt 0 ]; do
   case "$1" in
+    --repo|--branch|--role|--env|--rclone-conf)
+      [ $# -ge 2 ] || { echo "bootstrap_supervisor: $1 needs a value" >&2; exit 2; } ;;
+  esac
+  case "$1" in
     --repo) repo=$2; shift 2 ;;
     --branch) branch=$2; shift 2 ;;
     --role) role=$2; shift 2 ;;

@@ -278,6 +278,8 @@ def test_replica_role():
 
 def test_bad_arguments_refused():
     r = Root("bootstrap-bad")
+    p, _ = r.run("--repo", want=2)
+    assert "--repo needs a value" in p.stderr, p.stderr
     p, _ = r.run("--role", "web", want=1, MATERIA_REPO_URL=r.origin)
     assert "'web': pipeline or replica" in p.stderr, p.stderr
     p, _ = r.run("--env", "/nonexistent/seed.env", want=1, MATERIA_REPO_URL=r.origin)
