@@ -11,26 +11,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { launch, makeServing, Scratch, startServe, waitReady, watchPage, WEB_DIR } from './lib.mjs';
+import { waitReady, WEB_DIR, withDashboard } from './lib.mjs';
 
 test('an open tab follows a deploy into the new build, once', async () => {
-  const scratch = new Scratch('deploy');
-  let server = null, ctx = null, ok = false;
-  try {
-    makeServing(scratch);
-    const dist = path.join(scratch.dir, 'dist');
+  let dist = null;
+  const copyDist = (scratch) => {
+    dist = path.join(scratch.dir, 'dist');
     fs.cpSync(WEB_DIR, dist, { recursive: true });
+    return dist;
+  };
+  await withDashboard('deploy', async ({ base, page, watch }) => {
     const indexPath = path.join(dist, 'index.html');
     const html = fs.readFileSync(indexPath, 'utf8');
     const old = (html.match(/assets\/([0-9a-f]+)\/app\.js/) || [])[1];
     assert.ok(old, 'index.html names no assets/<hash>/app.js');
-    server = await startServe(scratch, { webDir: dist });
-    ctx = await launch(scratch);
-    const page = ctx.pages()[0] || await ctx.newPage();
-    const watch = watchPage(page);
     let loads = 0;
     page.on('load', () => { loads += 1; });
-    await page.goto(`${server.url}#/`);
+    await page.goto(`${base}#/`);
     await waitReady(page, 'home');
     assert.equal(loads, 1);
     assert.deepEqual(watch.problems(), []);
@@ -50,10 +47,9 @@ test('an open tab follows a deploy into the new build, once', async () => {
     assert.match(appSrc, new RegExp(`assets/${fresh}/app\\.js$`), 'after the reload the new build runs');
     // what failed was the old build's module, and nothing else
     const problems = watch.problems();
-    assert.ok(problems.some((p) => p.includes(`HTTP 404 for ${server.url}assets/${old}/pages/rankings.js`)), problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes(`HTTP 404 for ${base}assets/${old}/pages/rankings.js`)), problems.join('\n'));
     const others = problems.filter((p) => !p.includes(`assets/${old}/`) && !/Failed to load resource: the server responded with a status of 404/.test(p));
     assert.deepEqual(others, []);
-    watch.clear();
 
     // the same build, one module missing (not a deploy): the error is shown, no reload
     fs.rmSync(path.join(dist, 'assets', fresh, 'pages', 'revisions.js'));
@@ -61,14 +57,6 @@ test('an open tab follows a deploy into the new build, once', async () => {
     await waitReady(page, 'error');
     assert.equal(loads, 2, 'no reload when index.html still names this build');
     assert.match(await page.locator('main .error').textContent(), /Could not load this view/);
-    ok = true;
-  } finally {
-    if (ctx) await ctx.close().catch(() => {});
-    if (server) {
-      const r = await server.stop();
-      if (ok && r.code !== 0) throw new Error(`materia serve exited with ${r.code ?? r.sig} on SIGTERM (log: ${server.logPath})`);
-    }
-    if (ok && !process.env.MATERIA_KEEP_SCRATCH) scratch.cleanup();
-    else console.log(`# scratch kept: ${scratch.dir}`);
-  }
+    watch.clear(); // the two expected 404s, asserted above
+  }, { webDir: copyDist });
 });
