@@ -29,8 +29,10 @@ void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt);
  * /metrics and the account side stay no-store. */
 #define WEB_CDN_TAG_ALL "materia-api"        /* on every data answer: purge them all */
 #define WEB_CDN_TAG_SNAPSHOT "materia-snapshot-" /* + snapshot id: one snapshot's answers */
-/* The Cache-Control of a data route's answer (a static string). */
+/* The Cache-Control of a data route's answer, and its CDN-Cache-Control (RFC 9213: the CDN's
+ * own lifetime and stale-while-revalidate; web_api.c says why they are split). Static strings. */
 const char *web_api_cache_control(enum web_route_id id);
+const char *web_api_cdn_cache_control(enum web_route_id id);
 /* The tag list for Surrogate-Key (space-separated, sep ' ') or Cache-Tag (sep ','). */
 void web_api_cdn_tags(const char *snapshot_id, char sep, char *out, size_t outlen);
 

@@ -218,10 +218,12 @@ static enum MHD_Result refuse_framing(struct MHD_Connection *c, struct req *rq, 
     return send_error(c, rq, status, message, "");
 }
 
-/* The CDN tags of a data answer (web_api.h: the snapshot's and the "all answers" tag), as
- * Surrogate-Key (Fastly and others: space-separated) and Cache-Tag (Cloudflare: commas). */
+/* The CDN headers of a data answer (web_api.h): CDN-Cache-Control, and the tags (the
+ * snapshot's and "all answers") as Surrogate-Key (Fastly and others: space-separated) and
+ * Cache-Tag (Cloudflare: commas). */
 static void add_cdn_tags(struct MHD_Response *resp, const struct req *rq)
 {
+    MHD_add_response_header(resp, "CDN-Cache-Control", web_api_cdn_cache_control(rq->route));
     char tags[128];
     web_api_cdn_tags(rq->snap->snapshot_id, ' ', tags, sizeof tags);
     MHD_add_response_header(resp, "Surrogate-Key", tags);

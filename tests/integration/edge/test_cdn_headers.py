@@ -1,7 +1,8 @@
 """CDN headers (issue 17, docs/CDN.md): every route class over real HTTP.
 
 Data answers (200 and 304, JSON and CSV, with or without an API key) carry the shared-cache
-lifetime, `Vary: Accept-Encoding` only, and Surrogate-Key / Cache-Tag naming the snapshot
+lifetime (Cache-Control s-maxage; CDN-Cache-Control with stale-while-revalidate),
+`Vary: Accept-Encoding` only, and Surrogate-Key / Cache-Tag naming the snapshot
 (plus the "all API answers" tag); the snapshot's tag changes after a swap. Everything that
 depends on the caller or is an error (the API gate's 401 and 429, account pages signed in
 or not, 4xx/5xx, /health, /metrics) is no-store with no shared lifetime and no tags. Static
@@ -15,7 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import keysfix  # noqa: E402
 import webfix  # noqa: E402
 
-DATA_CC = "public, max-age=0, s-maxage=300, stale-while-revalidate=60"
+DATA_CC = "public, max-age=0, s-maxage=300"
+CDN_CC = "max-age=300, stale-while-revalidate=60"  # RFC 9213: the CDN's own lifetime
 DATA_ROUTES = ["/api/countries", "/api/balance/BR", "/api/world", "/api/rankings?metric=exports&limit=5",
                "/api/revisions/BR", "/api/releases", "/api/cot", "/api/cot/index?window=26",
                "/api/world?format=csv", "/api/balance/BR?format=csv"]
@@ -45,6 +47,7 @@ def get(path, headers=None):
 
 def assert_shared(path, st, h, snap):
     assert h.get("cache-control") == DATA_CC, (path, st, h)
+    assert h.get("cdn-cache-control") == CDN_CC, (path, st, h)
     assert h.get("surrogate-key") == f"materia-api materia-snapshot-{snap}", (path, h)
     assert h.get("cache-tag") == f"materia-api,materia-snapshot-{snap}", (path, h)
     assert h.get("vary") == "Accept-Encoding", (path, h)  # nothing else: not the key, not cookies
@@ -56,7 +59,7 @@ def assert_not_shared(what, h):
     assert "no-store" in cc, (what, h)
     for bad in ("s-maxage", "public", "stale-while-revalidate"):
         assert bad not in cc, (what, h)
-    assert "surrogate-key" not in h and "cache-tag" not in h, (what, h)
+    assert "surrogate-key" not in h and "cache-tag" not in h and "cdn-cache-control" not in h, (what, h)
 
 
 def test_data_routes_shared_lifetime_and_tags():
@@ -78,7 +81,7 @@ def test_answer_does_not_depend_on_the_key():
                                                      "X-Forwarded-For": "198.51.100.7"})
     st2, h2, b2 = get("/api/world", {"Accept-Encoding": "identity"})
     assert st1 == st2 == 200 and b1 == b2, (st1, st2)
-    for k in ("cache-control", "surrogate-key", "cache-tag", "vary", "etag"):
+    for k in ("cache-control", "cdn-cache-control", "surrogate-key", "cache-tag", "vary", "etag"):
         assert h1.get(k) == h2.get(k), (k, h1, h2)
 
 
