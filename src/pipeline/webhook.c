@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -252,7 +253,15 @@ int webhook_start(const struct config *cfg, struct mt_err *err)
     snprintf(w.landing, sizeof w.landing, "%s", cfg->s.landing_dir);
     w.stopping = false;
     atomic_store(&w.deadline_ns, 0);
+    /* SIGTERM/SIGINT stay with the supervisor's thread (its sleep ends on them): the sender
+     * is created with them blocked */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     int e = pthread_create(&w.thread, NULL, sender, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
         mt_errf(err, "ALERT_WEBHOOK_URL: cannot start the alert thread: %s", strerror(e));
         free(w.url);
