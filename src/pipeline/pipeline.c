@@ -9,7 +9,10 @@
  * release, transform rebuilt a model, or there is no serving file yet; otherwise it is
  * skipped and, if no step did anything, the pipeline reports "nothing to do" (exit 3).
  * The lakehouse connection opened here is the only one: transform writes through it and
- * export reads through it, so the two never race for DuckDB's file lock. */
+ * export reads through it, so the two never race for DuckDB's file lock. After a
+ * successful export the CDN is purged (serving/cdn_purge.h; a failed purge leaves the run
+ * ok and its exit status CDN_PURGE_EXIT), and what the run landed and published is noted
+ * for the supervisor's alerts (pipeline/webhook.h; no-ops outside the supervisor). */
 #include "pipeline/pipeline.h"
 #include "util/err.h"
 

@@ -7,7 +7,7 @@
  * The notes are how the pipeline tells the supervisor what a run did (which releases it
  * landed, the snapshot it published, its run id and message) without a new return type:
  * pipeline.c records them as it goes, supervise_cmd.c reads them after the run, both on
- * the supervisor's own thread. docs/OPERATIONS (docs/CDN.md "Alerting") has the body. */
+ * the supervisor's own thread. docs/CDN.md ("Alerting") has the body and the receivers. */
 #ifndef MATERIA_WEBHOOK_H
 #define MATERIA_WEBHOOK_H
 
