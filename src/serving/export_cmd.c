@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "util/err.h"
+#include "serving/cdn_purge.h"
 #include "serving/export.h"
 #include "util/cli.h"
 #include "util/common.h"
@@ -21,7 +22,9 @@ static const char usage[] =
     "new serving_new.duckdb beside SERVING_DUCKDB_PATH, with a _snapshot table of row\n"
     "counts and checksums, verifies it, keeps the live file as serving.prev.duckdb and\n"
     "renames the new one into place. Refuses (nothing changed) when the last transform run\n"
-    "did not succeed or a serving table is empty. The lakehouse is opened read-only.\n\n"
+    "did not succeed or a serving table is empty. The lakehouse is opened read-only.\n"
+    "With CDN_PURGE_URL set, then purges the CDN's cached API answers (docs/CDN.md); when\n"
+    "that fails the snapshot stays published and the exit status is 4.\n\n"
     "Test hook: MATERIA_CRASH_AT=<point> kills the process with SIGKILL at a named point\n"
     "(mid_copy, after_copy, after_checkpoint, after_fsync, after_verify, after_link_prev,\n"
     "after_rename), for the crash-safety tests.\n";
@@ -51,5 +54,9 @@ int cmd_export_serving(int argc, char **argv)
     }
     printf("export-serving: published snapshot %s (%d tables, %lld rows) to %s\n", out.snapshot_id,
            out.tables, (long long)out.rows, g_config.s.serving_duckdb_path);
+    if (cdn_purge_after_export(&g_config, out.snapshot_id, &err) < 0) {
+        cli_error("export-serving: published, but %s", err.msg);
+        return CDN_PURGE_EXIT;
+    }
     return MT_EXIT_OK;
 }

@@ -61,6 +61,9 @@ struct settings {
         *mail_from, *stripe_webhook_secret, *stripe_checkout_url, *trusted_proxies;
     long session_idle_hours, session_max_days, api_rate_anon_per_min, api_rate_free_per_min,
         api_rate_pro_per_min;
+    /* CDN purge and alerts (issue 17); "" when off */
+    const char *cdn_purge_url, *cdn_purge_token, *alert_webhook_url, *alert_webhook_topic;
+    long cdn_purge_timeout_s;
 };
 
 struct config {
