@@ -387,13 +387,21 @@ static void add_data_headers(struct MHD_Response *resp, struct req *rq, const st
                              const char *etag, enum web_coding coding)
 {
     if (rt->format == WF_CSV) {
-        char disp[96];
+        char disp[160];
         MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
         char suffix[16] = ""; /* the country, or the COT index window */
         if (rt->country[0]) snprintf(suffix, sizeof suffix, "-%s", rt->country);
         else if (rt->id == WR_COT_INDEX) snprintf(suffix, sizeof suffix, "-%dw", rt->window);
-        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s.csv\"",
-                 web_route_name(rt->id), suffix);
+        /* PSD answers are named by the USDA release they come from (issue 16: "the release
+         * date in the file name"), as the dashboard's own downloads are; COT answers are
+         * dated by the report dates inside them, so they carry none. The date is the
+         * snapshot's, never request text: YYYY-MM-DD or nothing. */
+        char dated[16] = "";
+        const char *rel = rq->snap ? rq->snap->release_date : "";
+        bool cot = rt->id == WR_COT || rt->id == WR_COT_INDEX;
+        if (!cot && strlen(rel) == 10 && strspn(rel, "0123456789-") == 10) snprintf(dated, sizeof dated, "-%s", rel);
+        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s%s.csv\"",
+                 web_route_name(rt->id), suffix, dated);
         MHD_add_response_header(resp, "Content-Disposition", disp);
     } else {
         MHD_add_response_header(resp, "Content-Type", "application/json");
