@@ -10,6 +10,7 @@
 #include "accounts/appdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <strings.h>
@@ -123,7 +124,21 @@ int appdb_open_at(const char *path, int target, sqlite3 **out, struct mt_err *er
     int rc = fs_mkdir_p(dir, err);
     free(dir);
     if (rc < 0) return mt_err_prefix(err, "%s", path);
-    bool created = !fs_exists(path);
+    /* personal data: a new file is made the owner's only BEFORE SQLite opens it. SQLite
+     * gives the -wal and -shm files the database file's mode when it creates them (at the
+     * journal_mode pragma below), so a chmod afterwards would leave those two — which hold
+     * recent pages: emails, password and session hashes — readable by others. */
+    if (!fs_exists(path)) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            mt_err_set(err, MT_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+            return -1;
+        }
+        if (fd >= 0 && close(fd) < 0) {
+            mt_err_set(err, MT_ERR_IO, "%s: close: %s", path, strerror(errno));
+            return -1;
+        }
+    }
     sqlite3 *db = NULL;
     int src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
@@ -137,13 +152,6 @@ int appdb_open_at(const char *path, int target, sqlite3 **out, struct mt_err *er
         set_pragma(db, "synchronous", "NORMAL", "1", err) < 0 || migrate(db, target, err) < 0) {
         if (!err || !err->msg[0]) mt_err_set(err, MT_ERR_DB, "%s", sqlite3_errmsg(db));
         mt_err_prefix(err, "%s", path);
-        sqlite3_close(db);
-        return -1;
-    }
-    /* personal data: a new file is the owner's only (SQLite creates it 0644; its -wal and
-     * -shm files take the database file's mode) */
-    if (created && chmod(path, 0600) < 0) {
-        mt_err_set(err, MT_ERR_IO, "%s: chmod 0600: %s", path, strerror(errno));
         sqlite3_close(db);
         return -1;
     }

@@ -69,6 +69,14 @@ static void test_new_file_is_newest_schema(void **state)
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
+    /* the WAL and shared-memory files hold recent pages (emails, hashes): the owner's only
+     * too, from the moment SQLite makes them (they take the database file's mode then) */
+    for (int i = 0; i < 2; i++) {
+        char *side = xasprintf("%s%s", path, i ? "-shm" : "-wal");
+        assert_int_equal(stat(side, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        free(side);
+    }
     free(jm);
     free(fk);
     free(n);
