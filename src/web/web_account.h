@@ -47,6 +47,7 @@ struct account_req {
     const char *body;     /* POST body bytes (not NUL-terminated; NULL when none) */
     size_t body_len;
     const char *ip;       /* the peer's address as text ("127.0.0.1"); never NULL */
+    const char *bucket;   /* its per-address limit key (web_client_bucket: IPv6 by /64) */
     long long now;        /* Unix seconds, read once for the whole request */
     sqlite3 *db;          /* the account database (a pooled connection) */
     /* The value of request header name (case-insensitive), or NULL: use

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "accounts/audit.h"
 #include "accounts/http_form.h"
@@ -29,6 +30,10 @@ static const struct throttle_rule LINK_IP = {"link-ip", 10, 20};
 static const struct throttle_rule LINK_ACCT = {"link-acct", 3, 6};
 static const struct throttle_rule SIGNIN_IP = {"signin-ip", 20, 60};
 static const struct throttle_rule SIGNIN_ACCT = {"signin-acct", 5, 12};
+/* following a link writes (the link is used up, a refusal is audited): a client that
+ * guesses tokens in a loop is stopped before it queues everyone else behind SQLite's
+ * write lock */
+static const struct throttle_rule VERIFY_IP = {"verify-ip", 20, 60};
 
 static struct throttle *throttles;
 static char *local_base; /* http://HOST:PORT of the listening socket */
@@ -52,7 +57,7 @@ void web_account_set_local_base(const char *base)
 void web_account_set_cookie(struct account_reply *out, const char *token)
 {
     const char *b = g_config.s.public_base_url;
-    bool secure = b && !strncmp(b, "https://", 8);
+    bool secure = b && !strncasecmp(b, "https://", 8); /* config accepts the scheme in any case */
     char v[256];
     if (token)
         snprintf(v, sizeof v, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s", ACCOUNT_COOKIE, token,
@@ -162,7 +167,7 @@ void account_link(const struct account_req *rq, const struct account_user *u, st
     int bad = read_email(&j, email, out);
     json_free(&j);
     if (bad) return;
-    if (web_account_throttled(rq, &LINK_IP, rq->ip, out) || web_account_throttled(rq, &LINK_ACCT, email, out)) return;
+    if (web_account_throttled(rq, &LINK_IP, rq->bucket, out) || web_account_throttled(rq, &LINK_ACCT, email, out)) return;
     struct mt_err err = MT_ERR_INIT;
     struct user usr;
     int found = users_by_email(rq->db, email, &usr, &err);
@@ -220,9 +225,14 @@ void account_verify(const struct account_req *rq, const struct account_user *u, 
         account_reply_json(out, 200, "");
         return;
     }
+    if (web_account_throttled(rq, &VERIFY_IP, rq->bucket, out)) return;
     char token[SESS_TOKEN_LEN + 8];
     const char *q = rq->query ? rq->query : "";
     if (form_urlencoded_get(q, strlen(q), "token", token, sizeof token) != 1) token[0] = '\0';
+    /* a string this server could not have made is refused without a database write
+     * (signin_link_consume checks it first) and without an audit row: a row per junk
+     * request would let anyone grow the log without bound */
+    bool wellformed = sess_token_wellformed(token);
     struct signin_result res;
     struct mt_err err = MT_ERR_INIT;
     char why[200];
@@ -233,7 +243,7 @@ void account_verify(const struct account_req *rq, const struct account_user *u, 
         return;
     }
     if (rc == 0) {
-        if (audit_add(rq->db, rq->now, res.user_id, "link_refused", rq->ip, why, &err) < 0)
+        if (wellformed && audit_add(rq->db, rq->now, res.user_id, "link_refused", rq->ip, why, &err) < 0)
             log_error("serve: account: %s", err.msg);
         account_reply_error(out, 303, why);
         account_reply_header(out, "Location", "/#/signin?link=invalid");
@@ -272,7 +282,7 @@ void account_signin(const struct account_req *rq, const struct account_user *u, 
         account_reply_error(out, 400, prc == 0 ? "field 'password' is required" : err.msg);
         return;
     }
-    if (web_account_throttled(rq, &SIGNIN_IP, rq->ip, out) || web_account_throttled(rq, &SIGNIN_ACCT, email, out)) {
+    if (web_account_throttled(rq, &SIGNIN_IP, rq->bucket, out) || web_account_throttled(rq, &SIGNIN_ACCT, email, out)) {
         sodium_memzero(pw, sizeof pw);
         return;
     }

@@ -90,3 +90,15 @@ void web_client_ip(const struct web_server *srv, struct MHD_Connection *c, char 
         end = start > xff ? start - 1 : xff;
     }
 }
+
+void web_client_bucket(const char *ip, char *out, size_t outlen)
+{
+    char a[INET6_ADDRSTRLEN];
+    snprintf(a, sizeof a, "%s", ip);
+    struct in6_addr x;
+    if (strchr(a, ':') && inet_pton(AF_INET6, a, &x) == 1) {
+        memset(x.s6_addr + 8, 0, 8);
+        if (!inet_ntop(AF_INET6, &x, a, sizeof a)) snprintf(a, sizeof a, "%s", ip);
+    }
+    snprintf(out, outlen, "ip:%s", a);
+}

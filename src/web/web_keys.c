@@ -46,19 +46,12 @@ void web_keys_stop(void)
     limiter = NULL;
 }
 
-/* "ip:<client>": the client address web_server.h's web_client_ip gives (the peer, or the
- * X-Forwarded-For entry a trusted proxy added: MATERIA_TRUSTED_PROXIES), IPv6 by its /64
- * (one subscriber's usual allocation, so a client cannot walk its own addresses). */
+/* The client's per-address bucket: web_server.h's web_client_bucket of web_client_ip. */
 static void client_bucket(const struct web_server *srv, struct MHD_Connection *c, char *out, size_t outlen)
 {
     char a[INET6_ADDRSTRLEN];
     web_client_ip(srv, c, a, sizeof a);
-    struct in6_addr x;
-    if (strchr(a, ':') && inet_pton(AF_INET6, a, &x) == 1) {
-        memset(x.s6_addr + 8, 0, 8);
-        inet_ntop(AF_INET6, &x, a, sizeof a);
-    }
-    snprintf(out, outlen, "ip:%s", a);
+    web_client_bucket(a, out, outlen);
 }
 
 static struct MHD_Response *refusal(int status, const char *msg, unsigned long long rid, long retry_after,

@@ -531,8 +531,9 @@ static const char *account_header(void *hctx, const char *name)
 static enum MHD_Result answer_account(struct web_server *srv, struct MHD_Connection *c, struct req *rq,
                                       const char *url, const char *method)
 {
-    char ip[INET6_ADDRSTRLEN];
+    char ip[INET6_ADDRSTRLEN], bucket[INET6_ADDRSTRLEN + 8];
     web_client_ip(srv, c, ip, sizeof ip);
+    web_client_bucket(ip, bucket, sizeof bucket);
     const char *q = strchr(rq->uri, '?');
     struct account_req arq = {
         .method = method,
@@ -541,6 +542,7 @@ static enum MHD_Result answer_account(struct web_server *srv, struct MHD_Connect
         .body = rq->body.buf && rq->body.len ? rq->body.buf : NULL,
         .body_len = rq->body.buf ? rq->body.len : 0,
         .ip = ip,
+        .bucket = bucket,
         .now = (long long)time(NULL),
         .header_fn = account_header,
         .hctx = c,

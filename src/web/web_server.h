@@ -77,6 +77,11 @@ int web_parse_proxies(const char *list, uint32_t *out, int *n, struct mt_err *er
  * entries further left are whatever the client sent). out needs 46 bytes. */
 struct MHD_Connection;
 void web_client_ip(const struct web_server *srv, struct MHD_Connection *c, char *out, size_t outlen);
+/* The key of a client's per-address limits (API rate limit, account throttles): "ip:" and
+ * web_client_ip's address, an IPv6 one by its /64 — one subscriber's usual allocation, so a
+ * client cannot walk its own addresses to get fresh buckets. The one place this rule
+ * lives. out needs 50 bytes. */
+void web_client_bucket(const char *ip, char *out, size_t outlen);
 
 /* Parses "host:port" into a dotted IPv4 host and a port. Returns 0 or -1 with err. */
 int web_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port, struct mt_err *err);

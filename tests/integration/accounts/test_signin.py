@@ -7,6 +7,7 @@ sign out everywhere; the request body limits of the account routes.
 """
 import os
 import re
+import sqlite3
 import sys
 import time
 
@@ -158,6 +159,26 @@ def test_link_throttling():
         assert b.post("/account/link", {"email": f"u{i}@example.com"}).status == 202
     r = b.post("/account/link", {"email": "v@example.com"})
     assert r.status == 429 and not sink.to("v@example.com"), r.body
+    teardown(s, sink, srv)
+
+
+def test_verify_throttled_and_junk_not_audited():
+    """Following a link writes to the account database; a loop of guesses is throttled per
+    client (20, then 60 an hour), and a string that cannot be a token writes nothing."""
+    s, sink, srv = setup("acct-verify")
+    b = srv.browser()
+    audit = lambda: sqlite3.connect(srv.app_db).execute("SELECT count(*) FROM audit_log WHERE action = 'link_refused'").fetchone()[0]
+    # a token of the right form that is no link's: refused and audited
+    assert b.post("/account/link", {"email": "w@example.com"}).status == 202
+    _, token = sink.last_link("w@example.com")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert b.get(f"/account/verify?token={forged}").status == 303
+    assert audit() == 1
+    statuses = [b.get(f"/account/verify?token=x{i}").status for i in range(19)]
+    assert statuses == [303] * 19, statuses
+    assert audit() == 1, "junk tokens must not be audited"
+    r = b.get(f"/account/verify?token={token}")
+    assert r.status == 429 and 1 <= int(r.header("retry-after")) <= 600, (r.status, r.body)
     teardown(s, sink, srv)
 
 
@@ -315,6 +336,11 @@ def test_client_address_behind_proxy():
     assert links(srv, "198.51.100.1", 1) == [202]                   # another client
     # what the client wrote left of the proxy's entry does not change who it is
     assert links(srv, "198.51.100.99, 203.0.113.7", 1) == [429]
+    # an IPv6 client is one /64 (a subscriber's usual allocation): walking its own
+    # addresses gives no fresh bucket; the next /64 is another client
+    assert links(srv, "2001:db8:1:2::1", 10) == [202] * 10
+    assert links(srv, "2001:db8:1:2:ffff:ffff:ffff:fffe", 1) == [429]
+    assert links(srv, "2001:db8:1:3::1", 1) == [202]
     srv.stop()
     # no trusted proxy: the header is the client's own claim and is ignored
     srv = AccountServer(s, sink, name="serve2")
@@ -332,6 +358,6 @@ def test_client_address_behind_proxy():
 
 if __name__ == "__main__":
     main([test_signup_link_session_settings_signout, test_same_answer_registered_or_not, test_csrf_and_origin,
-          test_link_throttling, test_expired_and_reused_link, test_disable_blocks_signin,
+          test_link_throttling, test_verify_throttled_and_junk_not_audited, test_expired_and_reused_link, test_disable_blocks_signin,
           test_rotation_password_and_signout_everywhere, test_request_limits, test_mail_failure_and_no_smtp,
           test_client_address_behind_proxy])

@@ -86,7 +86,7 @@ static int run(const char *method, const char *path, struct hdrs *h, const char 
 {
     struct account_req rq = {
         .method = method, .path = path, .body = body, .body_len = body ? strlen(body) : 0,
-        .ip = "127.0.0.1", .now = T0 + 10, .header_fn = hget, .hctx = h,
+        .ip = "127.0.0.1", .bucket = "ip:127.0.0.1", .now = T0 + 10, .header_fn = hget, .hctx = h,
     };
     rq.db = web_account_db_acquire();
     account_reply_init(out);
@@ -194,7 +194,7 @@ static void test_me_and_csrf(void **state)
 static void test_origin(void **state)
 {
     (void)state;
-    struct account_req rq = {.method = "POST", .path = "/account/link", .ip = "-", .header_fn = hget};
+    struct account_req rq = {.method = "POST", .path = "/account/link", .ip = "-", .bucket = "ip:-", .header_fn = hget};
     char why[160];
     struct hdrs h = {0};
     rq.hctx = &h;
