@@ -233,11 +233,15 @@ static int step_one(sqlite3 *app, const char *sql, int64_t uid, const char *key,
 }
 
 int alerts_send(sqlite3 *app, const struct alert_batch *b, const char *base_url,
-                alert_send_fn send, void *ud, int64_t now, struct alert_send_report *rep,
-                struct mt_err *err)
+                alert_send_fn send, void *ud, int64_t now, const atomic_bool *stop,
+                struct alert_send_report *rep, struct mt_err *err)
 {
     memset(rep, 0, sizeof *rep);
     for (size_t i = 0; b->has_release && i < b->n; i++) {
+        if (stop && atomic_load(stop)) {
+            log_info("alerts: stopping: %zu digest(s) left for the next run", b->n - i);
+            break;
+        }
         const struct alert_digest *d = &b->d[i];
         /* the claim, committed before the mail leaves (autocommit: one statement) */
         int claimed = step_one(app,

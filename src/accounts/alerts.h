@@ -23,6 +23,7 @@
 
 #include <duckdb.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,11 +85,14 @@ struct alert_send_report {
 };
 
 /* Sends each digest of b not already recorded, with the protocol above. now is Unix
- * seconds. 0 (see rep; a failed send is counted and logged, the others still go), or -1
- * with err when the account database fails (nothing after that point is sent). */
+ * seconds. stop (NULL: never) is read before each digest: once set, the rest are left for
+ * the next run, unclaimed (a server's shutdown waits for one mail at most, not for every
+ * due digest against an unreachable SMTP server). 0 (see rep; a failed send is counted and
+ * logged, the others still go), or -1 with err when the account database fails (nothing
+ * after that point is sent). */
 int alerts_send(sqlite3 *app, const struct alert_batch *b, const char *base_url,
-                alert_send_fn send, void *ud, int64_t now, struct alert_send_report *rep,
-                struct mt_err *err);
+                alert_send_fn send, void *ud, int64_t now, const atomic_bool *stop,
+                struct alert_send_report *rep, struct mt_err *err);
 
 struct config;
 

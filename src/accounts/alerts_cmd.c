@@ -65,7 +65,7 @@ int alerts_run(const struct config *cfg, int64_t now, struct alert_send_report *
     db_close(&serving); /* not held while mail goes out */
     char *base = config_site_base(s, NULL);
     struct mail_target t = {{s->smtp_url, s->smtp_username, s->smtp_password, s->mail_from}, now};
-    rc = alerts_send(app, &b, base, send_by_mail, &t, now, rep, err);
+    rc = alerts_send(app, &b, base, send_by_mail, &t, now, NULL, rep, err);
     free(base);
 done:
     alert_batch_free(&b);

@@ -2,6 +2,7 @@
 #include "web/web_alerts.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static struct {
     bool running;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;
+    atomic_bool stop; /* set under mu (with the signal); read by alerts_send without it */
     struct web_reader *reader;
     char *app_db_path, *base;
     char *done_snapshot; /* the last snapshot_id whose digests were handled */
@@ -62,7 +63,7 @@ static void check_once(void)
      * old snapshot is never kept open for the length of an SMTP exchange */
     if (wc) web_conn_close(&tmp);
     web_snapshot_release(snap);
-    if (computed) rc = alerts_send(app, &b, A.base, send_by_mail, NULL, (int64_t)time(NULL), &rep, &err);
+    if (computed) rc = alerts_send(app, &b, A.base, send_by_mail, NULL, (int64_t)time(NULL), &A.stop, &rep, &err);
     if (rc == 0) {
         if (rep.sent || rep.not_sent || rep.unknown)
             log_msg(rep.not_sent || rep.unknown ? LOG_WARN : LOG_INFO,

@@ -130,6 +130,7 @@ struct sink {
     int calls;
     enum alert_send_result answer_for_bo;
     const char *log_path; /* when set, every send is appended there */
+    atomic_bool *stop_after_first; /* when set, raised by the first send (a shutdown) */
 };
 
 static enum alert_send_result fake_send(void *ud, const char *to, const char *subject,
@@ -139,6 +140,7 @@ static enum alert_send_result fake_send(void *ud, const char *to, const char *su
     (void)subject;
     (void)body;
     s->calls++;
+    if (s->stop_after_first) atomic_store(s->stop_after_first, true);
     if (s->log_path) {
         FILE *fp = fopen(s->log_path, "a");
         assert_non_null(fp);
@@ -152,6 +154,30 @@ static enum alert_send_result fake_send(void *ud, const char *to, const char *su
     return ALERT_SEND_OK;
 }
 
+/* A stop (serve shutting down) is honoured between digests: the one being sent finishes,
+ * the rest are neither sent nor claimed, and the next run sends them. */
+static void test_stop_leaves_the_rest_unclaimed(void **state)
+{
+    struct fixture *f = *state;
+    struct alert_batch b;
+    struct mt_err err = MT_ERR_INIT;
+    struct alert_send_report rep;
+    atomic_bool stop = false;
+    struct sink s = {.answer_for_bo = ALERT_SEND_OK, .stop_after_first = &stop};
+    assert_int_equal(alerts_compute(f->app, f->serving.con, NULL, &b, &err), 0);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 7000, &stop, &rep, &err), 0);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(rep.sent, 1);
+    s.stop_after_first = NULL;
+    stop = false;
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 7001, &stop, &rep, &err), 0);
+    assert_int_equal(rep.already, 1);
+    assert_int_equal(rep.sent, 1);
+    assert_int_equal(s.calls, 2);
+    alert_batch_free(&b);
+}
+
 static void test_at_most_once_and_retry(void **state)
 {
     struct fixture *f = *state;
@@ -160,19 +186,19 @@ static void test_at_most_once_and_retry(void **state)
     struct alert_send_report rep;
     struct sink s = {.answer_for_bo = ALERT_SEND_NOT_SENT};
     assert_int_equal(alerts_compute(f->app, f->serving.con, NULL, &b, &err), 0);
-    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5000, &rep, &err), 0);
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5000, NULL, &rep, &err), 0);
     assert_int_equal(rep.sent, 1);
     assert_int_equal(rep.not_sent, 1);
     assert_int_equal(s.calls, 2);
     /* again: ana is recorded (skipped), bo was not handed over (retried, now unknown) */
     s.answer_for_bo = ALERT_SEND_UNKNOWN;
-    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5001, &rep, &err), 0);
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5001, NULL, &rep, &err), 0);
     assert_int_equal(rep.already, 1);
     assert_int_equal(rep.unknown, 1);
     assert_int_equal(s.calls, 3);
     /* and again: nobody (bo's delivery is unknown: at most once, never retried) */
     s.answer_for_bo = ALERT_SEND_OK;
-    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5002, &rep, &err), 0);
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 5002, NULL, &rep, &err), 0);
     assert_int_equal(rep.already, 2);
     assert_int_equal(s.calls, 3);
     alert_batch_free(&b);
@@ -199,7 +225,7 @@ static void test_crash_between_send_and_record_never_sends_twice(void **state)
         struct sink s = {.log_path = log_path};
         setenv("MATERIA_CRASH_AT", "alerts_after_send", 1);
         if (appdb_open(f->app_path, &app, &err) < 0) _exit(10);
-        alerts_send(app, &b, "http://x", fake_send, &s, 6000, &rep, &err);
+        alerts_send(app, &b, "http://x", fake_send, &s, 6000, NULL, &rep, &err);
         _exit(11); /* not reached: the crash point kills the process */
     }
     int status;
@@ -209,7 +235,7 @@ static void test_crash_between_send_and_record_never_sends_twice(void **state)
     /* the rerun: ana (handed over, unrecorded) is not mailed again; bo now is */
     struct alert_send_report rep;
     struct sink s = {.log_path = log_path};
-    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 6001, &rep, &err), 0);
+    assert_int_equal(alerts_send(f->app, &b, "http://x", fake_send, &s, 6001, NULL, &rep, &err), 0);
     assert_int_equal(rep.already, 1);
     assert_int_equal(rep.sent, 1);
     char *sent;
@@ -226,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_who_gets_what, setup, teardown),
         cmocka_unit_test_setup_teardown(test_at_most_once_and_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_leaves_the_rest_unclaimed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_send_and_record_never_sends_twice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
