@@ -101,3 +101,11 @@ void *web_cache_put(struct web_cache *c, const char *key, void *value, size_t by
     pthread_mutex_unlock(&c->mu);
     return value;
 }
+
+bool web_cache_has_room(struct web_cache *c, size_t bytes)
+{
+    pthread_mutex_lock(&c->mu);
+    bool room = c->entries < c->max_entries && c->bytes + bytes <= c->max_bytes;
+    pthread_mutex_unlock(&c->mu);
+    return room;
+}

@@ -10,6 +10,7 @@
 #define MATERIA_WEB_CACHE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -38,5 +39,9 @@ void *web_cache_get(struct web_cache *c, const char *key);
  * freed through free_value). Returns NULL when the budget is spent: the caller keeps
  * ownership of value. */
 void *web_cache_put(struct web_cache *c, const char *key, void *value, size_t bytes);
+/* Whether an entry of at least `bytes` could still be put: a caller whose value is costly
+ * to make (static files compressed at the highest levels) asks first, so that a spent
+ * budget does not mean making it, and throwing it away, on every request. */
+bool web_cache_has_room(struct web_cache *c, size_t bytes);
 
 #endif

@@ -187,7 +187,9 @@ int web_static_get(struct web_static *ws, const char *dir, const char *rel,
     stat_key(&key, rel, &st);
     size_t bytes = 0;
     struct web_static_file *nf = NULL;
-    if ((uint64_t)st.st_size <= WEB_STATIC_MAX_FILE) {
+    /* cached files keep at least their identity bytes: without room for those, the file is
+     * streamed as it is, without compressing it first only to throw the result away */
+    if ((uint64_t)st.st_size <= WEB_STATIC_MAX_FILE && web_cache_has_room(&ws->files, (size_t)st.st_size)) {
         nf = build(rel, f, (size_t)st.st_size, &bytes, err);
         if (!nf) {
             close(f);
