@@ -298,16 +298,17 @@ bool web_account_takes_body(const char *method, const char *path)
 void web_account_dispatch(const struct account_req *rq, struct account_reply *out)
 {
     const struct account_route *hit = NULL;
-    char allow[32] = "";
+    char allow[64] = ""; /* every method the path answers, for a 405's Allow header */
     for (const struct account_route *r = web_account_routes; r->path; r++) {
         if (strcmp(r->path, rq->path) != 0) continue;
         bool get = !strcmp(r->method, "GET");
         if (!strcmp(r->method, rq->method) || (get && !strcmp(rq->method, "HEAD"))) hit = r;
-        snprintf(allow, sizeof allow, "%s", get ? "GET, HEAD" : r->method);
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", get ? "GET, HEAD" : r->method);
     }
     if (!hit) {
         if (allow[0]) {
-            char msg[96];
+            char msg[128];
             snprintf(msg, sizeof msg, "method %.20s not allowed (%s)", rq->method, allow);
             account_reply_error(out, 405, msg);
             account_reply_header(out, "Allow", allow);

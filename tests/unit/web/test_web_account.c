@@ -130,6 +130,10 @@ static void test_404_405_401(void **state)
     assert_int_equal(run("GET", "/account/signout", &h, NULL, &r), 405);
     assert_string_equal(reply_header(&r, "Allow"), "POST");
     account_reply_free(&r);
+    /* a path with several methods lists them all (it named only the last one) */
+    assert_int_equal(run("PUT", "/account/keys", &h, NULL, &r), 405);
+    assert_string_equal(reply_header(&r, "Allow"), "GET, HEAD, POST");
+    account_reply_free(&r);
     assert_int_equal(run("GET", "/account/me", &h, NULL, &r), 401);
     assert_string_equal(r.body.buf, "{\"error\":\"not signed in\"}\n");
     account_reply_free(&r);
