@@ -181,6 +181,9 @@ void json_free(struct json *j)
     }
     free(j->keys);
     free(j->items);
+    /* a string value may be a secret (a password in an account request's body): wiped
+     * before it goes back to malloc; explicit_bzero is not optimised away */
+    if (j->s) explicit_bzero(j->s, strlen(j->s));
     free(j->s);
     memset(j, 0, sizeof *j);
 }

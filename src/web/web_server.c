@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -806,6 +807,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     else
         atomic_fetch_add(&srv->access_skipped, 1);
     web_snapshot_release(rq->snap);
+    /* an account request's body may hold a password: wiped before it goes back to malloc */
+    if (rq->account && rq->body.buf) sodium_memzero(rq->body.buf, rq->body.cap);
     sb_free(&rq->body);
     free(rq->uri);
     free(rq);
