@@ -95,6 +95,14 @@ int alerts_send(sqlite3 *app, const struct alert_batch *b, const char *base_url,
                 struct alert_send_report *rep, struct mt_err *err);
 
 struct config;
+struct settings;
+
+/* The alert_send_fn that mails a digest over SMTP with the settings' SMTP_URL, credentials
+ * and MAIL_FROM (accounts/mail.h: the log without an SMTP_URL), the one both senders use
+ * (`materia alerts send`, serve's alerts thread). ud is the struct settings. A failure that
+ * may have delivered the message is ALERT_SEND_UNKNOWN, never retried. */
+enum alert_send_result alerts_send_by_mail(void *ud, const char *to, const char *subject,
+                                           const char *body, struct mt_err *err);
 
 /* The whole job as `materia alerts send` runs it (serve runs the same steps on the snapshot
  * it serves: web/web_alerts.h): the digests

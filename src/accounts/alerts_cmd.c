@@ -31,17 +31,13 @@ static const char usage[] =
     "(a mail whose delivery is unknown is never sent again). `materia serve` does this by\n"
     "itself within seconds of serving a new snapshot; send is for running it by hand.\n";
 
-struct mail_target {
-    struct mail_cfg mc;
-    int64_t now;
-};
-
-static enum alert_send_result send_by_mail(void *ud, const char *to, const char *subject,
+enum alert_send_result alerts_send_by_mail(void *ud, const char *to, const char *subject,
                                            const char *body, struct mt_err *err)
 {
-    struct mail_target *t = ud;
+    const struct settings *s = ud;
+    struct mail_cfg mc = {s->smtp_url, s->smtp_username, s->smtp_password, s->mail_from};
     bool maybe = false;
-    if (mail_send_ex(&t->mc, to, subject, body, t->now, &maybe, err) == 0) return ALERT_SEND_OK;
+    if (mail_send_ex(&mc, to, subject, body, (long long)time(NULL), &maybe, err) == 0) return ALERT_SEND_OK;
     return maybe ? ALERT_SEND_UNKNOWN : ALERT_SEND_NOT_SENT;
 }
 
@@ -64,8 +60,7 @@ int alerts_run(const struct config *cfg, int64_t now, struct alert_send_report *
     if (alerts_compute(app, serving.con, NULL, &b, err) < 0) goto done;
     db_close(&serving); /* not held while mail goes out */
     char *base = config_site_base(s, NULL);
-    struct mail_target t = {{s->smtp_url, s->smtp_username, s->smtp_password, s->mail_from}, now};
-    rc = alerts_send(app, &b, base, send_by_mail, &t, now, NULL, rep, err);
+    rc = alerts_send(app, &b, base, alerts_send_by_mail, (void *)s, now, NULL, rep, err);
     free(base);
 done:
     alert_batch_free(&b);

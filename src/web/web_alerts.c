@@ -29,17 +29,6 @@ static struct {
     char *done_snapshot; /* the last snapshot_id whose digests were handled */
 } A = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static enum alert_send_result send_by_mail(void *ud, const char *to, const char *subject,
-                                           const char *body, struct mt_err *err)
-{
-    (void)ud;
-    const struct settings *s = &g_config.s;
-    struct mail_cfg mc = {s->smtp_url, s->smtp_username, s->smtp_password, s->mail_from};
-    bool maybe = false;
-    if (mail_send_ex(&mc, to, subject, body, (long long)time(NULL), &maybe, err) == 0) return ALERT_SEND_OK;
-    return maybe ? ALERT_SEND_UNKNOWN : ALERT_SEND_NOT_SENT;
-}
-
 /* One check: the digests of the served snapshot if not handled yet. */
 static void check_once(void)
 {
@@ -63,7 +52,7 @@ static void check_once(void)
      * old snapshot is never kept open for the length of an SMTP exchange */
     if (wc) web_conn_close(&tmp);
     web_snapshot_release(snap);
-    if (computed) rc = alerts_send(app, &b, A.base, send_by_mail, NULL, (int64_t)time(NULL), &A.stop, &rep, &err);
+    if (computed) rc = alerts_send(app, &b, A.base, alerts_send_by_mail, &g_config.s, (int64_t)time(NULL), &A.stop, &rep, &err);
     if (rc == 0) {
         if (rep.sent || rep.not_sent || rep.unknown)
             log_msg(rep.not_sent || rep.unknown ? LOG_WARN : LOG_INFO,
