@@ -343,3 +343,16 @@ void web_account_dispatch(const struct account_req *rq, struct account_reply *ou
     if (!out->status) account_reply_error(out, 500, "internal error: the handler gave no answer");
     sodium_memzero(&u, sizeof u);
 }
+
+int account_read_body(const struct account_req *rq, const char *const *allowed, struct json *j,
+                      struct account_reply *out)
+{
+    struct mt_err err = MT_ERR_INIT;
+    memset(j, 0, sizeof *j);
+    if (form_json_object(rq->body, rq->body_len, j, &err) < 0 || form_json_only(j, allowed, &err) < 0) {
+        if (j->t == JSON_OBJ) json_free(j);
+        account_reply_error(out, 400, err.msg);
+        return -1;
+    }
+    return 0;
+}

@@ -102,6 +102,12 @@ void account_reply_header(struct account_reply *r, const char *name, const char 
 void account_reply_server_error(struct account_reply *r, const char *what, const struct mt_err *err);
 /* Times in account JSON are ISO 8601 UTC strings ("2026-12-02T02:17:31Z"); 0 is null. */
 void account_json_time(strbuf *sb, long long t);
+struct json;
+/* Reads the request's body as a JSON object holding only the fields in allowed (NULL
+ * ended). 0 with *j to json_free; -1 with the 400 answered in out (j needs no freeing).
+ * The one body reader of the account and key routes. */
+int account_read_body(const struct account_req *rq, const char *const *allowed, struct json *j,
+                      struct account_reply *out);
 /* The site's origin ("scheme://host[:port]"): PUBLIC_BASE_URL's, else http://<Host>. */
 void web_account_origin(const struct account_req *rq, char *out, size_t outlen);
 

@@ -97,25 +97,7 @@ int web_account_throttled(const struct account_req *rq, const struct throttle_ru
     return 1;
 }
 
-/* Reads the JSON object body with only the fields allowed; 400 (answered) on anything else. */
-static int read_body(const struct account_req *rq, const char *const *allowed, struct json *j,
-                     struct account_reply *out)
-{
-    struct mt_err err = MT_ERR_INIT;
-    if (form_json_object(rq->body, rq->body_len, j, &err) < 0) {
-        account_reply_error(out, 400, err.msg);
-        return -1;
-    }
-    if (form_json_only(j, allowed, &err) < 0) {
-        json_free(j);
-        account_reply_error(out, 400, err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-/* The body's "email", normalised; 400 (answered) when missing or invalid. */
-static int read_email(const struct json *j, char email[FORM_EMAIL_MAX + 1], struct account_reply *out)
+int account_read_email(const struct json *j, char email[FORM_EMAIL_MAX + 1], struct account_reply *out)
 {
     struct mt_err err = MT_ERR_INIT;
     char raw[FORM_EMAIL_MAX + 64];
@@ -162,9 +144,9 @@ void account_link(const struct account_req *rq, const struct account_user *u, st
     (void)u;
     static const char *const allowed[] = {"email", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     char email[FORM_EMAIL_MAX + 1];
-    int bad = read_email(&j, email, out);
+    int bad = account_read_email(&j, email, out);
     json_free(&j);
     if (bad) return;
     if (web_account_throttled(rq, &LINK_IP, rq->bucket, out) || web_account_throttled(rq, &LINK_ACCT, email, out)) return;
@@ -269,10 +251,10 @@ void account_signin(const struct account_req *rq, const struct account_user *u, 
     (void)u;
     static const char *const allowed[] = {"email", "password", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     char email[FORM_EMAIL_MAX + 1], pw[USERS_PASSWORD_MAX + 2];
     struct mt_err err = MT_ERR_INIT;
-    if (read_email(&j, email, out) < 0) {
+    if (account_read_email(&j, email, out) < 0) {
         json_free(&j);
         return;
     }

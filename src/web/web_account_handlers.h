@@ -3,6 +3,7 @@
 #ifndef MATERIA_WEB_ACCOUNT_HANDLERS_H
 #define MATERIA_WEB_ACCOUNT_HANDLERS_H
 
+#include "accounts/http_form.h"
 #include "accounts/sessions.h"
 #include "accounts/signin.h"
 #include "accounts/throttle.h"
@@ -22,6 +23,10 @@ void account_watchlist(const struct account_req *rq, const struct account_user *
 void account_email(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
 void account_password(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
 void account_delete(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
+
+/* The body's "email", normalised (accounts/http_form.h); -1 with the 400 answered in out
+ * when it is missing or invalid. */
+int account_read_email(const struct json *j, char email[FORM_EMAIL_MAX + 1], struct account_reply *out);
 
 /* SESSION_IDLE_HOURS / SESSION_MAX_DAYS in seconds. */
 struct sess_limits web_account_limits(void);

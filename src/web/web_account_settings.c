@@ -27,18 +27,6 @@ static void audit_change(const struct account_req *rq, long long uid, const char
         log_error("serve: account: %s", err.msg);
 }
 
-static int read_body(const struct account_req *rq, const char *const *allowed, struct json *j,
-                     struct account_reply *out)
-{
-    struct mt_err err = MT_ERR_INIT;
-    if (form_json_object(rq->body, rq->body_len, j, &err) < 0 || form_json_only(j, allowed, &err) < 0) {
-        if (j->t == JSON_OBJ) json_free(j);
-        account_reply_error(out, 400, err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static void prefs_json(strbuf *sb, const struct prefs *p)
 {
     sb_append(sb, "{\"units\":");
@@ -93,7 +81,7 @@ void account_preferences(const struct account_req *rq, const struct account_user
 {
     static const char *const allowed[] = {"units", "default_country", "theme", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     struct mt_err err = MT_ERR_INIT;
     struct prefs p;
     if (prefs_get(rq->db, u->id, &p, &err) < 0) {
@@ -153,7 +141,7 @@ void account_watchlist(const struct account_req *rq, const struct account_user *
     static const char *const allowed[] = {"items", NULL};
     static const char *const item_fields[] = {"country", "metric", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     const struct json *items = json_get(&j, "items");
     struct mt_err err = MT_ERR_INIT;
     char msg[200] = "";
@@ -213,19 +201,11 @@ void account_email(const struct account_req *rq, const struct account_user *u, s
 {
     static const char *const allowed[] = {"email", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
-    struct mt_err err = MT_ERR_INIT;
-    char raw[FORM_EMAIL_MAX + 64], email[FORM_EMAIL_MAX + 1];
-    int rc = form_json_string(&j, "email", raw, sizeof raw, &err);
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
+    char email[FORM_EMAIL_MAX + 1];
+    int bad = account_read_email(&j, email, out);
     json_free(&j);
-    if (rc == 0) {
-        account_reply_error(out, 400, "field 'email' is required");
-        return;
-    }
-    if (rc < 0 || form_email_normalize(raw, email, &err) < 0) {
-        account_reply_error(out, 400, err.msg);
-        return;
-    }
+    if (bad) return;
     if (!strcmp(email, u->email)) {
         account_reply_error(out, 400, "that is already your address");
         return;
@@ -233,6 +213,7 @@ void account_email(const struct account_req *rq, const struct account_user *u, s
     char key[32];
     snprintf(key, sizeof key, "%lld", u->id);
     if (web_account_throttled(rq, &EMAIL_ACCT, key, out)) return;
+    struct mt_err err = MT_ERR_INIT;
     if (web_account_send_link(rq, SIGNIN_EMAIL_CHANGE, u->id, email, &err) < 0) {
         log_error("serve: account: email change link: %s", err.msg);
         account_reply_error(out, 502, "the confirmation mail could not be sent; try again later");
@@ -248,7 +229,7 @@ void account_password(const struct account_req *rq, const struct account_user *u
 {
     static const char *const allowed[] = {"password", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     struct mt_err err = MT_ERR_INIT;
     char pw[USERS_PASSWORD_MAX + 2];
     int rc = form_json_string(&j, "password", pw, sizeof pw, &err);
@@ -294,7 +275,7 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
 {
     static const char *const allowed[] = {"confirm", NULL};
     struct json j;
-    if (read_body(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     struct mt_err err = MT_ERR_INIT;
     char c[16];
     int rc = form_json_string(&j, "confirm", c, sizeof c, &err);

@@ -132,19 +132,6 @@ struct MHD_Response *web_keys_gate(const struct web_server *srv, struct MHD_Conn
 
 /* ---- the account routes of API keys and billing (registered in web_account.c's table) ---- */
 
-static int read_json(const struct account_req *rq, const char *const *allowed, struct json *j,
-                     struct account_reply *out)
-{
-    struct mt_err err = MT_ERR_INIT;
-    memset(j, 0, sizeof *j);
-    if (form_json_object(rq->body, rq->body_len, j, &err) < 0 || form_json_only(j, allowed, &err) < 0) {
-        if (j->t == JSON_OBJ) json_free(j);
-        account_reply_error(out, 400, err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static void key_json(strbuf *sb, const struct apikey_info *k)
 {
     sb_appendf(sb, "{\"id\":%lld,\"name\":", k->id);
@@ -185,7 +172,7 @@ void keys_create(const struct account_req *rq, const struct account_user *u, str
 {
     static const char *const allowed[] = {"name", NULL};
     struct json j;
-    if (read_json(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     struct mt_err err = MT_ERR_INIT;
     char name[APIKEY_NAME_MAX * 2 + 1];
     int got = form_json_string(&j, "name", name, sizeof name, &err);
@@ -222,7 +209,7 @@ void keys_revoke(const struct account_req *rq, const struct account_user *u, str
 {
     static const char *const allowed[] = {"id", NULL};
     struct json j;
-    if (read_json(rq, allowed, &j, out) < 0) return;
+    if (account_read_body(rq, allowed, &j, out) < 0) return;
     const struct json *idv = json_get(&j, "id");
     long long id = 0;
     bool ok = idv && idv->t == JSON_NUM && idv->s[0] && strlen(idv->s) <= 18;
