@@ -263,6 +263,10 @@ int pipeline_run(const struct config *cfg, const char *name)
         return MT_EXIT_FAIL;
     }
     struct mt_err err = MT_ERR_INIT;
+    if (cdn_purge_check(cfg, &err) < 0) {
+        log_error("pipeline %s: %s", name, err.msg);
+        return MT_EXIT_FAIL;
+    }
     const char *lake_path = cfg->s.duckdb_path;
     char *lake_dir = fs_dirname(lake_path);
     int mk = fs_mkdir_p(lake_dir, &err);

@@ -219,7 +219,7 @@ int cmd_supervise(int argc, char **argv)
         fs_lock_release(lock);
         return MT_EXIT_FAIL;
     }
-    if (webhook_start(&g_config, &err) < 0) {
+    if (cdn_purge_check(&g_config, &err) < 0 || webhook_start(&g_config, &err) < 0) {
         log_error("supervise: cannot start: %s", err.msg);
         cli_error("supervise: %s", err.msg);
         fs_lock_release(lock);

@@ -97,6 +97,14 @@ static int purge_once(const char *url, const char *token, long timeout_s, struct
     return rc;
 }
 
+int cdn_purge_check(const struct config *cfg, struct mt_err *err)
+{
+    if (!*cfg->s.cdn_purge_url && *cfg->s.cdn_purge_token)
+        return mt_errf(err, "CDN_PURGE_TOKEN is set but CDN_PURGE_URL is empty: no purge could be made "
+                            "(set both, or neither)");
+    return 0;
+}
+
 int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, struct mt_err *err)
 {
     const char *url = cfg->s.cdn_purge_url, *token = cfg->s.cdn_purge_token;

@@ -22,6 +22,11 @@
 /* One attempt's limit is CDN_PURGE_TIMEOUT_S (default 10, connection included): with the
  * backoff, a purge takes at most 3 x 10 + 3 = 33 s by default. */
 
+/* The purge settings, checked before any work (export-serving, pipeline run, supervise):
+ * a CDN_PURGE_TOKEN without a CDN_PURGE_URL can purge nothing, and is refused by name
+ * rather than found out after a publish. 0, or -1 with err. */
+int cdn_purge_check(const struct config *cfg, struct mt_err *err);
+
 /* Purges when CDN_PURGE_URL is set (logs one line either way). 0: purged, or no purge
  * configured; -1 with the reason in err (nothing to undo: the snapshot stays live). */
 int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, struct mt_err *err);

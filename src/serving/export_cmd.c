@@ -40,6 +40,10 @@ int cmd_export_serving(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
     struct mt_err err = MT_ERR_INIT;
+    if (cdn_purge_check(&g_config, &err) < 0) {
+        cli_error("export-serving: %s", err.msg);
+        return MT_EXIT_FAIL;
+    }
     struct db lake;
     if (db_open(&lake, lake_path, true, 0, &err) < 0) {
         cli_error("export-serving: %s", err.msg);

@@ -40,11 +40,16 @@ def test_purge_request_as_cloudflare_expects():
         # the token is a secret: `materia config` does not print it
         cfg = s.run("config", env=purge_env(rec), check=0).stdout
         assert TOKEN not in cfg and "CDN_PURGE_TOKEN=(set, not shown)" in cfg, cfg
-        # no URL: no request, exit 0; a token without a URL is reported by name
+        # no URL: no request, exit 0; a token without a URL can purge nothing: refused by
+        # name before anything is exported (the live snapshot stays the one it was)
         s.run("export-serving", check=0)
         assert rec.count() == 1
-        p = s.run("export-serving", env={"CDN_PURGE_TOKEN": TOKEN}, check=4)
+        live = read_snapshot(s)[0]
+        p = s.run("export-serving", env={"CDN_PURGE_TOKEN": TOKEN}, check=1)
         assert "CDN_PURGE_TOKEN is set but CDN_PURGE_URL is empty" in p.stderr, p.stderr
+        assert read_snapshot(s)[0] == live, "nothing may be exported when the settings are refused"
+        p = s.run("pipeline", "run", "transform", env={"CDN_PURGE_TOKEN": TOKEN}, check=1)
+        assert "CDN_PURGE_TOKEN is set but CDN_PURGE_URL is empty" in p.stdout + p.stderr, p.stdout + p.stderr
     finally:
         rec.stop()
     s.cleanup()
