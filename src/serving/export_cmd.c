@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "util/err.h"
 #include "serving/export.h"
+#include "serving/publish.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -22,6 +23,10 @@ static const char usage[] =
     "counts and checksums, verifies it, keeps the live file as serving.prev.duckdb and\n"
     "renames the new one into place. Refuses (nothing changed) when the last transform run\n"
     "did not succeed or a serving table is empty. The lakehouse is opened read-only.\n\n"
+    "With SERVING_PUBLISH_URL set (s3://bucket/prefix/), the new snapshot is then uploaded\n"
+    "as {snapshot_id}.duckdb, LATEST.json is written last, and snapshots beyond\n"
+    "SERVING_PUBLISH_KEEP are deleted; replicas follow it (`materia serve --follow`). A failed\n"
+    "publish exits non-zero; the local snapshot stays live.\n\n"
     "Test hook: MATERIA_CRASH_AT=<point> kills the process with SIGKILL at a named point\n"
     "(mid_copy, after_copy, after_checkpoint, after_fsync, after_verify, after_link_prev,\n"
     "after_rename), for the crash-safety tests.\n";
@@ -37,6 +42,11 @@ int cmd_export_serving(int argc, char **argv)
         return MT_EXIT_FAIL;
     }
     struct mt_err err = MT_ERR_INIT;
+    /* a publish that cannot work is refused before anything is exported */
+    if (publish_enabled(&g_config.s) && publish_check(&g_config.s, &err) < 0) {
+        cli_error("export-serving: %s", err.msg);
+        return MT_EXIT_FAIL;
+    }
     struct db lake;
     if (db_open(&lake, lake_path, true, 0, &err) < 0) {
         cli_error("export-serving: %s", err.msg);
@@ -51,5 +61,18 @@ int cmd_export_serving(int argc, char **argv)
     }
     printf("export-serving: published snapshot %s (%d tables, %lld rows) to %s\n", out.snapshot_id,
            out.tables, (long long)out.rows, g_config.s.serving_duckdb_path);
+    if (publish_enabled(&g_config.s)) {
+        /* the local snapshot stays live whatever happens here; a failed publish fails the
+         * command (replicas stay on the previous manifest) */
+        struct publish_result pr;
+        if (publish_snapshot(&g_config.s, &pr, &err) < 0) {
+            cli_error("export-serving: snapshot %s is live locally but was not published: %s",
+                      out.snapshot_id, err.msg);
+            return MT_EXIT_FAIL;
+        }
+        printf("export-serving: published snapshot %s to %s (%lld bytes, %s; %d older pruned)\n",
+               pr.m.snapshot_id, g_config.s.serving_publish_url, (long long)pr.m.size,
+               pr.parts ? "multipart" : "one PUT", pr.pruned);
+    }
     return MT_EXIT_OK;
 }
