@@ -192,3 +192,8 @@ class Replica(webfix.Server):
 
     def replica(self):
         return self.health()["replica"]
+
+
+def publish_read_id(scratch, path):
+    """The snapshot_id in a serving file's _snapshot (read independently of the replica)."""
+    return scratch.sql(path, "SELECT min(snapshot_id) AS id FROM _snapshot")[0]["id"]
