@@ -28,6 +28,8 @@
 #include "util/hash.h"
 #include "util/log.h"
 
+#define FOLLOW_RETRY_S 30
+
 static struct {
     bool running, stop;
     pthread_t th;
@@ -41,6 +43,10 @@ static struct {
     char installed_id[PUBLISH_ID_MAX], installed_created[32];
     time_t pending_since, last_ok_poll;
     char error[MT_ERR_LEN];
+    /* the snapshot whose install last failed, and when: not downloaded again for
+     * FOLLOW_RETRY_S (a corrupt 1 GB object is not fetched every poll) */
+    char failed_id[PUBLISH_ID_MAX];
+    time_t failed_at;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void set_error(const char *msg)
@@ -208,13 +214,17 @@ static void poll_once(struct s3_client *c, char *etag, size_t etaglen)
         set_error(err.msg);
         goto out;
     }
+    if (!strcmp(g.failed_id, m.snapshot_id) && time(NULL) - g.failed_at < FOLLOW_RETRY_S) goto out;
     log_info("follow: downloading %s (%lld bytes) from s3://%s/%s", m.snapshot_id, (long long)m.size, g.bucket,
              g.prefix);
     if (install(c, &m, &err) < 0) {
-        mt_err_prefix(&err, "snapshot %s not installed", m.snapshot_id);
+        mt_err_prefix(&err, "snapshot %s not installed (next try in %d s)", m.snapshot_id, FOLLOW_RETRY_S);
         set_error(err.msg);
+        snprintf(g.failed_id, sizeof g.failed_id, "%s", m.snapshot_id); /* this thread only */
+        g.failed_at = time(NULL);
         goto out;
     }
+    g.failed_id[0] = '\0';
     pthread_mutex_lock(&g.mu);
     snprintf(g.installed_id, sizeof g.installed_id, "%s", m.snapshot_id);
     snprintf(g.installed_created, sizeof g.installed_created, "%s", m.created_at);

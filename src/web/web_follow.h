@@ -10,10 +10,12 @@
  * and that its _snapshot names the manifest's id, fsyncs it and renames it over
  * SERVING_DUCKDB_PATH (fs_publish). The reader (web_snapshot.c) sees the new inode on the
  * next request and swaps, as it does for a local export. Anything that fails leaves the
- * file in place untouched and the temporary removed; the reason shows in /health and the
- * next poll tries again. A manifest whose created_at is older than the installed
- * snapshot's is refused (a replica never goes backwards), as is a manifest that cannot be
- * parsed. Temporary files left by a killed replica are removed at start. */
+ * file in place untouched and the temporary removed; the reason shows in /health and a
+ * later poll tries again (the same snapshot not before 30 s: web_follow.c). A manifest
+ * whose created_at is older than the installed snapshot's is refused (a replica never
+ * goes backwards), as is one that cannot be parsed. Temporary files left by a killed
+ * replica are removed at start. Replica errors do not change /health's status (a bucket
+ * outage must not make an active load-balancer check drop every replica at once). */
 #ifndef MATERIA_WEB_FOLLOW_H
 #define MATERIA_WEB_FOLLOW_H
 
