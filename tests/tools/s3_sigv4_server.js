@@ -79,7 +79,7 @@ async function main() {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const log = status => {
-        if (logFd !== null) fs.writeSync(logFd, JSON.stringify({ method: req.method, url: req.url, status, bytes: body.length }) + '\n');
+        if (logFd !== null) fs.writeSync(logFd, JSON.stringify({ t: Date.now() / 1000, method: req.method, url: req.url, status, bytes: body.length }) + '\n');
       };
       if (req.url.startsWith('/__control/throttle')) {
         throttleBps = Number(new URL(req.url, 'http://x').searchParams.get('bps') || 0);
