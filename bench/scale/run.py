@@ -10,7 +10,8 @@ server answered the PUT of LATEST.json (its request log), t1 when all three repl
 /health report serving the new id (polled every 20 ms). Replicas poll with
 SERVING_FOLLOW_POLL_S=1, so the expected figure is ~0.5 s average wait + download + the
 reader's checks. Throughput: wrk (2 threads, 32 connections, 10 s) on /api/countries through
-nginx over the three replicas, then straight at one replica, same machine, same run. The
+nginx over the three replicas, straight at one replica, and through nginx over that one
+replica (the cost of the proxy hop alone), same machine, same run. The
 1-minute load average is printed beside each figure (the machine is shared)."""
 import os
 import re
@@ -65,6 +66,11 @@ def main():
         print(f"wrk via nginx over 3 replicas: {rps3:.0f} req/s ({e3} non-2xx), load {load()}")
         rps1, e1 = wrk(reps[0].port)
         print(f"wrk straight at 1 replica: {rps1:.0f} req/s ({e1} non-2xx), load {load()}")
+        ngx.stop()
+        ngx = test_chain.Nginx(s, [reps[0].port], name="nginx1")
+        rpsn1, en1 = wrk(ngx.port)
+        print(f"wrk via nginx over 1 replica (the proxy hop alone): {rpsn1:.0f} req/s ({en1} non-2xx), "
+              f"load {load()}")
     finally:
         if ngx:
             ngx.stop()

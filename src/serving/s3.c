@@ -228,6 +228,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const struct s3_client *c = ud;
+    return atomic_load(c->cancel) ? 1 : 0; /* non-zero aborts: CURLE_ABORTED_BY_CALLBACK */
+}
+
 /* The text between <tag> and </tag> in xml (first one at or after *from), or NULL. */
 static char *xml_take(const char *xml, const char *tag, const char **from)
 {
@@ -332,6 +339,11 @@ static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
     SET(CURLOPT_WRITEDATA, k);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, c);
+    if (c->cancel) {
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, c);
+        SET(CURLOPT_NOPROGRESS, 0L);
+    }
     if (!strcmp(k->method, "HEAD")) {
         SET(CURLOPT_NOBODY, 1L);
     } else if (!strcmp(k->method, "PUT")) {

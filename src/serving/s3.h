@@ -16,6 +16,7 @@
 #ifndef MATERIA_SERVING_S3_H
 #define MATERIA_SERVING_S3_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ struct s3_client {
     char etag[S3_ETAG_LEN]; /* ETag of the last answer ("" if none) */
     int64_t length;         /* Content-Length of the last answer (-1 if none) */
     int last_parts;         /* parts of the last s3_put_file (0: one plain PUT) */
+    const atomic_bool *cancel; /* when set and true, a transfer in flight is aborted */
 };
 
 /* "s3://bucket/prefix/" into bucket and prefix ("" or ending in '/'; caller frees both).

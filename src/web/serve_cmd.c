@@ -168,7 +168,7 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     log_info("serve: %s received, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    web_follow_stop(); /* a download in flight is abandoned (its temporary removed at next start) */
+    web_follow_stop(); /* a download in flight is aborted and its temporary removed */
     web_server_quiesce(&srv, 10000);
     web_server_stop(&srv);
     web_keys_stop();

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,9 @@
 #define FOLLOW_RETRY_S 30
 
 static struct {
-    bool running, stop;
+    bool running;             /* under mu: /health reads the state only while it is set */
+    bool stop;
+    atomic_bool cancel;       /* aborts a download in flight (s3_client.cancel) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -247,6 +250,7 @@ static void *follow_main(void *arg)
         set_error(err.msg);
         return NULL;
     }
+    c.cancel = &g.cancel;
     char etag[S3_ETAG_LEN] = "";
     pthread_mutex_lock(&g.mu);
     while (!g.stop) {
@@ -290,12 +294,15 @@ int web_follow_start(const char *url, const struct settings *s, struct mt_err *e
         }
     }
     g.stop = false;
+    atomic_store(&g.cancel, false);
     int e = pthread_create(&g.th, NULL, follow_main, NULL);
     if (e) {
         mt_errf(err, "--follow: cannot start the thread: %s", strerror(e));
         goto fail;
     }
+    pthread_mutex_lock(&g.mu);
     g.running = true;
+    pthread_mutex_unlock(&g.mu);
     log_info("follow: following %s every %ld s (installed: %s)", url, g.poll_s,
              g.installed_id[0] ? g.installed_id : "nothing yet");
     return 0;
@@ -311,25 +318,32 @@ fail:
 
 void web_follow_stop(void)
 {
-    if (!g.running) return;
     pthread_mutex_lock(&g.mu);
+    bool was = g.running;
     g.stop = true;
+    atomic_store(&g.cancel, true); /* a download in flight ends now; its temporary is removed */
     pthread_cond_signal(&g.cv);
     pthread_mutex_unlock(&g.mu);
+    if (!was) return;
     pthread_join(g.th, NULL);
+    pthread_mutex_lock(&g.mu); /* /health reads url only while running, under mu */
     g.running = false;
     free(g.bucket);
     free(g.prefix);
     free(g.url);
     free(g.path);
     g.bucket = g.prefix = g.url = g.path = NULL;
+    pthread_mutex_unlock(&g.mu);
     curl_global_cleanup();
 }
 
 void web_follow_health(strbuf *sb, const char *served_id)
 {
-    if (!g.running) return;
     pthread_mutex_lock(&g.mu);
+    if (!g.running) {
+        pthread_mutex_unlock(&g.mu);
+        return;
+    }
     time_t now = time(NULL);
     bool current = g.manifest.snapshot_id[0] && !strcmp(g.manifest.snapshot_id, served_id);
     sb_append(sb, ",\"replica\":{\"following\":");

@@ -64,8 +64,8 @@ def free_port():
 
 
 class Nginx:
-    def __init__(self, scratch, upstreams):
-        self.folder = os.path.join(scratch.dir, "nginx")
+    def __init__(self, scratch, upstreams, name="nginx"):
+        self.folder = os.path.join(scratch.dir, name)
         os.makedirs(self.folder, exist_ok=True)
         self.port = free_port()
         conf = os.path.join(self.folder, "nginx.conf")
