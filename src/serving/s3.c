@@ -264,7 +264,7 @@ static char *xml_take(const char *xml, const char *tag, const char **from)
     return sb_detach(&sb);
 }
 
-static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
+static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct mt_err *err)
 {
     CURL *h = c->curl;
     c->status = 0;
@@ -365,6 +365,7 @@ static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
                       k->key ? k->key : "", ok ? curl_easy_strerror(rc) : "out of memory");
     } else {
         rc = curl_easy_perform(h);
+        *crc = rc;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
         const char *what = k->key ? k->key : "";
         if (rc != CURLE_OK && k->too_big) {
@@ -393,6 +394,33 @@ static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
     sb_free(&url);
     sb_free(&k->errbody);
     return ret;
+}
+
+/* run_once, retried twice (after 0.25 s, then 0.5 s) when the answer never came whole — a
+ * kept-alive connection the server had just closed (an empty reply, a reset), a refused
+ * connection — or was a 5xx (S3 and R2 ask clients to retry those: 500, 503 SlowDown).
+ * Every request here may be repeated: PUTs and part uploads carry the same bytes, GETs and
+ * DELETEs are idempotent, and a repeated multipart Create only leaves an upload that is
+ * never completed (aborted or expired by the bucket's lifecycle rule). A retried download
+ * starts again from an empty sink. A cancelled transfer is not retried. */
+static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
+{
+    off_t fd_start = k->out_fd >= 0 ? lseek(k->out_fd, 0, SEEK_CUR) : 0;
+    for (int attempt = 0;; attempt++) {
+        CURLcode crc = CURLE_OK;
+        int ret = run_once(c, k, &crc, err);
+        bool transport = crc == CURLE_GOT_NOTHING || crc == CURLE_SEND_ERROR || crc == CURLE_RECV_ERROR ||
+                         crc == CURLE_COULDNT_CONNECT || crc == CURLE_PARTIAL_FILE;
+        bool retry = ret < 0 && attempt < 2 && !k->too_big && !k->write_failed &&
+                     !(c->cancel && atomic_load(c->cancel)) && (transport || c->status >= 500);
+        if (!retry) return ret;
+        log_warn("s3: %s (attempt %d of 3; retrying)", err->msg, attempt + 1);
+        if (k->out) sb_reset(k->out);
+        if (k->out_fd >= 0 && (ftruncate(k->out_fd, fd_start) < 0 || lseek(k->out_fd, fd_start, SEEK_SET) < 0))
+            return mt_err_set(err, MT_ERR_IO, "cannot restart the download: %s", strerror(errno));
+        mt_err_clear(err);
+        usleep((useconds_t)(250000 << attempt));
+    }
 }
 
 #define CALL_INIT(m, b, key_) {.method = (m), .bucket = (b), .key = (key_), .in_fd = -1, .out_fd = -1}

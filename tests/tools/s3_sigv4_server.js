@@ -18,7 +18,8 @@
 // request (method, url, status, bytes): the tests read it to see which S3 calls were made
 // (the multipart upload's ?uploads / partNumber= requests, for one).
 // Test controls (not S3; unsigned): POST /__control/throttle?bps=N slows every GET body to
-// N bytes/s (0: off) — the "replica killed mid-download" test needs a download in flight.
+// N bytes/s (0: off) — the "replica killed mid-download" test needs a download in flight;
+// POST /__control/drop?n=N closes the next N connections' requests without an answer.
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -33,6 +34,7 @@ const KEYS = { [args.key]: args.secret };
 // requests this front has verified are accepted behind it
 require('s3rver/lib/models/account').DUMMY_ACCOUNT.createKeyPair(args.key, args.secret);
 let throttleBps = 0;
+let dropNext = 0;
 const logFd = args.log ? fs.openSync(args.log, 'a') : null;
 
 function s3error(res, status, code, message) {
@@ -87,9 +89,23 @@ async function main() {
         res.end();
         return;
       }
+      if (req.url.startsWith('/__control/drop')) {
+        dropNext = Number(new URL(req.url, 'http://x').searchParams.get('n') || 0);
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if (dropNext > 0) { // the connection closes with no answer (an "empty reply")
+        dropNext--;
+        log(0);
+        req.socket.destroy();
+        return;
+      }
       const bad = verify(req, body);
       if (bad) return log(s3error(res, ...bad));
-      const fwd = http.request({ host: '127.0.0.1', port: backPort, method: req.method, path: req.url, headers: req.headers }, up => {
+      // a new backend connection per request (agent: false): Node 20's global agent keeps them
+      // alive and could reuse one s3rver is closing, an error of this front, not of the client
+      const fwd = http.request({ host: '127.0.0.1', port: backPort, method: req.method, path: req.url, headers: req.headers, agent: false }, up => {
         res.writeHead(up.statusCode, up.headers);
         log(up.statusCode);
         if (!throttleBps || req.method !== 'GET') return up.pipe(res);

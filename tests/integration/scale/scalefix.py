@@ -94,11 +94,18 @@ class S3Server:
         assert st == 200, b
         return sorted(re.findall(r"<Key>([^<]+)</Key>", b.decode()))
 
-    def throttle(self, bps):
+    def control(self, what):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request("POST", f"/__control/throttle?bps={bps}")
+        c.request("POST", f"/__control/{what}")
         assert c.getresponse().status == 204
         c.close()
+
+    def throttle(self, bps):
+        self.control(f"throttle?bps={bps}")
+
+    def drop(self, n):
+        """The next n requests get no answer (the connection is closed)."""
+        self.control(f"drop?n={n}")
 
     def stop(self):
         if self.proc.poll() is None:

@@ -31,6 +31,11 @@ def test_publish_writes_object_then_manifest():
         # the manifest is written after its object: the request log's order
         puts = [r["url"] for r in s3.requests() if r["method"] in ("PUT", "POST") and r["status"] == 200]
         assert puts == [f"/snaps/serving/{sid}.duckdb", "/snaps/serving/LATEST.json"], puts
+        # a request answered by a closed connection (an empty reply) is retried
+        s3.drop(2)
+        sid2, p = scalefix.publish(s, s3)
+        assert p.stderr.count("retrying") == 2 and "Empty reply" in p.stderr, p.stderr
+        assert json.loads(s3.get("serving/LATEST.json"))["snapshot_id"] == sid2
     finally:
         s3.stop()
         s.cleanup()
