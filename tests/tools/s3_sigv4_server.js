@@ -15,7 +15,7 @@
 // Usage: node s3_sigv4_server.js --dir DIR --bucket NAME --key ID --secret SECRET
 //        [--port N] [--log FILE]
 // Prints "listening on http://127.0.0.1:PORT" when ready. --log appends one JSON line per
-// request (method, url, status, bytes): the tests read it to see which S3 calls were made
+// request (t, method, url, status, bytes, the region of the signature's scope): the tests read it to see which S3 calls were made
 // (the multipart upload's ?uploads / partNumber= requests, for one).
 // Test controls (not S3; unsigned): POST /__control/throttle?bps=N slows every GET body to
 // N bytes/s (0: off) — the "replica killed mid-download" test needs a download in flight;
@@ -80,8 +80,9 @@ async function main() {
     req.on('data', c => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(req.headers.authorization || '');
       const log = status => {
-        if (logFd !== null) fs.writeSync(logFd, JSON.stringify({ t: Date.now() / 1000, method: req.method, url: req.url, status, bytes: body.length }) + '\n');
+        if (logFd !== null) fs.writeSync(logFd, JSON.stringify({ t: Date.now() / 1000, method: req.method, url: req.url, status, bytes: body.length, region: scope ? scope[1] : null }) + '\n');
       };
       if (req.url.startsWith('/__control/throttle')) {
         throttleBps = Number(new URL(req.url, 'http://x').searchParams.get('bps') || 0);

@@ -38,7 +38,7 @@ def test_follow_converges():
     rep = None
     try:
         sid1, _ = scalefix.publish(s, s3)
-        rep = scalefix.Replica(s, URL, s3)
+        rep = scalefix.Replica(s, URL, s3, poll_s=2)
         assert wait_for(lambda: _synced(rep, sid1), timeout=30), (rep.health(), rep.logtext()[-2000:])
         r = rep.replica()
         assert r["following"] == URL and r["manifest_snapshot_id"] == sid1 and r["error"] is None, r
@@ -48,6 +48,11 @@ def test_follow_converges():
         assert wait_for(lambda: any(q["url"].endswith("LATEST.json") and q["status"] == 304
                                     for q in s3.requests()), timeout=15)
         assert not _debris(rep)
+        # SERVING_FOLLOW_POLL_S=2: consecutive polls of the manifest are >= 2 s apart
+        polls = lambda: [q["t"] for q in s3.requests() if q["method"] == "GET" and q["url"].endswith("LATEST.json")]
+        assert wait_for(lambda: len(polls()) >= 4, timeout=30), polls()
+        gaps = [b - a for a, b in zip(polls(), polls()[1:])]
+        assert min(gaps) >= 1.9, gaps
         rep.stop()
         rep = None
     finally:

@@ -36,6 +36,11 @@ def test_publish_writes_object_then_manifest():
         sid2, p = scalefix.publish(s, s3)
         assert p.stderr.count("retrying") == 2 and "Empty reply" in p.stderr, p.stderr
         assert json.loads(s3.get("serving/LATEST.json"))["snapshot_id"] == sid2
+        # AWS_REGION is the region the requests are signed for (the server checks the
+        # signature with the scope's region, so a wrong one would be refused by S3)
+        assert {r["region"] for r in s3.requests() if r["status"]} == {"auto"}
+        scalefix.publish(s, s3, {"AWS_REGION": "eu-central-1"})
+        assert s3.requests()[-1]["region"] == "eu-central-1", s3.requests()[-1]
     finally:
         s3.stop()
         s.cleanup()
