@@ -1,37 +1,75 @@
 #!/usr/bin/env bash
 # bootstrap_supervisor.sh — idempotent set-up of a Materia server (Debian 12), as root.
 #
-#   infra/bootstrap_supervisor.sh [--repo URL] [--branch NAME]
+#   infra/bootstrap_supervisor.sh [--repo URL] [--branch NAME] [--role pipeline|replica]
+#                                 [--env FILE] [--rclone-conf FILE]
 #
 # Steps, each skipped when already done (safe to run again after any change):
 #   1. the `materia` system user and group
 #   2. /data/materia/{landing,app,backup,} owned by materia; /etc/materia for the rclone config
 #   3. the checkout in /opt/materia (clone, or fast-forward pull)
-#   4. packages + DuckDB (scripts/bootstrap) and the Release build
-#   5. /opt/materia/.env from .env.example (never overwrites an existing .env)
-#   6. the systemd units (supervisor, web, backup + timer), daemon-reload, enable, start
-# MATERIA_ROOT, MATERIA_DATA and MATERIA_SYSTEMD_DIR override the three locations, and
-# MATERIA_NO_SYSTEMCTL=1 skips systemctl (for a dry run in a container).
+#   4. node/npm from Debian if missing, packages + DuckDB (scripts/bootstrap), the Release build
+#   5. /opt/materia/.env from --env FILE, else .env.example, and (pipeline) /etc/materia/rclone.conf
+#      from --rclone-conf FILE, else its example: never over an existing file
+#   6. the systemd units, their paths rewritten to the locations below (a unit is
+#      rewritten only when it differs), daemon-reload when one changed, enable --now:
+#      pipeline (default): supervisor, web, backup + timer;
+#      replica: materia-replica (`materia serve --follow $SERVING_PUBLISH_URL`) only
+# The repository is --repo, else MATERIA_REPO_URL, else the project's GitHub URL; the branch
+# --branch, else MATERIA_BRANCH, else main; the role --role, else MATERIA_ROLE; the seeds
+# --env/--rclone-conf, else MATERIA_ENV_FILE/MATERIA_RCLONE_FILE (cloud-init: infra/pulumi).
+# MATERIA_ROOT, MATERIA_DATA, MATERIA_ETC and MATERIA_SYSTEMD_DIR override the locations
+# (/opt/materia, /data/materia, /etc/materia, /etc/systemd/system); MATERIA_NO_SYSTEMCTL=1
+# skips systemctl (a dry run in a container); MATERIA_SKIP_BUILD=1 skips step 4 (tests:
+# tests/integration/infra/test_bootstrap_supervisor.py, which does not exercise the build).
 set -euo pipefail
 # Commands run as the service user through runuser(1) (util-linux, always present), not
 # sudo, which a fresh Debian 12 server does not have.
 
-repo=https://github.com/materia-coffee/materia.git
-branch=main
+repo=${MATERIA_REPO_URL:-https://github.com/materia-coffee/materia.git}
+branch=${MATERIA_BRANCH:-main}
+role=${MATERIA_ROLE:-pipeline}
+env_seed=${MATERIA_ENV_FILE:-}
+rclone_seed=${MATERIA_RCLONE_FILE:-}
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --repo|--branch|--role|--env|--rclone-conf)
+      [ $# -ge 2 ] || { echo "bootstrap_supervisor: $1 needs a value" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --repo) repo=$2; shift 2 ;;
     --branch) branch=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --role) role=$2; shift 2 ;;
+    --env) env_seed=$2; shift 2 ;;
+    --rclone-conf) rclone_seed=$2; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bootstrap_supervisor: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
 
 root=${MATERIA_ROOT:-/opt/materia}
 data=${MATERIA_DATA:-/data/materia}
+etc=${MATERIA_ETC:-/etc/materia}
 unitdir=${MATERIA_SYSTEMD_DIR:-/etc/systemd/system}
 say() { printf 'bootstrap_supervisor: %s\n' "$*"; }
-[ "$(id -u)" -eq 0 ] || { echo "bootstrap_supervisor: run as root" >&2; exit 1; }
+die() { printf 'bootstrap_supervisor: %s\n' "$*" >&2; exit 1; }
+case "$role" in
+  pipeline) units=(supervisor/materia-supervisor.service web/materia-web.service
+                   backup/materia-backup.service backup/materia-backup.timer)
+            start=(materia-supervisor.service materia-web.service materia-backup.timer) ;;
+  replica)  units=(web/materia-replica.service)
+            start=(materia-replica.service) ;;
+  *) die "--role (or MATERIA_ROLE) is '$role': pipeline or replica" ;;
+esac
+[ -z "$repo" ] && die "the repository URL is empty (--repo or MATERIA_REPO_URL)"
+[ -z "$env_seed" ] || [ -f "$env_seed" ] || die "--env (or MATERIA_ENV_FILE) $env_seed: no such file"
+[ -z "$rclone_seed" ] || [ -f "$rclone_seed" ] || die "--rclone-conf (or MATERIA_RCLONE_FILE) $rclone_seed: no such file"
+[ -z "$rclone_seed" ] || [ "$role" = pipeline ] || die "--rclone-conf: a $role runs no backup (role pipeline only)"
+for d in "$root" "$data" "$etc" "$unitdir"; do
+  # written into the units with sed: plain absolute paths only
+  [[ "$d" =~ ^/[A-Za-z0-9/._-]*$ ]] || die "locations must be absolute paths of [A-Za-z0-9/._-]: '$d'"
+done
+[ "$(id -u)" -eq 0 ] || die "run as root"
 
 # 1. user
 if ! getent group materia >/dev/null; then groupadd --system materia; say "group materia created"; fi
@@ -44,8 +82,8 @@ fi
 install -d -o materia -g materia -m 0755 "$data" "$data/landing"
 # the account database and its backups hold personal data: the owner only
 install -d -o materia -g materia -m 0700 "$data/app" "$data/backup"
-install -d -o root -g materia -m 0750 /etc/materia
-say "folders ready: $data, $data/landing, $data/app, $data/backup, /etc/materia"
+install -d -o root -g materia -m 0750 "$etc"
+say "folders ready: $data, $data/landing, $data/app, $data/backup, $etc"
 
 # 3. checkout
 command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }
@@ -58,32 +96,61 @@ else
 fi
 
 # 4. packages, DuckDB, build (scripts/bootstrap is itself idempotent)
-"$root/scripts/bootstrap"
-runuser -u materia -- cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-runuser -u materia -- cmake --build "$root/build/release" -j2 >/dev/null
-say "built $root/build/release/materia"
+if [ "${MATERIA_SKIP_BUILD:-0}" = 1 ]; then
+  say "build skipped (MATERIA_SKIP_BUILD=1): no packages, no $root/build/release/materia"
+else
+  # scripts/bootstrap assumes node/npm (DuckDB comes through `npm pack`, the dashboard is
+  # built with node), which a Debian 12 server image lacks: Debian's own packages
+  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+  "$root/scripts/bootstrap"
+  runuser -u materia -- cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  runuser -u materia -- cmake --build "$root/build/release" -j2 >/dev/null
+  say "built $root/build/release/materia"
+fi
 
 # 5. .env
 if [ ! -f "$root/.env" ]; then
-  install -o materia -g materia -m 0640 "$root/.env.example" "$root/.env"
-  say "wrote $root/.env from .env.example (edit it, then restart the units)"
+  if [ -n "$env_seed" ]; then
+    install -o materia -g materia -m 0640 "$env_seed" "$root/.env"
+    say "wrote $root/.env from $env_seed"
+  else
+    install -o materia -g materia -m 0640 "$root/.env.example" "$root/.env"
+    say "wrote $root/.env from .env.example (edit it, then restart the units)"
+  fi
 fi
-if [ ! -f /etc/materia/rclone.conf ]; then
-  install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" /etc/materia/rclone.conf
-  say "wrote /etc/materia/rclone.conf from the example: fill in the R2 credentials"
+if [ "$role" = pipeline ] && [ ! -f "$etc/rclone.conf" ]; then
+  if [ -n "$rclone_seed" ]; then
+    install -o materia -g materia -m 0600 "$rclone_seed" "$etc/rclone.conf"
+    say "wrote $etc/rclone.conf from $rclone_seed"
+  else
+    install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf"
+    say "wrote $etc/rclone.conf from the example: fill in the R2 credentials"
+  fi
 fi
 
-# 6. units
+if [ "$role" = replica ] && ! grep -Eq '^SERVING_PUBLISH_URL=.+' "$root/.env"; then
+  die "role replica: $root/.env sets no SERVING_PUBLISH_URL (the bucket the replica follows)"
+fi
+
+# 6. units: the files in infra/ name the default locations; each is installed with the
+# locations of this run, so MATERIA_ROOT=/srv/materia gives units that run /srv/materia's binary
 changed=0
-for u in supervisor/materia-supervisor.service web/materia-web.service \
-         backup/materia-backup.service backup/materia-backup.timer; do
+rendered=$(mktemp)
+trap 'rm -f "$rendered"' EXIT
+for u in "${units[@]}"; do
   dst="$unitdir/$(basename "$u")"
-  if ! cmp -s "$root/infra/$u" "$dst"; then install -m 0644 "$root/infra/$u" "$dst"; changed=1; fi
+  sed -e "s#/opt/materia#$root#g" -e "s#/data/materia#$data#g" -e "s#/etc/materia#$etc#g" \
+    "$root/infra/$u" > "$rendered"
+  if ! cmp -s "$rendered" "$dst"; then
+    install -m 0644 "$rendered" "$dst"
+    changed=1
+    say "installed $dst"
+  fi
 done
 if [ "${MATERIA_NO_SYSTEMCTL:-0}" = 1 ]; then
   say "units installed in $unitdir (systemctl skipped)"
   exit 0
 fi
 [ "$changed" -eq 0 ] || systemctl daemon-reload
-systemctl enable --now materia-supervisor.service materia-web.service materia-backup.timer
-say "enabled: materia-supervisor, materia-web, materia-backup.timer"
+systemctl enable --now "${start[@]}"
+say "enabled ($role): ${start[*]}"

@@ -19,6 +19,10 @@
 #                and `materia run`.
 #   sameday      as incremental without moving anything back: every file was landed today,
 #                so the day's raw interval is re-read whole (the worst case, for comparison)
+#   http         as incremental, with the year files served over HTTP by nginx (Debian's
+#                nginx-light, which sends ETag and Last-Modified and answers If-None-Match
+#                with 304), as CFTC's site does: the five unchanged years are 304s, the
+#                rewritten 2023 file a 200 — extract's conditional GETs, timed
 # The PSD source is landed first (not timed) so the project's PSD models have their input and
 # both runs build the whole project, as the pipeline does; the COT models' own share comes
 # from _materia.run_models (seconds per model of that run).
@@ -64,6 +68,22 @@ PY2
 }
 
 now_ms() { date +%s%3N; }
+
+# nginx over $OUT for the http case (each round's URL folder is $OUT/http-N/cur)
+NGX=$OUT/nginx; mkdir -p "$NGX"
+NGX_PORT=${NGX_PORT:-18131}
+cat > "$NGX/nginx.conf" <<NGINX
+worker_processes 1;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log;
+events { worker_connections 64; }
+http {
+  access_log $NGX/access.log;
+  server { listen 127.0.0.1:$NGX_PORT; root $OUT; }
+}
+NGINX
+nginx -c "$NGX/nginx.conf" -p "$NGX" -g 'daemon on;'
+trap 'kill "$(cat "$NGX/nginx.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
 # cot_share DIR: seconds of the COT models in the newest run of DIR's lakehouse
 cot_share() {
     "$MATERIA" sql --json "$1/lake.duckdb" "SELECT round(sum(seconds), 3) AS s FROM _materia.run_models
@@ -73,18 +93,19 @@ cot_share() {
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-    for what in full incremental sameday; do
+    for what in full incremental sameday http; do
         D=$OUT/$what-$r; mkdir -p "$D/cur"
         export LANDING_DIR=$D/landing DUCKDB_PATH=$D/lake.duckdb SERVING_DUCKDB_PATH=$D/serving.duckdb
         for y in 2017 2018 2019 2020 2021 2023; do
             ln -sfn "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_$y.zip")" "$D/cur/fut_disagg_txt_$y.zip"
         done
         export COT_SOURCE_URL="file://$D/cur/fut_disagg_txt_{YYYY}.zip" COT_YEARS=2017-2021,2023
+        [ $what = http ] && export COT_SOURCE_URL="http://127.0.0.1:$NGX_PORT/$what-$r/cur/fut_disagg_txt_{YYYY}.zip"
         "$MATERIA" extract psd >/dev/null
         if [ $what != full ]; then
             ln -sfn "$PREV/fut_disagg_txt_2023.zip" "$D/cur/fut_disagg_txt_2023.zip"
             "$MATERIA" extract cot >/dev/null
-            if [ $what = incremental ]; then
+            if [ $what = incremental ] || [ $what = http ]; then
                 age_landing "$D/landing" 8
                 "$MATERIA" run --execution-time "$(date -u -d '7 days ago' '+%Y-%m-%d %H:%M:%S')" >/dev/null
             else
@@ -93,6 +114,7 @@ for r in $(seq 1 "$ROUNDS"); do
             ln -sfn "$(readlink -f "$ROOT/sample/cftc-cot/by-year/fut_disagg_txt_2023.zip")" "$D/cur/fut_disagg_txt_2023.zip"
         fi
         load=$(bench_load)
+        logn=$(wc -l < "$NGX/access.log" 2>/dev/null || echo 0)
         t0=$(now_ms)
         /usr/bin/time -f "%U %S" -o "$D/extract.cpu" "$MATERIA" extract cot >"$D/extract.txt"
         t1=$(now_ms)
@@ -100,7 +122,12 @@ for r in $(seq 1 "$ROUNDS"); do
         t2=$(now_ms)
         # CPU seconds (user + system) of the two: what the machine's load does not inflate
         cpu=$(cat "$D/extract.cpu" "$D/run.cpu" | awk '{s += $1 + $2} END {printf "%.2f", s}')
-        echo "$what round $r: extract cot $((t1 - t0)) ms + run $((t2 - t1)) ms = $((t2 - t0)) ms" \
+        http=""
+        if [ $what = http ]; then
+            timed=$(tail -n +$((logn + 1)) "$NGX/access.log")
+            http=" (timed extract: $(grep -c '" 304 ' <<<"$timed") x 304, $(grep -c '" 200 ' <<<"$timed") x 200)"
+        fi
+        echo "$what round $r: extract cot $((t1 - t0)) ms + run $((t2 - t1)) ms = $((t2 - t0)) ms$http" \
              "(CPU $cpu s; COT models $(cot_share "$D") s of the run; load $load)"
     done
 done | tee "$OUT/results.txt"

@@ -31,18 +31,6 @@ static const char usage[] =
     "(a mail whose delivery is unknown is never sent again). `materia serve` does this by\n"
     "itself within seconds of serving a new snapshot; send is for running it by hand.\n";
 
-/* The site's address for links: PUBLIC_BASE_URL without a trailing slash, else
- * http://MATERIA_HTTP_ADDR. Caller frees. */
-static char *base_url(const struct settings *s)
-{
-    if (*s->public_base_url) {
-        size_t n = strlen(s->public_base_url);
-        while (n > 0 && s->public_base_url[n - 1] == '/') n--;
-        return xasprintf("%.*s", (int)n, s->public_base_url);
-    }
-    return xasprintf("http://%s", s->http_addr);
-}
-
 struct mail_target {
     struct mail_cfg mc;
     int64_t now;
@@ -75,7 +63,7 @@ int alerts_run(const struct config *cfg, int64_t now, struct alert_send_report *
     }
     if (alerts_compute(app, serving.con, NULL, &b, err) < 0) goto done;
     db_close(&serving); /* not held while mail goes out */
-    char *base = base_url(s);
+    char *base = config_site_base(s, NULL);
     struct mail_target t = {{s->smtp_url, s->smtp_username, s->smtp_password, s->mail_from}, now};
     rc = alerts_send(app, &b, base, send_by_mail, &t, now, rep, err);
     free(base);
@@ -130,7 +118,7 @@ int cmd_alerts(int argc, char **argv)
         printf("%s: no digest for the release of %s (unknown or disabled user, or no change on "
                "their watchlist)\n", argv[2], b.rel.release_date);
     } else {
-        char *base = base_url(s), *subject, *body;
+        char *base = config_site_base(s, NULL), *subject, *body;
         alerts_render(&b.rel, &b.d[0], base, &subject, &body);
         printf("To: %s\nSubject: %s\nStatus: %s\n\n%s", b.d[0].email, subject,
                !b.d[0].sent_state ? "not sent yet"

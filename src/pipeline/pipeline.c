@@ -9,7 +9,10 @@
  * release, transform rebuilt a model, or there is no serving file yet; otherwise it is
  * skipped and, if no step did anything, the pipeline reports "nothing to do" (exit 3).
  * The lakehouse connection opened here is the only one: transform writes through it and
- * export reads through it, so the two never race for DuckDB's file lock. */
+ * export reads through it, so the two never race for DuckDB's file lock. After a
+ * successful export the CDN is purged (serving/cdn_purge.h; a failed purge leaves the run
+ * ok and its exit status CDN_PURGE_EXIT), and what the run landed and published is noted
+ * for the supervisor's alerts (pipeline/webhook.h; no-ops outside the supervisor). */
 #include "pipeline/pipeline.h"
 #include "util/err.h"
 
@@ -23,6 +26,8 @@
 
 #include "extract/extract.h"
 #include "extract/source.h"
+#include "pipeline/webhook.h"
+#include "serving/cdn_purge.h"
 #include "serving/export.h"
 #include "serving/publish.h"
 #include "transform/transform.h"
@@ -116,6 +121,8 @@ struct run_state {
     bool did_work;   /* any step did something */
     bool source_failed; /* a source failed while others did not: the run ends failed */
     char note[MT_ERR_LEN]; /* which source(s) failed, and why (the run log's message) */
+    bool purge_failed;       /* published, but the CDN purge failed (cdn_purge.h) */
+    struct mt_err purge_err;
 };
 
 /* The extract step: every selected source (see the file comment). 0, or -1 with err when
@@ -150,6 +157,7 @@ static int run_extract(const struct config *cfg, const char *pipeline, struct ru
                 one_path_owned = xstrdup(u->out.path);
                 one_rows = u->out.rows;
                 one_bytes = u->out.bytes;
+                webhook_note_landed(src->name, u->out.path, (long long)u->out.rows);
             } else if (u->failed) {
                 log_error("pipeline %s: extract %s%s: failed: %s", pipeline, src->name, year, u->error);
             }
@@ -243,6 +251,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, the bucket was behind: published snapshot %s", pipeline, name,
                      pr.m.snapshot_id);
+            if (cdn_purge_after_export(cfg, pr.m.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
             return 0;
         }
         if (!want) {
@@ -256,12 +265,15 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
                      name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
+            webhook_note_published(xo.snapshot_id);
         }
         /* SERVING_PUBLISH_URL: a failed upload fails the step (and the run); the local
-         * snapshot stays live and replicas stay on the previous manifest */
+         * snapshot stays live and replicas stay on the previous manifest. The CDN is purged
+         * after the bucket has the snapshot (replicas pick it up within a poll). */
         struct publish_result pr;
         if (rc == 0 && publish_enabled(&cfg->s) && (rc = publish_snapshot(&cfg->s, &pr, err)) < 0)
             mt_err_prefix(err, "snapshot %s is live locally but was not published", xo.snapshot_id);
+        if (rc == 0 && cdn_purge_after_export(cfg, xo.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
     }
     if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err->msg);
     return rc;
@@ -319,9 +331,15 @@ int pipeline_run(const struct config *cfg, const char *name)
         mt_errf(&err, "%s", st.note);
         rc = MT_EXIT_FAIL;
     }
-    enum runlog_status status = rc == MT_EXIT_OK ? RUNLOG_OK : rc == MT_EXIT_NOTHING ? RUNLOG_NOTHING_TO_DO
+    if (rc == MT_EXIT_OK && st.purge_failed) {
+        /* the snapshot is live: the run is ok, its outcome says the CDN was not purged */
+        mt_errf(&err, "%s", st.purge_err.msg);
+        rc = CDN_PURGE_EXIT;
+    }
+    enum runlog_status status = rc == MT_EXIT_OK || rc == CDN_PURGE_EXIT ? RUNLOG_OK : rc == MT_EXIT_NOTHING ? RUNLOG_NOTHING_TO_DO
                                                                                   : RUNLOG_FAILED;
     runs_end(lake.con, run_id, status, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? name : err.msg);
+    webhook_note_finished(run_id, rc == MT_EXIT_OK || rc == MT_EXIT_NOTHING ? "" : err.msg);
     db_close(&lake);
     log_msg(rc == MT_EXIT_FAIL ? LOG_ERROR : LOG_INFO, "pipeline %s: run %s finished: %s", name, run_id,
             rc == PIPELINE_STOPPED ? "stopped" : runlog_status_name(status));

@@ -16,8 +16,10 @@
 /* Set to 1 by a signal handler to stop before the next step. */
 extern volatile sig_atomic_t pipeline_stop_requested;
 
-/* Pipeline exit statuses: MT_EXIT_OK (did work), MT_EXIT_NOTHING, MT_EXIT_FAIL, or this
- * one when a stop request ended the run between steps (recorded as 'failed'). */
+/* Pipeline exit statuses: MT_EXIT_OK (did work), MT_EXIT_NOTHING, MT_EXIT_FAIL,
+ * CDN_PURGE_EXIT (serving/cdn_purge.h: published and recorded 'ok', but the CDN purge
+ * failed), or this one when a stop request ended the run between steps (recorded as
+ * 'failed'). */
 enum { PIPELINE_STOPPED = 100 };
 
 bool pipeline_known(const char *name);

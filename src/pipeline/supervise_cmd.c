@@ -11,6 +11,12 @@
  * pipeline_stop_requested: a running step is finished, the next one is not started, and
  * the process exits 0 — so systemd's stop never leaves a partial file.
  *
+ * Alerts (pipeline/webhook.h, ALERT_WEBHOOK_URL): a failed run (each attempt, saying
+ * whether a retry follows), the first good run after a failure (recovery), each release a
+ * run landed, and a published snapshot whose CDN purge failed. They are queued to a sender
+ * thread, so a slow or hanging receiver never delays the next run; at shutdown pending
+ * posts get WEBHOOK_STOP_GRACE_MS, then are dropped (logged), so SIGTERM still exits.
+ *
  * Test knobs: --once (one run now, then exit), --interval-seconds N (run every N seconds
  * instead of daily), --pipeline NAME, --retries N, --backoff-seconds N, --at HH:MM. */
 #include <errno.h>
@@ -25,6 +31,8 @@
 #include "util/err.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/schedule.h"
+#include "pipeline/webhook.h"
+#include "serving/cdn_purge.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -75,12 +83,47 @@ static void sleep_interruptible(long seconds)
     }
 }
 
+static bool last_run_failed; /* for the recovery alert: the previous run of this process failed */
+
+/* The alerts one finished run calls for (see the file comment). retry_in: seconds until the
+ * retry of a failed run, or -1 when none follows. */
+static void alert_after_run(const struct supervise_opts *o, int rc, long attempt, long retry_in)
+{
+    const struct webhook_run_notes *n = webhook_notes();
+    const char *run = n->run_id[0] ? n->run_id : "(not recorded)";
+    for (int i = 0; i < n->n_landed; i++)
+        webhook_post(WEBHOOK_RELEASE, "materia: new release landed", "%s: %s (%lld rows) landed by run %s; %s%s",
+                     n->landed[i].source, n->landed[i].path, n->landed[i].rows, run,
+                     n->snapshot_id[0] ? "served from snapshot " : "not served yet (the run did not publish)",
+                     n->snapshot_id);
+    if (rc == PIPELINE_STOPPED) return;
+    if (rc == MT_EXIT_FAIL) {
+        char next[96];
+        if (retry_in >= 0) snprintf(next, sizeof next, "retry %ld of %ld in %lds", attempt + 1, o->retries, retry_in);
+        else snprintf(next, sizeof next, "no retry left: waiting for the next scheduled run");
+        webhook_post(WEBHOOK_FAILURE, "materia: pipeline failed", "pipeline %s, run %s (attempt %ld): %s; %s",
+                     o->pipeline, run, attempt + 1, n->message[0] ? n->message : "see the supervisor's log", next);
+        last_run_failed = true;
+        return;
+    }
+    if (rc == CDN_PURGE_EXIT)
+        webhook_post(WEBHOOK_PURGE_FAILED, "materia: CDN purge failed", "pipeline %s, run %s: %s", o->pipeline, run,
+                     n->message);
+    if (last_run_failed)
+        webhook_post(WEBHOOK_RECOVERY, "materia: pipeline recovered", "pipeline %s, run %s: %s after a failed run",
+                     o->pipeline, run, rc == MT_EXIT_NOTHING ? "nothing to do" : "ok");
+    last_run_failed = false;
+}
+
 /* One scheduled run with retries; returns the last pipeline status. */
 static int run_with_retries(const struct supervise_opts *o)
 {
     int rc = MT_EXIT_FAIL;
     for (long attempt = 0; attempt <= o->retries; attempt++) {
+        webhook_notes_clear();
         rc = pipeline_run(&g_config, o->pipeline);
+        bool retry = rc == MT_EXIT_FAIL && !pipeline_stop_requested && attempt < o->retries;
+        alert_after_run(o, rc, attempt, retry ? schedule_backoff(o->backoff, attempt) : -1);
         if (rc != MT_EXIT_FAIL || pipeline_stop_requested) break;
         if (attempt == o->retries) {
             log_error("supervise: pipeline %s failed %ld times; waiting for the next scheduled run",
@@ -176,9 +219,17 @@ int cmd_supervise(int argc, char **argv)
         fs_lock_release(lock);
         return MT_EXIT_FAIL;
     }
-    log_info("supervise: started (pid %ld, pipeline %s, %s, lock %s)", (long)getpid(), o.pipeline,
-             o.once ? "once" : o.interval > 0 ? "fixed interval" : at, lock_path);
+    if (webhook_start(&g_config, &err) < 0) {
+        log_error("supervise: cannot start: %s", err.msg);
+        cli_error("supervise: %s", err.msg);
+        fs_lock_release(lock);
+        return MT_EXIT_FAIL;
+    }
+    log_info("supervise: started (pid %ld, pipeline %s, %s, lock %s, alerts %s)", (long)getpid(), o.pipeline,
+             o.once ? "once" : o.interval > 0 ? "fixed interval" : at, lock_path,
+             webhook_enabled() ? "on" : "off (ALERT_WEBHOOK_URL is empty)");
     int rc = supervise_loop(&o);
+    webhook_stop();
     log_info("supervise: %s, exiting", pipeline_stop_requested ? "stopped by signal" : "done");
     fs_lock_release(lock);
     return rc;

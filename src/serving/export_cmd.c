@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "util/err.h"
+#include "serving/cdn_purge.h"
 #include "serving/export.h"
 #include "serving/publish.h"
 #include "util/cli.h"
@@ -26,7 +27,9 @@ static const char usage[] =
     "With SERVING_PUBLISH_URL set (s3://bucket/prefix/), the new snapshot is then uploaded\n"
     "as {snapshot_id}.duckdb, LATEST.json is written last, and snapshots beyond\n"
     "SERVING_PUBLISH_KEEP are deleted; replicas follow it (`materia serve --follow`). A failed\n"
-    "publish exits non-zero; the local snapshot stays live.\n\n"
+    "publish exits non-zero; the local snapshot stays live.\n"
+    "With CDN_PURGE_URL set, then purges the CDN's cached API answers (docs/CDN.md); when\n"
+    "that fails the snapshot stays published and the exit status is 4.\n\n"
     "Test hook: MATERIA_CRASH_AT=<point> kills the process with SIGKILL at a named point\n"
     "(mid_copy, after_copy, after_checkpoint, after_fsync, after_verify, after_link_prev,\n"
     "after_rename), for the crash-safety tests.\n";
@@ -73,6 +76,10 @@ int cmd_export_serving(int argc, char **argv)
         printf("export-serving: published snapshot %s to %s (%lld bytes, %s; %d older pruned)\n",
                pr.m.snapshot_id, g_config.s.serving_publish_url, (long long)pr.m.size,
                pr.parts ? "multipart" : "one PUT", pr.pruned);
+    }
+    if (cdn_purge_after_export(&g_config, out.snapshot_id, &err) < 0) {
+        cli_error("export-serving: published, but %s", err.msg);
+        return CDN_PURGE_EXIT;
     }
     return MT_EXIT_OK;
 }

@@ -174,12 +174,30 @@ static const struct setting_def {
      "is 5 MiB)"},
     {"SERVING_FOLLOW_POLL_S", SET_INT, "5", 1, 86400, NULL, F(serving_follow_poll_s),
      "`serve --follow`: seconds between conditional GETs of LATEST.json"},
+    /* CDN and alerting (issue 17): src/serving/cdn_purge.c, src/pipeline/webhook.c */
+    {"CDN_PURGE_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(cdn_purge_url),
+     "after each export, POST {\"tags\":[...]} here to purge the CDN (Cloudflare: "
+     "https://api.cloudflare.com/client/v4/zones/<zone id>/purge_cache); empty: no purge"},
+    {"CDN_PURGE_TOKEN", SET_OPT_STRING, "", 0, 0, NULL, F(cdn_purge_token),
+     "API token sent as Authorization: Bearer to CDN_PURGE_URL (Cloudflare: Zone > Cache "
+     "Purge > Purge, this zone only; a secret: not printed)"},
+    {"CDN_PURGE_TIMEOUT_S", SET_INT, "10", 1, 300, NULL, F(cdn_purge_timeout_s),
+     "one purge attempt's time limit, seconds (3 attempts; the snapshot is live either way)"},
+    {"ALERT_WEBHOOK_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(alert_webhook_url),
+     "supervise: POST a JSON alert here on a failed run, a recovery and each new release "
+     "(a Slack incoming webhook, or ntfy's root URL with ALERT_WEBHOOK_TOPIC; a secret: not "
+     "printed); empty: no alerts"},
+    {"ALERT_WEBHOOK_TOPIC", SET_OPT_STRING, "", 0, 0, NULL, F(alert_webhook_topic),
+     "supervise: the ntfy topic put in the alert body (ntfy's JSON publishing; a secret: "
+     "not printed); empty: no topic field"},
 };
 
 bool config_is_secret(const char *key)
 {
+    /* a Slack webhook URL is its own credential, an ntfy topic "essentially a password" */
     return !strcmp(key, "SMTP_PASSWORD") || !strcmp(key, "STRIPE_WEBHOOK_SECRET") ||
-           !strcmp(key, "AWS_SECRET_ACCESS_KEY");
+           !strcmp(key, "CDN_PURGE_TOKEN") || !strcmp(key, "ALERT_WEBHOOK_URL") ||
+           !strcmp(key, "ALERT_WEBHOOK_TOPIC") || !strcmp(key, "AWS_SECRET_ACCESS_KEY");
 }
 
 static struct config_item *find_item(const struct config *cfg, const char *key)
@@ -659,4 +677,16 @@ char *config_source_describe(const struct config *cfg, const struct config_item 
     if (it->source == CONFIG_YAML)
         return xasprintf("%s:%d", cfg->project.path ? cfg->project.path : "config.yaml", it->line);
     return xstrdup(config_source_name(it->source));
+}
+
+char *config_site_base(const struct settings *s, const char *local)
+{
+    char *tmp = NULL;
+    const char *b = s->public_base_url && *s->public_base_url ? s->public_base_url : local;
+    if (!b || !*b) b = tmp = xasprintf("http://%s", s->http_addr);
+    size_t n = strlen(b);
+    while (n > 0 && b[n - 1] == '/') n--;
+    char *out = xasprintf("%.*s", (int)n, b);
+    free(tmp);
+    return out;
 }

@@ -65,6 +65,9 @@ struct settings {
     const char *serving_publish_url, *s3_endpoint, *aws_access_key_id, *aws_secret_access_key,
         *aws_region;
     long serving_publish_keep, serving_publish_part_mb, serving_follow_poll_s;
+    /* CDN purge and alerts (issue 17); "" when off */
+    const char *cdn_purge_url, *cdn_purge_token, *alert_webhook_url, *alert_webhook_topic;
+    long cdn_purge_timeout_s;
 };
 
 struct config {
@@ -121,5 +124,11 @@ extern struct config g_config;
 int config_years(const char *spec, int years[CONFIG_YEARS_MAX], int *n);
 /* Whether a comma list (EXTRACT_SOURCES) names name, or "all" (case-insensitive). */
 bool config_list_has(const char *list, const char *name);
+/* The site's address for links in mail and alerts, without a trailing slash:
+ * PUBLIC_BASE_URL, else `local` (serve's own listening address, its port resolved), else
+ * http://MATERIA_HTTP_ADDR — never a request's Host header, which whoever asks chooses.
+ * The one place this rule lives (sign-in links, alert digests, `materia alerts`). Caller
+ * frees. */
+char *config_site_base(const struct settings *s, const char *local);
 
 #endif

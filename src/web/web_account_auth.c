@@ -48,16 +48,6 @@ void web_account_set_local_base(const char *base)
     local_base = base ? xstrdup(base) : NULL;
 }
 
-/* The base of links in mail: PUBLIC_BASE_URL, else the server's own listening address —
- * never the request's Host header, which whoever asks for the link chooses. */
-static void link_base(char *out, size_t outlen)
-{
-    const char *b = g_config.s.public_base_url;
-    if (!b || !*b) b = local_base ? local_base : "http://127.0.0.1";
-    size_t n = strlen(b);
-    while (n && b[n - 1] == '/') n--;
-    snprintf(out, outlen, "%.*s", (int)n, b);
-}
 
 void web_account_set_cookie(struct account_reply *out, const char *token)
 {
@@ -141,8 +131,7 @@ int web_account_send_link(const struct account_req *rq, enum signin_purpose purp
 {
     char token[SESS_TOKEN_LEN + 1];
     if (signin_link_create(rq->db, purpose, user_id, email, rq->now, token, err) < 0) return -1;
-    char base[300];
-    link_base(base, sizeof base);
+    char *base = config_site_base(&g_config.s, local_base);
     char *text = xasprintf(
         purpose == SIGNIN_LOGIN
             ? "Open this link to sign in to Materia:\n\n%s/account/verify?token=%s\n\n"
@@ -159,6 +148,7 @@ int web_account_send_link(const struct account_req *rq, enum signin_purpose purp
     sodium_memzero(text, strlen(text));
     sodium_memzero(token, sizeof token);
     free(text);
+    free(base);
     return rc;
 }
 

@@ -102,10 +102,7 @@ int web_alerts_start(struct web_reader *reader, const char *app_db_path, const c
 {
     A.reader = reader;
     A.app_db_path = xstrdup(app_db_path);
-    const char *b = *g_config.s.public_base_url ? g_config.s.public_base_url : local_base;
-    size_t n = strlen(b);
-    while (n && b[n - 1] == '/') n--;
-    A.base = xasprintf("%.*s", (int)n, b);
+    A.base = config_site_base(&g_config.s, local_base);
     A.stop = false;
     int e = pthread_create(&A.thread, NULL, alerts_main, NULL);
     if (e != 0) {

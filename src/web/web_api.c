@@ -630,3 +630,40 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
     if (wc == &tmp) web_conn_close(&tmp);
     return rc ? rc : 200;
 }
+
+/* Every data route has the same lifetimes, on purpose: the routes are all read from one
+ * snapshot, and a dashboard page mixes several of them, so equal lifetimes make a PoP's
+ * entries turn over together instead of mixing snapshots for longer than one of them would.
+ *  Cache-Control: public, max-age=0, s-maxage=300
+ *  - max-age=0: browsers revalidate every use (the ETag names the snapshot: a 304 until a
+ *    swap), as they did with no-cache; no-cache itself would bind shared caches too.
+ *  - s-maxage=300: how long a shared cache keeps an answer without asking. The purge after
+ *    each export (serving/cdn_purge.h) makes a swap visible at once; 300 s bounds the
+ *    staleness when no purge is configured, when it failed, or when a replica that had not
+ *    swapped yet refilled the CDN with the previous snapshot after the purge. Cost: one
+ *    origin request per PoP and URL per 5 minutes, answered from the response cache.
+ *  CDN-Cache-Control: max-age=300, stale-while-revalidate=60 (RFC 9213; Cloudflare, Fastly
+ *  and Akamai read it, and it takes precedence there over Cache-Control)
+ *  - stale-while-revalidate=60: at expiry the CDN answers from its copy while one request
+ *    refreshes it, so a release-day crowd never waits on the origin together. It is here and
+ *    not in Cache-Control because there it would do the wrong thing twice: s-maxage carries
+ *    proxy-revalidate's meaning, so RFC 9111 (§4.2.4, §5.2.2.10) forbids a shared cache to
+ *    serve stale under it (Cloudflare documents that it then ignores the directive), and
+ *    browsers, which ignore s-maxage, would apply it to max-age=0 and show an answer up to
+ *    a minute old after a swap. */
+const char *web_api_cache_control(enum web_route_id id)
+{
+    (void)id; /* see above: one lifetime for every data route */
+    return "public, max-age=0, s-maxage=300";
+}
+
+const char *web_api_cdn_cache_control(enum web_route_id id)
+{
+    (void)id;
+    return "max-age=300, stale-while-revalidate=60";
+}
+
+void web_api_cdn_tags(const char *snapshot_id, char sep, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s%c%s%s", WEB_CDN_TAG_ALL, sep, WEB_CDN_TAG_SNAPSHOT, snapshot_id);
+}

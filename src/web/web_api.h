@@ -22,6 +22,20 @@ int web_api_answer(struct web_snapshot *s, int slot, const struct web_route *rt,
  * header line. Exposed for unit tests. */
 void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt);
 
+/* CDN headers of a data answer (docs/CDN.md has the table and the reasons). An answer is
+ * immutable for its snapshot, so shared caches may keep it (s-maxage) and a purge by tag
+ * drops it when the snapshot changes; browsers revalidate (max-age=0, ETag). Only 200s and
+ * 304s of data routes carry these: errors, refusals of the API gate (401/429), /health,
+ * /metrics and the account side stay no-store. */
+#define WEB_CDN_TAG_ALL "materia-api"        /* on every data answer: purge them all */
+#define WEB_CDN_TAG_SNAPSHOT "materia-snapshot-" /* + snapshot id: one snapshot's answers */
+/* The Cache-Control of a data route's answer, and its CDN-Cache-Control (RFC 9213: the CDN's
+ * own lifetime and stale-while-revalidate; web_api.c says why they are split). Static strings. */
+const char *web_api_cache_control(enum web_route_id id);
+const char *web_api_cdn_cache_control(enum web_route_id id);
+/* The tag list for Surrogate-Key (space-separated, sep ' ') or Cache-Tag (sep ','). */
+void web_api_cdn_tags(const char *snapshot_id, char sep, char *out, size_t outlen);
+
 /* The /api documentation page (static HTML): src/web/api_doc.html, compiled in by
  * cmake/embed.cmake (the definition is generated into the build tree). */
 const char *web_api_doc_html(void);

@@ -219,6 +219,19 @@ static enum MHD_Result refuse_framing(struct MHD_Connection *c, struct req *rq, 
     return send_error(c, rq, status, message, "");
 }
 
+/* The CDN headers of a data answer (web_api.h): CDN-Cache-Control, and the tags (the
+ * snapshot's and "all answers") as Surrogate-Key (Fastly and others: space-separated) and
+ * Cache-Tag (Cloudflare: commas). */
+static void add_cdn_tags(struct MHD_Response *resp, const struct req *rq)
+{
+    MHD_add_response_header(resp, "CDN-Cache-Control", web_api_cdn_cache_control(rq->route));
+    char tags[128];
+    web_api_cdn_tags(rq->snap->snapshot_id, ' ', tags, sizeof tags);
+    MHD_add_response_header(resp, "Surrogate-Key", tags);
+    web_api_cdn_tags(rq->snap->snapshot_id, ',', tags, sizeof tags);
+    MHD_add_response_header(resp, "Cache-Tag", tags);
+}
+
 /* A 304. It carries what the 200 would have (RFC 9110 §15.4.5): ETag, Cache-Control and —
  * every answer that varies by coding does — Vary. */
 static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *rq,
@@ -231,6 +244,7 @@ static enum MHD_Result send_not_modified(struct MHD_Connection *c, struct req *r
     MHD_add_response_header(resp, "Cache-Control", cache_control);
     MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     add_snapshot_header(resp, rq);
+    if (rq->snap && rq->route >= WEB_DATA_FIRST && rq->route <= WEB_DATA_LAST) add_cdn_tags(resp, rq);
     enum MHD_Result r = queue(c, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
     MHD_destroy_response(resp);
     return r;
@@ -375,22 +389,31 @@ static void add_data_headers(struct MHD_Response *resp, struct req *rq, const st
                              const char *etag, enum web_coding coding)
 {
     if (rt->format == WF_CSV) {
-        char disp[96];
+        char disp[160];
         MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
         char suffix[16] = ""; /* the country, or the COT index window */
         if (rt->country[0]) snprintf(suffix, sizeof suffix, "-%s", rt->country);
         else if (rt->id == WR_COT_INDEX) snprintf(suffix, sizeof suffix, "-%dw", rt->window);
-        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s.csv\"",
-                 web_route_name(rt->id), suffix);
+        /* PSD answers are named by the USDA release they come from (issue 16: "the release
+         * date in the file name"), as the dashboard's own downloads are; COT answers are
+         * dated by the report dates inside them, so they carry none. The date is the
+         * snapshot's, never request text: YYYY-MM-DD or nothing. */
+        char dated[16] = "";
+        const char *rel = rq->snap ? rq->snap->release_date : "";
+        bool cot = rt->id == WR_COT || rt->id == WR_COT_INDEX;
+        if (!cot && strlen(rel) == 10 && strspn(rel, "0123456789-") == 10) snprintf(dated, sizeof dated, "-%s", rel);
+        snprintf(disp, sizeof disp, "attachment; filename=\"materia-%s%s%s.csv\"",
+                 web_route_name(rt->id), suffix, dated);
         MHD_add_response_header(resp, "Content-Disposition", disp);
     } else {
         MHD_add_response_header(resp, "Content-Type", "application/json");
     }
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "Cache-Control", web_api_cache_control(rt->id));
     MHD_add_response_header(resp, "ETag", etag);
     MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     if (coding != WC_IDENTITY) MHD_add_response_header(resp, "Content-Encoding", web_coding_name(coding));
     add_snapshot_header(resp, rq);
+    add_cdn_tags(resp, rq);
 }
 
 /* The `coding` form of body (not taken over) as a response with its headers, or NULL when
@@ -434,7 +457,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         struct cached *hit = web_cache_get(&s->cache, rt->key);
         if (hit) {
             enum web_coding k = web_coding_choose(ae, hit->available);
-            if (web_etag_matches(inm, hit->etag[k])) return send_not_modified(c, rq, hit->etag[k], "no-cache");
+            if (web_etag_matches(inm, hit->etag[k])) return send_not_modified(c, rq, hit->etag[k], web_api_cache_control(rt->id));
             rq->cache_hit = 1;
             return queue(c, rq, 200, hit->resp[k], hit->bytes[k]);
         }
@@ -447,7 +470,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     web_etag(s->snapshot_id, rt->key, etag[WC_IDENTITY], sizeof etag[WC_IDENTITY]);
     for (int k = WC_GZIP; k <= WC_BR; k++) web_etag_coded(etag[WC_IDENTITY], (enum web_coding)k, etag[k], sizeof etag[k]);
     enum web_coding want = web_coding_choose(ae, WC_ALL);
-    if (web_etag_matches(inm, etag[want])) return send_not_modified(c, rq, etag[want], "no-cache");
+    if (web_etag_matches(inm, etag[want])) return send_not_modified(c, rq, etag[want], web_api_cache_control(rt->id));
     strbuf body;
     sb_init(&body);
     struct web_error e = {0};

@@ -84,6 +84,27 @@ test('country page', { timeout: 600_000 }, async (t) => {
     });
     await shot(page, 'country-CO-mt');
 
+    await t.test('in metric tons the CSV button gives the balance sheet in t, release date in the name', async () => {
+      const release = (await (await page.request.get(`${base}health`)).json()).release_date;
+      assert.match(await page.locator('#csv-link').textContent(), /\(metric tons\)/);
+      assert.equal(await page.getAttribute('#csv-link', 'href'), null, 'no link to the API CSV, which is in 1000 bags');
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#csv-link')]);
+      assert.equal(dl.suggestedFilename(), `materia-country-co-balance-table-t-${release}.csv`);
+      const rows = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r\n/).map((l) => l.split(','));
+      const col = rows[0].findIndex((h) => /consumption/i.test(h));
+      assert.ok(col > 0 && /\(t\)|metric tons/.test(rows[0][col]), `consumption column in t: ${rows[0]}`);
+      const want = (await balance('CO')).rows;
+      assert.equal(rows.length - 1, want.length);
+      const byYear = new Map(want.map((r) => [`${r.market_year - 1}/${String(r.market_year % 100).padStart(2, '0')}`, r]));
+      for (const r of rows.slice(1)) {
+        const w = byYear.get(r[0].replace(/ F$/, '')); // "2022/23 F": the forecast mark, as on screen
+        assert.ok(w, `market year ${r[0]}`);
+        assert.equal(r[col], w.domestic_consumption === null ? '' : String(w.domestic_consumption * 60), r[0]);
+      }
+      await page.click('#units-bags');
+      await waitReady(page, 'country');
+    });
+
     await t.test('CSV download is the API CSV', async () => {
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#csv-link')]);
       const file = `${scratch.dir}/download.csv`;

@@ -1,7 +1,7 @@
 // export.test.mjs — downloads in Chromium against a real `materia serve`: CSV of a chart, a
 // table and the map in the units on screen with the USDA release date in the file name;
 // PNG of a chart (a real PNG at twice the drawn size); SVG of a chart (vector: one path
-// per series, the tick labels as text) and of the map. Desktop and phone (the buttons are
+// per series, the tick labels as text) and of the map (legend included), the map's PNG. Desktop and phone (the buttons are
 // on screen). Screenshots: screenshots/export-*.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -68,7 +68,7 @@ test('exports', { timeout: 600_000 }, async (t) => {
       assert.ok(ok, 'the SVG loads as an image');
     });
 
-    await t.test('map SVG and CSV', async () => {
+    await t.test('map SVG (with its legend), PNG and CSV', async () => {
       await openView(page, base, '#/rankings', 'rankings');
       await page.waitForSelector('#map svg.world');
       let f = await grab(page, '.export-bar[data-block="production"] button[data-export="svg"]');
@@ -76,10 +76,49 @@ test('exports', { timeout: 600_000 }, async (t) => {
       const svg = f.buf.toString('utf8');
       assert.ok((svg.match(/fill="rgb\(/g) || []).length > 100, 'every shape carries its own fill');
       assert.ok(!/tabindex|focus-ring/.test(svg));
+      // the legend travels with the file: every break and "none reported", as on screen
+      const legend = await page.locator('#map .legend li').allTextContents();
+      assert.equal(legend.length, 6);
+      const xmlText = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      for (const text of legend) assert.ok(svg.includes(`>${xmlText(text)}</text>`), `legend "${text}" missing from the map SVG`);
+      f = await grab(page, '.export-bar[data-block="production"] button[data-export="png"]');
+      assert.equal(f.name, `materia-map-production-1000bags-${release}.png`);
+      assert.deepEqual([...f.buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const [, , vbw, vbh] = svg.match(/viewBox="([^"]+)"/)[1].split(/\s+/).map(Number);
+      assert.equal(f.buf.readUInt32BE(16), vbw * 2, 'PNG width: twice the map SVG');
+      assert.equal(f.buf.readUInt32BE(20), vbh * 2, 'PNG height: twice the map SVG, legend band included');
       f = await grab(page, '.export-bar[data-block="production"] button[data-export="csv"]');
       const rows = csvRows(f.buf);
       assert.deepEqual(rows[0], ['Country', 'USDA code', 'Production (1000 bags)']);
       assert.deepEqual(rows[1], ['Brazil', 'BR', '62600']);
+    });
+
+    await t.test('chart SVG carries what the chart draws beside its series: extreme bands, series break', async () => {
+      await openView(page, base, '#/positioning', 'positioning');
+      let f = await grab(page, '.export-bar[data-block="index"] button[data-export="svg"]');
+      let svg = f.buf.toString('utf8');
+      const geo = await page.evaluate(() => {
+        const y = window.Chart.getChart(document.querySelector('#chart-index canvas')).scales.y;
+        return Object.fromEntries([100, 80, 20, 0].map((v) => [v, y.getPixelForValue(v)]));
+      });
+      const band = (side) => {
+        const m = svg.match(new RegExp(`<rect class="extreme-${side}" x="[^"]+" y="([^"]+)" width="[^"]+" height="([^"]+)"`));
+        assert.ok(m, `no ${side} band in the index chart's SVG`);
+        return { y: Number(m[1]), h: Number(m[2]) };
+      };
+      const long = band('long'), short = band('short');
+      assert.ok(Math.abs(long.y - geo[100]) < 0.11 && Math.abs(long.h - (geo[80] - geo[100])) < 0.11, `long band ${JSON.stringify(long)} vs ${JSON.stringify(geo)}`);
+      assert.ok(Math.abs(short.y - geo[20]) < 0.11 && Math.abs(short.h - (geo[0] - geo[20])) < 0.11, `short band ${JSON.stringify(short)} vs ${JSON.stringify(geo)}`);
+      assert.ok(svg.indexOf('class="extreme-long"') < svg.indexOf('fill="none"'), 'the bands lie under the lines');
+      for (const w of ['extreme', 'long', 'short']) assert.ok(svg.includes(`>${w}</text>`), `band label "${w}"`);
+      // the positioning table's CSV names the unit of its quantity columns (on screen it is in the caption)
+      f = await grab(page, '.export-bar[data-block="cot-table"] button[data-export="csv"]');
+      const head = csvRows(f.buf)[0];
+      assert.deepEqual(head.slice(0, 4), ['Report date', 'Open interest (contracts)', 'Δ (contracts)', 'Managed money net (contracts)']);
+      await openView(page, base, '#/', 'home');
+      f = await grab(page, '.export-bar[data-block="prodcons"] button[data-export="svg"]');
+      svg = f.buf.toString('utf8');
+      assert.match(svg, /<g class="series-break"><line [^>]*stroke-dasharray="4 3"\/><text [^>]*>coverage change<\/text><\/g>/);
     });
 
     await t.test('table CSV (country index) as on screen', async () => {

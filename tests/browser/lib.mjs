@@ -179,8 +179,10 @@ export function cotReports(scratch) {
 /**
  * The usual test body: scratch + serving.duckdb + server + browser, then fn({base, page,
  * watch, scratch, ctx}); always tears down; asserts no page problems at the end.
+ * webDir(scratch), when given, returns the folder to serve instead of web/dist (a test that
+ * changes the served files works on its own copy).
  */
-export async function withDashboard(name, fn, { viewport } = {}) {
+export async function withDashboard(name, fn, { viewport, webDir } = {}) {
   const scratch = new Scratch(name);
   let server = null, ctx = null, ok = false;
   try {
@@ -188,7 +190,7 @@ export async function withDashboard(name, fn, { viewport } = {}) {
     // the real pipeline's COT tables, not a fixture: 261 weekly reports in the six files
     const n = cotReports(scratch);
     if (n !== 261) throw new Error(`serving.duckdb has ${n} COT reports after pipeline run all, expected 261`);
-    server = await startServe(scratch);
+    server = await startServe(scratch, webDir ? { webDir: webDir(scratch) } : {});
     ctx = await launch(scratch, { viewport });
     const page = ctx.pages()[0] || await ctx.newPage();
     const watch = watchPage(page);

@@ -1,6 +1,6 @@
 // map.test.mjs — the rankings page's world map in Chromium against a real `materia serve`:
-// the metric selector (URL key map=) redraws it from /api/rankings; the legend says its
-// breaks as people do ("1–5 M bags"); the tooltip shows at once on hover and on keyboard
+// the metric selector (URL key map=) redraws it from /api/rankings with that metric's own
+// class breaks; the legend says its breaks as people do ("1–5 M bags"); the tooltip shows at once on hover and on keyboard
 // focus; a tap shows it and a second tap opens the country (touch emulated over CDP); the
 // Central America and East Africa insets draw the small producers large enough to tap on a
 // phone; a keyboard focus ring is visible. Desktop and phone. Screenshots: map-*.png.
@@ -23,6 +23,33 @@ test('world map', { timeout: 600_000 }, async (t) => {
       await openView(page, base, '#/rankings?units=mt', 'rankings');
       const mt = await page.locator('#map .legend li').allTextContents();
       assert.deepEqual(mt, ['< 6,000 t', '6,000–60,000 t', '60,000–300,000 t', '300,000 – 1.2 M t', '≥ 1.2 M t', 'none reported']);
+    });
+
+    await t.test('each metric has its own breaks, and every country its class colour', async () => {
+      const want = {
+        exports: ['< 100 k bags', '100 k – 1 M bags', '1–5 M bags', '5–20 M bags', '≥ 20 M bags'],
+        imports: ['< 250 k bags', '250 k – 1 M bags', '1–2.5 M bags', '2.5–10 M bags', '≥ 10 M bags'],
+        domestic_consumption: ['< 250 k bags', '250 k – 1 M bags', '1–2.5 M bags', '2.5–10 M bags', '≥ 10 M bags'],
+        ending_stocks: ['< 50 k bags', '50–250 k bags', '250 k – 1 M bags', '1–5 M bags', '≥ 5 M bags'],
+      };
+      const bounds = { exports: [100, 1000, 5000, 20000], imports: [250, 1000, 2500, 10000], domestic_consumption: [250, 1000, 2500, 10000], ending_stocks: [50, 250, 1000, 5000] };
+      for (const [metric, texts] of Object.entries(want)) {
+        await openView(page, base, `#/rankings?map=${metric}`, 'rankings');
+        await page.waitForSelector(`#map svg.world[data-metric="${metric}"]`);
+        assert.deepEqual(await page.locator('#map .legend li').allTextContents(), [...texts, 'none reported'], metric);
+        const swatches = await page.$$eval('#map .legend li .sw:not(.nodata)', (s) => s.map((e) => getComputedStyle(e).backgroundColor));
+        const drawn = await page.$$eval('#map svg.world path.has-data', (ps) => ps.map((p) => ({ cc: p.dataset.cc, v: Number(p.dataset.value), fill: getComputedStyle(p).fill })));
+        assert.ok(drawn.length >= 20, `${metric}: ${drawn.length} countries drawn`);
+        const used = new Set();
+        for (const d of drawn) {
+          const k = bounds[metric].findIndex((b) => d.v < b);
+          const cls = k === -1 ? 4 : k;
+          used.add(cls);
+          assert.equal(d.fill, swatches[cls], `${metric}: ${d.cc} (${d.v}) has the colour of class ${cls}`);
+        }
+        assert.ok(used.size >= 4, `${metric}: the countries fall in only ${used.size} classes`);
+      }
+      await shot(page, 'map-ending-stocks');
     });
 
     await t.test('metric selector: exports, from /api/rankings, in the URL', async () => {

@@ -134,7 +134,13 @@ async function render() {
     setTitle: (t) => { document.title = `${t} — Materia coffee balance`; },
   };
   try {
-    const page = await loadPage();
+    let page;
+    try {
+      page = await loadPage();
+    } catch (err) {
+      if (!ctx.stale() && await reloadForNewBuild()) return;
+      throw err;
+    }
     if (ctx.stale()) return;
     await page.render(ctx);
     if (ctx.stale()) return;
@@ -145,6 +151,29 @@ async function render() {
     main.innerHTML = `<div class="error" role="alert"><strong>Could not load this view.</strong> ${esc(err.message)}</div>`;
     main.dataset.ready = 'error';
   }
+}
+
+// A tab opened before a deploy asks for a page module of the build it was loaded with;
+// that build's directory (assets/<hash>/, web/build.mjs) is gone, so the import fails (404).
+// When index.html now names another build, the page is reloaded, which loads the new build
+// and opens the same view; when it names this build (a network failure, a server error)
+// the error is shown. A second reload within a minute is never made (no reload loop).
+const RELOADED_AT = 'materia:reloaded-for-build';
+async function reloadForNewBuild() {
+  const mine = (new URL(import.meta.url).pathname.match(/assets\/[^/]+\//) || [])[0];
+  if (!mine) return false;
+  let html;
+  try {
+    const r = await fetch(location.pathname, { cache: 'no-cache' });
+    if (!r.ok) return false;
+    html = await r.text();
+  } catch { return false; }
+  if (html.includes(mine)) return false;
+  const last = Number(sessionStorage.getItem(RELOADED_AT) || 0);
+  if (Date.now() - last < 60_000) return false;
+  sessionStorage.setItem(RELOADED_AT, String(Date.now()));
+  location.reload();
+  return true;
 }
 
 /** Pages link to countries by USDA code (#/country/CH); where that code is another
@@ -185,6 +214,10 @@ async function accountLink() {
 }
 
 async function init() {
+  // the opened view's page module is asked for at once, so it downloads while the account
+  // is looked up below (a first visit to #/rankings waited for /account/me, then for it)
+  const first = ROUTES[parseHash().route];
+  if (first) first().catch(() => {}); // a failure is met again, and shown, by render()
   for (const b of document.querySelectorAll('.units button')) {
     b.addEventListener('click', () => setQuery({ units: b.dataset.units === prefs().units ? null : b.dataset.units }));
   }

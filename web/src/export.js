@@ -1,9 +1,11 @@
 // export.js — downloads of what a view shows, made in the browser from what is on screen:
 //   CSV of every table and every chart, in the units on screen (the numbers as drawn, the
 //     unit in the column heading), with the USDA release date in the file name;
-//   PNG of every chart (its canvas at twice the screen resolution, on the page's background);
+//   PNG of every chart (its canvas at twice the screen resolution, on the page's background)
+//     and of the map (its SVG, legend included, drawn at twice its size);
 //   SVG of every chart: a real vector drawing rebuilt from the chart's own geometry (grid,
-//     tick labels, axis titles, lines, bars, legend), and of the map (its own SVG).
+//     tick labels, axis titles, lines, bars, legend), and of the map (its own SVG with its
+//     legend).
 // One call per page, at the end of its render: addExports(ctx, 'name'). It adds a small
 // toolbar to each .panel that holds a chart, the map or a table. File names:
 //   materia-<page>-<block>-<units>-<release date>.<ext>, e.g.
@@ -54,11 +56,20 @@ function plain(text) {
   return /^[+-]?\d+(\.\d+)?$/.test(n) ? String(Number(n)) : text.trim();
 }
 
-/** Rows of a <table> as on screen: header cells' text, body cells as plain numbers. */
-export function tableRows(table) {
+/** Rows of a <table> as on screen: header cells' text, body cells as plain numbers. A
+ *  quantity column whose heading names no unit (the unit is in the caption) is marked
+ *  <th data-qty> (in the units on screen) or <th data-unit="contracts">, and its heading in
+ *  the file gets that unit: a CSV must say its unit in every quantity column. */
+export function tableRows(table, units) {
   const out = [];
   const head = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1] : null;
-  if (head) out.push([...head.cells].map((c) => c.textContent.replace(/[↕▲▼]/g, '').trim()));
+  if (head) {
+    out.push([...head.cells].map((c) => {
+      const text = c.textContent.replace(/[↕▲▼]/g, '').trim();
+      const unit = c.dataset.unit || (c.dataset.qty !== undefined ? UNITS[units].short : '');
+      return unit ? `${text} (${unit})` : text;
+    }));
+  }
   for (const tb of table.tBodies) {
     for (const tr of tb.rows) if (!tr.hidden) out.push([...tr.cells].map((c) => plain(c.textContent)));
   }
@@ -153,6 +164,10 @@ export function chartSvg(chart, title = '') {
       }
     }
   }
+  // what the chart's own plugins draw (extreme bands, the series break), in their layers
+  const layers = (chart.config.plugins || []).filter((pl) => typeof pl.svg === 'function')
+    .map((pl) => pl.svg(chart, chart.options.plugins?.[pl.id], xml) || {});
+  for (const l of layers) if (l.under) p.push(l.under);
   chart.data.datasets.forEach((d, i) => {
     const meta = chart.getDatasetMeta(i);
     if (!meta || meta.hidden || !chart.isDatasetVisible(i)) return;
@@ -176,6 +191,7 @@ export function chartSvg(chart, title = '') {
       p.push(`<path d="${path}" fill="none" stroke="${xml(colorOf(d.borderColor))}" stroke-width="${d.borderWidth || 2}" stroke-linejoin="round"${dash}/>`);
     }
   });
+  for (const l of layers) if (l.over) p.push(l.over);
   const lg = chart.legend;
   if (lg && lg.options.display !== false && lg.legendItems && lg.legendHitBoxes) {
     const bw = lg.options.labels.boxWidth || 12, bh = lg.options.labels.boxHeight || bw;
@@ -191,7 +207,9 @@ export function chartSvg(chart, title = '') {
     + `<title>${xml(title)}</title>${p.join('')}</svg>\n`;
 }
 
-/** The map's SVG as a standalone file: computed fill and stroke written onto each shape. */
+/** The map's SVG as a standalone file: computed fill and stroke written onto each shape,
+ *  and the legend on screen (its swatches and breaks) drawn in a band under the map, so the
+ *  file can be read on its own. */
 export function mapSvg(svg, title = '') {
   const copy = svg.cloneNode(true);
   const src = svg.querySelectorAll('path'), dst = copy.querySelectorAll('path');
@@ -203,12 +221,58 @@ export function mapSvg(svg, title = '') {
     for (const a of ['tabindex', 'role', 'class']) dst[i].removeAttribute(a);
   });
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  const vb = (svg.getAttribute('viewBox') || '0 0 960 470').split(/\s+/);
+  const vb = (svg.getAttribute('viewBox') || '0 0 960 470').split(/\s+/).map(Number);
+  const items = [...(svg.closest('.map')?.querySelectorAll('.legend li') || [])].map((li) => ({
+    color: getComputedStyle(li.querySelector('.sw') || li).backgroundColor, text: li.textContent.trim(),
+  }));
+  const band = items.length ? 34 : 0;
   copy.setAttribute('width', vb[2]);
-  copy.setAttribute('height', vb[3]);
+  copy.setAttribute('height', vb[3] + band);
+  copy.setAttribute('viewBox', `${vb[0]} ${vb[1]} ${vb[2]} ${vb[3] + band}`);
   for (const el of copy.querySelectorAll('[data-focus], .map-tip')) el.remove();
+  const ns = 'http://www.w3.org/2000/svg';
+  const bgRect = document.createElementNS(ns, 'rect');
+  for (const [k, v] of [['x', vb[0]], ['y', vb[1]], ['width', vb[2]], ['height', vb[3] + band], ['fill', bg()]]) bgRect.setAttribute(k, v);
+  copy.prepend(bgRect);
+  if (items.length) {
+    const g = document.createElementNS(ns, 'g');
+    g.setAttribute('class', 'legend');
+    const ink = getComputedStyle(document.body).color || '#333';
+    const step = vb[2] / items.length;
+    items.forEach((it, i) => {
+      const x = vb[0] + i * step + 8, y = vb[1] + vb[3] + 10;
+      const sw = document.createElementNS(ns, 'rect');
+      for (const [k, v] of [['x', x], ['y', y], ['width', 14], ['height', 14], ['fill', it.color], ['stroke', ink], ['stroke-width', 0.5]]) sw.setAttribute(k, v);
+      const t = document.createElementNS(ns, 'text');
+      for (const [k, v] of [['x', x + 20], ['y', y + 11], ['fill', ink], ['font-family', 'sans-serif'], ['font-size', 12]]) t.setAttribute(k, v);
+      t.textContent = it.text;
+      g.append(sw, t);
+    });
+    copy.append(g);
+  }
   if (title && !copy.querySelector(':scope > title')) copy.insertAdjacentHTML('afterbegin', `<title>${xml(title)}</title>`);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}\n`;
+}
+
+/** PNG of the map: its standalone SVG (mapSvg, legend included) drawn at twice its size. */
+export function mapPng(svg, title = '') {
+  const text = mapSvg(svg, title);
+  const [, , w, h] = text.match(/viewBox="([^"]+)"/)[1].split(/\s+/).map(Number);
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => {
+      const scale = 2;
+      const c = document.createElement('canvas');
+      c.width = w * scale;
+      c.height = h * scale;
+      c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+      URL.revokeObjectURL(url);
+      c.toBlob(resolve, 'image/png');
+    };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('map PNG: the SVG did not load as an image')); };
+    img.src = url;
+  });
 }
 
 /** The rows of the map's countries: name, USDA code, value in the units on screen. */
@@ -273,7 +337,7 @@ export function addExports(ctx, page) {
     const bar = toolbar(what);
     bar.dataset.block = slug(b.name);
     const csv = async () => {
-      const rows = b.kind === 'table' ? tableRows(b.table) : b.kind === 'map' ? mapRows(b.svg, units, b.svg.dataset.metricLabel || 'Production') : chartRows(b.chart, units);
+      const rows = b.kind === 'table' ? tableRows(b.table, units) : b.kind === 'map' ? mapRows(b.svg, units, b.svg.dataset.metricLabel || 'Production') : chartRows(b.chart, units);
       download(await fileName(page, b.name, units, 'csv'), new Blob([toCsv(rows)], { type: 'text/csv;charset=utf-8' }));
     };
     button(bar, 'csv', what, csv);
@@ -281,6 +345,7 @@ export function addExports(ctx, page) {
       button(bar, 'png', what, async () => download(await fileName(page, b.name, units, 'png'), await chartPng(b.chart)));
       button(bar, 'svg', what, async () => download(await fileName(page, b.name, units, 'svg'), new Blob([chartSvg(b.chart, b.label)], { type: 'image/svg+xml' })));
     } else if (b.kind === 'map') {
+      button(bar, 'png', what, async () => download(await fileName(page, b.name, units, 'png'), await mapPng(b.svg, b.label)));
       button(bar, 'svg', what, async () => download(await fileName(page, b.name, units, 'svg'), new Blob([mapSvg(b.svg, b.label)], { type: 'image/svg+xml' })));
     }
     b.box.after(bar);

@@ -52,13 +52,27 @@ export const MAP_METRICS = {
   production: 'Production', exports: 'Exports', imports: 'Imports', domestic_consumption: 'Consumption', ending_stocks: 'Ending stocks',
 };
 
-// Thresholds in 1000 60-kg bags (the API's unit); colours light to dark.
-export const BUCKETS = [
-  { max: 100, color: '#f1e4d3' }, { max: 1000, color: '#dfbf98' }, { max: 5000, color: '#c48e5a' },
-  { max: 20000, color: '#9a5b2a' }, { max: Infinity, color: '#5a2f12' },
-];
+// Class breaks per metric, in 1000 60-kg bags (the API's unit); five colours, light to
+// dark. One set per metric, not one for all: production and exports run to 60 M bags, the
+// largest stocks hold 13 M and most under 1 M, so production's breaks put most holders of
+// stocks in two classes. Each set is fixed (not recomputed per year) so that a colour means
+// the same amount in every market year, and each break is a round number a reader can say
+// ("1–5 M bags"). Chosen from the spread of the 2022/23 release (quintiles: production 100,
+// 450, 1,050, 4,200; imports 165, 675, 1,250, 3,400; consumption 85, 300, 850, 3,300;
+// ending stocks 26, 110, 364, 937 thousand bags).
+const COLORS = ['#f1e4d3', '#dfbf98', '#c48e5a', '#9a5b2a', '#5a2f12'];
+const BREAKS = {
+  production: [100, 1000, 5000, 20000],
+  exports: [100, 1000, 5000, 20000],
+  imports: [250, 1000, 2500, 10000],
+  domestic_consumption: [250, 1000, 2500, 10000],
+  ending_stocks: [50, 250, 1000, 5000],
+};
+/** The classes of a metric: [{max, color}], the last one unbounded. */
+export const buckets = (metric = 'production') => [...(BREAKS[metric] || BREAKS.production), Infinity]
+  .map((max, i) => ({ max, color: COLORS[i] }));
 const NO_DATA = '#dcdfe3';
-export const bucketColor = (v) => (v > 0 ? BUCKETS.find((b) => v < b.max).color : NO_DATA);
+export const bucketColor = (v, metric) => (v > 0 ? buckets(metric).find((b) => v < b.max).color : NO_DATA);
 
 // The insets: [id, title, [[west, south], [east, north]]] in degrees.
 const INSETS = [
@@ -76,11 +90,11 @@ function said(v, units) {
 }
 
 /** Legend texts: "< 100 k bags", "100 k – 1 M bags", "1–5 M bags", "≥ 20 M bags". */
-export function legendBreaks(units) {
+export function legendBreaks(units, metric) {
   const unit = units === 'bags' ? 'bags' : 't';
   const out = [];
   let lo = 0;
-  for (const b of BUCKETS) {
+  for (const b of buckets(metric)) {
     const a = said(lo, units), z = b.max === Infinity ? null : said(b.max, units);
     let text;
     if (lo === 0) text = `< ${z.n}${z.m} ${unit}`;
@@ -96,7 +110,8 @@ export function legendBreaks(units) {
 const viewQ = () => new URLSearchParams(location.hash.split('?')[1] || '');
 
 /** The SVG paths of `feats` under `projection`; keeps only those inside [w, h] when clip. */
-function paths(feats, values, projection, units, metricLabel, { clip = null, idPrefix = '' } = {}) {
+function paths(feats, values, projection, units, metric, { clip = null, idPrefix = '' } = {}) {
+  const metricLabel = MAP_METRICS[metric];
   const { geoPath } = window.d3;
   const path = geoPath(projection);
   const parts = [];
@@ -113,7 +128,7 @@ function paths(feats, values, projection, units, metricLabel, { clip = null, idP
       coloured += 1;
       const shown = fmtQty(hit.value, units);
       const t = `${hit.country_name}: ${metricLabel} ${shown} ${UNITS[units].short}`;
-      parts.push(`<path class="country has-data" d="${d}" fill="${bucketColor(hit.value)}" data-cc="${esc(hit.country_code)}" data-name="${esc(hit.country_name)}"`
+      parts.push(`<path class="country has-data" d="${d}" fill="${bucketColor(hit.value, metric)}" data-cc="${esc(hit.country_code)}" data-name="${esc(hit.country_name)}"`
         + ` data-value="${hit.value}" data-shown="${shown.replace(/,/g, '')}" data-tip="${esc(t)}"${idPrefix ? ` data-inset="${idPrefix}"` : ''} tabindex="0" role="link" aria-label="${esc(t)}"></path>`);
     } else {
       const name = (f.properties && f.properties.name) || 'Unknown';
@@ -149,16 +164,16 @@ export async function drawMap(box, values, { units, title, onPick }) {
     .filter((f) => f.id !== '010'); // Antarctica: no coffee, much ink
   const width = 960, height = 470;
   const projection = geoEqualEarth().fitExtent([[4, 4], [width - 4, height - 4]], { type: 'FeatureCollection', features: feats });
-  const world = paths(feats, values, projection, units, label);
+  const world = paths(feats, values, projection, units, metric);
   const sphere = window.d3.geoPath(projection)({ type: 'Sphere' });
   const insets = INSETS.map(([id, name, [[w, s], [e, n]]]) => {
     const iw = 460, ih = 300;
     const pr = geoEqualEarth().fitExtent([[0, 0], [iw, ih]], { type: 'MultiPoint', coordinates: [[w, s], [e, n], [w, n], [e, s]] });
-    const { parts } = paths(feats, values, pr, units, label, { clip: [iw, ih], idPrefix: id });
+    const { parts } = paths(feats, values, pr, units, metric, { clip: [iw, ih], idPrefix: id });
     return `<figure class="inset" data-inset="${id}"><figcaption>${esc(name)}</figcaption>`
       + `<svg viewBox="0 0 ${iw} ${ih}" role="group" aria-label="${esc(`${title}: inset of ${name}`)}"><rect class="sea" width="${iw}" height="${ih}"/>${parts.join('')}</svg></figure>`;
   }).join('');
-  const legend = legendBreaks(units).map((b) => `<li><span class="sw" style="background:${b.color}"></span>${esc(b.text)}</li>`).join('');
+  const legend = legendBreaks(units, metric).map((b) => `<li><span class="sw" style="background:${b.color}"></span>${esc(b.text)}</li>`).join('');
   box.innerHTML = `<div class="map-tools"><label class="field" for="map-metric">Map shows
       <select id="map-metric">${Object.entries(MAP_METRICS).map(([k, v]) => `<option value="${k}"${k === metric ? ' selected' : ''}>${esc(v)}</option>`).join('')}</select></label></div>
     <div class="map-stage"><svg class="world" viewBox="0 0 ${width} ${height}" role="group" aria-label="${esc(title)}" data-coloured="${world.coloured}" data-metric="${metric}" data-metric-label="${esc(label)}">`

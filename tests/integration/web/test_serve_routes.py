@@ -91,14 +91,18 @@ def test_world_rankings_revisions_releases():
 
 
 def test_csv_every_route():
-    for path, first in [("/api/countries", "country_code"), ("/api/balance/BR", "country_code"),
-                        ("/api/world", "market_year"), ("/api/rankings?limit=5", "rank"),
-                        ("/api/revisions/BR?market_year=2022", "market_year"), ("/api/releases", "release_date")]:
+    # the file name carries the USDA release the answer comes from (issue 16)
+    for path, first, name in [("/api/countries", "country_code", "materia-countries-2022-12-20.csv"),
+                              ("/api/balance/BR", "country_code", "materia-balance-BR-2022-12-20.csv"),
+                              ("/api/world", "market_year", "materia-world-2022-12-20.csv"),
+                              ("/api/rankings?limit=5", "rank", "materia-rankings-2022-12-20.csv"),
+                              ("/api/revisions/BR?market_year=2022", "market_year", "materia-revisions-BR-2022-12-20.csv"),
+                              ("/api/releases", "release_date", "materia-releases-2022-12-20.csv")]:
         sep = "&" if "?" in path else "?"
         st, h, body = SRV.request(path + sep + "format=csv")
         assert st == 200, (path, st, body[:200])
         assert h["content-type"].startswith("text/csv"), h
-        assert h["content-disposition"].startswith("attachment; filename="), h
+        assert h["content-disposition"] == f'attachment; filename="{name}"', h
         rows = list(csv.reader(io.StringIO(body.decode())))
         assert rows[0][0] == first, (path, rows[0])
         j, _ = get_json(path)

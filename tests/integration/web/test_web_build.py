@@ -103,6 +103,31 @@ def test_unknown_vendor_reference_fails():
     assert p.returncode != 0 and "vendor/nope.js" in p.stderr, p.stderr
 
 
+def test_external_fetch_fails_but_a_link_passes():
+    """A link a reader follows (<a href="https://...">) is navigation and passes; a fetch of
+    an external URL (script src, stylesheet link, import, fetch) fails the build, naming it."""
+    home = os.path.join(WEB, "src", "pages", "home.js")
+    with open(home) as f:
+        original = f.read()
+    try:
+        with open(home, "w") as f:
+            f.write(original + "\nexport const l = '<a href=\"https://example.org/x\" rel=\"external noopener\">x</a>';\n")
+        build()
+        for bad in ["export const s = '<script src=\"https://cdn.example.org/x.js\"></script>';",
+                    "export const c = '<link rel=\"stylesheet\" href=\"https://cdn.example.org/x.css\">';",
+                    "export const f = () => fetch('https://example.org/data.json');",
+                    "export const a = '<a href=\"https://example.org/\"><img src=\"https://example.org/i.png\"></a>';"]:
+            with open(home, "w") as f:
+                f.write(original + "\n" + bad + "\n")
+            p = subprocess.run(["node", "build.mjs"], cwd=WEB, capture_output=True, text=True, timeout=120)
+            assert p.returncode != 0, f"the build let through: {bad}"
+            assert "pages/home.js refers to an external URL" in p.stderr, p.stderr
+    finally:
+        with open(home, "w") as f:
+            f.write(original)
+
+
 if __name__ == "__main__":
     setup()
-    main([test_hashed_names, test_change_renames_our_directory_only, test_unknown_vendor_reference_fails])
+    main([test_hashed_names, test_change_renames_our_directory_only, test_external_fetch_fails_but_a_link_passes,
+          test_unknown_vendor_reference_fails])

@@ -272,6 +272,26 @@ static void test_strbuf_grow_overflow_aborts(void **state)
     assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* The site's address for links (config_site_base): PUBLIC_BASE_URL without its trailing
+ * slashes wins; else serve's resolved listening address; else http://MATERIA_HTTP_ADDR. */
+static void test_site_base(void **state)
+{
+    (void)state;
+    struct settings s = {0};
+    s.http_addr = "127.0.0.1:8000";
+    s.public_base_url = "https://coffee.example.org//";
+    char *b = config_site_base(&s, "http://127.0.0.1:41234");
+    assert_string_equal(b, "https://coffee.example.org");
+    free(b);
+    s.public_base_url = "";
+    b = config_site_base(&s, "http://127.0.0.1:41234/");
+    assert_string_equal(b, "http://127.0.0.1:41234");
+    free(b);
+    b = config_site_base(&s, NULL);
+    assert_string_equal(b, "http://127.0.0.1:8000");
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_sha256_known_vector),
         cmocka_unit_test(test_lock_is_exclusive),
         cmocka_unit_test(test_strbuf_grow_overflow_aborts),
+        cmocka_unit_test(test_site_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

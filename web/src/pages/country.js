@@ -49,7 +49,7 @@ function sortRows(rows, key, dir) {
 function tableHtml(rows, units, sort, dir, name) {
   const head = COLS.map((c) => {
     const aria = c.key === sort ? (dir === 'asc' ? 'ascending' : 'descending') : 'none';
-    return `<th scope="col" aria-sort="${aria}"${c.title ? ` title="${esc(c.title)}"` : ''}><button type="button" data-sort="${c.key}">${esc(c.label)}</button></th>`;
+    return `<th scope="col" aria-sort="${aria}"${c.title ? ` title="${esc(c.title)}"` : ''}${c.kind ? '' : ' data-qty'}><button type="button" data-sort="${c.key}">${esc(c.label)}</button></th>`;
   }).join('');
   const body = sortRows(rows, sort, dir).map((r) => `<tr data-year="${r.market_year}">${COLS.map((c) => cell(c, r, units)).join('')}</tr>`).join('');
   return `<table id="balance-table"><caption>Balance sheet of ${esc(name)} by market year, ${esc(UNITS[units].long)} (select a column heading to sort)</caption>`
@@ -92,7 +92,9 @@ export async function render(ctx) {
       <label class="field" for="country-select">Country
         <select id="country-select" name="country">${list.map((c) => `<option value="${esc(c.country_code)}"${c.country_code === cc ? ' selected' : ''}>${esc(c.country_name)}</option>`).join('')}</select>
       </label>
-      <a class="button" id="csv-link" href="${csvUrl(cc)}" download="materia-balance-${esc(cc)}.csv">⬇ Download CSV <span class="muted" style="font-weight:400">(1000 bags)</span></a>
+      ${units === 'mt'
+    ? '<button type="button" class="button" id="csv-link">⬇ Download CSV <span class="muted" style="font-weight:400">(metric tons)</span></button>'
+    : `<a class="button" id="csv-link" href="${csvUrl(cc)}" download>⬇ Download CSV <span class="muted" style="font-weight:400">(1000 bags)</span></a>`}
       <a class="button" href="#/revisions/${encodeURIComponent(cc)}${units === 'mt' ? '?units=mt' : ''}">Revisions</a>
     </div>
     ${cur ? `<h2 id="h-latest">Market year ${fmtMY(cur.market_year)}${myStatus(cur.market_year, cur.release_date) === 'forecast' ? ` <span class="muted" style="font-weight:400">(<span class="my-status" data-status="forecast">USDA forecast</span> in the ${esc(fmtDate(cur.release_date))} release)</span>` : ''}</h2><div class="cards" id="headline">${cards}</div>` : ''}
@@ -153,4 +155,12 @@ export async function render(ctx) {
     options: { scales: { y: qtyAxis(units), x: { ticks: { maxTicksLimit: 10 } } }, plugins: { tooltip: tip } },
   });
   addExports(ctx, `country-${cc}`);
+  // The CSV button gives the balance sheet in the units on screen: in 1000 bags it is the
+  // API's own CSV (every column, as published); in metric tons, which the API does not
+  // serve, it is the balance table's download (every market year, in t).
+  if (units === 'mt') {
+    ctx.main.querySelector('#csv-link').addEventListener('click', () => {
+      ctx.main.querySelector('.export-bar[data-block="balance-table"] button[data-export="csv"]').click();
+    });
+  }
 }

@@ -6,13 +6,15 @@
 import { api } from '../api.js';
 import { coverageOf, esc, fmtDate, fmtMY, myStatus, STU } from '../format.js';
 
-// Links a reader follows (navigation, never fetched by the page).
+// Links a reader follows (navigation, never fetched by the page), written out as anchors:
+// web/build.mjs lets <a href="https://..."> through its external-URL check and nothing else.
 const PSD_ONLINE = 'https://apps.fas.usda.gov/psdonline/app/index.html#/app/advQuery';
-const PSD_DOWNLOADS = 'https://apps.fas.usda.gov/psdonline/app/index.html#/app/downloads';
-const FAS_COFFEE = 'https://www.fas.usda.gov/data/coffee-world-markets-and-trade';
-const CFTC_COT = 'https://www.cftc.gov/MarketReports/CommitmentsofTraders/index.htm';
+const PSD_ONLINE_LINK = '<a href="https://apps.fas.usda.gov/psdonline/app/index.html#/app/advQuery" rel="external noopener" target="_blank">';
+const PSD_DOWNLOADS_LINK = '<a href="https://apps.fas.usda.gov/psdonline/app/index.html#/app/downloads" rel="external noopener" target="_blank">';
+const FAS_COFFEE_LINK = '<a href="https://www.fas.usda.gov/data/coffee-world-markets-and-trade" rel="external noopener" target="_blank">';
+const CFTC_COT_LINK = '<a href="https://www.cftc.gov/MarketReports/CommitmentsofTraders/index.htm" rel="external noopener" target="_blank">';
 
-const ext = (url, text) => `<a href="${url}" rel="external noopener" target="_blank">${esc(text)}</a>`;
+const ext = (anchor, text) => `${anchor}${esc(text)}</a>`;
 
 export async function render(ctx) {
   const [world, health] = await Promise.all([api.world(), api.health().catch(() => null)]);
@@ -36,15 +38,15 @@ export async function render(ctx) {
         <li><strong>USDA PSD</strong> — the U.S. Department of Agriculture’s Foreign Agricultural Service, Production, Supply and
           Distribution database, commodity “Coffee, Green”: one balance sheet per country and market year (production by type,
           stocks, trade, consumption). This snapshot holds the release of <strong id="m-release">${esc(fmtDate(rel))}</strong>.
-          ${ext(PSD_ONLINE, 'PSD Online')} · ${ext(PSD_DOWNLOADS, 'PSD downloads')}.</li>
+          ${ext(PSD_ONLINE_LINK, 'PSD Online')} · ${ext(PSD_DOWNLOADS_LINK, 'PSD downloads')}.</li>
         <li><strong>CFTC COT</strong> — the U.S. Commodity Futures Trading Commission’s Commitments of Traders, disaggregated,
-          futures only, for ICE Coffee C: weekly positions by trader category. ${ext(CFTC_COT, 'CFTC Commitments of Traders')}.</li>
+          futures only, for ICE Coffee C: weekly positions by trader category. ${ext(CFTC_COT_LINK, 'CFTC Commitments of Traders')}.</li>
       </ul>
       <p>PSD has no “World” row: world figures here are sums over the countries PSD reports each market year.</p>
     </section>
     <section aria-labelledby="m-schedule"><h2 id="m-schedule">Release schedule</h2>
       <p>USDA revises its coffee balance sheets twice a year, with the FAS report “Coffee: World Markets and Trade”
-        (${ext(FAS_COFFEE, 'FAS coffee reports')}): in June, which adds the forecast of the coming market year, and in December,
+        (${ext(FAS_COFFEE_LINK, 'FAS coffee reports')}): in June, which adds the forecast of the coming market year, and in December,
         which updates it; the PSD database may change between reports. Every release landed is kept, so the
         <a href="#/revisions">Revisions</a> page shows how each figure moved. A key’s earliest value there is the
         <em>first stored value</em>: the first this system stored, not necessarily USDA’s first estimate.
@@ -91,7 +93,7 @@ export async function render(ctx) {
       <blockquote id="m-citation">U.S. Department of Agriculture, Foreign Agricultural Service. Production, Supply and
         Distribution (PSD) Online, “Coffee, Green”, release of ${esc(fmtDate(rel))}${latest ? ` (market years to ${fmtMY(latest)})` : ''}.
         ${esc(PSD_ONLINE.replace(/#.*$/, ''))} (accessed ${esc(fmtDate(today))}).</blockquote>
-      <p>${ext(PSD_ONLINE, 'Open PSD Online')}</p>
+      <p>${ext(PSD_ONLINE_LINK, 'Open PSD Online')}</p>
     </section>
     </div>`;
 }

@@ -84,18 +84,29 @@ function tooltip(suffix) {
 }
 
 /** Shades the extreme bands of a 0–100 index chart, under the lines (the bands are named
- *  on a right-hand axis, outside the plot, so no label ever hides a point). */
+ *  on a right-hand axis, outside the plot, so no label ever hides a point); svg() gives the
+ *  same bands to the chart's SVG export (export.js chartSvg). */
+const BANDS = [[EXTREME_HIGH, 100, 'rgba(26,127,55,.10)', 'long'], [0, EXTREME_LOW, 'rgba(180,35,24,.09)', 'short']];
+const bandRects = (chart) => BANDS.map(([lo, hi, fill, side]) => {
+  const { chartArea: a, scales: { y } } = chart;
+  const top = y.getPixelForValue(hi);
+  return { x: a.left, y: top, w: a.right - a.left, h: y.getPixelForValue(lo) - top, fill, side };
+});
 const extremeBands = {
   id: 'cotExtremeBands',
   beforeDatasetsDraw(chart) {
-    const { ctx, chartArea: a, scales: { y } } = chart;
+    const { ctx } = chart;
     ctx.save();
-    for (const [lo, hi, fill] of [[EXTREME_HIGH, 100, 'rgba(26,127,55,.10)'], [0, EXTREME_LOW, 'rgba(180,35,24,.09)']]) {
-      const top = y.getPixelForValue(hi);
-      ctx.fillStyle = fill;
-      ctx.fillRect(a.left, top, a.right - a.left, y.getPixelForValue(lo) - top);
+    for (const r of bandRects(chart)) {
+      ctx.fillStyle = r.fill;
+      ctx.fillRect(r.x, r.y, r.w, r.h);
     }
     ctx.restore();
+  },
+  svg(chart) {
+    return {
+      under: bandRects(chart).map((r) => `<rect class="extreme-${r.side}" x="${r.x.toFixed(1)}" y="${r.y.toFixed(1)}" width="${r.w.toFixed(1)}" height="${r.h.toFixed(1)}" fill="${r.fill}"/>`).join(''),
+    };
   },
 };
 
@@ -213,9 +224,9 @@ export async function render(ctx) {
       <section class="panel wide" aria-labelledby="h-weeks">
         <h2 id="h-weeks">Latest ${weeks.length} weeks</h2>
         <div class="table-wrap"><table id="cot-table"><caption>Net positions in contracts and week-on-week changes (Δ), newest report first; COT index of managed money over ${window} weeks</caption>
-          <thead><tr><th scope="col">Report date</th><th scope="col">Open interest</th><th scope="col">Δ</th>
-            <th scope="col">Managed money net</th><th scope="col">Δ</th><th scope="col">Producer/ merchant net</th><th scope="col">Δ</th>
-            <th scope="col">Swap dealers net</th><th scope="col">Other reportables net</th><th scope="col">Non-reportable net</th>
+          <thead><tr><th scope="col">Report date</th><th scope="col" data-unit="contracts">Open interest</th><th scope="col" data-unit="contracts">Δ</th>
+            <th scope="col" data-unit="contracts">Managed money net</th><th scope="col" data-unit="contracts">Δ</th><th scope="col" data-unit="contracts">Producer/ merchant net</th><th scope="col" data-unit="contracts">Δ</th>
+            <th scope="col" data-unit="contracts">Swap dealers net</th><th scope="col" data-unit="contracts">Other reportables net</th><th scope="col" data-unit="contracts">Non-reportable net</th>
             <th scope="col">MM index (${window} w)</th></tr></thead>
           <tbody>${tableRows}</tbody></table></div>
         <p class="note">Source: CFTC Commitments of Traders, disaggregated futures-only report, ICE Futures U.S. Coffee C (market code 083731).</p>

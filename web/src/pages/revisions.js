@@ -60,7 +60,7 @@ export async function render(ctx) {
         <div class="chart" id="chart-vintages"></div></section>
       <section class="panel wide" aria-labelledby="h-tab"><h2 id="h-tab">Releases for ${fmtMY(my)}</h2>
         <div class="table-wrap"><table id="revisions-table"><caption>${esc(attrLabel)} of ${esc(name)} for market year ${fmtMY(my)}, ${esc(u.long)}, newest release first</caption>
-          <thead><tr><th scope="col">Release</th><th scope="col">Value</th><th scope="col">Previous</th><th scope="col">Change</th><th scope="col">Change %</th><th scope="col" title="Forecast while the market year had not ended at the release (October–September coffee year); estimate after">Status</th></tr></thead>
+          <thead><tr><th scope="col">Release</th><th scope="col" data-qty>Value</th><th scope="col" data-qty>Previous</th><th scope="col" data-qty>Change</th><th scope="col">Change %</th><th scope="col" title="Forecast while the market year had not ended at the release (October–September coffee year); estimate after">Status</th></tr></thead>
           <tbody>${tableRows}</tbody></table></div></section>
     </div>` : `<p class="empty">No ${esc(attrLabel.toLowerCase())} estimates for ${esc(name)}.</p>`}
     <section class="panel" aria-labelledby="h-rel" style="margin-top:16px"><h2 id="h-rel">Landed releases</h2>
