@@ -29,6 +29,7 @@
 #include "pipeline/webhook.h"
 #include "serving/cdn_purge.h"
 #include "serving/export.h"
+#include "serving/publish.h"
 #include "transform/transform.h"
 #include "util/clock.h"
 #include "util/common.h"
@@ -236,19 +237,43 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         }
     } else {
         bool want = strcmp(pipeline, "all") != 0 || st->changed || serving_export_needed(cfg, lake);
+        bool published = true;
+        if (!want && publish_enabled(&cfg->s) && publish_is_current(&cfg->s, &published, err) < 0) {
+            log_error("pipeline %s: step %s: cannot read the bucket's manifest: %s", pipeline, name, err->msg);
+            return -1;
+        }
+        if (!want && !published) { /* the last publish failed: publish the live snapshot again */
+            struct publish_result pr;
+            if (publish_snapshot(&cfg->s, &pr, err) < 0) {
+                log_error("pipeline %s: step %s: failed: %s", pipeline, name, err->msg);
+                return -1;
+            }
+            st->did_work = true;
+            log_info("pipeline %s: step %s: ok, the bucket was behind: published snapshot %s", pipeline, name,
+                     pr.m.snapshot_id);
+            if (cdn_purge_after_export(cfg, pr.m.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
+            return 0;
+        }
         if (!want) {
             log_info("pipeline %s: step %s: skipped, nothing changed and the snapshot is current", pipeline, name);
             return 0;
         }
         struct export_outcome xo;
-        rc = serving_export(cfg, lake, &xo, err);
+        rc = publish_enabled(&cfg->s) ? publish_check(&cfg->s, err) : 0;
+        if (rc == 0) rc = serving_export(cfg, lake, &xo, err);
         if (rc == 0) {
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
                      name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
             webhook_note_published(xo.snapshot_id);
-            if (cdn_purge_after_export(cfg, xo.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
         }
+        /* SERVING_PUBLISH_URL: a failed upload fails the step (and the run); the local
+         * snapshot stays live and replicas stay on the previous manifest. The CDN is purged
+         * after the bucket has the snapshot (replicas pick it up within a poll). */
+        struct publish_result pr;
+        if (rc == 0 && publish_enabled(&cfg->s) && (rc = publish_snapshot(&cfg->s, &pr, err)) < 0)
+            mt_err_prefix(err, "snapshot %s is live locally but was not published", xo.snapshot_id);
+        if (rc == 0 && cdn_purge_after_export(cfg, xo.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
     }
     if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err->msg);
     return rc;

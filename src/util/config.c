@@ -46,6 +46,7 @@ static const char *const log_level_choices[] = {"debug", "info", "warn", "error"
 static const char *const source_choices[] = {"psd", "cot", NULL};
 static const char *const web_url_schemes[] = {"https://", "http://", NULL};
 static const char *const smtp_url_schemes[] = {"smtp://", "smtps://", NULL};
+static const char *const s3_url_schemes[] = {"s3://", NULL};
 
 #define F(field) offsetof(struct settings, field)
 
@@ -152,6 +153,27 @@ static const struct setting_def {
      "webhook answers 503"},
     {"STRIPE_CHECKOUT_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(stripe_checkout_url),
      "Stripe Payment Link for the pro plan; empty: no upgrade link is shown"},
+    /* publish and follow (issue 17): src/serving/publish.c, src/web/web_follow.c */
+    {"SERVING_PUBLISH_URL", SET_OPT_URL, "", 0, 0, s3_url_schemes, F(serving_publish_url),
+     "export-serving and the pipeline also upload each snapshot here (s3://bucket/prefix/): "
+     "{snapshot_id}.duckdb, then LATEST.json; empty: no publishing"},
+    {"S3_ENDPOINT", SET_OPT_URL, "", 0, 0, web_url_schemes, F(s3_endpoint),
+     "the S3 API's address, path-style (R2: https://<account>.r2.cloudflarestorage.com); "
+     "empty: AWS, https://s3.<AWS_REGION>.amazonaws.com"},
+    {"AWS_ACCESS_KEY_ID", SET_OPT_STRING, "", 0, 0, NULL, F(aws_access_key_id),
+     "the bucket's access key id (publish and `serve --follow`)"},
+    {"AWS_SECRET_ACCESS_KEY", SET_OPT_STRING, "", 0, 0, NULL, F(aws_secret_access_key),
+     "the bucket's secret key (a secret: `materia config` does not print it)"},
+    {"AWS_REGION", SET_STRING, "auto", 0, 0, NULL, F(aws_region),
+     "the region SigV4 signs for; auto is what R2 (production) expects; AWS needs its real "
+     "region (e.g. us-east-1)"},
+    {"SERVING_PUBLISH_KEEP", SET_INT, "5", 1, 1000, NULL, F(serving_publish_keep),
+     "snapshots kept in the bucket (the one LATEST.json names is never pruned)"},
+    {"SERVING_PUBLISH_PART_MB", SET_INT, "64", 5, 5120, NULL, F(serving_publish_part_mb),
+     "files larger than this many MiB are uploaded in parts of this size (S3's minimum part "
+     "is 5 MiB)"},
+    {"SERVING_FOLLOW_POLL_S", SET_INT, "5", 1, 86400, NULL, F(serving_follow_poll_s),
+     "`serve --follow`: seconds between conditional GETs of LATEST.json"},
     /* CDN and alerting (issue 17): src/serving/cdn_purge.c, src/pipeline/webhook.c */
     {"CDN_PURGE_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(cdn_purge_url),
      "after each export, POST {\"tags\":[...]} here to purge the CDN (Cloudflare: "
@@ -175,7 +197,7 @@ bool config_is_secret(const char *key)
     /* a Slack webhook URL is its own credential, an ntfy topic "essentially a password" */
     return !strcmp(key, "SMTP_PASSWORD") || !strcmp(key, "STRIPE_WEBHOOK_SECRET") ||
            !strcmp(key, "CDN_PURGE_TOKEN") || !strcmp(key, "ALERT_WEBHOOK_URL") ||
-           !strcmp(key, "ALERT_WEBHOOK_TOPIC");
+           !strcmp(key, "ALERT_WEBHOOK_TOPIC") || !strcmp(key, "AWS_SECRET_ACCESS_KEY");
 }
 
 static struct config_item *find_item(const struct config *cfg, const char *key)

@@ -61,6 +61,10 @@ struct settings {
         *mail_from, *stripe_webhook_secret, *stripe_checkout_url, *trusted_proxies;
     long session_idle_hours, session_max_days, api_rate_anon_per_min, api_rate_free_per_min,
         api_rate_pro_per_min;
+    /* publish and follow (issue 17); the optional strings are "" when off */
+    const char *serving_publish_url, *s3_endpoint, *aws_access_key_id, *aws_secret_access_key,
+        *aws_region;
+    long serving_publish_keep, serving_publish_part_mb, serving_follow_poll_s;
     /* CDN purge and alerts (issue 17); "" when off */
     const char *cdn_purge_url, *cdn_purge_token, *alert_webhook_url, *alert_webhook_topic;
     long cdn_purge_timeout_s;
@@ -102,7 +106,8 @@ const char *config_source_name(enum config_source s);
 /* Where a key's value came from, for people: "environment", ".env:12", "config.yaml:9",
  * "-p", "current folder", "default". Caller frees. */
 char *config_source_describe(const struct config *cfg, const struct config_item *it);
-/* Whether a known key holds a secret (SMTP_PASSWORD, STRIPE_WEBHOOK_SECRET): never printed. */
+/* Whether a known key holds a secret (SMTP_PASSWORD, STRIPE_WEBHOOK_SECRET,
+ * AWS_SECRET_ACCESS_KEY): never printed. */
 bool config_is_secret(const char *key);
 /* Description of a known key, or NULL. */
 const char *config_describe(const char *key);

@@ -24,12 +24,13 @@
 #include "util/common.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "web/web_follow.h"
 #include "web/web_keys.h"
 #include "web/web_server.h"
 #include "web/web_watchdog.h"
 
 static const char *const usage =
-    "usage: materia serve [--addr HOST:PORT]\n"
+    "usage: materia serve [--addr HOST:PORT] [--follow s3://bucket/prefix/]\n"
     "\n"
     "Serves the coffee dashboard (MATERIA_WEB_DIR) and the JSON API (see /api) from the\n"
     "serving snapshot SERVING_DUCKDB_PATH, read-only. A new snapshot renamed over the file\n"
@@ -38,6 +39,10 @@ static const char *const usage =
     "options:\n"
     "  --addr HOST:PORT  listen address (default MATERIA_HTTP_ADDR; port 0 picks a free\n"
     "                    port, printed as 'listening on http://HOST:PORT')\n"
+    "  --follow URL      run as a replica: poll URL's LATEST.json every SERVING_FOLLOW_POLL_S,\n"
+    "                    download each new snapshot, verify its size, sha256 and tables, and\n"
+    "                    rename it over SERVING_DUCKDB_PATH (S3_ENDPOINT, AWS_ACCESS_KEY_ID,\n"
+    "                    AWS_SECRET_ACCESS_KEY, AWS_REGION); /health shows the replica's lag\n"
     "\n"
     "configuration: MATERIA_HTTP_ADDR, MATERIA_HTTP_THREADS, MATERIA_HTTP_MAX_CONNECTIONS,\n"
     "MATERIA_HTTP_PER_IP_CONNECTIONS, MATERIA_HTTP_TIMEOUT_S, MATERIA_HTTP_HEAD_TIMEOUT_S,\n"
@@ -107,10 +112,12 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
 int cmd_serve(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return cli_help(usage);
-    const char *addr = g_config.s.http_addr;
+    const char *addr = g_config.s.http_addr, *follow = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--addr") && i + 1 < argc) addr = argv[++i];
         else if (!strncmp(argv[i], "--addr=", 7)) addr = argv[i] + 7;
+        else if (!strcmp(argv[i], "--follow") && i + 1 < argc) follow = argv[++i];
+        else if (!strncmp(argv[i], "--follow=", 9)) follow = argv[i] + 9;
         else return cli_usage_error(usage, "serve: unknown argument '%s'", argv[i]);
     }
     struct web_server_opts o = {.addr = addr};
@@ -147,12 +154,21 @@ int cmd_serve(int argc, char **argv)
              "address, head deadline %d s, cache %s, web %s)",
              srv.host, srv.port, o.serving_path, o.threads, o.max_connections, o.per_ip_limit,
              o.head_timeout_s, o.cache ? "on" : "off", o.web_dir);
+    if (follow && web_follow_start(follow, &g_config.s, &err) < 0) {
+        log_error("serve: %s", err.msg);
+        web_server_quiesce(&srv, 1000);
+        web_server_stop(&srv);
+        web_keys_stop();
+        log_queue_stop(2000);
+        return MT_EXIT_FAIL;
+    }
     printf("listening on http://%s:%u\n", srv.host, srv.port);
     fflush(stdout);
 
     int sig = 0;
     sigwait(&set, &sig);
     log_info("serve: %s received, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    web_follow_stop(); /* a download in flight is aborted and its temporary removed */
     web_server_quiesce(&srv, 10000);
     web_server_stop(&srv);
     web_keys_stop();

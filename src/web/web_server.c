@@ -18,6 +18,7 @@
  * worker until the idle timeout (issue 10). MHD_USE_POLL has no such loop; bench/RESULTS.md
  * has the measurements behind the choice. */
 #include "web/web_server.h"
+#include "web/web_follow.h"
 #include "util/err.h"
 
 #include <arpa/inet.h>
@@ -275,6 +276,7 @@ static enum MHD_Result answer_health(struct web_server *srv, struct MHD_Connecti
         }
         sb_appendf(&sb, ",\"generation\":%llu", (unsigned long long)s->generation);
     }
+    web_follow_health(&sb, s ? s->snapshot_id : ""); /* serve --follow: the replica's lag */
     const char *e = s ? rerr : snap_err;
     if (e && *e) {
         sb_append(&sb, ",\"error\":");
