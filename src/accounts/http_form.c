@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "util/strbuf.h"
 
 static bool is_ws(char c) { return c == ' ' || c == '\t'; }
@@ -127,7 +125,7 @@ int form_json_object(const char *body, size_t len, struct json *out, struct mt_e
     if (memchr(body, '\0', len)) return mt_errf(err, "request body holds a NUL byte");
     char *text = xstrndup(body, len);
     int rc = json_parse(text, out, err);
-    sodium_memzero(text, len); /* it may hold a password */
+    explicit_bzero(text, len); /* it may hold a password (explicit_bzero: never optimised away) */
     free(text);
     if (rc < 0) return mt_err_prefix(err, "request body is not valid JSON");
     if (out->t != JSON_OBJ) {
