@@ -20,35 +20,17 @@
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 
-struct fx {
-    sqlite3 *db;
-    char *dir;
-};
+#include "appdb_fixture.h"
 
-static long long q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+struct fx {
+    struct appdb_fx a;
+};
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    const char *root = getenv("MATERIA_TEST_TMP");
-    struct mt_err err = MT_ERR_INIT;
-    if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, &err), 0);
-    f->dir = xasprintf("%s/apikeys-XXXXXX", root);
-    assert_non_null(mkdtemp(f->dir));
-    char *path = xasprintf("%s/app.sqlite", f->dir);
-    assert_int_equal(appdb_open(path, &f->db, &err), 0);
-    free(path);
-    assert_int_equal(appdb_exec(f->db, "INSERT INTO users (id, email, created_at, plan) VALUES "
-                                       "(1, 'a@example.com', 1, 'free'), (2, 'b@example.com', 1, 'pro')", &err), 0);
+    appdb_fx_open(&f->a, "apikeys", "INSERT INTO users (id, email, created_at, plan) VALUES "
+                                     "(1, 'a@example.com', 1, 'free'), (2, 'b@example.com', 1, 'pro')");
     *state = f;
     return 0;
 }
@@ -56,11 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    appdb_close(f->db);
-    char *cmd = xasprintf("rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(f->dir);
+    appdb_fx_close(&f->a);
     free(f);
     return 0;
 }
@@ -69,7 +47,7 @@ static long long create(struct fx *f, long long uid, const char *name, char key[
 {
     struct apikey_info info;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(apikey_create(f->db, uid, name, 1000, &info, key, &err), 0);
+    assert_int_equal(apikey_create(f->a.db, uid, name, 1000, &info, key, &err), 0);
     return info.id;
 }
 
@@ -79,7 +57,7 @@ static void test_create_shape_and_storage(void **state)
     char key[APIKEY_BUF];
     struct apikey_info info;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(apikey_create(f->db, 1, "  laptop  ", 1000, &info, key, &err), 0);
+    assert_int_equal(apikey_create(f->a.db, 1, "  laptop  ", 1000, &info, key, &err), 0);
     assert_int_equal(strlen(key), APIKEY_LEN);
     assert_memory_equal(key, "mk_", 3);
     assert_int_equal(strspn(key + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), APIKEY_LEN - 3);
@@ -91,7 +69,7 @@ static void test_create_shape_and_storage(void **state)
     unsigned char h[32];
     crypto_hash_sha256(h, (const unsigned char *)key, APIKEY_LEN);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT key_hash, prefix FROM api_keys WHERE id = ?", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->a.db, "SELECT key_hash, prefix FROM api_keys WHERE id = ?", -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_int64(st, 1, info.id);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_bytes(st, 0), 32);
@@ -99,7 +77,7 @@ static void test_create_shape_and_storage(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 1), info.prefix);
     sqlite3_finalize(st);
     char *like = xasprintf("SELECT count(*) FROM api_keys WHERE instr(name || prefix, '%s') > 0", key + APIKEY_PREFIX_LEN);
-    assert_int_equal(q_int(f->db, like), 0);
+    assert_int_equal(q_int(f->a.db, like), 0);
     free(like);
     /* two keys differ */
     char key2[APIKEY_BUF];
@@ -114,11 +92,11 @@ static void test_verify_live_key_with_plan(void **state)
     long long id1 = create(f, 1, "a", k1), id2 = create(f, 2, "b", k2);
     struct apikey_auth a;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(apikey_verify(f->db, k1, 2000, &a, &err), 1);
+    assert_int_equal(apikey_verify(f->a.db, k1, 2000, &a, &err), 1);
     assert_int_equal(a.key_id, id1);
     assert_int_equal(a.user_id, 1);
     assert_string_equal(a.plan, "free");
-    assert_int_equal(apikey_verify(f->db, k2, 2000, &a, &err), 1);
+    assert_int_equal(apikey_verify(f->a.db, k2, 2000, &a, &err), 1);
     assert_int_equal(a.key_id, id2);
     assert_string_equal(a.plan, "pro");
 }
@@ -135,16 +113,16 @@ static void test_unknown_and_malformed_keys_do_not_verify(void **state)
     other[APIKEY_LEN - 1] = other[APIKEY_LEN - 1] == 'A' ? 'B' : 'A'; /* one character off */
     const char *bad[] = {other, "", "mk_", "mk_short", "Bearer x", NULL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(apikey_verify(f->db, bad[i], 2000, &a, &err), 0);
+        assert_int_equal(apikey_verify(f->a.db, bad[i], 2000, &a, &err), 0);
         assert_int_equal(a.user_id, 0);
     }
     char longer[APIKEY_BUF + 1];
     snprintf(longer, sizeof longer, "%sx", k);
-    assert_int_equal(apikey_verify(f->db, longer, 2000, &a, &err), 0);
+    assert_int_equal(apikey_verify(f->a.db, longer, 2000, &a, &err), 0);
     char badchar[APIKEY_BUF];
     memcpy(badchar, k, sizeof badchar);
     badchar[10] = '+';
-    assert_int_equal(apikey_verify(f->db, badchar, 2000, &a, &err), 0);
+    assert_int_equal(apikey_verify(f->a.db, badchar, 2000, &a, &err), 0);
 }
 
 static void test_revoke_is_per_user_and_final(void **state)
@@ -154,15 +132,15 @@ static void test_revoke_is_per_user_and_final(void **state)
     long long id = create(f, 1, "a", k);
     struct apikey_auth a;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(apikey_revoke(f->db, 2, id, 3000, &err), 0); /* not user 2's key */
-    assert_int_equal(apikey_verify(f->db, k, 3000, &a, &err), 1);
-    assert_int_equal(apikey_revoke(f->db, 1, id, 3000, &err), 1);
-    assert_int_equal(apikey_verify(f->db, k, 3001, &a, &err), 0);
-    assert_int_equal(apikey_revoke(f->db, 1, id, 4000, &err), 1); /* again: kept at 3000 */
-    assert_int_equal(apikey_revoke(f->db, 1, 999, 4000, &err), 0);
+    assert_int_equal(apikey_revoke(f->a.db, 2, id, 3000, &err), 0); /* not user 2's key */
+    assert_int_equal(apikey_verify(f->a.db, k, 3000, &a, &err), 1);
+    assert_int_equal(apikey_revoke(f->a.db, 1, id, 3000, &err), 1);
+    assert_int_equal(apikey_verify(f->a.db, k, 3001, &a, &err), 0);
+    assert_int_equal(apikey_revoke(f->a.db, 1, id, 4000, &err), 1); /* again: kept at 3000 */
+    assert_int_equal(apikey_revoke(f->a.db, 1, 999, 4000, &err), 0);
     struct apikey_info *v;
     size_t n;
-    assert_int_equal(apikey_list(f->db, 1, &v, &n, &err), 0);
+    assert_int_equal(apikey_list(f->a.db, 1, &v, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(v[0].revoked_at, 3000);
     free(v);
@@ -176,11 +154,11 @@ static void test_disabled_or_deleted_user_keys_do_not_verify(void **state)
     create(f, 2, "b", k2);
     struct apikey_auth a;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(appdb_exec(f->db, "UPDATE users SET disabled_at = 5 WHERE id = 1", &err), 0);
-    assert_int_equal(apikey_verify(f->db, k1, 2000, &a, &err), 0);
-    assert_int_equal(appdb_exec(f->db, "DELETE FROM users WHERE id = 2", &err), 0);
-    assert_int_equal(apikey_verify(f->db, k2, 2000, &a, &err), 0);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM api_keys WHERE user_id = 2"), 0);
+    assert_int_equal(appdb_exec(f->a.db, "UPDATE users SET disabled_at = 5 WHERE id = 1", &err), 0);
+    assert_int_equal(apikey_verify(f->a.db, k1, 2000, &a, &err), 0);
+    assert_int_equal(appdb_exec(f->a.db, "DELETE FROM users WHERE id = 2", &err), 0);
+    assert_int_equal(apikey_verify(f->a.db, k2, 2000, &a, &err), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM api_keys WHERE user_id = 2"), 0);
 }
 
 static void test_last_used_written_at_most_once_a_minute(void **state)
@@ -190,16 +168,16 @@ static void test_last_used_written_at_most_once_a_minute(void **state)
     create(f, 1, "a", k);
     struct apikey_auth a;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(q_int(f->db, "SELECT last_used_at IS NULL FROM api_keys"), 1);
-    assert_int_equal(apikey_verify(f->db, k, 2000, &a, &err), 1);
-    assert_int_equal(q_int(f->db, "SELECT last_used_at FROM api_keys"), 2000);
-    int before = sqlite3_total_changes(f->db);
-    assert_int_equal(apikey_verify(f->db, k, 2030, &a, &err), 1);
-    assert_int_equal(apikey_verify(f->db, k, 2059, &a, &err), 1);
-    assert_int_equal(sqlite3_total_changes(f->db), before); /* no write at all within the minute */
-    assert_int_equal(q_int(f->db, "SELECT last_used_at FROM api_keys"), 2000);
-    assert_int_equal(apikey_verify(f->db, k, 2060, &a, &err), 1);
-    assert_int_equal(q_int(f->db, "SELECT last_used_at FROM api_keys"), 2060);
+    assert_int_equal(q_int(f->a.db, "SELECT last_used_at IS NULL FROM api_keys"), 1);
+    assert_int_equal(apikey_verify(f->a.db, k, 2000, &a, &err), 1);
+    assert_int_equal(q_int(f->a.db, "SELECT last_used_at FROM api_keys"), 2000);
+    int before = sqlite3_total_changes(f->a.db);
+    assert_int_equal(apikey_verify(f->a.db, k, 2030, &a, &err), 1);
+    assert_int_equal(apikey_verify(f->a.db, k, 2059, &a, &err), 1);
+    assert_int_equal(sqlite3_total_changes(f->a.db), before); /* no write at all within the minute */
+    assert_int_equal(q_int(f->a.db, "SELECT last_used_at FROM api_keys"), 2000);
+    assert_int_equal(apikey_verify(f->a.db, k, 2060, &a, &err), 1);
+    assert_int_equal(q_int(f->a.db, "SELECT last_used_at FROM api_keys"), 2060);
 }
 
 static void test_limit_counts_live_keys(void **state)
@@ -213,21 +191,21 @@ static void test_limit_counts_live_keys(void **state)
     }
     struct apikey_info info;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(apikey_create(f->db, 1, "one more", 1000, &info, k, &err), -1);
+    assert_int_equal(apikey_create(f->a.db, 1, "one more", 1000, &info, k, &err), -1);
     assert_int_equal(err.code, MT_ERR_FAIL);
     assert_non_null(strstr(err.msg, "at most 10"));
     assert_string_equal(k, "");
     create(f, 2, "other user", k); /* the limit is per user */
-    assert_int_equal(apikey_revoke(f->db, 1, first, 1000, &err), 1);
+    assert_int_equal(apikey_revoke(f->a.db, 1, first, 1000, &err), 1);
     create(f, 1, "after a revoke", k);
     struct apikey_info *v;
     size_t n;
-    assert_int_equal(apikey_list(f->db, 1, &v, &n, &err), 0);
+    assert_int_equal(apikey_list(f->a.db, 1, &v, &n, &err), 0);
     assert_int_equal(n, APIKEY_MAX_PER_USER + 1);
     assert_string_equal(v[0].name, "after a revoke"); /* newest first */
     assert_true(v[0].id > v[1].id);
     free(v);
-    assert_int_equal(apikey_list(f->db, 3, &v, &n, &err), 0);
+    assert_int_equal(apikey_list(f->a.db, 3, &v, &n, &err), 0);
     assert_int_equal(n, 0);
     assert_null(v);
 }
@@ -244,10 +222,10 @@ static void test_names_are_checked(void **state)
                          "cut \xe2\x82", long_name};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct mt_err err = MT_ERR_INIT;
-        assert_int_equal(apikey_create(f->db, 1, bad[i], 1000, &info, k, &err), -1);
+        assert_int_equal(apikey_create(f->a.db, 1, bad[i], 1000, &info, k, &err), -1);
         assert_int_equal(err.code, MT_ERR_FORMAT);
     }
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM api_keys"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM api_keys"), 0);
     create(f, 1, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", k); /* UTF-8 is fine */
     long_name[APIKEY_NAME_MAX] = '\0';
     create(f, 1, long_name, k);

@@ -20,51 +20,20 @@
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 
+#include "appdb_fixture.h"
+
 #define NOW 1800000000LL
 
 struct fx {
-    sqlite3 *db;
-    char *dir;
+    struct appdb_fx a;
     long long uid;
 };
-
-static long long q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* the text of a one-row query, "" for NULL, into a static buffer */
-static const char *q_text(sqlite3 *db, const char *sql)
-{
-    static char buf[256];
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "");
-    sqlite3_finalize(st);
-    return buf;
-}
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    const char *root = getenv("MATERIA_TEST_TMP");
-    struct mt_err err = MT_ERR_INIT;
-    if (!root) root = "/tmp";
-    assert_int_equal(fs_mkdir_p(root, &err), 0);
-    f->dir = xasprintf("%s/billing-XXXXXX", root);
-    assert_non_null(mkdtemp(f->dir));
-    char *path = xasprintf("%s/app.sqlite", f->dir);
-    assert_int_equal(appdb_open(path, &f->db, &err), 0);
-    free(path);
-    assert_int_equal(appdb_exec(f->db, "INSERT INTO users (id, email, created_at) VALUES (7, 'a@example.com', 1), "
-                                       "(8, 'b@example.com', 1)", &err), 0);
+    appdb_fx_open(&f->a, "billing", "INSERT INTO users (id, email, created_at) VALUES (7, 'a@example.com', 1), "
+                                     "(8, 'b@example.com', 1)");
     f->uid = 7;
     *state = f;
     return 0;
@@ -73,11 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    appdb_close(f->db);
-    char *cmd = xasprintf("rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(f->dir);
+    appdb_fx_close(&f->a);
     free(f);
     return 0;
 }
@@ -86,7 +51,7 @@ static enum billing_outcome apply(struct fx *f, const char *payload, const char 
 {
     struct billing_result r;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(billing_apply(f->db, payload, NOW, &r, &err), 0);
+    assert_int_equal(billing_apply(f->a.db, payload, NOW, &r, &err), 0);
     assert_string_equal(r.plan, want_plan);
     return r.outcome;
 }
@@ -120,15 +85,15 @@ static void test_checkout_links_customer_and_grants_pro(void **state)
     struct fx *f = *state;
     char *p = checkout("evt_1", 1000, "7", "cus_A", "paid");
     assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
-    assert_string_equal(q_text(f->db, "SELECT stripe_customer_id FROM users WHERE id = 7"), "cus_A");
-    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 7"), "pro");
-    assert_string_equal(q_text(f->db, "SELECT status || ' ' || stripe_subscription_id FROM subscriptions WHERE user_id = 7"),
+    assert_string_equal(q_text(f->a.db, "SELECT stripe_customer_id FROM users WHERE id = 7"), "cus_A");
+    assert_string_equal(q_text(f->a.db, "SELECT plan FROM users WHERE id = 7"), "pro");
+    assert_string_equal(q_text(f->a.db, "SELECT status || ' ' || stripe_subscription_id FROM subscriptions WHERE user_id = 7"),
                         "active sub_1");
-    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 8"), "free");
+    assert_string_equal(q_text(f->a.db, "SELECT plan FROM users WHERE id = 8"), "free");
     /* the same delivery again: a replay, nothing new recorded */
     assert_int_equal(apply(f, p, "pro"), BILLING_REPLAY);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 1);
-    assert_int_equal(q_int(f->db, "SELECT user_id FROM billing_events WHERE event_id = 'evt_1'"), 7);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM billing_events"), 1);
+    assert_int_equal(q_int(f->a.db, "SELECT user_id FROM billing_events WHERE event_id = 'evt_1'"), 7);
     free(p);
 }
 
@@ -141,9 +106,9 @@ static void test_checkout_for_unknown_user_is_recorded_and_ignored(void **state)
     p = checkout("evt_y", 1000, "not-a-number", "cus_Z", "paid");
     assert_int_equal(apply(f, p, ""), BILLING_IGNORED);
     free(p);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 2);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM users WHERE stripe_customer_id IS NOT NULL"), 0);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM billing_events"), 2);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM users WHERE stripe_customer_id IS NOT NULL"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM subscriptions"), 0);
 }
 
 static void test_a_customer_is_never_moved_to_another_user(void **state)
@@ -153,8 +118,8 @@ static void test_a_customer_is_never_moved_to_another_user(void **state)
     char *p = checkout("evt_2", 1001, "8", "cus_A", "paid");
     assert_int_equal(apply(f, p, "free"), BILLING_IGNORED); /* about user 8, who stays free */
     free(p);
-    assert_string_equal(q_text(f->db, "SELECT coalesce(stripe_customer_id, '-') FROM users WHERE id = 8"), "-");
-    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 8"), "free");
+    assert_string_equal(q_text(f->a.db, "SELECT coalesce(stripe_customer_id, '-') FROM users WHERE id = 8"), "-");
+    assert_string_equal(q_text(f->a.db, "SELECT plan FROM users WHERE id = 8"), "free");
 }
 
 static void test_subscription_lifecycle_sets_the_plan(void **state)
@@ -164,14 +129,14 @@ static void test_subscription_lifecycle_sets_the_plan(void **state)
     char *p = sub_event("evt_s1", "created", 2000, "sub_1", "trialing", 3000);
     assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
     free(p);
-    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 3000);
+    assert_int_equal(q_int(f->a.db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 3000);
     p = sub_event("evt_s2", "updated", 2100, "sub_1", "active", 4000);
     assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
     free(p);
     p = sub_event("evt_s3", "updated", 2200, "sub_1", "past_due", 4000);
     assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
     free(p);
-    assert_string_equal(q_text(f->db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "past_due free");
+    assert_string_equal(q_text(f->a.db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "past_due free");
     p = sub_event("evt_s4", "updated", 2300, "sub_1", "active", 5000);
     assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
     free(p);
@@ -179,10 +144,10 @@ static void test_subscription_lifecycle_sets_the_plan(void **state)
     p = sub_event("evt_s5", "deleted", 2400, "sub_1", "active", 5000);
     assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
     free(p);
-    assert_string_equal(q_text(f->db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "canceled free");
-    assert_string_equal(q_text(f->db, "SELECT plan FROM users WHERE id = 7"), "free");
+    assert_string_equal(q_text(f->a.db, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = 7"), "canceled free");
+    assert_string_equal(q_text(f->a.db, "SELECT plan FROM users WHERE id = 7"), "free");
     /* every plan change audited, none for the update that kept pro */
-    assert_string_equal(q_text(f->db, "SELECT group_concat(detail, ' | ') FROM (SELECT detail FROM audit_log "
+    assert_string_equal(q_text(f->a.db, "SELECT group_concat(detail, ' | ') FROM (SELECT detail FROM audit_log "
                                       "WHERE user_id = 7 AND action = 'plan_change' ORDER BY id)"),
                         "free -> pro (Stripe event evt_s1, status trialing) | "
                         "pro -> free (Stripe event evt_s3, status past_due) | "
@@ -199,8 +164,8 @@ static void test_reversed_order_keeps_the_newest_state(void **state)
     char *older = sub_event("evt_a", "created", 2000, "sub_1", "active", 3000);
     assert_int_equal(apply(f, newer, "free"), BILLING_APPLIED);
     assert_int_equal(apply(f, older, "free"), BILLING_OUTDATED);
-    assert_string_equal(q_text(f->db, "SELECT status FROM subscriptions WHERE user_id = 7"), "past_due");
-    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
+    assert_string_equal(q_text(f->a.db, "SELECT status FROM subscriptions WHERE user_id = 7"), "past_due");
+    assert_int_equal(q_int(f->a.db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
     /* the outdated one is recorded: its redelivery is a replay */
     assert_int_equal(apply(f, older, "free"), BILLING_REPLAY);
     free(newer);
@@ -216,7 +181,7 @@ static void test_reversed_order_keeps_the_newest_state(void **state)
     char *co = checkout("evt_co2", 1500, "7", "cus_A", "paid");
     assert_int_equal(apply(f, co, "free"), BILLING_APPLIED); /* applied: the link, not the plan */
     free(co);
-    assert_string_equal(q_text(f->db, "SELECT status FROM subscriptions WHERE user_id = 7"), "canceled");
+    assert_string_equal(q_text(f->a.db, "SELECT status FROM subscriptions WHERE user_id = 7"), "canceled");
 }
 
 static void test_same_second_ties_follow_the_lifecycle(void **state)
@@ -249,14 +214,14 @@ static void test_unlinked_customer_is_not_recorded_and_redelivery_applies(void *
     char *s = sub_event("evt_s", "updated", 2000, "sub_1", "active", 4000);
     struct billing_result r;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(billing_apply(f->db, s, NOW, &r, &err), 0);
+    assert_int_equal(billing_apply(f->a.db, s, NOW, &r, &err), 0);
     assert_int_equal(r.outcome, BILLING_UNMATCHED);
     assert_int_equal(r.user_id, 0);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), 0);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM billing_events"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM subscriptions"), 0);
     link_customer(f); /* the checkout (created 1000, unpaid) arrives */
     assert_int_equal(apply(f, s, "pro"), BILLING_APPLIED);
-    assert_int_equal(q_int(f->db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
+    assert_int_equal(q_int(f->a.db, "SELECT current_period_end FROM subscriptions WHERE user_id = 7"), 4000);
     free(s);
 }
 
@@ -270,14 +235,14 @@ static void test_period_end_from_items_in_newer_api_versions(void **state)
     assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
     struct billing_state bs;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(billing_state_get(f->db, 7, &bs, &err), 0);
+    assert_int_equal(billing_state_get(f->a.db, 7, &bs, &err), 0);
     assert_string_equal(bs.plan, "pro");
     assert_string_equal(bs.status, "active");
     assert_int_equal(bs.current_period_end, 7777);
-    assert_int_equal(billing_state_get(f->db, 8, &bs, &err), 0);
+    assert_int_equal(billing_state_get(f->a.db, 8, &bs, &err), 0);
     assert_string_equal(bs.plan, "free");
     assert_string_equal(bs.status, "");
-    assert_int_equal(billing_state_get(f->db, 99, &bs, &err), -1);
+    assert_int_equal(billing_state_get(f->a.db, 99, &bs, &err), -1);
 }
 
 static void test_unknown_types_recorded_and_acknowledged(void **state)
@@ -286,7 +251,7 @@ static void test_unknown_types_recorded_and_acknowledged(void **state)
     const char *p = "{\"id\":\"evt_u\",\"type\":\"invoice.paid\",\"created\":5,\"data\":{\"object\":{}}}";
     assert_int_equal(apply(f, p, ""), BILLING_IGNORED);
     assert_int_equal(apply(f, p, ""), BILLING_REPLAY);
-    assert_string_equal(q_text(f->db, "SELECT type FROM billing_events WHERE event_id = 'evt_u'"), "invoice.paid");
+    assert_string_equal(q_text(f->a.db, "SELECT type FROM billing_events WHERE event_id = 'evt_u'"), "invoice.paid");
     const char *q = "{\"id\":\"evt_v\",\"type\":\"customer.subscription.paused\",\"created\":5}";
     assert_int_equal(apply(f, q, ""), BILLING_IGNORED);
 }
@@ -309,16 +274,16 @@ static void test_payloads_that_are_not_events_leave_nothing(void **state)
         "{\"id\":\"evt_1\",\"type\":\"customer.subscription.updated\",\"created\":5,\"data\":{\"object\":"
         "{\"id\":\"sub_1\",\"status\":\"active\"}}}", /* no customer */
     };
-    long long before = q_int(f->db, "SELECT count(*) FROM billing_events");
+    long long before = q_int(f->a.db, "SELECT count(*) FROM billing_events");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct billing_result r;
         struct mt_err err = MT_ERR_INIT;
-        assert_int_equal(billing_apply(f->db, bad[i], NOW, &r, &err), -1);
+        assert_int_equal(billing_apply(f->a.db, bad[i], NOW, &r, &err), -1);
         assert_int_equal(err.code, MT_ERR_FORMAT);
         assert_true(err.msg[0] != '\0');
     }
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM billing_events"), before);
-    assert_int_equal(q_int(f->db, "SELECT count(*) FROM subscriptions"), 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM billing_events"), before);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM subscriptions"), 0);
 }
 
 static void test_plan_of_status(void **state)
