@@ -19,7 +19,6 @@ Needs: wrk, nginx (nginx-light), a release build (built when missing).
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -78,24 +77,8 @@ def main():
             locs.append(f"location = /{name}{ROUTE} {{ try_files /balance-BR.{name} =404; {extra} "
                         "add_header Vary Accept-Encoding; add_header Cache-Control no-cache; }")
             print(f"{name}: {len(body)} bytes", flush=True)
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""worker_processes 2;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  server {{
-    listen 127.0.0.1:18102 backlog=4096;
-    root {static};
-    default_type application/json;
-    {' '.join(locs)}
-  }}
-}}
-""")
-        procs["nginx"] = (subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
-                                           stdout=devnull, stderr=devnull), 18102)
+        procs["nginx"] = (webbench.start_nginx(work, 18102, static, locs, worker_connections=4096, backlog=4096,
+                                               devnull=devnull), 18102)
         for name, ae in CODINGS:  # the same bytes from both
             webbench.wait_http(f"http://127.0.0.1:18102/{name}{ROUTE}")
             req = urllib.request.Request(f"http://127.0.0.1:18102/{name}{ROUTE}", headers={"Accept-Encoding": ae or "identity"})
@@ -142,13 +125,7 @@ http {{
                 print(f"| {name}, materia before | {size} | {b['rps']:.0f} | {n['rps']:.0f} | {b['rps'] / n['rps']:.2f} | "
                       f"{b['p99']:.2f} | {n['p99']:.2f} | {b['load']:.1f}/{n['load']:.1f} |")
     finally:
-        for p, _ in procs.values():
-            p.send_signal(signal.SIGTERM)
-        for p, _ in procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        webbench.stop_all([p for p, _ in procs.values()])
         shutil.rmtree(work, ignore_errors=True)
 
 

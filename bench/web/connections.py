@@ -14,9 +14,7 @@ Needs: wrk, nginx, the release build (bench/web/run.py builds it when missing).
 """
 import argparse
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,12 +24,6 @@ import run as webbench  # noqa: E402  (the fixture, wait_http and the wrk parser
 
 ROUTE = "/api/balance/BR"
 CONNS = [64, 500, 1000]
-
-
-def raise_nofile():
-    """The servers need more than 1024 descriptors at -c1000."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def wrk(url, conns, duration):
@@ -63,31 +55,15 @@ def main():
         env.update(SERVING_DUCKDB_PATH=serving, MATERIA_WEB_DIR=empty, API_RATE_ANON_PER_MIN="100000000")
         for name, binp, port in [("materia before", before, 18090), ("materia after", after, 18091)]:
             procs[name] = (subprocess.Popen([binp, "serve", "--addr", f"127.0.0.1:{port}"], env=env, cwd=work,
-                                            stdout=devnull, stderr=devnull, preexec_fn=raise_nofile), port)
+                                            stdout=devnull, stderr=devnull, preexec_fn=webbench.raise_nofile), port)
         static = os.path.join(work, "static")
         os.makedirs(static)
         body = webbench.wait_http(f"http://127.0.0.1:18091{ROUTE}")
         with open(os.path.join(static, "balance-BR.json"), "wb") as f:
             f.write(body)
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""worker_processes 2;
-worker_rlimit_nofile 8192;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  server {{
-    listen 127.0.0.1:18093 backlog=4096;
-    root {static};
-    default_type application/json;
-    location = {ROUTE} {{ try_files /balance-BR.json =404; }}
-  }}
-}}
-""")
-        procs["nginx static"] = (subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
-                                                  stdout=devnull, stderr=devnull, preexec_fn=raise_nofile), 18093)
+        procs["nginx static"] = (webbench.start_nginx(work, 18093, static,
+                                                      [f"location = {ROUTE} {{ try_files /balance-BR.json =404; }}"],
+                                                      worker_connections=4096, backlog=4096, devnull=devnull), 18093)
         for name, (p, port) in procs.items():
             webbench.wait_http(f"http://127.0.0.1:{port}{ROUTE}")
         # both materias log every request (the default) to /dev/null: the old one with a
@@ -124,13 +100,7 @@ http {{
         text = "\n".join(lines) + "\n"
         print("\n" + text)
     finally:
-        for name, (p, port) in procs.items():
-            p.send_signal(signal.SIGTERM)
-        for name, (p, port) in procs.items():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        webbench.stop_all([p for p, _ in procs.values()])
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -100,17 +100,12 @@ def wrk(url, duration, conns=64, timeout_s=None, headers=None):
     """One wrk run (2 threads); req/s, p50/p99 ms, requests, non-2xx and socket errors.
     wrk gets the hard open-file limit (-c1000 needs more than 1024 descriptors). headers:
     "Name: value" strings sent with every request (wrk -H)."""
-    import resource
-
-    def nofile():
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", url]
     if timeout_s:
         cmd[4:4] = ["--timeout", f"{timeout_s}s"]
     for h in headers or ():
         cmd[1:1] = ["-H", h]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, preexec_fn=nofile).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, preexec_fn=raise_nofile).stdout
 
     def lat(p):
         m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -125,6 +120,51 @@ def wrk(url, duration, conns=64, timeout_s=None, headers=None):
     return dict(rps=rps, p50=lat(50), p99=lat(99), total=total, non2xx=int(bad.group(1)) if bad else 0,
                 sockerr=errs.group(1) if errs else "")
 
+
+
+def raise_nofile():
+    """Lets a process have the hard open-file limit (-c1000 needs more than 1024)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start_nginx(work, port, static, locations, worker_connections=1024, backlog=None, devnull=None):
+    """nginx (2 workers) serving `static` on 127.0.0.1:port with the given `location` blocks,
+    its config, pid and error log in `work`; the Popen, for stop_all. The one nginx the web
+    benchmarks compare materia against."""
+    conf = os.path.join(work, "nginx.conf")
+    listen = f"127.0.0.1:{port}" + (f" backlog={backlog}" if backlog else "")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 2;
+worker_rlimit_nofile 8192;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections {worker_connections}; }}
+http {{
+  access_log off;
+  server {{
+    listen {listen};
+    root {static};
+    default_type application/json;
+    {' '.join(locations)}
+  }}
+}}
+""")
+    return subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
+                            stdout=devnull or subprocess.DEVNULL, stderr=devnull or subprocess.DEVNULL,
+                            preexec_fn=raise_nofile)
+
+
+def stop_all(procs):
+    """SIGTERM to every process, then waits up to 20 s for each (killed after that)."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -163,25 +203,9 @@ def main():
             f.write(bodies["/api/balance/BR"])
         with open(os.path.join(static, "world.json"), "wb") as f:
             f.write(bodies["/api/world"])
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""worker_processes 2;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  server {{
-    listen 127.0.0.1:18083;
-    root {static};
-    default_type application/json;
-    location = /api/balance/BR {{ try_files /balance-BR.json =404; }}
-    location = /api/world {{ try_files /world.json =404; }}
-  }}
-}}
-""")
-        procs["nginx static"] = (subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
-                                                  stdout=devnull, stderr=devnull), 18083)
+        procs["nginx static"] = (start_nginx(work, 18083, static, [
+            "location = /api/balance/BR { try_files /balance-BR.json =404; }",
+            "location = /api/world { try_files /world.json =404; }"], devnull=devnull), 18083)
         for name, (p, port) in procs.items():
             for r in ROUTES:
                 body = wait_http(f"http://127.0.0.1:{port}{r}")
@@ -226,13 +250,7 @@ http {{
             f.write(text)
         print("\n" + text)
     finally:
-        for name, (p, port) in procs.items():
-            p.send_signal(signal.SIGTERM)
-        for name, (p, port) in procs.items():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all([p for p, _ in procs.values()])
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
