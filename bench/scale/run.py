@@ -72,12 +72,7 @@ def main():
         print(f"wrk via nginx over 1 replica (the proxy hop alone): {rpsn1:.0f} req/s ({en1} non-2xx), "
               f"load {load()}")
     finally:
-        if ngx:
-            ngx.stop()
-        for r in reps:
-            r.stop(check=False)
-        s3.stop()
-        s.cleanup()
+        scalefix.teardown(s, s3, reps, ngx)
 
 
 if __name__ == "__main__":

@@ -204,3 +204,15 @@ class Replica(webfix.Server):
 def publish_read_id(scratch, path):
     """The snapshot_id in a serving file's _snapshot (read independently of the replica)."""
     return scratch.sql(path, "SELECT min(snapshot_id) AS id FROM _snapshot")[0]["id"]
+
+
+def teardown(scratch, s3, replicas=(), nginx=None):
+    """Stops what a scale test started, whatever state it is in (nginx, the replicas without
+    checking their exit, the S3 server), then removes the scratch folder."""
+    if nginx:
+        nginx.stop()
+    for r in replicas:
+        if r:
+            r.stop(check=False)
+    s3.stop()
+    scratch.cleanup()

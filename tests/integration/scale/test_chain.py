@@ -159,12 +159,7 @@ def test_publish_replicas_nginx_soak():
             r.stop()
         reps = []
     finally:
-        if ngx:
-            ngx.stop()
-        for r in reps:
-            r.stop(check=False)
-        s3.stop()
-        s.cleanup()
+        scalefix.teardown(s, s3, reps, ngx)
 
 
 if __name__ == "__main__":

@@ -56,10 +56,7 @@ def test_follow_converges():
         rep.stop()
         rep = None
     finally:
-        if rep:
-            rep.stop(check=False)
-        s3.stop()
-        s.cleanup()
+        scalefix.teardown(s, s3, [rep])
 
 
 def test_bad_manifests_never_replace_the_snapshot():
@@ -105,10 +102,7 @@ def test_bad_manifests_never_replace_the_snapshot():
         rep.stop()
         rep = None
     finally:
-        if rep:
-            rep.stop(check=False)
-        s3.stop()
-        s.cleanup()
+        scalefix.teardown(s, s3, [rep])
 
 
 if __name__ == "__main__":

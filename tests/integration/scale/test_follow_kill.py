@@ -54,10 +54,7 @@ def test_killed_mid_download_and_bucket_down():
         rep.stop()
         rep = None
     finally:
-        if rep:
-            rep.stop(check=False)
-        s3.stop()
-        s.cleanup()
+        scalefix.teardown(s, s3, [rep])
 
 
 if __name__ == "__main__":
