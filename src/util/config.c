@@ -524,6 +524,33 @@ static int load_sources(struct config *cfg, const char *dotenv_path, struct mt_e
 
 /* Reads the project folder's config.yaml, if any, into cfg->project; its gateway's
  * database fills DUCKDB_PATH unless the environment or .env set it. Then resolves. */
+/* Settings that act only through another one: given (not the default) while that one is
+ * empty, they can take effect in no command, and are refused by name, with where they were
+ * set. (CDN_PURGE_TOKEN and ALERT_WEBHOOK_TOPIC have the same rule in their owners,
+ * serving/cdn_purge.c and pipeline/webhook.c, checked before the work that uses them.) */
+static const struct {
+    const char *key, *needs;
+} needs_table[] = {
+    {"SERVING_PUBLISH_KEEP", "SERVING_PUBLISH_URL"},
+    {"SERVING_PUBLISH_PART_MB", "SERVING_PUBLISH_URL"},
+    {"CDN_PURGE_TIMEOUT_S", "CDN_PURGE_URL"},
+};
+
+static int check_needs(const struct config *cfg, struct mt_err *err)
+{
+    for (size_t i = 0; i < MT_ARRAY_LEN(needs_table); i++) {
+        const struct config_item *it = find_item(cfg, needs_table[i].key);
+        const struct config_item *need = find_item(cfg, needs_table[i].needs);
+        if (!it || !need || it->source == CONFIG_DEFAULT || *need->value) continue;
+        char *where = config_source_describe(cfg, it);
+        mt_errf(err, "%s: %s is set but %s is empty: it cannot take effect (set both, or neither)", where,
+                needs_table[i].key, needs_table[i].needs);
+        free(where);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_project_and_resolve(struct config *cfg, const char *gateway, struct mt_err *err)
 {
     const char *dir = find_item(cfg, "MATERIA_PROJECT_DIR")->value;
@@ -537,7 +564,8 @@ static int load_project_and_resolve(struct config *cfg, const char *gateway, str
     struct config_item *db = find_item(cfg, "DUCKDB_PATH");
     if (cfg->has_project && cfg->project.database && db->source == CONFIG_DEFAULT)
         set_item(cfg, "DUCKDB_PATH", cfg->project.database, CONFIG_YAML, cfg->project.database_line);
-    return settings_resolve(cfg, err);
+    if (settings_resolve(cfg, err) < 0) return -1;
+    return check_needs(cfg, err);
 }
 
 int config_load(struct config *cfg, const char *dotenv_path, struct mt_err *err)

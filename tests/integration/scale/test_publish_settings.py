@@ -19,6 +19,13 @@ def test_bad_settings_refused_by_name():
         for k, v in cases:
             p = s.run("config", env={k: v}, check=1)
             assert k in p.stderr and "not supported" in p.stderr, (k, p.stderr)
+        # a setting that acts only through another, given while that one is empty, could
+        # take effect in no command: refused by name, with where it was set
+        for k, v, needs in [("SERVING_PUBLISH_KEEP", "3", "SERVING_PUBLISH_URL"),
+                            ("SERVING_PUBLISH_PART_MB", "16", "SERVING_PUBLISH_URL"),
+                            ("CDN_PURGE_TIMEOUT_S", "5", "CDN_PURGE_URL")]:
+            p = s.run("config", env={k: v, needs: ""}, check=1)
+            assert f"environment: {k} is set but {needs} is empty: it cannot take effect" in p.stderr, (k, p.stderr)
         # a URL that parses as s3:// but names no valid bucket, and missing credentials:
         # refused before anything is exported
         scalefix.make_lake(s)
