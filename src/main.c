@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <duckdb.h>
 
 #include "commands.h"
@@ -172,5 +173,14 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    return finish_stdout(dispatch(argc, argv));
+    /* libcurl's process-wide state has one owner, here: its init is not thread-safe, and
+     * extract, the S3 client, the CDN purge, the alert webhook and serve's mail all start
+     * threads or transfers later. Before anything else runs; cleaned up after everything. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cli_error("libcurl cannot start");
+        return MT_EXIT_FAIL;
+    }
+    int rc = finish_stdout(dispatch(argc, argv));
+    curl_global_cleanup();
+    return rc;
 }

@@ -273,7 +273,6 @@ int extract_source_run(const struct config *cfg, const struct extract_source *sr
     memset(rep->v, 0, n * sizeof *rep->v);
     rep->n = n;
     struct mt_err first = MT_ERR_INIT;
-    fetch_global_init();
     for (size_t i = 0; i < n; i++) {
         struct extract_url_result *u = &rep->v[i];
         u->url = urls[i].url;
@@ -289,7 +288,6 @@ int extract_source_run(const struct config *cfg, const struct extract_source *sr
             rep->landed++;
         }
     }
-    fetch_global_cleanup();
     fs_lock_release(lock);
     source_urls_free(urls, n);
     if (rep->failed == 0) return 0;

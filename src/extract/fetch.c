@@ -34,8 +34,6 @@ struct xfer {
     curl_off_t last_now;
 };
 
-void fetch_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-void fetch_global_cleanup(void) { curl_global_cleanup(); }
 
 void fetch_result_free(struct fetch_result *res)
 {

@@ -43,8 +43,4 @@ struct fetch_result {
 int fetch_url(const struct fetch_opts *o, struct fetch_result *res, struct mt_err *err);
 void fetch_result_free(struct fetch_result *res);
 
-/* Process-wide libcurl init/cleanup (not thread-safe; call from the main thread). */
-void fetch_global_init(void);
-void fetch_global_cleanup(void);
-
 #endif

@@ -251,6 +251,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, the bucket was behind: published snapshot %s", pipeline, name,
                      pr.m.snapshot_id);
+            webhook_note_published(pr.m.snapshot_id);
             if (cdn_purge_after_export(cfg, pr.m.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
             return 0;
         }
@@ -259,13 +260,11 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
             return 0;
         }
         struct export_outcome xo;
-        rc = publish_enabled(&cfg->s) ? publish_check(&cfg->s, err) : 0;
-        if (rc == 0) rc = serving_export(cfg, lake, &xo, err);
+        rc = serving_export(cfg, lake, &xo, err); /* the publish settings were checked at the run's start */
         if (rc == 0) {
             st->did_work = true;
             log_info("pipeline %s: step %s: ok, published snapshot %s (%d tables, %lld rows) in %.1fs", pipeline,
                      name, xo.snapshot_id, xo.tables, (long long)xo.rows, clock_mono_ms() / 1e3 - t0);
-            webhook_note_published(xo.snapshot_id);
         }
         /* SERVING_PUBLISH_URL: a failed upload fails the step (and the run); the local
          * snapshot stays live and replicas stay on the previous manifest. The CDN is purged
@@ -273,6 +272,7 @@ static int run_step(const struct config *cfg, const char *pipeline, enum step st
         struct publish_result pr;
         if (rc == 0 && publish_enabled(&cfg->s) && (rc = publish_snapshot(&cfg->s, &pr, err)) < 0)
             mt_err_prefix(err, "snapshot %s is live locally but was not published", xo.snapshot_id);
+        if (rc == 0) webhook_note_published(xo.snapshot_id); /* served, and in the bucket when one is set */
         if (rc == 0 && cdn_purge_after_export(cfg, xo.snapshot_id, &st->purge_err) < 0) st->purge_failed = true;
     }
     if (rc < 0) log_error("pipeline %s: step %s: failed: %s", pipeline, name, err->msg);
@@ -288,8 +288,11 @@ int pipeline_run(const struct config *cfg, const char *name)
         return MT_EXIT_FAIL;
     }
     struct mt_err err = MT_ERR_INIT;
-    if (cdn_purge_check(cfg, &err) < 0) {
+    /* settings that cannot work are refused before any step (the supervisor checks the
+     * same at its start) */
+    if (cdn_purge_check(cfg, &err) < 0 || (publish_enabled(&cfg->s) && publish_check(&cfg->s, &err) < 0)) {
         log_error("pipeline %s: %s", name, err.msg);
+        webhook_note_finished("", err.msg); /* a failure alert says why, not only "see the log" */
         return MT_EXIT_FAIL;
     }
     const char *lake_path = cfg->s.duckdb_path;
@@ -299,12 +302,16 @@ int pipeline_run(const struct config *cfg, const char *name)
     struct db lake;
     if (mk < 0 || db_open(&lake, lake_path, false, 0, &err) < 0) {
         log_error("pipeline %s: cannot open the lakehouse: %s", name, err.msg);
+        mt_err_prefix(&err, "cannot open the lakehouse");
+        webhook_note_finished("", err.msg);
         return MT_EXIT_FAIL;
     }
     char run_id[ID_LEN];
     id_make(run_id, sizeof run_id, "pipeline", time(NULL));
     if (runs_begin(lake.con, run_id, name, &err) < 0) {
         log_error("pipeline %s: cannot record the run in the run log: %s", name, err.msg);
+        mt_err_prefix(&err, "cannot record the run in the run log");
+        webhook_note_finished("", err.msg);
         db_close(&lake);
         return MT_EXIT_FAIL;
     }

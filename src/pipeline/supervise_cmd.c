@@ -33,6 +33,7 @@
 #include "pipeline/schedule.h"
 #include "pipeline/webhook.h"
 #include "serving/cdn_purge.h"
+#include "serving/publish.h"
 #include "util/cli.h"
 #include "util/common.h"
 #include "util/config.h"
@@ -219,7 +220,8 @@ int cmd_supervise(int argc, char **argv)
         fs_lock_release(lock);
         return MT_EXIT_FAIL;
     }
-    if (cdn_purge_check(&g_config, &err) < 0 || webhook_start(&g_config, &err) < 0) {
+    if (cdn_purge_check(&g_config, &err) < 0 ||
+        (publish_enabled(&g_config.s) && publish_check(&g_config.s, &err) < 0) || webhook_start(&g_config, &err) < 0) {
         log_error("supervise: cannot start: %s", err.msg);
         cli_error("supervise: %s", err.msg);
         fs_lock_release(lock);

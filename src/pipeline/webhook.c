@@ -236,15 +236,10 @@ int webhook_start(const struct config *cfg, struct mt_err *err)
         return -1;
     }
     if (!*url || w.running) return 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        mt_errf(err, "ALERT_WEBHOOK_URL: libcurl cannot start");
-        return -1;
-    }
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
         pthread_cond_init(&w.cv, &ca)) {
         mt_errf(err, "ALERT_WEBHOOK_URL: cannot make the alert thread's condition variable");
-        curl_global_cleanup();
         return -1;
     }
     pthread_condattr_destroy(&ca);
@@ -268,7 +263,6 @@ int webhook_start(const struct config *cfg, struct mt_err *err)
         free(w.topic);
         w.url = w.topic = NULL;
         pthread_cond_destroy(&w.cv);
-        curl_global_cleanup();
         return -1;
     }
     w.running = true;
@@ -289,7 +283,6 @@ void webhook_stop(void)
     free(w.topic);
     w.url = w.topic = NULL;
     pthread_cond_destroy(&w.cv);
-    curl_global_cleanup();
 }
 
 void webhook_post(enum webhook_event ev, const char *title, const char *fmt, ...)

@@ -116,10 +116,6 @@ int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, st
         }
         return 0;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        mt_errf(err, "CDN purge: libcurl cannot start");
-        return -1;
-    }
     long delay = CDN_PURGE_BACKOFF_MS;
     int rc = -1;
     for (int attempt = 1; attempt <= CDN_PURGE_ATTEMPTS; attempt++) {
@@ -138,7 +134,6 @@ int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, st
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
         delay *= 2;
     }
-    curl_global_cleanup();
     if (rc < 0) {
         mt_err_prefix(err, "CDN purge of %s failed (snapshot %s is live; cached API answers expire within "
                            "6 minutes)", url, snapshot_id);

@@ -148,13 +148,13 @@ struct call {
     off_t in_off;
     size_t in_len;
     strbuf *out;
-    size_t out_max;
+    size_t out_max; /* of out, or of what is written to out_fd (0 there: no limit) */
     int out_fd;
     /* transfer state */
-    size_t sent;
+    size_t sent, written;
     strbuf errbody;
-    bool too_big, write_failed;
-    int write_errno;
+    bool too_big, write_failed, read_failed;
+    int write_errno, read_errno;
     struct s3_client *c;
 };
 
@@ -168,7 +168,11 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
         memcpy(buf, (const char *)k->mem + k->sent, want);
     } else {
         ssize_t r = pread(k->in_fd, buf, want, k->in_off + (off_t)k->sent);
-        if (r <= 0) return CURL_READFUNC_ABORT;
+        if (r <= 0) { /* said by run_once, with the cause */
+            k->read_failed = true;
+            k->read_errno = r < 0 ? errno : EIO;
+            return CURL_READFUNC_ABORT;
+        }
         want = (size_t)r;
     }
     k->sent += want;
@@ -192,6 +196,11 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
         }
         sb_append_len(k->out, ptr, n);
     } else if (k->out_fd >= 0) {
+        if (k->out_max && k->written + n > k->out_max) { /* never fill the disk past what was asked */
+            k->too_big = true;
+            return 0;
+        }
+        k->written += n;
         for (size_t done = 0; done < n;) {
             ssize_t w = write(k->out_fd, ptr + done, n - done);
             if (w < 0 && errno == EINTR) continue;
@@ -370,6 +379,9 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
         const char *what = k->key ? k->key : "";
         if (rc != CURLE_OK && k->too_big) {
             ret = mt_errf(err, "GET %s/%s: the answer is larger than %zu bytes", k->bucket, what, k->out_max);
+        } else if (rc != CURLE_OK && k->read_failed) {
+            ret = mt_err_set(err, MT_ERR_IO, "%s %s/%s: cannot read what is being uploaded: %s", k->method, k->bucket,
+                             what, strerror(k->read_errno));
         } else if (rc != CURLE_OK && k->write_failed) {
             ret = mt_err_set(err, MT_ERR_IO, "GET %s/%s: cannot write the download: %s", k->bucket, what,
                              strerror(k->write_errno));
@@ -411,11 +423,12 @@ static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
         int ret = run_once(c, k, &crc, err);
         bool transport = crc == CURLE_GOT_NOTHING || crc == CURLE_SEND_ERROR || crc == CURLE_RECV_ERROR ||
                          crc == CURLE_COULDNT_CONNECT || crc == CURLE_PARTIAL_FILE;
-        bool retry = ret < 0 && attempt < 2 && !k->too_big && !k->write_failed &&
+        bool retry = ret < 0 && attempt < 2 && !k->too_big && !k->write_failed && !k->read_failed &&
                      !(c->cancel && atomic_load(c->cancel)) && (transport || c->status >= 500);
         if (!retry) return ret;
         log_warn("s3: %s (attempt %d of 3; retrying)", err->msg, attempt + 1);
         if (k->out) sb_reset(k->out);
+        k->written = 0;
         if (k->out_fd >= 0 && (ftruncate(k->out_fd, fd_start) < 0 || lseek(k->out_fd, fd_start, SEEK_SET) < 0))
             return mt_err_set(err, MT_ERR_IO, "cannot restart the download: %s", strerror(errno));
         mt_err_clear(err);
@@ -454,10 +467,12 @@ int s3_get_mem(struct s3_client *c, const char *bucket, const char *key, const c
     return rc;
 }
 
-int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd, struct mt_err *err)
+int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t max_bytes,
+              struct mt_err *err)
 {
     struct call k = CALL_INIT("GET", bucket, key);
     k.out_fd = fd;
+    k.out_max = max_bytes;
     return run_call(c, &k, err);
 }
 

@@ -78,8 +78,9 @@ int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, 
  * untouched). */
 int s3_get_mem(struct s3_client *c, const char *bucket, const char *key, const char *if_none_match,
                size_t max_bytes, strbuf *body, struct mt_err *err);
-/* GET into the open file fd (written from its current offset). */
-int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd,
+/* GET into the open file fd (written from its current offset), at most max_bytes (0: no
+ * limit; more fails the call: a replica never fills its disk past the manifest's size). */
+int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t max_bytes,
               struct mt_err *err);
 /* HEAD: c->length and c->etag filled. */
 int s3_head(struct s3_client *c, const char *bucket, const char *key, struct mt_err *err);

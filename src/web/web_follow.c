@@ -25,6 +25,7 @@
 #include "serving/contract.h"
 #include "serving/publish.h"
 #include "serving/s3.h"
+#include "util/db.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -61,35 +62,20 @@ static void set_error(const char *msg)
     if (changed && *msg) log_error("follow: %s", msg);
 }
 
-/* Opens tmp read-only and runs the reader's checks; the file's _snapshot must name id. */
+/* Opens tmp read-only (db_open: access mode checked, no extension downloads, one thread
+ * beside the server's) and runs the reader's checks; the file's _snapshot must name id. */
 static int verify_snapshot(const char *tmp, const char *id, struct mt_err *err)
 {
-    duckdb_database db;
-    duckdb_config cfg;
-    char *open_err = NULL;
-    if (duckdb_create_config(&cfg) == DuckDBError) return mt_errf(err, "cannot create a DuckDB config");
-    duckdb_set_config(cfg, "access_mode", "READ_ONLY");
-    duckdb_state st = duckdb_open_ext(tmp, &db, cfg, &open_err);
-    duckdb_destroy_config(&cfg);
-    if (st == DuckDBError) {
-        mt_err_set(err, MT_ERR_FORMAT, "the download does not open as a DuckDB database: %s",
-                   open_err ? open_err : "unknown error");
-        duckdb_free(open_err);
-        return -1;
-    }
-    duckdb_connection con;
+    struct db d;
+    if (db_open(&d, tmp, true, 1, err) < 0)
+        return mt_err_prefix(err, "the download does not open as a DuckDB database");
     int rc = -1;
     char pub[MT_ERR_LEN / 2], detail[MT_ERR_LEN / 2];
-    if (duckdb_connect(db, &con) == DuckDBError) {
-        mt_errf(err, "cannot connect to the download");
-        duckdb_close(&db);
-        return -1;
-    }
-    if (serving_snapshot_check(con, pub, sizeof pub, detail, sizeof detail) < 0) {
+    if (serving_snapshot_check(d.con, pub, sizeof pub, detail, sizeof detail) < 0) {
         mt_err_set(err, MT_ERR_FORMAT, "the download fails the serving checks: %s", detail);
     } else {
         duckdb_result res;
-        if (duckdb_query(con, "SELECT min(snapshot_id) FROM _snapshot", &res) == DuckDBError) {
+        if (duckdb_query(d.con, "SELECT min(snapshot_id) FROM _snapshot", &res) == DuckDBError) {
             mt_err_set(err, MT_ERR_FORMAT, "the download has no _snapshot");
         } else {
             char *v = duckdb_value_varchar(&res, 0, 0);
@@ -101,8 +87,7 @@ static int verify_snapshot(const char *tmp, const char *id, struct mt_err *err)
         }
         duckdb_destroy_result(&res);
     }
-    duckdb_disconnect(&con);
-    duckdb_close(&db);
+    db_close(&d);
     return rc;
 }
 
@@ -116,7 +101,7 @@ static int install(struct s3_client *c, const struct publish_manifest *m, struct
     strbuf key;
     sb_init(&key);
     sb_appendf(&key, "%s%s.duckdb", g.prefix, m->snapshot_id);
-    int rc = s3_get_fd(c, g.bucket, key.buf, fd, err);
+    int rc = s3_get_fd(c, g.bucket, key.buf, fd, m->size > 0 ? (size_t)m->size : 1, err);
     if (rc < 0 && c->status == 404)
         mt_errf(err, "LATEST.json names %s but s3://%s/%s does not exist", m->snapshot_id, g.bucket, key.buf);
     struct stat st;
@@ -143,9 +128,9 @@ static int install(struct s3_client *c, const struct publish_manifest *m, struct
     }
     if (close(fd) < 0 && rc == 0) rc = mt_err_set(err, MT_ERR_IO, "%s: close: %s", tmp, strerror(errno));
     if (rc == 0) rc = verify_snapshot(tmp, m->snapshot_id, err);
-    if (rc == 0) rc = fs_publish_prepare(tmp, err);
-    if (rc == 0 && fs_publish(tmp, g.path, FS_PUBLISH_RENAME, err) < 0) rc = -1;
-    if (rc < 0) unlink(tmp); /* never served: the reader only opens SERVING_DUCKDB_PATH */
+    /* fsync, rename over SERVING_DUCKDB_PATH, fsync the folder; removes tmp on failure */
+    if (rc == 0) rc = fs_commit_tmp(tmp, g.path, false, err);
+    else unlink(tmp); /* never served: the reader only opens SERVING_DUCKDB_PATH */
     free(tmp);
     sb_free(&key);
     return rc < 0 ? -1 : 0;
@@ -258,7 +243,7 @@ static void *follow_main(void *arg)
         poll_once(&c, etag, sizeof etag);
         pthread_mutex_lock(&g.mu);
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until); /* g.cv waits on it: a clock step never stalls polling */
         until.tv_sec += g.poll_s;
         while (!g.stop && pthread_cond_timedwait(&g.cv, &g.mu, &until) != ETIMEDOUT) {
         }
@@ -273,7 +258,6 @@ int web_follow_start(const char *url, const struct settings *s, struct mt_err *e
     if (g.running) return mt_errf(err, "--follow: already following %s", g.url);
     if (s3_url_parse(url, "--follow", &g.bucket, &g.prefix, err) < 0) return -1;
     publish_s3_opts(s, &g.s3);
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: not thread-safe in 7.88 */
     struct s3_client probe;
     if (s3_client_init(&probe, &g.s3, "--follow", err) < 0) goto fail;
     s3_client_free(&probe);
@@ -293,8 +277,17 @@ int web_follow_start(const char *url, const struct settings *s, struct mt_err *e
             g.installed_id[0] = g.installed_created[0] = '\0';
         }
     }
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&g.cv, &ca)) {
+        mt_errf(err, "--follow: cannot make the poll timer");
+        goto fail;
+    }
+    pthread_condattr_destroy(&ca);
     g.stop = false;
     atomic_store(&g.cancel, false);
+    /* said before the thread starts: from then on it owns installed_id */
+    log_info("follow: following %s every %ld s (installed: %s)", url, g.poll_s,
+             g.installed_id[0] ? g.installed_id : "nothing yet");
     int e = pthread_create(&g.th, NULL, follow_main, NULL);
     if (e) {
         mt_errf(err, "--follow: cannot start the thread: %s", strerror(e));
@@ -303,8 +296,6 @@ int web_follow_start(const char *url, const struct settings *s, struct mt_err *e
     pthread_mutex_lock(&g.mu);
     g.running = true;
     pthread_mutex_unlock(&g.mu);
-    log_info("follow: following %s every %ld s (installed: %s)", url, g.poll_s,
-             g.installed_id[0] ? g.installed_id : "nothing yet");
     return 0;
 fail:
     free(g.bucket);
@@ -312,7 +303,6 @@ fail:
     free(g.url);
     free(g.path);
     g.bucket = g.prefix = g.url = g.path = NULL;
-    curl_global_cleanup();
     return -1;
 }
 
@@ -334,7 +324,6 @@ void web_follow_stop(void)
     free(g.path);
     g.bucket = g.prefix = g.url = g.path = NULL;
     pthread_mutex_unlock(&g.mu);
-    curl_global_cleanup();
 }
 
 void web_follow_health(strbuf *sb, const char *served_id)
