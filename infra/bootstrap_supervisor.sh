@@ -10,7 +10,8 @@
 #   3. the checkout in /opt/materia (clone, or fast-forward pull)
 #   4. node/npm from Debian if missing, packages + DuckDB (scripts/bootstrap), the Release build
 #   5. /opt/materia/.env from --env FILE, else .env.example, and (pipeline) /etc/materia/rclone.conf
-#      from --rclone-conf FILE, else its example: never over an existing file
+#      from --rclone-conf FILE, else its example: never over an existing file; each file
+#      (and each unit in 6) is written to DST.tmp.PID and renamed into place, never in part
 #   6. the systemd units, their paths rewritten to the locations below (a unit is
 #      rewritten only when it differs), daemon-reload when one changed, enable --now:
 #      pipeline (default): supervisor, web, backup + timer;
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --role) role=$2; shift 2 ;;
     --env) env_seed=$2; shift 2 ;;
     --rclone-conf) rclone_seed=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bootstrap_supervisor: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +54,19 @@ etc=${MATERIA_ETC:-/etc/materia}
 unitdir=${MATERIA_SYSTEMD_DIR:-/etc/systemd/system}
 say() { printf 'bootstrap_supervisor: %s\n' "$*"; }
 die() { printf 'bootstrap_supervisor: %s\n' "$*" >&2; exit 1; }
+# put_file SRC DST INSTALL-OPTION...: DST appears whole or not at all. install(1) writes
+# DST.tmp.PID (owner/mode from the options), then rename(2) puts it in place: a crash
+# mid-copy leaves at most that temporary, never a truncated DST a later run would keep.
+pending_tmp=
+trap 'rm -f ${pending_tmp:+"$pending_tmp"} ${rendered:+"$rendered"}' EXIT
+put_file() {
+  local src=$1 dst=$2
+  shift 2
+  pending_tmp="$dst.tmp.$$"
+  install "$@" "$src" "$pending_tmp"
+  mv -f "$pending_tmp" "$dst"
+  pending_tmp=
+}
 case "$role" in
   pipeline) units=(supervisor/materia-supervisor.service web/materia-web.service
                    backup/materia-backup.service backup/materia-backup.timer)
@@ -111,19 +125,19 @@ fi
 # 5. .env
 if [ ! -f "$root/.env" ]; then
   if [ -n "$env_seed" ]; then
-    install -o materia -g materia -m 0640 "$env_seed" "$root/.env"
+    put_file "$env_seed" "$root/.env" -o materia -g materia -m 0640
     say "wrote $root/.env from $env_seed"
   else
-    install -o materia -g materia -m 0640 "$root/.env.example" "$root/.env"
+    put_file "$root/.env.example" "$root/.env" -o materia -g materia -m 0640
     say "wrote $root/.env from .env.example (edit it, then restart the units)"
   fi
 fi
 if [ "$role" = pipeline ] && [ ! -f "$etc/rclone.conf" ]; then
   if [ -n "$rclone_seed" ]; then
-    install -o materia -g materia -m 0600 "$rclone_seed" "$etc/rclone.conf"
+    put_file "$rclone_seed" "$etc/rclone.conf" -o materia -g materia -m 0600
     say "wrote $etc/rclone.conf from $rclone_seed"
   else
-    install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf"
+    put_file "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf" -o materia -g materia -m 0600
     say "wrote $etc/rclone.conf from the example: fill in the R2 credentials"
   fi
 fi
@@ -136,13 +150,12 @@ fi
 # locations of this run, so MATERIA_ROOT=/srv/materia gives units that run /srv/materia's binary
 changed=0
 rendered=$(mktemp)
-trap 'rm -f "$rendered"' EXIT
 for u in "${units[@]}"; do
   dst="$unitdir/$(basename "$u")"
   sed -e "s#/opt/materia#$root#g" -e "s#/data/materia#$data#g" -e "s#/etc/materia#$etc#g" \
     "$root/infra/$u" > "$rendered"
   if ! cmp -s "$rendered" "$dst"; then
-    install -m 0644 "$rendered" "$dst"
+    put_file "$rendered" "$dst" -m 0644
     changed=1
     say "installed $dst"
   fi

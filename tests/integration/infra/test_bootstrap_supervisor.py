@@ -16,6 +16,7 @@ MATERIA_SKIP_BUILD=1: step 4 (scripts/bootstrap, the Release build) is NOT exerc
 it is the same two commands as `make release`, which `make run` runs on every checkout."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -43,7 +44,10 @@ SHIMS = {
            ' && exit 0; exit 1; fi\nexec /usr/bin/id "$@"\n'),
     "runuser": ('[ "$1" = -u ] && [ "$3" = -- ] || { echo "runuser shim: want -u USER --" >&2; exit 2; }\n'
                 'shift 3\nexec "$@"\n'),
-    "install": ('args=()\nwhile [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done\n'
+    # SHIM_FAIL_INSTALL=NAME: a copy to a path containing NAME writes half the file, then fails
+    "install": ('if [ -n "${SHIM_FAIL_INSTALL:-}" ] && [[ "${@: -1}" == *"$SHIM_FAIL_INSTALL"* ]]; then\n'
+                '  echo "PARTIAL=" > "${@: -1}"; exit 1; fi\n'
+                'args=()\nwhile [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done\n'
                 'exec /usr/bin/install "${args[@]}"\n'),
 }
 
@@ -154,8 +158,14 @@ def test_pipeline_server_first_run_then_idempotent():
     assert {d: mode(d) for d in (r.data, r.data + "/landing", r.data + "/app", r.data + "/backup", r.etc)} == {
         r.data: 0o755, r.data + "/landing": 0o755, r.data + "/app": 0o700, r.data + "/backup": 0o700,
         r.etc: 0o750}
-    owned = {a: c[c.index("-o") + 1] + ":" + c[c.index("-g") + 1]
+    # files are installed as DST.tmp.PID, then renamed into place: keyed by DST
+    owned = {re.sub(r"\.tmp\.[0-9]+$", "", a): c[c.index("-o") + 1] + ":" + c[c.index("-g") + 1]
              for c in calls if c[0] == "install" and "-o" in c for a in c if a.startswith(r.dir)}
+    # no file is written in place: each one goes through a temporary in its own folder
+    written = [c[-1] for c in calls if c[0] == "install" and "-d" not in c]
+    assert written and all(re.fullmatch(r".*\.tmp\.[0-9]+", w) for w in written), written
+    assert sorted(re.sub(r"\.tmp\.[0-9]+$", "", w) for w in written) == sorted(
+        [r.root + "/.env", r.etc + "/rclone.conf"] + [os.path.join(r.units, u) for u in PIPELINE_UNITS]), written
     assert owned[r.data + "/app"] == owned[r.data + "/backup"] == "materia:materia", owned
     assert owned[r.etc] == "root:materia" and owned[r.root + "/.env"] == "materia:materia", owned
     # nothing outside the throwaway root was asked for
@@ -169,6 +179,7 @@ def test_pipeline_server_first_run_then_idempotent():
 
     # units: installed with this run's paths, none of the defaults left
     assert sorted(os.listdir(r.units)) == sorted(PIPELINE_UNITS)
+    assert not [f for d in (r.root, r.etc) for f in os.listdir(d) if ".tmp." in f], "a temporary left behind"
     for u in PIPELINE_UNITS:
         with open(os.path.join(r.units, u)) as f:
             text = f.read()
@@ -276,6 +287,22 @@ def test_replica_role():
     r.cleanup()
 
 
+def test_failed_copy_leaves_no_partial_file():
+    r = Root("bootstrap-partial")
+    r.run(want=1, MATERIA_REPO_URL=r.origin, SHIM_FAIL_INSTALL="/.env")
+    assert not os.path.exists(r.root + "/.env"), "a half-written .env was left for later runs to keep"
+    assert not [f for f in os.listdir(r.root) if ".tmp." in f], os.listdir(r.root)
+    r.run(want=1, MATERIA_REPO_URL=r.origin, SHIM_FAIL_INSTALL="materia-web.service")
+    assert "materia-web.service" not in os.listdir(r.units) and not [
+        f for f in os.listdir(r.units) if ".tmp." in f], os.listdir(r.units)
+    # the next run, nothing failing, writes them whole
+    r.run(MATERIA_REPO_URL=r.origin)
+    with open(os.path.join(SRC, ".env.example")) as f, open(r.root + "/.env") as g:
+        assert f.read() == g.read()
+    assert sorted(os.listdir(r.units)) == sorted(PIPELINE_UNITS)
+    r.cleanup()
+
+
 def test_bad_arguments_refused():
     r = Root("bootstrap-bad")
     p, _ = r.run("--repo", want=2)
@@ -293,4 +320,4 @@ def test_bad_arguments_refused():
 
 if __name__ == "__main__":
     main([test_pipeline_server_first_run_then_idempotent, test_repo_option_wins_over_environment,
-          test_replica_role, test_bad_arguments_refused])
+          test_replica_role, test_failed_copy_leaves_no_partial_file, test_bad_arguments_refused])
