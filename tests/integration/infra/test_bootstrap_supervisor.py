@@ -268,7 +268,11 @@ def test_replica_role():
     # .env was written from the seed and is never overwritten: the operator fixes it there
     with open(r.root + "/.env", "a") as f:
         f.write("SERVING_PUBLISH_URL=s3://materia-serving/serving/\n")
-    p, calls = r.run("--role", "replica", "--env", seed, MATERIA_REPO_URL=r.origin)
+    # the seed again, now that .env differs from it: refused by name, .env untouched
+    p, calls = r.run("--role", "replica", "--env", seed, want=1, MATERIA_REPO_URL=r.origin)
+    assert f"--env (or MATERIA_ENV_FILE) {seed}: {r.root}/.env exists and differs; not overwritten" in p.stderr, p.stderr
+    assert os.listdir(r.units) == [] and not [c for c in calls if c[0] == "systemctl"]
+    p, calls = r.run("--role", "replica", MATERIA_REPO_URL=r.origin)
     with open(r.root + "/.env") as f:
         assert f.read() == "EXTRACT_SOURCES=psd\nSERVING_PUBLISH_URL=s3://materia-serving/serving/\n"
     assert os.listdir(r.units) == ["materia-replica.service"]
@@ -303,6 +307,71 @@ def test_failed_copy_leaves_no_partial_file():
     r.cleanup()
 
 
+def test_settings_that_cannot_take_effect_are_refused():
+    """A seed given over an existing, different file, and a checkout on another branch or from
+    another repository than asked, are refused by name; nothing is changed by the refused run."""
+    r = Root("bootstrap-refuse")
+    env_seed, rclone_seed = os.path.join(r.dir, "seed.env"), os.path.join(r.dir, "seed-rclone.conf")
+    with open(env_seed, "w") as f:
+        f.write("EXTRACT_SOURCES=psd\n")
+    with open(rclone_seed, "w") as f:
+        f.write("[r2]\ntype = s3\n")
+    r.run("--env", env_seed, "--rclone-conf", rclone_seed, MATERIA_REPO_URL=r.origin)
+    # the same seeds again: identical content, accepted
+    r.run("--env", env_seed, "--rclone-conf", rclone_seed, MATERIA_REPO_URL=r.origin)
+    r.run(MATERIA_REPO_URL=r.origin, MATERIA_ENV_FILE=env_seed, MATERIA_RCLONE_FILE=rclone_seed)
+
+    other_env, other_rclone = os.path.join(r.dir, "other.env"), os.path.join(r.dir, "other-rclone.conf")
+    with open(other_env, "w") as f:
+        f.write("EXTRACT_SOURCES=cot\n")
+    with open(other_rclone, "w") as f:
+        f.write("[r2]\ntype = s3\nprovider = Cloudflare\n")
+    before = r.snapshot()
+    p, calls = r.run("--env", other_env, want=1, MATERIA_REPO_URL=r.origin)
+    assert p.stderr == (f"bootstrap_supervisor: --env (or MATERIA_ENV_FILE) {other_env}: {r.root}/.env exists and "
+                        "differs; not overwritten (remove it to re-seed)\n"), p.stderr
+    assert not [c for c in calls if c[0] in ("install", "systemctl") or "pull" in c], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_ENV_FILE=other_env)
+    assert f"{r.root}/.env exists and differs; not overwritten (remove it to re-seed)" in p.stderr, p.stderr
+    p, _ = r.run("--rclone-conf", other_rclone, want=1, MATERIA_REPO_URL=r.origin)
+    assert (f"--rclone-conf (or MATERIA_RCLONE_FILE) {other_rclone}: {r.etc}/rclone.conf exists and differs; "
+            "not overwritten (remove it to re-seed)") in p.stderr, p.stderr
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_RCLONE_FILE=other_rclone)
+    assert f"{r.etc}/rclone.conf exists and differs" in p.stderr, p.stderr
+    assert r.snapshot() == before, "a refused run changed files"
+    with open(r.root + "/.env") as f, open(r.etc + "/rclone.conf") as g:
+        assert (f.read(), g.read()) == ("EXTRACT_SOURCES=psd\n", "[r2]\ntype = s3\n")
+
+    # another branch than the checkout's: refused, not pulled
+    r.git("branch", "release")
+    p, calls = r.run("--branch", "release", want=1, MATERIA_REPO_URL=r.origin)
+    assert ("--branch (or MATERIA_BRANCH, default main) release: " + r.root + " is a checkout of 'main'") in p.stderr, \
+        p.stderr
+    assert not [c for c in calls if "pull" in c or c[0] == "systemctl"], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_BRANCH="release")
+    assert "release: " + r.root + " is a checkout of 'main'" in p.stderr, p.stderr
+    # the checkout moved to another branch by hand, the default (main) asked: refused too
+    r.git("checkout", "-q", "-b", "hotfix", cwd=r.root)
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin)
+    assert "--branch (or MATERIA_BRANCH, default main) main: " + r.root + " is a checkout of 'hotfix'" in p.stderr, \
+        p.stderr
+    r.run("--branch", "hotfix", MATERIA_REPO_URL=r.origin)
+    r.git("checkout", "-q", "main", cwd=r.root)
+
+    # another repository than the checkout's origin, given explicitly: refused, not pulled
+    fork = os.path.join(r.dir, "fork.git")
+    p, calls = r.run("--repo", fork, want=1)
+    assert f"--repo (or MATERIA_REPO_URL) {fork}: {r.root} is a checkout of '{r.origin}'; not replaced" in p.stderr, \
+        p.stderr
+    assert not [c for c in calls if "pull" in c or c[0] == "systemctl"], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=fork)
+    assert f"{r.root} is a checkout of '{r.origin}'" in p.stderr, p.stderr
+    # no repository asked: the default URL is not compared, the checkout is pulled
+    p, calls = r.run()
+    assert ["runuser", "-u", "materia", "--", "git", "-C", r.root, "pull", "--ff-only", "--quiet"] in calls, calls
+    r.cleanup()
+
+
 def test_bad_arguments_refused():
     r = Root("bootstrap-bad")
     p, _ = r.run("--repo", want=2)
@@ -320,4 +389,5 @@ def test_bad_arguments_refused():
 
 if __name__ == "__main__":
     main([test_pipeline_server_first_run_then_idempotent, test_repo_option_wins_over_environment,
-          test_replica_role, test_failed_copy_leaves_no_partial_file, test_bad_arguments_refused])
+          test_replica_role, test_failed_copy_leaves_no_partial_file,
+          test_settings_that_cannot_take_effect_are_refused, test_bad_arguments_refused])
