@@ -7,10 +7,13 @@
 # Steps, each skipped when already done (safe to run again after any change):
 #   1. the `materia` system user and group
 #   2. /data/materia/{landing,app,backup,} owned by materia; /etc/materia for the rclone config
-#   3. the checkout in /opt/materia (clone, or fast-forward pull)
+#   3. the checkout in /opt/materia (clone, or fast-forward pull); an existing checkout on
+#      another branch, or (--repo/MATERIA_REPO_URL given) from another origin, is refused
 #   4. node/npm from Debian if missing, packages + DuckDB (scripts/bootstrap), the Release build
 #   5. /opt/materia/.env from --env FILE, else .env.example, and (pipeline) /etc/materia/rclone.conf
-#      from --rclone-conf FILE, else its example: never over an existing file
+#      from --rclone-conf FILE, else its example: never over an existing file (a seed given
+#      while the file exists with other content is refused by name); each file
+#      (and each unit in 6) is written to DST.tmp.PID and renamed into place, never in part
 #   6. the systemd units, their paths rewritten to the locations below (a unit is
 #      rewritten only when it differs), daemon-reload when one changed, enable --now:
 #      pipeline (default): supervisor, web, backup + timer;
@@ -27,6 +30,7 @@ set -euo pipefail
 # sudo, which a fresh Debian 12 server does not have.
 
 repo=${MATERIA_REPO_URL:-https://github.com/materia-coffee/materia.git}
+repo_given=0; [ -z "${MATERIA_REPO_URL:-}" ] || repo_given=1
 branch=${MATERIA_BRANCH:-main}
 role=${MATERIA_ROLE:-pipeline}
 env_seed=${MATERIA_ENV_FILE:-}
@@ -37,12 +41,12 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || { echo "bootstrap_supervisor: $1 needs a value" >&2; exit 2; } ;;
   esac
   case "$1" in
-    --repo) repo=$2; shift 2 ;;
+    --repo) repo=$2; repo_given=1; shift 2 ;;
     --branch) branch=$2; shift 2 ;;
     --role) role=$2; shift 2 ;;
     --env) env_seed=$2; shift 2 ;;
     --rclone-conf) rclone_seed=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bootstrap_supervisor: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +57,19 @@ etc=${MATERIA_ETC:-/etc/materia}
 unitdir=${MATERIA_SYSTEMD_DIR:-/etc/systemd/system}
 say() { printf 'bootstrap_supervisor: %s\n' "$*"; }
 die() { printf 'bootstrap_supervisor: %s\n' "$*" >&2; exit 1; }
+# put_file SRC DST INSTALL-OPTION...: DST appears whole or not at all. install(1) writes
+# DST.tmp.PID (owner/mode from the options), then rename(2) puts it in place: a crash
+# mid-copy leaves at most that temporary, never a truncated DST a later run would keep.
+pending_tmp=
+trap 'rm -f ${pending_tmp:+"$pending_tmp"} ${rendered:+"$rendered"}' EXIT
+put_file() {
+  local src=$1 dst=$2
+  shift 2
+  pending_tmp="$dst.tmp.$$"
+  install "$@" "$src" "$pending_tmp"
+  mv -f "$pending_tmp" "$dst"
+  pending_tmp=
+}
 case "$role" in
   pipeline) units=(supervisor/materia-supervisor.service web/materia-web.service
                    backup/materia-backup.service backup/materia-backup.timer)
@@ -70,6 +87,28 @@ for d in "$root" "$data" "$etc" "$unitdir"; do
   [[ "$d" =~ ^/[A-Za-z0-9/._-]*$ ]] || die "locations must be absolute paths of [A-Za-z0-9/._-]: '$d'"
 done
 [ "$(id -u)" -eq 0 ] || die "run as root"
+
+# What was asked and cannot take effect on what is already here is refused by name, before
+# anything changes: a seed never overwrites an existing file (identical content is fine), and
+# an existing checkout is never silently on another branch or repository than the one asked.
+if [ -n "$env_seed" ] && [ -f "$root/.env" ] && ! cmp -s "$env_seed" "$root/.env"; then
+  die "--env (or MATERIA_ENV_FILE) $env_seed: $root/.env exists and differs; not overwritten (remove it to re-seed)"
+fi
+if [ -n "$rclone_seed" ] && [ -f "$etc/rclone.conf" ] && ! cmp -s "$rclone_seed" "$etc/rclone.conf"; then
+  die "--rclone-conf (or MATERIA_RCLONE_FILE) $rclone_seed: $etc/rclone.conf exists and differs; not overwritten (remove it to re-seed)"
+fi
+if [ -d "$root/.git" ]; then
+  # read-only, as root: safe.directory because the checkout belongs to materia
+  have_branch=$(git -c safe.directory="$root" -C "$root" rev-parse --abbrev-ref HEAD) ||
+    die "$root: an existing checkout whose branch git cannot read"
+  [ "$have_branch" = "$branch" ] ||
+    die "--branch (or MATERIA_BRANCH, default main) $branch: $root is a checkout of '$have_branch'; not switched (check out $branch there, or ask for $have_branch)"
+  if [ "$repo_given" = 1 ]; then
+    have_repo=$(git -c safe.directory="$root" -C "$root" remote get-url origin 2>/dev/null) || have_repo=
+    [ "$have_repo" = "$repo" ] ||
+      die "--repo (or MATERIA_REPO_URL) $repo: $root is a checkout of '${have_repo:-no origin}'; not replaced (remove it to clone again)"
+  fi
+fi
 
 # 1. user
 if ! getent group materia >/dev/null; then groupadd --system materia; say "group materia created"; fi
@@ -111,19 +150,19 @@ fi
 # 5. .env
 if [ ! -f "$root/.env" ]; then
   if [ -n "$env_seed" ]; then
-    install -o materia -g materia -m 0640 "$env_seed" "$root/.env"
+    put_file "$env_seed" "$root/.env" -o materia -g materia -m 0640
     say "wrote $root/.env from $env_seed"
   else
-    install -o materia -g materia -m 0640 "$root/.env.example" "$root/.env"
+    put_file "$root/.env.example" "$root/.env" -o materia -g materia -m 0640
     say "wrote $root/.env from .env.example (edit it, then restart the units)"
   fi
 fi
 if [ "$role" = pipeline ] && [ ! -f "$etc/rclone.conf" ]; then
   if [ -n "$rclone_seed" ]; then
-    install -o materia -g materia -m 0600 "$rclone_seed" "$etc/rclone.conf"
+    put_file "$rclone_seed" "$etc/rclone.conf" -o materia -g materia -m 0600
     say "wrote $etc/rclone.conf from $rclone_seed"
   else
-    install -o materia -g materia -m 0600 "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf"
+    put_file "$root/infra/backup/rclone.conf.example" "$etc/rclone.conf" -o materia -g materia -m 0600
     say "wrote $etc/rclone.conf from the example: fill in the R2 credentials"
   fi
 fi
@@ -136,13 +175,12 @@ fi
 # locations of this run, so MATERIA_ROOT=/srv/materia gives units that run /srv/materia's binary
 changed=0
 rendered=$(mktemp)
-trap 'rm -f "$rendered"' EXIT
 for u in "${units[@]}"; do
   dst="$unitdir/$(basename "$u")"
   sed -e "s#/opt/materia#$root#g" -e "s#/data/materia#$data#g" -e "s#/etc/materia#$etc#g" \
     "$root/infra/$u" > "$rendered"
   if ! cmp -s "$rendered" "$dst"; then
-    install -m 0644 "$rendered" "$dst"
+    put_file "$rendered" "$dst" -m 0644
     changed=1
     say "installed $dst"
   fi

@@ -1,20 +1,11 @@
 // index.ts — the Pulumi program's entry (Pulumi.yaml: main build/index.js after
 // `npm run build`): reads the stack's `materia:*` config (settings.ts), declares the
 // resources (materia.ts) and exports what an operator needs, never a secret.
-import * as pulumi from "@pulumi/pulumi";
 import { servingUrl } from "./cloudinit";
 import { materia } from "./materia";
-import { readSettings } from "./settings";
+import { fromStack, readSettings } from "./settings";
 
-// isConfigSecret is exported by the SDK's runtime but not declared in its types
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
-
-const cfg = new pulumi.Config("materia");
-const settings = readSettings({
-  get: (k) => cfg.get(k),
-  getSecret: (k) => cfg.getSecret(k),
-  isStoredSecret: (k) => runtimeConfig.isConfigSecret(`materia:${k}`),
-});
+const settings = readSettings(fromStack());
 const stack = materia(settings);
 
 export const site = `https://${settings.domain}`;

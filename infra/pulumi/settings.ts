@@ -4,7 +4,8 @@
 // Every key is listed in KEYS with its default; README.md documents them. A value that
 // cannot take effect is refused by name (SettingsError) — a replica count of 0, a
 // malformed IP range, a bucket name R2 would reject — so `pulumi preview` fails on the
-// setting, not halfway through the cloud. Secrets (the R2 S3 credentials, the optional
+// setting, not halfway through the cloud; so is a `materia:*` key not in KEYS (a typo like
+// materia:replica would otherwise be ignored, the default taking its place). Secrets (the R2 S3 credentials, the optional
 // origin certificate key) are read with requireSecret/getSecret: they stay Pulumi secrets
 // (encrypted in the stack file and in the state) all the way into the cloud-init user-data.
 import * as pulumi from "@pulumi/pulumi";
@@ -17,6 +18,8 @@ export interface ConfigSource {
   getSecret(key: string): pulumi.Output<string> | undefined;
   /** Whether the stack stores the key encrypted (`pulumi config set --secret`). */
   isStoredSecret(key: string): boolean;
+  /** Every `materia:*` key the stack sets, without the namespace: one not in KEYS is refused. */
+  keys(): string[];
 }
 
 export interface Settings {
@@ -78,6 +81,23 @@ export function fromMap(m: Record<string, string>, storedSecrets: string[] = [..
     get: (k) => m[k],
     getSecret: (k) => (m[k] === undefined ? undefined : pulumi.secret(m[k])),
     isStoredSecret: (k) => storedSecrets.includes(k),
+    keys: () => Object.keys(m),
+  };
+}
+
+// isConfigSecret is exported by the SDK's runtime but not declared in its types
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+
+/** The stack's own configuration (`pulumi config`): what index.ts reads. */
+export function fromStack(): ConfigSource {
+  const cfg = new pulumi.Config("materia");
+  return {
+    get: (k) => cfg.get(k),
+    getSecret: (k) => cfg.getSecret(k),
+    isStoredSecret: (k) => runtimeConfig.isConfigSecret(`materia:${k}`),
+    // allConfig() names each entry "namespace:key" (the SDK drops a legacy ":config:")
+    keys: () => Object.keys(pulumi.runtime.allConfig())
+      .filter((k) => k.startsWith("materia:")).map((k) => k.slice("materia:".length)),
   };
 }
 
@@ -108,6 +128,12 @@ function checkCidr(key: string, v: string): void {
 const BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 export function readSettings(c: ConfigSource): Settings {
+  // a key the program does not read (a typo like materia:replica) would be silently ignored
+  for (const k of c.keys()) {
+    if (!Object.prototype.hasOwnProperty.call(KEYS, k)) {
+      fail(k, `is not a setting of this stack (a typo?): the settings are materia:${Object.keys(KEYS).join(", materia:")}`);
+    }
+  }
   // a credential in plain text in Pulumi.<stack>.yaml would be committed with it
   for (const k of SECRET_KEYS) {
     if (c.get(k) && !c.isStoredSecret(k)) fail(k, "is stored in plain text: set it with `pulumi config set --secret`");

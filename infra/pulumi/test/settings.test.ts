@@ -2,7 +2,8 @@
 // resource is declared.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { SettingsError } from "../settings";
+import * as pulumi from "@pulumi/pulumi";
+import { fromStack, readSettings, SettingsError } from "../settings";
 import { settings } from "./harness";
 
 function refused(over: Record<string, string>, message: RegExp, storedSecrets?: string[]) {
@@ -32,4 +33,26 @@ test("refusals name the key", () => {
   refused({ originCertificate: "pem" }, /^materia:originPrivateKey must be set together/);
   refused({ r2SecretAccessKey: "" }, /^materia:r2SecretAccessKey is required, as a secret/);
   refused({}, /^materia:r2SecretAccessKey is stored in plain text/, ["r2AccessKeyId"]);
+});
+
+test("a materia:* key the program does not read is refused by name", () => {
+  refused({ replica: "3" }, /^materia:replica is not a setting of this stack \(a typo\?\): the settings are materia:domain, .*materia:replicas,/);
+  refused({ Domain: "coffee.example.com" }, /^materia:Domain is not a setting/);
+});
+
+test("the stack's own config (pulumi.runtime.allConfig) is checked the same way", () => {
+  const stack: Record<string, string> = {
+    "materia:domain": "coffee.example.com", "materia:cloudflareAccountId": "acct123",
+    "materia:cloudflareZoneId": "zone456", "materia:r2AccessKeyId": "id", "materia:r2SecretAccessKey": "key",
+    "hcloud:token": "not ours: another namespace is not checked",
+  };
+  const secrets = ["materia:r2AccessKeyId", "materia:r2SecretAccessKey"];
+  pulumi.runtime.setAllConfig(stack, secrets);
+  assert.ok(Object.keys(pulumi.runtime.allConfig()).includes("materia:domain"));
+  assert.equal(readSettings(fromStack()).replicas, 2);
+  pulumi.runtime.setAllConfig({ ...stack, "materia:replicas": "3" }, secrets);
+  assert.equal(readSettings(fromStack()).replicas, 3);
+  pulumi.runtime.setAllConfig({ ...stack, "materia:replica": "3" }, secrets);
+  assert.throws(() => readSettings(fromStack()),
+    (e: unknown) => e instanceof SettingsError && /^materia:replica is not a setting of this stack/.test(e.message));
 });

@@ -16,6 +16,7 @@ MATERIA_SKIP_BUILD=1: step 4 (scripts/bootstrap, the Release build) is NOT exerc
 it is the same two commands as `make release`, which `make run` runs on every checkout."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -43,7 +44,10 @@ SHIMS = {
            ' && exit 0; exit 1; fi\nexec /usr/bin/id "$@"\n'),
     "runuser": ('[ "$1" = -u ] && [ "$3" = -- ] || { echo "runuser shim: want -u USER --" >&2; exit 2; }\n'
                 'shift 3\nexec "$@"\n'),
-    "install": ('args=()\nwhile [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done\n'
+    # SHIM_FAIL_INSTALL=NAME: a copy to a path containing NAME writes half the file, then fails
+    "install": ('if [ -n "${SHIM_FAIL_INSTALL:-}" ] && [[ "${@: -1}" == *"$SHIM_FAIL_INSTALL"* ]]; then\n'
+                '  echo "PARTIAL=" > "${@: -1}"; exit 1; fi\n'
+                'args=()\nwhile [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done\n'
                 'exec /usr/bin/install "${args[@]}"\n'),
 }
 
@@ -154,8 +158,14 @@ def test_pipeline_server_first_run_then_idempotent():
     assert {d: mode(d) for d in (r.data, r.data + "/landing", r.data + "/app", r.data + "/backup", r.etc)} == {
         r.data: 0o755, r.data + "/landing": 0o755, r.data + "/app": 0o700, r.data + "/backup": 0o700,
         r.etc: 0o750}
-    owned = {a: c[c.index("-o") + 1] + ":" + c[c.index("-g") + 1]
+    # files are installed as DST.tmp.PID, then renamed into place: keyed by DST
+    owned = {re.sub(r"\.tmp\.[0-9]+$", "", a): c[c.index("-o") + 1] + ":" + c[c.index("-g") + 1]
              for c in calls if c[0] == "install" and "-o" in c for a in c if a.startswith(r.dir)}
+    # no file is written in place: each one goes through a temporary in its own folder
+    written = [c[-1] for c in calls if c[0] == "install" and "-d" not in c]
+    assert written and all(re.fullmatch(r".*\.tmp\.[0-9]+", w) for w in written), written
+    assert sorted(re.sub(r"\.tmp\.[0-9]+$", "", w) for w in written) == sorted(
+        [r.root + "/.env", r.etc + "/rclone.conf"] + [os.path.join(r.units, u) for u in PIPELINE_UNITS]), written
     assert owned[r.data + "/app"] == owned[r.data + "/backup"] == "materia:materia", owned
     assert owned[r.etc] == "root:materia" and owned[r.root + "/.env"] == "materia:materia", owned
     # nothing outside the throwaway root was asked for
@@ -169,6 +179,7 @@ def test_pipeline_server_first_run_then_idempotent():
 
     # units: installed with this run's paths, none of the defaults left
     assert sorted(os.listdir(r.units)) == sorted(PIPELINE_UNITS)
+    assert not [f for d in (r.root, r.etc) for f in os.listdir(d) if ".tmp." in f], "a temporary left behind"
     for u in PIPELINE_UNITS:
         with open(os.path.join(r.units, u)) as f:
             text = f.read()
@@ -257,7 +268,11 @@ def test_replica_role():
     # .env was written from the seed and is never overwritten: the operator fixes it there
     with open(r.root + "/.env", "a") as f:
         f.write("SERVING_PUBLISH_URL=s3://materia-serving/serving/\n")
-    p, calls = r.run("--role", "replica", "--env", seed, MATERIA_REPO_URL=r.origin)
+    # the seed again, now that .env differs from it: refused by name, .env untouched
+    p, calls = r.run("--role", "replica", "--env", seed, want=1, MATERIA_REPO_URL=r.origin)
+    assert f"--env (or MATERIA_ENV_FILE) {seed}: {r.root}/.env exists and differs; not overwritten" in p.stderr, p.stderr
+    assert os.listdir(r.units) == [] and not [c for c in calls if c[0] == "systemctl"]
+    p, calls = r.run("--role", "replica", MATERIA_REPO_URL=r.origin)
     with open(r.root + "/.env") as f:
         assert f.read() == "EXTRACT_SOURCES=psd\nSERVING_PUBLISH_URL=s3://materia-serving/serving/\n"
     assert os.listdir(r.units) == ["materia-replica.service"]
@@ -273,6 +288,87 @@ def test_replica_role():
     v = subprocess.run(["systemd-analyze", "verify", os.path.join(SRC, "infra", "web", "materia-replica.service")],
                        capture_output=True, text=True, timeout=60)
     assert v.returncode == 0 and v.stderr.strip() == "", v.stderr
+    r.cleanup()
+
+
+def test_failed_copy_leaves_no_partial_file():
+    r = Root("bootstrap-partial")
+    r.run(want=1, MATERIA_REPO_URL=r.origin, SHIM_FAIL_INSTALL="/.env")
+    assert not os.path.exists(r.root + "/.env"), "a half-written .env was left for later runs to keep"
+    assert not [f for f in os.listdir(r.root) if ".tmp." in f], os.listdir(r.root)
+    r.run(want=1, MATERIA_REPO_URL=r.origin, SHIM_FAIL_INSTALL="materia-web.service")
+    assert "materia-web.service" not in os.listdir(r.units) and not [
+        f for f in os.listdir(r.units) if ".tmp." in f], os.listdir(r.units)
+    # the next run, nothing failing, writes them whole
+    r.run(MATERIA_REPO_URL=r.origin)
+    with open(os.path.join(SRC, ".env.example")) as f, open(r.root + "/.env") as g:
+        assert f.read() == g.read()
+    assert sorted(os.listdir(r.units)) == sorted(PIPELINE_UNITS)
+    r.cleanup()
+
+
+def test_settings_that_cannot_take_effect_are_refused():
+    """A seed given over an existing, different file, and a checkout on another branch or from
+    another repository than asked, are refused by name; nothing is changed by the refused run."""
+    r = Root("bootstrap-refuse")
+    env_seed, rclone_seed = os.path.join(r.dir, "seed.env"), os.path.join(r.dir, "seed-rclone.conf")
+    with open(env_seed, "w") as f:
+        f.write("EXTRACT_SOURCES=psd\n")
+    with open(rclone_seed, "w") as f:
+        f.write("[r2]\ntype = s3\n")
+    r.run("--env", env_seed, "--rclone-conf", rclone_seed, MATERIA_REPO_URL=r.origin)
+    # the same seeds again: identical content, accepted
+    r.run("--env", env_seed, "--rclone-conf", rclone_seed, MATERIA_REPO_URL=r.origin)
+    r.run(MATERIA_REPO_URL=r.origin, MATERIA_ENV_FILE=env_seed, MATERIA_RCLONE_FILE=rclone_seed)
+
+    other_env, other_rclone = os.path.join(r.dir, "other.env"), os.path.join(r.dir, "other-rclone.conf")
+    with open(other_env, "w") as f:
+        f.write("EXTRACT_SOURCES=cot\n")
+    with open(other_rclone, "w") as f:
+        f.write("[r2]\ntype = s3\nprovider = Cloudflare\n")
+    before = r.snapshot()
+    p, calls = r.run("--env", other_env, want=1, MATERIA_REPO_URL=r.origin)
+    assert p.stderr == (f"bootstrap_supervisor: --env (or MATERIA_ENV_FILE) {other_env}: {r.root}/.env exists and "
+                        "differs; not overwritten (remove it to re-seed)\n"), p.stderr
+    assert not [c for c in calls if c[0] in ("install", "systemctl") or "pull" in c], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_ENV_FILE=other_env)
+    assert f"{r.root}/.env exists and differs; not overwritten (remove it to re-seed)" in p.stderr, p.stderr
+    p, _ = r.run("--rclone-conf", other_rclone, want=1, MATERIA_REPO_URL=r.origin)
+    assert (f"--rclone-conf (or MATERIA_RCLONE_FILE) {other_rclone}: {r.etc}/rclone.conf exists and differs; "
+            "not overwritten (remove it to re-seed)") in p.stderr, p.stderr
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_RCLONE_FILE=other_rclone)
+    assert f"{r.etc}/rclone.conf exists and differs" in p.stderr, p.stderr
+    assert r.snapshot() == before, "a refused run changed files"
+    with open(r.root + "/.env") as f, open(r.etc + "/rclone.conf") as g:
+        assert (f.read(), g.read()) == ("EXTRACT_SOURCES=psd\n", "[r2]\ntype = s3\n")
+
+    # another branch than the checkout's: refused, not pulled
+    r.git("branch", "release")
+    p, calls = r.run("--branch", "release", want=1, MATERIA_REPO_URL=r.origin)
+    assert ("--branch (or MATERIA_BRANCH, default main) release: " + r.root + " is a checkout of 'main'") in p.stderr, \
+        p.stderr
+    assert not [c for c in calls if "pull" in c or c[0] == "systemctl"], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin, MATERIA_BRANCH="release")
+    assert "release: " + r.root + " is a checkout of 'main'" in p.stderr, p.stderr
+    # the checkout moved to another branch by hand, the default (main) asked: refused too
+    r.git("checkout", "-q", "-b", "hotfix", cwd=r.root)
+    p, _ = r.run(want=1, MATERIA_REPO_URL=r.origin)
+    assert "--branch (or MATERIA_BRANCH, default main) main: " + r.root + " is a checkout of 'hotfix'" in p.stderr, \
+        p.stderr
+    r.run("--branch", "hotfix", MATERIA_REPO_URL=r.origin)
+    r.git("checkout", "-q", "main", cwd=r.root)
+
+    # another repository than the checkout's origin, given explicitly: refused, not pulled
+    fork = os.path.join(r.dir, "fork.git")
+    p, calls = r.run("--repo", fork, want=1)
+    assert f"--repo (or MATERIA_REPO_URL) {fork}: {r.root} is a checkout of '{r.origin}'; not replaced" in p.stderr, \
+        p.stderr
+    assert not [c for c in calls if "pull" in c or c[0] == "systemctl"], calls
+    p, _ = r.run(want=1, MATERIA_REPO_URL=fork)
+    assert f"{r.root} is a checkout of '{r.origin}'" in p.stderr, p.stderr
+    # no repository asked: the default URL is not compared, the checkout is pulled
+    p, calls = r.run()
+    assert ["runuser", "-u", "materia", "--", "git", "-C", r.root, "pull", "--ff-only", "--quiet"] in calls, calls
     r.cleanup()
 
 
@@ -293,4 +389,5 @@ def test_bad_arguments_refused():
 
 if __name__ == "__main__":
     main([test_pipeline_server_first_run_then_idempotent, test_repo_option_wins_over_environment,
-          test_replica_role, test_bad_arguments_refused])
+          test_replica_role, test_failed_copy_leaves_no_partial_file,
+          test_settings_that_cannot_take_effect_are_refused, test_bad_arguments_refused])

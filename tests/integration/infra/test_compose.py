@@ -97,6 +97,20 @@ def test_compose_passes_the_bucket_settings_to_the_replica_only():
                  "AWS_ACCESS_KEY_ID: AKIDTEST1234", "AWS_SECRET_ACCESS_KEY: s3cr3t-test-value", "AWS_REGION: auto"):
         assert line in r, (line, r)
     assert "s3cr3t-test-value" not in blocks["web"] and "AKIDTEST1234" not in blocks["web"]
+    # ./.env reaches the containers through these ${...} only (no env_file, docker-compose 1.29
+    # has no `required: false`): the replica gets exactly the five, the web app none of them,
+    # and the file's header says so rather than calling .env "the same file materia reads"
+    assert "env_file" not in blocks["web"] and "env_file" not in r, blocks
+    def env_keys(block):
+        lines = block.split("    environment:\n", 1)[1].splitlines()
+        return sorted(l.split(":", 1)[0].strip() for l in lines[:next(
+            (i for i, l in enumerate(lines) if not l.startswith("      ")), len(lines))])
+    assert env_keys(r) == ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_SECRET_ACCESS_KEY", "S3_ENDPOINT",
+                           "SERVING_PUBLISH_URL"], r
+    assert env_keys(blocks["web"]) == ["SERVING_DUCKDB_PATH"], blocks["web"]
+    with open(COMPOSE) as f:
+        header = f.read().split("\nx-image:", 1)[0]
+    assert "the same file materia reads" not in header and "NOT handed to the containers whole" in header
 
 
 def replica_guard():
