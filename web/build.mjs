@@ -48,10 +48,13 @@ const VENDOR = [
 const LICENCES = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'];
 // An external reference our own files might make; the SVG namespace is a name, not a fetch.
 // A link a reader follows (<a href="https://...">, e.g. the methodology page's sources) is
-// navigation, not a fetch: anchor tags are taken out before the check (ANCHOR), so every
-// other external reference (src=, <link href=, url(), import, fetch) still fails the build.
+// navigation, not a fetch: only the href="https://..." attribute of an <a> tag is taken out
+// before the check (ANCHOR, ANCHOR_HREF), so every other external reference — including one
+// in another attribute of the same <a> (style="background:url(https://...)") and src=,
+// <link href=, url(), import, fetch — still fails the build.
 const EXTERNAL = /(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?\/\/|url\(\s*["']?\s*(?:https?:)?\/\/|(?:import|from|fetch\()\s*["'`]\s*(?:https?:)?\/\/|@import/i;
 const ANCHOR = /<a\s[^>]*>/gi;
+const ANCHOR_HREF = /(\shref\s*=\s*)(?:"https?:\/\/[^"]*"|'https?:\/\/[^']*')/gi;
 const TEXT = /\.(html|css|js|mjs|svg)$/;
 
 function fail(msg) {
@@ -111,7 +114,7 @@ for (const rel of listTree(src)) {
   let body = fs.readFileSync(path.join(src, rel));
   if (TEXT.test(rel)) {
     let text = body.toString('utf8');
-    const m = text.replace(ANCHOR, '<a>').match(EXTERNAL);
+    const m = text.replace(ANCHOR, (tag) => tag.replace(ANCHOR_HREF, '$1""')).match(EXTERNAL);
     if (m) fail(`${rel} refers to an external URL (${m[0]}): serve it locally instead`);
     text = text.replace(/(["'`(])vendor\/([A-Za-z0-9._-]+)/g, (all, q, name) => {
       if (!vendorPath.has(name)) fail(`${rel} refers to vendor/${name}, which the build does not provide (VENDOR in build.mjs)`);
