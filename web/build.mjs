@@ -151,19 +151,35 @@ if (!html.includes(appTag)) fail('index.html must load app.js with <script type=
 html = html.replace(appTag, `${preload.trimStart()}  ${appTag}`);
 files.set('index.html', Buffer.from(html, 'utf8'));
 
-// 5. Write dist/ atomically (a temporary directory renamed into place).
+// 5. Write dist/ atomically: everything goes into a temporary directory (removed on any
+// error), then the old dist/ is moved aside, the new one renamed into place, and the old
+// one removed — at no point is there no complete dist/ (the old or the new).
 const tmp = `${dist}.tmp-${process.pid}`;
+const old = `${dist}.old-${process.pid}`;
 fs.rmSync(tmp, { recursive: true, force: true });
-const write = (rel, body) => {
-  fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-  fs.writeFileSync(path.join(tmp, rel), body);
-};
-for (const [rel, body] of files) write(rel === 'index.html' ? rel : `${ourDir}/${rel}`, body);
-for (const v of vendorFiles) {
-  write(v.hashed, v.body);
-  if (v.lic) write(`vendor/${v.pkg}.LICENSE.txt`, fs.readFileSync(v.lic));
+let written = false;
+try {
+  const write = (rel, body) => {
+    fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+    fs.writeFileSync(path.join(tmp, rel), body);
+  };
+  for (const [rel, body] of files) write(rel === 'index.html' ? rel : `${ourDir}/${rel}`, body);
+  for (const v of vendorFiles) {
+    write(v.hashed, v.body);
+    if (v.lic) write(`vendor/${v.pkg}.LICENSE.txt`, fs.readFileSync(v.lic));
+  }
+  write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+  const hadDist = fs.existsSync(dist);
+  if (hadDist) fs.renameSync(dist, old);
+  try {
+    fs.renameSync(tmp, dist);
+  } catch (e) {
+    if (hadDist) fs.renameSync(old, dist); // put the old dist/ back
+    throw e;
+  }
+  written = true;
+} finally {
+  if (!written) fs.rmSync(tmp, { recursive: true, force: true });
 }
-write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
-fs.rmSync(dist, { recursive: true, force: true });
-fs.renameSync(tmp, dist);
+fs.rmSync(old, { recursive: true, force: true });
 console.log(`web/build: ${files.size} app files (${ourDir}) + ${VENDOR.length} vendor files -> ${path.relative(process.cwd(), dist) || '.'}`);
