@@ -10,18 +10,15 @@
 // toolbar to each .panel that holds a chart, the map or a table. File names:
 //   materia-<page>-<block>-<units>-<release date>.<ext>, e.g.
 //   materia-compare-production-1000bags-2022-12-20.csv
+import { api } from './api.js';
 import { UNITS } from './format.js';
 
-let releasePromise = null;
-/** The USDA release date of the snapshot being served (/health), 'undated' if unknown. */
+/** The USDA release date of the snapshot being served (api.health(), the page's one /health
+ *  request), 'undated' if unknown or if the server does not say it is ok. */
 export function releaseDate() {
   const el = document.getElementById('freshness');
   if (el && el.dataset.release) return Promise.resolve(el.dataset.release);
-  if (!releasePromise) {
-    releasePromise = fetch('health', { headers: { Accept: 'application/json' } }).then((r) => r.json())
-      .then((h) => h.release_date || 'undated').catch(() => { releasePromise = null; return 'undated'; });
-  }
-  return releasePromise;
+  return api.health().then((h) => (h && h.status === 'ok' && h.release_date) || 'undated', () => 'undated');
 }
 
 const unitTag = (units) => (units === 'mt' ? 't' : '1000bags');
