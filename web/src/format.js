@@ -27,7 +27,8 @@ export function fmtCompact(v, units) {
   return { num: intFmt.format(n), unit };
 }
 
-/** A plain count with separators ("217,692"): COT contracts, not a quantity of coffee. */
+/** A plain number with separators ("217,692"): a count (COT contracts), or a quantity
+ *  already in the chosen units (conv()), e.g. a chart's tooltip value. */
 export const fmtInt = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : intFmt.format(v));
 
 /** A signed count: "+1,234", "−56" or "0" (a true minus sign). */
