@@ -48,10 +48,13 @@ const VENDOR = [
 const LICENCES = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'];
 // An external reference our own files might make; the SVG namespace is a name, not a fetch.
 // A link a reader follows (<a href="https://...">, e.g. the methodology page's sources) is
-// navigation, not a fetch: anchor tags are taken out before the check (ANCHOR), so every
-// other external reference (src=, <link href=, url(), import, fetch) still fails the build.
+// navigation, not a fetch: only the href="https://..." attribute of an <a> tag is taken out
+// before the check (ANCHOR, ANCHOR_HREF), so every other external reference — including one
+// in another attribute of the same <a> (style="background:url(https://...)") and src=,
+// <link href=, url(), import, fetch — still fails the build.
 const EXTERNAL = /(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?\/\/|url\(\s*["']?\s*(?:https?:)?\/\/|(?:import|from|fetch\()\s*["'`]\s*(?:https?:)?\/\/|@import/i;
 const ANCHOR = /<a\s[^>]*>/gi;
+const ANCHOR_HREF = /(\shref\s*=\s*)(?:"https?:\/\/[^"]*"|'https?:\/\/[^']*')/gi;
 const TEXT = /\.(html|css|js|mjs|svg)$/;
 
 function fail(msg) {
@@ -111,7 +114,7 @@ for (const rel of listTree(src)) {
   let body = fs.readFileSync(path.join(src, rel));
   if (TEXT.test(rel)) {
     let text = body.toString('utf8');
-    const m = text.replace(ANCHOR, '<a>').match(EXTERNAL);
+    const m = text.replace(ANCHOR, (tag) => tag.replace(ANCHOR_HREF, '$1""')).match(EXTERNAL);
     if (m) fail(`${rel} refers to an external URL (${m[0]}): serve it locally instead`);
     text = text.replace(/(["'`(])vendor\/([A-Za-z0-9._-]+)/g, (all, q, name) => {
       if (!vendorPath.has(name)) fail(`${rel} refers to vendor/${name}, which the build does not provide (VENDOR in build.mjs)`);
@@ -148,19 +151,35 @@ if (!html.includes(appTag)) fail('index.html must load app.js with <script type=
 html = html.replace(appTag, `${preload.trimStart()}  ${appTag}`);
 files.set('index.html', Buffer.from(html, 'utf8'));
 
-// 5. Write dist/ atomically (a temporary directory renamed into place).
+// 5. Write dist/ atomically: everything goes into a temporary directory (removed on any
+// error), then the old dist/ is moved aside, the new one renamed into place, and the old
+// one removed — at no point is there no complete dist/ (the old or the new).
 const tmp = `${dist}.tmp-${process.pid}`;
+const old = `${dist}.old-${process.pid}`;
 fs.rmSync(tmp, { recursive: true, force: true });
-const write = (rel, body) => {
-  fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-  fs.writeFileSync(path.join(tmp, rel), body);
-};
-for (const [rel, body] of files) write(rel === 'index.html' ? rel : `${ourDir}/${rel}`, body);
-for (const v of vendorFiles) {
-  write(v.hashed, v.body);
-  if (v.lic) write(`vendor/${v.pkg}.LICENSE.txt`, fs.readFileSync(v.lic));
+let written = false;
+try {
+  const write = (rel, body) => {
+    fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+    fs.writeFileSync(path.join(tmp, rel), body);
+  };
+  for (const [rel, body] of files) write(rel === 'index.html' ? rel : `${ourDir}/${rel}`, body);
+  for (const v of vendorFiles) {
+    write(v.hashed, v.body);
+    if (v.lic) write(`vendor/${v.pkg}.LICENSE.txt`, fs.readFileSync(v.lic));
+  }
+  write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+  const hadDist = fs.existsSync(dist);
+  if (hadDist) fs.renameSync(dist, old);
+  try {
+    fs.renameSync(tmp, dist);
+  } catch (e) {
+    if (hadDist) fs.renameSync(old, dist); // put the old dist/ back
+    throw e;
+  }
+  written = true;
+} finally {
+  if (!written) fs.rmSync(tmp, { recursive: true, force: true });
 }
-write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
-fs.rmSync(dist, { recursive: true, force: true });
-fs.renameSync(tmp, dist);
+fs.rmSync(old, { recursive: true, force: true });
 console.log(`web/build: ${files.size} app files (${ourDir}) + ${VENDOR.length} vendor files -> ${path.relative(process.cwd(), dist) || '.'}`);

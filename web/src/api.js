@@ -21,8 +21,21 @@ export function apiGet(path) {
   return cache.get(path);
 }
 
+// /health: ONE request for the page's life, shared by the freshness footer (app.js), the
+// export file names (export.js releaseDate) and the methodology page. Its body is the
+// answer whatever the HTTP status (a degraded server says so in it: status, error); a
+// failed request or an unreadable body is not kept, so the next call asks again.
+let healthPromise = null;
+function health() {
+  if (!healthPromise) {
+    healthPromise = fetch('health', { headers: { Accept: 'application/json' } }).then((r) => r.json());
+    healthPromise.catch(() => { healthPromise = null; });
+  }
+  return healthPromise;
+}
+
 export const api = {
-  health: () => fetch('health', { headers: { Accept: 'application/json' } }).then((r) => r.json()),
+  health,
   countries: () => apiGet('api/countries'),
   world: () => apiGet('api/world'),
   balance: (cc) => apiGet(`api/balance/${encodeURIComponent(cc)}`),

@@ -10,18 +10,15 @@
 // toolbar to each .panel that holds a chart, the map or a table. File names:
 //   materia-<page>-<block>-<units>-<release date>.<ext>, e.g.
 //   materia-compare-production-1000bags-2022-12-20.csv
-import { UNITS } from './format.js';
+import { api } from './api.js';
+import { esc, UNITS } from './format.js';
 
-let releasePromise = null;
-/** The USDA release date of the snapshot being served (/health), 'undated' if unknown. */
+/** The USDA release date of the snapshot being served (api.health(), the page's one /health
+ *  request), 'undated' if unknown or if the server does not say it is ok. */
 export function releaseDate() {
   const el = document.getElementById('freshness');
   if (el && el.dataset.release) return Promise.resolve(el.dataset.release);
-  if (!releasePromise) {
-    releasePromise = fetch('health', { headers: { Accept: 'application/json' } }).then((r) => r.json())
-      .then((h) => h.release_date || 'undated').catch(() => { releasePromise = null; return 'undated'; });
-  }
-  return releasePromise;
+  return api.health().then((h) => (h && h.status === 'ok' && h.release_date) || 'undated', () => 'undated');
 }
 
 const unitTag = (units) => (units === 'mt' ? 't' : '1000bags');
@@ -123,14 +120,13 @@ export function chartPng(chart) {
   return new Promise((res) => c.toBlob(res, 'image/png'));
 }
 
-const xml = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const colorOf = (c, i = 0) => (Array.isArray(c) ? c[i % c.length] : c) || '#000';
-const fontOf = (f) => (f ? `font-family="${xml(f.family || 'sans-serif')}" font-size="${f.size || 12}"${f.weight ? ` font-weight="${xml(f.weight)}"` : ''}` : '');
+const fontOf = (f) => (f ? `font-family="${esc(f.family || 'sans-serif')}" font-size="${f.size || 12}"${f.weight ? ` font-weight="${esc(f.weight)}"` : ''}` : '');
 
 /** A vector SVG of a (line or bar) Chart.js chart, rebuilt from its laid-out geometry. */
 export function chartSvg(chart, title = '') {
   const W = chart.width, H = chart.height, area = chart.chartArea;
-  const p = [`<rect width="${W}" height="${H}" fill="${xml(bg())}"/>`];
+  const p = [`<rect width="${W}" height="${H}" fill="${esc(bg())}"/>`];
   const C = window.Chart;
   const textColor = (C && C.defaults.color) || '#333';
   for (const scale of Object.values(chart.scales)) {
@@ -138,7 +134,7 @@ export function chartSvg(chart, title = '') {
     const grid = scale.options.grid || {};
     if (grid.display !== false && typeof scale._computeGridLineItems === 'function') {
       for (const g of scale._computeGridLineItems(area)) {
-        p.push(`<line x1="${g.x1.toFixed(1)}" y1="${g.y1.toFixed(1)}" x2="${g.x2.toFixed(1)}" y2="${g.y2.toFixed(1)}" stroke="${xml(g.color || C.defaults.borderColor)}" stroke-width="${g.width || 1}"/>`);
+        p.push(`<line x1="${g.x1.toFixed(1)}" y1="${g.y1.toFixed(1)}" x2="${g.x2.toFixed(1)}" y2="${g.y2.toFixed(1)}" stroke="${esc(g.color || C.defaults.borderColor)}" stroke-width="${g.width || 1}"/>`);
       }
     }
     if (scale.options.ticks && scale.options.ticks.display !== false && typeof scale.getLabelItems === 'function') {
@@ -149,24 +145,24 @@ export function chartSvg(chart, title = '') {
         const base = { top: 'hanging', middle: 'middle', bottom: 'auto' }[o.textBaseline] || 'middle';
         const lines = Array.isArray(it.label) ? it.label : [it.label];
         lines.forEach((ln, k) => {
-          p.push(`<text x="${x.toFixed(1)}" y="${(y + (it.textOffset || 0) + k * (it.font?.lineHeight || 14)).toFixed(1)}" text-anchor="${anchor}" dominant-baseline="${base}" fill="${xml(o.color || textColor)}" ${fontOf(it.font)}${o.rotation ? ` transform="rotate(${(o.rotation * 180 / Math.PI).toFixed(1)} ${x.toFixed(1)} ${y.toFixed(1)})"` : ''}>${xml(ln)}</text>`);
+          p.push(`<text x="${x.toFixed(1)}" y="${(y + (it.textOffset || 0) + k * (it.font?.lineHeight || 14)).toFixed(1)}" text-anchor="${anchor}" dominant-baseline="${base}" fill="${esc(o.color || textColor)}" ${fontOf(it.font)}${o.rotation ? ` transform="rotate(${(o.rotation * 180 / Math.PI).toFixed(1)} ${x.toFixed(1)} ${y.toFixed(1)})"` : ''}>${esc(ln)}</text>`);
         });
       }
     }
     const t = scale.options.title;
     if (t && t.display && t.text) {
       const size = (t.font && t.font.size) || 12;
-      if (scale.isHorizontal()) p.push(`<text x="${((scale.left + scale.right) / 2).toFixed(1)}" y="${(scale.bottom - 4).toFixed(1)}" text-anchor="middle" fill="${xml(t.color || textColor)}" font-family="sans-serif" font-size="${size}">${xml(t.text)}</text>`);
+      if (scale.isHorizontal()) p.push(`<text x="${((scale.left + scale.right) / 2).toFixed(1)}" y="${(scale.bottom - 4).toFixed(1)}" text-anchor="middle" fill="${esc(t.color || textColor)}" font-family="sans-serif" font-size="${size}">${esc(t.text)}</text>`);
       else {
         const x = scale.position === 'right' ? scale.right - size : scale.left + size;
         const y = (scale.top + scale.bottom) / 2;
-        p.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="middle" transform="rotate(${scale.position === 'right' ? 90 : -90} ${x.toFixed(1)} ${y.toFixed(1)})" fill="${xml(t.color || textColor)}" font-family="sans-serif" font-size="${size}">${xml(t.text)}</text>`);
+        p.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="middle" transform="rotate(${scale.position === 'right' ? 90 : -90} ${x.toFixed(1)} ${y.toFixed(1)})" fill="${esc(t.color || textColor)}" font-family="sans-serif" font-size="${size}">${esc(t.text)}</text>`);
       }
     }
   }
   // what the chart's own plugins draw (extreme bands, the series break), in their layers
   const layers = (chart.config.plugins || []).filter((pl) => typeof pl.svg === 'function')
-    .map((pl) => pl.svg(chart, chart.options.plugins?.[pl.id], xml) || {});
+    .map((pl) => pl.svg(chart, chart.options.plugins?.[pl.id], esc) || {});
   for (const l of layers) if (l.under) p.push(l.under);
   chart.data.datasets.forEach((d, i) => {
     const meta = chart.getDatasetMeta(i);
@@ -177,7 +173,7 @@ export function chartSvg(chart, title = '') {
         const pr = el.getProps(['x', 'y', 'base', 'width', 'height', 'horizontal'], true);
         if (pr.y === null || Number.isNaN(pr.y) || d.data[j] === null || d.data[j] === undefined) return;
         const top = Math.min(pr.y, pr.base), h = Math.abs(pr.base - pr.y);
-        p.push(`<rect x="${(pr.x - pr.width / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${pr.width.toFixed(1)}" height="${h.toFixed(1)}" fill="${xml(colorOf(d.backgroundColor, j))}"/>`);
+        p.push(`<rect x="${(pr.x - pr.width / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${pr.width.toFixed(1)}" height="${h.toFixed(1)}" fill="${esc(colorOf(d.backgroundColor, j))}"/>`);
       });
     } else {
       let path = '', pen = false;
@@ -188,7 +184,7 @@ export function chartSvg(chart, title = '') {
         pen = true;
       });
       const dash = Array.isArray(d.borderDash) && d.borderDash.length ? ` stroke-dasharray="${d.borderDash.join(' ')}"` : '';
-      p.push(`<path d="${path}" fill="none" stroke="${xml(colorOf(d.borderColor))}" stroke-width="${d.borderWidth || 2}" stroke-linejoin="round"${dash}/>`);
+      p.push(`<path d="${path}" fill="none" stroke="${esc(colorOf(d.borderColor))}" stroke-width="${d.borderWidth || 2}" stroke-linejoin="round"${dash}/>`);
     }
   });
   for (const l of layers) if (l.over) p.push(l.over);
@@ -199,12 +195,12 @@ export function chartSvg(chart, title = '') {
     lg.legendItems.forEach((it, k) => {
       const hb = lg.legendHitBoxes[k];
       if (!hb) return;
-      p.push(`<rect x="${hb.left.toFixed(1)}" y="${(hb.top + (hb.height - bh) / 2).toFixed(1)}" width="${bw}" height="${bh}" fill="${xml(it.fillStyle)}" stroke="${xml(it.strokeStyle || it.fillStyle)}"/>`);
-      p.push(`<text x="${(hb.left + bw + 8).toFixed(1)}" y="${(hb.top + hb.height / 2).toFixed(1)}" dominant-baseline="middle" fill="${xml(lg.options.labels.color || textColor)}" font-family="${xml(font.family || 'sans-serif')}" font-size="${font.size || 12}"${it.hidden ? ' text-decoration="line-through"' : ''}>${xml(it.text)}</text>`);
+      p.push(`<rect x="${hb.left.toFixed(1)}" y="${(hb.top + (hb.height - bh) / 2).toFixed(1)}" width="${bw}" height="${bh}" fill="${esc(it.fillStyle)}" stroke="${esc(it.strokeStyle || it.fillStyle)}"/>`);
+      p.push(`<text x="${(hb.left + bw + 8).toFixed(1)}" y="${(hb.top + hb.height / 2).toFixed(1)}" dominant-baseline="middle" fill="${esc(lg.options.labels.color || textColor)}" font-family="${esc(font.family || 'sans-serif')}" font-size="${font.size || 12}"${it.hidden ? ' text-decoration="line-through"' : ''}>${esc(it.text)}</text>`);
     });
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${xml(title)}">`
-    + `<title>${xml(title)}</title>${p.join('')}</svg>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`
+    + `<title>${esc(title)}</title>${p.join('')}</svg>\n`;
 }
 
 /** The map's SVG as a standalone file: computed fill and stroke written onto each shape,
@@ -250,7 +246,7 @@ export function mapSvg(svg, title = '') {
     });
     copy.append(g);
   }
-  if (title && !copy.querySelector(':scope > title')) copy.insertAdjacentHTML('afterbegin', `<title>${xml(title)}</title>`);
+  if (title && !copy.querySelector(':scope > title')) copy.insertAdjacentHTML('afterbegin', `<title>${esc(title)}</title>`);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}\n`;
 }
 

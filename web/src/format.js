@@ -10,6 +10,8 @@ const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const oneFmt = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 export const conv = (v, units) => (v === null || v === undefined ? null : v * UNITS[units].factor);
+/** Bags in one PSD unit (1000 bags): a quantity in bags, not thousands, is conv(v, 'bags') * this. */
+export const BAGS_PER_UNIT = 1000;
 
 /** A quantity in the chosen units, full precision with separators ("10,365,000"). */
 export function fmtQty(v, units) {
@@ -21,13 +23,14 @@ export function fmtQty(v, units) {
 export function fmtCompact(v, units) {
   const x = conv(v, units);
   if (x === null || Number.isNaN(x)) return { num: '—', unit: '' };
-  const n = units === 'bags' ? x * 1000 : x;
+  const n = units === 'bags' ? x * BAGS_PER_UNIT : x;
   const unit = units === 'bags' ? 'bags' : 't';
   if (Math.abs(n) >= 1e6) return { num: oneFmt.format(n / 1e6), unit: `M ${unit}` };
   return { num: intFmt.format(n), unit };
 }
 
-/** A plain count with separators ("217,692"): COT contracts, not a quantity of coffee. */
+/** A plain number with separators ("217,692"): a count (COT contracts), or a quantity
+ *  already in the chosen units (conv()), e.g. a chart's tooltip value. */
 export const fmtInt = (v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : intFmt.format(v));
 
 /** A signed count: "+1,234", "−56" or "0" (a true minus sign). */

@@ -8,7 +8,7 @@
 // Enter opens the country, a tap shows the tooltip and a second tap on it opens it.
 import { api } from './api.js';
 import { addExports } from './export.js';
-import { esc, fmtQty, UNITS } from './format.js';
+import { BAGS_PER_UNIT, conv, esc, fmtQty, UNITS } from './format.js';
 
 // The map's libraries load with the map, not with every page (issue 16: the overview's first
 // visit carried them for nothing). In order: d3-geo needs d3-array. The build rewrites each
@@ -83,7 +83,7 @@ const INSETS = [
 const plainNum = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 /** A threshold (in 1000 bags) as people say it: { n: "1", m: "M" } for 1 M bags, 6,000 t. */
 function said(v, units) {
-  const x = units === 'bags' ? v * 1000 : v * 60;
+  const x = units === 'bags' ? conv(v, units) * BAGS_PER_UNIT : conv(v, units); // bags or t
   if (x >= 1e6) return { n: plainNum.format(x / 1e6), m: ' M' };
   if (units === 'bags' && x >= 1e3) return { n: plainNum.format(x / 1e3), m: ' k' };
   return { n: plainNum.format(x), m: '' };

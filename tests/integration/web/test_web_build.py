@@ -116,7 +116,8 @@ def test_external_fetch_fails_but_a_link_passes():
         for bad in ["export const s = '<script src=\"https://cdn.example.org/x.js\"></script>';",
                     "export const c = '<link rel=\"stylesheet\" href=\"https://cdn.example.org/x.css\">';",
                     "export const f = () => fetch('https://example.org/data.json');",
-                    "export const a = '<a href=\"https://example.org/\"><img src=\"https://example.org/i.png\"></a>';"]:
+                    "export const a = '<a href=\"https://example.org/\"><img src=\"https://example.org/i.png\"></a>';",
+                    "export const b = '<a style=\"background:url(https://example.org/i.png)\">x</a>';"]:
             with open(home, "w") as f:
                 f.write(original + "\n" + bad + "\n")
             p = subprocess.run(["node", "build.mjs"], cwd=WEB, capture_output=True, text=True, timeout=120)

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { makeChart, qtyAxis } from '../charts.js';
 import { resolveCode } from '../codes.js';
 import { addExports } from '../export.js';
-import { conv, esc, fmtMY, fmtPct, METRICS, UNITS } from '../format.js';
+import { conv, esc, fmtInt, fmtMY, fmtPct, METRICS, UNITS } from '../format.js';
 
 export const COMPARE_METRICS = ['production', 'arabica_production', 'robusta_production', 'other_production', 'exports', 'imports',
   'domestic_consumption', 'beginning_stocks', 'ending_stocks', 'total_supply', 'stocks_to_use_pct'];
@@ -72,7 +72,6 @@ export async function render(ctx) {
       borderColor: PALETTE[i], backgroundColor: PALETTE[i], pointRadius: 0, borderWidth: 2, tension: 0.15, spanGaps: false,
     };
   });
-  const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
   makeChart(ctx.main.querySelector('#chart-compare'), `Line chart of ${LABEL[metric]} of ${picked.map((r) => r.country_name).join(', ')} by market year${isPct ? ', in percent' : `, in ${u.long}`}`, {
     type: 'line',
     data: { labels, datasets },
@@ -82,7 +81,7 @@ export async function render(ctx) {
         y: isPct ? { beginAtZero: true, title: { display: true, text: 'percent' } } : qtyAxis(units),
       },
       plugins: {
-        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? '—' : isPct ? fmtPct(c.parsed.y) : `${fmt.format(c.parsed.y)} ${u.short}`}` } },
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? '—' : isPct ? fmtPct(c.parsed.y) : `${fmtInt(c.parsed.y)} ${u.short}`}` } },
       },
     },
   });

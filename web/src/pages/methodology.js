@@ -2,7 +2,8 @@
 // computed: sources (USDA PSD, CFTC COT), release schedule, units, marketing-year
 // conventions, the coverage break (found in this snapshot's /api/world, format.js
 // coverageOf), the formulas (both stocks-to-use measures, the COT index) and citation text
-// with a link to PSD Online. The snapshot's release date comes from /health.
+// with a link to PSD Online. The snapshot's release date comes from /health (api.health(),
+// the one request the page makes for it).
 import { api } from '../api.js';
 import { coverageOf, esc, fmtDate, fmtMY, myStatus, STU } from '../format.js';
 
@@ -22,7 +23,7 @@ export async function render(ctx) {
   ctx.setTitle('Methodology');
   const cov = coverageOf(world.rows);
   const rows = world.rows.filter((r) => r.production !== null);
-  const rel = (health && health.release_date) || (rows.length ? rows[rows.length - 1].release_date : null);
+  const rel = (health && health.status === 'ok' && health.release_date) || (rows.length ? rows[rows.length - 1].release_date : null);
   const latest = rows.length ? rows[rows.length - 1].market_year : null;
   const before = cov.fullFrom !== null ? rows.find((r) => r.market_year === cov.fullFrom - 1) : null;
   const after = cov.fullFrom !== null ? rows.find((r) => r.market_year === cov.fullFrom) : null;
