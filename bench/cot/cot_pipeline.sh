@@ -82,7 +82,8 @@ http {
   server { listen 127.0.0.1:$NGX_PORT; root $OUT; }
 }
 NGINX
-nginx -c "$NGX/nginx.conf" -p "$NGX" -g 'daemon on;'
+nginx -c "$NGX/nginx.conf" -p "$NGX" -g 'daemon on;' ||
+    { echo "cot_pipeline: nginx did not start (port $NGX_PORT busy? see $NGX/error.log)" >&2; exit 1; }
 trap 'kill "$(cat "$NGX/nginx.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
 # cot_share DIR: seconds of the COT models in the newest run of DIR's lakehouse
 cot_share() {
@@ -116,16 +117,23 @@ for r in $(seq 1 "$ROUNDS"); do
         load=$(bench_load)
         logn=$(wc -l < "$NGX/access.log" 2>/dev/null || echo 0)
         t0=$(now_ms)
-        /usr/bin/time -f "%U %S" -o "$D/extract.cpu" "$MATERIA" extract cot >"$D/extract.txt"
+        # a failed step is no figure: the round stops the script, naming the step and its log
+        /usr/bin/time -f "%U %S" -o "$D/extract.cpu" "$MATERIA" extract cot >"$D/extract.txt" 2>&1 ||
+            { echo "cot_pipeline: $what round $r: extract cot failed (see $D/extract.txt)" >&2; exit 1; }
         t1=$(now_ms)
-        /usr/bin/time -f "%U %S" -o "$D/run.cpu" "$MATERIA" run >"$D/run.txt"
+        /usr/bin/time -f "%U %S" -o "$D/run.cpu" "$MATERIA" run >"$D/run.txt" 2>&1 ||
+            { echo "cot_pipeline: $what round $r: run failed (see $D/run.txt)" >&2; exit 1; }
         t2=$(now_ms)
         # CPU seconds (user + system) of the two: what the machine's load does not inflate
         cpu=$(cat "$D/extract.cpu" "$D/run.cpu" | awk '{s += $1 + $2} END {printf "%.2f", s}')
         http=""
         if [ $what = http ]; then
             timed=$(tail -n +$((logn + 1)) "$NGX/access.log")
-            http=" (timed extract: $(grep -c '" 304 ' <<<"$timed") x 304, $(grep -c '" 200 ' <<<"$timed") x 200)"
+            n304=$(grep -c '" 304 ' <<<"$timed" || true) n200=$(grep -c '" 200 ' <<<"$timed" || true)
+            # the case is the weekly one only if the five old years were 304s and 2023 a 200
+            [ "$n304" = 5 ] && [ "$n200" = 1 ] ||
+                { echo "cot_pipeline: http round $r: $n304 x 304 and $n200 x 200, not 5 and 1 (see $NGX/access.log)" >&2; exit 1; }
+            http=" (timed extract: $n304 x 304, $n200 x 200)"
         fi
         echo "$what round $r: extract cot $((t1 - t0)) ms + run $((t2 - t1)) ms = $((t2 - t0)) ms$http" \
              "(CPU $cpu s; COT models $(cot_share "$D") s of the run; load $load)"
