@@ -53,7 +53,10 @@ def test_follow_converges():
         assert wait_for(lambda: len(polls()) >= 4, timeout=30), polls()
         seen = polls()  # one reading of the server's log (two could differ by a poll)
         gaps = [b - a for a, b in zip(seen, seen[1:])]
-        assert min(gaps) >= 1.9, gaps
+        # a gap shorter than the interval is only allowed where the S3 client logged a retry
+        # of that poll (a dropped kept-alive connection is retried after 0.25 s: one poll)
+        short = [g for g in gaps if g < 1.9]
+        assert len(short) <= rep.logtext().count("retrying"), (gaps, rep.logtext()[-2000:])
         rep.stop()
         rep = None
     finally:
