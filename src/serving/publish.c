@@ -132,28 +132,6 @@ int publish_read_identity(const char *path, char *id, size_t idlen, char *create
     return rc;
 }
 
-static int hash_fd(int fd, size_t size, char out[65], struct mt_err *err)
-{
-    struct hash_ctx h;
-    hash_init(&h);
-    char *buf = xmalloc(1 << 20);
-    size_t done = 0;
-    while (done < size) {
-        size_t want = size - done < (1u << 20) ? size - done : (1u << 20);
-        ssize_t r = pread(fd, buf, want, (off_t)done);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            free(buf);
-            return mt_err_set(err, MT_ERR_IO, "cannot read the snapshot: %s", r < 0 ? strerror(errno) : "short read");
-        }
-        hash_update(&h, buf, (size_t)r);
-        done += (size_t)r;
-    }
-    free(buf);
-    hash_final_hex(&h, out);
-    return 0;
-}
-
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Deletes snapshot objects beyond keep (oldest first), never `current`. Returns how many. */
@@ -211,7 +189,10 @@ int publish_snapshot(const struct settings *s, struct publish_result *out, struc
         goto out;
     }
     m->size = (int64_t)st.st_size;
-    if (hash_fd(fd, (size_t)st.st_size, m->sha256, err) < 0) goto out;
+    if (hash_sha256_fd(fd, 0, (size_t)st.st_size, m->sha256, err) < 0) {
+        mt_err_prefix(err, "%s: cannot read the snapshot", path);
+        goto out;
+    }
     if (publish_read_identity(path, m->snapshot_id, sizeof m->snapshot_id, m->created_at,
                               sizeof m->created_at, err) < 0)
         goto out;

@@ -293,25 +293,11 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
     char sha[HASH_HEX_LEN];
     if (k->mem || !k->in_len) {
         hash_sha256_hex(k->mem ? k->mem : "", k->mem ? k->mem_len : 0, sha);
-    } else {
-        struct hash_ctx hc;
-        hash_init(&hc);
-        char *buf = xmalloc(1 << 20);
-        for (size_t done = 0; done < k->in_len;) {
-            size_t want = k->in_len - done < (1u << 20) ? k->in_len - done : (1u << 20);
-            ssize_t r = pread(k->in_fd, buf, want, k->in_off + (off_t)done);
-            if (r <= 0) {
-                free(buf);
-                sb_free(&url);
-                sb_free(&k->errbody);
-                return mt_errf(err, "%s %s/%s: cannot read the file to upload: %s", k->method,
-                               k->bucket, k->key ? k->key : "", r < 0 ? strerror(errno) : "short read");
-            }
-            hash_update(&hc, buf, (size_t)r);
-            done += (size_t)r;
-        }
-        free(buf);
-        hash_final_hex(&hc, sha);
+    } else if (hash_sha256_fd(k->in_fd, k->in_off, k->in_len, sha, err) < 0) {
+        sb_free(&url);
+        sb_free(&k->errbody);
+        return mt_err_prefix(err, "%s %s/%s: cannot read the file to upload", k->method, k->bucket,
+                             k->key ? k->key : "");
     }
     struct curl_slist *hdrs = NULL, *t;
     char line[256];

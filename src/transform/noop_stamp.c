@@ -112,7 +112,8 @@ static bool stamp_digest(const struct config *cfg, const char *body, const struc
     char *copy = xstrdup(body), *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (pre && !strncmp(line, "pre ", 4)) {
-            struct hash_ctx inputs = h; /* a plain libsodium state: copied, then finished */
+            struct hash_ctx inputs;
+            hash_copy(&inputs, &h); /* the state so far, finished on its own */
             hash_config(&inputs, cfg);
             hash_final_hex(&inputs, pre);
             pre = NULL;

@@ -90,6 +90,7 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         if (fs_read_all(path, &data, &len, &e) < 0) {
             mt_errf(err, "%s:%d: seed: %s", m->file, m->line, e.msg);
             free(path);
+            hash_discard(&h);
             return -1;
         }
         hash_update(&h, data, len);
@@ -99,11 +100,17 @@ static int def_hash(const struct project *p, size_t i, const struct config *cfg,
         /* the DAG's render of the model (the same fixed render), else a render of our own */
         const char *kept = dag_fixed_sql(p, i);
         char *q = kept ? NULL : dag_render_fixed(p, i, cfg, err);
-        if (!kept && !q) return -1;
+        if (!kept && !q) {
+            hash_discard(&h);
+            return -1;
+        }
         hash_update(&h, kept ? kept : q, strlen(kept ? kept : q));
         free(q);
     }
-    if (stmts_hash(p, i, cfg, &h, err) < 0) return -1; /* pre-/post-statements, as SQLMesh's data hash */
+    if (stmts_hash(p, i, cfg, &h, err) < 0) { /* pre-/post-statements, as SQLMesh's data hash */
+        hash_discard(&h);
+        return -1;
+    }
     hash_final_hex(&h, out);
     return 0;
 }

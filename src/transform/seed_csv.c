@@ -16,6 +16,7 @@
  * bool, or for na_values a list `('a', 'b')` / `['a', 'b']` (model/seed.py's validators; a
  * string's \t-style escapes mean their character, as sqlglot's UNESCAPED_SEQUENCES). */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -110,22 +110,12 @@ static int install(struct s3_client *c, const struct publish_manifest *m, struct
     if (rc == 0 && (int64_t)st.st_size != m->size)
         rc = mt_err_set(err, MT_ERR_FORMAT, "%s.duckdb: downloaded %lld bytes, the manifest says %lld",
                         m->snapshot_id, (long long)st.st_size, (long long)m->size);
-    if (rc == 0) {
-        struct hash_ctx h;
-        hash_init(&h);
-        char *buf = xmalloc(1 << 20);
-        for (off_t off = 0; off < st.st_size && rc == 0;) {
-            ssize_t r = pread(fd, buf, 1 << 20, off);
-            if (r <= 0) rc = mt_err_set(err, MT_ERR_IO, "%s: cannot read back: %s", tmp, r < 0 ? strerror(errno) : "short");
-            else hash_update(&h, buf, (size_t)r), off += r;
-        }
-        free(buf);
-        char hex[HASH_HEX_LEN];
-        hash_final_hex(&h, hex);
-        if (rc == 0 && strcmp(hex, m->sha256) != 0)
-            rc = mt_err_set(err, MT_ERR_FORMAT, "%s.duckdb: sha256 %.16s… does not match the manifest's %.16s…",
-                            m->snapshot_id, hex, m->sha256);
-    }
+    char hex[HASH_HEX_LEN];
+    if (rc == 0 && hash_sha256_fd(fd, 0, (size_t)st.st_size, hex, err) < 0)
+        rc = mt_err_prefix(err, "%s: cannot read back", tmp);
+    if (rc == 0 && strcmp(hex, m->sha256) != 0)
+        rc = mt_err_set(err, MT_ERR_FORMAT, "%s.duckdb: sha256 %.16s… does not match the manifest's %.16s…",
+                        m->snapshot_id, hex, m->sha256);
     if (close(fd) < 0 && rc == 0) rc = mt_err_set(err, MT_ERR_IO, "%s: close: %s", tmp, strerror(errno));
     if (rc == 0) rc = verify_snapshot(tmp, m->snapshot_id, err);
     /* fsync, rename over SERVING_DUCKDB_PATH, fsync the folder; removes tmp on failure */
