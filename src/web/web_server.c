@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,10 +346,9 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
                                      struct req *rq, const struct web_route *rt)
 {
     const struct web_static_file *f;
-    int fd;
-    char etag[64];
+    struct web_static_stream fs;
     struct mt_err err = MT_ERR_INIT;
-    int st = web_static_get(&srv->statics, srv->web_dir, rt->static_path, &f, &fd, etag, sizeof etag, &err);
+    int st = web_static_get(&srv->statics, srv->web_dir, rt->static_path, &f, &fs, &err);
     if (st == 404) return send_error(c, rq, 404, "not found", "");
     if (st < 0) return send_error_detail(c, rq, 500, "cannot send the file", "", err.msg);
     const char *cc = web_static_cache_control(rt->static_path);
@@ -360,27 +358,23 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
         if (web_etag_matches(inm, f->etag[coding])) return send_not_modified(c, rq, f->etag[coding], cc);
         return queue(c, rq, 200, f->resp[coding], f->len[coding]);
     }
-    /* Not kept in memory (too large, or the budget is spent): from disk, as it is. */
-    if (web_etag_matches(inm, etag)) {
-        close(fd);
-        return send_not_modified(c, rq, etag, cc);
+    /* Not kept in memory (too large, or the budget is spent): from disk, as it is, with the
+     * size web_static_get's fstat of this descriptor found. */
+    if (web_etag_matches(inm, fs.etag)) {
+        close(fs.fd);
+        return send_not_modified(c, rq, fs.etag, cc);
     }
-    struct stat sst;
-    if (fstat(fd, &sst) < 0) {
-        close(fd);
-        return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
-    }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sst.st_size, fd);
+    struct MHD_Response *resp = MHD_create_response_from_fd(fs.size, fs.fd);
     if (!resp) {
-        close(fd);
+        close(fs.fd);
         return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
     }
     add_security_headers(resp);
     MHD_add_response_header(resp, "Content-Type", web_content_type(rt->static_path));
     MHD_add_response_header(resp, "Cache-Control", cc);
-    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "ETag", fs.etag);
     MHD_add_response_header(resp, "Vary", "Accept-Encoding");
-    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)sst.st_size);
+    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)fs.size);
     MHD_destroy_response(resp);
     return r;
 }
