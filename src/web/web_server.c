@@ -318,8 +318,8 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
                "# TYPE materia_access_log_lines_skipped_total counter\n"
                "materia_access_log_lines_skipped_total %llu\n"
                "# HELP materia_http_compressions_total Bodies compressed (static files once per "
-               "version, API answers once per snapshot and URL with the cache on; a cached hit "
-               "compresses nothing).\n"
+               "version, API answers once per snapshot and URL when the cache keeps them, else in the "
+               "asked-for coding per request; a cached hit compresses nothing).\n"
                "# TYPE materia_http_compressions_total counter\n"
                "materia_http_compressions_total{coding=\"gzip\"} %llu\n"
                "materia_http_compressions_total{coding=\"br\"} %llu\n"
@@ -411,13 +411,15 @@ static void add_data_headers(struct MHD_Response *resp, struct req *rq, const st
     add_cdn_tags(resp, rq);
 }
 
+#define CODED_MIN 256 /* a body shorter than this (a header's worth) is not worth a coding */
+
 /* The `coding` form of body (not taken over) as a response with its headers, or NULL when
  * it would not be smaller than the body or cannot be made (the identity form is sent). */
 static struct MHD_Response *coded_response(struct req *rq, const struct web_route *rt,
                                            const strbuf *body, enum web_coding coding,
                                            const char *etag, size_t *len)
 {
-    if (body->len < 256) return NULL; /* a header's worth: not worth a coding */
+    if (body->len < CODED_MIN) return NULL;
     strbuf z;
     sb_init(&z);
     struct mt_err err = MT_ERR_INIT;
@@ -430,6 +432,16 @@ static struct MHD_Response *coded_response(struct req *rq, const struct web_rout
     struct MHD_Response *resp = response_owning(*len, sb_detach(&z));
     if (resp) add_data_headers(resp, rq, rt, etag, coding);
     return resp;
+}
+
+/* The most a cache entry for a body of len bytes under key can cost (web_cache_put counts
+ * the key): the identity form and each coded form, which is kept only when smaller than the
+ * body (coded_response). An upper bound, so that has_room's yes means the forms made will
+ * be kept; near a full budget an answer that would have fitted is made per request. */
+static size_t entry_bound(size_t len, const char *key)
+{
+    size_t coded = len < CODED_MIN ? 0 : (size_t)(WC__COUNT - 1) * len;
+    return len + coded + strlen(key);
 }
 
 static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection *c,
@@ -479,15 +491,18 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         return send_error(c, rq, status, e.message, e.parameter);
     }
     if (rt->format == WF_JSON) sb_append_char(&body, '\n');
-    /* Cache on: every form now, once for this snapshot and URL. Cache off: the asked-for
-     * coding only (each request pays for its own). */
+    /* Kept (cache on, and room for it): every form now, once for this snapshot and URL.
+     * Not kept (cache off, or its budget spent): the asked-for coding only, each request
+     * paying for its own, as web_static.c does for files; making the other forms would be
+     * work thrown away on every request. */
+    size_t len = body.len;
+    bool keep = srv->cache && web_cache_has_room(&s->cache, entry_bound(len, rt->key));
     struct cached cv = {0};
     for (int k = WC_GZIP; k <= WC_BR; k++) {
-        if (!srv->cache && k != (int)want) continue;
+        if (!keep && k != (int)want) continue;
         cv.resp[k] = coded_response(rq, rt, &body, (enum web_coding)k, etag[k], &cv.bytes[k]);
         if (cv.resp[k]) cv.available |= WC_MASK(k);
     }
-    size_t len = body.len;
     cv.bytes[WC_IDENTITY] = len;
     size_t total = len + cv.bytes[WC_GZIP] + cv.bytes[WC_BR];
     cv.resp[WC_IDENTITY] = response_owning(len, sb_detach(&body));
@@ -500,7 +515,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     cv.available |= WC_MASK(WC_IDENTITY);
     for (int k = 0; k < WC__COUNT; k++) snprintf(cv.etag[k], sizeof cv.etag[k], "%s", etag[k]);
     enum web_coding k = web_coding_choose(ae, cv.available);
-    if (srv->cache) {
+    if (keep) {
         struct cached *heap = xmalloc(sizeof *heap);
         *heap = cv;
         struct cached *in = web_cache_put(&s->cache, rt->key, heap, total);
@@ -508,7 +523,7 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
             k = web_coding_choose(ae, in->available);
             return queue(c, rq, 200, in->resp[k], in->bytes[k]);
         }
-        free(heap);
+        free(heap); /* another thread spent the room meanwhile */
     }
     enum MHD_Result r = queue(c, rq, 200, cv.resp[k], cv.bytes[k]);
     for (int i = 0; i < WC__COUNT; i++)
@@ -848,6 +863,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         srv->web_dir = NULL;
         return -1;
     }
+    srv->reader.cache_max_bytes = o->cache_max_bytes; /* before the first snapshot opens */
     long head_ms = o->head_timeout_s * 1000L;
     if (web_guard_start(&srv->guard, limit, head_ms, 1000, err) < 0) goto fail;
     if (web_watchdog_start(o->query_timeout_ms, err) < 0) goto fail_guard;

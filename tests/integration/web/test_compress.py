@@ -7,7 +7,9 @@ Accept-Encoding everywhere; a distinct strong ETag per coding and a 304 for the 
 matches; `immutable` only on the content-hashed names (assets/), no-cache + ETag on
 index.html; every file compressed once, at start (in the background); a rebuilt file is
 served at once. API: every coding decodes to the same JSON,
-and a cached hit compresses nothing (materia_http_compressions_total in /metrics)."""
+a cached hit compresses nothing (materia_http_compressions_total in /metrics), and an
+answer the cache cannot keep (MATERIA_CACHE_MAX_BYTES) is compressed in the asked-for coding
+only."""
 import ctypes
 import ctypes.util
 import gzip
@@ -251,7 +253,36 @@ def test_api_cache_off_compresses_what_is_asked():
         srv.stop()
 
 
+def test_api_not_kept_compresses_what_is_asked():
+    # a budget (MATERIA_CACHE_MAX_BYTES) that holds the small rankings answer in every coding
+    # but not /api/world (28 kB): an answer the cache cannot keep is compressed in the coding
+    # asked for only, on every request, as with the cache off (review of issue 16: each miss
+    # made brotli and gzip forms only to throw them away)
+    srv = webfix.Server(S, env={"MATERIA_WEB_DIR": EMPTY, "MATERIA_CACHE_MAX_BYTES": "20000"}, name="budget")
+    try:
+        kept = "/api/rankings?metric=production"
+        before = compressions(srv)
+        st, h, small = get(srv, kept, "br")
+        assert st == 200 and h["content-encoding"] == "br" and 256 < len(unbrotli(small)) < 2000, (st, h)
+        after = compressions(srv)
+        assert after == {"gzip": before["gzip"] + 1, "br": before["br"] + 1}, (before, after)
+        st, h, _ = get(srv, kept, "gzip")
+        assert st == 200 and h["content-encoding"] == "gzip" and compressions(srv) == after, "kept: a hit"
+        st, _, plain = get(srv, "/api/world")
+        assert st == 200 and len(plain) > 20000, len(plain)
+        for ae, coding in [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("gzip, deflate, br", "br")]:
+            before = compressions(srv)
+            st, h, body = get(srv, "/api/world", ae)
+            assert st == 200 and h["content-encoding"] == coding and decode(h, body) == plain, (ae, h)
+            after = compressions(srv)
+            other = "gzip" if coding == "br" else "br"
+            assert after == {coding: before[coding] + 1, other: before[other]}, (ae, before, after)
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     build_dist()
     main([test_static_every_coding_byte_for_byte, test_index_revalidated_and_rebuilt_file_served,
-          test_api_compressed_once_per_snapshot, test_api_cache_off_compresses_what_is_asked])
+          test_api_compressed_once_per_snapshot, test_api_cache_off_compresses_what_is_asked,
+          test_api_not_kept_compresses_what_is_asked])
