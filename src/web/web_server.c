@@ -476,6 +476,11 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     char etag[WC__COUNT][48];
     web_etag(s->snapshot_id, rt->key, etag[WC_IDENTITY], sizeof etag[WC_IDENTITY]);
     for (int k = WC_GZIP; k <= WC_BR; k++) web_etag_coded(etag[WC_IDENTITY], (enum web_coding)k, etag[k], sizeof etag[k]);
+    /* A validator of the form this request would get is answered before any query when that
+     * form is the wanted one: a client holds a coded form's ETag only if that form was
+     * offered, and the same snapshot and URL give the same body, so it still is. When the
+     * wanted coding is not offered for this answer (too small, or it does not shrink), the
+     * form sent is the identity one, known only once the body is made: checked below. */
     enum web_coding want = web_coding_choose(ae, WC_ALL);
     if (web_etag_matches(inm, etag[want])) return send_not_modified(c, rq, etag[want], web_api_cache_control(rt->id));
     strbuf body;
@@ -514,20 +519,22 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     add_data_headers(cv.resp[WC_IDENTITY], rq, rt, etag[WC_IDENTITY], WC_IDENTITY);
     cv.available |= WC_MASK(WC_IDENTITY);
     for (int k = 0; k < WC__COUNT; k++) snprintf(cv.etag[k], sizeof cv.etag[k], "%s", etag[k]);
-    enum web_coding k = web_coding_choose(ae, cv.available);
+    const struct cached *use = &cv; /* the forms this request picks from */
     if (keep) {
         struct cached *heap = xmalloc(sizeof *heap);
         *heap = cv;
         struct cached *in = web_cache_put(&s->cache, rt->key, heap, total);
-        if (in) { /* the cache owns it now (or another thread's equal entry) */
-            k = web_coding_choose(ae, in->available);
-            return queue(c, rq, 200, in->resp[k], in->bytes[k]);
-        }
-        free(heap); /* another thread spent the room meanwhile */
+        if (in) use = in; /* the cache owns it now (or another thread's equal entry) */
+        else free(heap);  /* another thread spent the room meanwhile */
     }
-    enum MHD_Result r = queue(c, rq, 200, cv.resp[k], cv.bytes[k]);
-    for (int i = 0; i < WC__COUNT; i++)
-        if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
+    /* as on a hit: the form this request gets, and a 304 when the client holds it */
+    enum web_coding k = web_coding_choose(ae, use->available);
+    enum MHD_Result r = web_etag_matches(inm, use->etag[k])
+                            ? send_not_modified(c, rq, use->etag[k], web_api_cache_control(rt->id))
+                            : queue(c, rq, 200, use->resp[k], use->bytes[k]);
+    if (use == &cv)
+        for (int i = 0; i < WC__COUNT; i++)
+            if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
     return r;
 }
 
