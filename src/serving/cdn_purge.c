@@ -22,8 +22,9 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "web/web_cdn_tags.h"
 
-#define PURGE_TAGS "[\"materia-api\"]" /* web_api.h's WEB_CDN_TAG_ALL */
+#define PURGE_TAGS "[\"" WEB_CDN_TAG_ALL "\"]" /* the tag every data answer carries */
 
 static size_t keep_body(char *p, size_t size, size_t n, void *ud)
 {

@@ -95,6 +95,9 @@ static const struct setting_def {
      "per-query time limit in the web app (503 after; 0 = none)"},
     {"MATERIA_CACHE", SET_BOOL, "on", 0, 0, NULL, F(cache),
      "per-snapshot response cache in the web app (on/off)"},
+    {"MATERIA_CACHE_MAX_BYTES", SET_INT, "67108864", 0, 1L << 40, NULL, F(cache_max_bytes),
+     "bytes of answers the response cache keeps per snapshot (every coding of an answer "
+     "counts); past it, answers are made per request"},
     {"MATERIA_ACCESS_LOG", SET_ENUM, "all", 0, 0, access_log_choices, F(access_log),
      "access log lines: all, errors (status >= 400) or off"},
     {"MATERIA_ACCESS_LOG_SAMPLE", SET_INT, "1", 1, 1000000, NULL, F(access_log_sample),

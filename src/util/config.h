@@ -51,6 +51,7 @@ struct settings {
         http_per_ip_connections /* or SETTING_AUTO; 0 = no cap */, http_timeout_s,
         http_head_timeout_s, query_timeout_ms, access_log_sample, log_queue_lines;
     bool cache;
+    long cache_max_bytes;     /* the response cache's budget per snapshot */
     int access_log;           /* enum access_log_mode */
     long extract_connect_timeout_s, extract_timeout_s, extract_retries, extract_backoff_ms,
         extract_max_bytes;

@@ -1,7 +1,7 @@
 /* serve_cmd.c — `materia serve`: the dashboard and JSON API over serving.duckdb.
  *
  * Takes its settings from the checked configuration (MATERIA_HTTP_*, SERVING_DUCKDB_PATH,
- * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE, MATERIA_ACCESS_LOG*; a value that
+ * MATERIA_WEB_DIR, MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE*, MATERIA_ACCESS_LOG*; a value that
  * cannot take effect was refused by name at load), derives the connection limit from the
  * open-file limit (refusing an explicit one that does not fit), switches the log to
  * its queue (a stalled log reader must not stop the workers), starts the server
@@ -46,9 +46,9 @@ static const char *const usage =
     "\n"
     "configuration: MATERIA_HTTP_ADDR, MATERIA_HTTP_THREADS, MATERIA_HTTP_MAX_CONNECTIONS,\n"
     "MATERIA_HTTP_PER_IP_CONNECTIONS, MATERIA_HTTP_TIMEOUT_S, MATERIA_HTTP_HEAD_TIMEOUT_S,\n"
-    "MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE (on/off), MATERIA_ACCESS_LOG (all/errors/off),\n"
-    "MATERIA_ACCESS_LOG_SAMPLE, MATERIA_LOG_QUEUE_LINES, SERVING_DUCKDB_PATH, MATERIA_WEB_DIR,\n"
-    "MATERIA_TRUSTED_PROXIES, and the account settings (APP_DB_PATH, PUBLIC_BASE_URL, SMTP_*,\n"
+    "MATERIA_QUERY_TIMEOUT_MS, MATERIA_CACHE (on/off), MATERIA_CACHE_MAX_BYTES,\n"
+    "MATERIA_ACCESS_LOG (all/errors/off), MATERIA_ACCESS_LOG_SAMPLE, MATERIA_LOG_QUEUE_LINES,\n"
+    "SERVING_DUCKDB_PATH, MATERIA_WEB_DIR, MATERIA_TRUSTED_PROXIES, and the account settings (APP_DB_PATH, PUBLIC_BASE_URL, SMTP_*,\n"
     "MAIL_FROM, SESSION_*; see `materia config`). Every value is checked\n"
     "at start; one that cannot take effect is refused by name. Stops gracefully on SIGTERM\n"
     "or SIGINT.\n";
@@ -95,6 +95,7 @@ static int serve_settings(const struct settings *st, struct web_server_opts *o, 
     if (perip == SETTING_AUTO) perip = maxc / 4 > 16 ? maxc / 4 : (maxc < 16 ? maxc : 16);
     o->access_log = (enum access_log_mode)st->access_log;
     o->cache = st->cache;
+    o->cache_max_bytes = (size_t)st->cache_max_bytes;
     o->serving_path = st->serving_duckdb_path;
     o->web_dir = st->web_dir;
     o->threads = (int)st->http_threads;

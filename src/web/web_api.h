@@ -10,6 +10,7 @@
 #define MATERIA_WEB_API_H
 
 #include "util/strbuf.h"
+#include "web/web_cdn_tags.h"
 #include "web/web_route.h"
 #include "web/web_snapshot.h"
 
@@ -27,8 +28,8 @@ void web_api_render_rows(strbuf *sb, duckdb_result *res, enum web_format fmt);
  * drops it when the snapshot changes; browsers revalidate (max-age=0, ETag). Only 200s and
  * 304s of data routes carry these: errors, refusals of the API gate (401/429), /health,
  * /metrics and the account side stay no-store. */
-#define WEB_CDN_TAG_ALL "materia-api"        /* on every data answer: purge them all */
-#define WEB_CDN_TAG_SNAPSHOT "materia-snapshot-" /* + snapshot id: one snapshot's answers */
+/* The tags (WEB_CDN_TAG_ALL, WEB_CDN_TAG_SNAPSHOT) are in web_cdn_tags.h, which the purge
+ * includes too. */
 /* The Cache-Control of a data route's answer, and its CDN-Cache-Control (RFC 9213: the CDN's
  * own lifetime and stale-while-revalidate; web_api.c says why they are split). Static strings. */
 const char *web_api_cache_control(enum web_route_id id);

@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,8 +318,8 @@ static enum MHD_Result answer_metrics(struct web_server *srv, struct MHD_Connect
                "# TYPE materia_access_log_lines_skipped_total counter\n"
                "materia_access_log_lines_skipped_total %llu\n"
                "# HELP materia_http_compressions_total Bodies compressed (static files once per "
-               "version, API answers once per snapshot and URL with the cache on; a cached hit "
-               "compresses nothing).\n"
+               "version, API answers once per snapshot and URL when the cache keeps them, else in the "
+               "asked-for coding per request; a cached hit compresses nothing).\n"
                "# TYPE materia_http_compressions_total counter\n"
                "materia_http_compressions_total{coding=\"gzip\"} %llu\n"
                "materia_http_compressions_total{coding=\"br\"} %llu\n"
@@ -347,10 +346,9 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
                                      struct req *rq, const struct web_route *rt)
 {
     const struct web_static_file *f;
-    int fd;
-    char etag[64];
+    struct web_static_stream fs;
     struct mt_err err = MT_ERR_INIT;
-    int st = web_static_get(&srv->statics, srv->web_dir, rt->static_path, &f, &fd, etag, sizeof etag, &err);
+    int st = web_static_get(&srv->statics, srv->web_dir, rt->static_path, &f, &fs, &err);
     if (st == 404) return send_error(c, rq, 404, "not found", "");
     if (st < 0) return send_error_detail(c, rq, 500, "cannot send the file", "", err.msg);
     const char *cc = web_static_cache_control(rt->static_path);
@@ -360,27 +358,23 @@ static enum MHD_Result answer_static(struct web_server *srv, struct MHD_Connecti
         if (web_etag_matches(inm, f->etag[coding])) return send_not_modified(c, rq, f->etag[coding], cc);
         return queue(c, rq, 200, f->resp[coding], f->len[coding]);
     }
-    /* Not kept in memory (too large, or the budget is spent): from disk, as it is. */
-    if (web_etag_matches(inm, etag)) {
-        close(fd);
-        return send_not_modified(c, rq, etag, cc);
+    /* Not kept in memory (too large, or the budget is spent): from disk, as it is, with the
+     * size web_static_get's fstat of this descriptor found. */
+    if (web_etag_matches(inm, fs.etag)) {
+        close(fs.fd);
+        return send_not_modified(c, rq, fs.etag, cc);
     }
-    struct stat sst;
-    if (fstat(fd, &sst) < 0) {
-        close(fd);
-        return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
-    }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sst.st_size, fd);
+    struct MHD_Response *resp = MHD_create_response_from_fd(fs.size, fs.fd);
     if (!resp) {
-        close(fd);
+        close(fs.fd);
         return send_error_detail(c, rq, 500, "cannot send the file", "", rt->static_path);
     }
     add_security_headers(resp);
     MHD_add_response_header(resp, "Content-Type", web_content_type(rt->static_path));
     MHD_add_response_header(resp, "Cache-Control", cc);
-    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "ETag", fs.etag);
     MHD_add_response_header(resp, "Vary", "Accept-Encoding");
-    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)sst.st_size);
+    enum MHD_Result r = queue(c, rq, 200, resp, (size_t)fs.size);
     MHD_destroy_response(resp);
     return r;
 }
@@ -417,13 +411,15 @@ static void add_data_headers(struct MHD_Response *resp, struct req *rq, const st
     add_cdn_tags(resp, rq);
 }
 
+#define CODED_MIN 256 /* a body shorter than this (a header's worth) is not worth a coding */
+
 /* The `coding` form of body (not taken over) as a response with its headers, or NULL when
  * it would not be smaller than the body or cannot be made (the identity form is sent). */
 static struct MHD_Response *coded_response(struct req *rq, const struct web_route *rt,
                                            const strbuf *body, enum web_coding coding,
                                            const char *etag, size_t *len)
 {
-    if (body->len < 256) return NULL; /* a header's worth: not worth a coding */
+    if (body->len < CODED_MIN) return NULL;
     strbuf z;
     sb_init(&z);
     struct mt_err err = MT_ERR_INIT;
@@ -436,6 +432,16 @@ static struct MHD_Response *coded_response(struct req *rq, const struct web_rout
     struct MHD_Response *resp = response_owning(*len, sb_detach(&z));
     if (resp) add_data_headers(resp, rq, rt, etag, coding);
     return resp;
+}
+
+/* The most a cache entry for a body of len bytes under key can cost (web_cache_put counts
+ * the key): the identity form and each coded form, which is kept only when smaller than the
+ * body (coded_response). An upper bound, so that has_room's yes means the forms made will
+ * be kept; near a full budget an answer that would have fitted is made per request. */
+static size_t entry_bound(size_t len, const char *key)
+{
+    size_t coded = len < CODED_MIN ? 0 : (size_t)(WC__COUNT - 1) * len;
+    return len + coded + strlen(key);
 }
 
 static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection *c,
@@ -470,6 +476,11 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     char etag[WC__COUNT][48];
     web_etag(s->snapshot_id, rt->key, etag[WC_IDENTITY], sizeof etag[WC_IDENTITY]);
     for (int k = WC_GZIP; k <= WC_BR; k++) web_etag_coded(etag[WC_IDENTITY], (enum web_coding)k, etag[k], sizeof etag[k]);
+    /* A validator of the form this request would get is answered before any query when that
+     * form is the wanted one: a client holds a coded form's ETag only if that form was
+     * offered, and the same snapshot and URL give the same body, so it still is. When the
+     * wanted coding is not offered for this answer (too small, or it does not shrink), the
+     * form sent is the identity one, known only once the body is made: checked below. */
     enum web_coding want = web_coding_choose(ae, WC_ALL);
     if (web_etag_matches(inm, etag[want])) return send_not_modified(c, rq, etag[want], web_api_cache_control(rt->id));
     strbuf body;
@@ -485,15 +496,18 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
         return send_error(c, rq, status, e.message, e.parameter);
     }
     if (rt->format == WF_JSON) sb_append_char(&body, '\n');
-    /* Cache on: every form now, once for this snapshot and URL. Cache off: the asked-for
-     * coding only (each request pays for its own). */
+    /* Kept (cache on, and room for it): every form now, once for this snapshot and URL.
+     * Not kept (cache off, or its budget spent): the asked-for coding only, each request
+     * paying for its own, as web_static.c does for files; making the other forms would be
+     * work thrown away on every request. */
+    size_t len = body.len;
+    bool keep = srv->cache && web_cache_has_room(&s->cache, entry_bound(len, rt->key));
     struct cached cv = {0};
     for (int k = WC_GZIP; k <= WC_BR; k++) {
-        if (!srv->cache && k != (int)want) continue;
+        if (!keep && k != (int)want) continue;
         cv.resp[k] = coded_response(rq, rt, &body, (enum web_coding)k, etag[k], &cv.bytes[k]);
         if (cv.resp[k]) cv.available |= WC_MASK(k);
     }
-    size_t len = body.len;
     cv.bytes[WC_IDENTITY] = len;
     size_t total = len + cv.bytes[WC_GZIP] + cv.bytes[WC_BR];
     cv.resp[WC_IDENTITY] = response_owning(len, sb_detach(&body));
@@ -505,20 +519,22 @@ static enum MHD_Result answer_data(struct web_server *srv, struct MHD_Connection
     add_data_headers(cv.resp[WC_IDENTITY], rq, rt, etag[WC_IDENTITY], WC_IDENTITY);
     cv.available |= WC_MASK(WC_IDENTITY);
     for (int k = 0; k < WC__COUNT; k++) snprintf(cv.etag[k], sizeof cv.etag[k], "%s", etag[k]);
-    enum web_coding k = web_coding_choose(ae, cv.available);
-    if (srv->cache) {
+    const struct cached *use = &cv; /* the forms this request picks from */
+    if (keep) {
         struct cached *heap = xmalloc(sizeof *heap);
         *heap = cv;
         struct cached *in = web_cache_put(&s->cache, rt->key, heap, total);
-        if (in) { /* the cache owns it now (or another thread's equal entry) */
-            k = web_coding_choose(ae, in->available);
-            return queue(c, rq, 200, in->resp[k], in->bytes[k]);
-        }
-        free(heap);
+        if (in) use = in; /* the cache owns it now (or another thread's equal entry) */
+        else free(heap);  /* another thread spent the room meanwhile */
     }
-    enum MHD_Result r = queue(c, rq, 200, cv.resp[k], cv.bytes[k]);
-    for (int i = 0; i < WC__COUNT; i++)
-        if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
+    /* as on a hit: the form this request gets, and a 304 when the client holds it */
+    enum web_coding k = web_coding_choose(ae, use->available);
+    enum MHD_Result r = web_etag_matches(inm, use->etag[k])
+                            ? send_not_modified(c, rq, use->etag[k], web_api_cache_control(rt->id))
+                            : queue(c, rq, 200, use->resp[k], use->bytes[k]);
+    if (use == &cv)
+        for (int i = 0; i < WC__COUNT; i++)
+            if (cv.resp[i]) MHD_destroy_response(cv.resp[i]);
     return r;
 }
 
@@ -854,6 +870,7 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
         srv->web_dir = NULL;
         return -1;
     }
+    srv->reader.cache_max_bytes = o->cache_max_bytes; /* before the first snapshot opens */
     long head_ms = o->head_timeout_s * 1000L;
     if (web_guard_start(&srv->guard, limit, head_ms, 1000, err) < 0) goto fail;
     if (web_watchdog_start(o->query_timeout_ms, err) < 0) goto fail_guard;

@@ -36,6 +36,7 @@ struct web_server_opts {
     int access_sample;        /* log 1 in N successful requests (errors always) */
     long query_timeout_ms;    /* per-query limit (0 = none) */
     bool cache;               /* per-snapshot response cache */
+    size_t cache_max_bytes;   /* its budget per snapshot (MATERIA_CACHE_MAX_BYTES) */
     const char *trusted_proxies; /* MATERIA_TRUSTED_PROXIES: "a.b.c.d,..." or "" */
     const char *app_db_path;  /* APP_DB_PATH: the account routes' database (NULL: none —
                                * the account routes then answer 503) */

@@ -85,7 +85,7 @@ struct web_reader {
     atomic_int open_snapshots;/* databases currently open (published or draining) */
     int nslots;
     bool cache_on;
-    size_t cache_max_bytes;
+    size_t cache_max_bytes;   /* each snapshot's cache budget (web_reader_init: 64 MiB) */
 };
 
 int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, struct mt_err *err);

@@ -32,6 +32,7 @@ static void file_free(void *v)
 void web_static_init(struct web_static *ws, void (*add_headers)(struct MHD_Response *))
 {
     static_add_headers = add_headers;
+    memset(ws, 0, sizeof *ws); /* no warmer yet (web_static_free asks) */
     web_cache_init(&ws->files, 4096, WEB_STATIC_BUDGET, file_free);
 }
 
@@ -157,11 +158,11 @@ static struct web_static_file *build(const char *rel, int fd, size_t size, size_
 }
 
 int web_static_get(struct web_static *ws, const char *dir, const char *rel,
-                   const struct web_static_file **out, int *fd, char *etag_out, size_t etag_len,
+                   const struct web_static_file **out, struct web_static_stream *stream,
                    struct mt_err *err)
 {
     *out = NULL;
-    *fd = -1;
+    stream->fd = -1;
     char *path = xasprintf("%s/%s", dir, rel);
     struct stat st;
     strbuf key;
@@ -210,9 +211,10 @@ int web_static_get(struct web_static *ws, const char *dir, const char *rel,
             return -1;
         }
     }
-    snprintf(etag_out, etag_len, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+    snprintf(stream->etag, sizeof stream->etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec);
-    *fd = f;
+    stream->size = (uint64_t)st.st_size;
+    stream->fd = f;
     sb_free(&key);
     return 1;
 }
@@ -243,11 +245,10 @@ static void warm_tree(struct web_static *ws, const char *rel, int depth, size_t 
                 warm_tree(ws, sub, depth + 1, files, bytes);
             } else if ((e->d_type == DT_REG || e->d_type == DT_UNKNOWN) && web_static_compressible(sub)) {
                 const struct web_static_file *f;
-                int fd;
-                char etag[64];
+                struct web_static_stream stream;
                 struct mt_err err = MT_ERR_INIT;
-                int st = web_static_get(ws, ws->warm_dir, sub, &f, &fd, etag, sizeof etag, &err);
-                if (st == 1) close(fd);
+                int st = web_static_get(ws, ws->warm_dir, sub, &f, &stream, &err);
+                if (st == 1) close(stream.fd);
                 if (st == 0) {
                     (*files)++;
                     *bytes += f->len[WC_IDENTITY];

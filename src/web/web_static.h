@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 #include "web/web_cache.h"
@@ -59,12 +60,21 @@ void web_static_free(struct web_static *ws);
  * on their first request, as always. */
 void web_static_warm(struct web_static *ws, const char *dir);
 
+/* A file sent from disk as it is: what web_static_get's one fstat(2) of the open file
+ * said, so the caller does not ask again (and the length it sends is the one the ETag
+ * names). */
+struct web_static_stream {
+    int fd;        /* open, the caller's to close; -1 unless web_static_get returned 1 */
+    uint64_t size;
+    char etag[64];
+};
+
 /* The file rel (a validated relative path, web_route.h) under dir: *out points at the
  * cached version, valid until web_static_free. Returns 0, 404 (no such regular file), or
- * 1 when the file cannot be kept (too large, budget spent: the caller streams it from fd,
- * which is then open, with the ETag written to etag_out). -1 on a read error (err). */
+ * 1 when the file cannot be kept (too large, budget spent: the caller streams it as
+ * *stream describes). -1 on a read error (err). */
 int web_static_get(struct web_static *ws, const char *dir, const char *rel,
-                   const struct web_static_file **out, int *fd, char *etag_out, size_t etag_len,
+                   const struct web_static_file **out, struct web_static_stream *stream,
                    struct mt_err *err);
 
 /* Whether files of this path are worth compressing (text, JSON, SVG, JS, CSS, HTML). */

@@ -7,7 +7,9 @@ Accept-Encoding everywhere; a distinct strong ETag per coding and a 304 for the 
 matches; `immutable` only on the content-hashed names (assets/), no-cache + ETag on
 index.html; every file compressed once, at start (in the background); a rebuilt file is
 served at once. API: every coding decodes to the same JSON,
-and a cached hit compresses nothing (materia_http_compressions_total in /metrics)."""
+a cached hit compresses nothing (materia_http_compressions_total in /metrics), and an
+answer the cache cannot keep (MATERIA_CACHE_MAX_BYTES) is compressed in the asked-for coding
+only; a small answer (sent only as it is) gets its 304 on a cold cache too."""
 import ctypes
 import ctypes.util
 import gzip
@@ -251,7 +253,70 @@ def test_api_cache_off_compresses_what_is_asked():
         srv.stop()
 
 
+def test_api_not_kept_compresses_what_is_asked():
+    # a budget (MATERIA_CACHE_MAX_BYTES) that holds the small rankings answer in every coding
+    # but not /api/world (28 kB): an answer the cache cannot keep is compressed in the coding
+    # asked for only, on every request, as with the cache off (review of issue 16: each miss
+    # made brotli and gzip forms only to throw them away)
+    srv = webfix.Server(S, env={"MATERIA_WEB_DIR": EMPTY, "MATERIA_CACHE_MAX_BYTES": "20000"}, name="budget")
+    try:
+        kept = "/api/rankings?metric=production"
+        before = compressions(srv)
+        st, h, small = get(srv, kept, "br")
+        assert st == 200 and h["content-encoding"] == "br" and 256 < len(unbrotli(small)) < 2000, (st, h)
+        after = compressions(srv)
+        assert after == {"gzip": before["gzip"] + 1, "br": before["br"] + 1}, (before, after)
+        st, h, _ = get(srv, kept, "gzip")
+        assert st == 200 and h["content-encoding"] == "gzip" and compressions(srv) == after, "kept: a hit"
+        st, _, plain = get(srv, "/api/world")
+        assert st == 200 and len(plain) > 20000, len(plain)
+        for ae, coding in [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("gzip, deflate, br", "br")]:
+            before = compressions(srv)
+            st, h, body = get(srv, "/api/world", ae)
+            assert st == 200 and h["content-encoding"] == coding and decode(h, body) == plain, (ae, h)
+            after = compressions(srv)
+            other = "gzip" if coding == "br" else "br"
+            assert after == {coding: before[coding] + 1, other: before[other]}, (ae, before, after)
+    finally:
+        srv.stop()
+
+
+def test_api_small_answer_304_on_the_miss_path():
+    # an answer below the compression threshold is only ever sent as it is, so its one ETag
+    # (the identity one) gets a 304 from a client that accepts br on the miss path as on the
+    # hit path: the first request after a restart (cache cold), and every request when the
+    # cache is off or cannot keep it (review of issue 16: the miss path compared only with
+    # the brotli ETag, which such an answer never has). A large answer's identity ETag still
+    # gets the brotli form (a 200) there, as on a hit.
+    small, large, br = "/api/rankings?metric=production&limit=1", "/api/world", "gzip, deflate, br"
+    srv = webfix.Server(S, env={"MATERIA_WEB_DIR": EMPTY}, name="etag-first")
+    try:
+        st, h, body = get(srv, small, br)
+        assert st == 200 and "content-encoding" not in h and len(body) < 256, (st, h, len(body))
+        etag = h["etag"]
+        st, h, _ = get(srv, small, br, {"If-None-Match": etag})
+        assert st == 304 and h["etag"] == etag, (st, h)  # a hit
+        st, h, _ = get(srv, large)
+        assert st == 200 and "content-encoding" not in h, h
+        large_etag = h["etag"]
+    finally:
+        srv.stop()
+    for name, env in [("etag-cold", {}), ("etag-off", {"MATERIA_CACHE": "off"}),
+                      ("etag-spent", {"MATERIA_CACHE_MAX_BYTES": "0"})]:
+        srv = webfix.Server(S, env=dict({"MATERIA_WEB_DIR": EMPTY}, **env), name=name)
+        try:
+            for i in range(2):  # the first request after the start, then a hit (or a miss again)
+                st, h, b = get(srv, small, br, {"If-None-Match": etag})
+                assert st == 304 and b == b"" and h["etag"] == etag, (name, i, st, h)
+                assert h["vary"] == "Accept-Encoding" and h["cache-control"], (name, h)
+            st, h, b = get(srv, large, br, {"If-None-Match": large_etag})
+            assert st == 200 and h["content-encoding"] == "br" and h["etag"] == large_etag[:-1] + '-br"', (name, h)
+        finally:
+            srv.stop()
+
+
 if __name__ == "__main__":
     build_dist()
     main([test_static_every_coding_byte_for_byte, test_index_revalidated_and_rebuilt_file_served,
-          test_api_compressed_once_per_snapshot, test_api_cache_off_compresses_what_is_asked])
+          test_api_compressed_once_per_snapshot, test_api_cache_off_compresses_what_is_asked,
+          test_api_not_kept_compresses_what_is_asked, test_api_small_answer_304_on_the_miss_path])
