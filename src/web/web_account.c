@@ -26,7 +26,8 @@
 
 const struct account_route web_account_routes[] = {
     {"POST", "/account/link", ACCOUNT_ORIGIN, account_link},
-    {"GET", "/account/verify", 0, account_verify},
+    {"GET", "/account/verify", 0, account_verify_page},
+    {"POST", "/account/verify", ACCOUNT_ORIGIN, account_verify},
     {"POST", "/account/signin", ACCOUNT_ORIGIN, account_signin},
     {"POST", "/account/signout", ACCOUNT_CSRF, account_signout},
     {"POST", "/account/signout-all", ACCOUNT_CSRF, account_signout_all},
