@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/sqlite_util.h"
 #include "util/common.h"
 #include "util/db.h"
 #include "util/log.h"
@@ -67,11 +68,6 @@ static int load_release(duckdb_connection serving, struct alert_batch *b, struct
     return 0;
 }
 
-static int sqlite_fail(sqlite3 *db, const char *what, struct mt_err *err)
-{
-    return mt_err_set(err, MT_ERR_DB, "account database: %s: %s", what, sqlite3_errmsg(db));
-}
-
 /* Appends to d every change matching (country, attribute). Changes are few per release
  * (hundreds) and a watchlist is short: a scan is enough. */
 static void add_matches(struct alert_batch *b, struct alert_digest *d, size_t *cap,
@@ -106,7 +102,7 @@ int alerts_compute(sqlite3 *app, duckdb_connection serving, const char *only_ema
         "ORDER BY u.id, w.country, w.metric";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(app, sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite_fail(app, "watchlists", err);
+        sqlu_fail(app, "account database", "watchlists", err);
         alert_batch_free(out);
         return -1;
     }
@@ -147,7 +143,7 @@ int alerts_compute(sqlite3 *app, duckdb_connection serving, const char *only_ema
         out->n--;
     }
     if (rc != SQLITE_DONE) {
-        sqlite_fail(app, "watchlists", err);
+        sqlu_fail(app, "account database", "watchlists", err);
         alert_batch_free(out);
         return -1;
     }
@@ -222,13 +218,14 @@ static int step_one(sqlite3 *app, const char *sql, int64_t uid, const char *key,
                     struct mt_err *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(app, sql, -1, &st, NULL) != SQLITE_OK) return sqlite_fail(app, "alert_sends", err);
+    if (sqlite3_prepare_v2(app, sql, -1, &st, NULL) != SQLITE_OK)
+        return sqlu_fail(app, "account database", "alert_sends", err);
     sqlite3_bind_int64(st, 1, uid);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return sqlite_fail(app, "alert_sends", err);
+    if (rc != SQLITE_DONE) return sqlu_fail(app, "account database", "alert_sends", err);
     return sqlite3_changes(app);
 }
 

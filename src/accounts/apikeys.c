@@ -12,13 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/sqlite_util.h"
 #include "util/log.h"
 #include "util/strbuf.h"
-
-static int db_fail(sqlite3 *db, const char *what, struct mt_err *err)
-{
-    return mt_err_set(err, MT_ERR_DB, "api keys: %s: %s", what, sqlite3_errmsg(db));
-}
 
 /* A name: trimmed, 1..APIKEY_NAME_MAX bytes, valid UTF-8 (libsodium has no validator;
  * this is the RFC 3629 shape: no overlongs, no surrogates, nothing above U+10FFFF), no
@@ -76,12 +72,12 @@ static long long live_count(sqlite3 *db, long long uid, struct mt_err *err)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM api_keys WHERE user_id = ? AND revoked_at IS NULL", -1, &st,
                            NULL) != SQLITE_OK)
-        return db_fail(db, "count", err);
+        return sqlu_fail(db, "api keys", "count", err);
     sqlite3_bind_int64(st, 1, uid);
     long long n = -1;
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (n < 0) return db_fail(db, "count", err);
+    if (n < 0) return sqlu_fail(db, "api keys", "count", err);
     return n;
 }
 
@@ -95,7 +91,7 @@ static int insert_key(sqlite3 *db, long long uid, const char *name, long long no
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "INSERT INTO api_keys (user_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, "insert", err);
+        return sqlu_fail(db, "api keys", "insert", err);
     sqlite3_bind_int64(st, 1, uid);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, key, APIKEY_PREFIX_LEN, SQLITE_TRANSIENT);
@@ -104,7 +100,7 @@ static int insert_key(sqlite3 *db, long long uid, const char *name, long long no
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE) return 1;
-    if (rc != SQLITE_DONE) return db_fail(db, "insert", err);
+    if (rc != SQLITE_DONE) return sqlu_fail(db, "api keys", "insert", err);
     memset(info, 0, sizeof *info);
     info->id = sqlite3_last_insert_rowid(db);
     snprintf(info->name, sizeof info->name, "%s", name);
@@ -120,7 +116,8 @@ int apikey_create(sqlite3 *db, long long user_id, const char *name, long long no
     char clean[APIKEY_NAME_MAX + 1];
     key_out[0] = '\0';
     if (clean_name(name, clean, err) < 0) return -1;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, "begin", err);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sqlu_fail(db, "api keys", "begin", err);
     int rc = -1;
     long long n = live_count(db, user_id, err);
     if (n >= APIKEY_MAX_PER_USER) {
@@ -133,7 +130,7 @@ int apikey_create(sqlite3 *db, long long user_id, const char *name, long long no
         if (rc == 1) rc = mt_err_set(err, MT_ERR_DB, "api keys: could not draw a unique key");
     }
     if (sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK && rc == 0) {
-        rc = db_fail(db, "commit", err);
+        rc = sqlu_fail(db, "api keys", "commit", err);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     }
     if (rc != 0) {
@@ -151,7 +148,7 @@ int apikey_list(sqlite3 *db, long long user_id, struct apikey_info **out, size_t
     if (sqlite3_prepare_v2(db, "SELECT id, name, prefix, created_at, coalesce(last_used_at, 0), "
                                "coalesce(revoked_at, 0) FROM api_keys WHERE user_id = ? ORDER BY id DESC",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, "list", err);
+        return sqlu_fail(db, "api keys", "list", err);
     sqlite3_bind_int64(st, 1, user_id);
     size_t cap = 0;
     struct apikey_info *v = NULL;
@@ -164,8 +161,8 @@ int apikey_list(sqlite3 *db, long long user_id, struct apikey_info **out, size_t
         struct apikey_info *k = &v[(*n)++];
         memset(k, 0, sizeof *k);
         k->id = sqlite3_column_int64(st, 0);
-        snprintf(k->name, sizeof k->name, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(k->prefix, sizeof k->prefix, "%s", (const char *)sqlite3_column_text(st, 2));
+        sqlu_copy_col(k->name, sizeof k->name, st, 1);
+        sqlu_copy_col(k->prefix, sizeof k->prefix, st, 2);
         k->created_at = sqlite3_column_int64(st, 3);
         k->last_used_at = sqlite3_column_int64(st, 4);
         k->revoked_at = sqlite3_column_int64(st, 5);
@@ -174,7 +171,7 @@ int apikey_list(sqlite3 *db, long long user_id, struct apikey_info **out, size_t
     if (rc != SQLITE_DONE) {
         free(v);
         *n = 0;
-        return db_fail(db, "list", err);
+        return sqlu_fail(db, "api keys", "list", err);
     }
     *out = v;
     return 0;
@@ -185,13 +182,13 @@ int apikey_revoke(sqlite3 *db, long long user_id, long long key_id, long long no
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?3) WHERE id = ?1 AND user_id = ?2",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, "revoke", err);
+        return sqlu_fail(db, "api keys", "revoke", err);
     sqlite3_bind_int64(st, 1, key_id);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_fail(db, "revoke", err);
+    if (rc != SQLITE_DONE) return sqlu_fail(db, "api keys", "revoke", err);
     return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
@@ -219,19 +216,19 @@ int apikey_verify(sqlite3 *db, const char *key, long long now, struct apikey_aut
     unsigned char hash[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(hash, (const unsigned char *)key, APIKEY_LEN);
     sqlite3_stmt *st = verify_stmt(db);
-    if (!st) return db_fail(db, "verify", err);
+    if (!st) return sqlu_fail(db, "api keys", "verify", err);
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     long long last = 0;
     if (rc == SQLITE_ROW) {
         out->key_id = sqlite3_column_int64(st, 0);
         out->user_id = sqlite3_column_int64(st, 1);
-        snprintf(out->plan, sizeof out->plan, "%s", (const char *)sqlite3_column_text(st, 2));
+        sqlu_copy_col(out->plan, sizeof out->plan, st, 2);
         last = sqlite3_column_int64(st, 3);
     }
     sqlite3_reset(st); /* kept prepared for the next request on this connection */
     sqlite3_clear_bindings(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, "verify", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "api keys", "verify", err);
     if (rc == SQLITE_DONE) return 0;
     /* Only when a minute has passed: an UPDATE that matches no row still takes SQLite's
      * write lock, so the time test is made here and not in its WHERE alone. The WHERE

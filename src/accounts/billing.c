@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/sqlite_util.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -83,39 +84,19 @@ static long long user_id_of_ref(const char *ref)
 
 /* ---- SQL helpers --------------------------------------------------------------------- */
 
-static int db_fail(sqlite3 *db, const char *what, struct mt_err *err)
-{
-    return mt_err_set(err, MT_ERR_DB, "billing: %s: %s", what, sqlite3_errmsg(db));
-}
-
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct mt_err *err)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(db, "prepare", err);
-    return 0;
-}
-
 static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
-/* Runs a prepared statement that returns no row, finalizing it. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct mt_err *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_fail(db, what, err);
-    return 0;
 }
 
 /* The single integer of a one-column query with one text parameter: 1 found, 0 no row, -1 error. */
 static int lookup_id(sqlite3 *db, const char *sql, const char *arg, long long *out, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, sql, &st, err) < 0) return -1;
+    if (sqlu_prep(db, "billing", sql, &st, err) < 0) return -1;
     if (sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
         sqlite3_finalize(st);
-        return db_fail(db, "bind", err);
+        return sqlu_fail(db, "billing", "bind", err);
     }
     int rc = sqlite3_step(st), found = 0;
     if (rc == SQLITE_ROW) {
@@ -123,18 +104,18 @@ static int lookup_id(sqlite3 *db, const char *sql, const char *arg, long long *o
         found = 1;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, "lookup", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "billing", "lookup", err);
     return found;
 }
 
 static int user_exists(sqlite3 *db, long long uid, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "SELECT 1 FROM users WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "billing", "SELECT 1 FROM users WHERE id = ?", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, uid);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, "user lookup", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "billing", "user lookup", err);
     return rc == SQLITE_ROW;
 }
 
@@ -149,19 +130,19 @@ static int sub_row_get(sqlite3 *db, long long uid, struct sub_row *r, struct mt_
 {
     sqlite3_stmt *st;
     memset(r, 0, sizeof *r);
-    if (prep(db, "SELECT event_created, coalesce(stripe_subscription_id, ''), status "
-                 "FROM subscriptions WHERE user_id = ?", &st, err) < 0)
+    if (sqlu_prep(db, "billing", "SELECT event_created, coalesce(stripe_subscription_id, ''), status "
+                  "FROM subscriptions WHERE user_id = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, uid);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         r->exists = true;
         r->event_created = sqlite3_column_int64(st, 0);
-        snprintf(r->sub_id, sizeof r->sub_id, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(r->status, sizeof r->status, "%s", (const char *)sqlite3_column_text(st, 2));
+        sqlu_copy_col(r->sub_id, sizeof r->sub_id, st, 1);
+        sqlu_copy_col(r->status, sizeof r->status, st, 2);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, "subscription lookup", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "billing", "subscription lookup", err);
     return 0;
 }
 
@@ -178,13 +159,13 @@ static int sub_row_put(sqlite3 *db, const char *event_id, long long now, long lo
     char before[8];
     if (plan_of_user(db, uid, before, err) < 0) return -1;
     sqlite3_stmt *st;
-    if (prep(db, "INSERT INTO subscriptions (user_id, stripe_subscription_id, status, plan, "
-                 "current_period_end, event_created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                 "ON CONFLICT (user_id) DO UPDATE SET stripe_subscription_id = excluded.stripe_subscription_id, "
-                 "status = excluded.status, plan = excluded.plan, event_created = excluded.event_created, "
-                 "current_period_end = CASE WHEN ?7 AND stripe_subscription_id IS excluded.stripe_subscription_id "
-                 "THEN current_period_end ELSE excluded.current_period_end END",
-             &st, err) < 0)
+    if (sqlu_prep(db, "billing", "INSERT INTO subscriptions (user_id, stripe_subscription_id, status, plan, "
+                  "current_period_end, event_created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                  "ON CONFLICT (user_id) DO UPDATE SET stripe_subscription_id = excluded.stripe_subscription_id, "
+                  "status = excluded.status, plan = excluded.plan, event_created = excluded.event_created, "
+                  "current_period_end = CASE WHEN ?7 AND stripe_subscription_id IS excluded.stripe_subscription_id "
+                  "THEN current_period_end ELSE excluded.current_period_end END",
+                  &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, uid);
     bind_text_or_null(st, 2, sub_id);
@@ -194,11 +175,11 @@ static int sub_row_put(sqlite3 *db, const char *event_id, long long now, long lo
     else sqlite3_bind_null(st, 5);
     sqlite3_bind_int64(st, 6, created);
     sqlite3_bind_int(st, 7, keep_period ? 1 : 0);
-    if (step_done(db, st, "write subscription", err) < 0) return -1;
-    if (prep(db, "UPDATE users SET plan = ?2 WHERE id = ?1", &st, err) < 0) return -1;
+    if (sqlu_step_done(db, "billing", st, "write subscription", err) < 0) return -1;
+    if (sqlu_prep(db, "billing", "UPDATE users SET plan = ?2 WHERE id = ?1", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, uid);
     sqlite3_bind_text(st, 2, plan, -1, SQLITE_STATIC);
-    if (step_done(db, st, "write plan", err) < 0) return -1;
+    if (sqlu_step_done(db, "billing", st, "write plan", err) < 0) return -1;
     if (strcmp(before, plan) == 0) return 0;
     /* a plan change is audited in the same transaction (what changed and which event did it) */
     char detail[320];
@@ -210,8 +191,8 @@ static int record_event(sqlite3 *db, const char *id, const char *type, long long
                         long long uid, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "INSERT INTO billing_events (event_id, type, created, received_at, user_id) "
-                 "VALUES (?, ?, ?, ?, ?)", &st, err) < 0)
+    if (sqlu_prep(db, "billing", "INSERT INTO billing_events (event_id, type, created, received_at, user_id) "
+                  "VALUES (?, ?, ?, ?, ?)", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
@@ -219,7 +200,7 @@ static int record_event(sqlite3 *db, const char *id, const char *type, long long
     sqlite3_bind_int64(st, 4, now);
     if (uid > 0) sqlite3_bind_int64(st, 5, uid);
     else sqlite3_bind_null(st, 5);
-    return step_done(db, st, "record event", err);
+    return sqlu_step_done(db, "billing", st, "record event", err);
 }
 
 static int plan_of_user(sqlite3 *db, long long uid, char plan[8], struct mt_err *err)
@@ -227,12 +208,12 @@ static int plan_of_user(sqlite3 *db, long long uid, char plan[8], struct mt_err 
     plan[0] = '\0';
     if (uid <= 0) return 0;
     sqlite3_stmt *st;
-    if (prep(db, "SELECT plan FROM users WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "billing", "SELECT plan FROM users WHERE id = ?", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, uid);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) snprintf(plan, 8, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (rc == SQLITE_ROW) sqlu_copy_col(plan, 8, st, 0);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, "plan lookup", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "billing", "plan lookup", err);
     return 0;
 }
 
@@ -268,10 +249,11 @@ static int apply_checkout(sqlite3 *db, const struct event *ev, long long now, st
             return 0;
         }
         sqlite3_stmt *st;
-        if (prep(db, "UPDATE users SET stripe_customer_id = ?2 WHERE id = ?1", &st, err) < 0) return -1;
+        if (sqlu_prep(db, "billing",
+                      "UPDATE users SET stripe_customer_id = ?2 WHERE id = ?1", &st, err) < 0) return -1;
         sqlite3_bind_int64(st, 1, uid);
         sqlite3_bind_text(st, 2, customer, -1, SQLITE_TRANSIENT);
-        if (step_done(db, st, "link customer", err) < 0) return -1;
+        if (sqlu_step_done(db, "billing", st, "link customer", err) < 0) return -1;
     }
     res->outcome = BILLING_APPLIED;
     const char *sub = jstr(ev->obj, "subscription"), *paid = jstr(ev->obj, "payment_status");
@@ -372,14 +354,14 @@ int billing_apply(sqlite3 *db, const char *payload, long long now, struct billin
     }
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         json_free(&root);
-        return db_fail(db, "begin", err);
+        return sqlu_fail(db, "billing", "begin", err);
     }
     int rc = apply_in_tx(db, &ev, now, res, err);
     /* an unmatched event leaves nothing behind, so its redelivery is applied */
     bool keep = rc == 0 && res->outcome != BILLING_UNMATCHED;
     if (sqlite3_exec(db, keep ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK) {
         if (keep) {
-            rc = db_fail(db, "commit", err);
+            rc = sqlu_fail(db, "billing", "commit", err);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         }
     }
@@ -395,18 +377,18 @@ int billing_state_get(sqlite3 *db, long long user_id, struct billing_state *out,
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    if (prep(db, "SELECT u.plan, coalesce(s.status, ''), coalesce(s.current_period_end, 0) "
-                 "FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id WHERE u.id = ?", &st, err) < 0)
+    if (sqlu_prep(db, "billing", "SELECT u.plan, coalesce(s.status, ''), coalesce(s.current_period_end, 0) "
+                  "FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id WHERE u.id = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, user_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(out->plan, sizeof out->plan, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->status, sizeof out->status, "%s", (const char *)sqlite3_column_text(st, 1));
+        sqlu_copy_col(out->plan, sizeof out->plan, st, 0);
+        sqlu_copy_col(out->status, sizeof out->status, st, 1);
         out->current_period_end = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) return mt_errf(err, "billing: no user %lld", user_id);
-    if (rc != SQLITE_ROW) return db_fail(db, "billing state", err);
+    if (rc != SQLITE_ROW) return sqlu_fail(db, "billing", "billing state", err);
     return 0;
 }

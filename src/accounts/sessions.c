@@ -5,10 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int db_fail(sqlite3 *db, struct mt_err *err, const char *what)
-{
-    return mt_err_set(err, MT_ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
-}
+#include "accounts/sqlite_util.h"
 
 void sess_token_new(char out[SESS_TOKEN_LEN + 1])
 {
@@ -47,7 +44,7 @@ int sessions_create(sqlite3 *db, long long user_id, const char *ip, const char *
                            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, "
                            "last_seen_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, substr(?, 1, 200))",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "sessions: create");
+        return sqlu_fail(db, "sessions", "create", err);
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_text(st, 3, csrf, -1, SQLITE_TRANSIENT);
@@ -59,15 +56,9 @@ int sessions_create(sqlite3 *db, long long user_id, const char *ip, const char *
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         token[0] = csrf[0] = '\0';
-        return db_fail(db, err, "sessions: create");
+        return sqlu_fail(db, "sessions", "create", err);
     }
     return 0;
-}
-
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
 int sessions_lookup(sqlite3 *db, const char *token, long long now, const struct sess_limits *lim,
@@ -83,7 +74,7 @@ int sessions_lookup(sqlite3 *db, const char *token, long long now, const struct 
                            "u.plan, u.created_at, u.disabled_at FROM sessions s JOIN users u "
                            "ON u.id = s.user_id WHERE s.token_hash = ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "sessions: lookup");
+        return sqlu_fail(db, "sessions", "lookup", err);
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -92,14 +83,14 @@ int sessions_lookup(sqlite3 *db, const char *token, long long now, const struct 
     }
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return db_fail(db, err, "sessions: lookup");
+        return sqlu_fail(db, "sessions", "lookup", err);
     }
     out->user_id = sqlite3_column_int64(st, 0);
-    copy_col(out->csrf_token, sizeof out->csrf_token, st, 1);
+    sqlu_copy_col(out->csrf_token, sizeof out->csrf_token, st, 1);
     out->created_at = sqlite3_column_int64(st, 2);
     long long seen = sqlite3_column_int64(st, 3);
-    copy_col(out->email, sizeof out->email, st, 4);
-    copy_col(out->plan, sizeof out->plan, st, 5);
+    sqlu_copy_col(out->email, sizeof out->email, st, 4);
+    sqlu_copy_col(out->plan, sizeof out->plan, st, 5);
     out->user_created_at = sqlite3_column_int64(st, 6);
     bool disabled = sqlite3_column_type(st, 7) != SQLITE_NULL;
     sqlite3_finalize(st);
@@ -115,12 +106,12 @@ int sessions_lookup(sqlite3 *db, const char *token, long long now, const struct 
     if (now - seen >= SESS_TOUCH_S) {
         if (sqlite3_prepare_v2(db, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", -1,
                                &st, NULL) != SQLITE_OK)
-            return db_fail(db, err, "sessions: touch");
+            return sqlu_fail(db, "sessions", "touch", err);
         sqlite3_bind_int64(st, 1, now);
         sqlite3_bind_blob(st, 2, h, 32, SQLITE_TRANSIENT);
         rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) return db_fail(db, err, "sessions: touch");
+        if (rc != SQLITE_DONE) return sqlu_fail(db, "sessions", "touch", err);
     }
     return 1;
 }
@@ -129,22 +120,22 @@ int sessions_revoke(sqlite3 *db, const unsigned char hash[32], struct mt_err *er
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "sessions: revoke");
+        return sqlu_fail(db, "sessions", "revoke", err);
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, err, "sessions: revoke");
+    return rc == SQLITE_DONE ? 0 : sqlu_fail(db, "sessions", "revoke", err);
 }
 
 int sessions_revoke_user(sqlite3 *db, long long user_id, struct mt_err *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE user_id = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "sessions: revoke all");
+        return sqlu_fail(db, "sessions", "revoke all", err);
     sqlite3_bind_int64(st, 1, user_id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(db) : db_fail(db, err, "sessions: revoke all");
+    return rc == SQLITE_DONE ? sqlite3_changes(db) : sqlu_fail(db, "sessions", "revoke all", err);
 }
 
 int sessions_purge(sqlite3 *db, long long now, const struct sess_limits *lim, struct mt_err *err)
@@ -152,10 +143,10 @@ int sessions_purge(sqlite3 *db, long long now, const struct sess_limits *lim, st
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?", -1,
                            &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "sessions: purge");
+        return sqlu_fail(db, "sessions", "purge", err);
     sqlite3_bind_int64(st, 1, now - lim->idle_s);
     sqlite3_bind_int64(st, 2, now - lim->max_s);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(db) : db_fail(db, err, "sessions: purge");
+    return rc == SQLITE_DONE ? sqlite3_changes(db) : sqlu_fail(db, "sessions", "purge", err);
 }

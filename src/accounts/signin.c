@@ -4,12 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounts/sqlite_util.h"
 #include "accounts/users.h"
-
-static int db_fail(sqlite3 *db, struct mt_err *err, const char *what)
-{
-    return mt_err_set(err, MT_ERR_DB, "signin: %s: %s", what, sqlite3_errmsg(db));
-}
 
 int signin_link_create(sqlite3 *db, enum signin_purpose purpose, long long user_id, const char *email,
                        long long now, char token[SESS_TOKEN_LEN + 1], struct mt_err *err)
@@ -22,7 +18,7 @@ int signin_link_create(sqlite3 *db, enum signin_purpose purpose, long long user_
                            "INSERT INTO login_tokens (token_hash, purpose, user_id, email, created_at, "
                            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "create link");
+        return sqlu_fail(db, "signin", "create link", err);
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, purpose == SIGNIN_LOGIN ? "signin" : "email_change", -1, SQLITE_STATIC);
     if (user_id > 0) sqlite3_bind_int64(st, 3, user_id);
@@ -33,7 +29,7 @@ int signin_link_create(sqlite3 *db, enum signin_purpose purpose, long long user_
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         token[0] = '\0';
-        return db_fail(db, err, "create link");
+        return sqlu_fail(db, "signin", "create link", err);
     }
     return 0;
 }
@@ -47,21 +43,21 @@ static int take_link(sqlite3 *db, const unsigned char h[32], long long now, char
                            "UPDATE login_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL "
                            "AND expires_at > ? RETURNING purpose, coalesce(user_id, 0), email",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "consume link");
+        return sqlu_fail(db, "signin", "consume link", err);
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_blob(st, 2, h, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(purpose, plen, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlu_copy_col(purpose, plen, st, 0);
         *user_id = sqlite3_column_int64(st, 1);
-        snprintf(email, elen, "%s", (const char *)sqlite3_column_text(st, 2));
+        sqlu_copy_col(email, elen, st, 2);
         rc = sqlite3_step(st); /* RETURNING: the UPDATE completes on the next step */
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 1 : db_fail(db, err, "consume link");
+        return rc == SQLITE_DONE ? 1 : sqlu_fail(db, "signin", "consume link", err);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, err, "consume link");
+    return rc == SQLITE_DONE ? 0 : sqlu_fail(db, "signin", "consume link", err);
 }
 
 int signin_link_consume(sqlite3 *db, const char *token, long long now, struct signin_result *out,
@@ -131,9 +127,9 @@ int signin_purge(sqlite3 *db, long long now, struct mt_err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "DELETE FROM login_tokens WHERE expires_at < ?", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "purge");
+        return sqlu_fail(db, "signin", "purge", err);
     sqlite3_bind_int64(st, 1, now - 86400);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(db) : db_fail(db, err, "purge");
+    return rc == SQLITE_DONE ? sqlite3_changes(db) : sqlu_fail(db, "signin", "purge", err);
 }

@@ -7,25 +7,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
-
-static int db_fail(sqlite3 *db, struct mt_err *err, const char *what)
-{
-    return mt_err_set(err, MT_ERR_DB, "users: %s: %s", what, sqlite3_errmsg(db));
-}
-
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct mt_err *err)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(db, err, "prepare");
-    return 0;
-}
-
-/* Steps a statement that returns no row and finalizes it: 0, or -1 with err. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct mt_err *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
-}
+#include "accounts/sqlite_util.h"
 
 int users_tx_begin(sqlite3 *db, struct mt_err *err)
 {
@@ -55,12 +37,6 @@ void users_tx_rollback(sqlite3 *db)
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
 #define USER_COLS "id, email, plan, created_at, coalesce(disabled_at, 0), password_hash IS NOT NULL"
 
 static int read_user(sqlite3 *db, sqlite3_stmt *st, struct user *u, struct mt_err *err)
@@ -69,8 +45,8 @@ static int read_user(sqlite3 *db, sqlite3_stmt *st, struct user *u, struct mt_er
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         u->id = sqlite3_column_int64(st, 0);
-        copy_col(u->email, sizeof u->email, st, 1);
-        copy_col(u->plan, sizeof u->plan, st, 2);
+        sqlu_copy_col(u->email, sizeof u->email, st, 1);
+        sqlu_copy_col(u->plan, sizeof u->plan, st, 2);
         u->created_at = sqlite3_column_int64(st, 3);
         u->disabled_at = sqlite3_column_int64(st, 4);
         u->has_password = sqlite3_column_int(st, 5) != 0;
@@ -78,13 +54,13 @@ static int read_user(sqlite3 *db, sqlite3_stmt *st, struct user *u, struct mt_er
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 1;
     if (rc == SQLITE_DONE) return 0;
-    return db_fail(db, err, "read user");
+    return sqlu_fail(db, "users", "read user", err);
 }
 
 int users_by_email(sqlite3 *db, const char *email, struct user *u, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "SELECT " USER_COLS " FROM users WHERE email = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "SELECT " USER_COLS " FROM users WHERE email = ?", &st, err) < 0) return -1;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
     return read_user(db, st, u, err);
 }
@@ -92,7 +68,7 @@ int users_by_email(sqlite3 *db, const char *email, struct user *u, struct mt_err
 int users_by_id(sqlite3 *db, long long id, struct user *u, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "SELECT " USER_COLS " FROM users WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "SELECT " USER_COLS " FROM users WHERE id = ?", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, id);
     return read_user(db, st, u, err);
 }
@@ -100,10 +76,10 @@ int users_by_id(sqlite3 *db, long long id, struct user *u, struct mt_err *err)
 int users_create(sqlite3 *db, const char *email, long long now, long long *id, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "INSERT INTO users (email, created_at) VALUES (?, ?)", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "INSERT INTO users (email, created_at) VALUES (?, ?)", &st, err) < 0) return -1;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
-    if (step_done(db, st, "create", err) < 0) return -1;
+    if (sqlu_step_done(db, "users", st, "create", err) < 0) return -1;
     *id = sqlite3_last_insert_rowid(db);
     return 0;
 }
@@ -126,11 +102,11 @@ int users_set_password(sqlite3 *db, long long id, const char *password, struct m
                               USERS_PWHASH_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return mt_errf(err, "users: cannot hash the password (out of memory)");
     sqlite3_stmt *st;
-    if (prep(db, "UPDATE users SET password_hash = ? WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "UPDATE users SET password_hash = ? WHERE id = ?", &st, err) < 0) return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
     sodium_memzero(hash, sizeof hash);
-    return step_done(db, st, "set password", err);
+    return sqlu_step_done(db, "users", st, "set password", err);
 }
 
 /* A hash of a random password nobody knows, made once: verified against when there is no
@@ -154,7 +130,8 @@ int users_verify_password(sqlite3 *db, const char *email, const char *password, 
     *id = 0;
     pthread_once(&dummy_once, make_dummy);
     sqlite3_stmt *st;
-    if (prep(db, "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE email = ?", &st, err) < 0)
+    if (sqlu_prep(db, "users",
+                  "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE email = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -163,11 +140,11 @@ int users_verify_password(sqlite3 *db, const char *email, const char *password, 
     bool disabled = false;
     if (rc == SQLITE_ROW) {
         uid = sqlite3_column_int64(st, 0);
-        copy_col(hash, sizeof hash, st, 1);
+        sqlu_copy_col(hash, sizeof hash, st, 1);
         disabled = sqlite3_column_int(st, 2) != 0;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, err, "verify password");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlu_fail(db, "users", "verify password", err);
     size_t plen = password ? strlen(password) : 0;
     if (plen > USERS_PASSWORD_MAX) plen = USERS_PASSWORD_MAX; /* bounded work; still refused below */
     bool real = hash[0] != '\0';
@@ -181,23 +158,23 @@ int users_verify_password(sqlite3 *db, const char *email, const char *password, 
 int users_set_email(sqlite3 *db, long long id, const char *email, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "UPDATE users SET email = ? WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "UPDATE users SET email = ? WHERE id = ?", &st, err) < 0) return -1;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) return 0;
-    if (rc != SQLITE_DONE) return db_fail(db, err, "set email");
+    if (rc != SQLITE_DONE) return sqlu_fail(db, "users", "set email", err);
     return sqlite3_changes(db) > 0;
 }
 
 int users_set_disabled(sqlite3 *db, long long id, bool disable, long long now, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "UPDATE users SET disabled_at = ? WHERE id = ?", &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", "UPDATE users SET disabled_at = ? WHERE id = ?", &st, err) < 0) return -1;
     if (disable) sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
-    if (step_done(db, st, "disable", err) < 0) return -1;
+    if (sqlu_step_done(db, "users", st, "disable", err) < 0) return -1;
     return sqlite3_changes(db) > 0;
 }
 
@@ -205,12 +182,12 @@ int users_set_disabled(sqlite3 *db, long long id, bool disable, long long now, s
 static int count_rows(sqlite3 *db, const char *sql, long long id, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, sql, &st, err) < 0) return -1;
+    if (sqlu_prep(db, "users", sql, &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
-    if (n < 0) return db_fail(db, err, "count");
+    if (n < 0) return sqlu_fail(db, "users", "count", err);
     return n;
 }
 
@@ -233,13 +210,13 @@ int users_delete(sqlite3 *db, long long id, long long now, struct users_deleted 
         goto fail;
     sqlite3_stmt *st;
     /* links sent to the address before it had a user row (sign-up links) carry no user_id */
-    if (prep(db, "DELETE FROM login_tokens WHERE user_id = ? OR email = ?", &st, err) < 0) goto fail;
+    if (sqlu_prep(db, "users", "DELETE FROM login_tokens WHERE user_id = ? OR email = ?", &st, err) < 0) goto fail;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, u.email, -1, SQLITE_TRANSIENT);
-    if (step_done(db, st, "delete links", err) < 0) goto fail;
-    if (prep(db, "DELETE FROM users WHERE id = ?", &st, err) < 0) goto fail;
+    if (sqlu_step_done(db, "users", st, "delete links", err) < 0) goto fail;
+    if (sqlu_prep(db, "users", "DELETE FROM users WHERE id = ?", &st, err) < 0) goto fail;
     sqlite3_bind_int64(st, 1, id);
-    if (step_done(db, st, "delete", err) < 0) goto fail;
+    if (sqlu_step_done(db, "users", st, "delete", err) < 0) goto fail;
     if (audit_add(db, now, 0, "account_delete", NULL, NULL, err) < 0) goto fail;
     if (users_tx_commit(db, err) < 0) return -1;
     return 1;
@@ -254,41 +231,43 @@ int prefs_get(sqlite3 *db, long long id, struct prefs *p, struct mt_err *err)
     snprintf(p->theme, sizeof p->theme, "system");
     p->default_country[0] = '\0';
     sqlite3_stmt *st;
-    if (prep(db, "SELECT units, coalesce(default_country, ''), theme FROM preferences WHERE user_id = ?",
-             &st, err) < 0)
+    if (sqlu_prep(db, "users",
+                  "SELECT units, coalesce(default_country, ''), theme FROM preferences WHERE user_id = ?",
+                  &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        copy_col(p->units, sizeof p->units, st, 0);
-        copy_col(p->default_country, sizeof p->default_country, st, 1);
-        copy_col(p->theme, sizeof p->theme, st, 2);
+        sqlu_copy_col(p->units, sizeof p->units, st, 0);
+        sqlu_copy_col(p->default_country, sizeof p->default_country, st, 1);
+        sqlu_copy_col(p->theme, sizeof p->theme, st, 2);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, err, "preferences");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlu_fail(db, "users", "preferences", err);
 }
 
 int prefs_set(sqlite3 *db, long long id, const struct prefs *p, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db,
-             "INSERT INTO preferences (user_id, units, default_country, theme) VALUES (?, ?, ?, ?) "
-             "ON CONFLICT (user_id) DO UPDATE SET units = excluded.units, "
-             "default_country = excluded.default_country, theme = excluded.theme",
-             &st, err) < 0)
+    if (sqlu_prep(db, "users",
+                  "INSERT INTO preferences (user_id, units, default_country, theme) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT (user_id) DO UPDATE SET units = excluded.units, "
+                  "default_country = excluded.default_country, theme = excluded.theme",
+                  &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, p->units, -1, SQLITE_TRANSIENT);
     if (p->default_country[0]) sqlite3_bind_text(st, 3, p->default_country, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, p->theme, -1, SQLITE_TRANSIENT);
-    return step_done(db, st, "save preferences", err);
+    return sqlu_step_done(db, "users", st, "save preferences", err);
 }
 
 int watchlist_json(sqlite3 *db, long long id, strbuf *sb, struct mt_err *err)
 {
     sqlite3_stmt *st;
-    if (prep(db, "SELECT country, metric FROM watchlist WHERE user_id = ? ORDER BY country, metric", &st,
-             err) < 0)
+    if (sqlu_prep(db, "users",
+                  "SELECT country, metric FROM watchlist WHERE user_id = ? ORDER BY country, metric", &st,
+                  err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sb_append_char(sb, '[');
@@ -303,7 +282,7 @@ int watchlist_json(sqlite3 *db, long long id, strbuf *sb, struct mt_err *err)
     }
     sqlite3_finalize(st);
     sb_append_char(sb, ']');
-    return rc == SQLITE_DONE ? 0 : db_fail(db, err, "watchlist");
+    return rc == SQLITE_DONE ? 0 : sqlu_fail(db, "users", "watchlist", err);
 }
 
 int watchlist_replace(sqlite3 *db, long long id, const struct watch_item *items, size_t n,
@@ -312,17 +291,18 @@ int watchlist_replace(sqlite3 *db, long long id, const struct watch_item *items,
     if (n > USERS_WATCHLIST_MAX) return mt_errf(err, "a watchlist holds at most %d items", USERS_WATCHLIST_MAX);
     if (users_tx_begin(db, err) < 0) return -1;
     sqlite3_stmt *st;
-    if (prep(db, "DELETE FROM watchlist WHERE user_id = ?", &st, err) < 0) goto fail;
+    if (sqlu_prep(db, "users", "DELETE FROM watchlist WHERE user_id = ?", &st, err) < 0) goto fail;
     sqlite3_bind_int64(st, 1, id);
-    if (step_done(db, st, "watchlist", err) < 0) goto fail;
+    if (sqlu_step_done(db, "users", st, "watchlist", err) < 0) goto fail;
     for (size_t i = 0; i < n; i++) {
-        if (prep(db, "INSERT OR IGNORE INTO watchlist (user_id, country, metric) VALUES (?, ?, ?)", &st,
-                 err) < 0)
+        if (sqlu_prep(db, "users",
+                      "INSERT OR IGNORE INTO watchlist (user_id, country, metric) VALUES (?, ?, ?)", &st,
+                      err) < 0)
             goto fail;
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_text(st, 2, items[i].country, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, items[i].metric, -1, SQLITE_TRANSIENT);
-        if (step_done(db, st, "watchlist", err) < 0) goto fail;
+        if (sqlu_step_done(db, "users", st, "watchlist", err) < 0) goto fail;
     }
     return users_tx_commit(db, err);
 fail:

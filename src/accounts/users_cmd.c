@@ -17,6 +17,7 @@
 #include "accounts/audit.h"
 #include "accounts/http_form.h"
 #include "accounts/sessions.h"
+#include "accounts/sqlite_util.h"
 #include "accounts/users.h"
 #include "commands.h"
 #include "util/cli.h"
@@ -40,16 +41,10 @@ static const char users_usage[] =
     "           watchlist; the audit log keeps the events without the person): permanent,\n"
     "           so it needs --yes\n";
 
-static void iso(long long t, char out[32])
+static void iso(long long t, char out[SQLU_ISO_LEN])
 {
-    if (t <= 0) {
-        snprintf(out, 32, "-");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (t <= 0) snprintf(out, SQLU_ISO_LEN, "-");
+    else sqlu_iso_utc(t, out);
 }
 
 static int users_list(sqlite3 *db, bool json)
@@ -67,7 +62,7 @@ static int users_list(sqlite3 *db, bool json)
     if (!json) printf("id\temail\tplan\tcreated\tstatus\tpassword\tsessions\tapi_keys\n");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char created[32], disabled[32];
+        char created[SQLU_ISO_LEN], disabled[SQLU_ISO_LEN];
         iso(sqlite3_column_int64(st, 3), created);
         iso(sqlite3_column_int64(st, 4), disabled);
         const char *email = (const char *)sqlite3_column_text(st, 1);

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "accounts/appdb.h"
 #include "accounts/http_form.h"
 #include "accounts/sessions.h"
+#include "accounts/sqlite_util.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "web/web_account_handlers.h"
@@ -26,7 +26,8 @@
 
 const struct account_route web_account_routes[] = {
     {"POST", "/account/link", ACCOUNT_ORIGIN, account_link},
-    {"GET", "/account/verify", 0, account_verify},
+    {"GET", "/account/verify", 0, account_verify_page},
+    {"POST", "/account/verify", ACCOUNT_ORIGIN, account_verify},
     {"POST", "/account/signin", ACCOUNT_ORIGIN, account_signin},
     {"POST", "/account/signout", ACCOUNT_CSRF, account_signout},
     {"POST", "/account/signout-all", ACCOUNT_CSRF, account_signout_all},
@@ -172,11 +173,8 @@ void account_json_time(strbuf *sb, long long t)
         sb_append(sb, "null");
         return;
     }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[SQLU_ISO_LEN];
+    sqlu_iso_utc(t, buf);
     sb_appendf(sb, "\"%s\"", buf);
 }
 

@@ -5,8 +5,9 @@
  * How a request gets here: web_server.c sees a path web_account_path() claims, reads a
  * POST body (at most WEB_ACCOUNT_MAX_BODY bytes, else 413), fills a struct account_req and
  * calls web_account_dispatch(), then sends the struct account_reply as it is: status, JSON
- * body, the extra headers (Set-Cookie among them), always `Cache-Control: no-store` and
- * never through the per-snapshot cache. No serving snapshot is involved: the account routes
+ * body (HTML for the sign-in link's page), the extra headers (Set-Cookie among them; one
+ * named like a default header, Referrer-Policy say, replaces it), always
+ * `Cache-Control: no-store` and never through the per-snapshot cache. No serving snapshot is involved: the account routes
  * answer while the data side is unavailable.
  *
  * The dispatcher finds the route by method and path (404 / 405 with Allow otherwise), then
@@ -69,7 +70,7 @@ struct account_user {
 /* What a handler answers. Build it with the account_reply_* functions only. */
 struct account_reply {
     int status;                   /* 0 until set: the dispatcher then answers 500 */
-    strbuf body;                  /* JSON text (or empty, e.g. a 303) */
+    strbuf body;                  /* JSON text (or empty, e.g. a 303; HTML with content_type) */
     const char *content_type;     /* default "application/json" */
     char *headers[WEB_ACCOUNT_MAX_HEADERS][2]; /* name, value (owned) */
     int n_headers;

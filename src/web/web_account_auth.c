@@ -1,5 +1,6 @@
-/* web_account_auth.c — the sign-in routes: magic links (POST /account/link, GET
- * /account/verify), password sign-in, sign out and sign out everywhere.
+/* web_account_auth.c — the sign-in routes: magic links (POST /account/link; GET
+ * /account/verify shows a page, POST /account/verify uses the link), password sign-in, sign
+ * out and sign out everywhere.
  *
  * The same answer whatever the address: POST /account/link answers 202 with one fixed text
  * for a new address (the link signs up), a registered one (it signs in) and a disabled one
@@ -200,17 +201,68 @@ static int start_session(const struct account_req *rq, long long user_id, const 
     return 0;
 }
 
-void account_verify(const struct account_req *rq, const struct account_user *u, struct account_reply *out)
+/* HTML-escapes s into sb (the five characters that matter in text and in a quoted
+ * attribute). The confirmation page is the account side's only HTML. */
+static void append_html(strbuf *sb, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': sb_append(sb, "&amp;"); break;
+        case '<': sb_append(sb, "&lt;"); break;
+        case '>': sb_append(sb, "&gt;"); break;
+        case '"': sb_append(sb, "&quot;"); break;
+        case '\'': sb_append(sb, "&#39;"); break;
+        default: sb_append_char(sb, *s);
+        }
+    }
+}
+
+/* GET (and HEAD) /account/verify?token=...: the link from the mail. It changes nothing and
+ * does not use the link up: it answers a page whose one button POSTs the token back (below).
+ * So a mail scanner or a browser's prefetch that opens the link leaves it working, and a
+ * cross-site navigation to the link (login CSRF: an attacker's own link opened in the
+ * victim's browser) only shows the page, since the POST needs our own Origin.
+ * Referrer-Policy strict-origin: the page's URL holds the token, and no request from the
+ * page may carry it (not even to us); no-referrer would also blank the form POST's Origin
+ * ("null", the Fetch standard's rule), which the Origin check rightly refuses. */
+void account_verify_page(const struct account_req *rq, const struct account_user *u, struct account_reply *out)
 {
     (void)u;
-    if (!strcmp(rq->method, "HEAD")) { /* a link checker's HEAD must not use the link up */
-        account_reply_json(out, 200, "");
-        return;
-    }
     if (web_account_throttled(rq, &VERIFY_IP, rq->bucket, out)) return;
     char token[SESS_TOKEN_LEN + 8];
     const char *q = rq->query ? rq->query : "";
     if (form_urlencoded_get(q, strlen(q), "token", token, sizeof token) != 1) token[0] = '\0';
+    strbuf sb;
+    sb_init(&sb);
+    sb_append(&sb,
+              "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+              "<title>Materia: continue</title></head>\n"
+              "<body style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem\">\n"
+              "<h1 style=\"font-size:1.4rem\">Materia</h1>\n"
+              "<p>Press Continue to use your link: it signs you in, or confirms your new email "
+              "address. It works once.</p>\n"
+              "<form method=\"post\" action=\"/account/verify\">"
+              "<input type=\"hidden\" name=\"token\" value=\"");
+    append_html(&sb, token);
+    sb_append(&sb, "\"><button type=\"submit\" id=\"verify-continue\">Continue</button></form>\n"
+                   "<p style=\"color:#666\">If you did not ask for this link, close this page.</p>\n"
+                   "</body></html>\n");
+    sodium_memzero(token, sizeof token);
+    account_reply_json_sb(out, 200, &sb);
+    out->content_type = "text/html; charset=utf-8";
+    account_reply_header(out, "Referrer-Policy", "strict-origin");
+}
+
+/* POST /account/verify (form field token; the dispatcher has checked the Origin): uses the
+ * link up and does what it is for. */
+void account_verify(const struct account_req *rq, const struct account_user *u, struct account_reply *out)
+{
+    (void)u;
+    if (web_account_throttled(rq, &VERIFY_IP, rq->bucket, out)) return;
+    char token[SESS_TOKEN_LEN + 8];
+    if (form_urlencoded_get(rq->body ? rq->body : "", rq->body_len, "token", token, sizeof token) != 1)
+        token[0] = '\0';
     /* a string this server could not have made is refused without a database write
      * (signin_link_consume checks it first) and without an audit row: a row per junk
      * request would let anyone grow the log without bound */

@@ -11,6 +11,7 @@
 
 /* sign-in: web_account_auth.c */
 void account_link(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
+void account_verify_page(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
 void account_verify(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
 void account_signin(const struct account_req *rq, const struct account_user *u, struct account_reply *out);
 void account_signout(const struct account_req *rq, const struct account_user *u, struct account_reply *out);

@@ -579,7 +579,16 @@ static enum MHD_Result answer_account(struct web_server *srv, struct MHD_Connect
     }
     MHD_add_response_header(resp, "Content-Type", out.content_type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    for (int i = 0; i < out.n_headers; i++) MHD_add_response_header(resp, out.headers[i][0], out.headers[i][1]);
+    for (int i = 0; i < out.n_headers; i++) {
+        /* a handler's header replaces a default of the same name (the sign-in page's
+         * Referrer-Policy); one the handler sends twice (Set-Cookie) stays twice */
+        bool first = true;
+        for (int k = 0; k < i && first; k++) first = strcasecmp(out.headers[k][0], out.headers[i][0]) != 0;
+        const char *dflt = first ? MHD_get_response_header(resp, out.headers[i][0]) : NULL;
+        if (dflt && MHD_del_response_header(resp, out.headers[i][0], dflt) != MHD_YES)
+            log_warn("serve: account reply: default %s not replaced", out.headers[i][0]);
+        MHD_add_response_header(resp, out.headers[i][0], out.headers[i][1]);
+    }
     if (rq->close) MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result r = queue(c, rq, out.status, resp, len);
     MHD_destroy_response(resp);

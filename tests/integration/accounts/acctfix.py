@@ -19,6 +19,7 @@ import re
 import socketserver
 import sqlite3
 import threading
+import urllib.parse
 
 import harness
 
@@ -200,12 +201,23 @@ class Browser:
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body=body, **kw)
 
+    def follow_link(self, token, origin=True):
+        """What the page GET /account/verify?token=... shows does with its button: a form
+        POST of the token to /account/verify (with the site's Origin, as the page sends it;
+        origin= as in request)."""
+        body = urllib.parse.urlencode({"token": token})
+        return self.post("/account/verify", body, origin=origin,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+
     def sign_in(self, addr):
-        """The whole magic-link sign-in: ask, read the mail, follow the link, read /me."""
+        """The whole magic-link sign-in: ask, read the mail, open the link's page, press its
+        button, read /me."""
         r = self.post("/account/link", {"email": addr})
         assert r.status == 202, (r.status, r.body)
         _, token = self.srv.sink.last_link(addr)
         r = self.get(f"/account/verify?token={token}")
+        assert r.status == 200 and "text/html" in r.header("content-type"), (r.status, r.headers)
+        r = self.follow_link(token)
         assert r.status == 303 and r.header("location") == "/#/settings", (r.status, r.headers)
         me = self.get("/account/me")
         assert me.status == 200, (me.status, me.body)

@@ -68,8 +68,9 @@ def wait_for(pred, timeout=20, step=0.05):
 
 class Session:
     """A signed-in browser over real HTTP, through AUTH's flow: POST /account/link (with no
-    SMTP_URL the mail is written to the server's log), GET /account/verify?token=... (303 +
-    the session cookie), GET /account/me (the CSRF token)."""
+    SMTP_URL the mail is written to the server's log), POST /account/verify with the token
+    (what the button of the link's page does: 303 + the session cookie), GET /account/me
+    (the CSRF token)."""
 
     def __init__(self, srv, email):
         import re
@@ -88,7 +89,8 @@ class Session:
         assert wait_for(link_logged), "no sign-in link in the log:\n" + srv.logtext()[-2000:]
         c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
         try:
-            c.request("GET", "/account/verify?token=" + found[-1])
+            c.request("POST", "/account/verify", body="token=" + found[-1],
+                      headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin})
             r = c.getresponse()
             body = r.read()
             cookies = [v.split(";", 1)[0] for k, v in r.getheaders() if k.lower() == "set-cookie"]

@@ -5,11 +5,13 @@ Origin → 403; link throttling → 429 with Retry-After; an expired link and a 
 refused; `materia users disable` blocks sign-in; session rotation; password sign-in and
 sign out everywhere; the request body limits of the account routes.
 """
+import http.client
 import os
 import re
 import sqlite3
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +51,7 @@ def test_signup_link_session_settings_signout():
     import hashlib
     assert stored == [(hashlib.sha256(token.encode()).digest(),)], stored
     assert b.get("/account/me").status == 401
-    r = b.get(f"/account/verify?token={token}")
+    r = b.follow_link(token)
     assert r.status == 303 and r.header("location") == "/#/settings", (r.status, r.headers)
     cookie = r.header("set-cookie")
     assert re.match(r"materia_session=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Lax; Max-Age=\d+$", cookie), cookie
@@ -172,13 +174,91 @@ def test_verify_throttled_and_junk_not_audited():
     assert b.post("/account/link", {"email": "w@example.com"}).status == 202
     _, token = sink.last_link("w@example.com")
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    assert b.get(f"/account/verify?token={forged}").status == 303
+    assert b.follow_link(forged).status == 303
     assert audit() == 1
-    statuses = [b.get(f"/account/verify?token=x{i}").status for i in range(19)]
-    assert statuses == [303] * 19, statuses
+    # the link's page (GET) and its button (POST) draw on the same per-client bucket
+    statuses = [b.follow_link(f"x{i}").status for i in range(9)]
+    statuses += [b.get(f"/account/verify?token=x{i}").status for i in range(10)]
+    assert statuses == [303] * 9 + [200] * 10, statuses
     assert audit() == 1, "junk tokens must not be audited"
+    r = b.follow_link(token)
+    assert r.status == 429 and 1 <= int(r.header("retry-after")) <= 600, (r.status, r.body)
     r = b.get(f"/account/verify?token={token}")
     assert r.status == 429 and 1 <= int(r.header("retry-after")) <= 600, (r.status, r.body)
+    teardown(s, sink, srv)
+
+
+def test_link_page_does_not_use_the_link():
+    """Link prefetching: GET (or HEAD) /account/verify only shows a page whose button POSTs
+    the token; a mail scanner that opens the link leaves it working."""
+    s, sink, srv = setup("acct-prefetch")
+    b = srv.browser()
+    assert b.post("/account/link", {"email": "pf@example.com"}).status == 202
+    _, token = sink.last_link("pf@example.com")
+    unused = lambda: srv.db().execute("SELECT count(*) FROM login_tokens WHERE used_at IS NULL").fetchone()[0]
+    audit_rows = lambda: srv.db().execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    rows = audit_rows()
+    scanner = srv.browser()
+    for _ in range(2):   # a second GET still shows the page: the first used nothing up
+        r = scanner.get(f"/account/verify?token={token}")
+        assert r.status == 200 and r.header("content-type") == "text/html; charset=utf-8", (r.status, r.headers)
+        assert r.header("cache-control") == "no-store" and r.header("referrer-policy") == "strict-origin", r.headers
+        body = r.body.decode()
+        assert f'<form method="post" action="/account/verify"><input type="hidden" name="token" value="{token}">' in body, body
+        assert "set-cookie" not in r.headers and scanner.cookie is None, r.headers
+    r = srv.raw("HEAD", f"/account/verify?token={token}")
+    assert r.status == 200 and r.body == b"", (r.status, r.body)
+    # exactly one Referrer-Policy (the page's replaces the site's default, never beside it)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    c.request("GET", f"/account/verify?token={token}")
+    hs = c.getresponse().getheaders()
+    c.close()
+    assert [v for k, v in hs if k.lower() == "referrer-policy"] == ["strict-origin"], hs
+    assert unused() == 1 and audit_rows() == rows, "a GET or HEAD must not use the link or write"
+    # the button: the POST uses the link, once
+    r = b.follow_link(token)
+    assert r.status == 303 and r.header("location") == "/#/settings" and b.cookie, (r.status, r.headers)
+    assert b.get("/account/me").json()["email"] == "pf@example.com"
+    assert unused() == 0
+    r = srv.browser().follow_link(token)
+    assert r.status == 303 and r.header("location") == "/#/signin?link=invalid", r.headers
+    teardown(s, sink, srv)
+
+
+def test_link_post_needs_same_origin():
+    """Login CSRF: the POST that uses a link is refused without the site's own Origin (or
+    Referer), with the 403 every other account POST gives; the link stays unused."""
+    s, sink, srv = setup("acct-logincsrf")
+    attacker = srv.browser()
+    assert attacker.post("/account/link", {"email": "mallory@example.com"}).status == 202
+    _, token = sink.last_link("mallory@example.com")
+    unused = lambda: srv.db().execute("SELECT count(*) FROM login_tokens WHERE used_at IS NULL").fetchone()[0]
+    victim = srv.browser()
+    same = srv.browser().post("/account/signin", {"email": "a@example.com", "password": "x" * 12},
+                              origin="http://evil.example").status
+    assert same == 403, same
+    for origin, headers in (("http://evil.example", {}), (False, {}), ("null", {}),
+                            (False, {"Referer": "http://evil.example/page"})):
+        body = urllib.parse.urlencode({"token": token})
+        r = victim.post("/account/verify", body, origin=origin,
+                        headers=dict(headers, **{"Content-Type": "application/x-www-form-urlencoded"}))
+        assert r.status == same and "set-cookie" not in r.headers, (origin, headers, r.status, r.headers)
+        assert victim.cookie is None and unused() == 1, (origin, headers)
+    # the same POST from the page (the site's Origin) signs in
+    r = victim.follow_link(token)
+    assert r.status == 303 and victim.cookie, (r.status, r.headers)
+    teardown(s, sink, srv)
+
+
+def test_link_page_escapes_the_token():
+    """The page carries whatever token the link had in a hidden field, HTML-escaped."""
+    s, sink, srv = setup("acct-escape")
+    raw = "\"><script>alert(1)</script>&'x"
+    r = srv.browser().get("/account/verify?" + urllib.parse.urlencode({"token": raw}))
+    body = r.body.decode()
+    assert r.status == 200, (r.status, body)
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;&#39;x"' in body, body
+    assert "<script" not in body and "alert(1)</script>" not in body, body
     teardown(s, sink, srv)
 
 
@@ -187,10 +267,10 @@ def test_expired_and_reused_link():
     b = srv.browser()
     assert b.post("/account/link", {"email": "x@example.com"}).status == 202
     _, token = sink.last_link("x@example.com")
-    assert b.get(f"/account/verify?token={token}").status == 303 and b.cookie
+    assert b.follow_link(token).status == 303 and b.cookie
     # used: the same link again is refused, no cookie
     c = srv.browser()
-    r = c.get(f"/account/verify?token={token}")
+    r = c.follow_link(token)
     assert r.status == 303 and r.header("location") == "/#/signin?link=invalid", r.headers
     assert c.cookie is None and "set-cookie" not in r.headers
     # expired: the link's 15 minutes are over (its row says so)
@@ -199,11 +279,11 @@ def test_expired_and_reused_link():
     assert token2 != token
     with srv.db() as con:
         con.execute("UPDATE login_tokens SET expires_at = strftime('%s','now') - 1 WHERE used_at IS NULL")
-    r = c.get(f"/account/verify?token={token2}")
+    r = c.follow_link(token2)
     assert r.status == 303 and r.header("location") == "/#/signin?link=invalid" and c.cookie is None, r.headers
     # junk
     for t in ("", "abc", "A" * 43, "%00"):
-        r = c.get(f"/account/verify?token={t}")
+        r = c.follow_link(t)
         assert r.status in (303, 400) and c.cookie is None, (t, r.status)
     teardown(s, sink, srv)
 
@@ -314,7 +394,7 @@ def test_mail_failure_and_no_smtp():
     text = srv.logtext()
     m = pat.search(text)
     assert m, text[-2000:]
-    assert b.get(f"/account/verify?token={m.group(1)}").status == 303 and b.get("/account/me").status == 200
+    assert b.follow_link(m.group(1)).status == 303 and b.get("/account/me").status == 200
     srv.stop()
     s.cleanup()
 
@@ -358,6 +438,7 @@ def test_client_address_behind_proxy():
 
 if __name__ == "__main__":
     main([test_signup_link_session_settings_signout, test_same_answer_registered_or_not, test_csrf_and_origin,
-          test_link_throttling, test_verify_throttled_and_junk_not_audited, test_expired_and_reused_link, test_disable_blocks_signin,
+          test_link_throttling, test_verify_throttled_and_junk_not_audited, test_link_page_does_not_use_the_link,
+          test_link_post_needs_same_origin, test_link_page_escapes_the_token, test_expired_and_reused_link, test_disable_blocks_signin,
           test_rotation_password_and_signout_everywhere, test_request_limits, test_mail_failure_and_no_smtp,
           test_client_address_behind_proxy])
