@@ -256,11 +256,14 @@ void webhook_stop(void)
 void webhook_post(enum webhook_event ev, const char *title, const char *fmt, ...)
 {
     if (!w.running) return;
-    char text[1024];
+    char text[WEBHOOK_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* a longer text is cut at a character boundary: a partial UTF-8 sequence would make
+     * the body invalid JSON text, which Slack and ntfy refuse */
+    if (n >= (int)sizeof text) text[utf8_whole_len(text, sizeof text - 1)] = '\0';
     char host[128] = "";
     if (gethostname(host, sizeof host - 1) < 0) snprintf(host, sizeof host, "?");
     char at[32];
@@ -321,24 +324,24 @@ void webhook_notes_clear(void)
 void webhook_note_landed(const char *source, const char *path, long long rows)
 {
     if (!w.running || notes.n_landed == WEBHOOK_MAX_LANDED) return;
-    snprintf(notes.landed[notes.n_landed].source, sizeof notes.landed[0].source, "%s", source);
+    str_copy_utf8(notes.landed[notes.n_landed].source, sizeof notes.landed[0].source, source);
     size_t ll = strlen(w.landing);
     if (path && ll && !strncmp(path, w.landing, ll) && path[ll] == '/') path += ll + 1;
-    snprintf(notes.landed[notes.n_landed].path, sizeof notes.landed[0].path, "%s", path ? path : "?");
+    str_copy_utf8(notes.landed[notes.n_landed].path, sizeof notes.landed[0].path, path ? path : "?");
     notes.landed[notes.n_landed].rows = rows;
     notes.n_landed++;
 }
 
 void webhook_note_published(const char *snapshot_id)
 {
-    if (w.running) snprintf(notes.snapshot_id, sizeof notes.snapshot_id, "%s", snapshot_id);
+    if (w.running) str_copy_utf8(notes.snapshot_id, sizeof notes.snapshot_id, snapshot_id);
 }
 
 void webhook_note_finished(const char *run_id, const char *message)
 {
     if (!w.running) return;
-    snprintf(notes.run_id, sizeof notes.run_id, "%s", run_id);
-    snprintf(notes.message, sizeof notes.message, "%s", message ? message : "");
+    str_copy_utf8(notes.run_id, sizeof notes.run_id, run_id);
+    str_copy_utf8(notes.message, sizeof notes.message, message ? message : ""); /* cut like the text */
 }
 
 const struct webhook_run_notes *webhook_notes(void)
