@@ -172,12 +172,19 @@ if [ "$role" = replica ] && ! grep -Eq '^SERVING_PUBLISH_URL=.+' "$root/.env"; t
 fi
 
 # 6. units: the files in infra/ name the default locations; each is installed with the
-# locations of this run, so MATERIA_ROOT=/srv/materia gives units that run /srv/materia's binary
+# locations of this run, so MATERIA_ROOT=/srv/materia gives units that run /srv/materia's binary.
+# Two steps: every default becomes a placeholder first, then each placeholder its location.
+# Substituting location by location would rewrite an earlier location that contains a later
+# default (nested roots: MATERIA_ROOT=/data/materia/app with MATERIA_DATA=/data/materia/state
+# turned the root into /data/materia/state/app); a location cannot contain '@' (checked
+# above), so no placeholder can come from one.
 changed=0
 rendered=$(mktemp)
 for u in "${units[@]}"; do
   dst="$unitdir/$(basename "$u")"
-  sed -e "s#/opt/materia#$root#g" -e "s#/data/materia#$data#g" -e "s#/etc/materia#$etc#g" \
+  sed -e "s#/opt/materia#@MATERIA_ROOT@#g" -e "s#/data/materia#@MATERIA_DATA@#g" \
+    -e "s#/etc/materia#@MATERIA_ETC@#g" \
+    -e "s#@MATERIA_ROOT@#$root#g" -e "s#@MATERIA_DATA@#$data#g" -e "s#@MATERIA_ETC@#$etc#g" \
     "$root/infra/$u" > "$rendered"
   if ! cmp -s "$rendered" "$dst"; then
     put_file "$rendered" "$dst" -m 0644

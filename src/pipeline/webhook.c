@@ -13,20 +13,20 @@
  * not know (`text`, `event`, `host`, `at`). A generic receiver gets `event` to switch on.
  *
  * Never blocking the pipeline: webhook_post() formats the body and appends it to a bounded
- * queue under a mutex (no I/O); one thread drains the queue with libcurl. An attempt has
+ * queue under a mutex (no I/O); one thread drains the queue, each body POSTed by
+ * util/http_post.c (its retry rule is the one below). An attempt has
  * WEBHOOK_TIMEOUT_S; a timeout, a connection error, a 5xx or a 429 is retried after
  * WEBHOOK_BACKOFF_MS, doubling, up to WEBHOOK_ATTEMPTS in all; another 4xx is not (the URL
  * or the body is wrong: retrying cannot help) and is logged as an error.
  *
  * Never hanging shutdown: webhook_stop() sets a deadline (now + WEBHOOK_STOP_GRACE_MS) and
- * wakes the thread. A transfer in progress is aborted by libcurl's progress callback
- * (called at least once a second, even while waiting on a silent receiver) once the
+ * wakes the thread. A transfer in progress is aborted by http_post's cancel check
+ * (polled at least once a second, even while waiting on a silent receiver) once the
  * deadline passes; a retry wait is a condition wait that ends at the deadline; what is
  * still queued then is dropped with one log line. So the supervisor's SIGTERM exit takes
  * at most the grace plus about a second, whatever the receiver does. */
 #include "pipeline/webhook.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/http_post.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -91,59 +92,12 @@ static bool topic_ok(const char *t)
     return true;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+/* http_post's cancel: a transfer in progress ends once the stop deadline has passed. */
+static bool past_deadline(void *ud)
 {
-    (void)p;
     (void)ud;
-    return size * n;
-}
-
-/* Aborts the transfer once the stop deadline has passed. */
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)ud, (void)a, (void)b, (void)c, (void)d;
     int64_t dl = atomic_load(&w.deadline_ns);
     return dl && clock_mono_ns() >= dl;
-}
-
-/* One attempt: 0 delivered, 1 retry, -1 give up (reason in why). */
-static int post_once(const char *body, char *why, size_t whylen)
-{
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(why, whylen, "cannot start libcurl");
-        return 1;
-    }
-    char cerr[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, w.url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)WEBHOOK_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "materia/" MATERIA_VERSION);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
-    if (cc == CURLE_ABORTED_BY_CALLBACK) {
-        snprintf(why, whylen, "abandoned at shutdown");
-        return -1;
-    }
-    if (cc != CURLE_OK) {
-        snprintf(why, whylen, "%s", *cerr ? cerr : curl_easy_strerror(cc));
-        return 1;
-    }
-    if (status >= 200 && status < 300) return 0;
-    snprintf(why, whylen, "HTTP %ld", status);
-    return status >= 500 || status == 429 ? 1 : -1;
 }
 
 /* Waits ms, or until the stop deadline. Returns false when the deadline has passed. Called
@@ -162,29 +116,43 @@ static bool wait_backoff(long ms)
     }
 }
 
+/* http_post's wait between attempts: false when the stop deadline cut it short. */
+static bool backoff(long ms, void *ud)
+{
+    (void)ud;
+    pthread_mutex_lock(&w.mu);
+    bool go_on = wait_backoff(ms);
+    pthread_mutex_unlock(&w.mu);
+    return go_on;
+}
+
+static void log_retry(int attempt, int attempts, const char *why, long delay_ms, void *ud)
+{
+    const struct item *it = ud;
+    log_warn("supervise: alert %s: attempt %d of %d failed (%s); retrying in %ld ms", it->event, attempt, attempts,
+             why, delay_ms);
+}
+
 static void deliver(struct item *it)
 {
-    long delay = WEBHOOK_BACKOFF_MS;
-    char why[CURL_ERROR_SIZE + 32] = "";
-    for (int attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
-        int rc = post_once(it->body, why, sizeof why);
-        if (rc == 0) {
-            log_info("supervise: alert %s delivered (attempt %d)", it->event, attempt);
-            return;
-        }
-        if (rc < 0 || attempt == WEBHOOK_ATTEMPTS) break;
-        log_warn("supervise: alert %s: attempt %d of %d failed (%s); retrying in %ld ms", it->event, attempt,
-                 WEBHOOK_ATTEMPTS, why, delay);
-        pthread_mutex_lock(&w.mu);
-        bool go_on = wait_backoff(delay);
-        pthread_mutex_unlock(&w.mu);
-        if (!go_on) {
-            snprintf(why, sizeof why, "abandoned at shutdown");
-            break;
-        }
-        delay *= 2;
+    struct http_post_req req = {
+        .url = w.url,
+        .body = it->body,
+        .timeout_s = WEBHOOK_TIMEOUT_S,
+        .attempts = WEBHOOK_ATTEMPTS,
+        .backoff_ms = WEBHOOK_BACKOFF_MS,
+        .cancelled = past_deadline,
+        .wait = backoff,
+        .on_retry = log_retry,
+        .ud = it,
+    };
+    struct http_post_res res;
+    struct mt_err err = MT_ERR_INIT;
+    if (http_post_json(&req, &res, &err) == 0) {
+        log_info("supervise: alert %s delivered (attempt %d)", it->event, res.attempts);
+        return;
     }
-    log_error("supervise: alert %s not delivered: %s", it->event, why);
+    log_error("supervise: alert %s not delivered: %s", it->event, res.cancelled ? "abandoned at shutdown" : err.msg);
 }
 
 static void item_free(struct item *it)
@@ -288,11 +256,14 @@ void webhook_stop(void)
 void webhook_post(enum webhook_event ev, const char *title, const char *fmt, ...)
 {
     if (!w.running) return;
-    char text[1024];
+    char text[WEBHOOK_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* a longer text is cut at a character boundary: a partial UTF-8 sequence would make
+     * the body invalid JSON text, which Slack and ntfy refuse */
+    if (n >= (int)sizeof text) text[utf8_whole_len(text, sizeof text - 1)] = '\0';
     char host[128] = "";
     if (gethostname(host, sizeof host - 1) < 0) snprintf(host, sizeof host, "?");
     char at[32];
@@ -353,24 +324,24 @@ void webhook_notes_clear(void)
 void webhook_note_landed(const char *source, const char *path, long long rows)
 {
     if (!w.running || notes.n_landed == WEBHOOK_MAX_LANDED) return;
-    snprintf(notes.landed[notes.n_landed].source, sizeof notes.landed[0].source, "%s", source);
+    str_copy_utf8(notes.landed[notes.n_landed].source, sizeof notes.landed[0].source, source);
     size_t ll = strlen(w.landing);
     if (path && ll && !strncmp(path, w.landing, ll) && path[ll] == '/') path += ll + 1;
-    snprintf(notes.landed[notes.n_landed].path, sizeof notes.landed[0].path, "%s", path ? path : "?");
+    str_copy_utf8(notes.landed[notes.n_landed].path, sizeof notes.landed[0].path, path ? path : "?");
     notes.landed[notes.n_landed].rows = rows;
     notes.n_landed++;
 }
 
 void webhook_note_published(const char *snapshot_id)
 {
-    if (w.running) snprintf(notes.snapshot_id, sizeof notes.snapshot_id, "%s", snapshot_id);
+    if (w.running) str_copy_utf8(notes.snapshot_id, sizeof notes.snapshot_id, snapshot_id);
 }
 
 void webhook_note_finished(const char *run_id, const char *message)
 {
     if (!w.running) return;
-    snprintf(notes.run_id, sizeof notes.run_id, "%s", run_id);
-    snprintf(notes.message, sizeof notes.message, "%s", message ? message : "");
+    str_copy_utf8(notes.run_id, sizeof notes.run_id, run_id);
+    str_copy_utf8(notes.message, sizeof notes.message, message ? message : ""); /* cut like the text */
 }
 
 const struct webhook_run_notes *webhook_notes(void)

@@ -23,6 +23,7 @@ enum webhook_event { WEBHOOK_FAILURE, WEBHOOK_RECOVERY, WEBHOOK_RELEASE, WEBHOOK
 #define WEBHOOK_TIMEOUT_S 10          /* one attempt, connection included */
 #define WEBHOOK_QUEUE_MAX 64          /* events waiting; past it the oldest is dropped (logged) */
 #define WEBHOOK_STOP_GRACE_MS 5000    /* at shutdown, pending posts get this long, then are dropped */
+#define WEBHOOK_TEXT_MAX 1024         /* an event's formatted text, NUL included */
 
 /* Starts the sender thread when ALERT_WEBHOOK_URL is set (returns 0 and does nothing when
  * it is empty). Refuses ALERT_WEBHOOK_TOPIC without a URL, or a topic ntfy would refuse. */
@@ -31,13 +32,15 @@ int webhook_start(const struct config *cfg, struct mt_err *err);
  * aborted at that deadline, a retry wait ends there), whatever is left is dropped and
  * logged. Returns within the grace plus about a second; safe when never started. */
 void webhook_stop(void);
-/* Queues one event (never blocks on the network). title and text are plain text. */
+/* Queues one event (never blocks on the network). title and text are plain text; a text
+ * over WEBHOOK_TEXT_MAX - 1 bytes is cut at a UTF-8 character boundary. */
 void webhook_post(enum webhook_event ev, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Whether the sender runs (tests and the supervisor's log line). */
 bool webhook_enabled(void);
 
-/* ---- what the last pipeline run did (set by pipeline.c, read by supervise_cmd.c) ---- */
+/* ---- what the last pipeline run did (set by pipeline.c, read by supervise_cmd.c) ----
+ * Each text is cut to its field at a UTF-8 character boundary. */
 #define WEBHOOK_MAX_LANDED 16
 struct webhook_run_notes {
     char run_id[64];

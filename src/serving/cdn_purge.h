@@ -28,7 +28,8 @@
 int cdn_purge_check(const struct config *cfg, struct mt_err *err);
 
 /* Purges when CDN_PURGE_URL is set (logs one line either way). 0: purged, or no purge
- * configured; -1 with the reason in err (nothing to undo: the snapshot stays live). */
+ * configured; -1 with the reason in err (nothing to undo: the snapshot stays live). Only
+ * after cdn_purge_check() passed (a token without a URL is not handled here). */
 int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, struct mt_err *err);
 
 #endif

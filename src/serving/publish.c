@@ -10,7 +10,8 @@
  * order is age order) and always the one the new manifest names; its failure is logged,
  * not fatal (the publish itself is complete).
  *
- * The file is opened once; its size and sha256 are computed from that descriptor and the
+ * The file is opened once; its size and sha256 are computed from that descriptor, its
+ * snapshot id and created_at are read through it (/proc/self/fd/N: the same inode), the
  * upload reads the same descriptor, and before the manifest is written the live path must
  * still be that inode — so the manifest's sha256 is the uploaded bytes' even if an export
  * renamed a newer file into place meanwhile (then this publish fails and says so; the next
@@ -32,6 +33,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/strlist.h"
+#include "util/testhook.h"
 
 void publish_s3_opts(const struct settings *s, struct s3_opts *o)
 {
@@ -110,11 +112,12 @@ int publish_manifest_parse(const char *text, struct publish_manifest *m, struct 
     return rc;
 }
 
-int publish_read_identity(const char *path, char *id, size_t idlen, char *created, size_t createdlen,
-                          struct mt_err *err)
+/* The identity of the database opened at open_path, named `path` in errors. */
+static int read_identity(const char *open_path, const char *path, char *id, size_t idlen, char *created,
+                         size_t createdlen, struct mt_err *err)
 {
     struct db d;
-    if (db_open(&d, path, true, 1, err) < 0) return -1;
+    if (db_open(&d, open_path, true, 1, err) < 0) return -1;
     duckdb_result res;
     int rc = db_query(d.con,
                       "SELECT min(snapshot_id), strftime(max(created_at), '%Y-%m-%dT%H:%M:%SZ') FROM _snapshot",
@@ -130,6 +133,24 @@ int publish_read_identity(const char *path, char *id, size_t idlen, char *create
     }
     db_close(&d);
     return rc;
+}
+
+int publish_read_identity(const char *path, char *id, size_t idlen, char *created, size_t createdlen,
+                          struct mt_err *err)
+{
+    return read_identity(path, path, id, idlen, created, createdlen, err);
+}
+
+int publish_read_identity_fd(int fd, const char *path, char *id, size_t idlen, char *created, size_t createdlen,
+                             struct mt_err *err)
+{
+    /* /proc/self/fd/N reopens the inode fd refers to, whatever `path` names now; DuckDB
+     * opens it read-only like any file (a snapshot is checkpointed: no WAL to find beside it) */
+    char via[64];
+    snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+    if (read_identity(via, path, id, idlen, created, createdlen, err) < 0)
+        return mt_err_prefix(err, "%s: cannot read the snapshot's identity through %s", path, via);
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -193,8 +214,11 @@ int publish_snapshot(const struct settings *s, struct publish_result *out, struc
         mt_err_prefix(err, "%s: cannot read the snapshot", path);
         goto out;
     }
-    if (publish_read_identity(path, m->snapshot_id, sizeof m->snapshot_id, m->created_at,
-                              sizeof m->created_at, err) < 0)
+    testhook_point("publish_after_hash");
+    /* the id and created_at of the inode just hashed (and uploaded next), not of whatever
+     * the path names by now: an export may have renamed a newer file into place */
+    if (publish_read_identity_fd(fd, path, m->snapshot_id, sizeof m->snapshot_id, m->created_at,
+                                 sizeof m->created_at, err) < 0)
         goto out;
     if (!id_ok(m->snapshot_id)) {
         mt_err_set(err, MT_ERR_FORMAT, "%s: snapshot id '%s' cannot name an object", path, m->snapshot_id);

@@ -62,5 +62,9 @@ int publish_manifest_parse(const char *text, struct publish_manifest *m, struct 
 /* Reads snapshot_id and created_at from a serving file's _snapshot (read-only open). */
 int publish_read_identity(const char *path, char *id, size_t idlen, char *created, size_t createdlen,
                           struct mt_err *err);
+/* The same from the file open on fd (through /proc/self/fd: the inode fd refers to, even if
+ * another file was renamed over `path` since), path naming it in errors. */
+int publish_read_identity_fd(int fd, const char *path, char *id, size_t idlen, char *created, size_t createdlen,
+                             struct mt_err *err);
 
 #endif

@@ -27,12 +27,10 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -121,7 +119,6 @@ int s3_client_init(struct s3_client *c, const struct s3_opts *o, const char *wha
     sb_appendf(&sb, "%s:%s", o->access_key, o->secret);
     c->userpwd = sb_detach(&sb);
     c->part_bytes = o->part_bytes > 0 ? o->part_bytes : 64L * 1024 * 1024;
-    c->length = -1;
     return 0;
 }
 
@@ -221,7 +218,6 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (len >= 5 && !strncmp(buf, "HTTP/", 5)) { /* a new response: forget the last one's */
         c->etag[0] = '\0';
-        c->length = -1;
     } else if (len > 5 && !strncasecmp(buf, "ETag:", 5)) {
         const char *v = buf + 5;
         size_t vl = len - 5;
@@ -231,8 +227,6 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
             memcpy(c->etag, v, vl);
             c->etag[vl] = '\0';
         }
-    } else if (len > 15 && !strncasecmp(buf, "Content-Length:", 15)) {
-        c->length = strtoll(buf + 15, NULL, 10);
     }
     return len;
 }
@@ -278,7 +272,6 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
     CURL *h = c->curl;
     c->status = 0;
     c->etag[0] = '\0';
-    c->length = -1;
     k->c = c;
     k->sent = 0;
     sb_init(&k->errbody);
@@ -339,9 +332,7 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
         SET(CURLOPT_XFERINFODATA, c);
         SET(CURLOPT_NOPROGRESS, 0L);
     }
-    if (!strcmp(k->method, "HEAD")) {
-        SET(CURLOPT_NOBODY, 1L);
-    } else if (!strcmp(k->method, "PUT")) {
+    if (!strcmp(k->method, "PUT")) {
         SET(CURLOPT_UPLOAD, 1L);
         SET(CURLOPT_READFUNCTION, on_read);
         SET(CURLOPT_READDATA, k);
@@ -459,12 +450,6 @@ int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd, 
     struct call k = CALL_INIT("GET", bucket, key);
     k.out_fd = fd;
     k.out_max = max_bytes;
-    return run_call(c, &k, err);
-}
-
-int s3_head(struct s3_client *c, const char *bucket, const char *key, struct mt_err *err)
-{
-    struct call k = CALL_INIT("HEAD", bucket, key);
     return run_call(c, &k, err);
 }
 
@@ -619,20 +604,4 @@ int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, 
     k.in_len = size;
     k.content_type = "application/octet-stream";
     return run_call(c, &k, err);
-}
-
-int s3_put_file(struct s3_client *c, const char *bucket, const char *key, const char *path,
-                struct mt_err *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mt_err_set(err, MT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return mt_err_set(err, MT_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    int rc = s3_put_fd(c, bucket, key, fd, (size_t)st.st_size, err);
-    close(fd);
-    return rc;
 }

@@ -26,8 +26,6 @@
 #include "util/strlist.h"
 
 #define S3_ETAG_LEN 128
-/* S3's smallest part (every part but the last) is 5 MiB; its largest object 5 TiB. */
-#define S3_MIN_PART_BYTES (5L * 1024 * 1024)
 
 struct s3_opts {
     const char *endpoint;   /* S3_ENDPOINT ("" = https://s3.<region>.amazonaws.com) */
@@ -45,8 +43,7 @@ struct s3_client {
     long part_bytes;
     long status;            /* HTTP status of the last request, 0 if none arrived */
     char etag[S3_ETAG_LEN]; /* ETag of the last answer ("" if none) */
-    int64_t length;         /* Content-Length of the last answer (-1 if none) */
-    int last_parts;         /* parts of the last s3_put_file (0: one plain PUT) */
+    int last_parts;         /* parts of the last s3_put_fd (0: one plain PUT) */
     const atomic_bool *cancel; /* when set and true, a transfer in flight is aborted */
 };
 
@@ -66,12 +63,10 @@ void s3_client_free(struct s3_client *c);
 /* PUT of a memory buffer. */
 int s3_put_mem(struct s3_client *c, const char *bucket, const char *key, const void *data,
                size_t len, const char *content_type, struct mt_err *err);
-/* PUT of a file: one request up to part_bytes, above that a multipart upload
- * (Create, UploadPart each part with its own sha256, Complete; Abort on any failure, so no
- * half-uploaded object is ever visible under key). c->last_parts says which it was. */
-int s3_put_file(struct s3_client *c, const char *bucket, const char *key, const char *path,
-                struct mt_err *err);
-/* The same for the first size bytes of an open file (read with pread: the offset is kept). */
+/* PUT of the first size bytes of an open file (read with pread: the offset is kept): one
+ * request up to part_bytes, above that a multipart upload (Create, UploadPart each part with
+ * its own sha256, Complete; Abort on any failure, so no half-uploaded object is ever visible
+ * under key). c->last_parts says which it was. */
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t size,
               struct mt_err *err);
 /* GET into body (at most max_bytes). if_none_match may be NULL; a 304 returns 1 (body
@@ -82,8 +77,6 @@ int s3_get_mem(struct s3_client *c, const char *bucket, const char *key, const c
  * limit; more fails the call: a replica never fills its disk past the manifest's size). */
 int s3_get_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t max_bytes,
               struct mt_err *err);
-/* HEAD: c->length and c->etag filled. */
-int s3_head(struct s3_client *c, const char *bucket, const char *key, struct mt_err *err);
 int s3_delete(struct s3_client *c, const char *bucket, const char *key, struct mt_err *err);
 /* ListObjectsV2 of every key under prefix (all pages), appended to keys. */
 int s3_list(struct s3_client *c, const char *bucket, const char *prefix, struct strlist *keys,

@@ -24,6 +24,10 @@ void testhook_point(const char *point)
         log_warn("test hook: MATERIA_SIGNAL_AT=%s, sending SIGTERM to this process", point);
         raise(SIGTERM);
     }
+    if (point_matches("MATERIA_STOP_AT", point)) {
+        log_warn("test hook: MATERIA_STOP_AT=%s, stopping this process (SIGSTOP) until SIGCONT", point);
+        raise(SIGSTOP);
+    }
 }
 
 bool testhook_fail(const char *point)

@@ -3,8 +3,11 @@
  * testhook_point("after_rename") does nothing unless the environment names that point:
  * MATERIA_CRASH_AT=<point> makes the process raise(SIGKILL) there (a crash at exactly that
  * instant), MATERIA_SIGNAL_AT=<point> makes it raise(SIGTERM) there instead (to test "stop
- * between steps" deterministically). Export names its points (mid_copy, after_copy,
- * after_checkpoint, after_fsync, after_verify, after_link_prev, after_rename, after_swap);
+ * between steps" deterministically), MATERIA_STOP_AT=<point> makes it raise(SIGSTOP) there
+ * (the test sees the process stopped, state T, changes the world at exactly that instant,
+ * e.g. renames a file over another, then sends SIGCONT). Export names its points (mid_copy,
+ * after_copy, after_checkpoint, after_fsync, after_verify, after_link_prev, after_rename, after_swap);
+ * publish names publish_after_hash (the snapshot hashed, its identity not yet read);
  * the pipeline names after_step_<step>; transform names after_model_<model> (built and
  * promoted, inside the run's open transaction).
  *

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <duckdb.h>
 
 #include "serving/contract.h"
 #include "serving/publish.h"
@@ -63,37 +62,34 @@ static void set_error(const char *msg)
 }
 
 /* Opens tmp read-only (db_open: access mode checked, no extension downloads, one thread
- * beside the server's) and runs the reader's checks; the file's _snapshot must name id. */
-static int verify_snapshot(const char *tmp, const char *id, struct mt_err *err)
+ * beside the server's) and runs the reader's checks; the file's _snapshot must name the
+ * manifest's id and created_at. created (the verified value) is what the replica decides
+ * by from then on: a manifest is only a claim, the verified file is the snapshot. */
+static int verify_snapshot(const char *tmp, const struct publish_manifest *m, char *created, size_t createdlen,
+                           struct mt_err *err)
 {
     struct db d;
     if (db_open(&d, tmp, true, 1, err) < 0)
         return mt_err_prefix(err, "the download does not open as a DuckDB database");
-    int rc = -1;
     char pub[MT_ERR_LEN / 2], detail[MT_ERR_LEN / 2];
-    if (serving_snapshot_check(d.con, pub, sizeof pub, detail, sizeof detail) < 0) {
-        mt_err_set(err, MT_ERR_FORMAT, "the download fails the serving checks: %s", detail);
-    } else {
-        duckdb_result res;
-        if (duckdb_query(d.con, "SELECT min(snapshot_id) FROM _snapshot", &res) == DuckDBError) {
-            mt_err_set(err, MT_ERR_FORMAT, "the download has no _snapshot");
-        } else {
-            char *v = duckdb_value_varchar(&res, 0, 0);
-            if (!v || strcmp(v, id) != 0)
-                mt_err_set(err, MT_ERR_FORMAT, "the download's _snapshot names %s, not %s", v ? v : "nothing", id);
-            else
-                rc = 0;
-            duckdb_free(v);
-        }
-        duckdb_destroy_result(&res);
-    }
+    int checked = serving_snapshot_check(d.con, pub, sizeof pub, detail, sizeof detail);
     db_close(&d);
-    return rc;
+    if (checked < 0) return mt_err_set(err, MT_ERR_FORMAT, "the download fails the serving checks: %s", detail);
+    char id[PUBLISH_ID_MAX];
+    if (publish_read_identity(tmp, id, sizeof id, created, createdlen, err) < 0)
+        return mt_err_prefix(err, "the download has no readable _snapshot");
+    if (strcmp(id, m->snapshot_id) != 0)
+        return mt_err_set(err, MT_ERR_FORMAT, "the download's _snapshot names %s, not %s", id, m->snapshot_id);
+    if (strcmp(created, m->created_at) != 0)
+        return mt_err_set(err, MT_ERR_FORMAT, "LATEST.json says %s was created %s, its _snapshot says %s: refused "
+                          "(a manifest must describe its snapshot)", m->snapshot_id, m->created_at, created);
+    return 0;
 }
 
-/* Downloads, verifies and installs the manifest's snapshot. On failure the temporary is
- * removed and SERVING_DUCKDB_PATH is untouched. */
-static int install(struct s3_client *c, const struct publish_manifest *m, struct mt_err *err)
+/* Downloads, verifies and installs the manifest's snapshot; created: its verified
+ * created_at. On failure the temporary is removed and SERVING_DUCKDB_PATH is untouched. */
+static int install(struct s3_client *c, const struct publish_manifest *m, char *created, size_t createdlen,
+                   struct mt_err *err)
 {
     char *tmp = NULL;
     int fd = fs_tmp_create(g.path, &tmp, err);
@@ -117,7 +113,7 @@ static int install(struct s3_client *c, const struct publish_manifest *m, struct
         rc = mt_err_set(err, MT_ERR_FORMAT, "%s.duckdb: sha256 %.16s… does not match the manifest's %.16s…",
                         m->snapshot_id, hex, m->sha256);
     if (close(fd) < 0 && rc == 0) rc = mt_err_set(err, MT_ERR_IO, "%s: close: %s", tmp, strerror(errno));
-    if (rc == 0) rc = verify_snapshot(tmp, m->snapshot_id, err);
+    if (rc == 0) rc = verify_snapshot(tmp, m, created, createdlen, err);
     /* fsync, rename over SERVING_DUCKDB_PATH, fsync the folder; removes tmp on failure */
     if (rc == 0) rc = fs_commit_tmp(tmp, g.path, false, err);
     else unlink(tmp); /* never served: the reader only opens SERVING_DUCKDB_PATH */
@@ -195,7 +191,11 @@ static void poll_once(struct s3_client *c, char *etag, size_t etaglen)
     if (!strcmp(g.failed_id, m.snapshot_id) && time(NULL) - g.failed_at < FOLLOW_RETRY_S) goto out;
     log_info("follow: downloading %s (%lld bytes) from s3://%s/%s", m.snapshot_id, (long long)m.size, g.bucket,
              g.prefix);
-    if (install(c, &m, &err) < 0) {
+    /* the order check above read the manifest's created_at (so an older snapshot is not even
+     * downloaded); install refuses a file whose own created_at differs, so what is installed
+     * is ordered by the verified value, and that is the one kept */
+    char created[32];
+    if (install(c, &m, created, sizeof created, &err) < 0) {
         mt_err_prefix(&err, "snapshot %s not installed (next try in %d s)", m.snapshot_id, FOLLOW_RETRY_S);
         set_error(err.msg);
         snprintf(g.failed_id, sizeof g.failed_id, "%s", m.snapshot_id); /* this thread only */
@@ -205,12 +205,12 @@ static void poll_once(struct s3_client *c, char *etag, size_t etaglen)
     g.failed_id[0] = '\0';
     pthread_mutex_lock(&g.mu);
     snprintf(g.installed_id, sizeof g.installed_id, "%s", m.snapshot_id);
-    snprintf(g.installed_created, sizeof g.installed_created, "%s", m.created_at);
+    snprintf(g.installed_created, sizeof g.installed_created, "%s", created);
     long lag = g.pending_since ? (long)(time(NULL) - g.pending_since) : 0;
     g.pending_since = 0;
     pthread_mutex_unlock(&g.mu);
     set_error("");
-    log_info("follow: installed snapshot %s (created %s) in %ld s", m.snapshot_id, m.created_at, lag);
+    log_info("follow: installed snapshot %s (created %s) in %ld s", m.snapshot_id, created, lag);
 out:
     sb_free(&key);
     sb_free(&body);

@@ -1,7 +1,8 @@
 """infra/bootstrap_supervisor.sh end to end, in a throwaway root: the checkout, folders and
 modes, .env written once and never overwritten, the units installed with this run's paths,
 systemctl's calls, a second run changing nothing, an upstream change pulled and installed,
-the replica role, and the repository URL from MATERIA_REPO_URL (--repo still winning).
+the replica role, the repository URL from MATERIA_REPO_URL (--repo still winning), and
+locations nested in one another rendered into the units in one pass.
 
 Where it runs: systemd-nspawn is not installed on the test machines and a chroot needs a
 whole Debian tree, so the script runs on this machine with MATERIA_ROOT, MATERIA_DATA,
@@ -55,13 +56,13 @@ SHIMS = {
 class Root:
     """A throwaway server: its locations, shims and the origin repository."""
 
-    def __init__(self, name):
+    def __init__(self, name, root="srv/checkout", data="srv/lake", etc="srv/conf"):
         os.makedirs(TMP_ROOT, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=TMP_ROOT)
         # names unlike the defaults, so a default left in a unit cannot pass for this run's path
-        self.root = os.path.join(self.dir, "srv", "checkout")
-        self.data = os.path.join(self.dir, "srv", "lake")
-        self.etc = os.path.join(self.dir, "srv", "conf")
+        self.root = os.path.join(self.dir, root)
+        self.data = os.path.join(self.dir, data)
+        self.etc = os.path.join(self.dir, etc)
         self.units = os.path.join(self.dir, "systemd")
         os.makedirs(self.units)
         self.bin = os.path.join(self.dir, "shims")
@@ -387,7 +388,30 @@ def test_bad_arguments_refused():
     r.cleanup()
 
 
+def test_nested_locations():
+    """Locations inside one another whose paths contain the defaults the units are written
+    with (the checkout and the config under the data folder, all under a /data/materia):
+    each unit is the shipped one with every default replaced once by its location, as one
+    pass would — a location is never rewritten by a later substitution."""
+    r = Root("bootstrap-nested", root="data/materia/state/checkout", data="data/materia/state",
+             etc="data/materia/state/etc/materia")
+    r.run(MATERIA_REPO_URL=r.origin)
+    where = {"/opt/materia": r.root, "/data/materia": r.data, "/etc/materia": r.etc}
+    for rel in ("supervisor/materia-supervisor.service", "web/materia-web.service", "backup/materia-backup.service",
+                "backup/materia-backup.timer"):
+        with open(os.path.join(SRC, "infra", rel)) as f:
+            want = re.sub("|".join(map(re.escape, where)), lambda m: where[m.group(0)], f.read())
+        with open(os.path.join(r.units, os.path.basename(rel))) as f:
+            assert f.read() == want, rel
+    web = os.path.join(r.units, "materia-web.service")
+    assert unit_lines(web, "ExecStart") == [r.root + "/build/release/materia serve"]
+    assert unit_lines(web, "WorkingDirectory") == [r.root]
+    assert unit_lines(os.path.join(r.units, "materia-backup.service"), "Environment")[0] == \
+        "RCLONE_CONFIG=" + r.etc + "/rclone.conf"
+    r.cleanup()
+
+
 if __name__ == "__main__":
     main([test_pipeline_server_first_run_then_idempotent, test_repo_option_wins_over_environment,
           test_replica_role, test_failed_copy_leaves_no_partial_file,
-          test_settings_that_cannot_take_effect_are_refused, test_bad_arguments_refused])
+          test_settings_that_cannot_take_effect_are_refused, test_bad_arguments_refused, test_nested_locations])

@@ -1,6 +1,7 @@
 """`materia serve --follow` (issue 17): a replica converges on what LATEST.json names; a
 corrupt upload, a manifest naming a missing file and a manifest older than what is served
-never replace the good snapshot (the temporary is removed, /health says why). (A replica
+never replace the good snapshot (the temporary is removed, /health says why), nor does a
+manifest whose created_at is not its snapshot's own. (A replica
 killed mid-download, and the bucket unreachable: test_follow_kill.py.)"""
 import glob
 import json
@@ -109,5 +110,36 @@ def test_bad_manifests_never_replace_the_snapshot():
         scalefix.teardown(s, s3, [rep])
 
 
+def test_forged_created_at_is_refused():
+    """A manifest whose created_at is not its snapshot's own (the previous snapshot announced
+    again with a date in the future) is refused once the download is verified: the served
+    snapshot stays, and the replica keeps ordering by the verified created_at, so the next
+    good publish is installed (a forged date accepted would have made it "older")."""
+    s, s3 = _setup("follow-forged")
+    rep = None
+    try:
+        sid1, _ = scalefix.publish(s, s3)
+        first = json.loads(s3.get("serving/LATEST.json"))
+        sid2, _ = scalefix.publish(s, s3)
+        rep = scalefix.Replica(s, URL, s3)
+        assert wait_for(lambda: _synced(rep, sid2), timeout=30), rep.health()
+        ino = os.stat(rep.serving).st_ino
+        s3.put("serving/LATEST.json", json.dumps(dict(first, created_at="2099-12-31T00:00:00Z")).encode())
+        assert wait_for(lambda: "a manifest must describe its snapshot" in (rep.replica()["error"] or ""),
+                        timeout=20), (rep.replica(), rep.logtext()[-2000:])
+        r = rep.replica()
+        assert f"says {first['created_at']}" in r["error"], r
+        assert r["manifest_snapshot_id"] == sid1 and r["installed_snapshot_id"] == sid2 and r["in_sync"] is False, r
+        assert os.stat(rep.serving).st_ino == ino and _served(rep) == sid2 and not _debris(rep)
+        sid3, _ = scalefix.publish(s, s3)
+        assert wait_for(lambda: _synced(rep, sid3), timeout=30), (rep.replica(), rep.logtext()[-2000:])
+        assert rep.replica()["error"] is None
+        rep.stop()
+        rep = None
+    finally:
+        scalefix.teardown(s, s3, [rep])
+
+
 if __name__ == "__main__":
-    harness.main([test_follow_converges, test_bad_manifests_never_replace_the_snapshot])
+    harness.main([test_follow_converges, test_bad_manifests_never_replace_the_snapshot,
+                  test_forged_created_at_is_refused])

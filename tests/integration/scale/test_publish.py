@@ -2,9 +2,16 @@
 SERVING_PUBLISH_URL uploads {id}.duckdb, then LATEST.json; prunes beyond
 SERVING_PUBLISH_KEEP (multipart: test_publish_multipart.py); a wrong secret
 is refused by the server (which verifies SigV4: scalefix.S3Server) with a clear error and
-the local snapshot stays live; bad settings are refused by name."""
+the local snapshot stays live; bad settings are refused by name; the id published is the
+hashed file's own even when another snapshot is renamed over the path meanwhile."""
 import hashlib
 import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
 
 import harness
 import scalefix
@@ -89,7 +96,58 @@ def test_bucket_unreachable_fails_the_export_step():
         s.cleanup()
 
 
+def _stopped(pid):
+    """Whether the process is stopped (state T in /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_identity_is_the_hashed_files_own():
+    """publish hashes the live file through one descriptor; if an export renames another
+    snapshot over the path before the identity is read (MATERIA_STOP_AT=publish_after_hash
+    stops the process at that instant), the id and created_at must still be the hashed
+    inode's: the object {id}.duckdb holds the snapshot named id, and no other snapshot's
+    object is overwritten with these bytes. The publish then fails (the live file changed)
+    and LATEST.json keeps naming the previous snapshot."""
+    s, s3 = _setup("pub-identity")
+    try:
+        scalefix.publish(s, s3)
+        sid2, _ = scalefix.publish(s, s3)
+        other = os.path.join(s.dir, "other.duckdb")  # snapshot sid2's bytes, renamed in later
+        shutil.copyfile(s.serving, other)
+        with open(other, "rb") as f:
+            sha2 = hashlib.sha256(f.read()).hexdigest()
+        env = dict(s.env)
+        env.update(s3.env(), MATERIA_STOP_AT="publish_after_hash")
+        proc = subprocess.Popen([harness.BIN, "export-serving"], cwd=s.dir, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            end = time.monotonic() + 300  # a guard against a hang, never the thing measured
+            while proc.poll() is None and not _stopped(proc.pid) and time.monotonic() < end:
+                time.sleep(0.05)
+            assert proc.poll() is None and _stopped(proc.pid), "export-serving did not stop at publish_after_hash"
+            os.rename(other, s.serving)  # "another export" puts snapshot sid2 back in place
+        finally:
+            proc.send_signal(signal.SIGCONT)
+            out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1, (proc.returncode, out, err)
+        sid3 = re.search(r"snapshot (\S+) is live locally but was not published", err).group(1)
+        assert sid3 != sid2, out
+        assert "changed while it was being published" in err, err
+        # the object uploaded is named by the id inside its own bytes ...
+        got = os.path.join(s.dir, "got.duckdb")
+        with open(got, "wb") as f:
+            f.write(s3.get(f"serving/{sid3}.duckdb"))
+        assert scalefix.publish_read_id(s, got) == sid3
+        # ... and snapshot sid2's object still holds sid2's bytes
+        assert hashlib.sha256(s3.get(f"serving/{sid2}.duckdb")).hexdigest() == sha2
+        assert json.loads(s3.get("serving/LATEST.json"))["snapshot_id"] == sid2
+    finally:
+        s3.stop()
+        s.cleanup()
+
+
 if __name__ == "__main__":
     harness.main([test_publish_writes_object_then_manifest, test_retention_prunes_old_snapshots,
                   test_wrong_secret_refused_clearly,
-                  test_bucket_unreachable_fails_the_export_step])
+                  test_bucket_unreachable_fails_the_export_step, test_identity_is_the_hashed_files_own])
