@@ -79,7 +79,7 @@ int cdn_purge_after_export(const struct config *cfg, const char *snapshot_id, st
         free(auth);
     }
     if (rc == 0)
-        log_info("CDN purge: tag materia-api purged after snapshot %s (attempt %d)", snapshot_id, res.attempts);
+        log_info("CDN purge: tag " WEB_CDN_TAG_ALL " purged after snapshot %s (attempt %d)", snapshot_id, res.attempts);
     if (rc < 0) {
         mt_err_prefix(err, "CDN purge of %s failed (snapshot %s is live; cached API answers expire within "
                            "6 minutes)", url, snapshot_id);
