@@ -3,7 +3,6 @@
  *   kind_partition.c  INCREMENTAL_BY_PARTITION and INCREMENTAL_UNMANAGED (their refresh SQL),
  *                     partitioned_by, and the checks that span several model properties
  *   kind_embedded.c   EMBEDDED: no table, no view; readers get its query inlined
- *   kind_full.c       FULL's later runs: the table is replaced only when its rows change
  *   seed_csv.c        SEED csv_settings as DuckDB read_csv options
  *
  * Shared files call into these through the few functions below. */
@@ -38,15 +37,6 @@ const char *kind_refresh_cleanup(const struct model *m);
 int kind_partitioned_by_check(const struct model *m, struct _duckdb_connection *con, struct mt_err *err);
 /* A changed definition of a live forward-only model: -1 with the refusal in err. */
 int kind_forward_only_check(const struct model *m, struct mt_err *err);
-
-/* ---- kind_full.c ---- */
-/* Whether m's later runs may keep its table when the query gives the same rows (FULL without
- * pre- or post-statements). */
-bool kind_full_may_keep(const struct model *m);
-/* Runs query into temp and replaces the existing table `physical` with its rows unless they
- * (and the columns) equal the table's; *kept says which, *rows their count. 0, or -1 with err. */
-int kind_full_refresh(struct _duckdb_connection *con, const char *physical, const char *query, int64_t *rows,
-                      bool *kept, struct mt_err *err);
 
 /* ---- kind_embedded.c ---- */
 /* Replaces every reference of sql (model i's rendered, names_qualify'd query) to an EMBEDDED

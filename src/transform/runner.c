@@ -535,11 +535,7 @@ static int build(struct run_ctx *rc, const struct plan_item *it, int64_t *rows)
         if (it->new_version && rc->pl->proj.self_ref && rc->pl->proj.self_ref[it->m]) r = create_empty(rc, it);
         if (r == 0) r = render(rc, it, s, rc->pl->exec_us, &q);
     }
-    if (r == 0 && !it->new_version && kind_full_may_keep(m)) {
-        bool kept = false; /* the same rows: the table stays as it is (kind_full.c) */
-        r = kind_full_refresh(rc->con, it->physical, q.buf, rows, &kept, rc->err);
-        if (r == 0 && kept) log_debug("transform: %s: the query gave the table's rows again: kept", m->name);
-    } else if (r == 0) {
+    if (r == 0) {
         sb_appendf(&sql, "CREATE OR REPLACE %s %s AS %s", m->kind == KIND_VIEW ? "VIEW" : "TABLE", it->physical, q.buf);
         r = exec_rows(rc->con, sql.buf, m->kind == KIND_VIEW ? NULL : rows, rc->err);
     }

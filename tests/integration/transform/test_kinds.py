@@ -198,92 +198,6 @@ def test_unmanaged_refusals_and_forward_only():
 
 # ---- VIEW (materialized true) -----------------------------------------------------------------
 
-# ---- FULL: a later run keeps the table when the query gives the same rows ---------------------
-
-def full_table(s):
-    """The one physical table of schema materia__raw, quoted."""
-    got = rows(s, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'materia__raw'")
-    assert len(got) == 1, got
-    return f'"materia__raw"."{got[0][0]}"'
-
-
-def mark(s):
-    """Comments the physical table: a run that keeps the table keeps the comment, a replaced
-    table (CREATE OR REPLACE) has none (the models below declare no description)."""
-    s.sql(s.lakehouse, f"COMMENT ON TABLE {full_table(s)} IS 'before this run'", write=True)
-
-
-def kept(s):
-    got = rows(s, "SELECT comment FROM duckdb_tables() WHERE schema_name = 'materia__raw'")
-    return got == [("before this run",)]
-
-
-def test_full_keeps_its_table_only_when_the_rows_are_the_same():
-    # SQLMesh re-runs a FULL model every cron interval and replaces its table with the query's
-    # rows (snapshot/evaluator.py FullRefreshStrategy.insert -> _replace_query_for_model;
-    # tests/core/test_snapshot_evaluator.py test_evaluate: replace_query on each evaluation).
-    # Materia gives the same table after every run and skips the rewrite when the rows and
-    # columns are equal (kind_full.c): a mark on the table shows which happened, the rows that
-    # the result is SQLMesh's either way.
-    files = {"models/raw/f.sql": "MODEL (name raw.f, kind FULL, cron '@daily', start '2024-01-01');\n"
-                                 "SELECT * FROM read_csv(@VAR('landing_dir') || '/f/*.csv', header = true)\n"}
-    s = new_scratch("transform-kinds", files)
-    land(s, "f/a.csv", "b,v\nx,1\ny,\n")
-    p = run(s, "2024-01-02 12:00")
-    assert actions(p.stdout)["raw.f"] == "create", p.stdout
-    # the next day, the same rows (a NULL among them): run, counted, the table kept
-    mark(s)
-    p = run(s, "2024-01-03 12:00")
-    assert actions(p.stdout)["raw.f"] == "rebuild", p.stdout
-    assert "2 rows" in [ln for ln in p.stdout.splitlines() if "raw.f" in ln][0], p.stdout
-    assert kept(s)
-    assert rows(s, "SELECT b, v FROM raw.f ORDER BY b") == [("x", 1), ("y", None)]
-    # one value differs: replaced
-    land(s, "f/a.csv", "b,v\nx,2\ny,\n")
-    mark(s)
-    run(s, "2024-01-04 12:00")
-    assert not kept(s)
-    assert rows(s, "SELECT b, v FROM raw.f ORDER BY b") == [("x", 2), ("y", None)]
-    # a row twice where it was once (the same set, another multiset): replaced
-    land(s, "f/a.csv", "b,v\nx,2\nx,2\ny,\n")
-    mark(s)
-    run(s, "2024-01-05 12:00")
-    assert not kept(s)
-    assert rows(s, "SELECT b, v FROM raw.f ORDER BY b") == [("x", 2), ("x", 2), ("y", None)]
-    # equal values under another column type (2 read as DOUBLE 2.0): replaced, the new type kept
-    land(s, "f/a.csv", "b,v\nx,2.0\nx,2.0\ny,\n")
-    mark(s)
-    run(s, "2024-01-06 12:00")
-    assert not kept(s)
-    assert rows(s, "SELECT data_type FROM duckdb_columns() WHERE schema_name = 'materia__raw' "
-                   "AND column_name = 'v'") == [("DOUBLE",)]
-    # no rows at all: replaced; the next day again none: kept
-    land(s, "f/a.csv", "b,v\n")
-    mark(s)
-    run(s, "2024-01-07 12:00")
-    assert not kept(s)
-    assert rows(s, "SELECT count(*) FROM raw.f") == [(0,)]
-    mark(s)
-    run(s, "2024-01-08 12:00")
-    assert kept(s)
-    s.cleanup()
-
-
-def test_full_with_a_post_statement_is_always_replaced():
-    # A post-statement may act on the table (@this_model): it runs after every evaluation
-    # (SQLMesh: evaluator.py evaluate -> post_statements), so on a kept table it would act
-    # twice. Such a model is replaced on every run, as SQLMesh replaces every FULL table.
-    files = {"models/raw/g.sql": "MODEL (name raw.g, kind FULL, cron '@daily', start '2024-01-01');\n"
-                                 "SELECT 1 AS a;\nINSERT INTO @this_model VALUES (2);\n"}
-    s = new_scratch("transform-kinds", files)
-    run(s, "2024-01-02 12:00")
-    mark(s)
-    run(s, "2024-01-03 12:00")
-    assert not kept(s)
-    assert rows(s, "SELECT a FROM raw.g ORDER BY a") == [(1,), (2,)]
-    s.cleanup()
-
-
 def test_materialized_view_is_a_view_on_duckdb():
     # SQLMesh: DuckDB's adapter keeps base.py SUPPORTS_MATERIALIZED_VIEWS = False, so create_view
     # drops `materialized` (tests/core/engine_adapter/test_base.py test_create_materialized_view
@@ -526,8 +440,7 @@ if __name__ == "__main__":
     main([test_partition_replaces_the_partitions_in_the_query_output, test_partition_by_several_expressions,
           test_partition_refusals, test_partition_change_is_refused_as_forward_only,
           test_unmanaged_appends_every_run, test_unmanaged_insert_overwrite_replaces_partitions,
-          test_unmanaged_refusals_and_forward_only, test_full_keeps_its_table_only_when_the_rows_are_the_same,
-          test_full_with_a_post_statement_is_always_replaced, test_materialized_view_is_a_view_on_duckdb,
+          test_unmanaged_refusals_and_forward_only, test_materialized_view_is_a_view_on_duckdb,
           test_partitioned_by_on_other_kinds_changes_only_the_fingerprint, test_embedded_is_inlined_into_its_readers,
           test_a_view_made_embedded_loses_its_view, test_embedded_refusals, test_model_kind_name, test_external_kind_in_a_model_file_is_refused, test_seed_csv_settings,
           test_seed_tab_delimiter, test_seed_reads_pandas_default_na_strings, test_seed_csv_settings_refusals,
