@@ -300,7 +300,7 @@ int pipeline_run(const struct config *cfg, const char *name)
     int mk = fs_mkdir_p(lake_dir, &err);
     free(lake_dir);
     struct db lake;
-    if (mk < 0 || db_open(&lake, lake_path, false, 0, &err) < 0) {
+    if (mk < 0 || db_open_lakehouse(&lake, lake_path, &err) < 0) {
         log_error("pipeline %s: cannot open the lakehouse: %s", name, err.msg);
         mt_err_prefix(&err, "cannot open the lakehouse");
         webhook_note_finished("", err.msg);

@@ -179,7 +179,9 @@ static int copy_into(duckdb_connection lake, const struct export_job *j, const c
     sb_init(&sql);
     sb_append(&sql, "ATTACH ");
     db_quote_literal(&sql, fresh);
-    sb_append(&sql, " AS " ATTACH_ALIAS " (READ_WRITE)");
+    /* DuckDB's defaults, named: the lakehouse connection (the pipeline's) makes new files
+     * in the lakehouse's own format (util/db.c), and the snapshot must not follow it */
+    sb_append(&sql, " AS " ATTACH_ALIAS " (READ_WRITE, BLOCK_SIZE 262144, STORAGE_VERSION 'v0.10.2')");
     if (db_exec(lake, sql.buf, &e2) < 0) {
         mt_errf(err, "%s: cannot attach for writing: %s", fresh, e2.msg);
         sb_free(&sql);

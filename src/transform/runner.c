@@ -43,7 +43,7 @@ int transform_open_lakehouse(const struct config *cfg, struct db *d, struct mt_e
     int rc = fs_mkdir_p(dir, err);
     free(dir);
     if (rc < 0) return -1;
-    if (db_open(d, path, false, 0, err) < 0) return -1;
+    if (db_open_lakehouse(d, path, err) < 0) return -1;
     /* config.yaml's further `catalogs` (the first is the lakehouse itself): attached as
      * SQLMesh's DuckDB connection does (connection.py BaseDuckDBConnectionConfig) */
     for (size_t i = 0; cfg->has_project && i < cfg->project.n_catalogs; i++) {

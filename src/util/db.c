@@ -12,7 +12,20 @@
  * that analysis was most of the checkpoint at close (callgrind, weekly COT run, bench/cot:
  * 5.19 G instructions in all with FSST, 2.85 G without), while the lakehouse stayed the same
  * size (7.35 MB both ways after a full run: our strings repeat — country names, codes,
- * release dates — and dictionary compression, still on, takes them). */
+ * release dates — and dictionary compression, still on, takes them).
+ *
+ * The lakehouse (db_open_lakehouse) is made with 16 KiB blocks and DuckDB 1.4's storage
+ * format (storage_compatibility_version v1.4.0) instead of DuckDB's defaults (256 KiB blocks,
+ * the v0.10.2-compatible format). Why: each run's checkpoint at close rewrites every table the
+ * run changed, and on the weekly COT run (bench/cot: 41 new raw rows, one new staging row,
+ * four small serving tables rebuilt) it was most of the run — close 177 ms, commit 50 ms of a
+ * 0.53 s `materia run`; with both settings close is ~40 ms, commit ~15 ms and the run 0.36 s
+ * (/tmp experiments recorded in bench/RESULTS.md, "COT incremental"). Either one alone gained
+ * little. Both apply only when the file is created: DuckDB keeps an existing file's block
+ * size and format, so a lakehouse made earlier keeps working as it is (docs/ARCHITECTURE.md
+ * §2 says how to remake it). The file then needs DuckDB >= 1.4 to read, which is what
+ * Materia links (pinned). The serving snapshot keeps DuckDB's defaults (export.c pins them
+ * on its ATTACH): it is what readers outside this binary may open. */
 #include "util/db.h"
 #include "util/err.h"
 
@@ -35,7 +48,9 @@ static int set_config(duckdb_config cfg, const char *name, const char *value, co
     return 0;
 }
 
-int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err)
+/* db_open with extra (name, value) settings, NULL-terminated pairs, or NULL. */
+static int open_with(struct db *d, const char *path, bool read_only, int threads, const char *const *extra,
+                     struct mt_err *err)
 {
     memset(d, 0, sizeof *d);
     duckdb_config cfg = NULL;
@@ -55,6 +70,12 @@ int db_open(struct db *d, const char *path, bool read_only, int threads, struct 
         duckdb_destroy_config(&cfg);
         return -1;
     }
+    for (size_t i = 0; extra && extra[i]; i += 2) {
+        if (set_config(cfg, extra[i], extra[i + 1], path, err) < 0) {
+            duckdb_destroy_config(&cfg);
+            return -1;
+        }
+    }
     duckdb_state st = duckdb_open_ext(path && *path ? path : NULL, &d->db, cfg, &open_err);
     duckdb_destroy_config(&cfg);
     if (st == DuckDBError) {
@@ -70,6 +91,18 @@ int db_open(struct db *d, const char *path, bool read_only, int threads, struct 
     }
     d->open = true;
     return 0;
+}
+
+int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err)
+{
+    return open_with(d, path, read_only, threads, NULL, err);
+}
+
+int db_open_lakehouse(struct db *d, const char *path, struct mt_err *err)
+{
+    static const char *const lakehouse[] = {"default_block_size", DB_LAKEHOUSE_BLOCK_SIZE,
+                                            "storage_compatibility_version", DB_LAKEHOUSE_STORAGE, NULL};
+    return open_with(d, path, false, 0, lakehouse, err);
 }
 
 void db_close(struct db *d)

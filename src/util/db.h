@@ -29,6 +29,11 @@ struct db {
  * Fails closed: if any setting (read_only's access_mode above all) cannot be applied, the
  * file is not opened and err names the setting. */
 int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err);
+/* Opens the lakehouse read-write, as db_open; a file it creates gets DB_LAKEHOUSE_BLOCK_SIZE
+ * blocks and the DB_LAKEHOUSE_STORAGE format (an existing file keeps its own; db.c says why). */
+#define DB_LAKEHOUSE_BLOCK_SIZE "16384"
+#define DB_LAKEHOUSE_STORAGE "v1.4.0"
+int db_open_lakehouse(struct db *d, const char *path, struct mt_err *err);
 void db_close(struct db *d);
 
 /* Runs sql into *res. On success the caller owns *res (duckdb_destroy_result); on failure

@@ -62,6 +62,15 @@ class Scratch:
         p = self.run(*args, check=0)
         return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
 
+    def file_format(self, path):
+        """(block size, storage version tag) of the DuckDB file at path, read from a fresh
+        in-memory instance with DuckDB's defaults, so the file's own format shows."""
+        r = self.sql(":memory:", f"ATTACH '{path}' AS f (READ_ONLY); "
+                                 "SELECT (SELECT block_size FROM pragma_database_size() WHERE database_name = 'f') "
+                                 "AS bs, (SELECT tags['storage_version'] FROM duckdb_databases() "
+                                 "WHERE database_name = 'f') AS sv")
+        return r[0]["bs"], r[0]["sv"]
+
     def tree(self, sub="landing"):
         """Every file under sub as {relative path: (size, mtime_ns)}."""
         root = os.path.join(self.dir, sub)

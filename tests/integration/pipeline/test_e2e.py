@@ -28,6 +28,7 @@ def steps(p):
     return [l for l in p.stdout.splitlines() if ": step " in l]
 
 
+
 def test_all_then_nothing_to_do():
     s = sample_scratch()
     p = s.run("pipeline", "run", "all", check=0)
@@ -39,6 +40,10 @@ def test_all_then_nothing_to_do():
     assert rec == act
     for t in ("coffee_balance", "world_balance", "psd_revisions", "releases", "countries"):
         assert rec.get(t, (0,))[0] > 0, f"serving table {t}: {rec.get(t)}"
+    # the pipeline made the lakehouse in its own format (util/db.c db_open_lakehouse: its
+    # checkpoints are what a weekly run spends its time on), the snapshot in DuckDB's defaults
+    assert s.file_format(s.lakehouse) == (16384, "v1.4.0+"), s.file_format(s.lakehouse)
+    assert s.file_format(s.serving) == (262144, "v1.0.0+"), s.file_format(s.serving)
     before = file_state(s.serving)
     p = s.run("pipeline", "run", "all", check=3)
     st = steps(p)

@@ -43,6 +43,24 @@ def test_first_run_builds_everything_then_noop():
     s.cleanup()
 
 
+def test_a_new_lakehouse_gets_its_format_an_existing_one_keeps_its_own():
+    # util/db.c db_open_lakehouse: a lakehouse `materia run` creates has 16 KiB blocks and
+    # DuckDB 1.4's storage format (cheaper checkpoints); one made before (here by DuckDB's
+    # defaults) is opened and written as it is, never converted.
+    s = setup()
+    s.run("run", "--execution-time", T0, check=0)
+    assert s.file_format(s.lakehouse) == (16384, "v1.4.0+"), s.file_format(s.lakehouse)
+    s.cleanup()
+    s = setup()
+    s.sql(s.lakehouse, "CREATE TABLE made_before (a INTEGER)", write=True)
+    assert s.file_format(s.lakehouse) == (262144, "v1.0.0+"), s.file_format(s.lakehouse)
+    s.run("run", "--execution-time", T0, check=0)
+    assert s.file_format(s.lakehouse) == (262144, "v1.0.0+"), s.file_format(s.lakehouse)
+    rows = q(s, "SELECT code, total FROM serving.totals ORDER BY code")
+    assert rows == [{"code": "BR", "total": 112100.0}, {"code": "VN", "total": 29500.0}], rows
+    s.cleanup()
+
+
 def n_runs(s):
     return q(s, "SELECT count(*) AS n FROM _materia.runs WHERE kind = 'transform'")[0]["n"]
 
@@ -238,7 +256,7 @@ def test_sigkill_mid_run_keeps_complete_views_and_next_run_recovers():
 
 
 if __name__ == "__main__":
-    main([test_first_run_builds_everything_then_noop,
+    main([test_first_run_builds_everything_then_noop, test_a_new_lakehouse_gets_its_format_an_existing_one_keeps_its_own,
           test_noop_stamp_answers_without_the_lakehouse_until_anything_it_read_changes,
           test_touching_one_model_rebuilds_it_and_descendants_only,
           test_new_landed_file_reruns_readers_same_day_and_cron_makes_full_due, test_views_are_catalog_free,
