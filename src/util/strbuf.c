@@ -195,17 +195,6 @@ void sb_append_csv_field(strbuf *sb, const char *s, size_t len, char sep)
     sb_append_char(sb, '"');
 }
 
-size_t utf8_whole_len(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t cont = 0; /* continuation bytes (10xxxxxx) at the end */
-    while (cont < 3 && cont < len && (u[len - 1 - cont] & 0xC0) == 0x80) cont++;
-    if (cont == len) return len;
-    unsigned char lead = u[len - 1 - cont];
-    size_t need = (lead & 0xF8) == 0xF0 ? 4 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xE0) == 0xC0 ? 2 : 0;
-    return need > cont + 1 ? len - 1 - cont : len; /* the character needs more than is here */
-}
-
 void str_copy_utf8(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "util/utf8.h"
+
 typedef struct strbuf {
     char *buf;   /* "" at least after sb_init; NULL after sb_free/sb_detach */
     size_t len;  /* bytes used, excluding the terminating NUL */
@@ -37,12 +39,8 @@ void sb_append_json_str(strbuf *sb, const char *s);
  * ", CR or LF; as it is otherwise. sep is ',' for CSV, '\t' for the CLI's TSV. The one CSV
  * field writer: `materia sql --csv/--tsv` and the web's ?format=csv use it. */
 void sb_append_csv_field(strbuf *sb, const char *s, size_t len, char sep);
-/* Text cut to a size at a UTF-8 character boundary, never leaving a partial sequence (a
- * receiver's JSON decoder refuses one). utf8_whole_len: the length of s[0..len) without the
- * lead byte and continuation bytes of a character that len cut (len itself when none was
- * cut; bytes that are not UTF-8 are left alone). str_copy_utf8: copies src into dst[cap]
- * (cap > 0), cut so when it does not fit; always NUL-terminated. */
-size_t utf8_whole_len(const char *s, size_t len);
+/* Copies src into dst[cap] (cap > 0), cut at a UTF-8 character boundary when it does not fit
+ * (util/utf8.h utf8_whole_len); always NUL-terminated. */
 void str_copy_utf8(char *dst, size_t cap, const char *src);
 /* Returns the buffer (caller frees) and leaves sb released, as after sb_free(); appending
  * to it again allocates afresh. */

@@ -189,6 +189,39 @@ static void test_err_type(void **state)
     assert_int_equal(mt_err_set(NULL, MT_ERR_IO, "dropped"), -1); /* NULL: the error is dropped */
 }
 
+/* A message cut to MT_ERR_LEN - 1 bytes never ends inside a UTF-8 character: err->msg is
+ * printed, logged and sent as JSON (webhook alerts), where a partial character is refused. */
+static void test_err_cut_keeps_whole_characters(void **state)
+{
+    (void)state;
+    static const char euro[] = "\xe2\x82\xac"; /* 3 bytes */
+    struct mt_err e = MT_ERR_INIT;
+    char big[MT_ERR_LEN + 8];
+    /* MT_ERR_LEN - 2 'a's, then the euro: only its first byte would fit */
+    memset(big, 'a', MT_ERR_LEN - 2);
+    memcpy(big + MT_ERR_LEN - 2, euro, 4);
+    mt_errf(&e, "%s", big);
+    assert_int_equal(strlen(e.msg), MT_ERR_LEN - 2);
+    assert_int_equal(e.msg[MT_ERR_LEN - 3], 'a');
+    /* a prefix cuts the message's tail: whole characters only there too */
+    for (size_t i = 0; i < (MT_ERR_LEN - 1) / 3; i++) memcpy(big + 3 * i, euro, 3);
+    big[3 * ((MT_ERR_LEN - 1) / 3)] = '\0';
+    mt_errf(&e, "%s", big);
+    mt_err_prefix(&e, "ctx");             /* "ctx: " then euros: 1018 bytes left for them */
+    size_t n = strlen(e.msg);
+    assert_int_equal((n - 5) % 3, 0);     /* only whole euros follow the context */
+    assert_true(n > MT_ERR_LEN - 1 - 3);
+    assert_memory_equal(e.msg + n - 3, euro, 3);
+    /* a context longer than the room is cut the same way (to 1020 bytes of whole euros), and
+     * the one byte left takes the message */
+    mt_errf(&e, "m");
+    mt_err_prefix(&e, "%s", big);
+    n = strlen(e.msg);
+    assert_int_equal(n, 1020 + 3);
+    assert_memory_equal(e.msg + n - 6, euro, 3);
+    assert_memory_equal(e.msg + n - 3, ": m", 3);
+}
+
 static void test_atomic_write_never_replaces(void **state)
 {
     (void)state;
@@ -299,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_config_precedence),
         cmocka_unit_test(test_config_typed_settings),
         cmocka_unit_test(test_err_type),
+        cmocka_unit_test(test_err_cut_keeps_whole_characters),
         cmocka_unit_test(test_atomic_write_never_replaces),
         cmocka_unit_test(test_sha256_known_vector),
         cmocka_unit_test(test_lock_is_exclusive),
