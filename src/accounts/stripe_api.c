@@ -69,12 +69,24 @@ static void log_retry(int attempt, int attempts, const char *why, long delay_ms,
              attempt, attempts, why, delay_ms);
 }
 
-int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id, struct mt_err *err)
+/* The status of a Subscription object (the answer's whole body) into out, "" when the body is
+ * not one. */
+static void subscription_status(const char *body, char *out, size_t outlen)
 {
-    if (!stripe_api_configured(api))
-        return mt_errf(err, "subscription %s: STRIPE_API_KEY is not set, so it cannot be cancelled from here", sub_id);
-    if (!stripe_id_ok(sub_id))
-        return mt_errf(err, "subscription %.100s: not a Stripe subscription id; nothing was sent", sub_id);
+    out[0] = '\0';
+    struct json j;
+    struct mt_err e = MT_ERR_INIT;
+    if (json_parse(body, &j, &e) < 0) return;
+    if (!strcmp(json_str(&j, "object"), "subscription")) snprintf(out, outlen, "%s", json_str(&j, "status"));
+    json_free(&j);
+}
+
+/* One call, method on /v1/subscriptions/<sub_id>, with its retries: http_post_json's result,
+ * *status the last HTTP status, status_out the subscription's status from a 2xx ("" if none),
+ * code_out the error's code from a refusal, the failure in e. */
+static int subscription_call(const struct stripe_api *api, const char *method, const char *sub_id, long *status,
+                             char *sub_status, size_t sslen, char *code, size_t codelen, struct mt_err *e)
+{
     size_t ul = strlen(api->url);
     while (ul > 0 && api->url[ul - 1] == '/') ul--;
     char *url = xasprintf("%.*s/v1/subscriptions/%s", (int)ul, api->url, sub_id);
@@ -83,7 +95,7 @@ int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id,
     strbuf whole;
     sb_init(&whole);
     struct http_post_req req = {
-        .method = "DELETE",
+        .method = method,
         .url = url,
         .body = NULL,
         .headers = headers,
@@ -95,39 +107,59 @@ int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id,
         .ud = (void *)sub_id,
         .whole_body = &whole,
     };
-    struct http_post_res *res = xcalloc(1, sizeof *res);
-    struct mt_err e = MT_ERR_INIT;
-    int rc = http_post_json(&req, res, &e);
+    struct http_post_res *res = xcalloc(1, sizeof *res); /* 4 KiB: not on a web worker's stack */
+    int rc = http_post_json(&req, res, e);
     memset(auth, 0, strlen(auth));
     free(auth);
     free(url);
-    if (rc < 0) {
-        char code[64];
-        stripe_error_code(res->body, code, sizeof code);
-        if (res->status == 404 && !strcmp(code, "resource_missing")) {
-            log_info("stripe: subscription %s: Stripe has no such subscription (already gone)", sub_id);
-            rc = 0;
-        } else {
-            mt_errf(err, "subscription %s: Stripe did not cancel it: %s", sub_id, e.msg);
-        }
-    } else {
-        /* a 2xx: the Subscription object, whose status must now say so */
-        struct json j;
-        struct mt_err pe = MT_ERR_INIT;
-        if (json_parse(whole.buf, &j, &pe) < 0) {
-            rc = mt_errf(err, "subscription %s: Stripe's answer (HTTP %ld) is not a subscription: %s", sub_id,
-                         res->status, pe.msg);
-        } else {
-            const char *status = json_str(&j, "status");
-            if (strcmp(status, "canceled") != 0)
-                rc = mt_errf(err, "subscription %s: Stripe answered HTTP %ld but its status is '%.40s', not canceled",
-                             sub_id, res->status, status);
-            else
-                log_info("stripe: subscription %s cancelled (attempt %d)", sub_id, res->attempts);
-            json_free(&j);
-        }
-    }
+    *status = res->status;
+    sub_status[0] = code[0] = '\0';
+    if (rc == 0) subscription_status(whole.buf, sub_status, sslen);
+    else stripe_error_code(res->body, code, codelen);
     free(res);
     sb_free(&whole);
     return rc;
+}
+
+static bool status_terminal(const char *s)
+{
+    return !strcmp(s, "canceled") || !strcmp(s, "incomplete_expired");
+}
+
+int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id, struct mt_err *err)
+{
+    if (!stripe_api_configured(api))
+        return mt_errf(err, "subscription %s: STRIPE_API_KEY is not set, so it cannot be cancelled from here", sub_id);
+    if (!stripe_id_ok(sub_id))
+        return mt_errf(err, "subscription %.100s: not a Stripe subscription id; nothing was sent", sub_id);
+    long status;
+    char sub_status[32], code[64];
+    struct mt_err e = MT_ERR_INIT;
+    int rc = subscription_call(api, "DELETE", sub_id, &status, sub_status, sizeof sub_status, code, sizeof code, &e);
+    if (rc == 0) {
+        if (!strcmp(sub_status, "canceled")) {
+            log_info("stripe: subscription %s cancelled", sub_id);
+            return 0;
+        }
+        return mt_errf(err, "subscription %s: Stripe answered HTTP %ld but the subscription's status is '%s', "
+                            "not canceled", sub_id, status, sub_status[0] ? sub_status : "(none)");
+    }
+    if (status == 404 && !strcmp(code, "resource_missing")) {
+        log_info("stripe: subscription %s: Stripe has no such subscription (already gone)", sub_id);
+        return 0;
+    }
+    /* Another refusal may be of a subscription that has ended already (cancelled in the
+     * dashboard before its webhook arrived, or by an attempt whose answer was lost): Stripe
+     * refuses to cancel it again. Its own status says so. */
+    if (status >= 400 && status < 500 && status != 429) {
+        long gst;
+        char gcode[64];
+        struct mt_err ge = MT_ERR_INIT;
+        if (subscription_call(api, "GET", sub_id, &gst, sub_status, sizeof sub_status, gcode, sizeof gcode, &ge) == 0 &&
+            status_terminal(sub_status)) {
+            log_info("stripe: subscription %s: already %s (Stripe refused the cancel: %s)", sub_id, sub_status, e.msg);
+            return 0;
+        }
+    }
+    return mt_errf(err, "subscription %s: Stripe did not cancel it: %s", sub_id, e.msg);
 }

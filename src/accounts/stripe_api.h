@@ -8,7 +8,8 @@
  * immediately ("the customer won't be charged again for the subscription") and answers the
  * Subscription object, its `status` now "canceled". An unknown id is a 404 whose error has
  * `code` "resource_missing" ("No such subscription"); other refusals are 4xx with
- * `error.message`; 429 and 5xx say "not now". */
+ * `error.message`; 429 and 5xx say "not now". "Retrieve a subscription"
+ * (docs.stripe.com/api/subscriptions/retrieve): `GET /v1/subscriptions/{id}`, the object. */
 #ifndef MATERIA_ACCOUNTS_STRIPE_API_H
 #define MATERIA_ACCOUNTS_STRIPE_API_H
 
@@ -33,7 +34,8 @@ bool stripe_api_configured(const struct stripe_api *api);
 
 /* Cancels subscription sub_id at once. 0 when it is cancelled: Stripe answered it with
  * status "canceled", or said it has no such subscription (404 resource_missing: already
- * gone). -1 with err naming sub_id and why (no key set; Stripe's message and HTTP status;
+ * gone), or refused the cancel (another 4xx) of a subscription whose own status (GET
+ * /v1/subscriptions/{id}) is canceled or incomplete_expired already. -1 with err naming sub_id and why (no key set; Stripe's message and HTTP status;
  * unreachable after STRIPE_API_ATTEMPTS). The key never appears in err. */
 int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id, struct mt_err *err);
 

@@ -5,7 +5,8 @@ The subscription exists as billing makes it: a signed checkout.session.completed
 
 The subscription is cancelled first (DELETE /v1/subscriptions/<id>, Authorization: Bearer
 <STRIPE_API_KEY>) and only then the user deleted; Stripe's "no such subscription" (404
-resource_missing) counts as cancelled; a 500 is retried; a refusal (400), or no key, keeps
+resource_missing) counts as cancelled, and so does a refused cancel of a subscription whose
+own status (GET) says it has ended; a 500 is retried; a refusal (400), or no key, keeps
 the user (web: 409 with what to do; CLI: exit 1 naming the subscription) unless the operator
 gives --keep-subscription; a user without a live subscription causes no request at all."""
 import hashlib
@@ -85,10 +86,17 @@ def cli_delete(email, *extra, key=KEY, check=0):
     return S.run("users", "delete", email, "--yes", *extra, env=env, check=check)
 
 
-def the_cancel(sub):
-    """Every request the stand-in got is the cancel of sub, as Stripe's API reference gives it."""
-    for r in STRIPE.all():
-        assert r["method"] == "DELETE" and r["path"] == "/v1/subscriptions/" + sub, r
+def live(sub):
+    return (200, {"id": sub, "object": "subscription", "customer": "cus_" + sub, "status": "active"})
+
+
+def the_cancel(sub, methods=("DELETE",)):
+    """The stand-in got the cancel of sub as Stripe's API reference gives it (and, after a
+    refusal, the GET of its status), each with the key."""
+    got = STRIPE.all()
+    assert [r["method"] for r in got] == list(methods), [r["method"] for r in got]
+    for r in got:
+        assert r["path"] == "/v1/subscriptions/" + sub, r
         assert r["headers"]["Authorization"] == "Bearer " + KEY, r["headers"]
         assert r["body"] == b"", r
 
@@ -119,23 +127,34 @@ def test_a_5xx_is_retried():
     STRIPE.rescript([stripe_error(500, "api_error", "stand-in is down"), canceled(sub)])
     web_delete(u, 200)
     assert STRIPE.count() == 2, STRIPE.count()
-    the_cancel(sub)
+    the_cancel(sub, ("DELETE", "DELETE"))
+    assert not exists(uid)
+
+
+def test_a_refused_cancel_of_an_ended_subscription_deletes():
+    """Cancelled in the dashboard before its webhook came (or by an attempt whose answer was
+    lost): Stripe refuses to cancel it again, and its own status says it has ended."""
+    u, uid, sub = paying_user("paid6")
+    STRIPE.rescript([stripe_error(400, "resource_invalid", "A canceled subscription can only update its "
+                                  "cancellation_details and metadata."), canceled(sub)])
+    web_delete(u, 200)
+    the_cancel(sub, ("DELETE", "GET"))
     assert not exists(uid)
 
 
 def test_a_refusal_keeps_the_user_web_and_cli():
     u, uid, sub = paying_user("paid4")
-    STRIPE.rescript([stripe_error(400, "resource_invalid", "stand-in refuses this cancel")])
+    STRIPE.rescript([stripe_error(400, "resource_invalid", "stand-in refuses this cancel"), live(sub)])
     j = web_delete(u, 409)
-    assert STRIPE.count() == 1, STRIPE.count()  # a 4xx is final
-    the_cancel(sub)
+    the_cancel(sub, ("DELETE", "GET"))  # a 4xx is not retried; the GET says it is still live
     assert "not deleted" in j["error"] and "Cancel the subscription first" in j["error"], j
     assert "stand-in refuses" not in j["error"], j  # Stripe's words go to the log only
     assert exists(uid) and u.get("/account/me")["email"] == u.email  # still signed in, nothing removed
     logged = f"subscription {sub}: Stripe did not cancel it: HTTP 400: stand-in refuses"
     assert keysfix.wait_for(lambda: logged in SRV.logtext()), SRV.logtext()[-2000:]  # the log is written async
+    STRIPE.rescript([stripe_error(400, "resource_invalid", "stand-in refuses this cancel"), live(sub)])
     p = cli_delete(u.email, check=1)
-    assert STRIPE.count() == 2
+    the_cancel(sub, ("DELETE", "GET"))
     assert f"{u.email} was not deleted" in p.stderr and f"subscription {sub}" in p.stderr, p.stderr
     assert "stand-in refuses this cancel" in p.stderr and "--keep-subscription" in p.stderr, p.stderr
     assert exists(uid)
@@ -182,6 +201,7 @@ def test_stop():
 
 if __name__ == "__main__":
     main([test_web_delete_cancels_the_subscription_then_deletes, test_no_such_subscription_counts_as_cancelled,
-          test_a_5xx_is_retried, test_a_refusal_keeps_the_user_web_and_cli,
+          test_a_5xx_is_retried, test_a_refused_cancel_of_an_ended_subscription_deletes,
+          test_a_refusal_keeps_the_user_web_and_cli,
           test_no_key_refuses_keep_subscription_deletes, test_no_live_subscription_no_request,
           test_the_key_is_a_secret, test_stop])

@@ -2,7 +2,7 @@
 ntfy webhook, Cloudflare's purge API), from Python's standard library (http.server in a
 thread): no package is needed, and a stand-in we control can answer 500 on cue or hang.
 
-Receiver(script) answers POSTs (and DELETEs: Stripe's API, accounts/test_delete_paid.py) from
+Receiver(script) answers POSTs (and DELETEs and GETs: Stripe's API, accounts/test_delete_paid.py) from
 `script`, one entry per request in order (the last one repeats): an int is the status to
 answer (with a small JSON body), a (status, object) pair answers that object as JSON, "hang"
 holds the request unanswered until release() (or stop()). rescript() starts a new script and
@@ -58,7 +58,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(data)
 
-        Handler.do_DELETE = Handler.do_POST
+        Handler.do_DELETE = Handler.do_GET = Handler.do_POST
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
