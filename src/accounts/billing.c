@@ -392,3 +392,13 @@ int billing_state_get(sqlite3 *db, long long user_id, struct billing_state *out,
     if (rc != SQLITE_ROW) return sqlu_fail(db, "billing", "billing state", err);
     return 0;
 }
+
+int billing_live_subscription(sqlite3 *db, long long user_id, char *sub_id, size_t len, struct mt_err *err)
+{
+    sub_id[0] = '\0';
+    struct sub_row row;
+    if (sub_row_get(db, user_id, &row, err) < 0) return -1;
+    if (!row.exists || !row.sub_id[0] || status_terminal(row.status)) return 0;
+    snprintf(sub_id, len, "%s", row.sub_id);
+    return 1;
+}

@@ -28,6 +28,7 @@
 #define MATERIA_ACCOUNTS_BILLING_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -58,6 +59,11 @@ const char *billing_plan_of_status(const char *status);
 
 /* A short word for an outcome ("applied", "replay", ...), for logs and the webhook's answer. */
 const char *billing_outcome_name(enum billing_outcome o);
+
+/* The user's live subscription: a subscriptions row whose status is not terminal (canceled,
+ * incomplete_expired), whatever plan it grants (past_due, unpaid, paused... may still be
+ * charged). 1 with its Stripe id in sub_id, 0 when none, -1 with err. */
+int billing_live_subscription(sqlite3 *db, long long user_id, char *sub_id, size_t len, struct mt_err *err);
 
 /* What the billing page shows for a user: the plan, and the subscription when there is one. */
 struct billing_state {

@@ -5,14 +5,16 @@
  * safe while it runs) and go through the same account functions as the web routes, so a
  * disable or a deletion here is exactly what the site would do: disabling also ends the
  * user's sessions (their next request is signed out; a session lookup checks disabled_at
- * too), deleting removes the personal data as POST /account/delete does. Every change is
- * written to the audit log as done by the operator. */
+ * too), deleting removes the personal data as POST /account/delete does, cancelling a
+ * live subscription first (accounts/account_close.h). Every change is written to the audit
+ * log as done by the operator. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "accounts/account_close.h"
 #include "accounts/appdb.h"
 #include "accounts/audit.h"
 #include "accounts/http_form.h"
@@ -29,7 +31,7 @@ static const char users_usage[] =
     "usage: materia users list [--json]\n"
     "       materia users disable EMAIL\n"
     "       materia users enable EMAIL\n"
-    "       materia users delete EMAIL --yes\n"
+    "       materia users delete EMAIL --yes [--keep-subscription]\n"
     "\n"
     "The accounts of the site, in APP_DB_PATH (safe while `materia serve` runs).\n"
     "\n"
@@ -39,7 +41,12 @@ static const char users_usage[] =
     "  enable   lifts a disable\n"
     "  delete   deletes the account and its personal data (sessions, keys, preferences,\n"
     "           watchlist; the audit log keeps the events without the person): permanent,\n"
-    "           so it needs --yes\n";
+    "           so it needs --yes. A live Stripe subscription is cancelled first\n"
+    "           (STRIPE_API_KEY); when it cannot be, nothing is deleted and the command\n"
+    "           fails naming the subscription\n"
+    "  --keep-subscription\n"
+    "           delete even so, without asking Stripe, and print the subscription id\n"
+    "           to cancel by hand in Stripe's dashboard (it keeps charging until then)\n";
 
 static void iso(long long t, char out[SQLU_ISO_LEN])
 {
@@ -115,11 +122,12 @@ int cmd_users(int argc, char **argv)
     if (cli_wants_help(argc, argv)) return cli_help(users_usage);
     if (argc < 2) return cli_usage_error(users_usage, "users: which action?");
     const char *act = argv[1];
-    bool json = false, yes = false;
+    bool json = false, yes = false, keep_sub = false;
     const char *who = NULL;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json") && !strcmp(act, "list")) json = true;
         else if (!strcmp(argv[i], "--yes") && !strcmp(act, "delete")) yes = true;
+        else if (!strcmp(argv[i], "--keep-subscription") && !strcmp(act, "delete")) keep_sub = true;
         else if (argv[i][0] != '-' && !who && strcmp(act, "list") != 0) who = argv[i];
         else return cli_usage_error(users_usage, "users %s: unexpected argument '%s'", act, argv[i]);
     }
@@ -157,14 +165,29 @@ int cmd_users(int argc, char **argv)
         if (dis) printf("disabled %s: sign-in is blocked, %d session(s) ended\n", u.email, n);
         else printf("enabled %s: sign-in works again\n", u.email);
     } else {
-        struct users_deleted d;
-        if (users_delete(db, u.id, now, &d, &err) < 0) {
+        struct stripe_api api;
+        stripe_api_from_config(&api);
+        struct account_close_res cr;
+        if (account_close(db, u.id, now, &api, keep_sub, &cr, &err) < 0) {
             rc = cli_fail(err.msg);
             goto done;
         }
+        if (cr.outcome == ACCOUNT_SUB_REFUSED) {
+            cli_error("users delete: %s was not deleted: %s", u.email, err.msg);
+            cli_error("users delete: cancel subscription %s in Stripe's dashboard and run this again, or add "
+                      "--keep-subscription to delete the account and leave the subscription to cancel by hand",
+                      cr.sub_id);
+            rc = MT_EXIT_FAIL;
+            goto done;
+        }
+        const struct users_deleted *d = &cr.removed;
         printf("deleted %s: %d session(s), %d API key(s), %d watchlist item(s), %d sign-in link(s) removed; "
                "%d audit entries scrubbed\n",
-               u.email, d.sessions, d.api_keys, d.watchlist, d.login_links, d.audit_scrubbed);
+               u.email, d->sessions, d->api_keys, d->watchlist, d->login_links, d->audit_scrubbed);
+        if (cr.sub_cancelled) printf("subscription %s cancelled in Stripe\n", cr.sub_id);
+        if (cr.sub_kept)
+            printf("subscription %s is still live in Stripe: cancel it there by hand (Dashboard > Subscriptions), "
+                   "it keeps charging until then\n", cr.sub_id);
     }
 done:
     appdb_close(db);

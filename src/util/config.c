@@ -38,6 +38,8 @@ enum setting_type {
     SET_SOURCES,  /* "all" or a comma list of choices */
     SET_OPT_URL,  /* empty (the feature is off) or a URL starting with one of choices */
     SET_OPT_STRING, /* any text, empty meaning the feature is off */
+    SET_API_URL,  /* https://, or http:// to this machine only (a test stand-in): a URL a
+                     secret is sent to, never in clear over a network */
 };
 
 static const char *const access_log_choices[] = {"all", "errors", "off", NULL};
@@ -156,6 +158,12 @@ static const struct setting_def {
      "webhook answers 503"},
     {"STRIPE_CHECKOUT_URL", SET_OPT_URL, "", 0, 0, web_url_schemes, F(stripe_checkout_url),
      "Stripe Payment Link for the pro plan; empty: no upgrade link is shown"},
+    {"STRIPE_API_KEY", SET_OPT_STRING, "", 0, 0, NULL, F(stripe_api_key),
+     "Stripe secret or restricted key (sk_.../rk_..., allowed to write Subscriptions; a "
+     "secret: not printed): deleting an account cancels its live subscription with it; "
+     "empty: an account with a live subscription cannot be deleted until it is cancelled"},
+    {"STRIPE_API_URL", SET_API_URL, "https://api.stripe.com", 0, 0, NULL, F(stripe_api_url),
+     "Stripe's API (https://; http:// only to 127.0.0.1 or localhost, a test stand-in)"},
     /* publish and follow (issue 17): src/serving/publish.c, src/web/web_follow.c */
     {"SERVING_PUBLISH_URL", SET_OPT_URL, "", 0, 0, s3_url_schemes, F(serving_publish_url),
      "export-serving and the pipeline also upload each snapshot here (s3://bucket/prefix/): "
@@ -199,6 +207,7 @@ bool config_is_secret(const char *key)
 {
     /* a Slack webhook URL is its own credential, an ntfy topic "essentially a password" */
     return !strcmp(key, "SMTP_PASSWORD") || !strcmp(key, "STRIPE_WEBHOOK_SECRET") ||
+           !strcmp(key, "STRIPE_API_KEY") ||
            !strcmp(key, "CDN_PURGE_TOKEN") || !strcmp(key, "ALERT_WEBHOOK_URL") ||
            !strcmp(key, "ALERT_WEBHOOK_TOPIC") || !strcmp(key, "AWS_SECRET_ACCESS_KEY");
 }
@@ -307,6 +316,21 @@ bool config_list_has(const char *list, const char *name)
     return false;
 }
 
+/* https://host..., or http:// to 127.0.0.1 or localhost (with a port or a path, or neither). */
+static bool local_or_https(const char *v)
+{
+    if (!strncasecmp(v, "https://", 8)) return v[8] != '\0' && v[8] != '/';
+    if (strncasecmp(v, "http://", 7)) return false;
+    const char *h = v + 7;
+    if (strchr(h, '@')) return false; /* http://localhost:1@elsewhere is elsewhere */
+    static const char *const local[] = {"127.0.0.1", "localhost", NULL};
+    for (int i = 0; local[i]; i++) {
+        size_t n = strlen(local[i]);
+        if (!strncasecmp(h, local[i], n) && (h[n] == '\0' || h[n] == ':' || h[n] == '/')) return true;
+    }
+    return false;
+}
+
 /* Checks one value against its definition and stores it into s. Returns NULL, or what
  * was expected (for the error). */
 static const char *setting_parse(const struct setting_def *d, const char *v, struct settings *s,
@@ -359,6 +383,10 @@ static const char *setting_parse(const struct setting_def *d, const char *v, str
         return NULL;
     }
     case SET_OPT_STRING:
+        *(const char **)field = v;
+        return NULL;
+    case SET_API_URL:
+        if (!local_or_https(v)) return "an https:// URL, or http://127.0.0.1 or http://localhost (a test stand-in)";
         *(const char **)field = v;
         return NULL;
     case SET_OPT_URL: {

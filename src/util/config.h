@@ -59,7 +59,8 @@ struct settings {
     int log_level;            /* enum log_level (util/log.h) */
     /* accounts (issue 15); the optional ones are "" when off */
     const char *app_db_path, *public_base_url, *smtp_url, *smtp_username, *smtp_password,
-        *mail_from, *stripe_webhook_secret, *stripe_checkout_url, *trusted_proxies;
+        *mail_from, *stripe_webhook_secret, *stripe_checkout_url, *trusted_proxies,
+        *stripe_api_key, *stripe_api_url;
     long session_idle_hours, session_max_days, api_rate_anon_per_min, api_rate_free_per_min,
         api_rate_pro_per_min;
     /* publish and follow (issue 17); the optional strings are "" when off */

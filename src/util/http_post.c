@@ -19,9 +19,11 @@ enum outcome { DONE, RETRY, FINAL };
 struct body_buf {
     char *p;
     size_t len;
+    strbuf *whole; /* NULL, or the caller's whole_body */
 };
 
-/* Keeps the first HTTP_POST_BODY_MAX bytes; the rest is read and dropped. */
+/* Keeps the first HTTP_POST_BODY_MAX bytes (and HTTP_POST_WHOLE_MAX in whole); the rest is
+ * read and dropped. */
 static size_t keep_body(char *p, size_t size, size_t n, void *ud)
 {
     struct body_buf *b = ud;
@@ -30,6 +32,10 @@ static size_t keep_body(char *p, size_t size, size_t n, void *ud)
     memcpy(b->p + b->len, p, take);
     b->len += take;
     b->p[b->len] = '\0';
+    if (b->whole && b->whole->len < HTTP_POST_WHOLE_MAX) {
+        size_t wroom = HTTP_POST_WHOLE_MAX - b->whole->len;
+        sb_append_len(b->whole, p, got < wroom ? got : wroom);
+    }
     return got;
 }
 
@@ -49,9 +55,13 @@ static enum outcome attempt_once(const struct http_post_req *req, struct http_po
         mt_errf(err, "cannot start libcurl");
         return RETRY;
     }
-    struct body_buf b = {res->body, 0};
+    if (req->whole_body) sb_reset(req->whole_body);
+    struct body_buf b = {res->body, 0, req->whole_body};
     char cerr[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    /* a request without a body has no Content-Type; libcurl wants a first list item, so
+     * that one names the JSON or is a harmless Accept */
+    struct curl_slist *hdrs =
+        curl_slist_append(NULL, req->body ? "Content-Type: application/json" : "Accept: application/json");
     for (const char *const *hp = req->headers; hdrs && hp && *hp; hp++) {
         struct curl_slist *more = curl_slist_append(hdrs, *hp);
         if (!more) curl_slist_free_all(hdrs); /* the loop ends: hdrs is NULL */
@@ -63,7 +73,8 @@ static enum outcome attempt_once(const struct http_post_req *req, struct http_po
     CURLcode sc = hdrs ? CURLE_OK : CURLE_OUT_OF_MEMORY;
     if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_URL, req->url);
-    if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    if (sc == CURLE_OK && req->body) sc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    if (sc == CURLE_OK && req->method) sc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (sc == CURLE_OK) sc = curl_easy_setopt(h, CURLOPT_TIMEOUT, req->timeout_s);

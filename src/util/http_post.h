@@ -1,10 +1,11 @@
-/* http_post.h — POST a JSON body, with retries: the one owner of Materia's outgoing JSON
- * requests, the CDN purge (serving/cdn_purge.c) and the supervisor's alerts
- * (pipeline/webhook.c).
+/* http_post.h — one outgoing API request, with retries: the one owner of Materia's outgoing
+ * JSON requests, the CDN purge (serving/cdn_purge.c), the supervisor's alerts
+ * (pipeline/webhook.c) and the Stripe subscription cancel (accounts/stripe_api.c).
  *
- * One attempt is one synchronous libcurl POST (http or https only) with
- * `Content-Type: application/json`, the caller's extra headers and a time limit (connection
- * included; the connection itself gets at most 5 s of it). A failed attempt is retried after
+ * One attempt is one synchronous libcurl request (http or https only): a POST of a JSON body
+ * with `Content-Type: application/json` unless the caller names another method (a DELETE
+ * carries no body), the caller's extra headers and a time limit (connection included; the
+ * connection itself gets at most 5 s of it). A failed attempt is retried after
  * backoff_ms, doubled each time, up to `attempts` in all, when another attempt can help: a
  * timeout or a connection error, a 5xx, a 429. Any other answer (a 4xx: the URL, the token
  * or the body is wrong), or a 2xx whose body states an error (body_error), is final.
@@ -19,12 +20,15 @@
 #include <stddef.h>
 
 #include "util/err.h"
+#include "util/strbuf.h"
 
 #define HTTP_POST_BODY_MAX 4096 /* of the answer's body, kept for the caller and body_error */
+#define HTTP_POST_WHOLE_MAX (1024 * 1024) /* of the answer's body, kept in whole_body */
 
 struct http_post_req {
+    const char *method;          /* NULL: POST; else e.g. "DELETE" */
     const char *url;
-    const char *body;            /* the JSON text, sent as is */
+    const char *body;            /* the JSON text, sent as is; NULL: no body (not for a POST) */
     const char *const *headers;  /* more "Name: value" lines, NULL-terminated; NULL: none */
     long timeout_s;              /* one attempt, connection included */
     int attempts;                /* in all, at least 1 */
@@ -42,6 +46,9 @@ struct http_post_req {
     /* Told of each failed attempt that will be retried, with why and the wait before the next. */
     void (*on_retry)(int attempt, int attempts, const char *why, long delay_ms, void *ud);
     void *ud;
+    /* NULL, or where the last answer's whole body goes (cut at HTTP_POST_WHOLE_MAX; replaced
+     * at each attempt): for an answer longer than res->body, e.g. a Stripe object. */
+    strbuf *whole_body;
 };
 
 struct http_post_res {
@@ -51,7 +58,7 @@ struct http_post_res {
     char body[HTTP_POST_BODY_MAX + 1]; /* the last answer's body, cut at HTTP_POST_BODY_MAX */
 };
 
-/* Posts req->body to req->url, retrying as above. 0: a 2xx (res says which attempt); -1
+/* Sends req->method (POST) with req->body to req->url, retrying as above. 0: a 2xx (res says which attempt); -1
  * with the last attempt's failure in err ("HTTP 500: <body_error>", or libcurl's message).
  * res may be NULL. */
 int http_post_json(const struct http_post_req *req, struct http_post_res *res, struct mt_err *err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/account_close.h"
 #include "accounts/audit.h"
 #include "accounts/http_form.h"
 #include "accounts/sessions.h"
@@ -284,12 +285,24 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
         account_reply_error(out, 400, "to delete the account, send {\"confirm\": \"delete\"}");
         return;
     }
-    struct users_deleted d;
-    rc = users_delete(rq->db, u->id, rq->now, &d, &err);
-    if (rc < 0) {
+    struct stripe_api api;
+    stripe_api_from_config(&api);
+    struct account_close_res cr;
+    if (account_close(rq->db, u->id, rq->now, &api, false, &cr, &err) < 0) {
         account_reply_server_error(out, "delete", &err);
         return;
     }
+    if (cr.outcome == ACCOUNT_SUB_REFUSED) {
+        /* Stripe's words stay in the log: they can name the key's kind or its last digits */
+        log_error("serve: account: delete of user %lld refused: %s", u->id, err.msg);
+        account_reply_error(out, 409,
+                            "Your account was not deleted: your subscription could not be cancelled "
+                            "automatically, and deleting the account first would leave it charging you. "
+                            "Cancel the subscription first (from the link in your Stripe receipt email, or "
+                            "by writing to us), then delete the account again.");
+        return;
+    }
+    const struct users_deleted d = cr.removed;
     web_account_set_cookie(out, NULL);
     strbuf sb;
     sb_init(&sb);
@@ -297,8 +310,9 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
                "{\"status\":\"deleted\",\"removed\":{\"sessions\":%d,\"api_keys\":%d,\"watchlist_items\":%d,"
                "\"sign_in_links\":%d,\"audit_entries_scrubbed\":%d},\"message\":\"Your account is deleted: "
                "your email address, password, preferences and watchlist are gone, your API keys are "
-               "revoked and every session is signed out. The audit log keeps what happened and when, "
-               "without you.\"}\n",
-               d.sessions, d.api_keys, d.watchlist, d.login_links, d.audit_scrubbed);
+               "revoked and every session is signed out.%s The audit log keeps what happened and "
+               "when, without you.\"}\n",
+               d.sessions, d.api_keys, d.watchlist, d.login_links, d.audit_scrubbed,
+               cr.sub_cancelled ? " Your subscription is cancelled: you will not be charged again." : "");
     account_reply_json_sb(out, 200, &sb);
 }

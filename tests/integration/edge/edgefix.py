@@ -2,9 +2,11 @@
 ntfy webhook, Cloudflare's purge API), from Python's standard library (http.server in a
 thread): no package is needed, and a stand-in we control can answer 500 on cue or hang.
 
-Receiver(script) answers POSTs from `script`, one entry per request in order (the last one
-repeats): an int is the status to answer (with a small JSON body), "hang" holds the request
-unanswered until release() (or stop()). Every request is recorded (method, path, headers,
+Receiver(script) answers POSTs (and DELETEs and GETs: Stripe's API, accounts/test_delete_paid.py) from
+`script`, one entry per request in order (the last one repeats): an int is the status to
+answer (with a small JSON body), a (status, object) pair answers that object as JSON, "hang"
+holds the request unanswered until release() (or stop()). rescript() starts a new script and
+forgets the requests, for one receiver shared by several tests. Every request is recorded (method, path, headers,
 body, parsed JSON) before it is answered, so a test can poll for "the request arrived" while
 it is still held.
 """
@@ -38,27 +40,36 @@ class Receiver:
                     parsed = None
                 with outer.lock:
                     i = len(outer.requests)
-                    outer.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers),
+                    outer.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
                                            "body": raw, "json": parsed, "at": time.monotonic()})
                     action = outer.script[min(i, len(outer.script) - 1)]
                 if action == "hang":
                     outer.released.wait()
                     return  # the connection closes without an answer
-                data = json.dumps(outer.reply if action < 300 else
-                                  {"success": False, "errors": [{"code": action, "message": "stand-in says no"}]}
-                                  ).encode()
+                if isinstance(action, tuple):
+                    action, obj = action
+                else:
+                    obj = (outer.reply if action < 300 else
+                           {"success": False, "errors": [{"code": action, "message": "stand-in says no"}]})
+                data = json.dumps(obj).encode()
                 self.send_response(action)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
+        Handler.do_DELETE = Handler.do_GET = Handler.do_POST
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def rescript(self, script):
+        with self.lock:
+            self.script = list(script)
+            self.requests = []
 
     def count(self):
         with self.lock:

@@ -286,6 +286,41 @@ static void test_payloads_that_are_not_events_leave_nothing(void **state)
     assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM subscriptions"), 0);
 }
 
+/* What a deletion must cancel first (account_close.c): any status that is not terminal,
+ * whether or not it grants pro (past_due and unpaid may still be charged). */
+static void test_live_subscription_is_any_non_terminal_status(void **state)
+{
+    struct fx *f = *state;
+    struct mt_err err = MT_ERR_INIT;
+    char sub[128];
+    assert_int_equal(billing_live_subscription(f->a.db, 7, sub, sizeof sub, &err), 0); /* none yet */
+    assert_string_equal(sub, "");
+    link_customer(f);
+    static const struct {
+        const char *status;
+        int live;
+    } cases[] = {{"active", 1}, {"past_due", 1}, {"unpaid", 1}, {"trialing", 1}, {"incomplete", 1},
+                 {"incomplete_expired", 0}};
+    long long t = 2000;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char evt[32];
+        snprintf(evt, sizeof evt, "evt_live_%zu", i);
+        char *p = sub_event(evt, "updated", t++, i + 1 < sizeof cases / sizeof cases[0] ? "sub_1" : "sub_2",
+                            cases[i].status, 0);
+        assert_int_equal(apply(f, p, billing_plan_of_status(cases[i].status)), BILLING_APPLIED);
+        free(p);
+        int got = billing_live_subscription(f->a.db, 7, sub, sizeof sub, &err);
+        if (got != cases[i].live) fail_msg("%s: live %d, want %d", cases[i].status, got, cases[i].live);
+        assert_string_equal(sub, cases[i].live ? "sub_1" : "");
+    }
+    /* canceled (by .deleted) is over too; another user has none */
+    char *p = sub_event("evt_live_del", "deleted", t++, "sub_2", "canceled", 0);
+    assert_int_equal(apply(f, p, "free"), BILLING_APPLIED);
+    free(p);
+    assert_int_equal(billing_live_subscription(f->a.db, 7, sub, sizeof sub, &err), 0);
+    assert_int_equal(billing_live_subscription(f->a.db, 8, sub, sizeof sub, &err), 0);
+}
+
 static void test_plan_of_status(void **state)
 {
     (void)state;
@@ -309,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_period_end_from_items_in_newer_api_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_types_recorded_and_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payloads_that_are_not_events_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_subscription_is_any_non_terminal_status, setup, teardown),
         cmocka_unit_test(test_plan_of_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

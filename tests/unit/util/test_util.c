@@ -128,6 +128,16 @@ static void test_config_typed_settings(void **state)
     assert_int_equal(cfg.s.http_max_connections, 300);
     assert_int_equal(cfg.s.access_log, ACCESS_LOG_ERRORS);
     config_free(&cfg);
+    /* STRIPE_API_URL: https anywhere, http to a stand-in on this machine */
+    static const char *const api_ok[] = {"https://api.stripe.com", "http://127.0.0.1:8123", "http://localhost/x", NULL};
+    for (int i = 0; api_ok[i]; i++) {
+        f = fopen(env, "w");
+        fprintf(f, "STRIPE_API_URL=%s\n", api_ok[i]);
+        fclose(f);
+        if (config_load(&cfg, env, &err) != 0) fail_msg("%s: refused: %s", api_ok[i], err.msg);
+        assert_string_equal(cfg.s.stripe_api_url, api_ok[i]);
+        config_free(&cfg);
+    }
 
     static const struct {
         const char *line, *want;
@@ -140,6 +150,12 @@ static void test_config_typed_settings(void **state)
         {"PSD_SOURCE_URL=ftp://x", "expected an https://, http:// or file:// URL"},
         {"LANDING_DIR=", "LANDING_DIR= is not supported by materia: expected a non-empty value"},
         {"EXTRACT_RETRIES=-1", "EXTRACT_RETRIES=-1 is not supported"},
+        /* the Stripe key must not travel in clear: http:// only to this machine */
+        {"STRIPE_API_URL=http://api.stripe.com", "expected an https:// URL, or http://127.0.0.1"},
+        {"STRIPE_API_URL=http://localhost.example.com", "expected an https:// URL"},
+        {"STRIPE_API_URL=http://localhost:80@example.com/", "expected an https:// URL"},
+        {"STRIPE_API_URL=file:///tmp/x", "expected an https:// URL"},
+        {"STRIPE_API_URL=", "expected an https:// URL"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         f = fopen(env, "w");

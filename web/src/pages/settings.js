@@ -139,7 +139,7 @@ export async function render(ctx) {
     </section>
     <section class="panel account-form danger" id="delete">
       <h2>Delete account</h2>
-      <p class="note">Deletes your email address, password, preferences and watchlist, revokes your API keys and signs out every session. This cannot be undone.</p>
+      <p class="note">Deletes your email address, password, preferences and watchlist, revokes your API keys and signs out every session. A pro subscription is cancelled first: you are not charged again. This cannot be undone.</p>
       <form id="delete-form" class="inline-form" novalidate>
         <label class="field"><span>Type <strong>delete</strong> to confirm</span> <input id="delete-confirm" autocomplete="off"></label>
         <button type="submit" class="button danger">Delete my account</button>
