@@ -219,7 +219,8 @@ def test_events_after_the_delete_are_acknowledged_and_change_nothing():
     u, uid, sub = paying_user("after1")
     cus = "cus_after1"
     STRIPE.rescript([canceled(sub)])
-    web_delete(u, 200)
+    j = web_delete(u, 200)
+    assert "Stripe's customer number for you is kept (it holds no email or name)" in j["message"], j
     assert not exists(uid)
     before = accounts_state()
     # what Stripe sends right after the cancel (before: 409, retried for days)
@@ -243,7 +244,8 @@ def test_the_deleted_customer_subscribing_again_is_the_new_users():
     _, uid, sub = paying_user("again1", signed_in=False)
     cus = "cus_again1"
     STRIPE.rescript([canceled(sub)])
-    cli_delete("again1@example.com")
+    p = cli_delete("again1@example.com")
+    assert "Stripe customer id kept (closed_customers" in p.stdout, p.stdout
     assert not exists(uid)
     # the same Stripe customer checks out again, as a new user of the site
     vid = keysfix.add_user(S, "again1.new@example.com")
