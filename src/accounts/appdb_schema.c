@@ -10,7 +10,8 @@
  * addresses are stored trimmed and lower-cased by the code that writes them (COLLATE NOCASE
  * is a second guard); every row that belongs to a user goes with it (ON DELETE CASCADE),
  * except the audit log, which keeps the event and loses the person (ON DELETE SET NULL, and
- * the deleting code scrubs its detail). */
+ * the deleting code scrubs its detail), and closed_customers, which keeps a deleted paying
+ * user's Stripe customer id and nothing else (migration 2 says why). */
 #include "accounts/appdb.h"
 
 const struct appdb_migration appdb_migrations[] = {
@@ -99,6 +100,19 @@ const struct appdb_migration appdb_migrations[] = {
      "  started_at INTEGER NOT NULL,              -- recorded before the mail is handed to SMTP\n"
      "  sent_at INTEGER,\n"
      "  PRIMARY KEY (user_id, release_key)\n"
+     ");\n"},
+    /* Why this table is kept: deleting a paying user cancels their subscription, and Stripe
+     * then keeps sending events about their customer (customer.subscription.deleted right
+     * after the cancel, invoices...). Without a trace of the customer those find no user and
+     * must be answered non-2xx (a customer not linked YET is real: its checkout event may
+     * still be on its way), so Stripe would retry them for days. The id is pseudonymous
+     * (Stripe's cus_..., no email, no name, no user id): with the scrubbed audit log, it is
+     * the only thing kept of a deleted paying user. Written by users_delete, in its
+     * transaction; removed when the same customer checks out again as a new user. */
+    {2, "closed Stripe customers: the deleted users' customer ids, so Stripe's later events are acknowledged",
+     "CREATE TABLE closed_customers (             -- Stripe customers whose user was deleted\n"
+     "  stripe_customer_id TEXT PRIMARY KEY,      -- cus_...: nothing else of the user is kept\n"
+     "  closed_at INTEGER NOT NULL                -- when the user was deleted\n"
      ");\n"},
 };
 

@@ -12,6 +12,12 @@
  * whatever the order: Stripe never revives a canceled subscription. A user with several
  * subscriptions at once is not modelled: the newest event about any of them sets the plan.
  *
+ * The customer of a deleted user stays in closed_customers (billing_close_customer, from
+ * users_delete): an event about it that finds no linked user is IGNORED (recorded, 2xx)
+ * rather than UNMATCHED (409, retried by Stripe for days for nothing). A linked user always
+ * wins: the lookup of users comes first, and a checkout linking that customer to a new user
+ * removes it from closed_customers in the same transaction.
+ *
  * Times in the payload are JSON integers; numbers are text in util/json.h's tree and are
  * read strictly (digits only, no fraction, no exponent). */
 #include "accounts/billing.h"
@@ -254,6 +260,15 @@ static int apply_checkout(sqlite3 *db, const struct event *ev, long long now, st
         sqlite3_bind_int64(st, 1, uid);
         sqlite3_bind_text(st, 2, customer, -1, SQLITE_TRANSIENT);
         if (sqlu_step_done(db, "billing", st, "link customer", err) < 0) return -1;
+        /* a deleted user's customer subscribing again as this user: its events are this
+         * user's from now on */
+        if (sqlu_prep(db, "billing", "DELETE FROM closed_customers WHERE stripe_customer_id = ?", &st, err) < 0)
+            return -1;
+        sqlite3_bind_text(st, 1, customer, -1, SQLITE_TRANSIENT);
+        if (sqlu_step_done(db, "billing", st, "reopen customer", err) < 0) return -1;
+        if (sqlite3_changes(db) > 0)
+            log_msg(LOG_INFO, "billing: event %s: the customer of a deleted account is linked to user %lld", ev->id,
+                    uid);
     }
     res->outcome = BILLING_APPLIED;
     const char *sub = jstr(ev->obj, "subscription"), *paid = jstr(ev->obj, "payment_status");
@@ -285,7 +300,17 @@ static int apply_subscription(sqlite3 *db, const struct event *ev, bool deleted,
     int f = lookup_id(db, "SELECT id FROM users WHERE stripe_customer_id = ?", customer, &uid, err);
     if (f < 0) return -1;
     if (!f) {
-        res->outcome = BILLING_UNMATCHED;
+        long long closed_at = 0;
+        int c = lookup_id(db, "SELECT closed_at FROM closed_customers WHERE stripe_customer_id = ?", customer,
+                          &closed_at, err);
+        if (c < 0) return -1;
+        if (c) {
+            log_msg(LOG_INFO, "billing: event %s (%s): its customer's account was deleted (at %lld): ignored",
+                    ev->id, ev->type, closed_at);
+            res->outcome = BILLING_IGNORED;
+        } else {
+            res->outcome = BILLING_UNMATCHED;
+        }
         return 0;
     }
     res->user_id = uid;
@@ -391,6 +416,21 @@ int billing_state_get(sqlite3 *db, long long user_id, struct billing_state *out,
     if (rc == SQLITE_DONE) return mt_errf(err, "billing: no user %lld", user_id);
     if (rc != SQLITE_ROW) return sqlu_fail(db, "billing", "billing state", err);
     return 0;
+}
+
+int billing_close_customer(sqlite3 *db, long long user_id, long long now, struct mt_err *err)
+{
+    sqlite3_stmt *st;
+    /* OR REPLACE: a row for this id cannot be there (linking it to a user removed it), and
+     * if it were, it must not fail the deletion */
+    if (sqlu_prep(db, "billing", "INSERT OR REPLACE INTO closed_customers (stripe_customer_id, closed_at) "
+                  "SELECT stripe_customer_id, ?2 FROM users WHERE id = ?1 AND stripe_customer_id IS NOT NULL",
+                  &st, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, now);
+    if (sqlu_step_done(db, "billing", st, "close customer", err) < 0) return -1;
+    return sqlite3_changes(db) > 0;
 }
 
 int billing_live_subscription(sqlite3 *db, long long user_id, char *sub_id, size_t len, struct mt_err *err)

@@ -1,5 +1,5 @@
 /* billing.h — applies Stripe webhook events to the account database: the one writer of
- * subscriptions, billing_events, users.plan and users.stripe_customer_id.
+ * subscriptions, billing_events, users.plan, users.stripe_customer_id and closed_customers.
  *
  * The caller has already verified the event's signature (stripe_sig.h); billing_apply
  * trusts the payload's content but not its delivery: Stripe delivers at least once and in
@@ -11,11 +11,17 @@
  *    applied (OUTDATED);
  *  - a subscription event for a Stripe customer not linked to a user yet (its
  *    checkout.session.completed has not arrived) is UNMATCHED: nothing is recorded and the
- *    webhook answers non-2xx, so Stripe delivers it again later, after the link exists.
+ *    webhook answers non-2xx, so Stripe delivers it again later, after the link exists;
+ *  - a subscription event for the customer of a DELETED user (in closed_customers, put
+ *    there by users_delete through billing_close_customer) is recorded and IGNORED: it is
+ *    applied to nobody, and the 2xx stops Stripe's retries (the cancel at deletion is
+ *    followed by customer.subscription.deleted, and nothing will ever link that customer
+ *    again unless it checks out anew, below).
  *
  * Events handled (data.object is the object named):
  *  - checkout.session.completed (a Checkout Session): client_reference_id is our user id
- *    (the checkout link carries it); links `customer` to that user; when it carries a
+ *    (the checkout link carries it); links `customer` to that user (a closed customer
+ *    checking out again as a new user leaves closed_customers: the link wins); when it carries a
  *    `subscription` and payment_status is "paid" or "no_payment_required", the user is
  *    pro at once (status "active") unless a newer subscription event already said otherwise;
  *  - customer.subscription.created / .updated / .deleted (a Subscription): its status
@@ -36,7 +42,7 @@ enum billing_outcome {
     BILLING_APPLIED,   /* recorded, and the state changed as the event says */
     BILLING_REPLAY,    /* the event id was applied before: nothing done */
     BILLING_OUTDATED,  /* recorded; a newer event already set this user's state */
-    BILLING_IGNORED,   /* recorded; a type we do not act on, or no user to act on */
+    BILLING_IGNORED,   /* recorded; a type we do not act on, or no user to act on (deleted) */
     BILLING_UNMATCHED, /* NOT recorded: the customer is not linked yet (answer non-2xx) */
 };
 
@@ -59,6 +65,12 @@ const char *billing_plan_of_status(const char *status);
 
 /* A short word for an outcome ("applied", "replay", ...), for logs and the webhook's answer. */
 const char *billing_outcome_name(enum billing_outcome o);
+
+/* Keeps the user's Stripe customer id, when they have one, in closed_customers (closed at
+ * now), so Stripe's events about it after the user is gone are acknowledged, not retried.
+ * For users_delete, inside its transaction and before the user row goes. 1 kept, 0 the user
+ * has no customer id (or no row), -1 with err. */
+int billing_close_customer(sqlite3 *db, long long user_id, long long now, struct mt_err *err);
 
 /* The user's live subscription: a subscriptions row whose status is not terminal (canceled,
  * incomplete_expired), whatever plan it grants (past_due, unpaid, paused... may still be

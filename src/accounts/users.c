@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/billing.h"
 #include "accounts/sqlite_util.h"
 
 int users_tx_begin(sqlite3 *db, struct mt_err *err)
@@ -214,6 +215,8 @@ int users_delete(sqlite3 *db, long long id, long long now, struct users_deleted 
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, u.email, -1, SQLITE_TRANSIENT);
     if (sqlu_step_done(db, "users", st, "delete links", err) < 0) goto fail;
+    /* the Stripe customer id outlives the row, so Stripe's later events are acknowledged */
+    if ((out->stripe_customer_kept = billing_close_customer(db, id, now, err)) < 0) goto fail;
     if (sqlu_prep(db, "users", "DELETE FROM users WHERE id = ?", &st, err) < 0) goto fail;
     sqlite3_bind_int64(st, 1, id);
     if (sqlu_step_done(db, "users", st, "delete", err) < 0) goto fail;

@@ -56,11 +56,15 @@ int users_set_disabled(sqlite3 *db, long long id, bool disable, long long now, s
 /* What a deletion removed, for the answer that says so. */
 struct users_deleted {
     int sessions, api_keys, watchlist, audit_scrubbed, login_links;
+    int stripe_customer_kept; /* 1: the user's Stripe customer id went into closed_customers */
 };
 /* Deletes a user and everything personal, in one transaction: the audit rows are scrubbed
  * (audit_scrub_user) and lose the user; sessions, links, keys, preferences, watchlist,
  * subscription and alert records go with the row (ON DELETE CASCADE); an "account_delete"
- * row without a person is added. 1 with *out, 0 when no such user, -1 with err. */
+ * row without a person is added. The one thing kept besides the audit log: the user's
+ * Stripe customer id, when they have one, goes into closed_customers (billing_close_customer)
+ * so Stripe's later events about it are acknowledged instead of retried.
+ * 1 with *out, 0 when no such user, -1 with err. */
 int users_delete(sqlite3 *db, long long id, long long now, struct users_deleted *out,
                  struct mt_err *err);
 

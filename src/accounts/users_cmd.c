@@ -40,7 +40,9 @@ static const char users_usage[] =
     "  disable  blocks sign-in (links and password) and ends the user's sessions now\n"
     "  enable   lifts a disable\n"
     "  delete   deletes the account and its personal data (sessions, keys, preferences,\n"
-    "           watchlist; the audit log keeps the events without the person): permanent,\n"
+    "           watchlist; the audit log keeps the events without the person, and a paying\n"
+    "           user's Stripe customer id is kept, no email, so Stripe's later events about\n"
+    "           it are acknowledged): permanent,\n"
     "           so it needs --yes. A live Stripe subscription is cancelled first\n"
     "           (STRIPE_API_KEY); when it cannot be, nothing is deleted and the command\n"
     "           fails naming the subscription\n"
@@ -185,6 +187,9 @@ int cmd_users(int argc, char **argv)
                "%d audit entries scrubbed\n",
                u.email, d->sessions, d->api_keys, d->watchlist, d->login_links, d->audit_scrubbed);
         if (cr.sub_cancelled) printf("subscription %s cancelled in Stripe\n", cr.sub_id);
+        if (d->stripe_customer_kept)
+            printf("Stripe customer id kept (closed_customers, nothing else of the user): Stripe's later events "
+                   "about it are acknowledged\n");
         if (cr.sub_kept)
             printf("subscription %s is still live in Stripe: cancel it there by hand (Dashboard > Subscriptions), "
                    "it keeps charging until then\n", cr.sub_id);

@@ -311,8 +311,10 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
                "\"sign_in_links\":%d,\"audit_entries_scrubbed\":%d},\"message\":\"Your account is deleted: "
                "your email address, password, preferences and watchlist are gone, your API keys are "
                "revoked and every session is signed out.%s The audit log keeps what happened and "
-               "when, without you.\"}\n",
+               "when, without you.%s\"}\n",
                d.sessions, d.api_keys, d.watchlist, d.login_links, d.audit_scrubbed,
-               cr.sub_cancelled ? " Your subscription is cancelled: you will not be charged again." : "");
+               cr.sub_cancelled ? " Your subscription is cancelled: you will not be charged again." : "",
+               d.stripe_customer_kept ? " Stripe's customer number for you is kept (it holds no email or name), "
+                                        "so that Stripe's later messages about it are recognised." : "");
     account_reply_json_sb(out, 200, &sb);
 }

@@ -8,7 +8,12 @@ The subscription is cancelled first (DELETE /v1/subscriptions/<id>, Authorizatio
 resource_missing) counts as cancelled, and so does a refused cancel of a subscription whose
 own status (GET) says it has ended; a 500 is retried; a refusal (400), or no key, keeps
 the user (web: 409 with what to do; CLI: exit 1 naming the subscription) unless the operator
-gives --keep-subscription; a user without a live subscription causes no request at all."""
+gives --keep-subscription; a user without a live subscription causes no request at all.
+
+After the deletion, Stripe's events about the deleted user's customer (the
+customer.subscription.deleted that follows the cancel) are acknowledged (200, "ignored")
+and change nothing, while a customer never seen is still 409 (not linked yet: delivered
+again later); the same customer checking out again as a new user is linked to it."""
 import hashlib
 import hmac
 import json
@@ -30,14 +35,20 @@ SRV = keysfix.server(S, env={"STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_KEY": 
                              "STRIPE_API_URL": STRIPE.url})
 
 
-def deliver(evt, typ, created, obj):
-    """A webhook event signed as Stripe signs it (test_billing.py's scheme), applied."""
+def post_event(evt, typ, created, obj):
+    """A webhook event signed as Stripe signs it (test_billing.py's scheme): the status and body."""
     body = json.dumps({"id": evt, "object": "event", "type": typ, "created": created,
                        "data": {"object": obj}}).encode()
     t = int(time.time())
     mac = hmac.new(SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     st, _, resp = SRV.request("/billing/webhook", method="POST", body=body,
                               headers={"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"})
+    return st, resp
+
+
+def deliver(evt, typ, created, obj):
+    """A signed event, applied."""
+    st, resp = post_event(evt, typ, created, obj)
     assert st == 200 and json.loads(resp)["outcome"] == "applied", (st, resp)
 
 
@@ -53,11 +64,13 @@ def stripe_error(status, code, message):
     return (status, {"error": {"type": "invalid_request_error", "code": code, "message": message}})
 
 
-def paying_user(name, status="active"):
+def paying_user(name, status="active", signed_in=True):
     """A signed-in user whose checkout completed (subscription sub_<name>, live), or whose
-    subscription then ended (status canceled)."""
-    u = keysfix.Session(SRV, f"{name}@example.com")
-    uid = keysfix.one(S, "SELECT id FROM users WHERE email = ?", u.email)
+    subscription then ended (status canceled). signed_in=False: the row only, no session
+    (for the CLI; each session spends the link throttle of 127.0.0.1)."""
+    email = f"{name}@example.com"
+    u = keysfix.Session(SRV, email) if signed_in else None
+    uid = keysfix.one(S, "SELECT id FROM users WHERE email = ?", email) if signed_in else keysfix.add_user(S, email)
     t = int(time.time()) - 20
     sub, cus = "sub_" + name, "cus_" + name
     deliver("evt_co_" + name, "checkout.session.completed", t,
@@ -187,6 +200,68 @@ def test_no_live_subscription_no_request():
     assert STRIPE.count() == 0 and not exists(fid) and not exists(eid)
 
 
+def accounts_state():
+    """Every user's plan and customer, every subscription: what an event may change."""
+    c = keysfix.connect(S)
+    try:
+        return (c.execute("SELECT id, plan, stripe_customer_id FROM users ORDER BY id").fetchall(),
+                c.execute("SELECT * FROM subscriptions ORDER BY user_id").fetchall())
+    finally:
+        c.close()
+
+
+def subscription_deleted(evt, sub, cus, created):
+    return post_event(evt, "customer.subscription.deleted", created,
+                      {"id": sub, "object": "subscription", "customer": cus, "status": "canceled"})
+
+
+def test_events_after_the_delete_are_acknowledged_and_change_nothing():
+    u, uid, sub = paying_user("after1")
+    cus = "cus_after1"
+    STRIPE.rescript([canceled(sub)])
+    j = web_delete(u, 200)
+    assert "Stripe's customer number for you is kept (it holds no email or name)" in j["message"], j
+    assert not exists(uid)
+    before = accounts_state()
+    # what Stripe sends right after the cancel (before: 409, retried for days)
+    st, resp = subscription_deleted("evt_after1_del", sub, cus, int(time.time()))
+    assert st == 200 and json.loads(resp)["outcome"] == "ignored", (st, resp)
+    assert accounts_state() == before
+    assert keysfix.one(S, "SELECT count(*) FROM billing_events WHERE event_id = 'evt_after1_del' "
+                          "AND user_id IS NULL") == 1
+    logged = "billing: event evt_after1_del (customer.subscription.deleted): its customer's account was deleted"
+    assert keysfix.wait_for(lambda: logged in SRV.logtext()), SRV.logtext()[-2000:]
+    # the customer id is all that is kept of the user besides the audit log
+    assert keysfix.one(S, "SELECT count(*) FROM closed_customers WHERE stripe_customer_id = ?", cus) == 1
+    # a customer never seen: not linked yet, so still 409 and not recorded
+    st, resp = subscription_deleted("evt_never_del", "sub_never", "cus_never_seen", int(time.time()))
+    assert st == 409 and "not linked to an account yet" in json.loads(resp)["error"], (st, resp)
+    assert keysfix.one(S, "SELECT count(*) FROM billing_events WHERE event_id = 'evt_never_del'") == 0
+    assert accounts_state() == before
+
+
+def test_the_deleted_customer_subscribing_again_is_the_new_users():
+    _, uid, sub = paying_user("again1", signed_in=False)
+    cus = "cus_again1"
+    STRIPE.rescript([canceled(sub)])
+    p = cli_delete("again1@example.com")
+    assert "Stripe customer id kept (closed_customers" in p.stdout, p.stdout
+    assert not exists(uid)
+    # the same Stripe customer checks out again, as a new user of the site
+    vid = keysfix.add_user(S, "again1.new@example.com")
+    t = int(time.time()) - 10
+    deliver("evt_co_again1_new", "checkout.session.completed", t,
+            {"id": "cs_again1_new", "object": "checkout.session", "client_reference_id": str(vid),
+             "customer": cus, "subscription": "sub_again1_new", "payment_status": "paid", "mode": "subscription"})
+    assert keysfix.one(S, "SELECT stripe_customer_id || ' ' || plan FROM users WHERE id = ?", vid) == cus + " pro"
+    assert keysfix.one(S, "SELECT count(*) FROM closed_customers WHERE stripe_customer_id = ?", cus) == 0
+    # its events are the new user's: the new subscription ending makes them free
+    st, resp = subscription_deleted("evt_again1_new_del", "sub_again1_new", cus, t + 1)
+    assert st == 200 and json.loads(resp)["outcome"] == "applied", (st, resp)
+    assert keysfix.one(S, "SELECT status || ' ' || plan FROM subscriptions WHERE user_id = ?", vid) == "canceled free"
+    assert keysfix.one(S, "SELECT plan FROM users WHERE id = ?", vid) == "free"
+
+
 def test_the_key_is_a_secret():
     p = S.run("config", env={"STRIPE_API_KEY": KEY, "STRIPE_API_URL": STRIPE.url}, check=0)
     assert KEY not in p.stdout and "STRIPE_API_KEY=(set, not shown)" in p.stdout, p.stdout
@@ -204,4 +279,6 @@ if __name__ == "__main__":
           test_a_5xx_is_retried, test_a_refused_cancel_of_an_ended_subscription_deletes,
           test_a_refusal_keeps_the_user_web_and_cli,
           test_no_key_refuses_keep_subscription_deletes, test_no_live_subscription_no_request,
+          test_events_after_the_delete_are_acknowledged_and_change_nothing,
+          test_the_deleted_customer_subscribing_again_is_the_new_users,
           test_the_key_is_a_secret, test_stop])

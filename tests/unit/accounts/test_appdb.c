@@ -1,6 +1,7 @@
 /* test_appdb.c — the account database's open and migrations (src/accounts/appdb.h):
  * a new file gets the newest schema with WAL, foreign keys and mode 0600; a file at every
- * earlier version upgrades to exactly the schema a new file gets; a file from a newer
+ * earlier version upgrades to exactly the schema a new file gets, and keeps its rows (the
+ * closed_customers migration under a populated file); a file from a newer
  * release is refused untouched; a failing migration leaves nothing of itself (fault point
  * appdb_migration); user rows cascade as appdb_schema.c says; the online backup is a
  * complete, openable copy taken while another connection holds a write transaction. */
@@ -64,8 +65,8 @@ static void test_new_file_is_newest_schema(void **state)
     assert_string_equal(fk, "1");
     char *n = text1(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                         "('users','login_tokens','sessions','preferences','watchlist','api_keys',"
-                        "'subscriptions','billing_events','audit_log','alert_sends')");
-    assert_string_equal(n, "10");
+                        "'subscriptions','billing_events','audit_log','alert_sends','closed_customers')");
+    assert_string_equal(n, "11");
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -108,6 +109,30 @@ static void test_every_earlier_version_upgrades_to_the_same_schema(void **state)
     }
     free(want);
     free(fresh_path);
+}
+
+/* Migration 2 (closed_customers) adds a table to a database in use: the rows already there
+ * stay, and the new table starts empty (no user was deleted under it). */
+static void test_upgrade_to_2_keeps_the_rows(void **state)
+{
+    (void)state;
+    struct mt_err err = MT_ERR_INIT;
+    char *path = scratch_file("v1.sqlite");
+    sqlite3 *db;
+    assert_int_equal(appdb_open_at(path, 1, &db, &err), 0);
+    assert_int_equal(appdb_exec(db, "INSERT INTO users (id, email, created_at, plan, stripe_customer_id) "
+                                    "VALUES (1, 'a@example.com', 0, 'pro', 'cus_A')", &err), 0);
+    appdb_close(db);
+    assert_int_equal(appdb_open(path, &db, &err), 0);
+    assert_true(appdb_latest_version() >= 2);
+    char *u = text1(db, "SELECT email || ' ' || plan || ' ' || stripe_customer_id FROM users");
+    char *c = text1(db, "SELECT count(*) FROM closed_customers");
+    assert_string_equal(u, "a@example.com pro cus_A");
+    assert_string_equal(c, "0");
+    free(u);
+    free(c);
+    appdb_close(db);
+    free(path);
 }
 
 static void test_newer_file_is_refused_untouched(void **state)
@@ -217,6 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_file_is_newest_schema),
         cmocka_unit_test(test_every_earlier_version_upgrades_to_the_same_schema),
+        cmocka_unit_test(test_upgrade_to_2_keeps_the_rows),
         cmocka_unit_test(test_newer_file_is_refused_untouched),
         cmocka_unit_test(test_failed_migration_leaves_nothing),
         cmocka_unit_test(test_user_rows_cascade),

@@ -3,7 +3,10 @@
  * users.plan follows; a replayed event id changes nothing; events delivered in reverse
  * order leave the newest state (ties broken by the lifecycle); a subscription event for a
  * customer not linked yet is not recorded, so its redelivery applies; unknown types are
- * recorded and acknowledged; payloads that are not events are refused and leave nothing. */
+ * recorded and acknowledged; payloads that are not events are refused and leave nothing;
+ * after users_delete, events about the deleted user's customer are recorded and ignored
+ * (2xx) while a never-seen customer stays unmatched, and that customer checking out again
+ * as a new user is linked to it and its events apply. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 
 #include "accounts/appdb.h"
 #include "accounts/billing.h"
+#include "accounts/users.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 #include "util/strbuf.h"
@@ -64,13 +68,20 @@ static char *checkout(const char *evt, long long created, const char *ref, const
                      evt, created, ref, cus, paid);
 }
 
+static char *sub_event_of(const char *cus, const char *evt, const char *what, long long created, const char *sub,
+                          const char *status, long long period_end)
+{
+    return xasprintf("{\"id\":\"%s\",\"object\":\"event\",\"type\":\"customer.subscription.%s\",\"created\":%lld,"
+                     "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"subscription\",\"customer\":\"%s\","
+                     "\"status\":\"%s\",\"current_period_end\":%lld}}}",
+                     evt, what, created, sub, cus, status, period_end);
+}
+
+/* about customer cus_A */
 static char *sub_event(const char *evt, const char *what, long long created, const char *sub, const char *status,
                        long long period_end)
 {
-    return xasprintf("{\"id\":\"%s\",\"object\":\"event\",\"type\":\"customer.subscription.%s\",\"created\":%lld,"
-                     "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"subscription\",\"customer\":\"cus_A\","
-                     "\"status\":\"%s\",\"current_period_end\":%lld}}}",
-                     evt, what, created, sub, status, period_end);
+    return sub_event_of("cus_A", evt, what, created, sub, status, period_end);
 }
 
 static void link_customer(struct fx *f)
@@ -225,6 +236,83 @@ static void test_unlinked_customer_is_not_recorded_and_redelivery_applies(void *
     free(s);
 }
 
+/* users_delete, which says whether it kept a Stripe customer id */
+static void delete_user(struct fx *f, long long uid, int want_kept)
+{
+    struct users_deleted d;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(users_delete(f->a.db, uid, NOW, &d, &err), 1);
+    assert_int_equal(d.stripe_customer_kept, want_kept);
+}
+
+/* user 7 pays (customer cus_A, subscription sub_1 active), then is deleted */
+static void paying_user_deleted(struct fx *f)
+{
+    link_customer(f);
+    char *p = sub_event("evt_s1", "created", 2000, "sub_1", "active", 4000);
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    free(p);
+    delete_user(f, 7, 1);
+}
+
+static void test_deleted_users_customer_is_acknowledged_and_changes_nothing(void **state)
+{
+    struct fx *f = *state;
+    paying_user_deleted(f);
+    /* the cancel at deletion is followed by Stripe's customer.subscription.deleted */
+    char *p = sub_event("evt_after", "deleted", 2100, "sub_1", "canceled", 4000);
+    struct billing_result r;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(billing_apply(f->a.db, p, NOW, &r, &err), 0);
+    assert_int_equal(r.outcome, BILLING_IGNORED); /* before: UNMATCHED, the webhook's 409 */
+    assert_int_equal(r.user_id, 0);
+    assert_string_equal(r.plan, "");
+    /* recorded (a redelivery is a replay), applied to nobody */
+    assert_string_equal(q_text(f->a.db, "SELECT type || ' ' || coalesce(user_id, '-') FROM billing_events "
+                                      "WHERE event_id = 'evt_after'"), "customer.subscription.deleted -");
+    assert_int_equal(apply(f, p, ""), BILLING_REPLAY);
+    free(p);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM subscriptions"), 0);
+    assert_string_equal(q_text(f->a.db, "SELECT group_concat(id || ' ' || plan || ' ' || "
+                                      "coalesce(stripe_customer_id, '-')) FROM users"), "8 free -");
+    /* what is kept of the deleted user: the customer id and when, nothing else */
+    assert_string_equal(q_text(f->a.db, "SELECT group_concat(stripe_customer_id || ' ' || closed_at) "
+                                      "FROM closed_customers"), "cus_A 1800000000");
+    /* a customer never seen is still not linked YET: unmatched, not recorded */
+    char *q = sub_event_of("cus_NEW", "evt_new", "updated", 2200, "sub_9", "active", 4000);
+    assert_int_equal(billing_apply(f->a.db, q, NOW, &r, &err), 0);
+    assert_int_equal(r.outcome, BILLING_UNMATCHED);
+    free(q);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM billing_events WHERE event_id = 'evt_new'"), 0);
+    /* a user without a customer id leaves nothing behind */
+    delete_user(f, 8, 0);
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM closed_customers"), 1);
+}
+
+static void test_deleted_customer_checking_out_again_is_the_new_users(void **state)
+{
+    struct fx *f = *state;
+    paying_user_deleted(f);
+    /* the same Stripe customer subscribes again, as user 8: the link wins */
+    char *p = checkout("evt_co8", 3000, "8", "cus_A", "paid");
+    assert_int_equal(apply(f, p, "pro"), BILLING_APPLIED);
+    free(p);
+    assert_string_equal(q_text(f->a.db, "SELECT stripe_customer_id FROM users WHERE id = 8"), "cus_A");
+    assert_int_equal(q_int(f->a.db, "SELECT count(*) FROM closed_customers"), 0);
+    p = sub_event("evt_s8", "updated", 3100, "sub_8", "past_due", 5000);
+    struct billing_result r;
+    struct mt_err err = MT_ERR_INIT;
+    assert_int_equal(billing_apply(f->a.db, p, NOW, &r, &err), 0);
+    assert_int_equal(r.outcome, BILLING_APPLIED);
+    assert_int_equal(r.user_id, 8);
+    assert_string_equal(r.plan, "free");
+    free(p);
+    assert_string_equal(q_text(f->a.db, "SELECT status FROM subscriptions WHERE user_id = 8"), "past_due");
+    /* and deleting user 8 closes the customer again */
+    delete_user(f, 8, 1);
+    assert_int_equal(q_int(f->a.db, "SELECT closed_at FROM closed_customers WHERE stripe_customer_id = 'cus_A'"), NOW);
+}
+
 static void test_period_end_from_items_in_newer_api_versions(void **state)
 {
     struct fx *f = *state;
@@ -341,6 +429,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reversed_order_keeps_the_newest_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_second_ties_follow_the_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlinked_customer_is_not_recorded_and_redelivery_applies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_users_customer_is_acknowledged_and_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_customer_checking_out_again_is_the_new_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_period_end_from_items_in_newer_api_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_types_recorded_and_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payloads_that_are_not_events_leave_nothing, setup, teardown),
