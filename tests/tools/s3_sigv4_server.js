@@ -76,6 +76,8 @@ async function main() {
   });
   const { port: backPort } = await backend.run();
   const server = http.createServer((req, res) => {
+    req.on('error', () => {}); // a client gone mid-request: nothing to answer
+    res.on('error', () => {});
     const chunks = [];
     req.on('data', c => chunks.push(c));
     req.on('end', () => {
@@ -107,6 +109,10 @@ async function main() {
       // a new backend connection per request (agent: false): Node 20's global agent keeps them
       // alive and could reuse one s3rver is closing, an error of this front, not of the client
       const fwd = http.request({ host: '127.0.0.1', port: backPort, method: req.method, path: req.url, headers: req.headers, agent: false }, up => {
+        // a backend answer cut short (s3rver closing mid-body, e.g. an object deleted while it
+        // was read) ends this answer too, as S3 would: the client sees a cut body, not a
+        // server that died (an IncomingMessage 'error' with no listener kills the process)
+        up.on('error', () => res.destroy());
         res.writeHead(up.statusCode, up.headers);
         log(up.statusCode);
         if (!throttleBps || req.method !== 'GET') return up.pipe(res);
@@ -129,7 +135,10 @@ async function main() {
         });
         up.resume();
       });
-      fwd.on('error', e => log(s3error(res, 502, 'BackendError', String(e))));
+      fwd.on('error', e => {
+        if (res.headersSent) { log(0); res.destroy(); return; } // too late for an error answer
+        log(s3error(res, 502, 'BackendError', String(e)));
+      });
       fwd.end(body);
     });
   });
@@ -138,6 +147,9 @@ async function main() {
     console.log(`listening on http://127.0.0.1:${server.address().port}`);
   });
   const stop = () => { server.close(); backend.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 2000); };
+  // One request's failure must not take the stand-in down for every later test step (a real
+  // S3 does not stop answering): anything still uncaught is written to stderr, kept running.
+  process.on('uncaughtException', e => console.error(`s3 front: uncaught: ${e && e.stack || e}`));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -117,6 +117,12 @@ class S3Server:
                 self.proc.wait()
         self.proc.stdout.close()
         self.err.close()
+        # what the stand-in wrote to stderr (an uncaught error, an early exit) is shown before
+        # teardown removes the folder: the only trace of why a step saw it stop answering
+        with open(self.err.name) as f:
+            said = f.read().strip()
+        if said:
+            print(f"s3 server stderr:\n{said}", flush=True)
 
 
 def sign_request(method, host, path, query, body, key, secret, region="auto"):
