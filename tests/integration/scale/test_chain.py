@@ -121,6 +121,7 @@ def test_publish_replicas_nginx_soak():
     s = harness.Scratch("chain")
     s3 = scalefix.S3Server(s)
     reps, ngx = [], None
+    stop, threads = threading.Event(), []
     try:
         scalefix.make_lake(s)
         ids = [scalefix.publish(s, s3)[0]]
@@ -128,8 +129,10 @@ def test_publish_replicas_nginx_soak():
         for r in reps:
             assert wait_for(lambda: r.replica()["served_snapshot_id"] == ids[0], timeout=30), r.health()
         ngx = Nginx(s, [r.port for r in reps])
-        stop, results = threading.Event(), []
-        threads = [threading.Thread(target=soak, args=(ngx.port, stop, results)) for _ in range(CLIENTS)]
+        results = []
+        # daemon threads, stopped in `finally` too: a failed step must end the test, not leave
+        # the clients looping until ctest's timeout (seen once: 900 s after a failed publish)
+        threads = [threading.Thread(target=soak, args=(ngx.port, stop, results), daemon=True) for _ in range(CLIENTS)]
         t0 = time.time()
         for t in threads:
             t.start()
@@ -159,6 +162,9 @@ def test_publish_replicas_nginx_soak():
             r.stop()
         reps = []
     finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
         scalefix.teardown(s, s3, reps, ngx)
 
 
