@@ -12,7 +12,7 @@
 
 #include "accounts/sessions.h"
 #include "accounts/users.h"
-#include "acct_testdb.h"
+#include "appdb_fixture.h"
 
 static const struct sess_limits LIM = {3600, 86400}; /* idle 1 h, absolute 1 day */
 #define T0 1700000000LL
@@ -45,7 +45,9 @@ static void test_tokens(void **state)
 static void test_create_lookup_hashed(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long uid = mkuser(db, "a@b.example");
     char tok[SESS_TOKEN_LEN + 1], csrf[SESS_TOKEN_LEN + 1];
@@ -69,13 +71,15 @@ static void test_create_lookup_hashed(void **state)
     /* a token one character off finds nothing */
     tok[0] = tok[0] == 'A' ? 'B' : 'A';
     assert_int_equal(sessions_lookup(db, tok, T0 + 10, &LIM, &si, &err), 0);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_idle_expiry_and_touch(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long uid = mkuser(db, "a@b.example");
     char tok[SESS_TOKEN_LEN + 1], csrf[SESS_TOKEN_LEN + 1];
@@ -85,14 +89,16 @@ static void test_idle_expiry_and_touch(void **state)
     for (int i = 1; i <= 4; i++) assert_int_equal(sessions_lookup(db, tok, T0 + i * 3000, &LIM, &si, &err), 1);
     /* then idle for an hour: gone, and deleted */
     assert_int_equal(sessions_lookup(db, tok, T0 + 4 * 3000 + 3600, &LIM, &si, &err), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM sessions"), 0);
-    appdb_close(db);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sessions"), 0);
+    appdb_fx_close(&fx);
 }
 
 static void test_absolute_expiry(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long uid = mkuser(db, "a@b.example");
     char tok[SESS_TOKEN_LEN + 1], csrf[SESS_TOKEN_LEN + 1];
@@ -105,14 +111,16 @@ static void test_absolute_expiry(void **state)
     }
     /* never idle, but a day old */
     assert_int_equal(sessions_lookup(db, tok, T0 + 86400, &LIM, &si, &err), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM sessions"), 0);
-    appdb_close(db);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sessions"), 0);
+    appdb_fx_close(&fx);
 }
 
 static void test_disabled_and_revoke(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long uid = mkuser(db, "a@b.example"), other = mkuser(db, "c@d.example");
     char t1[SESS_TOKEN_LEN + 1], t2[SESS_TOKEN_LEN + 1], t3[SESS_TOKEN_LEN + 1], csrf[SESS_TOKEN_LEN + 1];
@@ -136,7 +144,7 @@ static void test_disabled_and_revoke(void **state)
     assert_int_equal(sessions_lookup(db, t3, T0 + 7, &LIM, &si, &err), 1);
     /* purge */
     assert_int_equal(sessions_purge(db, T0 + 7 + 3600, &LIM, &err), 1);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 int main(void)

@@ -15,18 +15,20 @@
 #include "accounts/sessions.h"
 #include "accounts/signin.h"
 #include "accounts/users.h"
-#include "acct_testdb.h"
+#include "appdb_fixture.h"
 
 #define T0 1700000000LL
 
 static void test_link_single_use(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     char tok[SESS_TOKEN_LEN + 1], why[200];
     assert_int_equal(signin_link_create(db, SIGNIN_LOGIN, 0, "new@b.example", T0, tok, &err), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM login_tokens WHERE length(token_hash) = 32"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM login_tokens WHERE length(token_hash) = 32"), 1);
     struct signin_result r;
     assert_int_equal(signin_link_consume(db, tok, T0 + 60, &r, why, sizeof why, &err), 1);
     assert_int_equal(r.purpose, SIGNIN_LOGIN);
@@ -44,18 +46,20 @@ static void test_link_single_use(void **state)
     assert_int_equal(signin_link_consume(db, tok, T0 + 101, &r, why, sizeof why, &err), 1);
     assert_int_equal(r.created, 0);
     assert_int_equal(r.user_id, u.id);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM users"), 1);
     /* garbage and unknown tokens */
     assert_int_equal(signin_link_consume(db, "nope", T0, &r, why, sizeof why, &err), 0);
     sess_token_new(tok);
     assert_int_equal(signin_link_consume(db, tok, T0, &r, why, sizeof why, &err), 0);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_link_expiry(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     char tok[SESS_TOKEN_LEN + 1], tok2[SESS_TOKEN_LEN + 1], why[200];
     struct signin_result r;
@@ -64,15 +68,17 @@ static void test_link_expiry(void **state)
     /* the last second of the 15 minutes works; the first second after does not */
     assert_int_equal(signin_link_consume(db, tok, T0 + SIGNIN_LINK_TTL, &r, why, sizeof why, &err), 0);
     assert_int_equal(signin_link_consume(db, tok2, T0 + SIGNIN_LINK_TTL - 1, &r, why, sizeof why, &err), 1);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM users"), 1);
     assert_int_equal(signin_purge(db, T0 + SIGNIN_LINK_TTL + 86401, &err), 2);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_link_disabled(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long id;
     char tok[SESS_TOKEN_LEN + 1], why[200];
@@ -85,13 +91,15 @@ static void test_link_disabled(void **state)
     /* and it stays used */
     assert_int_equal(users_set_disabled(db, id, false, T0, &err), 1);
     assert_int_equal(signin_link_consume(db, tok, T0 + 2, &r, why, sizeof why, &err), 0);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_email_change(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long a, b;
     char t1[SESS_TOKEN_LEN + 1], t2[SESS_TOKEN_LEN + 1], why[200];
@@ -109,13 +117,15 @@ static void test_email_change(void **state)
     assert_string_equal(why, "that address now belongs to another account");
     assert_int_equal(users_by_id(db, a, &u, &err), 1);
     assert_string_equal(u.email, "new@b.example");
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_password(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long id, got;
     assert_int_equal(users_create(db, "a@b.example", T0, &id, &err), 0);
@@ -143,13 +153,15 @@ static void test_password(void **state)
     assert_int_equal(users_verify_password(db, "nobody@b.example", "correct horse battery", &got, &err), 0);
     assert_int_equal(users_set_disabled(db, id, true, T0, &err), 1);
     assert_int_equal(users_verify_password(db, "a@b.example", "correct horse battery", &got, &err), 0);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_delete(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long id, other;
     char tok[SESS_TOKEN_LEN + 1], csrf[SESS_TOKEN_LEN + 1];
@@ -172,25 +184,27 @@ static void test_delete(void **state)
     assert_int_equal(d.watchlist, 2);
     assert_int_equal(d.login_links, 1);
     assert_int_equal(d.audit_scrubbed, 1);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM users WHERE email = 'a@b.example'"), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM sessions"), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM api_keys"), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM watchlist"), 0);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM login_tokens"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM users WHERE email = 'a@b.example'"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sessions"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM api_keys"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM watchlist"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM login_tokens"), 0);
     /* the audit keeps the event, not the person: no user, no address, no detail */
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM audit_log WHERE user_id IS NULL AND ip IS NULL "
+    assert_int_equal(q_int(db, "SELECT count(*) FROM audit_log WHERE user_id IS NULL AND ip IS NULL "
                                   "AND detail IS NULL AND action = 'signin'"), 1);
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM audit_log WHERE action = 'account_delete'"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM audit_log WHERE action = 'account_delete'"), 1);
     /* the other user is untouched */
-    assert_int_equal(acct_int(db, "SELECT count(*) FROM audit_log WHERE user_id = 2 AND ip = '10.0.0.2'"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM audit_log WHERE user_id = 2 AND ip = '10.0.0.2'"), 1);
     assert_int_equal(users_delete(db, id, T0 + 6, &d, &err), 0);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 static void test_prefs_watchlist(void **state)
 {
     (void)state;
-    sqlite3 *db = acct_testdb();
+    struct appdb_fx fx;
+    appdb_fx_open(&fx, "acct", NULL);
+    sqlite3 *db = fx.db;
     struct mt_err err = MT_ERR_INIT;
     long long id;
     assert_int_equal(users_create(db, "a@b.example", T0, &id, &err), 0);
@@ -215,7 +229,7 @@ static void test_prefs_watchlist(void **state)
     assert_string_equal(sb.buf, "[{\"country\":\"BR\",\"metric\":\"production\"},{\"country\":\"VM\",\"metric\":\"exports\"}]");
     sb_free(&sb);
     assert_int_equal(watchlist_replace(db, id, w, USERS_WATCHLIST_MAX + 1, &err), -1);
-    appdb_close(db);
+    appdb_fx_close(&fx);
 }
 
 int main(void)
