@@ -164,7 +164,8 @@ def test_publish_replicas_nginx_soak():
     finally:
         stop.set()
         for t in threads:
-            t.join(60)
+            if t.ident is not None:  # a step may fail before they are started
+                t.join(60)
         scalefix.teardown(s, s3, reps, ngx)
 
 
