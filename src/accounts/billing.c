@@ -37,7 +37,7 @@ const char *billing_plan_of_status(const char *status)
     return status && (strcmp(status, "active") == 0 || strcmp(status, "trialing") == 0) ? "pro" : "free";
 }
 
-static bool status_terminal(const char *status)
+bool billing_status_terminal(const char *status)
 {
     return strcmp(status, "canceled") == 0 || strcmp(status, "incomplete_expired") == 0;
 }
@@ -277,7 +277,7 @@ static int apply_checkout(sqlite3 *db, const struct event *ev, long long now, st
     if (sub_row_get(db, uid, &row, err) < 0) return -1;
     /* a subscription event of the same second or later knows better than "paid at checkout" */
     if (row.exists && (row.event_created >= ev->created ||
-                       (strcmp(row.sub_id, sub) == 0 && status_terminal(row.status))))
+                       (strcmp(row.sub_id, sub) == 0 && billing_status_terminal(row.status))))
         return 0;
     return sub_row_put(db, ev->id, now, uid, sub, "active", 0, true, ev->created, err);
 }
@@ -319,7 +319,7 @@ static int apply_subscription(sqlite3 *db, const struct event *ev, bool deleted,
     bool same = row.exists && strcmp(row.sub_id, sub) == 0;
     bool older = row.exists && (ev->created < row.event_created ||
                                 (ev->created == row.event_created && strcmp(ev->type, "customer.subscription.created") == 0));
-    if (older || (same && status_terminal(row.status) && !status_terminal(status))) {
+    if (older || (same && billing_status_terminal(row.status) && !billing_status_terminal(status))) {
         res->outcome = BILLING_OUTDATED;
         return 0;
     }
@@ -438,7 +438,7 @@ int billing_live_subscription(sqlite3 *db, long long user_id, char *sub_id, size
     sub_id[0] = '\0';
     struct sub_row row;
     if (sub_row_get(db, user_id, &row, err) < 0) return -1;
-    if (!row.exists || !row.sub_id[0] || status_terminal(row.status)) return 0;
+    if (!row.exists || !row.sub_id[0] || billing_status_terminal(row.status)) return 0;
     snprintf(sub_id, len, "%s", row.sub_id);
     return 1;
 }

@@ -34,6 +34,7 @@
 #define MATERIA_ACCOUNTS_BILLING_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -75,6 +76,9 @@ int billing_close_customer(sqlite3 *db, long long user_id, long long now, struct
 /* The user's live subscription: a subscriptions row whose status is not terminal (canceled,
  * incomplete_expired), whatever plan it grants (past_due, unpaid, paused... may still be
  * charged). 1 with its Stripe id in sub_id, 0 when none, -1 with err. */
+/* Whether a Stripe subscription status is final (canceled, incomplete_expired): Stripe never
+ * revives such a subscription. */
+bool billing_status_terminal(const char *status);
 int billing_live_subscription(sqlite3 *db, long long user_id, char *sub_id, size_t len, struct mt_err *err);
 
 /* What the billing page shows for a user: the plan, and the subscription when there is one. */

@@ -6,6 +6,8 @@
  * but a stored value is checked again before it is sent. */
 #include "accounts/stripe_api.h"
 
+#include "accounts/billing.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +123,6 @@ static int subscription_call(const struct stripe_api *api, const char *method, c
     return rc;
 }
 
-static bool status_terminal(const char *s)
-{
-    return !strcmp(s, "canceled") || !strcmp(s, "incomplete_expired");
-}
-
 int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id, struct mt_err *err)
 {
     if (!stripe_api_configured(api))
@@ -137,8 +134,8 @@ int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id,
     struct mt_err e = MT_ERR_INIT;
     int rc = subscription_call(api, "DELETE", sub_id, &status, sub_status, sizeof sub_status, code, sizeof code, &e);
     if (rc == 0) {
-        if (!strcmp(sub_status, "canceled")) {
-            log_info("stripe: subscription %s cancelled", sub_id);
+        if (billing_status_terminal(sub_status)) { /* an incomplete one ends incomplete_expired */
+            log_info("stripe: subscription %s cancelled (%s)", sub_id, sub_status);
             return 0;
         }
         return mt_errf(err, "subscription %s: Stripe answered HTTP %ld but the subscription's status is '%s', "
@@ -156,7 +153,7 @@ int stripe_cancel_subscription(const struct stripe_api *api, const char *sub_id,
         char gcode[64];
         struct mt_err ge = MT_ERR_INIT;
         if (subscription_call(api, "GET", sub_id, &gst, sub_status, sizeof sub_status, gcode, sizeof gcode, &ge) == 0 &&
-            status_terminal(sub_status)) {
+            billing_status_terminal(sub_status)) {
             log_info("stripe: subscription %s: already %s (Stripe refused the cancel: %s)", sub_id, sub_status, e.msg);
             return 0;
         }
