@@ -22,6 +22,11 @@ int account_close(sqlite3 *db, long long user_id, long long now, const struct st
         res->sub_cancelled = true;
     }
     int rc = users_delete(db, user_id, now, &res->removed, err);
+    if (rc < 0 && res->sub_cancelled) {
+        /* the one state this path must not leave unsaid: no longer billed, still here */
+        mt_err_prefix(err, "subscription %s was cancelled in Stripe but the account was not deleted", res->sub_id);
+        log_error("account: user %lld: %s", user_id, err->msg);
+    }
     if (rc < 0) return -1;
     res->outcome = rc ? ACCOUNT_CLOSED : ACCOUNT_NO_USER;
     if (rc && res->sub_kept)
