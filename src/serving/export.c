@@ -181,7 +181,7 @@ static int copy_into(duckdb_connection lake, const struct export_job *j, const c
     db_quote_literal(&sql, fresh);
     /* DuckDB's defaults, named: the lakehouse connection (the pipeline's) makes new files
      * in the lakehouse's own format (util/db.c), and the snapshot must not follow it */
-    sb_append(&sql, " AS " ATTACH_ALIAS " (READ_WRITE, BLOCK_SIZE 262144, STORAGE_VERSION 'v0.10.2')");
+    sb_append(&sql, " AS " ATTACH_ALIAS " (READ_WRITE, BLOCK_SIZE " DB_SNAPSHOT_BLOCK_SIZE ", STORAGE_VERSION '" DB_SNAPSHOT_STORAGE "')");
     if (db_exec(lake, sql.buf, &e2) < 0) {
         mt_errf(err, "%s: cannot attach for writing: %s", fresh, e2.msg);
         sb_free(&sql);

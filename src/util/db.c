@@ -23,7 +23,9 @@
  * (/tmp experiments recorded in bench/RESULTS.md, "COT incremental"). Either one alone gained
  * little. Both apply only when the file is created: DuckDB keeps an existing file's block
  * size and format, so a lakehouse made earlier keeps working as it is (docs/ARCHITECTURE.md
- * §2 says how to remake it). The file then needs DuckDB >= 1.4 to read, which is what
+ * §2 says how to remake it). The settings are the database instance's, so a further catalog
+ * file config.yaml's `catalogs` makes on that connection (runner.c) gets the format too: it
+ * is lakehouse data, read only by this binary. The file then needs DuckDB >= 1.4 to read, which is what
  * Materia links (pinned). The serving snapshot keeps DuckDB's defaults (export.c pins them
  * on its ATTACH): it is what readers outside this binary may open. */
 #include "util/db.h"

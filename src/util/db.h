@@ -34,6 +34,10 @@ int db_open(struct db *d, const char *path, bool read_only, int threads, struct 
 #define DB_LAKEHOUSE_BLOCK_SIZE "16384"
 #define DB_LAKEHOUSE_STORAGE "v1.4.0"
 int db_open_lakehouse(struct db *d, const char *path, struct mt_err *err);
+/* The serving snapshot's format: DuckDB's defaults, named, so the export's ATTACH keeps them
+ * even on a connection whose database makes new files in the lakehouse's (serving/export.c). */
+#define DB_SNAPSHOT_BLOCK_SIZE "262144"
+#define DB_SNAPSHOT_STORAGE "v0.10.2"
 void db_close(struct db *d);
 
 /* Runs sql into *res. On success the caller owns *res (duckdb_destroy_result); on failure
