@@ -122,6 +122,8 @@ def test_web_delete_cancels_the_subscription_then_deletes():
     the_cancel(sub)
     assert j["status"] == "deleted" and "subscription is cancelled" in j["message"], j
     assert not exists(uid)
+    # the log is written async: wait for the cancel's own line before reading it for the key
+    assert keysfix.wait_for(lambda: f"stripe: subscription {sub} cancelled" in SRV.logtext()), SRV.logtext()[-2000:]
     assert KEY not in SRV.logtext()
 
 
