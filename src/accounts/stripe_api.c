@@ -24,6 +24,15 @@ void stripe_api_from_config(struct stripe_api *api)
     api->url = g_config.s.stripe_api_url ? g_config.s.stripe_api_url : "https://api.stripe.com";
     api->key = g_config.s.stripe_api_key ? g_config.s.stripe_api_key : "";
     api->backoff_ms = STRIPE_API_BACKOFF_MS;
+    api->attempts = STRIPE_API_ATTEMPTS;
+    api->timeout_s = STRIPE_API_TIMEOUT_S;
+}
+
+void stripe_api_for_web(struct stripe_api *api)
+{
+    stripe_api_from_config(api);
+    api->attempts = STRIPE_API_WEB_ATTEMPTS;
+    api->timeout_s = STRIPE_API_WEB_TIMEOUT_S;
 }
 
 bool stripe_api_configured(const struct stripe_api *api)
@@ -101,8 +110,8 @@ static int subscription_call(const struct stripe_api *api, const char *method, c
         .url = url,
         .body = NULL,
         .headers = headers,
-        .timeout_s = STRIPE_API_TIMEOUT_S,
-        .attempts = STRIPE_API_ATTEMPTS,
+        .timeout_s = api->timeout_s,
+        .attempts = strcmp(method, "GET") == 0 ? 1 : api->attempts, /* the check: one try */
         .backoff_ms = api->backoff_ms,
         .body_error = stripe_error,
         .on_retry = log_retry,

@@ -20,15 +20,24 @@
 #define STRIPE_API_ATTEMPTS 3       /* a 5xx, 429 or connection error is tried again */
 #define STRIPE_API_BACKOFF_MS 500L  /* before the second attempt; doubled after */
 #define STRIPE_API_TIMEOUT_S 10L    /* one attempt: a user waits on the answer */
+/* On a web worker (POST /account/delete) the call holds the worker and a pooled account
+ * database handle, of which there are as many as workers: at most 2 attempts of 5 s, and
+ * one for the status check (~15.5 s in all instead of ~63 s). The user can press again. */
+#define STRIPE_API_WEB_ATTEMPTS 2
+#define STRIPE_API_WEB_TIMEOUT_S 5L
 
 struct stripe_api {
     const char *url; /* STRIPE_API_URL, e.g. https://api.stripe.com (no /v1) */
     const char *key; /* STRIPE_API_KEY; "" when not set */
     long backoff_ms; /* STRIPE_API_BACKOFF_MS (tests may shorten it) */
+    int attempts;    /* of the cancel (the status check after a refusal: one) */
+    long timeout_s;  /* of each attempt */
 };
 
-/* The settings' values (g_config). */
+/* The settings' values (g_config), with the command line's attempts and timeout. */
 void stripe_api_from_config(struct stripe_api *api);
+/* The same for a call made on a web worker: STRIPE_API_WEB_ATTEMPTS and _TIMEOUT_S. */
+void stripe_api_for_web(struct stripe_api *api);
 /* A key is set: a cancel can be tried. */
 bool stripe_api_configured(const struct stripe_api *api);
 

@@ -286,7 +286,7 @@ void account_delete(const struct account_req *rq, const struct account_user *u, 
         return;
     }
     struct stripe_api api;
-    stripe_api_from_config(&api);
+    stripe_api_for_web(&api);
     struct account_close_res cr;
     if (account_close(rq->db, u->id, rq->now, &api, false, &cr, &err) < 0) {
         account_reply_server_error(out, "delete", &err);
