@@ -873,13 +873,12 @@ int web_server_start(struct web_server *srv, const struct web_server_opts *o, st
     }
     web_snapshot_set_cache_free(cached_free);
     web_static_init(&srv->statics, add_security_headers);
-    if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, err) < 0) {
+    if (web_reader_init(&srv->reader, o->serving_path, threads, o->cache, o->cache_max_bytes, err) < 0) {
         web_static_free(&srv->statics);
         free(srv->web_dir);
         srv->web_dir = NULL;
         return -1;
     }
-    srv->reader.cache_max_bytes = o->cache_max_bytes; /* before the first snapshot opens */
     long head_ms = o->head_timeout_s * 1000L;
     if (web_guard_start(&srv->guard, limit, head_ms, 1000, err) < 0) goto fail;
     if (web_watchdog_start(o->query_timeout_ms, err) < 0) goto fail_guard;

@@ -235,7 +235,8 @@ static struct web_snapshot *snapshot_open(struct web_reader *r, const struct sta
     return s;
 }
 
-int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, struct mt_err *err)
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, size_t cache_max_bytes,
+                    struct mt_err *err)
 {
     memset(r, 0, sizeof *r);
     int e = pthread_mutex_init(&r->mu, NULL);
@@ -249,7 +250,7 @@ int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cac
     r->base = xstrdup(slash ? slash + 1 : path);
     r->nslots = nslots < 1 ? 1 : nslots > WEB_MAX_SLOTS ? WEB_MAX_SLOTS : nslots;
     r->cache_on = cache_on;
-    r->cache_max_bytes = 64u << 20;
+    r->cache_max_bytes = cache_max_bytes;
     return 0;
 }
 

@@ -85,10 +85,11 @@ struct web_reader {
     atomic_int open_snapshots;/* databases currently open (published or draining) */
     int nslots;
     bool cache_on;
-    size_t cache_max_bytes;   /* each snapshot's cache budget (web_reader_init: 64 MiB) */
+    size_t cache_max_bytes;   /* each snapshot's cache budget (MATERIA_CACHE_MAX_BYTES) */
 };
 
-int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, struct mt_err *err);
+int web_reader_init(struct web_reader *r, const char *path, int nslots, bool cache_on, size_t cache_max_bytes,
+                    struct mt_err *err);
 /* Unpublishes the current snapshot; call after every request has released its own. */
 void web_reader_free(struct web_reader *r);
 

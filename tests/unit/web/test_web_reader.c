@@ -83,7 +83,7 @@ static void test_reader_swap_and_refcount(void **state)
     char *path = fs_join(dir, "serving.duckdb");
     struct web_reader r;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(web_reader_init(&r, path, 2, true, &err), 0);
+    assert_int_equal(web_reader_init(&r, path, 2, true, 64u << 20, &err), 0);
 
     /* missing file: NULL with the reason */
     assert_null(web_reader_acquire(&r, &err));
@@ -260,7 +260,7 @@ static void test_reader_refuses_broken_snapshots(void **state)
     char *path = fs_join(dir, "serving.duckdb");
     struct web_reader r;
     struct mt_err err = MT_ERR_INIT;
-    assert_int_equal(web_reader_init(&r, path, 1, false, &err), 0);
+    assert_int_equal(web_reader_init(&r, path, 1, false, 64u << 20, &err), 0);
     make_snapshot(path, "good");
     struct web_snapshot *g = web_reader_acquire(&r, &err);
     assert_non_null(g);
