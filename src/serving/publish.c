@@ -232,7 +232,8 @@ int publish_snapshot(const struct settings *s, struct publish_result *out, struc
     sb_appendf(&k, "%s%s", prefix, PUBLISH_MANIFEST);
     manifest_key = sb_detach(&k);
 
-    if (s3_put_fd(&c, bucket, object_key, fd, (size_t)st.st_size, err) < 0) goto out;
+    /* the manifest's sha256 is the payload hash too: the file is not read a second time */
+    if (s3_put_fd(&c, bucket, object_key, fd, (size_t)st.st_size, m->sha256, err) < 0) goto out;
     out->parts = c.last_parts;
     if (stat(path, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
         mt_errf(err, "%s changed while it was being published (a newer export?): LATEST.json not "

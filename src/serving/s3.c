@@ -144,6 +144,9 @@ struct call {
     int in_fd;
     off_t in_off;
     size_t in_len;
+    /* the payload's sha256 (x-amz-content-sha256): given by the caller, or computed once by
+     * run_call before its attempts, never per attempt (a retry does not re-read the file) */
+    char sha[HASH_HEX_LEN];
     strbuf *out;
     size_t out_max; /* of out, or of what is written to out_fd (0 there: no limit) */
     int out_fd;
@@ -282,16 +285,6 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
     else sb_append(&url, "/");
     if (k->query && *k->query) sb_appendf(&url, "?%s", k->query);
 
-    /* the payload's sha256, sent as x-amz-content-sha256 (signed) */
-    char sha[HASH_HEX_LEN];
-    if (k->mem || !k->in_len) {
-        hash_sha256_hex(k->mem ? k->mem : "", k->mem ? k->mem_len : 0, sha);
-    } else if (hash_sha256_fd(k->in_fd, k->in_off, k->in_len, sha, err) < 0) {
-        sb_free(&url);
-        sb_free(&k->errbody);
-        return mt_err_prefix(err, "%s %s/%s: cannot read the file to upload", k->method, k->bucket,
-                             k->key ? k->key : "");
-    }
     struct curl_slist *hdrs = NULL, *t;
     char line[256];
 #define ADD_HDR(...)                                          \
@@ -302,7 +295,7 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
         else ok = false;                                      \
     } while (0)
     bool ok = true;
-    ADD_HDR("x-amz-content-sha256: %s", sha);
+    ADD_HDR("x-amz-content-sha256: %s", k->sha);
     if (k->content_type) ADD_HDR("Content-Type: %s", k->content_type);
     if (k->if_none_match && *k->if_none_match) ADD_HDR("If-None-Match: %s", k->if_none_match);
 #undef ADD_HDR
@@ -394,6 +387,12 @@ static int run_once(struct s3_client *c, struct call *k, CURLcode *crc, struct m
  * starts again from an empty sink. A cancelled transfer is not retried. */
 static int run_call(struct s3_client *c, struct call *k, struct mt_err *err)
 {
+    if (!k->sha[0] && (k->mem || !k->in_len)) {
+        hash_sha256_hex(k->mem ? k->mem : "", k->mem ? k->mem_len : 0, k->sha);
+    } else if (!k->sha[0] && hash_sha256_fd(k->in_fd, k->in_off, k->in_len, k->sha, err) < 0) {
+        return mt_err_prefix(err, "%s %s/%s: cannot read the file to upload", k->method, k->bucket,
+                             k->key ? k->key : "");
+    }
     off_t fd_start = k->out_fd >= 0 ? lseek(k->out_fd, 0, SEEK_CUR) : 0;
     for (int attempt = 0;; attempt++) {
         CURLcode crc = CURLE_OK;
@@ -595,7 +594,7 @@ static int put_multipart(struct s3_client *c, const char *bucket, const char *ke
 }
 
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t size,
-              struct mt_err *err)
+              const char *sha256, struct mt_err *err)
 {
     c->last_parts = 0;
     if ((long long)size > (long long)c->part_bytes) return put_multipart(c, bucket, key, fd, size, err);
@@ -603,5 +602,6 @@ int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, 
     k.in_fd = fd;
     k.in_len = size;
     k.content_type = "application/octet-stream";
+    if (sha256) snprintf(k.sha, sizeof k.sha, "%s", sha256);
     return run_call(c, &k, err);
 }

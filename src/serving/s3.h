@@ -66,9 +66,10 @@ int s3_put_mem(struct s3_client *c, const char *bucket, const char *key, const v
 /* PUT of the first size bytes of an open file (read with pread: the offset is kept): one
  * request up to part_bytes, above that a multipart upload (Create, UploadPart each part with
  * its own sha256, Complete; Abort on any failure, so no half-uploaded object is ever visible
- * under key). c->last_parts says which it was. */
+ * under key). c->last_parts says which it was. sha256: the whole file's, when the caller
+ * has it already (lowercase hex; NULL: computed here) — a single PUT then reads it once. */
 int s3_put_fd(struct s3_client *c, const char *bucket, const char *key, int fd, size_t size,
-              struct mt_err *err);
+              const char *sha256, struct mt_err *err);
 /* GET into body (at most max_bytes). if_none_match may be NULL; a 304 returns 1 (body
  * untouched). */
 int s3_get_mem(struct s3_client *c, const char *bucket, const char *key, const char *if_none_match,
