@@ -112,14 +112,11 @@ int publish_manifest_parse(const char *text, struct publish_manifest *m, struct 
     return rc;
 }
 
-/* The identity of the database opened at open_path, named `path` in errors. */
-static int read_identity(const char *open_path, const char *path, char *id, size_t idlen, char *created,
-                         size_t createdlen, struct mt_err *err)
+int publish_query_identity(duckdb_connection con, const char *path, char *id, size_t idlen, char *created,
+                           size_t createdlen, struct mt_err *err)
 {
-    struct db d;
-    if (db_open(&d, open_path, true, 1, err) < 0) return -1;
     duckdb_result res;
-    int rc = db_query(d.con,
+    int rc = db_query(con,
                       "SELECT min(snapshot_id), strftime(max(created_at), '%Y-%m-%dT%H:%M:%SZ') FROM _snapshot",
                       &res, err);
     if (rc == 0) {
@@ -131,6 +128,16 @@ static int read_identity(const char *open_path, const char *path, char *id, size
         free(b);
         duckdb_destroy_result(&res);
     }
+    return rc;
+}
+
+/* The identity of the database opened at open_path, named `path` in errors. */
+static int read_identity(const char *open_path, const char *path, char *id, size_t idlen, char *created,
+                         size_t createdlen, struct mt_err *err)
+{
+    struct db d;
+    if (db_open(&d, open_path, true, 1, err) < 0) return -1;
+    int rc = publish_query_identity(d.con, path, id, idlen, created, createdlen, err);
     db_close(&d);
     return rc;
 }

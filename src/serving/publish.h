@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <duckdb.h>
+
 #include "serving/s3.h"
 #include "util/config.h"
 #include "util/err.h"
@@ -60,6 +62,9 @@ char *publish_manifest_json(const struct publish_manifest *m);
 int publish_manifest_parse(const char *text, struct publish_manifest *m, struct mt_err *err);
 
 /* Reads snapshot_id and created_at from a serving file's _snapshot (read-only open). */
+/* The same read on a connection already open on the snapshot (path: for errors). */
+int publish_query_identity(duckdb_connection con, const char *path, char *id, size_t idlen, char *created,
+                           size_t createdlen, struct mt_err *err);
 int publish_read_identity(const char *path, char *id, size_t idlen, char *created, size_t createdlen,
                           struct mt_err *err);
 /* The same from the file open on fd (through /proc/self/fd: the inode fd refers to, even if

@@ -73,11 +73,12 @@ static int verify_snapshot(const char *tmp, const struct publish_manifest *m, ch
         return mt_err_prefix(err, "the download does not open as a DuckDB database");
     char pub[MT_ERR_LEN / 2], detail[MT_ERR_LEN / 2];
     int checked = serving_snapshot_check(d.con, pub, sizeof pub, detail, sizeof detail);
+    char id[PUBLISH_ID_MAX];
+    /* on the same open: the file is opened once for both */
+    int ident = checked < 0 ? 0 : publish_query_identity(d.con, tmp, id, sizeof id, created, createdlen, err);
     db_close(&d);
     if (checked < 0) return mt_err_set(err, MT_ERR_FORMAT, "the download fails the serving checks: %s", detail);
-    char id[PUBLISH_ID_MAX];
-    if (publish_read_identity(tmp, id, sizeof id, created, createdlen, err) < 0)
-        return mt_err_prefix(err, "the download has no readable _snapshot");
+    if (ident < 0) return mt_err_prefix(err, "the download has no readable _snapshot");
     if (strcmp(id, m->snapshot_id) != 0)
         return mt_err_set(err, MT_ERR_FORMAT, "the download's _snapshot names %s, not %s", id, m->snapshot_id);
     if (strcmp(created, m->created_at) != 0)
