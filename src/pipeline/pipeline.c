@@ -295,12 +295,8 @@ int pipeline_run(const struct config *cfg, const char *name)
         webhook_note_finished("", err.msg); /* a failure alert says why, not only "see the log" */
         return MT_EXIT_FAIL;
     }
-    const char *lake_path = cfg->s.duckdb_path;
-    char *lake_dir = fs_dirname(lake_path);
-    int mk = fs_mkdir_p(lake_dir, &err);
-    free(lake_dir);
     struct db lake;
-    if (mk < 0 || db_open_lakehouse(&lake, lake_path, &err) < 0) {
+    if (db_open_lakehouse(&lake, cfg->s.duckdb_path, &err) < 0) {
         log_error("pipeline %s: cannot open the lakehouse: %s", name, err.msg);
         mt_err_prefix(&err, "cannot open the lakehouse");
         webhook_note_finished("", err.msg);

@@ -37,12 +37,8 @@
 
 int transform_open_lakehouse(const struct config *cfg, struct db *d, struct mt_err *err)
 {
-    memset(d, 0, sizeof *d); /* closable (db_close) even when the folder cannot be made */
     const char *path = cfg->s.duckdb_path;
-    char *dir = fs_dirname(path);
-    int rc = fs_mkdir_p(dir, err);
-    free(dir);
-    if (rc < 0) return -1;
+    int rc;
     if (db_open_lakehouse(d, path, err) < 0) return -1;
     /* config.yaml's further `catalogs` (the first is the lakehouse itself): attached as
      * SQLMesh's DuckDB connection does (connection.py BaseDuckDBConnectionConfig) */

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/fsutil.h"
 #include "util/testhook.h"
 
 
@@ -102,6 +103,11 @@ int db_open(struct db *d, const char *path, bool read_only, int threads, struct 
 
 int db_open_lakehouse(struct db *d, const char *path, struct mt_err *err)
 {
+    memset(d, 0, sizeof *d); /* closable (db_close) even when the folder cannot be made */
+    char *dir = fs_dirname(path);
+    int rc = fs_mkdir_p(dir, err);
+    free(dir);
+    if (rc < 0) return -1;
     static const char *const lakehouse[] = {"default_block_size", DB_LAKEHOUSE_BLOCK_SIZE,
                                             "storage_compatibility_version", DB_LAKEHOUSE_STORAGE, NULL};
     return open_with(d, path, false, 0, lakehouse, err);

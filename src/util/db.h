@@ -29,7 +29,7 @@ struct db {
  * Fails closed: if any setting (read_only's access_mode above all) cannot be applied, the
  * file is not opened and err names the setting. */
 int db_open(struct db *d, const char *path, bool read_only, int threads, struct mt_err *err);
-/* Opens the lakehouse read-write, as db_open; a file it creates gets DB_LAKEHOUSE_BLOCK_SIZE
+/* Opens the lakehouse read-write, as db_open, making its folder first; a file it creates gets DB_LAKEHOUSE_BLOCK_SIZE
  * blocks and the DB_LAKEHOUSE_STORAGE format (an existing file keeps its own; db.c says why). */
 #define DB_LAKEHOUSE_BLOCK_SIZE "16384"
 #define DB_LAKEHOUSE_STORAGE "v1.4.0"
